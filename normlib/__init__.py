@@ -1,0 +1,38 @@
+"""normlib: exact normalization of (N, C, H, W) tensors over any axes.
+
+The numeric core of the Normalization Explorer. NumPy (and Pillow for
+images) only; PyTorch's semantics throughout: biased variance to normalize,
+``(x - mean) / sqrt(var + eps) * gamma + beta``, unbiased running variance.
+
+Examples
+--------
+>>> import numpy as np, normlib
+>>> x = np.random.default_rng(0).normal(size=(8, 3, 32, 32))
+>>> r = normlib.normalize(x, "batchnorm")
+>>> normlib.identify("NHW"), r.n_sets, r.count
+('BatchNorm2d (Method 3)', 3, 8192)
+"""
+
+from normlib._batchnorm import BatchNorm2d
+from normlib._compute import NormResult, as_spec, identify, normalize, set_ids
+from normlib._errors import InputError, NormError
+from normlib._histogram import Histograms, histograms
+from normlib._spec import AXES, METHODS, NormSpec, Preset, SpecLatex
+
+__all__ = [
+    "AXES",
+    "METHODS",
+    "BatchNorm2d",
+    "Histograms",
+    "InputError",
+    "NormError",
+    "NormResult",
+    "NormSpec",
+    "Preset",
+    "SpecLatex",
+    "as_spec",
+    "histograms",
+    "identify",
+    "normalize",
+    "set_ids",
+]

@@ -1,0 +1,148 @@
+"""BatchNorm2d with running statistics, behaving as torch.nn.BatchNorm2d."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from normlib._compute import _as_real_tensor, normalize
+from normlib._errors import NormError
+from normlib._spec import METHODS
+
+
+class BatchNorm2d:
+    """A NumPy BatchNorm2d with PyTorch's training and eval semantics.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float
+        Added to the variance before the square root.
+    momentum : float or None
+        Weight of the newest batch in the running statistics,
+        ``running = (1 - momentum) * running + momentum * batch``.
+        ``None`` makes the running statistics a cumulative average (factor
+        ``1 / num_batches_tracked``). Keras calls ``1 - momentum`` its momentum.
+    affine : bool
+        Learnable per-channel `weight` (gamma) and `bias` (beta); when False
+        both are None.
+    dtype : numpy dtype
+        Dtype of the buffers and parameters (PyTorch's default is float32).
+
+    Attributes
+    ----------
+    running_mean, running_var : ndarray, shape (C,)
+        Start at 0 and 1. `running_var` tracks the **unbiased** batch
+        variance (divide by m - 1), while training normalizes with the
+        biased one (divide by m).
+    num_batches_tracked : int
+    weight, bias : ndarray, shape (C,), or None
+
+    Examples
+    --------
+    >>> bn = BatchNorm2d(3)
+    >>> x = np.random.default_rng(0).normal(5.0, 2.0, size=(8, 3, 4, 4))
+    >>> y = bn(x)                       # training: batch statistics
+    >>> bool(abs(bn.running_mean[0] - 0.5) < 0.1)   # 0.9 * 0 + 0.1 * ~5
+    True
+    >>> y_eval = bn(x, training=False)  # eval: running statistics
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        dtype: Any = np.float32,
+    ) -> None:
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
+            raise NormError(f"num_features must be a whole number (C), got {num_features!r}")
+        if num_features < 1:
+            raise NormError(f"num_features must be at least 1, got {num_features}")
+        if momentum is not None:
+            momentum = float(momentum)
+            if not 0.0 <= momentum <= 1.0:
+                raise NormError(
+                    f"momentum must be between 0 and 1 (PyTorch's default 0.1) or None for a "
+                    f"cumulative average, got {momentum}; Keras' momentum 0.99 is PyTorch's 0.01"
+                )
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = momentum
+        self.affine = bool(affine)
+        self.dtype = np.dtype(dtype)
+        self.running_mean = np.zeros(self.num_features, self.dtype)
+        self.running_var = np.ones(self.num_features, self.dtype)
+        self.num_batches_tracked = 0
+        self.weight = np.ones(self.num_features, self.dtype) if affine else None
+        self.bias = np.zeros(self.num_features, self.dtype) if affine else None
+
+    def reset_running_stats(self) -> None:
+        """Set running_mean to 0, running_var to 1 and num_batches_tracked to 0."""
+        self.running_mean = np.zeros(self.num_features, self.dtype)
+        self.running_var = np.ones(self.num_features, self.dtype)
+        self.num_batches_tracked = 0
+
+    def __call__(self, x: Any, training: bool = True) -> np.ndarray:
+        """Normalize a batch; in training also update the running statistics.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, C, H, W)
+        training : bool
+            True: normalize with this batch's statistics and update the
+            running ones. False (eval): normalize with the running ones, so a
+            sample's output no longer depends on its batch mates.
+
+        Returns
+        -------
+        ndarray, same shape as `x`.
+        """
+        work, _ = _as_real_tensor(x)
+        n, c, h, w = work.shape
+        if c != self.num_features:
+            raise NormError(
+                f"BatchNorm2d({self.num_features}) got {c} channels (x.shape = {work.shape}); "
+                f"build it as BatchNorm2d({c}) or pass a tensor with {self.num_features} channels"
+            )
+        weight = None if self.weight is None else np.asarray(self.weight, work.dtype)
+        bias = None if self.bias is None else np.asarray(self.bias, work.dtype)
+        if not training:
+            if not (np.isfinite(work).all()):
+                # normalize() would report it; eval mode computes directly.
+                normalize(work, METHODS["batchnorm"])
+            mean = self.running_mean.astype(work.dtype).reshape(1, c, 1, 1)
+            inv_std = 1.0 / np.sqrt(self.running_var.astype(work.dtype) + self.eps)
+            out = (work - mean) * inv_std.reshape(1, c, 1, 1)
+            if weight is not None:
+                out = out * weight.reshape(1, c, 1, 1) + bias.reshape(1, c, 1, 1)
+            return out
+        m = n * h * w
+        if m == 1:
+            raise NormError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{tuple(work.shape)}: with N·H·W = 1 each channel's variance is undefined. "
+                "Use a batch of at least 2, or evaluate with training=False"
+            )
+        result = normalize(work, METHODS["batchnorm"], eps=self.eps, gamma=weight, beta=bias)
+        self.num_batches_tracked += 1
+        factor = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+        batch_mean = result.set_mean.astype(np.float64)
+        # Running variance uses the unbiased estimate: divide by m - 1, not m.
+        batch_var_unbiased = result.set_var.astype(np.float64) * (m / (m - 1))
+        self.running_mean = (
+            (1.0 - factor) * self.running_mean + factor * batch_mean
+        ).astype(self.dtype)
+        self.running_var = (
+            (1.0 - factor) * self.running_var + factor * batch_var_unbiased
+        ).astype(self.dtype)
+        return result.output
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchNorm2d({self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine})"
+        )

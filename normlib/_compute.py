@@ -1,0 +1,523 @@
+"""normalize and set_ids: the numbers every page of the app shows.
+
+Semantics follow PyTorch exactly: the biased variance (divide by the set
+size m) and ``(x - mean) / sqrt(var + eps) * gamma + beta``.
+
+Implementation note: the tensor is viewed as (N, G, C/G, H, W) and then
+adjacent axes that are all reduced or all kept are merged, so that NumPy
+reduces over as few, as long and as contiguous axes as possible. That view
+never copies a C-contiguous input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from normlib._errors import NormError
+from normlib._spec import AXES, METHODS, NormSpec
+
+SpecLike = NormSpec | str
+
+
+def as_spec(spec: SpecLike) -> NormSpec:
+    """Return `spec` as a NormSpec: a NormSpec, a METHODS key or an axes string."""
+    if isinstance(spec, NormSpec):
+        return spec
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key in METHODS:
+            return METHODS[key]
+        try:
+            return NormSpec(spec)
+        except NormError as error:
+            raise NormError(
+                f"{spec!r} is neither a method name ({', '.join(METHODS)}) nor an axes string; "
+                f"{error}"
+            ) from None
+    raise NormError(
+        f"spec must be a NormSpec, a method name or an axes string, got {type(spec).__name__}; "
+        "e.g. normalize(x, 'batchnorm') or normalize(x, NormSpec('NHW'))"
+    )
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a spec views a tensor of one shape: grouped 5-D view and merged view."""
+
+    shape: tuple[int, int, int, int]
+    grouped_shape: tuple[int, int, int, int, int]  # (N, G, C/G, H, W)
+    stat_shape5: tuple[int, ...]  # keepdims shape of the statistics in the grouped view
+    merged_shape: tuple[int, ...]
+    merged_reduced: tuple[int, ...]  # axes of the merged view that are reduced
+    count: int
+    n_sets: int
+
+
+def _layout(shape: tuple[int, ...], spec: NormSpec) -> _Layout:
+    n, c, h, w = spec.check_shape(shape)
+    g = spec.groups
+    grouped = (n, g, c // g, h, w)
+    reduced5 = ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
+    stat5 = tuple(1 if red else size for size, red in zip(grouped, reduced5, strict=True))
+    # Merge runs of adjacent axes with the same reduced/kept status; size-1
+    # axes fit either status, so they are dropped first.
+    merged: list[list[Any]] = []
+    for size, red in zip(grouped, reduced5, strict=True):
+        if size == 1:
+            continue
+        if merged and merged[-1][1] == red:
+            merged[-1][0] *= size
+        else:
+            merged.append([size, red])
+    if not merged:
+        merged = [[1, False]]
+    count = int(np.prod([size for size, red in merged if red], dtype=np.int64))
+    total = n * c * h * w
+    return _Layout(
+        shape=(n, c, h, w),
+        grouped_shape=grouped,
+        stat_shape5=stat5,
+        merged_shape=tuple(size for size, _ in merged),
+        merged_reduced=tuple(i for i, (_, red) in enumerate(merged) if red),
+        count=count,
+        n_sets=total // count,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class NormResult:
+    """The output and statistics of one normalization.
+
+    Attributes
+    ----------
+    output : ndarray
+        Same shape as the input; same dtype for float input, float64 for
+        integer input.
+    mean, var : ndarray
+        Per-set mean and biased variance (divided by `count`). With
+        ``center=False`` the mean is zero and `var` is the mean square.
+        When ``spec.groups == 1`` they have the input's rank with size 1 on
+        the reduced axes, so they broadcast against the input. When
+        ``groups > 1`` they broadcast against the grouped view
+        ``x.reshape(grouped_shape)``, i.e. (N, G, C/G, H, W).
+    count : int
+        Elements per reduction set.
+    n_sets : int
+        Number of reduction sets; ``n_sets * count == x.size``.
+    spec : NormSpec
+    eps : float
+    shape : tuple of int
+        The input shape (N, C, H, W).
+    grouped_shape : tuple of int
+        (N, G, C/G, H, W), the view `mean` and `var` refer to when grouped.
+    """
+
+    output: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    count: int
+    n_sets: int
+    spec: NormSpec
+    eps: float
+    shape: tuple[int, int, int, int]
+    grouped_shape: tuple[int, int, int, int, int]
+
+    @property
+    def set_mean(self) -> np.ndarray:
+        """Per-set means as a 1-D array indexed by set id (see :func:`set_ids`)."""
+        return self.mean.reshape(-1)
+
+    @property
+    def set_var(self) -> np.ndarray:
+        """Per-set (biased) variances as a 1-D array indexed by set id."""
+        return self.var.reshape(-1)
+
+    def expand(self, stat: np.ndarray) -> np.ndarray:
+        """Broadcast a per-set statistic (`mean`, `var`, ...) to the full input shape."""
+        stat5 = np.asarray(stat).reshape(_stat_shape5(self.grouped_shape, self.spec))
+        return np.broadcast_to(stat5, self.grouped_shape).reshape(self.shape)
+
+
+def _stat_shape5(grouped_shape: tuple[int, ...], spec: NormSpec) -> tuple[int, ...]:
+    reduced5 = ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
+    return tuple(1 if red else size for size, red in zip(grouped_shape, reduced5, strict=True))
+
+
+def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype]:
+    """Validate `x`; return (C-contiguous working array, output dtype)."""
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise NormError(
+            f"x could not be read as an array ({error}); pass a 4-D NumPy array"
+        ) from None
+    if array.ndim != 4:
+        raise NormError(
+            f"x must be 4-D (N, C, H, W), got {array.ndim}-D shape {array.shape}; "
+            "for one (C, H, W) map use x[None], for a (N, C) batch use x[:, :, None, None]"
+        )
+    if array.size == 0:
+        raise NormError(
+            f"x has a dimension of size 0 (shape {array.shape}); every one of N, C, H, W "
+            "must be at least 1"
+        )
+    kind = array.dtype.kind
+    if kind == "c":
+        raise NormError(
+            f"x is complex ({array.dtype}); normalization is defined for real tensors: "
+            "pass x.real, x.imag or np.abs(x)"
+        )
+    if kind in "biu":
+        return np.ascontiguousarray(array, dtype=np.float64), np.dtype(np.float64)
+    if kind != "f":
+        raise NormError(
+            f"x has dtype {array.dtype}, which is not a number; pass a float or integer array"
+        )
+    if array.dtype == np.float16:
+        # float16 sums overflow at 65504; compute in float32, hand back float16.
+        return np.ascontiguousarray(array, dtype=np.float32), array.dtype
+    if array.dtype not in (np.float32, np.float64):
+        return np.ascontiguousarray(array, dtype=np.float64), array.dtype
+    return np.ascontiguousarray(array), array.dtype
+
+
+def _check_eps(eps: Any) -> float:
+    try:
+        value = float(eps)
+    except (TypeError, ValueError):
+        raise NormError(f"eps must be a number, got {eps!r}; PyTorch's default is 1e-5") from None
+    if not np.isfinite(value) or value < 0:
+        raise NormError(
+            f"eps must be a finite number >= 0, got {eps!r}; PyTorch's default is 1e-5 "
+            "(Keras uses 1e-3)"
+        )
+    return value
+
+
+def _affine(param: Any, name: str, shape: tuple[int, int, int, int], dtype) -> np.ndarray | None:
+    """Return gamma/beta as an array broadcastable to `shape`, or None."""
+    if param is None:
+        return None
+    try:
+        array = np.asarray(param, dtype=dtype)
+    except (TypeError, ValueError):
+        raise NormError(f"{name} must be a real array, got {type(param).__name__}") from None
+    if not np.all(np.isfinite(array)):
+        raise NormError(f"{name} contains NaN or Inf; pass finite values")
+    n, c, h, w = shape
+    # A 1-D array of length C is per channel (as BatchNorm2d's weight),
+    # even when it would also broadcast along W.
+    if array.ndim == 1 and array.shape[0] == c:
+        return array.reshape(1, c, 1, 1)
+    try:
+        if np.broadcast_shapes(array.shape, shape) == shape:
+            return array
+    except ValueError:
+        pass
+    raise NormError(
+        f"{name} has shape {array.shape}, which fits neither per channel ({c},) nor the "
+        f"tensor shape {shape}; use shape ({c},) as in BatchNorm2d/GroupNorm, or ({c}, {h}, {w}) "
+        "per element as in LayerNorm"
+    )
+
+
+def _reduce_sum(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Sum over `axes` keeping dims; reduces the contiguous last axis first (fast, pairwise)."""
+    if not axes:
+        return a.copy()
+    last = a.ndim - 1
+    if last in axes:
+        a = np.add.reduce(a, axis=last, keepdims=True)
+        axes = tuple(ax for ax in axes if ax != last)
+    if axes:
+        a = np.add.reduce(a, axis=axes, keepdims=True)
+    return a
+
+
+def _reduce_sumsq(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Sum of squares over `axes` keeping dims, without a full-size temporary."""
+    if not axes:
+        return a * a
+    if axes == (a.ndim - 1,):
+        # vecdot squares and sums along the contiguous axis in one pass.
+        return np.vecdot(a, a, axis=-1)[..., None]
+    letters = "abcdefgh"[: a.ndim]
+    kept = "".join(letter for i, letter in enumerate(letters) if i not in axes)
+    # einsum's sum-of-products loop squares and accumulates in place: no temporary.
+    total = np.einsum(f"{letters},{letters}->{kept}", a, a)
+    return total.reshape(tuple(1 if i in axes else size for i, size in enumerate(a.shape)))
+
+
+def _non_finite_error(x: np.ndarray) -> NormError:
+    n_nan = int(np.isnan(x).sum())
+    n_inf = int(np.isinf(x).sum())
+    if n_nan or n_inf:
+        parts = []
+        if n_nan:
+            parts.append(f"{n_nan} NaN")
+        if n_inf:
+            parts.append(f"{n_inf} Inf")
+        return NormError(
+            f"x contains non-finite values ({' and '.join(parts)}); normalization needs finite "
+            "numbers: replace them first, e.g. np.nan_to_num(x) or x[np.isfinite(x)]"
+        )
+    return NormError(
+        f"the statistics overflowed {x.dtype} (largest |x| = {float(np.abs(x).max()):.3g}); "
+        "cast to float64 first: x.astype(np.float64)"
+    )
+
+
+# Rows of this many bytes are normalized together, so that the three passes
+# after the first (subtract, square-sum, scale) find the rows still in cache.
+_CHUNK_BYTES = 1 << 20
+
+
+def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
+    """Normalize each row of a view whose last axis is the only reduced one."""
+    rows = view.reshape(-1, view.shape[-1])
+    out = np.empty_like(rows)
+    mean = np.zeros((rows.shape[0], 1), rows.dtype)
+    var = np.empty((rows.shape[0], 1), rows.dtype)
+    step = max(1, _CHUNK_BYTES // (rows.shape[1] * rows.itemsize))
+    # A BLAS matrix-vector product with ones sums rows about 3x faster than add.reduce.
+    ones = np.ones(rows.shape[1], rows.dtype)
+    for start in range(0, rows.shape[0], step):
+        block, out_block = rows[start : start + step], out[start : start + step]
+        if center:
+            block_mean = (block @ ones)[:, None]
+            block_mean /= count
+            mean[start : start + step] = block_mean
+            np.subtract(block, block_mean, out=out_block)
+        else:
+            out_block[...] = block
+        block_var = np.vecdot(out_block, out_block)[:, None]
+        block_var /= count
+        var[start : start + step] = block_var
+        out_block *= (1.0 / np.sqrt(block_var + eps)).astype(rows.dtype, copy=False)
+    stat_shape = view.shape[:-1] + (1,)
+    return out.reshape(view.shape), mean.reshape(stat_shape), var.reshape(stat_shape)
+
+
+def _normalize_strided(view: np.ndarray, reduced: tuple[int, ...], count: int, center: bool,
+                       eps: float):
+    """Normalize over any reduced axes of the merged view (two-pass mean and variance)."""
+    if center:
+        mean = _reduce_sum(view, reduced)
+        mean /= count
+        out = np.subtract(view, mean)
+        var = _reduce_sumsq(out, reduced)
+    else:
+        var = _reduce_sumsq(view, reduced)
+        out = view.copy()
+    var /= count
+    if not center:
+        mean = np.zeros_like(var)
+    out *= (1.0 / np.sqrt(var + eps)).astype(out.dtype, copy=False)
+    return out, mean, var
+
+
+
+def normalize(
+    x: Any,
+    spec: SpecLike,
+    *,
+    eps: float = 1e-5,
+    gamma: Any = None,
+    beta: Any = None,
+) -> NormResult:
+    """Normalize a 4-D (N, C, H, W) tensor over the axes of `spec`.
+
+    Parameters
+    ----------
+    x : array_like
+        A real 4-D array. Integer input is converted to float64; float16 is
+        computed in float32 and returned as float16. NaN, Inf, complex
+        values and empty dimensions are refused.
+    spec : NormSpec or str
+        A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes
+        string (``"NHW"``).
+    eps : float
+        Added to the variance before the square root (PyTorch default 1e-5).
+    gamma, beta : array_like, optional
+        Scale and shift: per channel, shape (C,), or broadcastable to `x`
+        (per element, as LayerNorm's (C, H, W)).
+
+    Returns
+    -------
+    NormResult
+        ``output = (x - mean) / sqrt(var + eps) * gamma + beta`` with the
+        per-set mean and biased variance.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(8, 3, 32, 32))
+    >>> r = normalize(x, "batchnorm")
+    >>> r.n_sets, r.count, r.mean.shape
+    (3, 8192, (1, 3, 1, 1))
+    """
+    spec = as_spec(spec)
+    work, out_dtype = _as_real_tensor(x)
+    eps = _check_eps(eps)
+    layout = _layout(work.shape, spec)
+    gamma_b = _affine(gamma, "gamma", layout.shape, work.dtype)
+    beta_b = _affine(beta, "beta", layout.shape, work.dtype)
+
+    view = work.reshape(layout.merged_shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if layout.merged_reduced == (len(layout.merged_shape) - 1,):
+            out, mean_m, var_m = _normalize_rows(view, layout.count, spec.center, eps)
+        else:
+            out, mean_m, var_m = _normalize_strided(view, layout.merged_reduced, layout.count,
+                                                    spec.center, eps)
+        if not np.isfinite(var_m).all():
+            raise _non_finite_error(work)
+        out = out.reshape(layout.shape)
+        if gamma_b is not None:
+            out *= gamma_b
+        if beta_b is not None:
+            out += beta_b
+    if out.dtype != out_dtype:
+        out = out.astype(out_dtype)
+
+    stat_shape = layout.stat_shape5 if spec.groups > 1 else _drop_group_axis(layout.stat_shape5)
+    return NormResult(
+        output=out,
+        mean=mean_m.reshape(stat_shape),
+        var=var_m.reshape(stat_shape),
+        count=layout.count,
+        n_sets=layout.n_sets,
+        spec=spec,
+        eps=eps,
+        shape=layout.shape,
+        grouped_shape=layout.grouped_shape,
+    )
+
+
+def _drop_group_axis(stat_shape5: tuple[int, ...]) -> tuple[int, int, int, int]:
+    n, _, c, h, w = stat_shape5
+    return (n, c, h, w)
+
+
+def set_ids(shape: tuple[int, ...], spec: SpecLike) -> np.ndarray:
+    """Each element's reduction-set id, numbered 0 to n_sets - 1.
+
+    Elements with the same id share one mean and variance. Ids count the
+    kept coordinates in C order: for BatchNorm2d (NHW) the id is the channel
+    c; for GroupNorm(G) it is ``n * G + c // (C/G)``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (N, C, H, W).
+    spec : NormSpec or str
+
+    Returns
+    -------
+    ndarray of int32 (int64 past 2**31 sets), shape `shape`.
+
+    Examples
+    --------
+    >>> set_ids((2, 3, 1, 2), "NHW")[0, :, 0, 0]
+    array([0, 1, 2], dtype=int32)
+    """
+    spec = as_spec(spec)
+    layout = _layout(tuple(shape), spec)
+    dtype = np.int32 if layout.n_sets < 2**31 else np.int64
+    ids = np.arange(layout.n_sets, dtype=dtype).reshape(layout.stat_shape5)
+    return np.broadcast_to(ids, layout.grouped_shape).reshape(layout.shape)
+
+
+# --------------------------------------------------------------------- names
+_NAMED: list[tuple[str, int | None, bool, str]] = [
+    # (axes, groups: 1, None = any > 1, center, name)
+    ("NHW", 1, True, "BatchNorm2d (Method 3)"),
+    ("N", 1, True, "per-activation BatchNorm (Method 2)"),
+    ("CHW", 1, True, "LayerNorm"),
+    ("HW", 1, True, "InstanceNorm2d"),
+    ("C", 1, True, "positional normalization (PONO)"),
+    ("CHW", 1, False, "RMSNorm"),
+    ("C", 1, False, "PixelNorm"),
+]
+
+
+def _axes_words(axes: str) -> str:
+    return ", ".join(axes) if axes else "nothing"
+
+
+def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
+    """The name a learner knows for `spec`, or an honest 'no standard name'.
+
+    Parameters
+    ----------
+    spec : NormSpec or str
+    shape : tuple of int, optional
+        When given, relations that depend on the shape are added, e.g.
+        GroupNorm(G) with G = C has InstanceNorm2d's statistics.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> identify("NHW")
+    'BatchNorm2d (Method 3)'
+    >>> identify(NormSpec("CHW", groups=4))
+    'GroupNorm(4)'
+    """
+    spec = as_spec(spec)
+    axes, groups, center = spec.axes, spec.groups, spec.center
+    if shape is not None:
+        spec.check_shape(shape)
+    if not axes:
+        return (
+            "no reduction: every element is its own set, so the output is 0 (+ beta)"
+            if center
+            else "no reduction: every element divided by its own magnitude (output is ±1)"
+        )
+    if axes == "NC" and center and groups == 1:
+        return (
+            "Method 1 (no standard name; closest: positional normalization (PONO), "
+            "which averages over C per sample, not over N)"
+        )
+    if axes == "CHW" and groups > 1 and center:
+        name = f"GroupNorm({groups})"
+        if shape is not None and groups == shape[1]:
+            name += " (G = C: the same statistics as InstanceNorm2d)"
+        return name
+    if axes == "NCHW" and center and groups == 1:
+        return "whole-tensor standardization (no standard layer; one mean for everything)"
+    for named_axes, named_groups, named_center, name in _NAMED:
+        if (axes, groups, center) == (named_axes, named_groups, named_center):
+            if name == "LayerNorm" and shape is not None:
+                return "LayerNorm (= GroupNorm(1) statistics)"
+            return name
+    # No standard name: say so and name the closest relative.
+    candidates = [(a, c, n) for a, g, c, n in _NAMED if g == 1] + [("CHW", True, "GroupNorm")]
+    if groups > 1:
+        candidates = [("CHW", True, f"GroupNorm({groups})")]
+
+    def distance(candidate: tuple[str, bool, str]) -> tuple[int, int]:
+        cand_axes, cand_center, _ = candidate
+        return (len(set(cand_axes) ^ set(axes)), cand_center != center)
+
+    closest_axes, closest_center, closest_name = min(candidates, key=distance)
+    also = "".join(a for a in AXES if a in closest_axes and a not in axes)
+    not_ = "".join(a for a in AXES if a in axes and a not in closest_axes)
+    differences = []
+    if also:
+        differences.append(f"also reduces {_axes_words(also)}")
+    if not_:
+        differences.append(f"does not reduce {_axes_words(not_)}")
+    if closest_center != center:
+        differences.append("centers" if closest_center else "does not center")
+    tail = f", which {' and '.join(differences)}" if differences else ""
+    grouped = f" with {groups} channel groups" if groups > 1 else ""
+    centering = "" if center else ", RMS only"
+    return (
+        f"no standard name (reduces {_axes_words(axes)}{grouped}{centering}; "
+        f"closest: {closest_name}{tail})"
+    )

@@ -1,0 +1,430 @@
+"""Load user images into a float32 (N, 3, H, W) batch the normalization code can use.
+
+Every path, upload or byte string goes through one decoder that either returns a
+clean RGB picture in [0, 1] or raises `InputError` naming the source, the reason
+and what to do instead. Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from normlib._errors import InputError
+
+__all__ = ["MAX_FILE_BYTES", "MAX_PIXELS", "image_digest", "load_images"]
+
+#: Largest image (width * height, as declared in the file header) that is decoded.
+#: 40 megapixels covers any phone camera; larger declared sizes are refused before
+#: decoding, because a small file can declare a huge canvas (a decompression bomb).
+MAX_PIXELS = 40_000_000
+
+#: Largest file read from a path, in bytes (a safety net against reading e.g. a video).
+MAX_FILE_BYTES = 100 * 1024 * 1024
+
+_ACCEPTED_FORMATS = "a PNG, JPEG, GIF, WebP, BMP or TIFF file"
+
+# ImageFile.LOAD_TRUNCATED_IMAGES is process-wide. If some other code switched it on,
+# we switch it off for the duration of our own .load() (under a lock, restored after),
+# so a truncated file raises instead of silently coming back half grey.
+_TRUNCATION_FLAG_LOCK = threading.Lock()
+
+# Pillow's own bomb message: "Image size (400000000 pixels) exceeds limit of ..."
+_PILLOW_PIXEL_COUNT = re.compile(r"\((\d+) pixels\)")
+
+# Modes Pillow stores as one integer or float number per pixel, scaled by hand below.
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def image_digest(data: bytes) -> str:
+    """Return a short content hash of image bytes, for use as a cache key.
+
+    Parameters
+    ----------
+    data : bytes
+        The raw file contents (bytes, bytearray or memoryview).
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the SHA-256 of `data`.
+
+    Examples
+    --------
+    >>> image_digest(b"")
+    'e3b0c44298fc1c14'
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError(
+            f"image_digest needs the file's bytes, got {type(data).__name__}; "
+            "pass e.g. uploaded_file.getvalue()"
+        )
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def load_images(
+    sources: Sequence[Any],
+    size: tuple[int, int] = (64, 64),
+) -> np.ndarray:
+    """Decode images into one float32 batch of shape (N, 3, H, W) with values in [0, 1].
+
+    Parameters
+    ----------
+    sources : sequence
+        One item per image, each one of: a path (``str`` or ``os.PathLike``); the file's
+        ``bytes``/``bytearray``; a binary file object (anything with ``.read()``, e.g.
+        Streamlit's ``UploadedFile``, whose ``.getvalue()`` is used when present); or a
+        ``(name, bytes)`` pair when the caller wants to give the bytes a display name.
+        Errors name each source by its path, its ``.name`` attribute, its pair name, or
+        its position ("item 3 (bytes)", counting from 1).
+    size : tuple of two ints
+        Output (height, width) in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape (len(sources), 3, H, W), values in [0, 1], RGB order.
+
+    Raises
+    ------
+    InputError
+        If `sources` is empty or not a list of sources, `size` is not two positive
+        ints, or any source cannot be read (missing, empty, not an image, truncated
+        or damaged, or larger than `MAX_PIXELS`). The message names the source.
+
+    Notes
+    -----
+    How each image is made into an RGB picture of exactly (H, W):
+
+    - **Orientation**: the EXIF orientation tag is applied, so a phone photo is the
+      right way up. An animated GIF, WebP or APNG gives its first frame.
+    - **Colour modes**: every Pillow mode becomes RGB. Greyscale (1, L, I;16, I, F) is
+      copied to all three channels; P, CMYK and YCbCr are converted by Pillow.
+    - **Transparency** (RGBA, LA, PA, P or L with a transparent colour) is composited
+      over **white**, so a transparent pixel reads as (1, 1, 1).
+    - **Bit depth**: 8-bit data is divided by 255. 16-bit (I;16 family) is divided
+      by 65535. 32-bit integer (I) data within 0..65535 is divided by its own maximum
+      (all zeros stay 0); other ranges are min-max scaled. Float (F) data already
+      within [0, 1] is kept as is; other ranges are min-max scaled (NaN/inf are
+      treated as the nearest finite value). So a deep image never silently
+      saturates to all white, which is what a plain 8-bit conversion would do.
+    - **Size**: the image is resized (Lanczos) so that its *shorter* side fits the
+      target, keeping the aspect ratio, then center-cropped to exactly (H, W). No
+      distortion and no padding: the edges of the longer side are cut off.
+
+    Examples
+    --------
+    >>> batch = load_images(["cat.png", ("upload.jpg", jpeg_bytes)], size=(64, 64))
+    ... # doctest: +SKIP
+    >>> batch.shape, batch.dtype  # doctest: +SKIP
+    ((2, 3, 64, 64), dtype('float32'))
+    """
+    height, width = _validate_size(size)
+    items = _validate_sources(sources)
+    pictures = []
+    for position, source in enumerate(items, start=1):
+        name, data = _read_source(source, position)
+        rgb = _decode_rgb(data, name, draft_size=max(height, width))
+        pictures.append(_resize_and_center_crop(rgb, height, width))
+    return np.ascontiguousarray(np.stack(pictures).transpose(0, 3, 1, 2), dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------------------
+# argument checks
+
+
+def _validate_size(size: Any) -> tuple[int, int]:
+    """Return `size` as (height, width) or raise InputError saying how to write it."""
+    hint = "give the output size as two positive integers (height, width), e.g. (64, 64)"
+    try:
+        height, width = size
+    except (TypeError, ValueError):
+        raise InputError(f"size={size!r} is not two numbers; {hint}") from None
+    for value in (height, width):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise InputError(f"size={size!r} contains {value!r}, not an integer; {hint}")
+        if value <= 0:
+            raise InputError(f"size={size!r} contains {value}, which is not positive; {hint}")
+    if int(height) * int(width) > MAX_PIXELS:
+        raise InputError(
+            f"size={size!r} asks for {int(height) * int(width):,} pixels per image, more than "
+            f"the limit of {MAX_PIXELS:,}; choose a smaller output size"
+        )
+    return int(height), int(width)
+
+
+def _is_named_pair(item: Any) -> bool:
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], (bytes, bytearray, memoryview))
+    )
+
+
+def _validate_sources(sources: Any) -> list[Any]:
+    """Return `sources` as a list, refusing a lone source passed where a list is expected."""
+    # A lone path or bytes is itself iterable (characters, ints), which would give
+    # baffling per-character errors; say plainly what was meant instead.
+    lone = (str, bytes, bytearray, memoryview, os.PathLike)
+    if isinstance(sources, lone) or hasattr(sources, "read") or _is_named_pair(sources):
+        raise InputError(
+            "load_images expects a list of sources, got a single "
+            f"{type(sources).__name__}; wrap it in a list, e.g. load_images([source])"
+        )
+    try:
+        items = list(sources)
+    except TypeError:
+        raise InputError(
+            f"load_images expects a list of sources, got {type(sources).__name__}"
+        ) from None
+    if not items:
+        raise InputError(f"no images were given; choose at least one {_ACCEPTED_FORMATS[2:]}")
+    return items
+
+
+# ----------------------------------------------------------------------------------------
+# reading bytes from each kind of source
+
+
+def _read_source(source: Any, position: int) -> tuple[str, bytes]:
+    """Return (display name, file bytes) for one source, or raise InputError."""
+    if _is_named_pair(source):
+        return source[0], bytes(source[1])
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"item {position} (bytes)", bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        return _read_path(source)
+    if hasattr(source, "read"):
+        return _read_file_object(source, position)
+    raise InputError(
+        f"item {position} is a {type(source).__name__}, which is not an image source; "
+        "pass a file path, the file's bytes, an opened binary file or a (name, bytes) pair"
+    )
+
+
+def _read_path(source: str | os.PathLike[str]) -> tuple[str, bytes]:
+    name = os.fspath(source)
+    path = Path(name)
+    try:
+        if path.is_dir():
+            raise InputError(f"{name} is a folder, not a file; choose an image file inside it")
+        file_size = path.stat().st_size
+        if file_size > MAX_FILE_BYTES:
+            raise InputError(
+                f"{name} is {file_size / 2**20:.0f} MB, larger than the "
+                f"{MAX_FILE_BYTES // 2**20} MB limit; choose a smaller image"
+            )
+        return name, path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name} does not exist; check the path and file name") from None
+    except PermissionError:
+        raise InputError(f"{name} cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InputError(f"{name} cannot be read ({exc.strerror or exc})") from None
+
+
+def _read_file_object(source: Any, position: int) -> tuple[str, bytes]:
+    raw_name = getattr(source, "name", None)
+    name = os.fspath(raw_name) if isinstance(raw_name, (str, os.PathLike)) else ""
+    name = name or f"item {position} (file object)"
+    try:
+        # Streamlit's UploadedFile.getvalue() returns the whole upload even after an
+        # earlier read() on a previous rerun; plain files only have read().
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{name} cannot be read ({exc})") from None
+    if isinstance(data, str):
+        raise InputError(f"{name} was opened in text mode; open it in binary mode ('rb')")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError(f"{name}: reading it gave {type(data).__name__}, not bytes")
+    return name, bytes(data)
+
+
+# ----------------------------------------------------------------------------------------
+# decoding
+
+
+def _bomb_error(name: str, pixels: int | None) -> InputError:
+    declared = f"declares {pixels:,} pixels, which is" if pixels else "is"
+    return InputError(
+        f"{name} {declared} more than the {MAX_PIXELS:,}-pixel limit (it may be a "
+        "decompression bomb: a small file that expands to a huge image); it was not "
+        "decoded. Resize it to at most 40 megapixels and try again"
+    )
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:512]
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_rgb(data: bytes, name: str, draft_size: int) -> np.ndarray:
+    """Decode one file's bytes to a float32 (h, w, 3) RGB array in [0, 1]."""
+    if len(data) == 0:
+        raise InputError(f"{name} is empty (0 bytes); choose {_ACCEPTED_FORMATS}")
+    with warnings.catch_warnings():
+        # Pillow only *warns* between MAX_IMAGE_PIXELS and twice that; make it an error.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                # Image.open has read only the header: refuse a huge canvas before decoding.
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise _bomb_error(name, width * height)
+                if width == 0 or height == 0:
+                    raise InputError(f"{name} declares an empty {width}x{height} image")
+                if image.format == "JPEG":
+                    # Let libjpeg decode big photos at 1/2, 1/4 or 1/8 scale; the result
+                    # still has both sides >= draft_size, enough for the resize below.
+                    image.draft(None, (draft_size, draft_size))
+                _load_without_truncation(image)
+                upright = _apply_exif_orientation(image)
+                return _to_rgb_float(upright, name)
+        except InputError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            match = _PILLOW_PIXEL_COUNT.search(str(exc))
+            raise _bomb_error(name, int(match.group(1)) if match else None) from None
+        except UnidentifiedImageError:
+            kind = "a text file" if _looks_like_text(data) else "not in a known image format"
+            raise InputError(
+                f"{name} is not an image Pillow can read (its contents look like {kind}; "
+                f"a renamed file is not converted); choose {_ACCEPTED_FORMATS}"
+            ) from None
+        except Exception as exc:
+            # Damaged files make Pillow raise OSError, SyntaxError, EOFError, struct.error,
+            # zlib.error, IndexError, ... depending on the format and where the damage is;
+            # all of them mean the same thing to the user.
+            reason = str(exc) or type(exc).__name__
+            problem = "is truncated" if "truncated" in reason.lower() else "is damaged"
+            raise InputError(
+                f"{name} {problem} and could not be decoded ({reason}); "
+                "re-download or re-export the file and try again"
+            ) from None
+
+
+def _load_without_truncation(image: Image.Image) -> None:
+    """Decode pixel data, raising on truncated files whatever the global Pillow flag says."""
+    if not ImageFile.LOAD_TRUNCATED_IMAGES:
+        image.load()
+        return
+    with _TRUNCATION_FLAG_LOCK:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _apply_exif_orientation(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:
+        # Broken EXIF metadata should not make an otherwise readable picture unreadable:
+        # show it as stored.
+        return image
+
+
+def _to_rgb_float(image: Image.Image, name: str) -> np.ndarray:
+    """Convert a decoded image of any Pillow mode to float32 (h, w, 3) RGB in [0, 1]."""
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_MODES:
+        grey = np.asarray(image).astype(np.float32) / 65535.0
+        return _grey_to_rgb(grey)
+    if mode == "I":
+        return _grey_to_rgb(_scale_int32(np.asarray(image)))
+    if mode == "F":
+        return _grey_to_rgb(_scale_float(np.asarray(image)))
+    try:
+        has_alpha = "A" in image.getbands() or image.has_transparency_data
+        rgb_image = image.convert("RGBA" if has_alpha else "RGB")
+    except (ValueError, OSError) as exc:
+        raise InputError(
+            f"{name} uses the colour mode {mode!r}, which cannot be converted to RGB ({exc}); "
+            "save it as an ordinary RGB PNG or JPEG"
+        ) from None
+    pixels = np.asarray(rgb_image, dtype=np.float32) / 255.0
+    if not has_alpha:
+        return pixels
+    rgb, alpha = pixels[..., :3], pixels[..., 3:]
+    # Composite over white: a fully transparent pixel reads as white, as in a viewer.
+    return rgb * alpha + (1.0 - alpha)
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    grey = np.clip(grey.astype(np.float32), 0.0, 1.0)
+    return np.repeat(grey[..., None], 3, axis=-1)
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high == low:
+        # A constant image: keep its value if it is a valid intensity, else mid-grey.
+        fill = low if 0.0 <= low <= 1.0 else 0.5
+        return np.full(values.shape, fill, dtype=np.float32)
+    return ((values - low) / (high - low)).astype(np.float32)
+
+
+def _scale_int32(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float64)
+    low, high = float(values.min()), float(values.max())
+    if low >= 0 and high <= 65535:
+        return values / high if high > 0 else values
+    return _min_max(values)
+
+
+def _scale_float(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, dtype=np.float32)
+    if not finite.all():
+        # NaN -> the smallest finite value, +/-inf -> the largest/smallest finite value.
+        low, high = values[finite].min(), values[finite].max()
+        values = np.nan_to_num(values, nan=low, posinf=high, neginf=low)
+    if values.min() >= 0.0 and values.max() <= 1.0:
+        return values
+    return _min_max(values)
+
+
+# ----------------------------------------------------------------------------------------
+# geometry
+
+
+def _resize_and_center_crop(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize so the shorter side fits, center-crop to (height, width), in one Lanczos pass."""
+    source_height, source_width = rgb.shape[:2]
+    # The scale that makes the image cover the target in both directions.
+    scale = max(height / source_height, width / source_width)
+    crop_width, crop_height = width / scale, height / scale
+    left = (source_width - crop_width) / 2.0
+    top = (source_height - crop_height) / 2.0
+    box = (left, top, left + crop_width, top + crop_height)
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(rgb[..., k], dtype=np.float32)).resize(
+                (width, height), Image.Resampling.LANCZOS, box=box
+            )
+        )
+        for k in range(3)
+    ]
+    # Lanczos overshoots slightly at sharp edges; keep the documented [0, 1] range.
+    return np.clip(np.stack(channels, axis=-1), 0.0, 1.0)

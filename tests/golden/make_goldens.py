@@ -1,0 +1,278 @@
+"""Generate the PyTorch golden files that tests/test_torch_oracle.py compares normlib against.
+
+Run from the repository root with torch installed:
+
+    .venv/bin/python tests/golden/make_goldens.py
+
+Inputs are generated with NumPy from fixed seeds; every torch computation runs in float64.
+Two compressed files are written next to this script:
+
+* ``functional.npz``: one-shot normalizations (F.batch_norm in training, nn.LayerNorm over
+  (C, H, W), nn.InstanceNorm2d, nn.GroupNorm for several G, nn.RMSNorm over (C, H, W)),
+  each with the output and the statistics torch computes for it.
+* ``bn_sequence.npz``: nn.BatchNorm2d driven through training and eval steps for momentum
+  0.1, 0.5 and None, with outputs and buffers after every step.
+
+Each file holds an ``index_json`` entry (a JSON string describing every case and naming the
+arrays it uses), ``torch_version`` and ``numpy_version``. No pickled objects are stored, so
+the files load with ``np.load(path)`` and no torch.
+
+This module imports torch lazily: the case builders (``functional_cases``,
+``bn_sequence_cases``) are plain NumPy so the tests can reuse them; ``torch_functional`` and
+``torch_bn_sequence`` need torch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+FUNCTIONAL_FILE = HERE / "functional.npz"
+BN_SEQUENCE_FILE = HERE / "bn_sequence.npz"
+
+SHAPES = [(4, 6, 5, 7), (1, 4, 3, 3), (2, 8, 1, 1)]
+DATA_KINDS = ["unit", "offset"]
+
+
+def shape_tag(shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def make_input(shape, kind: str, seed: int) -> np.ndarray:
+    """Deterministic float64 input: unit-scale normal data, or per-channel offsets/scales."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    if kind == "offset":
+        c = shape[1]
+        offsets = rng.uniform(-5.0, 5.0, size=(1, c, 1, 1))
+        scales = np.exp(rng.uniform(np.log(0.2), np.log(5.0), size=(1, c, 1, 1)))
+        x = x * scales + offsets
+    elif kind != "unit":
+        raise ValueError(kind)
+    return x
+
+
+def _divisors(c: int) -> list[int]:
+    return [g for g in range(1, c + 1) if c % g == 0]
+
+
+def functional_cases() -> tuple[dict[str, np.ndarray], list[dict]]:
+    """All one-shot cases as (arrays, index). Arrays are float64 NumPy; no torch needed.
+
+    Each index entry: name, op, x (array key), eps, shape, plus op-specific keys:
+    weight/bias (array keys or None), groups (group_norm), and the normlib equivalent
+    ``axes``/``groups``/``center``.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    index: list[dict] = []
+    seed = 1000
+    for shape in SHAPES:
+        n, c, h, w = shape
+        for kind in DATA_KINDS:
+            seed += 1
+            base = f"{kind}_{shape_tag(shape)}"
+            xkey = f"x_{base}"
+            arrays[xkey] = make_input(shape, kind, seed)
+            rng = np.random.default_rng(seed + 500)
+
+            def param(key, pshape, *, loc, _rng=rng):
+                arrays[key] = _rng.normal(loc, 0.5, size=pshape)
+                return key
+
+            def add(name, op, axes, *, eps=1e-5, groups=1, center=True, weight=None, bias=None):
+                index.append(
+                    dict(name=f"{name}_{base}", op=op, x=xkey, shape=list(shape), eps=eps,
+                         axes=axes, groups=groups, center=center, weight=weight, bias=bias)
+                )
+
+            # F.batch_norm, training mode (batch statistics), plain and affine, two eps values.
+            add("batch_norm", "batch_norm", "NHW")
+            add("batch_norm_eps1e-3", "batch_norm", "NHW", eps=1e-3)
+            add("batch_norm_affine", "batch_norm", "NHW",
+                weight=param(f"bn_w_{base}", (c,), loc=1.0),
+                bias=param(f"bn_b_{base}", (c,), loc=0.0))
+            # nn.LayerNorm over (C, H, W), elementwise affine with random weights.
+            add("layer_norm", "layer_norm", "CHW",
+                weight=param(f"ln_w_{base}", (c, h, w), loc=1.0),
+                bias=param(f"ln_b_{base}", (c, h, w), loc=0.0))
+            add("layer_norm_noaffine", "layer_norm", "CHW")
+            # nn.InstanceNorm2d: torch refuses a single spatial element in training mode.
+            if h * w > 1:
+                add("instance_norm", "instance_norm", "HW")
+                add("instance_norm_affine", "instance_norm", "HW",
+                    weight=param(f"in_w_{base}", (c,), loc=1.0),
+                    bias=param(f"in_b_{base}", (c,), loc=0.0))
+            # nn.GroupNorm for every G dividing C (1 = LayerNorm stats, C = InstanceNorm stats).
+            gw = param(f"gn_w_{base}", (c,), loc=1.0)
+            gb = param(f"gn_b_{base}", (c,), loc=0.0)
+            for g in _divisors(c):
+                add(f"group_norm_G{g}", "group_norm", "CHW", groups=g, weight=gw, bias=gb)
+            # nn.RMSNorm over (C, H, W); eps passed explicitly (torch's default is finfo eps).
+            add("rms_norm", "rms_norm", "CHW", center=False,
+                weight=param(f"rms_w_{base}", (c, h, w), loc=1.0))
+            add("rms_norm_noaffine_eps1e-6", "rms_norm", "CHW", center=False, eps=1e-6)
+    return arrays, index
+
+
+def torch_functional(case: dict, arrays: dict[str, np.ndarray], dtype=None):
+    """Run one functional case in torch. Returns (output, mean, var) as float64 NumPy arrays.
+
+    mean/var follow normlib's layout: keepdims 4-D for groups == 1, (N, G, 1, 1, 1) for
+    group_norm with G > 1. For rms_norm, mean is zeros and var is the mean square.
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    dtype = torch.float64 if dtype is None else dtype
+    x = torch.tensor(arrays[case["x"]], dtype=dtype)
+    n, c, h, w = x.shape
+    eps = case["eps"]
+
+    def t(key):
+        return None if key is None else torch.tensor(arrays[key], dtype=dtype)
+
+    weight, bias = t(case["weight"]), t(case["bias"])
+    op = case["op"]
+    with torch.no_grad():
+        if op == "batch_norm":
+            out = F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)
+            var, mean = torch.var_mean(x, dim=(0, 2, 3), correction=0, keepdim=True)
+        elif op == "layer_norm":
+            mod = nn.LayerNorm((c, h, w), eps=eps, elementwise_affine=weight is not None,
+                               dtype=dtype)
+            if weight is not None:
+                mod.weight.copy_(weight)
+                mod.bias.copy_(bias)
+            out = mod(x)
+            var, mean = torch.var_mean(x, dim=(1, 2, 3), correction=0, keepdim=True)
+        elif op == "instance_norm":
+            mod = nn.InstanceNorm2d(c, eps=eps, affine=weight is not None, dtype=dtype)
+            if weight is not None:
+                mod.weight.copy_(weight)
+                mod.bias.copy_(bias)
+            out = mod(x)
+            var, mean = torch.var_mean(x, dim=(2, 3), correction=0, keepdim=True)
+        elif op == "group_norm":
+            g = case["groups"]
+            mod = nn.GroupNorm(g, c, eps=eps, affine=weight is not None, dtype=dtype)
+            if weight is not None:
+                mod.weight.copy_(weight)
+                mod.bias.copy_(bias)
+            out = mod(x)
+            var, mean = torch.var_mean(x.reshape(n, g, -1), dim=2, correction=0)
+            if g == 1:
+                var, mean = var.reshape(n, 1, 1, 1), mean.reshape(n, 1, 1, 1)
+            else:
+                var, mean = var.reshape(n, g, 1, 1, 1), mean.reshape(n, g, 1, 1, 1)
+        elif op == "rms_norm":
+            mod = nn.RMSNorm((c, h, w), eps=eps, elementwise_affine=weight is not None,
+                             dtype=dtype)
+            if weight is not None:
+                mod.weight.copy_(weight)
+            out = mod(x)
+            var = (x * x).mean(dim=(1, 2, 3), keepdim=True)
+            mean = torch.zeros_like(var)
+        else:
+            raise ValueError(op)
+    return (out.double().numpy(), mean.double().numpy(), var.double().numpy())
+
+
+BN_C = 3
+BN_SCHEDULE = [  # (batch size N, training?)
+    (4, True), (2, True), (5, True), (3, False), (2, True), (4, False),
+]
+BN_SETTINGS = [  # (name, momentum, affine: None = no affine, "ones" = default, "random")
+    ("momentum0.1_random_affine", 0.1, "random"),
+    ("momentum0.5_default_affine", 0.5, "ones"),
+    ("momentumNone_no_affine", None, None),
+]
+
+
+def bn_sequence_cases() -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Inputs and parameters for the nn.BatchNorm2d sequences (NumPy only)."""
+    arrays: dict[str, np.ndarray] = {}
+    index: list[dict] = []
+    for k, (name, momentum, affine) in enumerate(BN_SETTINGS):
+        rng = np.random.default_rng(2000 + k)
+        setting = dict(name=name, momentum=momentum, affine=affine, num_features=BN_C,
+                       eps=1e-5, steps=[])
+        if affine == "random":
+            arrays[f"{name}_weight"] = rng.normal(1.0, 0.5, size=BN_C)
+            arrays[f"{name}_bias"] = rng.normal(0.0, 0.5, size=BN_C)
+            setting["weight"], setting["bias"] = f"{name}_weight", f"{name}_bias"
+        else:
+            setting["weight"] = setting["bias"] = None
+        # Each channel drifts: its offset and scale change from batch to batch.
+        for i, (n, training) in enumerate(BN_SCHEDULE):
+            offsets = rng.uniform(-3.0, 3.0, size=(1, BN_C, 1, 1))
+            scales = rng.uniform(0.5, 2.0, size=(1, BN_C, 1, 1))
+            key = f"{name}_step{i}_x"
+            arrays[key] = rng.standard_normal((n, BN_C, 4, 5)) * scales + offsets
+            setting["steps"].append(dict(x=key, training=training))
+        index.append(setting)
+    return arrays, index
+
+
+def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
+    """Run one BatchNorm2d sequence in torch; one dict of float64 arrays per step."""
+    import torch
+    from torch import nn
+
+    dtype = torch.float64 if dtype is None else dtype
+    bn = nn.BatchNorm2d(setting["num_features"], eps=setting["eps"],
+                        momentum=setting["momentum"], affine=setting["affine"] is not None,
+                        dtype=dtype)
+    if setting["weight"] is not None:
+        with torch.no_grad():
+            bn.weight.copy_(torch.tensor(arrays[setting["weight"]], dtype=dtype))
+            bn.bias.copy_(torch.tensor(arrays[setting["bias"]], dtype=dtype))
+    results = []
+    for step in setting["steps"]:
+        bn.train(step["training"])
+        with torch.no_grad():
+            out = bn(torch.tensor(arrays[step["x"]], dtype=dtype))
+        results.append(dict(
+            out=out.double().numpy(),
+            running_mean=bn.running_mean.double().numpy().copy(),
+            running_var=bn.running_var.double().numpy().copy(),
+            num_batches_tracked=int(bn.num_batches_tracked),
+        ))
+    return results
+
+
+def _meta(index) -> dict[str, np.ndarray]:
+    import torch
+
+    return dict(index_json=np.array(json.dumps(index)),
+                torch_version=np.array(str(torch.__version__)),
+                numpy_version=np.array(np.__version__))
+
+
+def main() -> None:
+    arrays, index = functional_cases()
+    for case in index:
+        out, mean, var = torch_functional(case, arrays)
+        for suffix, arr in (("out", out), ("mean", mean), ("var", var)):
+            case[suffix] = f"{case['name']}__{suffix}"
+            arrays[case[suffix]] = arr
+    np.savez_compressed(FUNCTIONAL_FILE, **arrays, **_meta(index))
+
+    arrays, index = bn_sequence_cases()
+    for setting in index:
+        for i, (step, res) in enumerate(zip(setting["steps"], torch_bn_sequence(setting, arrays))):
+            for key in ("out", "running_mean", "running_var"):
+                step[key] = f"{setting['name']}_step{i}_{key}"
+                arrays[step[key]] = res[key]
+            step["num_batches_tracked"] = res["num_batches_tracked"]
+    np.savez_compressed(BN_SEQUENCE_FILE, **arrays, **_meta(index))
+
+    for path in (FUNCTIONAL_FILE, BN_SEQUENCE_FILE):
+        print(f"wrote {path.relative_to(HERE.parent.parent)} ({path.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()
