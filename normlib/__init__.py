@@ -16,11 +16,22 @@ Examples
 from normlib._batchnorm import BatchNorm2d
 from normlib._compute import NormResult, as_spec, identify, normalize, set_ids
 from normlib._errors import InputError, NormError
+from normlib._generate import (
+    DISTRIBUTIONS,
+    FEATURE_NAMES,
+    feature_maps,
+    random_tensor,
+    sample_images,
+    sample_names,
+)
 from normlib._histogram import Histograms, histograms
+from normlib._images import image_digest, load_images
 from normlib._spec import AXES, METHODS, NormSpec, Preset, SpecLatex
 
 __all__ = [
     "AXES",
+    "DISTRIBUTIONS",
+    "FEATURE_NAMES",
     "METHODS",
     "BatchNorm2d",
     "Histograms",
@@ -31,8 +42,14 @@ __all__ = [
     "Preset",
     "SpecLatex",
     "as_spec",
+    "feature_maps",
     "histograms",
     "identify",
+    "image_digest",
+    "load_images",
     "normalize",
+    "random_tensor",
+    "sample_images",
+    "sample_names",
     "set_ids",
 ]

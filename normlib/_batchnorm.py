@@ -133,12 +133,12 @@ class BatchNorm2d:
         batch_mean = result.set_mean.astype(np.float64)
         # Running variance uses the unbiased estimate: divide by m - 1, not m.
         batch_var_unbiased = result.set_var.astype(np.float64) * (m / (m - 1))
-        self.running_mean = (
-            (1.0 - factor) * self.running_mean + factor * batch_mean
-        ).astype(self.dtype)
-        self.running_var = (
-            (1.0 - factor) * self.running_var + factor * batch_var_unbiased
-        ).astype(self.dtype)
+        self.running_mean = ((1.0 - factor) * self.running_mean + factor * batch_mean).astype(
+            self.dtype
+        )
+        self.running_var = ((1.0 - factor) * self.running_var + factor * batch_var_unbiased).astype(
+            self.dtype
+        )
         return result.output
 
     def __repr__(self) -> str:

@@ -272,7 +272,7 @@ def _non_finite_error(x: np.ndarray) -> NormError:
 
 # Rows of this many bytes are normalized together, so that the three passes
 # after the first (subtract, square-sum, scale) find the rows still in cache.
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 21
 
 
 def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
@@ -301,8 +301,9 @@ def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
     return out.reshape(view.shape), mean.reshape(stat_shape), var.reshape(stat_shape)
 
 
-def _normalize_strided(view: np.ndarray, reduced: tuple[int, ...], count: int, center: bool,
-                       eps: float):
+def _normalize_strided(
+    view: np.ndarray, reduced: tuple[int, ...], count: int, center: bool, eps: float
+):
     """Normalize over any reduced axes of the merged view (two-pass mean and variance)."""
     if center:
         mean = _reduce_sum(view, reduced)
@@ -317,7 +318,6 @@ def _normalize_strided(view: np.ndarray, reduced: tuple[int, ...], count: int, c
         mean = np.zeros_like(var)
     out *= (1.0 / np.sqrt(var + eps)).astype(out.dtype, copy=False)
     return out, mean, var
-
 
 
 def normalize(
@@ -370,8 +370,9 @@ def normalize(
         if layout.merged_reduced == (len(layout.merged_shape) - 1,):
             out, mean_m, var_m = _normalize_rows(view, layout.count, spec.center, eps)
         else:
-            out, mean_m, var_m = _normalize_strided(view, layout.merged_reduced, layout.count,
-                                                    spec.center, eps)
+            out, mean_m, var_m = _normalize_strided(
+                view, layout.merged_reduced, layout.count, spec.center, eps
+            )
         if not np.isfinite(var_m).all():
             raise _non_finite_error(work)
         out = out.reshape(layout.shape)

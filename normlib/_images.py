@@ -124,10 +124,13 @@ def load_images(
 
     Examples
     --------
-    >>> batch = load_images(["cat.png", ("upload.jpg", jpeg_bytes)], size=(64, 64))
-    ... # doctest: +SKIP
-    >>> batch.shape, batch.dtype  # doctest: +SKIP
-    ((2, 3, 64, 64), dtype('float32'))
+    >>> import io
+    >>> from PIL import Image
+    >>> buffer = io.BytesIO()
+    >>> Image.new("RGBA", (40, 30), (255, 0, 0, 255)).save(buffer, "PNG")
+    >>> batch = load_images([("red.png", buffer.getvalue())], size=(16, 16))
+    >>> batch.shape, batch.dtype, float(batch[0, 0].min()), float(batch[0, 1].max())
+    ((1, 3, 16, 16), dtype('float32'), 1.0, 0.0)
     """
     height, width = _validate_size(size)
     items = _validate_sources(sources)
@@ -354,7 +357,8 @@ def _to_rgb_float(image: Image.Image, name: str) -> np.ndarray:
     if mode == "F":
         return _grey_to_rgb(_scale_float(np.asarray(image)))
     try:
-        has_alpha = "A" in image.getbands() or image.has_transparency_data
+        # "a" is the premultiplied alpha of La/RGBa; convert("RGBA") un-premultiplies it.
+        has_alpha = bool({"A", "a"} & set(image.getbands())) or image.has_transparency_data
         rgb_image = image.convert("RGBA" if has_alpha else "RGB")
     except (ValueError, OSError) as exc:
         raise InputError(

@@ -111,7 +111,7 @@ class SpecLatex:
     count: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NormSpec:
     """Which axes of an (N, C, H, W) tensor are reduced to one mean and variance.
 
@@ -151,6 +151,19 @@ class NormSpec:
             if not isinstance(self.center, np.bool_):
                 raise NormError(f"center must be True or False, got {self.center!r}")
             object.__setattr__(self, "center", bool(self.center))
+
+    # Equality and hashing see only what is computed, so a named preset from
+    # METHODS equals the plain spec it stands for.
+    def _identity(self) -> tuple[str, int, bool]:
+        return (self.axes, self.groups, self.center)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NormSpec):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
 
     # ------------------------------------------------------------------ shape
     def check_shape(self, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -256,13 +269,15 @@ class NormSpec:
             sizes = {"N": n, "C": c // self.groups, "H": h, "W": w}
             numbers = r" \cdot ".join(str(sizes[a]) for a in self.axes) if self.axes else "1"
             total = self.count(shape)
-            count = f"m = {symbolic} = {numbers} = {total}" if len(self.axes) > 1 else (
-                f"m = {symbolic} = {total}"
+            count = (
+                f"m = {symbolic} = {numbers} = {total}"
+                if len(self.axes) > 1
+                else (f"m = {symbolic} = {total}")
             )
         return SpecLatex(mean=mean, var=var, output=output, count=count)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Preset(NormSpec):
     """A named NormSpec from :data:`METHODS`; equality ignores the labels."""
 
@@ -276,45 +291,56 @@ def _preset(axes: str, name: str, description: str, groups: int = 1, center: boo
 
 METHODS: dict[str, Preset] = {
     "method1": _preset(
-        "NC", "Method 1",
+        "NC",
+        "Method 1",
         "The question's Method 1: one mean per pixel (h, w), over the batch and all channels.",
     ),
     "method2": _preset(
-        "N", "Method 2",
+        "N",
+        "Method 2",
         "The question's Method 2: one mean per activation (c, h, w), over the batch only.",
     ),
     "method3": _preset(
-        "NHW", "Method 3",
+        "NHW",
+        "Method 3",
         "The question's Method 3: one mean per channel over batch and space = BatchNorm2d.",
     ),
     "batchnorm": _preset(
-        "NHW", "BatchNorm",
+        "NHW",
+        "BatchNorm",
         "BatchNorm2d: one mean and variance per channel, over the batch and all positions.",
     ),
     "layernorm": _preset(
-        "CHW", "LayerNorm",
+        "CHW",
+        "LayerNorm",
         "LayerNorm (GN paper): one mean per sample, over all channels and positions.",
     ),
     "instancenorm": _preset(
-        "HW", "InstanceNorm",
+        "HW",
+        "InstanceNorm",
         "InstanceNorm2d: one mean per sample and channel, over the positions.",
     ),
     "groupnorm": _preset(
-        "CHW", "GroupNorm", "GroupNorm(G): one mean per sample and group of C/G channels.",
+        "CHW",
+        "GroupNorm",
+        "GroupNorm(G): one mean per sample and group of C/G channels.",
         groups=2,
     ),
     "rmsnorm": _preset(
-        "CHW", "RMSNorm",
+        "CHW",
+        "RMSNorm",
         "RMSNorm over (C, H, W): divide each sample by its root mean square, no centering.",
         center=False,
     ),
     "pixelnorm": _preset(
-        "C", "PixelNorm",
+        "C",
+        "PixelNorm",
         "PixelNorm (ProGAN): divide each pixel's channel vector by its RMS, no centering.",
         center=False,
     ),
     "positionnorm": _preset(
-        "C", "PositionNorm",
+        "C",
+        "PositionNorm",
         "Positional normalization (PONO): one mean per sample and pixel, over the channels.",
     ),
 }

@@ -82,37 +82,77 @@ def functional_cases() -> tuple[dict[str, np.ndarray], list[dict]]:
                 arrays[key] = _rng.normal(loc, 0.5, size=pshape)
                 return key
 
-            def add(name, op, axes, *, eps=1e-5, groups=1, center=True, weight=None, bias=None):
+            def add(
+                name,
+                op,
+                axes,
+                *,
+                eps=1e-5,
+                groups=1,
+                center=True,
+                weight=None,
+                bias=None,
+                _base=base,
+                _xkey=xkey,
+                _shape=shape,
+            ):
                 index.append(
-                    dict(name=f"{name}_{base}", op=op, x=xkey, shape=list(shape), eps=eps,
-                         axes=axes, groups=groups, center=center, weight=weight, bias=bias)
+                    dict(
+                        name=f"{name}_{_base}",
+                        op=op,
+                        x=_xkey,
+                        shape=list(_shape),
+                        eps=eps,
+                        axes=axes,
+                        groups=groups,
+                        center=center,
+                        weight=weight,
+                        bias=bias,
+                    )
                 )
 
             # F.batch_norm, training mode (batch statistics), plain and affine, two eps values.
             add("batch_norm", "batch_norm", "NHW")
             add("batch_norm_eps1e-3", "batch_norm", "NHW", eps=1e-3)
-            add("batch_norm_affine", "batch_norm", "NHW",
+            add(
+                "batch_norm_affine",
+                "batch_norm",
+                "NHW",
                 weight=param(f"bn_w_{base}", (c,), loc=1.0),
-                bias=param(f"bn_b_{base}", (c,), loc=0.0))
+                bias=param(f"bn_b_{base}", (c,), loc=0.0),
+            )
             # nn.LayerNorm over (C, H, W), elementwise affine with random weights.
-            add("layer_norm", "layer_norm", "CHW",
+            add(
+                "layer_norm",
+                "layer_norm",
+                "CHW",
                 weight=param(f"ln_w_{base}", (c, h, w), loc=1.0),
-                bias=param(f"ln_b_{base}", (c, h, w), loc=0.0))
+                bias=param(f"ln_b_{base}", (c, h, w), loc=0.0),
+            )
             add("layer_norm_noaffine", "layer_norm", "CHW")
             # nn.InstanceNorm2d: torch refuses a single spatial element in training mode.
             if h * w > 1:
                 add("instance_norm", "instance_norm", "HW")
-                add("instance_norm_affine", "instance_norm", "HW",
+                add(
+                    "instance_norm_affine",
+                    "instance_norm",
+                    "HW",
                     weight=param(f"in_w_{base}", (c,), loc=1.0),
-                    bias=param(f"in_b_{base}", (c,), loc=0.0))
+                    bias=param(f"in_b_{base}", (c,), loc=0.0),
+                )
             # nn.GroupNorm for every G dividing C (1 = LayerNorm stats, C = InstanceNorm stats).
             gw = param(f"gn_w_{base}", (c,), loc=1.0)
             gb = param(f"gn_b_{base}", (c,), loc=0.0)
             for g in _divisors(c):
                 add(f"group_norm_G{g}", "group_norm", "CHW", groups=g, weight=gw, bias=gb)
             # nn.RMSNorm over (C, H, W); eps passed explicitly (torch's default is finfo eps).
-            add("rms_norm", "rms_norm", "CHW", center=False,
-                weight=param(f"rms_w_{base}", (c, h, w), loc=1.0))
+            add(
+                "rms_norm",
+                "rms_norm",
+                "CHW",
+                center=False,
+                weight=param(f"rms_w_{base}", (c, h, w), loc=1.0),
+            )
             add("rms_norm_noaffine_eps1e-6", "rms_norm", "CHW", center=False, eps=1e-6)
     return arrays, index
 
@@ -142,8 +182,9 @@ def torch_functional(case: dict, arrays: dict[str, np.ndarray], dtype=None):
             out = F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)
             var, mean = torch.var_mean(x, dim=(0, 2, 3), correction=0, keepdim=True)
         elif op == "layer_norm":
-            mod = nn.LayerNorm((c, h, w), eps=eps, elementwise_affine=weight is not None,
-                               dtype=dtype)
+            mod = nn.LayerNorm(
+                (c, h, w), eps=eps, elementwise_affine=weight is not None, dtype=dtype
+            )
             if weight is not None:
                 mod.weight.copy_(weight)
                 mod.bias.copy_(bias)
@@ -169,8 +210,7 @@ def torch_functional(case: dict, arrays: dict[str, np.ndarray], dtype=None):
             else:
                 var, mean = var.reshape(n, g, 1, 1, 1), mean.reshape(n, g, 1, 1, 1)
         elif op == "rms_norm":
-            mod = nn.RMSNorm((c, h, w), eps=eps, elementwise_affine=weight is not None,
-                             dtype=dtype)
+            mod = nn.RMSNorm((c, h, w), eps=eps, elementwise_affine=weight is not None, dtype=dtype)
             if weight is not None:
                 mod.weight.copy_(weight)
             out = mod(x)
@@ -183,7 +223,12 @@ def torch_functional(case: dict, arrays: dict[str, np.ndarray], dtype=None):
 
 BN_C = 3
 BN_SCHEDULE = [  # (batch size N, training?)
-    (4, True), (2, True), (5, True), (3, False), (2, True), (4, False),
+    (4, True),
+    (2, True),
+    (5, True),
+    (3, False),
+    (2, True),
+    (4, False),
 ]
 BN_SETTINGS = [  # (name, momentum, affine: None = no affine, "ones" = default, "random")
     ("momentum0.1_random_affine", 0.1, "random"),
@@ -198,8 +243,9 @@ def bn_sequence_cases() -> tuple[dict[str, np.ndarray], list[dict]]:
     index: list[dict] = []
     for k, (name, momentum, affine) in enumerate(BN_SETTINGS):
         rng = np.random.default_rng(2000 + k)
-        setting = dict(name=name, momentum=momentum, affine=affine, num_features=BN_C,
-                       eps=1e-5, steps=[])
+        setting = dict(
+            name=name, momentum=momentum, affine=affine, num_features=BN_C, eps=1e-5, steps=[]
+        )
         if affine == "random":
             arrays[f"{name}_weight"] = rng.normal(1.0, 0.5, size=BN_C)
             arrays[f"{name}_bias"] = rng.normal(0.0, 0.5, size=BN_C)
@@ -223,9 +269,13 @@ def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
     from torch import nn
 
     dtype = torch.float64 if dtype is None else dtype
-    bn = nn.BatchNorm2d(setting["num_features"], eps=setting["eps"],
-                        momentum=setting["momentum"], affine=setting["affine"] is not None,
-                        dtype=dtype)
+    bn = nn.BatchNorm2d(
+        setting["num_features"],
+        eps=setting["eps"],
+        momentum=setting["momentum"],
+        affine=setting["affine"] is not None,
+        dtype=dtype,
+    )
     if setting["weight"] is not None:
         with torch.no_grad():
             bn.weight.copy_(torch.tensor(arrays[setting["weight"]], dtype=dtype))
@@ -235,21 +285,25 @@ def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
         bn.train(step["training"])
         with torch.no_grad():
             out = bn(torch.tensor(arrays[step["x"]], dtype=dtype))
-        results.append(dict(
-            out=out.double().numpy(),
-            running_mean=bn.running_mean.double().numpy().copy(),
-            running_var=bn.running_var.double().numpy().copy(),
-            num_batches_tracked=int(bn.num_batches_tracked),
-        ))
+        results.append(
+            dict(
+                out=out.double().numpy(),
+                running_mean=bn.running_mean.double().numpy().copy(),
+                running_var=bn.running_var.double().numpy().copy(),
+                num_batches_tracked=int(bn.num_batches_tracked),
+            )
+        )
     return results
 
 
 def _meta(index) -> dict[str, np.ndarray]:
     import torch
 
-    return dict(index_json=np.array(json.dumps(index)),
-                torch_version=np.array(str(torch.__version__)),
-                numpy_version=np.array(np.__version__))
+    return dict(
+        index_json=np.array(json.dumps(index)),
+        torch_version=np.array(str(torch.__version__)),
+        numpy_version=np.array(np.__version__),
+    )
 
 
 def main() -> None:
@@ -263,7 +317,8 @@ def main() -> None:
 
     arrays, index = bn_sequence_cases()
     for setting in index:
-        for i, (step, res) in enumerate(zip(setting["steps"], torch_bn_sequence(setting, arrays))):
+        results = torch_bn_sequence(setting, arrays)
+        for i, (step, res) in enumerate(zip(setting["steps"], results, strict=True)):
             for key in ("out", "running_mean", "running_var"):
                 step[key] = f"{setting['name']}_step{i}_{key}"
                 arrays[step[key]] = res[key]

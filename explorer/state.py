@@ -1,0 +1,283 @@
+"""The app's shareable state: URL query parameters parsed once into values.
+
+Pure Python (no Streamlit), so every rule here is reachable from a test:
+each parameter has a default, a parser that raises ``ValueError`` with a
+message a learner can act on, and a formatter that writes it back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import normlib
+
+# Caps that keep the app responsive on a laptop projecting to a class.
+N_MAX = 64
+C_MAX = 64
+HW_MAX = 256
+ELEMENTS_MAX = 2**24
+
+SOURCES = {
+    "samples": "Sample images",
+    "uploads": "My images (upload)",
+    "random": "Random tensor",
+    "features": "CNN feature maps",
+}
+IMAGE_SIZES = (8, 16, 32, 48, 64, 96, 128, 192, 256)
+DISTRIBUTIONS = ("normal", "uniform", "laplace", "lognormal", "bimodal")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: its name, default and the two directions of conversion."""
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str] = str
+
+
+def _int_in(low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{what} must be a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{what} must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float, what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{what} must be a number, got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{what} must be a number from {low:g} to {high:g}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in options:
+            raise ValueError(f"{what} must be one of {', '.join(options)}; got {text!r}")
+        return value
+
+    return parse
+
+
+def parse_bool(what: str) -> Callable[[str], bool]:
+    def parse(text: str) -> bool:
+        if text in ("1", "true", "True"):
+            return True
+        if text in ("0", "false", "False"):
+            return False
+        raise ValueError(f"{what} must be 0 or 1, got {text!r}")
+
+    return parse
+
+
+def format_bool(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def format_float(value: float) -> str:
+    return f"{value:g}"
+
+
+def parse_shape(text: str) -> tuple[int, int, int, int]:
+    """Parse ``NxCxHxW`` (``x``, ``×``, ``*`` or ``,`` between) and apply the caps.
+
+    Raises ValueError naming the part that is wrong and the cap that binds.
+    """
+    parts = [p for p in text.replace("×", "x").replace("*", "x").replace(",", "x").split("x")]
+    if len(parts) != 4:
+        raise ValueError(f"shape must be N x C x H x W, e.g. 4x6x10x12; got {text!r}")
+    try:
+        n, c, h, w = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"shape must be four whole numbers, e.g. 4x6x10x12; got {text!r}"
+        ) from None
+    check_shape_caps((n, c, h, w))
+    return (n, c, h, w)
+
+
+def check_shape_caps(shape: tuple[int, int, int, int]) -> None:
+    """Raise ValueError saying which cap a shape exceeds, and why the cap exists."""
+    n, c, h, w = shape
+    for size, name, cap in ((n, "N", N_MAX), (c, "C", C_MAX), (h, "H", HW_MAX), (w, "W", HW_MAX)):
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size}")
+        if size > cap:
+            raise ValueError(
+                f"{name} = {size} is above the cap of {cap} that keeps the app responsive; "
+                f"use {name} ≤ {cap} (normlib itself has no such cap)"
+            )
+    if n * c * h * w > ELEMENTS_MAX:
+        raise ValueError(
+            f"{n}×{c}×{h}×{w} = {n * c * h * w:,} elements is above the cap of "
+            f"{ELEMENTS_MAX:,} (2^24) that keeps every view under a second; make the tensor smaller"
+        )
+
+
+def parse_element(text: str) -> tuple[int, int, int, int]:
+    """Parse a selected element ``n,c,h,w`` (bounds are checked against the shape later)."""
+    parts = text.replace("x", ",").split(",")
+    try:
+        element = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"pick must be four whole numbers n,c,h,w, e.g. 0,1,2,3; got {text!r}"
+        ) from None
+    if len(element) != 4 or min(element) < 0:
+        raise ValueError(f"pick must be four whole numbers ≥ 0, n,c,h,w; got {text!r}")
+    return element  # type: ignore[return-value]
+
+
+def format_element(element: tuple[int, ...]) -> str:
+    return ",".join(str(i) for i in element)
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def parse_axes(text: str) -> str:
+    try:
+        return normlib.NormSpec(text).axes
+    except normlib.NormError as error:
+        raise ValueError(str(error)) from None
+
+
+def parse_method(text: str) -> str:
+    key = text.strip().lower()
+    if key not in normlib.METHODS:
+        raise ValueError(f"method must be one of {', '.join(normlib.METHODS)}; got {text!r}")
+    return key
+
+
+# The sidebar's parameters, shared by every page.
+INPUT_PARAMS: tuple[Param, ...] = (
+    Param("source", "samples", _choice(SOURCES, "source")),
+    Param("n", 8, _int_in(1, N_MAX, "n (the number of images)")),
+    Param("size", 32, _choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
+    Param("shape", (8, 6, 16, 16), parse_shape, format_shape),
+    Param("seed", 0, _int_in(0, 2**31 - 1, "seed")),
+    Param("dist", "normal", _choice(DISTRIBUTIONS, "dist (the distribution)")),
+    Param("coff", 2.0, _float_in(0.0, 10.0, "coff (the per-channel offset spread)"), format_float),
+    Param(
+        "cscale", 1.0, _float_in(0.0, 3.0, "cscale (the per-channel scale spread)"), format_float
+    ),
+    Param("soff", 0.0, _float_in(0.0, 10.0, "soff (the per-sample offset spread)"), format_float),
+)
+# "size" is kept as its string so the select widget and the URL agree; see image_size().
+
+
+# The normalization choice, used by the Explorer (and any page that picks one spec).
+NORM_PARAMS: tuple[Param, ...] = (
+    Param("axes", "NHW", parse_axes),
+    Param("groups", 1, _int_in(1, C_MAX, "groups")),
+    Param("eps", 1e-5, _float_in(0.0, 1.0, "eps"), format_float),
+    Param("center", True, parse_bool("center"), format_bool),
+    Param("gamma", 1.0, _float_in(-10.0, 10.0, "gamma"), format_float),
+    Param("beta", 0.0, _float_in(-10.0, 10.0, "beta"), format_float),
+)
+
+
+def parse_params(
+    query: Mapping[str, str | list[str]], params: tuple[Param, ...]
+) -> tuple[dict[str, Any], list[str]]:
+    """Parse the `params` found in `query`; bad ones fall back to their defaults.
+
+    Parameters
+    ----------
+    query : mapping
+        The URL's query parameters (a value may be a list; the last one wins).
+    params : tuple of Param
+
+    Returns
+    -------
+    values : dict
+        Every parameter's value: parsed from the query, else the default.
+    messages : list of str
+        One message per bad parameter: what was wrong and what is used instead.
+    """
+    values: dict[str, Any] = {}
+    messages: list[str] = []
+    for param in params:
+        raw = query.get(param.name)
+        if isinstance(raw, list):
+            raw = raw[-1] if raw else None
+        if raw is None:
+            values[param.name] = param.default
+            continue
+        try:
+            values[param.name] = param.parse(str(raw))
+        except ValueError as error:
+            values[param.name] = param.default
+            messages.append(
+                f"Link parameter `{param.name}={raw}` was ignored: {error}. "
+                f"Using the default, {param.name}={param.format(param.default)}."
+            )
+    return values, messages
+
+
+def format_params(values: Mapping[str, Any], params: tuple[Param, ...]) -> dict[str, str]:
+    """Write `values` back as query-string text, in the order of `params`."""
+    return {p.name: p.format(values[p.name]) for p in params if p.name in values}
+
+
+def image_size(values: Mapping[str, Any]) -> int:
+    return int(values["size"])
+
+
+def input_shape(values: Mapping[str, Any], n_uploads: int = 0) -> tuple[int, int, int, int]:
+    """The (N, C, H, W) the sidebar values will produce (before loading anything)."""
+    size = image_size(values)
+    if values["source"] == "random":
+        return tuple(values["shape"])
+    channels = 8 if values["source"] == "features" else 3
+    n = n_uploads if values["source"] == "uploads" and n_uploads else values["n"]
+    return (n, channels, size, size)
+
+
+def spec_from_values(
+    values: Mapping[str, Any], channels: int
+) -> tuple[normlib.NormSpec, list[str]]:
+    """Build the NormSpec of the norm values for a tensor with `channels` channels.
+
+    A group count that does not apply (C not reduced) or does not divide C
+    falls back to the nearest valid one, with a message saying so.
+    """
+    messages: list[str] = []
+    axes, groups = values["axes"], int(values["groups"])
+    if "C" not in axes:
+        groups = 1
+    elif channels % groups:
+        valid = [d for d in range(1, channels + 1) if channels % d == 0]
+        nearest = min(valid, key=lambda d: (abs(d - groups), d))
+        messages.append(
+            f"groups={groups} does not divide C={channels}; using groups={nearest} "
+            f"(valid: {', '.join(map(str, valid))})"
+        )
+        groups = nearest
+    return normlib.NormSpec(axes, groups=groups, center=bool(values["center"])), messages
+
+
+def default_groups(channels: int) -> int:
+    """A GroupNorm group count that shows groups on `channels` channels (2 when C is even)."""
+    for groups in (2, 3, 4):
+        if channels % groups == 0 and groups < channels:
+            return groups
+    return channels

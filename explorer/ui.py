@@ -1,0 +1,344 @@
+"""The one Streamlit module shared by the pages: sidebar input, URL state, caching.
+
+Page scripts call, top to bottom:
+
+>>> data = ui.current_input()                      # doctest: +SKIP
+>>> values = ui.page_values("explorer", PARAMS)     # doctest: +SKIP
+>>> ...widgets and figures...
+>>> ui.sync_url(PARAMS, values)                     # doctest: +SKIP
+
+State lives in ``st.session_state`` (widget keys, plus a copy under
+``store:<key>`` that survives page switches) and in the URL, which is
+rewritten at the end of every run so a link reproduces the exact view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import normlib
+from explorer import inputs, state
+from explorer.inputs import LoadedInput
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
+_INPUT_KEY = "loaded_input"
+_MESSAGES_KEY = "url_messages"
+
+
+# ----------------------------------------------------------------- URL state
+def _query() -> dict[str, str]:
+    return {k: st.query_params.get(k) for k in st.query_params.keys()}  # noqa: SIM118
+
+
+def seed_widget(key: str, value: Any) -> None:
+    """Give widget `key` its starting value unless the user already set it.
+
+    Streamlit forgets the state of widgets that a page switch did not draw;
+    the ``store:`` copy brings the user's last choice back.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"store:{key}", value)
+
+
+def remember(key: str) -> None:
+    """Copy widget `key`'s value where it survives a page switch."""
+    if key in st.session_state:
+        st.session_state[f"store:{key}"] = st.session_state[key]
+
+
+def url_values(scope: str, params: tuple[state.Param, ...]) -> dict[str, Any]:
+    """Parse `params` from the URL once per scope and session; warn about bad ones.
+
+    Returns the values to seed widgets with: from the URL when the link
+    named them, else None for "keep whatever the widget has".
+    """
+    flag = f"url-read:{scope}"
+    query = _query()
+    values, messages = state.parse_params(query, params)
+    if st.session_state.get(flag):
+        return {}
+    st.session_state[flag] = True
+    st.session_state.setdefault(_MESSAGES_KEY, []).extend(messages)
+    return {name: value for name, value in values.items() if name in query}
+
+
+def show_url_messages() -> None:
+    """Show (once) every message about link parameters that were ignored."""
+    for message in st.session_state.pop(_MESSAGES_KEY, []):
+        st.warning(message, icon="🔗")
+
+
+def sync_url(page_values: dict[str, str]) -> None:
+    """Write the sidebar's and this page's choices into the URL (exactly those)."""
+    wanted = {**st.session_state.get("input-query", {}), **page_values}
+    if _query() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+# -------------------------------------------------------------- the sidebar
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_samples(n: int, size: int) -> LoadedInput:
+    return inputs.load_samples(n, size)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_random(shape, seed, distribution, coff, cscale, soff) -> LoadedInput:
+    return inputs.load_random(shape, seed, distribution, coff, cscale, soff)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_features(images_key: tuple, _images: LoadedInput) -> LoadedInput:
+    return inputs.load_features(_images)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_upload(name: str, digest: str, size: int, _data: bytes) -> inputs.UploadOutcome:
+    return inputs.decode_upload(name, _data, size)
+
+
+def _sidebar_widgets() -> dict[str, Any]:
+    """Draw the input widgets (seeded from the URL) and return the chosen values."""
+    from_url = url_values("input", state.INPUT_PARAMS)
+    defaults = {p.name: p.default for p in state.INPUT_PARAMS}
+    start = {**defaults, **from_url}
+    sb = st.sidebar
+    sb.header("Input")
+    seed_widget("in:source", start["source"])
+    source = sb.radio(
+        "Tensor to normalize",
+        list(state.SOURCES),
+        format_func=state.SOURCES.get,
+        key="in:source",
+        help="Images give C = 3 (red, green, blue); feature maps give C = 8 filter responses.",
+    )
+    values = dict(defaults, source=source)
+    if source in ("samples", "features", "uploads"):
+        if source != "uploads":
+            seed_widget("in:n", start["n"])
+            values["n"] = sb.slider("N: images in the batch", 1, state.N_MAX, key="in:n")
+        seed_widget("in:size", str(start["size"]))
+        values["size"] = sb.select_slider(
+            "H = W: image size (pixels)",
+            [str(s) for s in state.IMAGE_SIZES],
+            key="in:size",
+            help="Images are resized (shorter side) and centre-cropped to a square.",
+        )
+    if source == "random":
+        seed_widget("in:shape", state.format_shape(start["shape"]))
+        shape_text = sb.text_input(
+            "Shape N×C×H×W",
+            key="in:shape",
+            help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
+            f"at most 2^24 elements.",
+        )
+        try:
+            values["shape"] = state.parse_shape(shape_text)
+        except ValueError as error:
+            sb.error(f"{error}. Keeping {state.format_shape(start['shape'])}.")
+            values["shape"] = _last_good_shape(start["shape"])
+        st.session_state["last-good-shape"] = values["shape"]
+        seed_widget("in:dist", start["dist"])
+        values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
+        seed_widget("in:seed", start["seed"])
+        values["seed"] = int(sb.number_input("Seed", 0, 2**31 - 1, step=1, key="in:seed"))
+        seed_widget("in:coff", start["coff"])
+        values["coff"] = sb.slider(
+            "Per-channel offset spread",
+            0.0,
+            10.0,
+            step=0.5,
+            key="in:coff",
+            help="Shifts each channel's mean differently, so BatchNorm has something to undo.",
+        )
+        seed_widget("in:cscale", start["cscale"])
+        values["cscale"] = sb.slider(
+            "Per-channel scale spread", 0.0, 3.0, step=0.25, key="in:cscale"
+        )
+        seed_widget("in:soff", start["soff"])
+        values["soff"] = sb.slider(
+            "Per-sample offset spread",
+            0.0,
+            10.0,
+            step=0.5,
+            key="in:soff",
+            help="Shifts each sample differently: LayerNorm and InstanceNorm remove it, "
+            "BatchNorm does not.",
+        )
+    for key in (
+        "in:source",
+        "in:n",
+        "in:size",
+        "in:shape",
+        "in:dist",
+        "in:seed",
+        "in:coff",
+        "in:cscale",
+        "in:soff",
+    ):
+        remember(key)
+    return values
+
+
+def _last_good_shape(fallback: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return st.session_state.get("last-good-shape", fallback)
+
+
+def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:
+    files = st.sidebar.file_uploader(
+        "Upload images (PNG, JPEG, GIF, WebP, BMP, TIFF)",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="in:uploads",
+        help=f"Several at once. The first {state.N_MAX} readable files form the batch.",
+    )
+    outcomes = []
+    for file in files or []:
+        data = file.getvalue()
+        outcomes.append(_cached_upload(file.name, normlib.image_digest(data), size, data))
+    good = [o for o in outcomes if o.image is not None]
+    if len(good) > state.N_MAX:
+        st.sidebar.warning(
+            f"{len(good)} readable images: the batch is capped at N = {state.N_MAX}; "
+            f"using the first {state.N_MAX}."
+        )
+        good = good[: state.N_MAX]
+    return inputs.uploads_input(good, size), outcomes
+
+
+def sidebar_input() -> LoadedInput:
+    """Draw the shared sidebar and load the chosen tensor (called by app.py every run)."""
+    values = _sidebar_widgets()
+    size = state.image_size(values)
+    loaded: LoadedInput | None = None
+    if values["source"] == "uploads":
+        loaded, outcomes = _uploads(size)
+        for outcome in outcomes:
+            if outcome.error:
+                st.sidebar.error(f"**{outcome.name}** was skipped: {outcome.error}", icon="⚠️")
+        if loaded is None:
+            st.sidebar.info(
+                "No readable upload yet, so the sample images are shown. Upload PNG, JPEG, "
+                "GIF, WebP, BMP or TIFF files above."
+            )
+        elif any(o.error for o in outcomes):
+            st.sidebar.caption(f"The other {loaded.shape[0]} image(s) are loaded as usual.")
+    if values["source"] == "random":
+        loaded = _cached_random(
+            values["shape"],
+            values["seed"],
+            values["dist"],
+            values["coff"],
+            values["cscale"],
+            values["soff"],
+        )
+    if loaded is None:
+        n = values["n"] if values["source"] != "uploads" else 8
+        loaded = _cached_samples(n, size)
+    if values["source"] == "features":
+        loaded = _cached_features(loaded.key, loaded)
+    n, c, h, w = loaded.shape
+    st.sidebar.caption(f"**{loaded.title}** · shape ({n}, {c}, {h}, {w})")
+    st.session_state[_INPUT_KEY] = loaded
+    st.session_state["input-query"] = _input_query(values)
+    return loaded
+
+
+def _input_query(values: dict[str, Any]) -> dict[str, str]:
+    """Only the parameters that matter for the chosen source go into the URL."""
+    names = {
+        "samples": ("source", "n", "size"),
+        "features": ("source", "n", "size"),
+        "uploads": ("source", "size"),
+        "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff"),
+    }[values["source"]]
+    params = tuple(p for p in state.INPUT_PARAMS if p.name in names)
+    return state.format_params(values, params)
+
+
+def current_input() -> LoadedInput:
+    """The tensor the sidebar loaded on this run."""
+    loaded = st.session_state.get(_INPUT_KEY)
+    if loaded is None:  # a page run on its own (tests): load the default input
+        loaded = _cached_samples(8, 32)
+    return loaded
+
+
+# ----------------------------------------------------------------- compute
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_normalize(
+    input_key: tuple,
+    spec: normlib.NormSpec,
+    eps: float,
+    gamma: float,
+    beta: float,
+    _x: np.ndarray,
+) -> normlib.NormResult:
+    """normalize() cached by what made the input, not by hashing the (large) array."""
+    channels = _x.shape[1]
+    gamma_c = None if gamma == 1.0 else np.full(channels, gamma, dtype=_x.dtype)
+    beta_c = None if beta == 0.0 else np.full(channels, beta, dtype=_x.dtype)
+    return normlib.normalize(_x, spec, eps=eps, gamma=gamma_c, beta=beta_c)
+
+
+def normalize_input(
+    data: LoadedInput,
+    spec: normlib.NormSpec,
+    eps: float = 1e-5,
+    gamma: float = 1.0,
+    beta: float = 0.0,
+) -> normlib.NormResult:
+    """Normalize the current input, cached."""
+    return cached_normalize(data.key, spec, float(eps), float(gamma), float(beta), data.x)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_set_ids(shape: tuple[int, int, int, int], spec: normlib.NormSpec) -> np.ndarray:
+    return normlib.set_ids(shape, spec)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_histograms(
+    input_key: tuple,
+    spec: normlib.NormSpec,
+    eps: float,
+    gamma: float,
+    beta: float,
+    by: str | None,
+    bins: int,
+    _before: np.ndarray,
+    _after: np.ndarray,
+) -> normlib.Histograms:
+    """Shared-bin histograms, cached by the parameters that made before and after.
+
+    `by` is None (overall), "channel" or "set" (one histogram per reduction set).
+    """
+    labels = cached_set_ids(tuple(_before.shape), spec) if by == "set" else by
+    return normlib.histograms(_before, _after, bins=bins, by=labels)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_npy(
+    input_key: tuple,
+    spec: normlib.NormSpec,
+    eps: float,
+    gamma: float,
+    beta: float,
+    _output: np.ndarray,
+) -> bytes:
+    """The normalized tensor as .npy bytes, made once per view rather than on every rerun."""
+    from explorer.summary import tensor_npy
+
+    return tensor_npy(_output)
+
+
+def run_safely(action: Callable[[], Any], what: str) -> Any:
+    """Run `action`; show a normlib error as a message (never a traceback) and return None."""
+    try:
+        return action()
+    except (normlib.NormError, normlib.InputError) as error:
+        st.error(f"{what}: {error}")
+        return None

@@ -1,0 +1,435 @@
+"""Make (N, C, H, W) tensors whose normalization is easy to *see*.
+
+Three sources of tensors for the explorer:
+
+- `random_tensor`: seeded noise with chosen per-channel and per-sample offsets and
+  scales, so channels visibly differ before BatchNorm and visibly agree after it.
+- `feature_maps`: a fixed bank of small convolution filters turning an RGB image
+  batch into 8 realistic feature maps, like the first layer of a CNN.
+- `sample_images`: the bundled sample pictures in ``assets/samples/``.
+
+Only NumPy and Pillow are used.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from normlib._errors import InputError, NormError
+from normlib._images import load_images
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "FEATURE_NAMES",
+    "MAX_TENSOR_ELEMENTS",
+    "SAMPLES_DIR",
+    "feature_maps",
+    "random_tensor",
+    "sample_images",
+    "sample_names",
+]
+
+#: Names accepted by ``random_tensor(distribution=...)``.
+DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform", "laplace", "lognormal", "bimodal")
+
+#: Largest tensor `random_tensor` builds (elements), so a slider typo cannot exhaust memory.
+MAX_TENSOR_ELEMENTS = 50_000_000
+
+#: Folder of the bundled sample PNGs (made by ``assets/make_samples.py``).
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
+
+#: Channel names of `feature_maps` output, in channel order.
+FEATURE_NAMES: tuple[str, ...] = (
+    "luminance",
+    "red-green",
+    "blue-yellow",
+    "sobel x",
+    "sobel y",
+    "laplacian",
+    "gaussian blur",
+    "diagonal edge",
+)
+
+# Lognormal shape: sigma 0.6 gives a clearly right-skewed histogram (skewness ~2).
+_LOGNORMAL_SIGMA = 0.6
+# Bimodal: two normal bumps at +/- 0.9 with sd sqrt(1 - 0.81) ~ 0.44; total variance 1
+# and the gap between the bumps (~4 sd) is plainly visible in a histogram.
+_BIMODAL_CENTER = 0.9
+
+
+# ----------------------------------------------------------------------------------------
+# random tensors
+
+
+def random_tensor(
+    shape: Sequence[int] = (8, 3, 32, 32),
+    *,
+    seed: int = 0,
+    distribution: str = "normal",
+    channel_offset: float = 0.0,
+    channel_scale: float = 0.0,
+    sample_offset: float = 0.0,
+    dtype: DTypeLike = np.float32,
+) -> np.ndarray:
+    """Draw a seeded (N, C, H, W) tensor with controllable per-channel and per-sample statistics.
+
+    Each element is::
+
+        T[n, c, h, w] = scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]
+
+    where ``Z`` is noise of mean 0 and variance 1 from `distribution`, and with
+    ``t_c = linspace(-1, 1, C)`` and ``s_n = linspace(-1, 1, N)`` (both 0 when the
+    axis has length 1):
+
+    - ``offset[c] = channel_offset * t_c``: channel means spread evenly over
+      ``[-channel_offset, +channel_offset]``;
+    - ``scale[c] = exp(channel_scale * t_c)``: channel standard deviations spread
+      log-evenly over ``[exp(-channel_scale), exp(+channel_scale)]``;
+    - ``sample_shift[n] = sample_offset * s_n``: sample means spread evenly over
+      ``[-sample_offset, +sample_offset]``.
+
+    With all spreads 0 every channel looks alike; raising `channel_offset` and
+    `channel_scale` gives channels with visibly different statistics, which
+    BatchNorm2d (statistics per channel) equalizes; `sample_offset` gives samples
+    with different means, which LayerNorm or InstanceNorm removes and BatchNorm keeps.
+    ``Z`` depends only on `seed`, `shape` and `distribution`, so moving a spread
+    slider changes the offsets and scales but not the noise.
+
+    Parameters
+    ----------
+    shape : sequence of 4 ints
+        (N, C, H, W), each positive.
+    seed : int
+        Non-negative seed for ``numpy.random.default_rng``.
+    distribution : str
+        One of `DISTRIBUTIONS`: "normal"; "uniform" (flat on +/- sqrt 3);
+        "laplace" (heavy tails); "lognormal" (right-skewed, standardized to mean 0,
+        variance 1); "bimodal" (two bumps at +/- 0.9).
+    channel_offset, channel_scale, sample_offset : float
+        Finite, non-negative spreads as described above.
+    dtype : numpy floating dtype
+        Output dtype (float32 by default, like CNN activations).
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of `shape` and `dtype`.
+
+    Raises
+    ------
+    NormError
+        On a bad shape, seed, distribution name, spread or dtype, or if the values
+        overflow `dtype`.
+
+    Examples
+    --------
+    >>> t = random_tensor((16, 3, 8, 8), channel_offset=2.0)
+    >>> bool(np.allclose(t.mean(axis=(0, 2, 3)), [-2.0, 0.0, 2.0], atol=0.1))
+    True
+    """
+    n, c, h, w = _validate_shape(shape)
+    _validate_seed(seed)
+    if distribution not in DISTRIBUTIONS:
+        raise NormError(
+            f"unknown distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
+        )
+    spreads = {
+        "channel_offset": channel_offset,
+        "channel_scale": channel_scale,
+        "sample_offset": sample_offset,
+    }
+    for label, spread in spreads.items():
+        _validate_spread(label, spread)
+    out_dtype = _validate_float_dtype(dtype)
+
+    rng = np.random.default_rng(seed)
+    noise = _standard_noise(rng, distribution, (n, c, h, w))
+    channel_position = np.linspace(-1.0, 1.0, c) if c > 1 else np.zeros(1)
+    sample_position = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.exp(float(channel_scale) * channel_position)
+        tensor = (
+            noise * scale[None, :, None, None]
+            + (float(channel_offset) * channel_position)[None, :, None, None]
+            + (float(sample_offset) * sample_position)[:, None, None, None]
+        ).astype(out_dtype)
+        finite = bool(np.isfinite(tensor).all())
+    if not finite:
+        raise NormError(
+            f"the spreads {spreads} make values too large for {out_dtype.name}; "
+            "use smaller channel_scale or offsets"
+        )
+    return tensor
+
+
+def _validate_shape(shape: Any) -> tuple[int, int, int, int]:
+    hint = "give the shape as four positive integers (N, C, H, W), e.g. (8, 3, 32, 32)"
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise NormError(f"shape={shape!r} is not a sequence; {hint}") from None
+    if len(dims) != 4:
+        raise NormError(f"shape={shape!r} has {len(dims)} entries, not 4; {hint}")
+    for dim in dims:
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+            raise NormError(f"shape={shape!r} contains {dim!r}, not an integer; {hint}")
+        if dim <= 0:
+            raise NormError(f"shape={shape!r} contains {dim}, which is not positive; {hint}")
+    n, c, h, w = (int(d) for d in dims)
+    if n * c * h * w > MAX_TENSOR_ELEMENTS:
+        raise NormError(
+            f"shape={shape!r} has {n * c * h * w:,} elements, more than the limit of "
+            f"{MAX_TENSOR_ELEMENTS:,}; choose a smaller batch or spatial size"
+        )
+    return n, c, h, w
+
+
+def _validate_seed(seed: Any) -> None:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise NormError(f"seed={seed!r} must be a non-negative integer, e.g. seed=0")
+
+
+def _validate_spread(label: str, spread: Any) -> None:
+    if isinstance(spread, (bool, np.bool_)) or not isinstance(spread, numbers.Real):
+        raise NormError(f"{label}={spread!r} must be a number, e.g. {label}=1.0")
+    if not math.isfinite(float(spread)) or spread < 0:
+        raise NormError(f"{label}={spread!r} must be finite and >= 0 (0 means no spread)")
+
+
+def _validate_float_dtype(dtype: Any) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise NormError(f"dtype={dtype!r} is not a NumPy dtype; use np.float32") from None
+    if resolved.kind != "f":
+        raise NormError(f"dtype={dtype!r} is not a floating dtype; use np.float32 or np.float64")
+    return resolved
+
+
+def _standard_noise(
+    rng: np.random.Generator, distribution: str, shape: tuple[int, ...]
+) -> np.ndarray:
+    """Noise of mean 0 and variance 1 (exactly, in expectation) from `distribution`."""
+    if distribution == "normal":
+        return rng.standard_normal(shape)
+    if distribution == "uniform":
+        half_width = math.sqrt(3.0)  # variance of U(-a, a) is a^2 / 3
+        return rng.uniform(-half_width, half_width, shape)
+    if distribution == "laplace":
+        return rng.laplace(0.0, 1.0 / math.sqrt(2.0), shape)  # variance 2 b^2
+    if distribution == "lognormal":
+        sigma2 = _LOGNORMAL_SIGMA**2
+        mean = math.exp(sigma2 / 2.0)
+        std = math.sqrt((math.exp(sigma2) - 1.0) * math.exp(sigma2))
+        return (rng.lognormal(0.0, _LOGNORMAL_SIGMA, shape) - mean) / std
+    # bimodal
+    bump_sd = math.sqrt(1.0 - _BIMODAL_CENTER**2)
+    sign = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
+    return sign * _BIMODAL_CENTER + bump_sd * rng.standard_normal(shape)
+
+
+# ----------------------------------------------------------------------------------------
+# feature maps
+
+# Correlation kernels (kernel[dy, dx] multiplies the pixel at offset (dy, dx) from the
+# centre). Sobel and diagonal kernels are divided by 8 so a ramp of slope 1 per pixel
+# gives a response of 1; positive sobel x = brighter to the right, sobel y = brighter
+# downward, diagonal edge = brighter toward the bottom-right.
+_SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32) / 8.0
+_SOBEL_Y = _SOBEL_X.T.copy()
+_LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float32)
+_DIAGONAL = np.array([[-2, -1, 0], [-1, 0, 1], [0, 1, 2]], dtype=np.float32) / 8.0
+_BINOMIAL_5 = np.array([1, 4, 6, 4, 1], dtype=np.float32) / 16.0
+# ITU-R BT.601 luma weights, the same as Pillow's RGB -> L conversion.
+_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+_PAD = 2  # enough border for the largest (5x5) kernel
+
+
+def feature_maps(images: np.ndarray, *, relu: bool = False) -> np.ndarray:
+    """Run a fixed bank of 8 small convolution filters over an RGB image batch.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        Real, finite array of shape (N, 3, H, W), RGB (e.g. from `load_images`).
+        Any H, W >= 1 works.
+    relu : bool
+        If True, apply ReLU (``max(x, 0)``) to every map, as after a conv layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape (N, 8, H, W); channel k is `FEATURE_NAMES[k]`:
+
+        0. luminance: BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` (a 1x1 filter);
+        1. red-green: ``R - G`` colour opponent (1x1);
+        2. blue-yellow: ``B - (R + G) / 2`` colour opponent (1x1);
+        3. sobel x: 3x3 horizontal gradient of luminance (/8: slope per pixel);
+        4. sobel y: 3x3 vertical gradient of luminance (/8);
+        5. laplacian: 3x3 four-neighbour Laplacian of luminance (~0 on flat areas);
+        6. gaussian blur: 5x5 binomial blur of luminance;
+        7. diagonal edge: 3x3 diagonal gradient of luminance (/8).
+
+    The spatial filters are cross-correlations (as in CNN layers) over luminance
+    padded by reflection at the borders, so H and W are unchanged. The channels have
+    very different means and spreads (luminance ~0.5, edges centred near 0), which
+    is what makes per-channel normalization visible.
+
+    Raises
+    ------
+    NormError
+        If `images` is not a real, finite (N, 3, H, W) array.
+
+    Examples
+    --------
+    >>> maps = feature_maps(np.full((2, 3, 5, 5), 0.5, dtype=np.float32))
+    >>> maps.shape, float(abs(maps[:, 3]).max())
+    ((2, 8, 5, 5), 0.0)
+    """
+    batch = _validate_images(images)
+    red, green, blue = batch[:, 0], batch[:, 1], batch[:, 2]
+    luminance = np.tensordot(_LUMA_WEIGHTS, batch, axes=([0], [1]))
+    # Reflect keeps edges from showing up as fake gradients at the border; NumPy's
+    # reflect also copes with H or W of 1 or 2 (it falls back to repeating the edge).
+    padded = np.pad(luminance, ((0, 0), (_PAD, _PAD), (_PAD, _PAD)), mode="reflect")
+
+    maps = np.empty((batch.shape[0], len(FEATURE_NAMES), *batch.shape[2:]), dtype=np.float32)
+    maps[:, 0] = luminance
+    maps[:, 1] = red - green
+    maps[:, 2] = blue - 0.5 * (red + green)
+    maps[:, 3] = _correlate(padded, _SOBEL_X)
+    maps[:, 4] = _correlate(padded, _SOBEL_Y)
+    maps[:, 5] = _correlate(padded, _LAPLACIAN)
+    maps[:, 6] = _gaussian_blur(padded)
+    maps[:, 7] = _correlate(padded, _DIAGONAL)
+    if relu:
+        np.maximum(maps, 0.0, out=maps)
+    return maps
+
+
+def _validate_images(images: Any) -> np.ndarray:
+    hint = "pass an RGB batch of shape (N, 3, H, W), e.g. from load_images"
+    array = np.asarray(images)
+    if array.dtype.kind not in "biuf":
+        raise NormError(f"images has dtype {array.dtype}, not real numbers; {hint}")
+    if array.ndim != 4 or array.shape[1] != 3 or 0 in array.shape:
+        raise NormError(f"images has shape {array.shape}; {hint}")
+    batch = array.astype(np.float32, copy=False)
+    if not np.isfinite(batch).all():
+        raise NormError("images contains NaN or infinite values; all pixels must be finite")
+    return batch
+
+
+def _correlate(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Cross-correlate each (H+4, W+4) padded map with a small kernel, keeping (H, W)."""
+    height = padded.shape[1] - 2 * _PAD
+    width = padded.shape[2] - 2 * _PAD
+    radius = kernel.shape[0] // 2
+    result = np.zeros((padded.shape[0], height, width), dtype=np.float32)
+    # A sum of shifted views: one multiply-add per non-zero tap, no (N, H, W, k, k)
+    # sliding-window temporary, so 64 images of 256x256 stay fast and small.
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            weight = kernel[dy + radius, dx + radius]
+            if weight != 0.0:
+                top, left = _PAD + dy, _PAD + dx
+                result += weight * padded[:, top : top + height, left : left + width]
+    return result
+
+
+def _gaussian_blur(padded: np.ndarray) -> np.ndarray:
+    """5x5 binomial blur done as two 1-D passes (10 taps instead of 25)."""
+    height = padded.shape[1] - 2 * _PAD
+    width = padded.shape[2] - 2 * _PAD
+    rows = sum(weight * padded[:, :, k : k + width] for k, weight in enumerate(_BINOMIAL_5))
+    return sum(weight * rows[:, k : k + height, :] for k, weight in enumerate(_BINOMIAL_5))
+
+
+# ----------------------------------------------------------------------------------------
+# bundled sample images
+
+
+def _sample_paths() -> list[Path]:
+    paths = sorted(SAMPLES_DIR.glob("*.png")) if SAMPLES_DIR.is_dir() else []
+    if not paths:
+        raise InputError(
+            f"no sample images found in {SAMPLES_DIR}; regenerate them with "
+            "`python assets/make_samples.py` from the project folder"
+        )
+    return paths
+
+
+def sample_names() -> tuple[str, ...]:
+    """List the bundled sample images by name (file name without .png), sorted.
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``("checkerboard", "clouds", ...)``, in the order `sample_images` uses.
+
+    Raises
+    ------
+    InputError
+        If ``assets/samples/`` is missing or holds no PNG files.
+    """
+    return tuple(path.stem for path in _sample_paths())
+
+
+def sample_images(
+    size: tuple[int, int] = (32, 32),
+    n: int | None = None,
+    *,
+    names: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Load the bundled sample pictures as a float32 (N, 3, H, W) batch in [0, 1].
+
+    Parameters
+    ----------
+    size : tuple of two ints
+        Output (height, width); see `load_images` for the resize-then-crop rule.
+    n : int or None
+        Take only the first `n` images in sorted name order; None takes all.
+    names : sequence of str or None
+        Take these images, in this order, instead (names from `sample_names`).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape (N, 3, H, W).
+
+    Raises
+    ------
+    InputError
+        If the sample folder is missing, `n` is not a positive int no larger than
+        the number of samples, or a name in `names` is unknown.
+
+    Examples
+    --------
+    >>> sample_images((16, 16), n=4).shape
+    (4, 3, 16, 16)
+    """
+    paths = _sample_paths()
+    if names is not None:
+        by_name = {path.stem: path for path in paths}
+        if isinstance(names, str):
+            names = [names]
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            raise InputError(
+                f"unknown sample image(s) {', '.join(map(repr, unknown))}; "
+                f"choose from {', '.join(by_name)}"
+            )
+        paths = [by_name[name] for name in names]
+    if n is not None:
+        valid = isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+        if not valid or not 1 <= n <= len(paths):
+            raise InputError(f"n={n!r} must be an integer from 1 to {len(paths)} (or None)")
+        paths = paths[: int(n)]
+    return load_images(paths, size=size)

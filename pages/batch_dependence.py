@@ -1,0 +1,10 @@
+"""Placeholder: built by a later change."""
+
+import streamlit as st
+
+from explorer import ui
+
+data = ui.current_input()
+st.title("batch_dependence")
+st.write(data.title)
+ui.sync_url({})

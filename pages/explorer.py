@@ -1,0 +1,319 @@
+"""Explorer: choose the axes; see which numbers share a mean, the statistics and the effect."""
+
+import numpy as np
+import streamlit as st
+
+import normlib
+from explorer import figures, state, summary, ui
+
+PAGE_PARAMS = state.NORM_PARAMS + (
+    state.Param("method", "batchnorm", state.parse_method),
+    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
+    state.Param("log", False, state.parse_bool("log"), state.format_bool),
+)
+EPS_HELP = "Added to the variance before the square root: PyTorch 1e-5, Keras 1e-3."
+
+data = ui.current_input()
+n_max, c_max, h_max, w_max = data.shape
+from_url = ui.url_values("explorer", PAGE_PARAMS)
+ui.show_url_messages()
+
+# --- Seed the controls: a preset named in the link fills in what the link leaves out.
+defaults = {p.name: p.default for p in PAGE_PARAMS}
+start = {**defaults, **from_url}
+if "method" in from_url and "axes" not in from_url:
+    preset = normlib.METHODS[from_url["method"]]
+    start.update(axes=preset.axes, center=preset.center)
+    if from_url["method"] == "groupnorm" and "groups" not in from_url:
+        start["groups"] = state.default_groups(c_max)
+ui.seed_widget("ex:method", start["method"])
+ui.seed_widget("ex:axes", list(start["axes"]))
+ui.seed_widget("ex:groups", start["groups"])
+ui.seed_widget("ex:eps", start["eps"])
+ui.seed_widget("ex:center", start["center"])
+ui.seed_widget("ex:gamma", start["gamma"])
+ui.seed_widget("ex:beta", start["beta"])
+ui.seed_widget("ex:log", start["log"])
+for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), start["pick"], strict=True):
+    ui.seed_widget(key, value)
+divisors = [d for d in range(1, c_max + 1) if c_max % d == 0]
+if st.session_state["ex:groups"] not in divisors:
+    wanted = st.session_state["ex:groups"]
+    st.session_state["ex:groups"] = min(divisors, key=lambda d: (abs(d - wanted), d))
+    if "C" in st.session_state["ex:axes"]:
+        st.info(
+            f"groups={wanted} does not divide C={c_max}; using "
+            f"groups={st.session_state['ex:groups']}."
+        )
+for key, top in (("ex:n", n_max), ("ex:c", c_max), ("ex:h", h_max), ("ex:w", w_max)):
+    st.session_state[key] = min(int(st.session_state[key]), top - 1)
+
+
+def current_spec() -> normlib.NormSpec:
+    axes = "".join(st.session_state["ex:axes"])
+    groups = st.session_state["ex:groups"] if "C" in axes else 1
+    return normlib.NormSpec(axes, groups=groups, center=st.session_state["ex:center"])
+
+
+def apply_preset() -> None:
+    key = st.session_state["ex:method"]
+    if key is None:
+        return
+    preset = normlib.METHODS[key]
+    st.session_state["ex:axes"] = list(preset.axes)
+    st.session_state["ex:center"] = preset.center
+    if key == "groupnorm":
+        st.session_state["ex:groups"] = state.default_groups(c_max)
+
+
+def follow_controls() -> None:
+    """Keep the preset row honest: highlight the preset the axes now equal, if any."""
+    st.session_state["ex:method"] = summary.matching_preset(
+        current_spec(), st.session_state.get("ex:method")
+    )
+
+
+def pick_from_click() -> None:
+    points = st.session_state["ex:grid"].selection.get("points", [])
+    if points:
+        element = figures.grid_point_to_element(points[0]["x"], points[0]["y"], data.shape)
+        if element is not None:
+            for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), element, strict=True):
+                st.session_state[key] = value
+
+
+# --- Choosing the normalization
+st.segmented_control(
+    "Method",
+    list(normlib.METHODS),
+    format_func=lambda k: normlib.METHODS[k].name,
+    key="ex:method",
+    on_change=apply_preset,
+    help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
+    "same computation.",
+)
+axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns([3, 2, 1.3, 1.3, 1, 1])
+axes_col.pills(
+    "Reduce over these axes (they share one mean)",
+    list(normlib.AXES),
+    selection_mode="multi",
+    key="ex:axes",
+    on_change=follow_controls,
+    format_func=lambda a: f"{a} · {summary.AXIS_WORDS[a]}",
+)
+groups_col.select_slider(
+    "Groups G (channels split in G groups)",
+    divisors,
+    key="ex:groups",
+    on_change=follow_controls,
+    disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
+    help="GroupNorm: C is reduced only within each group of C/G channels. Needs C reduced.",
+)
+eps_col.number_input("eps", 0.0, 1.0, step=1e-5, format="%.0e", key="ex:eps", help=EPS_HELP)
+center_col.toggle(
+    "Center",
+    key="ex:center",
+    on_change=follow_controls,
+    help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
+)
+gamma_col.number_input(
+    "γ",
+    -10.0,
+    10.0,
+    step=0.5,
+    key="ex:gamma",
+    help="Scale after normalizing, the same for every channel here.",
+)
+beta_col.number_input("β", -10.0, 10.0, step=0.5, key="ex:beta", help="Shift after scaling.")
+
+spec = current_spec()
+eps, gamma, beta = (float(st.session_state[k]) for k in ("ex:eps", "ex:gamma", "ex:beta"))
+result = ui.normalize_input(data, spec, eps, gamma, beta)
+element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
+
+# --- The answer, big
+name = normlib.identify(spec, data.shape)
+st.markdown(f"### {name}")
+st.markdown(
+    f"<div style='font-size:2.4rem;font-weight:700;line-height:1.2'>"
+    f"{summary.headline(spec, data.shape)}</div>",
+    unsafe_allow_html=True,
+)
+st.markdown(
+    f"Reduced over **{summary.reduced_words(spec)}** → {summary.one_statistic_per(spec)}. "
+    f"Input: {data.title}, shape (N, C, H, W) = {data.shape}."
+)
+formulas = spec.latex(data.shape)
+st.latex(formulas.mean)
+st.latex(formulas.count)
+if eps == 0.0 and np.any(result.set_var == 0):
+    st.warning(
+        "eps = 0 and some set is constant (variance 0): its output is 0/0 = NaN, "
+        "exactly as in PyTorch. Set eps > 0."
+    )
+
+# --- Which cells share a mean | before and after
+sets_col, hist_col = st.columns(2)
+with sets_col:
+    set_id, words = summary.element_set(spec, data.shape, element)
+    st.markdown(
+        f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
+        f"set {set_id}, {summary.plural(result.count, 'element')} ({words})"
+    )
+    ids = ui.cached_set_ids(data.shape, spec)
+    st.plotly_chart(
+        figures.set_grid_figure(ids, selected=element),
+        key="ex:grid",
+        on_select=pick_from_click,
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+    n_col, c_col, h_col, w_col = st.columns(4)
+    n_col.number_input("n", 0, n_max - 1, key="ex:n")
+    c_col.number_input("c", 0, c_max - 1, key="ex:c")
+    h_col.number_input("h", 0, h_max - 1, key="ex:h")
+    w_col.number_input("w", 0, w_max - 1, key="ex:w")
+    st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
+with hist_col:
+    st.markdown("**Before and after**, on shared bins")
+    log_y = st.toggle("Log-scale counts", key="ex:log")
+    overall = ui.cached_histograms(
+        data.key, spec, eps, gamma, beta, None, 60, data.x, result.output
+    )
+    st.plotly_chart(
+        figures.histogram_figure(overall, log_y=log_y), config={"displayModeBar": False}
+    )
+
+stats_tab, cube_tab, hist_tab, maps_tab, formula_tab, download_tab = st.tabs(
+    ["Statistics", "GN-paper cube", "Histograms per group", "Feature maps", "Formula", "Downloads"]
+)
+with stats_tab:
+    params = summary.affine_parameters(spec, data.shape)
+    left, middle, right = st.columns(3)
+    left.metric("Reduction sets", f"{result.n_sets:,}")
+    middle.metric("Elements per set", f"{result.count:,}")
+    right.metric("γ/β parameters", f"{params.count:,}", help=params.note)
+    st.markdown(
+        f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
+        f"γ, β: {params.shape} ({params.note})."
+    )
+    check = summary.after_check(result, gamma, beta)
+    if check.checked:
+        st.success(
+            f"After normalizing (γ, β undone), every set has mean ≈ 0 (worst |mean| = "
+            f"{check.worst_mean:.1e}) and variance ≈ var/(var + eps) (worst error "
+            f"{check.worst_var_error:.1e}; the smallest expected value is "
+            f"{check.expected_var_low:.6f}, just below 1 because of eps)."
+        )
+    else:
+        st.info(check.reason)
+    table = summary.statistics_table(result)
+    if result.n_sets <= 64:
+        st.plotly_chart(
+            figures.stats_bar_figure(
+                result.set_mean, result.set_var, [f"set {i}" for i in range(result.n_sets)]
+            ),
+            config={"displayModeBar": False},
+        )
+        st.dataframe(table, hide_index=True)
+    else:
+        grid = summary.stats_grid(result)
+        st.plotly_chart(
+            figures.stats_heatmap_figure(
+                grid.means, row_label=grid.row_label, col_label=grid.col_label, title="per-set mean"
+            ),
+            config={"displayModeBar": False},
+        )
+        st.caption(
+            f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
+            "Downloads has every set's mean and variance."
+        )
+with cube_tab:
+    st.plotly_chart(
+        figures.cube_figure(data.shape, spec, selected=element), config={"displayModeBar": False}
+    )
+    st.caption(
+        "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
+        "H·W merged; the shaded cells share one mean and variance."
+    )
+with hist_tab:
+    by_set = result.n_sets <= 16 and spec.axes != "NHW"
+    grouped = ui.cached_histograms(
+        data.key, spec, eps, gamma, beta, "set" if by_set else "channel", 40, data.x, result.output
+    )
+    labels = (
+        [f"set {i}" for i in range(result.n_sets)]
+        if by_set
+        else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
+    )
+    st.plotly_chart(
+        figures.histogram_grid_figure(grouped, labels=labels, log_y=log_y),
+        config={"displayModeBar": False},
+    )
+with maps_tab:
+    options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
+    chosen = st.multiselect(
+        "Maps (n, c) to show",
+        options,
+        default=options[: min(3, len(options))],
+        format_func=lambda nc: (
+            f"n={nc[0]} {data.sample_labels[nc[0]]}, c={nc[1]} {data.channel_labels[nc[1]]}"
+        ),
+        max_selections=6,
+        key="ex:maps",
+    )
+    if chosen:
+        st.plotly_chart(
+            figures.feature_maps_figure(data.x, result.output, list(chosen)),
+            config={"displayModeBar": False},
+        )
+with formula_tab:
+    st.latex(formulas.mean)
+    st.latex(formulas.var)
+    st.latex(formulas.output)
+    st.latex(formulas.count)
+    st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
+with download_tab:
+    st.download_button(
+        "Normalized tensor (.npy)",
+        ui.cached_npy(data.key, spec, eps, gamma, beta, result.output),
+        file_name="normalized.npy",
+        mime="application/octet-stream",
+    )
+    st.download_button(
+        "Statistics (.csv)",
+        summary.statistics_csv(result),
+        file_name="statistics.csv",
+        mime="text/csv",
+    )
+
+values = {
+    "axes": spec.axes,
+    "groups": spec.groups,
+    "eps": eps,
+    "center": spec.center,
+    "gamma": gamma,
+    "beta": beta,
+    "method": st.session_state["ex:method"] or "",
+    "pick": element,
+    "log": log_y,
+}
+for key in (
+    "ex:method",
+    "ex:axes",
+    "ex:groups",
+    "ex:eps",
+    "ex:center",
+    "ex:gamma",
+    "ex:beta",
+    "ex:log",
+    "ex:n",
+    "ex:c",
+    "ex:h",
+    "ex:w",
+):
+    ui.remember(key)
+query = state.format_params(values, PAGE_PARAMS)
+if not values["method"]:
+    query.pop("method")
+ui.sync_url(query)
