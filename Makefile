@@ -30,7 +30,8 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/bench_normalize.py
+	status=0; $(BIN)/python benchmarks/bench_normalize.py || status=1; \
+	$(BIN)/python benchmarks/bench_app.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

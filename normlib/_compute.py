@@ -38,7 +38,8 @@ def as_spec(spec: SpecLike) -> NormSpec:
                 f"{error}"
             ) from None
     raise NormError(
-        f"spec must be a NormSpec, a method name or an axes string, got {type(spec).__name__}; "
+        f"spec must be a NormSpec, a method name or an axes string, got {spec!r} "
+        f"({type(spec).__name__}); "
         "e.g. normalize(x, 'batchnorm') or normalize(x, NormSpec('NHW'))"
     )
 
@@ -264,9 +265,16 @@ def _non_finite_error(x: np.ndarray) -> NormError:
             f"x contains non-finite values ({' and '.join(parts)}); normalization needs finite "
             "numbers: replace them first, e.g. np.nan_to_num(x) or x[np.isfinite(x)]"
         )
+    largest = float(np.abs(x).max())
+    if x.dtype == np.float32:
+        return NormError(
+            f"the statistics overflowed float32 (largest |x| = {largest:.3g}); "
+            "cast to float64 first: x.astype(np.float64)"
+        )
     return NormError(
-        f"the statistics overflowed {x.dtype} (largest |x| = {float(np.abs(x).max()):.3g}); "
-        "cast to float64 first: x.astype(np.float64)"
+        f"the statistics overflowed {x.dtype} (largest |x| = {largest:.3g}): squares of such "
+        "values exceed the largest float; divide x by a constant first (for example by "
+        "np.abs(x).max()), which changes the output only through eps"
     )
 
 

@@ -8,6 +8,8 @@ Documented choices for input dtypes the contract leaves open:
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -239,3 +241,31 @@ def test_batchnorm_non_finite():
     with pytest.raises(NormError, match=r"non-finite"):
         bn(x, training=True)
     assert bn.num_batches_tracked == 0
+
+
+def test_float64_overflow_message_does_not_ask_for_float64():
+    """Huge but finite float64 data: either normalized correctly (normalization is scale
+    invariant) or refused with a message that does not tell the user to cast a float64 array
+    to float64."""
+    x = np.random.default_rng(1).standard_normal((2, 3, 2, 2)) * 1e200
+    try:
+        result = normalize(x, "CHW", eps=0.0)
+    except NormError as error:
+        message = str(error)
+        assert "overflow" in message, message
+        assert "astype(np.float64)" not in message, message
+    else:
+        expected = normalize(x / 1e200, "CHW", eps=0.0).output
+        np.testing.assert_allclose(result.output, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_float32_overflow_is_refused_with_a_fix_or_computed():
+    """Huge float32 data: either correct, or refused with a pointer to float64."""
+    x = np.random.default_rng(1).standard_normal((2, 3, 2, 2)).astype(np.float32) * 3e37
+    try:
+        result = normalize(x, "NHW")
+    except NormError as error:
+        assert re.search(r"overflow.*float64", str(error)), str(error)
+    else:
+        expected = normalize(x.astype(np.float64), "NHW").output
+        np.testing.assert_allclose(result.output, expected, rtol=0, atol=1e-5)

@@ -292,3 +292,47 @@ def test_identify_method2_is_not_batchnorm2d():
 
 def test_identify_example_from_contract():
     assert identify(NormSpec("NHW")) == "BatchNorm2d (Method 3)"
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda a: a.transpose(0, 1, 3, 2),
+        lambda a: a[:, ::-1],
+        lambda a: a[::2, :, 1:4, ::2],
+        np.asfortranarray,
+    ],
+    ids=["transposed", "reversed-C", "strided", "fortran"],
+)
+@pytest.mark.parametrize(
+    ("axes", "groups"),
+    [("NHW", 1), ("CHW", 3), ("HW", 1), ("N", 1), ("", 1), ("NCHW", 1), ("C", 3), ("NC", 1)],
+)
+def test_non_contiguous_input_matches_contiguous_copy(view, axes, groups):
+    base = np.random.default_rng(9).standard_normal((4, 6, 5, 6))
+    x = view(base)
+    spec = NormSpec(axes, groups=groups)
+    got = normalize(x, spec)
+    want = normalize(np.ascontiguousarray(x), spec)
+    np.testing.assert_allclose(got.output, want.output, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.set_mean, want.set_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.set_var, want.set_var, rtol=1e-12, atol=1e-12)
+
+
+def test_input_is_not_modified():
+    x = np.random.default_rng(3).standard_normal((2, 4, 3, 3))
+    before = x.copy()
+    normalize(x, NormSpec("CHW", groups=2), gamma=np.ones(4), beta=np.zeros(4))
+    np.testing.assert_array_equal(x, before)
+
+
+def test_gamma_of_length_c_is_per_channel_even_when_w_equals_c():
+    x = np.random.default_rng(4).standard_normal((2, 6, 3, 6))
+    gamma = np.arange(1.0, 7.0)
+    plain = normalize(x, "NHW").output
+    np.testing.assert_allclose(
+        normalize(x, "NHW", gamma=gamma).output,
+        plain * gamma.reshape(1, 6, 1, 1),
+        rtol=1e-12,
+        atol=1e-12,
+    )

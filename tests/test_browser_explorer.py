@@ -1,0 +1,73 @@
+"""The Explorer in headless Chromium: load, click a preset, read the numbers, screenshot.
+
+Screenshots land in test-artifacts/ (not committed) for a person to judge.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+
+def headline_text(tab) -> str:
+    return tab.get_by_text("elements per set").first.inner_text()
+
+
+def count_websocket_bytes(tab) -> dict[str, int]:
+    """Count the bytes the server sends over Streamlit's websocket from now on."""
+    received = {"bytes": 0}
+
+    def on_socket(socket):
+        socket.on("framereceived", lambda payload: received.__setitem__(
+            "bytes", received["bytes"] + len(payload if isinstance(payload, bytes | str) else b"")
+        ))
+
+    tab.on("websocket", on_socket)
+    return received
+
+
+def test_explorer_default_then_layernorm_preset(page, app_url):
+    received = count_websocket_bytes(page)
+    page.goto(f"{app_url}/")
+    wait_for_app(page)
+    assert "3 sets × 8,192 elements per set" in headline_text(page)
+    assert page.get_by_text("BatchNorm2d (Method 3)").first.is_visible()
+    screenshot(page, "explorer-default-light")
+    first_load = received["bytes"]
+
+    received["bytes"] = 0
+    page.get_by_role("button", name="LayerNorm", exact=True).click()
+    page.wait_for_function(
+        "() => document.body.innerText.includes('8 sets × 3,072 elements per set')",
+        timeout=30_000,
+    )
+    wait_for_app(page)
+    assert "axes=CHW" in page.url and "method=layernorm" in page.url
+    screenshot(page, "explorer-layernorm-light")
+    # Figures carry pre-binned data only: a rerun sends well under 1 MB.
+    assert 0 < received["bytes"] < 1_000_000, received
+    assert first_load < 3_000_000, first_load
+
+
+def test_explorer_dark_theme_and_shared_link(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
+    tab = context.new_page()
+    try:
+        tab.goto(f"{app_url}/explorer?source=random&shape=4x6x10x12&axes=N&seed=1")
+        wait_for_app(tab)
+        assert "720 sets × 4 elements per set" in headline_text(tab)
+        assert tab.get_by_text("per-activation BatchNorm (Method 2)").first.is_visible()
+        screenshot(tab, "explorer-method2-dark")
+        tab.get_by_role("button", name="Method 3", exact=True).click()
+        tab.wait_for_function(
+            "() => document.body.innerText.includes('6 sets × 480 elements per set')",
+            timeout=30_000,
+        )
+        wait_for_app(tab)
+        screenshot(tab, "explorer-method3-dark")
+    finally:
+        context.close()
