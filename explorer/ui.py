@@ -25,7 +25,6 @@ from explorer import inputs, state
 from explorer.inputs import LoadedInput
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
-_INPUT_KEY = "loaded_input"
 _MESSAGES_KEY = "url_messages"
 
 
@@ -188,6 +187,13 @@ def _last_good_shape(fallback: tuple[int, int, int, int]) -> tuple[int, int, int
 
 
 def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:
+    """The uploader, plus a copy of the files that survives switching pages.
+
+    Streamlit forgets a page's file_uploader when another page is shown; the
+    ``uploads:files`` copy keeps what the user loaded. An uploader that is
+    present but empty means the user removed the files, so the copy goes too.
+    """
+    uploader_was_drawn = "in:uploads" in st.session_state
     files = st.sidebar.file_uploader(
         "Upload images (PNG, JPEG, GIF, WebP, BMP, TIFF)",
         type=UPLOAD_TYPES,
@@ -195,10 +201,19 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
         key="in:uploads",
         help=f"Several at once. The first {state.N_MAX} readable files form the batch.",
     )
-    outcomes = []
-    for file in files or []:
-        data = file.getvalue()
-        outcomes.append(_cached_upload(file.name, normlib.image_digest(data), size, data))
+    if files:
+        st.session_state["uploads:files"] = [(f.name, f.getvalue()) for f in files]
+    elif uploader_was_drawn:
+        st.session_state.pop("uploads:files", None)
+    kept = st.session_state.get("uploads:files", [])
+    if kept and not files:
+        st.sidebar.caption(
+            f"Keeping the {len(kept)} file(s) you uploaded earlier: "
+            + ", ".join(name for name, _ in kept)
+        )
+    outcomes = [
+        _cached_upload(name, normlib.image_digest(data), size, data) for name, data in kept
+    ]
     good = [o for o in outcomes if o.image is not None]
     if len(good) > state.N_MAX:
         st.sidebar.warning(
@@ -209,8 +224,17 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
     return inputs.uploads_input(good, size), outcomes
 
 
+# Less empty space above the page on a 720-pixel projector; nothing else is restyled.
+_PAGE_CSS = """
+<style>
+  [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; padding-bottom: 2rem; }
+</style>
+"""
+
+
 def sidebar_input() -> LoadedInput:
-    """Draw the shared sidebar and load the chosen tensor (called by app.py every run)."""
+    """Draw the shared sidebar and load the chosen tensor."""
+    st.html(_PAGE_CSS)
     values = _sidebar_widgets()
     size = state.image_size(values)
     loaded: LoadedInput | None = None
@@ -242,7 +266,6 @@ def sidebar_input() -> LoadedInput:
         loaded = _cached_features(loaded.key, loaded)
     n, c, h, w = loaded.shape
     st.sidebar.caption(f"**{loaded.title}** · shape ({n}, {c}, {h}, {w})")
-    st.session_state[_INPUT_KEY] = loaded
     st.session_state["input-query"] = _input_query(values)
     return loaded
 
@@ -260,11 +283,13 @@ def _input_query(values: dict[str, Any]) -> dict[str, str]:
 
 
 def current_input() -> LoadedInput:
-    """The tensor the sidebar loaded on this run."""
-    loaded = st.session_state.get(_INPUT_KEY)
-    if loaded is None:  # a page run on its own (tests): load the default input
-        loaded = _cached_samples(8, 32)
-    return loaded
+    """Draw the shared sidebar and return the tensor it loaded; call once, first, per page.
+
+    Pages draw the sidebar themselves (rather than app.py) so that every widget
+    is part of the page's own run; choices survive page switches through the
+    ``store:`` copies and ``uploads:files``.
+    """
+    return sidebar_input()
 
 
 # ----------------------------------------------------------------- compute

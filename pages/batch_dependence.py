@@ -1,10 +1,164 @@
-"""Placeholder: built by a later change."""
+"""Batch dependence: one fixed sample in changing batches; whose output moves?"""
 
 import streamlit as st
 
-from explorer import ui
+from explorer import comparison, figures, state, ui
+
+PARAMS = comparison.BATCH_PARAMS
+PER_ROW = 3
+CHART = {"displayModeBar": False}
+KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_movements(input_key, sample, size, mates, shuffle, _x, _labels):
+    """The batch and every method's movement, cached by what made them (not by the arrays)."""
+    batch = comparison.build_batch(_x, _labels, sample, size, mates, shuffle)
+    return batch, comparison.batch_movement(_x, sample, batch)
+
 
 data = ui.current_input()
-st.title("batch_dependence")
-st.write(data.title)
-ui.sync_url({})
+n_max, c_max, h_max, w_max = data.shape
+batch_max = max(1, min(comparison.BATCH_MAX, state.ELEMENTS_MAX // (c_max * h_max * w_max)))
+from_url = ui.url_values("batch", PARAMS)
+ui.show_url_messages()
+
+# --- Seed the controls from the link (or the last visit); keep them inside the input's shape.
+start = {**{p.name: p.default for p in PARAMS}, **from_url}
+for key, name in zip(KEYS, ("sample", "batch", "mates", "shuffle", "channel"), strict=True):
+    ui.seed_widget(key, start[name])
+for key, name, size in (
+    ("bd:sample", "sample", n_max),
+    ("bd:channel", "channel", c_max),
+    ("bd:batch", "batch", batch_max + 1),
+):
+    value, moved = comparison.clamp_index(st.session_state[key], size)
+    if moved and name in from_url:
+        default = next(p.default for p in PARAMS if p.name == name)
+        value = min(default, size - 1)
+        st.warning(
+            f"Link parameter `{name}={start[name]}` does not fit this input "
+            f"({data.title}, shape {data.shape}); using the default, {name}={value}.",
+            icon="🔗",
+        )
+    st.session_state[key] = value
+if st.session_state["bd:batch"] < 1:
+    st.session_state["bd:batch"] = 1
+
+st.title("Batch dependence")
+st.markdown(
+    "Keep **one sample** fixed and change the **other samples in its batch**. A method that "
+    "reduces over N (the batch axis) mixes the batch mates into this sample's mean and "
+    "variance, so its output moves; a method that stays inside one sample gives exactly the "
+    "same output. The reference is the input as loaded in the sidebar "
+    f"({data.title})."
+)
+
+sample_col, batch_col, mates_col, shuffle_col, channel_col = st.columns([2.2, 2.2, 1.8, 1, 1.6])
+sample_col.selectbox(
+    "The fixed sample",
+    list(range(n_max)),
+    key="bd:sample",
+    format_func=lambda i: f"n={i} · {data.sample_labels[i]}",
+)
+batch_col.slider(
+    "Batch size (the sample + mates)",
+    1,
+    batch_max,
+    key="bd:batch",
+    help="Capped so the batch stays under 2^24 numbers."
+    if batch_max < comparison.BATCH_MAX
+    else None,
+)
+mates_col.radio(
+    "Batch mates",
+    list(comparison.MATES),
+    key="bd:mates",
+    format_func=comparison.MATES.get,
+    help="Other images: drawn with replacement from the input's other samples. Random noise: "
+    "Gaussian noise with the input's per-channel mean and standard deviation.",
+)
+shuffle_col.number_input(
+    "Shuffle seed",
+    0,
+    comparison.SHUFFLE_MAX,
+    step=1,
+    key="bd:shuffle",
+    help="Draws a different set of batch mates.",
+)
+channel_col.selectbox(
+    "Channel shown",
+    list(range(c_max)),
+    key="bd:channel",
+    format_func=lambda c: f"c={c} · {data.channel_labels[c]}",
+)
+sample, size, mates, shuffle, channel = (st.session_state[k] for k in KEYS)
+sample, size, shuffle, channel = int(sample), int(size), int(shuffle), int(channel)
+
+batch, movements = cached_movements(
+    data.key, sample, size, mates, shuffle, data.x, data.sample_labels
+)
+if batch.message:
+    st.info(batch.message)
+shown = ", ".join(batch.labels[:8]) + (f", … ({size - 8} more)" if size > 8 else "")
+st.caption(
+    f"This batch (N = {size}): {shown}. Reference batch: the input as loaded, N = {n_max}, "
+    f"where the sample is n = {sample}. Δ = output in this batch − output in the reference."
+)
+
+# --- One card per method: how far this sample's output moved.
+for first in range(0, len(movements), PER_ROW):
+    for move, column in zip(movements[first : first + PER_ROW], st.columns(PER_ROW), strict=False):
+        with column, st.container(border=True):
+            number, words = comparison.movement_parts(move)
+            batch_words = "uses the batch" if move.depends else "stays inside one sample"
+            st.markdown(f"#### {move.label}")
+            st.caption(f"Reduces {comparison.reduced_axes_text(move.spec, c_max)}: {batch_words}")
+            st.markdown(
+                f"<div style='font-size:1.7rem;font-weight:700;line-height:1.2'>{number}</div>"
+                f"<div style='opacity:0.75'>{words}</div>",
+                unsafe_allow_html=True,
+            )
+            if move.error:
+                st.warning(f"normlib.BatchNorm2d (like PyTorch) refuses this batch: {move.error}")
+                continue
+            st.plotly_chart(
+                comparison.map_figure(move.output[channel], f"output, c={channel}", height=220),
+                config=CHART,
+                key=f"bd:out:{move.key}",
+            )
+            diff_fig = figures.difference_heatmap_figure(
+                move.diff[channel], title=f"Δ, c={channel}", height=260
+            )
+            st.plotly_chart(diff_fig, config=CHART, key=f"bd:diff:{move.key}")
+
+st.caption(
+    f"The headline max |Δ| is over all {c_max} channels and {h_max}×{w_max} positions of the "
+    "sample (a map's title gives the shown channel's own max), computed in float64, so a "
+    "method that ignores the batch gives exactly 0. These are training-mode outputs: in eval "
+    "mode BatchNorm uses its running statistics, and then no output depends on the batch mates."
+)
+
+# --- A batch of one, honestly
+one = comparison.batch_of_one_notes((c_max, h_max, w_max))
+with st.expander("A batch of one sample", expanded=size == 1):
+    for note in one:
+        st.markdown(f"- {note}")
+    st.markdown(
+        f"With a single value per channel, as in a (1, {c_max}, 1, 1) input, PyTorch's "
+        "BatchNorm2d refuses to train, and so does normlib.BatchNorm2d:"
+    )
+    st.code(comparison.single_value_error(c_max), language=None, wrap_lines=True)
+    st.markdown(
+        "The variance of a single number is 0, so training would output β whatever the input "
+        "was, and the unbiased running variance would divide by m − 1 = 0."
+    )
+
+for key in KEYS:
+    ui.remember(key)
+ui.sync_url(
+    state.format_params(
+        {"sample": sample, "batch": size, "mates": mates, "shuffle": shuffle, "channel": channel},
+        PARAMS,
+    )
+)

@@ -1,10 +1,124 @@
-"""Placeholder: built by a later change."""
+"""Compare methods: the same input under several normalizations, side by side."""
 
 import streamlit as st
 
-from explorer import ui
+import normlib
+from explorer import comparison, figures, ui
+
+PARAMS = comparison.COMPARE_PARAMS
+PER_ROW = 3
+CHART = {"displayModeBar": False}
 
 data = ui.current_input()
-st.title("compare")
-st.write(data.title)
-ui.sync_url({})
+n_max, c_max, h_max, w_max = data.shape
+GRID_TILES = comparison.grid_tiles(c_max)
+from_url = ui.url_values("compare", PARAMS)
+ui.show_url_messages()
+
+# --- Seed the controls from the link (or the last visit).
+start = {**{p.name: p.default for p in PARAMS}, **from_url}
+ui.seed_widget("cmp:methods", list(start["methods"]))
+for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), start["pick"], strict=True):
+    ui.seed_widget(key, value)
+wanted = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
+element, moved = comparison.clamp_element(wanted, data.shape)
+if moved and "pick" in from_url:
+    st.warning(
+        f"Link parameter `pick={','.join(map(str, wanted))}` is outside the input's shape "
+        f"{data.shape}; using the default, pick=0,0,0,0.",
+        icon="🔗",
+    )
+    element = (0, 0, 0, 0)
+if moved:
+    for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), element, strict=True):
+        st.session_state[key] = value
+
+st.title("Compare methods")
+st.markdown(
+    f"The same input, **{data.title}** (shape (N, C, H, W) = {data.shape}), normalized by "
+    "several methods. Each card shows which numbers share one mean and variance (one colour "
+    "per set), how many sets there are, the values before and after, and one map after."
+)
+
+chosen = st.multiselect(
+    "Methods to compare",
+    list(normlib.METHODS),
+    key="cmp:methods",
+    format_func=lambda k: comparison.method_label(k, c_max),
+    help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
+    "same computation.",
+)
+st.markdown("**Highlight the set of element** (n, c, h, w); its map (n, c) is shown after.")
+n_col, c_col, h_col, w_col, _ = st.columns([1, 1, 1, 1, 4])
+n_col.number_input("n (sample)", 0, n_max - 1, key="cmp:n")
+c_col.number_input("c (channel)", 0, c_max - 1, key="cmp:c")
+h_col.number_input("h (row)", 0, h_max - 1, key="cmp:h")
+w_col.number_input("w (column)", 0, w_max - 1, key="cmp:w")
+element = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
+n_sel, c_sel = element[0], element[1]
+
+if "groupnorm" in chosen and (note := comparison.groupnorm_note(c_max)):
+    st.info(note)
+if not chosen:
+    st.info("Choose at least one method above.")
+else:
+    st.caption(
+        comparison.grid_note(data.shape, GRID_TILES, element)
+        + " The yellow ring is the highlighted element; its set is outlined and in full colour "
+        "(blue, with every other set grey, when there are more sets than colours)."
+    )
+
+# --- One card per method, PER_ROW to a row.
+for start_index in range(0, len(chosen), PER_ROW):
+    columns = st.columns(PER_ROW)
+    for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
+        spec = comparison.method_spec(key, c_max)
+        result = ui.normalize_input(data, spec)
+        with column, st.container(border=True):
+            st.markdown(f"#### {comparison.method_label(key, c_max)}")
+            st.markdown(
+                f"<div style='font-size:1.7rem;font-weight:700;line-height:1.15'>"
+                f"{result.n_sets:,} × {result.count:,}</div>"
+                f"<div style='opacity:0.75'>sets × elements per set</div>",
+                unsafe_allow_html=True,
+            )
+            st.caption(normlib.METHODS[key].description)
+            ids = ui.cached_set_ids(data.shape, spec)
+            grid = figures.set_grid_figure(ids, selected=element, max_tiles=GRID_TILES, height=300)
+            st.plotly_chart(comparison.compact_set_grid(grid), config=CHART, key=f"cmp:grid:{key}")
+            hist = ui.cached_histograms(
+                data.key, spec, 1e-5, 1.0, 0.0, None, 40, data.x, result.output
+            )
+            hfig = figures.histogram_figure(hist, height=260)
+            st.plotly_chart(hfig, config=CHART, key=f"cmp:hist:{key}")
+            mfig = comparison.map_figure(
+                result.output[n_sel, c_sel],
+                f"after: n={n_sel} {data.sample_labels[n_sel]}, c={c_sel} "
+                f"{data.channel_labels[c_sel]}",
+            )
+            st.plotly_chart(mfig, config=CHART, key=f"cmp:map:{key}")
+
+# --- The table
+if chosen:
+    st.subheader("Side by side")
+    st.dataframe(
+        comparison.comparison_table(chosen, data.shape),
+        hide_index=True,
+        column_config={"method": st.column_config.TextColumn(pinned=True)},
+    )
+    st.subheader("The layers in PyTorch and Keras")
+    st.table(comparison.framework_table(chosen, data.shape))
+    st.caption(
+        "Keras calls assume channels-first input (N, C, H, W). Keras BatchNormalization's "
+        "`axis` names the axes it KEEPS; LayerNormalization's `axis` names the axes it REDUCES. "
+        "PyTorch's eps is 1e-5, Keras' 1e-3. A method 'depends on the batch' exactly when it "
+        "reduces over N; such a method needs running statistics to handle one sample at "
+        "eval time, so its train and eval outputs differ."
+    )
+
+for key in ("cmp:methods", "cmp:n", "cmp:c", "cmp:h", "cmp:w"):
+    ui.remember(key)
+query = {"methods": comparison.format_methods(chosen), "pick": ",".join(map(str, element))}
+if not chosen:
+    query.pop("methods")
+ui.sync_url(query)

@@ -92,38 +92,24 @@ st.segmented_control(
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
 )
-axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns([3, 2, 1.3, 1.3, 1, 1])
+axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
+    [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
+)
 axes_col.pills(
-    "Reduce over these axes (they share one mean)",
-    list(normlib.AXES),
-    selection_mode="multi",
-    key="ex:axes",
-    on_change=follow_controls,
-    format_func=lambda a: f"{a} · {summary.AXIS_WORDS[a]}",
+    "Reduce over (these share one mean)", list(normlib.AXES), selection_mode="multi",
+    key="ex:axes", on_change=follow_controls,
+    help="N batch, C channel, H height, W width. Any subset, including none.",
 )
 groups_col.select_slider(
-    "Groups G (channels split in G groups)",
-    divisors,
-    key="ex:groups",
-    on_change=follow_controls,
-    disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
-    help="GroupNorm: C is reduced only within each group of C/G channels. Needs C reduced.",
+    "Groups G (GroupNorm)", divisors, key="ex:groups",
+    on_change=follow_controls, disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
+    help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
 )
 eps_col.number_input("eps", 0.0, 1.0, step=1e-5, format="%.0e", key="ex:eps", help=EPS_HELP)
-center_col.toggle(
-    "Center",
-    key="ex:center",
-    on_change=follow_controls,
-    help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
-)
-gamma_col.number_input(
-    "γ",
-    -10.0,
-    10.0,
-    step=0.5,
-    key="ex:gamma",
-    help="Scale after normalizing, the same for every channel here.",
-)
+center_col.toggle("Center", key="ex:center", on_change=follow_controls,
+                  help="Off: divide by the root mean square, no mean subtracted (RMSNorm).")
+gamma_col.number_input("γ", -10.0, 10.0, step=0.5, key="ex:gamma",
+                       help="Scale after normalizing, the same for every channel here.")
 beta_col.number_input("β", -10.0, 10.0, step=0.5, key="ex:beta", help="Shift after scaling.")
 
 spec = current_spec()
@@ -133,19 +119,21 @@ element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w
 
 # --- The answer, big
 name = normlib.identify(spec, data.shape)
+formulas = spec.latex(data.shape)
 st.markdown(f"### {name}")
 st.markdown(
-    f"<div style='font-size:2.4rem;font-weight:700;line-height:1.2'>"
+    f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>"
     f"{summary.headline(spec, data.shape)}</div>",
     unsafe_allow_html=True,
 )
-st.markdown(
+words_col, formula_col = st.columns([1, 1], vertical_alignment="center")
+words_col.markdown(
     f"Reduced over **{summary.reduced_words(spec)}** → {summary.one_statistic_per(spec)}. "
     f"Input: {data.title}, shape (N, C, H, W) = {data.shape}."
 )
-formulas = spec.latex(data.shape)
-st.latex(formulas.mean)
-st.latex(formulas.count)
+with formula_col:
+    st.latex(formulas.mean)
+    st.latex(formulas.count)
 if eps == 0.0 and np.any(result.set_var == 0):
     st.warning(
         "eps = 0 and some set is constant (variance 0): its output is 0/0 = NaN, "

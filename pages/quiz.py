@@ -1,10 +1,115 @@
-"""Placeholder: built by a later change."""
+"""Quiz: questions made from a quiz number, so a whole class can take the same quiz."""
 
 import streamlit as st
 
-from explorer import ui
+import normlib
+from explorer import figures, teaching, ui
 
-data = ui.current_input()
-st.title("quiz")
-st.write(data.title)
-ui.sync_url({})
+PARAMS = teaching.QUIZ_PARAMS
+CHART = {"displayModeBar": False}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_quiz(seed: int) -> tuple[teaching.Question, ...]:
+    return teaching.make_quiz(seed)
+
+
+def answer_key(seed: int, index: int) -> str:
+    return f"quiz:{seed}:{index}"
+
+
+def check(seed: int, index: int) -> None:
+    """Grade question `index`; the first answer counts for the score."""
+    question = cached_quiz(seed)[index]
+    feedback = teaching.grade(question, st.session_state.get(answer_key(seed, index)))
+    results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
+    previous = results.get(index, {})
+    first = previous.get("first")
+    if feedback.answered and first is None:
+        first = feedback.correct
+    results[index] = {"first": first, "feedback": feedback}
+
+
+def new_quiz() -> None:
+    st.session_state["quiz:seed"] = teaching.new_quiz_seed(st.session_state["quiz:seed"])
+
+
+ui.current_input()  # the sidebar's input is not used: quiz shapes come from the quiz number
+from_url = ui.url_values("quiz", PARAMS)
+ui.show_url_messages()
+start = {**{p.name: p.default for p in PARAMS}, **from_url}
+ui.seed_widget("quiz:seed", start["quiz"])
+if "quiz" in from_url:
+    st.session_state["quiz:seed"] = from_url["quiz"]
+seed = int(st.session_state["quiz:seed"])
+quiz = cached_quiz(seed)
+results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
+
+st.title("Quiz")
+st.markdown(
+    f"**Quiz number {seed}.** Everyone who opens a link with `quiz={seed}` gets the same "
+    f"{len(quiz)} questions in the same order; the shapes come from the quiz number, not from "
+    f"the sidebar. Check each answer to see why it is right or wrong."
+)
+answered = sum(1 for r in results.values() if r["first"] is not None)
+right = sum(1 for r in results.values() if r["first"])
+score_col, answered_col, button_col = st.columns([1, 1, 1.2])
+score_col.metric("Score (first answers)", f"{right} / {len(quiz)}")
+answered_col.metric("Answered", f"{answered} of {len(quiz)}")
+button_col.button(
+    "New quiz", on_click=new_quiz, icon="🔀", help="Another quiz number, other questions."
+)
+
+for index, question in enumerate(quiz):
+    key = answer_key(seed, index)
+    ui.seed_widget(key, [] if question.multi else None)
+    with st.container(border=True):
+        st.markdown(f"**Question {index + 1}.** {question.prompt}")
+        if question.kind == "sets":
+            ids = normlib.set_ids(question.shape, question.shown_spec)
+            st.plotly_chart(
+                figures.set_grid_figure(ids, selected=question.element, height=300),
+                config=CHART,
+                key=f"{key}:grid",
+            )
+            st.caption(
+                "Rows: samples n; columns: channels c; each tile is one H × W map. The yellow "
+                "cell is one element; the cells in full colour share its mean and variance "
+                "(other sets are paler)."
+            )
+        if question.multi:
+            st.pills(
+                "Your answer (choose all that apply)",
+                question.options,
+                selection_mode="multi",
+                format_func=question.label,
+                key=key,
+            )
+        else:
+            st.radio(
+                "Your answer",
+                question.options,
+                index=None,
+                format_func=question.label,
+                key=key,
+                horizontal=True,
+            )
+        st.button("Check", key=f"{key}:check", on_click=check, args=(seed, index))
+        result = results.get(index)
+        if result is not None:
+            feedback = result["feedback"]
+            if not feedback.answered:
+                st.info(feedback.message)
+            elif feedback.correct:
+                st.success(feedback.message, icon="✅")
+            else:
+                st.error(feedback.message, icon="❌")
+    ui.remember(key)
+
+if answered == len(quiz):
+    st.success(
+        f"Done: {right} of {len(quiz)} right at the first try. Press **New quiz** for more, "
+        f"or share the link with `quiz={seed}`."
+    )
+
+ui.sync_url({"quiz": str(seed)})

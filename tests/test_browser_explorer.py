@@ -40,7 +40,7 @@ def test_explorer_default_then_layernorm_preset(page, app_url):
     first_load = received["bytes"]
 
     received["bytes"] = 0
-    page.get_by_role("button", name="LayerNorm", exact=True).click()
+    page.get_by_role("radio", name="LayerNorm", exact=True).click()
     page.wait_for_function(
         "() => document.body.innerText.includes('8 sets × 3,072 elements per set')",
         timeout=30_000,
@@ -57,12 +57,12 @@ def test_explorer_dark_theme_and_shared_link(browser, app_url):
     context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
     tab = context.new_page()
     try:
-        tab.goto(f"{app_url}/explorer?source=random&shape=4x6x10x12&axes=N&seed=1")
+        tab.goto(f"{app_url}/?source=random&shape=4x6x10x12&axes=N&seed=1")
         wait_for_app(tab)
         assert "720 sets × 4 elements per set" in headline_text(tab)
         assert tab.get_by_text("per-activation BatchNorm (Method 2)").first.is_visible()
         screenshot(tab, "explorer-method2-dark")
-        tab.get_by_role("button", name="Method 3", exact=True).click()
+        tab.get_by_role("radio", name="Method 3", exact=True).click()
         tab.wait_for_function(
             "() => document.body.innerText.includes('6 sets × 480 elements per set')",
             timeout=30_000,

@@ -10,10 +10,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import normlib
+from tests.conftest import ROOT
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file("app.py", default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
@@ -22,7 +23,7 @@ def run_app(query: dict[str, str] | None = None) -> AppTest:
 
 
 def headline(at: AppTest) -> str:
-    texts = [m.value for m in at.markdown if "elements per set" in m.value]
+    texts = [m.value for m in at.markdown if "font-size:2.4rem" in m.value]
     assert texts, "no headline on the page"
     return texts[0]
 
@@ -39,10 +40,11 @@ def test_default_view_is_batchnorm_on_sample_images():
     assert any("BatchNorm2d (Method 3)" in m.value for m in at.markdown)
     assert sorted(at.pills(key="ex:axes").value) == ["H", "N", "W"]
     assert at.segmented_control(key="ex:method").value == "batchnorm"
-    assert any("m = N \\cdot H \\cdot W = 8 \\cdot 32 \\cdot 32 = 8192" in m.value
-               for m in at.latex)
-    assert at.query_params["axes"] == ["NHW"]
-    assert at.query_params["source"] == ["samples"]
+    assert any(
+        "m = N \\cdot H \\cdot W = 8 \\cdot 32 \\cdot 32 = 8192" in m.value for m in at.latex
+    )
+    assert at.query_params["axes"] == "NHW"
+    assert at.query_params["source"] == "samples"
 
 
 def test_presets_set_the_axes_and_the_numbers_follow():
@@ -60,7 +62,7 @@ def test_presets_set_the_axes_and_the_numbers_follow():
         assert "".join(sorted(at.pills(key="ex:axes").value)) == "".join(sorted(axes))
         if key != "groupnorm":
             assert text in headline(at)
-        assert at.query_params["method"] == [key]
+        assert at.query_params["method"] == key
     # GroupNorm on C = 3 uses G = 3, which has InstanceNorm's sets, and says so.
     assert "24 sets × 1,024 elements per set" in headline(at)
     assert any("G = C" in m.value for m in at.markdown)
@@ -75,7 +77,7 @@ def test_axis_toggles_allow_any_subset_and_update_the_preset_row():
     assert "96 sets × 256 elements per set" in headline(at)
     assert at.segmented_control(key="ex:method").value is None
     assert any("no standard name" in m.value for m in at.markdown)
-    assert at.query_params["axes"] == ["NH"]
+    assert at.query_params["axes"] == "NH"
     assert "method" not in at.query_params
     at.pills(key="ex:axes").set_value([]).run()
     assert "24,576 sets × 1 element per set" in headline(at)
@@ -91,15 +93,15 @@ def test_eps_center_gamma_beta_and_selection_controls():
     at.toggle(key="ex:log").set_value(True).run()
     assert not at.exception
     query = at.query_params
-    assert query["eps"] == ["0.001"] and query["center"] == ["0"]
-    assert query["gamma"] == ["2"] and query["beta"] == ["0.5"]
-    assert query["pick"] == ["0,2,0,0"] and query["log"] == ["1"]
+    assert query["eps"] == "0.001" and query["center"] == "0"
+    assert query["gamma"] == "2" and query["beta"] == "0.5"
+    assert query["pick"] == "0,2,0,0" and query["log"] == "1"
     assert any("set 2" in m.value for m in at.markdown)  # BatchNorm: the set id is c
 
 
 def test_groups_only_apply_when_c_is_reduced_and_divide_c():
     at = run_app({"source": "features", "axes": "CHW", "groups": "4"})
-    assert "16 sets × 2,048 elements per set" in headline(at)  # 8 samples × 4 groups
+    assert "32 sets × 2,048 elements per set" in headline(at)  # 8 samples × 4 groups
     assert any("GroupNorm(4)" in m.value for m in at.markdown)
     at = run_app({"source": "features", "axes": "CHW", "groups": "3"})
     assert any("does not divide C=8" in i.value for i in at.info)
@@ -109,7 +111,7 @@ def test_a_link_reproduces_the_view():
     at = run_app()
     at.segmented_control(key="ex:method").set_value("layernorm").run()
     at.number_input(key="ex:eps").set_value(1e-3).run()
-    link = {k: v[-1] for k, v in at.query_params.items()}
+    link = dict(at.query_params)
     again = run_app(link)
     assert headline(again) == headline(at)
     assert again.number_input(key="ex:eps").value == pytest.approx(1e-3)
@@ -119,12 +121,20 @@ def test_a_link_reproduces_the_view():
 def test_random_tensor_link_uses_its_shape():
     at = run_app({"source": "random", "shape": "4x6x10x12", "axes": "NHW", "seed": "7"})
     assert "6 sets × 480 elements per set" in headline(at)
-    assert at.query_params["shape"] == ["4x6x10x12"] and at.query_params["seed"] == ["7"]
+    assert at.query_params["shape"] == "4x6x10x12" and at.query_params["seed"] == "7"
 
 
 def test_bad_link_parameters_warn_and_fall_back():
-    at = run_app({"axes": "NHX", "eps": "abc", "groups": "0", "source": "moon",
-                  "shape": "999x3x3x3", "pick": "1,2"})
+    at = run_app(
+        {
+            "axes": "NHX",
+            "eps": "abc",
+            "groups": "0",
+            "source": "moon",
+            "shape": "999x3x3x3",
+            "pick": "1,2",
+        }
+    )
     warnings = " ".join(w.value for w in at.warning)
     for name in ("axes=NHX", "eps=abc", "groups=0", "source=moon", "pick=1,2"):
         assert name in warnings
@@ -148,12 +158,14 @@ def test_too_large_random_shape_is_refused_with_the_reason():
 def test_uploads_good_and_bad_keep_the_good_ones():
     at = run_app({"source": "uploads"})
     uploader = at.sidebar.file_uploader(key="in:uploads")
-    uploader.set_value([
-        ("red.png", png_bytes((220, 20, 20)), "image/png"),
-        ("notes.png", b"this is text, not a PNG\n", "image/png"),
-        ("blue.png", png_bytes((20, 20, 220), (30, 50)), "image/png"),
-        ("empty.jpg", b"", "image/jpeg"),
-    ]).run()
+    uploader.set_value(
+        [
+            ("red.png", png_bytes((220, 20, 20)), "image/png"),
+            ("notes.png", b"this is text, not a PNG\n", "image/png"),
+            ("blue.png", png_bytes((20, 20, 220), (30, 50)), "image/png"),
+            ("empty.jpg", b"", "image/jpeg"),
+        ]
+    ).run()
     assert not at.exception
     errors = " ".join(e.value for e in at.sidebar.error)
     assert "notes.png" in errors and "empty.jpg" in errors

@@ -1,0 +1,588 @@
+"""Pure logic of the Compare and Batch-dependence pages (no Streamlit).
+
+Compare: which method is which, with its numbers and its framework call,
+derived from the NormSpec wherever the spec decides it (does it reduce N?).
+Batch dependence: one sample in changing batches, and how far each
+method's output for it moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+import normlib
+from explorer import state
+from normlib import METHODS, NormSpec
+
+# ------------------------------------------------------------------ Compare
+DEFAULT_METHODS: tuple[str, ...] = (
+    "method1",
+    "method2",
+    "method3",
+    "layernorm",
+    "instancenorm",
+    "groupnorm",
+)
+AXIS_WORDS = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """Parse ``method1,method2,batchnorm`` into METHODS keys (order kept, repeats dropped).
+
+    Raises ValueError naming every unknown key and listing the valid ones.
+    """
+    keys = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not keys:
+        raise ValueError(f"methods must name at least one of {', '.join(METHODS)}")
+    unknown = [key for key in keys if key not in METHODS]
+    if unknown:
+        raise ValueError(
+            f"unknown method{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(METHODS)}"
+        )
+    return tuple(dict.fromkeys(keys))
+
+
+def format_methods(keys: Sequence[str]) -> str:
+    return ",".join(keys)
+
+
+COMPARE_PARAMS: tuple[state.Param, ...] = (
+    state.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
+    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
+)
+
+
+def method_spec(key: str, channels: int) -> NormSpec:
+    """The spec of a METHODS key on a tensor with `channels` channels.
+
+    GroupNorm takes ``state.default_groups(C)`` groups, so G always divides C.
+    """
+    if key == "groupnorm":
+        return NormSpec("CHW", groups=state.default_groups(channels))
+    return METHODS[key]
+
+
+def method_label(key: str, channels: int) -> str:
+    """Short display name: the preset's name, GroupNorm with its G."""
+    if key == "groupnorm":
+        return f"GroupNorm({state.default_groups(channels)})"
+    return METHODS[key].name
+
+
+def reduced_axes_text(spec: NormSpec, channels: int) -> str:
+    """'N, H, W'; GroupNorm: 'C in groups of C/G = 4, H, W'; no centering is said."""
+    parts = []
+    for axis in spec.axes:
+        if axis == "C" and spec.groups > 1:
+            parts.append(f"C in {spec.groups} groups of {channels // spec.groups}")
+        else:
+            parts.append(axis)
+    text = ", ".join(parts) if parts else "nothing"
+    return text if spec.center else f"{text} (RMS, no centering)"
+
+
+def depends_on_batch(spec: NormSpec) -> bool:
+    """A sample's output depends on its batch mates exactly when N is reduced."""
+    return "N" in spec.axes
+
+
+def same_in_train_and_eval(spec: NormSpec) -> bool:
+    """Reducing N needs running statistics at eval time (one sample has no batch), so
+    train and eval differ; every per-sample method computes the same thing in both."""
+    return not depends_on_batch(spec)
+
+
+@dataclass(frozen=True)
+class Framework:
+    """The PyTorch and Keras ways to get one method on (N, C, H, W) input."""
+
+    pytorch: str
+    keras: str
+    note: str = ""
+
+
+# Keras calls assume channels-first input (N, C, H, W), as everywhere in this app.
+FRAMEWORKS: dict[str, Framework] = {
+    "method1": Framework("none", "none", "no framework has it; no standard name"),
+    "method2": Framework(
+        "none as a layer for conv maps; nn.BatchNorm1d(C·H·W) on x.flatten(1) computes it",
+        "BatchNormalization(axis=[1, 2, 3])",
+        "per-activation BN: Keras axis = the KEPT axes (C, H, W)",
+    ),
+    "method3": Framework(
+        "nn.BatchNorm2d(C)", "BatchNormalization(axis=1)", "Keras axis = the KEPT axis (C)"
+    ),
+    "batchnorm": Framework(
+        "nn.BatchNorm2d(C)", "BatchNormalization(axis=1)", "Keras axis = the KEPT axis (C)"
+    ),
+    "layernorm": Framework(
+        "nn.LayerNorm([C, H, W])",
+        "LayerNormalization(axis=[1, 2, 3])",
+        "Keras axis = the REDUCED axes",
+    ),
+    "instancenorm": Framework(
+        "nn.InstanceNorm2d(C)",
+        "none built in; GroupNormalization(groups=C, axis=1) (Keras 3) has its statistics",
+        "PyTorch: affine=False and no running statistics by default",
+    ),
+    "groupnorm": Framework(
+        "nn.GroupNorm(G, C)", "GroupNormalization(groups=G, axis=1) (Keras 3)", ""
+    ),
+    "rmsnorm": Framework(
+        "nn.RMSNorm([C, H, W])", "RMSNormalization(axis=[1, 2, 3]) (Keras 3)", "no β, no centering"
+    ),
+    "pixelnorm": Framework("none", "none", "ProGAN writes it by hand; no learnable parameters"),
+    "positionnorm": Framework(
+        "none as a layer; nn.LayerNorm(C) on x.permute(0, 2, 3, 1) computes it",
+        "LayerNormalization(axis=1)",
+        "PONO: LayerNorm over C alone, per pixel",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AffineCount:
+    """Learnable γ/β values of the layer that computes a method."""
+
+    count: int
+    formula: str
+    note: str
+
+
+def affine_count(key: str, spec: NormSpec, shape: tuple[int, int, int, int]) -> AffineCount:
+    """γ/β count of the usual layer for `key` on `shape`.
+
+    Methods that reduce N follow BatchNorm's convention, one γ and one β per
+    kept index (per channel for BatchNorm2d, per activation for Method 2),
+    derived from the spec. The per-sample methods follow their PyTorch layer.
+    """
+    _, c, h, w = shape
+    if depends_on_batch(spec):
+        sizes = {"N": 1, "C": c, "H": h, "W": w}
+        kept = spec.kept_axes()
+        count = 2 * int(np.prod([sizes[a] for a in kept])) if kept else 2
+        formula = "2·" + "·".join(kept) if kept else "2"
+        if key == "method1":
+            note = "hypothetical: no layer exists; one γ, β per set, as BatchNorm has"
+        elif key == "method2":
+            note = "per activation, as nn.BatchNorm1d(C·H·W) and Keras BatchNormalization"
+        else:
+            note = "one γ, β per channel"
+        return AffineCount(count, formula, note)
+    table = {
+        "layernorm": (2 * c * h * w, "2·C·H·W", "per element: normalized_shape (C, H, W)"),
+        "instancenorm": (2 * c, "2·C", "per channel, but 0 by default (affine=False)"),
+        "groupnorm": (2 * c, "2·C", "per channel, not per group"),
+        "rmsnorm": (c * h * w, "C·H·W", "weight only, per element: RMSNorm has no β"),
+        "pixelnorm": (0, "0", "none"),
+        "positionnorm": (2 * c, "2·C", "per channel, as nn.LayerNorm(C) channels-last"),
+    }
+    count, formula, note = table.get(key, (2 * c, "2·C", "per channel"))
+    return AffineCount(count, formula, note)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One method's row of the comparison table."""
+
+    key: str
+    method: str
+    reduced_axes: str
+    sets: int
+    elements: int
+    affine: AffineCount
+    depends_on_batch: bool
+    same_train_eval: bool
+    pytorch: str
+    keras: str
+    note: str
+
+
+def comparison_row(key: str, shape: tuple[int, int, int, int]) -> ComparisonRow:
+    """Everything the table says about `key` on a tensor of `shape`."""
+    spec = method_spec(key, shape[1])
+    framework = FRAMEWORKS.get(key, Framework("none", "none"))
+    return ComparisonRow(
+        key=key,
+        method=method_label(key, shape[1]),
+        reduced_axes=reduced_axes_text(spec, shape[1]),
+        sets=spec.n_sets(shape),
+        elements=spec.count(shape),
+        affine=affine_count(key, spec, shape),
+        depends_on_batch=depends_on_batch(spec),
+        same_train_eval=same_in_train_and_eval(spec),
+        pytorch=framework.pytorch,
+        keras=framework.keras,
+        note=framework.note,
+    )
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _train_eval_text(row: ComparisonRow) -> str:
+    if row.same_train_eval:
+        return "yes (by default)" if row.key == "instancenorm" else "yes"
+    if row.key == "method1":
+        return "no (would need running stats)"
+    return "no (eval: running stats)"
+
+
+def comparison_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
+    """The numbers of each method as columns, ready for ``st.dataframe``."""
+    rows = [comparison_row(key, shape) for key in keys]
+    return {
+        "method": [r.method for r in rows],
+        "reduced axes": [r.reduced_axes for r in rows],
+        "sets": [r.sets for r in rows],
+        "elements per set": [r.elements for r in rows],
+        "γ/β count": [f"{r.affine.count:,} = {r.affine.formula}" for r in rows],
+        "depends on the batch": [_yes_no(r.depends_on_batch) for r in rows],
+        "same in train and eval": [_train_eval_text(r) for r in rows],
+    }
+
+
+def framework_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
+    """How to get each method in PyTorch and Keras, and what γ/β the layer learns."""
+    rows = [comparison_row(key, shape) for key in keys]
+    return {
+        "method": [r.method for r in rows],
+        "PyTorch": [r.pytorch for r in rows],
+        "Keras (channels-first)": [r.keras for r in rows],
+        "γ/β": [r.affine.note for r in rows],
+        "note": [r.note for r in rows],
+    }
+
+
+def groupnorm_note(channels: int) -> str | None:
+    """Say so when GroupNorm's G equals C (then its sets are InstanceNorm's)."""
+    groups = state.default_groups(channels)
+    if groups == channels:
+        return (
+            f"C = {channels} here, and no group count between 1 and C divides {channels}: "
+            f"GroupNorm uses G = {groups} = C, one channel per group, which has exactly "
+            "InstanceNorm's statistics (G = 1 would be LayerNorm's). Choose CNN feature maps "
+            "(C = 8) in the sidebar to see GroupNorm with real groups of several channels."
+        )
+    return None
+
+
+def clamp_element(
+    element: tuple[int, int, int, int], shape: tuple[int, int, int, int]
+) -> tuple[tuple[int, int, int, int], bool]:
+    """Clamp an (n, c, h, w) pick into `shape`; the flag says whether it had to move."""
+    clamped = tuple(min(int(i), size - 1) for i, size in zip(element, shape, strict=True))
+    return clamped, clamped != tuple(element)  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------- Batch dependence
+BATCH_METHODS: tuple[str, ...] = (
+    "batchnorm",
+    "method1",
+    "method2",
+    "layernorm",
+    "instancenorm",
+    "groupnorm",
+)
+MATES = {
+    "images": "other images of the input",
+    "noise": "random noise",
+}
+BATCH_MAX = 64
+SHUFFLE_MAX = 9999
+
+
+def _mates_choice(text: str) -> str:
+    value = text.strip().lower()
+    if value not in MATES:
+        raise ValueError(f"mates must be one of {', '.join(MATES)}; got {text!r}")
+    return value
+
+
+def _int_param(low: int, high: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{what} must be a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{what} must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+BATCH_PARAMS: tuple[state.Param, ...] = (
+    state.Param("sample", 0, _int_param(0, state.N_MAX - 1, "sample (the sample's index)")),
+    state.Param("batch", 4, _int_param(1, BATCH_MAX, "batch (the batch size)")),
+    state.Param("mates", "images", _mates_choice),
+    state.Param("shuffle", 1, _int_param(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")),
+    state.Param("channel", 0, _int_param(0, state.C_MAX - 1, "channel")),
+)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch for one fixed sample: the sample at position 0, then its mates.
+
+    Attributes
+    ----------
+    x : ndarray, float64, shape (B, C, H, W)
+    labels : tuple of str
+        What each row is ("ocean (the sample)", "forest", "noise 3").
+    mates : str
+        The mates actually used ("images" or "noise").
+    message : str
+        Why the mates differ from the ones asked for ("" when they do not).
+    """
+
+    x: np.ndarray
+    labels: tuple[str, ...]
+    mates: str
+    message: str = ""
+
+
+def build_batch(
+    x: np.ndarray,
+    labels: Sequence[str],
+    sample: int,
+    size: int,
+    mates: str,
+    seed: int,
+) -> Batch:
+    """Sample `sample` of `x` plus `size - 1` mates drawn with seed `seed`.
+
+    "images": mates drawn with replacement from the input's OTHER samples.
+    "noise": Gaussian noise with the input's per-channel mean and standard
+    deviation, so the mates look like the input to the statistics but are no images.
+    With a single image in the input, "images" has nothing to draw from and
+    falls back to noise (the message says so).
+    """
+    x64 = np.asarray(x, dtype=np.float64)
+    n, c, h, w = x64.shape
+    rng = np.random.default_rng(seed)
+    message = ""
+    others = [i for i in range(n) if i != sample]
+    if mates == "images" and not others and size > 1:
+        mates = "noise"
+        message = (
+            "The input has a single image, so there are no other images to draw mates "
+            "from: using random-noise mates instead."
+        )
+    rows = [x64[sample]]
+    row_labels = [f"{labels[sample]} (the sample)"]
+    if size > 1:
+        if mates == "images":
+            picks = rng.choice(others, size=size - 1, replace=True)
+            rows.extend(x64[i] for i in picks)
+            row_labels.extend(labels[i] for i in picks)
+        else:
+            mean = x64.mean(axis=(0, 2, 3)).reshape(1, c, 1, 1)
+            std = x64.std(axis=(0, 2, 3)).reshape(1, c, 1, 1)
+            noise = rng.normal(size=(size - 1, c, h, w)) * std + mean
+            rows.extend(noise)
+            row_labels.extend(f"noise {i + 1}" for i in range(size - 1))
+    return Batch(np.stack(rows), tuple(row_labels), mates, message)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How one method's output for the fixed sample changes with its batch.
+
+    Attributes
+    ----------
+    output, reference : ndarray (C, H, W) or None
+        The sample's output in the new batch and in the reference batch
+        (None when the method refused the batch: see `error`).
+    diff : ndarray (C, H, W) or None
+        ``output - reference``.
+    max_abs : float
+        max |diff| over all channels and positions (nan when refused).
+    """
+
+    key: str
+    label: str
+    spec: NormSpec
+    output: np.ndarray | None
+    reference: np.ndarray | None
+    diff: np.ndarray | None
+    max_abs: float
+    error: str = ""
+
+    @property
+    def depends(self) -> bool:
+        return depends_on_batch(self.spec)
+
+
+def _run_method(key: str, spec: NormSpec, batch: np.ndarray) -> np.ndarray:
+    """The training-mode output of `key` on `batch` (float64).
+
+    BatchNorm goes through normlib.BatchNorm2d so that a batch with one value
+    per channel is refused exactly as PyTorch refuses it.
+    """
+    if key == "batchnorm":
+        return normlib.BatchNorm2d(batch.shape[1], dtype=np.float64)(batch)
+    return normlib.normalize(batch, spec).output
+
+
+def batch_movement(
+    reference_batch: np.ndarray, sample: int, batch: Batch, keys: Sequence[str] = BATCH_METHODS
+) -> list[Movement]:
+    """For every method, the sample's output in `batch` against `reference_batch`.
+
+    The sample is row `sample` of `reference_batch` and row 0 of `batch.x`.
+    Everything is float64, so methods without N give exactly 0 difference.
+    """
+    ref64 = np.asarray(reference_batch, dtype=np.float64)
+    channels = ref64.shape[1]
+    movements = []
+    for key in keys:
+        spec = method_spec(key, channels)
+        label = method_label(key, channels)
+        try:
+            reference = _run_method(key, spec, ref64)[sample]
+            output = _run_method(key, spec, batch.x)[0]
+        except normlib.NormError as error:
+            movements.append(Movement(key, label, spec, None, None, None, float("nan"), str(error)))
+            continue
+        diff = output - reference
+        movements.append(
+            Movement(key, label, spec, output, reference, diff, float(np.abs(diff).max()))
+        )
+    return movements
+
+
+def movement_parts(movement: Movement) -> tuple[str, str]:
+    """The headline number and the words under it."""
+    if movement.error:
+        return "refused", "a single value per channel: BatchNorm2d cannot train on it"
+    if movement.max_abs == 0.0:
+        if movement.depends:
+            return "max |Δ| = 0", "this batch happens to give the same statistics"
+        return "max |Δ| = 0", "does not depend on the batch"
+    return f"max |Δ| = {movement.max_abs:.3g}", "moved: depends on the batch"
+
+
+def movement_text(movement: Movement) -> str:
+    """One line: 'max |Δ| = 0 (does not depend on the batch)' or 'max |Δ| = 0.412'."""
+    number, words = movement_parts(movement)
+    if movement.max_abs == 0.0 or movement.error:
+        return number if movement.error else f"{number} ({words})"
+    return number
+
+
+def single_value_error(channels: int) -> str:
+    """What BatchNorm2d(C) in training mode says about a (1, C, 1, 1) input."""
+    try:
+        normlib.BatchNorm2d(channels)(np.zeros((1, channels, 1, 1), dtype=np.float32))
+    except normlib.NormError as error:
+        return str(error)
+    return ""  # pragma: no cover - normlib always refuses it
+
+
+def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
+    """True statements about each method when the batch holds the sample alone."""
+    c, h, w = shape_chw
+    notes = [
+        "**Method 2** reduces over N only, so each set holds this one value: its variance is "
+        "0 and the output is (x − x)/√(0 + eps) = 0 everywhere (= β).",
+        "**Method 1** reduces over N and C; with N = 1 that is C alone, one mean per pixel: "
+        "positional normalization (PONO) of this sample.",
+    ]
+    if h * w > 1:
+        notes.append(
+            f"**BatchNorm2d** still works: each channel has H·W = {h * w:,} values. With "
+            "N = 1 its statistics are InstanceNorm's (one mean per channel of this sample)."
+        )
+    else:
+        notes.append(
+            "**BatchNorm2d** has a single value per channel here (N·H·W = 1), and PyTorch "
+            "refuses that in training."
+        )
+    notes.append("**LayerNorm, InstanceNorm and GroupNorm** never look at other samples.")
+    return notes
+
+
+def clamp_index(value: int, size: int) -> tuple[int, bool]:
+    """Clamp an index into range(size); the flag says whether it moved."""
+    clamped = min(max(int(value), 0), size - 1)
+    return clamped, clamped != value
+
+
+# ------------------------------------------------------------------ figures
+def map_figure(values: np.ndarray, title: str, height: int = 240):
+    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top)."""
+    import plotly.graph_objects as go
+
+    values = np.asarray(values, dtype=np.float64)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            colorscale="RdBu_r",
+            zmid=0.0,
+            colorbar=dict(thickness=10, len=0.9),
+            hovertemplate="h=%{y}, w=%{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(
+        autorange="reversed", scaleanchor="x", constrain="domain", showticklabels=False
+    )
+    fig.update_xaxes(constrain="domain", showticklabels=False)
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        height=height,
+        margin=dict(l=10, r=10, t=35, b=10),
+    )
+    return fig
+
+
+def compact_set_grid(fig):
+    """Fit a figures.set_grid_figure into a narrow card: no legend, no footnote, small margins.
+
+    The page says once, above the cards, what the legend and the footnote said.
+    """
+    fig.update_layout(
+        showlegend=False,
+        annotations=[],
+        margin=dict(l=45, r=5, t=30, b=5),
+        font=dict(size=13),
+    )
+    return fig
+
+
+def grid_tiles(channels: int) -> int:
+    """Samples and channels a card's set picture shows: all channels up to 8, so groups show."""
+    return 4 if channels <= 4 else 8
+
+
+def grid_note(
+    shape: tuple[int, int, int, int],
+    max_tiles: int,
+    element: tuple[int, int, int, int] | None = None,
+) -> str:
+    """What the compact set pictures show of a tensor of `shape`, in words."""
+    from explorer import figures
+
+    layout = figures.grid_layout(shape, max_tiles=max_tiles)
+    n, c, h, w = shape
+    parts = [
+        f"samples n = 0–{layout.n_show - 1}" + (f" of {n}" if n > layout.n_show else ""),
+        f"channels c = 0–{layout.c_show - 1}" + (f" of {c}" if c > layout.c_show else ""),
+    ]
+    text = f"Set pictures: rows are {parts[0]}, columns {parts[1]}"
+    if layout.stride_h > 1 or layout.stride_w > 1:
+        text += (
+            f"; each {h}×{w} map is drawn at {layout.tile_h}×{layout.tile_w}, one pixel per "
+            f"{layout.stride_h}×{layout.stride_w} block (its top-left element)"
+        )
+    if element is not None and (element[0] >= layout.n_show or element[1] >= layout.c_show):
+        text += (
+            f". The highlighted element (n={element[0]}, c={element[1]}) is outside the "
+            "pictures; its set still shows wherever it reaches them"
+        )
+    return text + "."

@@ -1,0 +1,966 @@
+"""Pure logic of the teaching pages (no Streamlit): train vs eval, the quiz, the question.
+
+* Train vs eval: normlib.BatchNorm2d driven over a seeded stream of random
+  minibatches of the current input, the values its running statistics
+  settle around, and the training- and eval-mode outputs of one batch.
+* Quiz: questions generated from a seed (same seed, same quiz, same order),
+  each with its marked answer derived from normlib, and grading.
+* The question, answered: the seed question's formulas corrected, and the
+  numeric check that Method 3 is what torch.nn.BatchNorm2d computes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import normlib
+from explorer import figures, state
+from normlib import METHODS, NormSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN_BN_FILE = ROOT / "tests" / "golden" / "bn_sequence.npz"
+
+# ============================================================ Train vs eval
+MOMENTUM_OPTIONS = ("0.01", "0.05", "0.1", "0.2", "0.5", "1", "none")
+STEPS_MAX = 500
+# Work cap for one stream: steps × batch elements (about 0.2 s of NumPy).
+WORK_MAX = 40_000_000
+
+
+def parse_momentum(text: str) -> float | None:
+    """``none`` (cumulative average) or a number from 0.01 to 1."""
+    value = text.strip().lower()
+    if value in ("none", "cumulative"):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(
+            f"momentum must be a number from 0.01 to 1 or 'none' (cumulative); got {text!r}"
+        ) from None
+    if not (math.isfinite(number) and 0.01 <= number <= 1.0):
+        raise ValueError(
+            f"momentum must be from 0.01 to 1 (PyTorch's default 0.1) or 'none'; got {text!r}"
+        )
+    return number
+
+
+def keras_mixup_note(value: float | None) -> str | None:
+    """A hint when a momentum looks copied from Keras (0.9 and up)."""
+    if value is None or value < 0.9 or value == 1.0:
+        return None
+    return (
+        f"PyTorch momentum {value:g} gives the newest batch weight {value:g}. If {value:g} was "
+        f"Keras' momentum, PyTorch's equivalent is {1 - value:.2g}."
+    )
+
+
+def format_momentum(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
+
+
+def momentum_options(current: float | None) -> list[str]:
+    """The slider's options, with a value from a link inserted in order if it is new."""
+    numbers = sorted(
+        {float(o) for o in MOMENTUM_OPTIONS if o != "none"}
+        | (set() if current is None else {float(current)})
+    )
+    return [f"{n:g}" for n in numbers] + ["none"]
+
+
+def momentum_words(value: float | None) -> str:
+    if value is None:
+        return "None (cumulative average: factor 1/k at step k)"
+    return f"{value:g}"
+
+
+def keras_momentum(value: float | None) -> str:
+    """PyTorch momentum → Keras momentum (the weight of the old value)."""
+    if value is None:
+        return "no Keras equivalent (Keras always uses an exponential moving average)"
+    return f"{1.0 - value:.4g}"
+
+
+@dataclass(frozen=True)
+class Population:
+    """Per-channel statistics of the whole input over (N, H, W), and the running targets.
+
+    Attributes
+    ----------
+    mean, var_biased, var_unbiased : ndarray (C,)
+        Over all M = N·H·W elements of a channel (unbiased divides by M − 1).
+    sample_mean_var : ndarray (C,)
+        Variance (over the N samples) of the per-sample channel means.
+    batch_mean_var : ndarray (C,)
+        Variance of the mean of a random batch of B samples (drawn without
+        replacement): sample_mean_var / B · (N − B) / (N − 1).
+    target_var : ndarray (C,)
+        What running_var settles around: the expected unbiased variance of a
+        random batch, m/(m − 1) · (var_biased − batch_mean_var), m = B·H·W.
+        Equal to var_unbiased when B = N.
+    """
+
+    count: int
+    batch_count: int
+    mean: np.ndarray
+    var_biased: np.ndarray
+    var_unbiased: np.ndarray
+    sample_mean_var: np.ndarray
+    batch_mean_var: np.ndarray
+    target_var: np.ndarray
+
+
+def population(x: np.ndarray, batch: int) -> Population:
+    """The whole input's per-channel statistics and the running-statistics targets."""
+    x64 = np.asarray(x, dtype=np.float64)
+    n, c, h, w = x64.shape
+    count = n * h * w
+    mean = x64.mean(axis=(0, 2, 3))
+    var_biased = x64.var(axis=(0, 2, 3))
+    var_unbiased = var_biased * count / (count - 1) if count > 1 else np.full(c, np.nan)
+    sample_means = x64.mean(axis=(2, 3))  # (N, C)
+    sample_mean_var = sample_means.var(axis=0)
+    finite = (n - batch) / (n - 1) if n > 1 else 0.0
+    batch_mean_var = sample_mean_var / batch * finite
+    m = batch * h * w
+    target_var = (var_biased - batch_mean_var) * m / (m - 1) if m > 1 else np.full(c, np.nan)
+    return Population(
+        count, m, mean, var_biased, var_unbiased, sample_mean_var, batch_mean_var, target_var
+    )
+
+
+def batch_indices(n: int, batch: int, steps: int, seed: int) -> np.ndarray:
+    """(steps, batch) sample indices: each step draws `batch` of the N samples without
+    replacement (sorted), from a generator seeded with `seed`."""
+    rng = np.random.default_rng(seed)
+    return np.stack([np.sort(rng.choice(n, size=batch, replace=False)) for _ in range(steps)])
+
+
+def steps_within_budget(steps: int, batch: int, shape: tuple[int, int, int, int]) -> int:
+    """Fewer steps when the input is so large the stream would take too long."""
+    _, c, h, w = shape
+    per_step = batch * c * h * w
+    return max(1, min(steps, WORK_MAX // per_step))
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """normlib.BatchNorm2d after a stream of training batches, and one batch in both modes.
+
+    running_mean/running_var have steps + 1 rows: row 0 is the start (0 and 1).
+    The last batch of the stream is shown in training and eval mode: its
+    training output used its own statistics; its eval output uses the
+    running statistics after the last step.
+    """
+
+    momentum: float | None
+    steps: int
+    batch: int
+    indices: np.ndarray  # (steps, batch)
+    running_mean: np.ndarray  # (steps + 1, C)
+    running_var: np.ndarray  # (steps + 1, C)
+    batch_mean: np.ndarray  # (steps, C)
+    batch_var_unbiased: np.ndarray  # (steps, C)
+    last_x: np.ndarray  # (B, C, H, W)
+    train_out: np.ndarray
+    eval_out: np.ndarray
+    last_var_biased: np.ndarray  # (C,)
+    population: Population
+    eps: float = 1e-5
+    num_batches_tracked: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def m(self) -> int:
+        _, _, h, w = self.last_x.shape
+        return self.batch * h * w
+
+
+def train_stream(
+    x: np.ndarray, momentum: float | None, steps: int, batch: int, seed: int, eps: float = 1e-5
+) -> TrainRun:
+    """Drive normlib.BatchNorm2d (PyTorch semantics) over `steps` random minibatches of `x`.
+
+    Raises normlib.NormError when a batch has one value per channel (B·H·W = 1),
+    exactly as torch does in training.
+    """
+    n, c, h, w = x.shape
+    batch = max(1, min(int(batch), n))
+    notes = []
+    budget = steps_within_budget(steps, batch, x.shape)
+    if budget < steps:
+        notes.append(
+            f"This input is large: {budget} steps run instead of {steps}, to keep the page fast."
+        )
+        steps = budget
+    indices = batch_indices(n, batch, steps, seed)
+    bn = normlib.BatchNorm2d(c, eps=eps, momentum=momentum)
+    running_mean = [bn.running_mean.copy()]
+    running_var = [bn.running_var.copy()]
+    batch_mean, batch_var = [], []
+    m = batch * h * w
+    out = None
+    for idx in indices:
+        xb = x[idx]
+        out = bn(xb)
+        stats = normlib.normalize(xb, METHODS["batchnorm"], eps=eps)
+        batch_mean.append(stats.set_mean.astype(np.float64))
+        batch_var.append(stats.set_var.astype(np.float64) * m / (m - 1))
+        running_mean.append(bn.running_mean.copy())
+        running_var.append(bn.running_var.copy())
+    last = x[indices[-1]]
+    last_stats = normlib.normalize(last, METHODS["batchnorm"], eps=eps)
+    return TrainRun(
+        momentum=momentum,
+        steps=steps,
+        batch=batch,
+        indices=indices,
+        running_mean=np.array(running_mean, dtype=np.float64),
+        running_var=np.array(running_var, dtype=np.float64),
+        batch_mean=np.array(batch_mean),
+        batch_var_unbiased=np.array(batch_var),
+        last_x=last,
+        train_out=out,
+        eval_out=bn(last, training=False),
+        last_var_biased=last_stats.set_var.astype(np.float64),
+        population=population(x, batch),
+        eps=eps,
+        num_batches_tracked=bn.num_batches_tracked,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class MatesCheck:
+    """How much one sample's output moves when its batch mates are dropped."""
+
+    sample: int  # index into the input
+    train_change: float
+    eval_change: float
+    alone_possible: bool
+
+
+def batch_mates_check(run: TrainRun, x: np.ndarray) -> MatesCheck:
+    """The first sample of the last batch, alone vs with its mates, in both modes.
+
+    Training alone normalizes with that sample's own statistics (m = H·W);
+    eval alone uses the same running statistics, so nothing moves.
+    """
+    sample = int(run.indices[-1][0])
+    alone = x[sample : sample + 1]
+    _, c, h, w = x.shape
+    mean = run.running_mean[-1].astype(np.float32).reshape(1, c, 1, 1)
+    var = run.running_var[-1].astype(np.float32).reshape(1, c, 1, 1)
+    eval_alone = (alone - mean) / np.sqrt(var + np.float32(run.eps))
+    eval_change = float(np.max(np.abs(eval_alone - run.eval_out[:1])))
+    if h * w == 1:
+        return MatesCheck(sample, float("nan"), eval_change, False)
+    train_alone = normlib.normalize(alone, METHODS["batchnorm"], eps=run.eps).output
+    train_change = float(np.max(np.abs(train_alone - run.train_out[:1])))
+    return MatesCheck(sample, train_change, eval_change, True)
+
+
+def channel_table(run: TrainRun, channel_labels: Sequence[str]) -> dict[str, list]:
+    """Per channel: mean and std of the last batch's training and eval outputs."""
+    rows: dict[str, list] = {
+        "channel": [], "train mean": [], "train std": [], "eval mean": [], "eval std": []
+    }  # fmt: skip
+    for c, label in enumerate(channel_labels):
+        rows["channel"].append(f"{c} ({label})")
+        for mode, out in (("train", run.train_out), ("eval", run.eval_out)):
+            values = out[:, c].astype(np.float64)
+            rows[f"{mode} mean"].append(round(float(values.mean()), 4))
+            rows[f"{mode} std"].append(round(float(values.std()), 4))
+    return rows
+
+
+def variance_table(run: TrainRun, channel_labels: Sequence[str]) -> dict[str, list]:
+    """Per channel of the last batch: m, the biased and the unbiased variance."""
+    m = run.m
+    rows: dict[str, list] = {
+        "channel": [], "m = B·H·W": [], "biased var (÷ m)": [],
+        "unbiased var (÷ (m−1))": [], "ratio m/(m−1)": [],
+    }  # fmt: skip
+    for c, label in enumerate(channel_labels):
+        biased = float(run.last_var_biased[c])
+        rows["channel"].append(f"{c} ({label})")
+        rows["m = B·H·W"].append(m)
+        rows["biased var (÷ m)"].append(f"{biased:.6g}")
+        rows["unbiased var (÷ (m−1))"].append(f"{biased * m / (m - 1):.6g}")
+        rows["ratio m/(m−1)"].append(f"{m / (m - 1):.6f}")
+    return rows
+
+
+def variance_latex(run: TrainRun, channel: int = 0) -> str:
+    """unbiased = biased · m/(m − 1), with channel `channel`'s numbers."""
+    m = run.m
+    biased = float(run.last_var_biased[channel])
+    return (
+        rf"\sigma^2_{{\text{{unbiased}}}} = \sigma^2_{{\text{{biased}}}} \cdot \frac{{m}}{{m-1}}"
+        rf" = {biased:.6g} \cdot \frac{{{m}}}{{{m - 1}}} = {biased * m / (m - 1):.6g}"
+    )
+
+
+def target_table(run: TrainRun, channel_labels: Sequence[str]) -> dict[str, list]:
+    """Per channel: the population statistics and the running statistics' targets."""
+    pop = run.population
+    rows: dict[str, list] = {
+        "channel": [], "mean (dashed)": [], "running_mean now": [],
+        "var, whole input ÷ M": [], "var, whole input ÷ (M−1)": [],
+        "target var (dashed)": [], "running_var now": [],
+    }  # fmt: skip
+    for c, label in enumerate(channel_labels):
+        rows["channel"].append(f"{c} ({label})")
+        rows["mean (dashed)"].append(f"{pop.mean[c]:.5g}")
+        rows["running_mean now"].append(f"{run.running_mean[-1, c]:.5g}")
+        rows["var, whole input ÷ M"].append(f"{pop.var_biased[c]:.5g}")
+        rows["var, whole input ÷ (M−1)"].append(f"{pop.var_unbiased[c]:.5g}")
+        rows["target var (dashed)"].append(f"{pop.target_var[c]:.5g}")
+        rows["running_var now"].append(f"{run.running_var[-1, c]:.5g}")
+    return rows
+
+
+def running_figures(
+    run: TrainRun, channel_labels: Sequence[str], height: int = 360
+) -> tuple[go.Figure, go.Figure]:
+    """running_mean and running_var per channel over the steps, their targets dashed.
+
+    Built with figures.running_stats_figure; the variance figure's dashed lines
+    are relabelled, since its target is the expected batch variance (the whole
+    input's unbiased variance only when B = N).
+    """
+    steps = np.arange(run.steps + 1)
+    labels = [f"c={c} {label}" for c, label in enumerate(channel_labels)]
+    mean_fig = figures.running_stats_figure(
+        steps,
+        run.running_mean,
+        run.population.mean,
+        title="running_mean (dashed: whole input's mean)",
+        channel_labels=labels,
+        y_label="running_mean",
+        height=height,
+    )
+    var_fig = figures.running_stats_figure(
+        steps,
+        run.running_var,
+        run.population.target_var,
+        title="running_var (dashed: its expected value)",
+        channel_labels=labels,
+        y_label="running_var",
+        height=height,
+    )
+    for trace in var_fig.data:
+        if trace.name and trace.name.endswith(" population"):
+            trace.name = trace.name.replace(" population", " target")
+            trace.hovertemplate = trace.hovertemplate.replace("population", "target")
+        elif trace.name == "population value":
+            trace.name = "expected value"
+    for trace in mean_fig.data:
+        if trace.name == "population value":
+            trace.name = "whole-input mean"
+    for fig in (mean_fig, var_fig):
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, xanchor="left"))
+    return mean_fig, var_fig
+
+
+def _block_mean(a: np.ndarray, step: int) -> np.ndarray:
+    if step == 1:
+        return a
+    h, w = a.shape
+    hh, ww = -(-h // step) * step, -(-w // step) * step
+    padded = np.full((hh, ww), np.nan)
+    padded[:h, :w] = a
+    return np.nanmean(padded.reshape(hh // step, step, ww // step, step), axis=(1, 3))
+
+
+def modes_figure(
+    run: TrainRun,
+    sample: int,
+    channel_labels: Sequence[str],
+    max_channels: int = 8,
+    max_px: int = 48,
+    width: int = 860,
+) -> go.Figure:
+    """One sample of the last batch: input, training output and eval output per channel.
+
+    Square tiles. The input row has one colour scale (Cividis, joint range);
+    training and eval outputs share one diverging scale centred at 0, so a
+    difference in colour between those rows is a difference in value.
+    """
+    channels = min(run.last_x.shape[1], max_channels)
+    rows = (
+        ("input", run.last_x[sample]),
+        ("train output", run.train_out[sample]),
+        ("eval output", run.eval_out[sample]),
+    )
+    fig = make_subplots(
+        rows=3,
+        cols=channels,
+        column_titles=[f"c={c} {channel_labels[c]}"[:20] for c in range(channels)],
+        horizontal_spacing=0.02,
+        vertical_spacing=0.05,
+    )
+    size = max(run.last_x.shape[2:])
+    step = -(-size // max_px)
+    inputs = run.last_x[sample, :channels].astype(np.float64)
+    low, high = float(inputs.min()), float(inputs.max())
+    outs = np.concatenate([run.train_out[sample, :channels], run.eval_out[sample, :channels]])
+    limit = float(np.max(np.abs(outs))) or 1.0
+    for r, (name, values) in enumerate(rows, start=1):
+        for c in range(channels):
+            z = _block_mean(values[c].astype(np.float64), step)
+            if r == 1:
+                scale = dict(colorscale="Cividis", zmin=low, zmax=high, showscale=False)
+            else:
+                scale = dict(
+                    colorscale="RdBu_r",
+                    zmin=-limit,
+                    zmax=limit,
+                    showscale=r == 2 and c == 0,
+                    colorbar=dict(len=0.66, y=0.34, thickness=12, title=dict(text="output")),
+                )
+            fig.add_trace(
+                go.Heatmap(
+                    z=z[::-1],
+                    hovertemplate=f"{name}, c={c}: %{{z:.3f}}<extra></extra>",
+                    **scale,
+                ),
+                row=r,
+                col=c + 1,
+            )
+    for k in range(1, 3 * channels + 1):
+        suffix = "" if k == 1 else str(k)
+        fig.layout[f"yaxis{suffix}"].update(scaleanchor=f"x{suffix}", constrain="domain")
+        fig.layout[f"xaxis{suffix}"].update(constrain="domain")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="")
+    for r, (name, _) in enumerate(rows, start=1):
+        fig.update_yaxes(title_text=name, row=r, col=1)
+    tile = min(150, (width - 140) / channels)
+    fig.update_layout(
+        height=int(3 * tile + 90),
+        margin=dict(l=40, r=60, t=40, b=10),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+# ==================================================================== Quiz
+QUIZ_SEED_MAX = 999_999
+QUIZ_LENGTH = 6
+
+# Options of the "which method" questions: label and spec factory (C → spec).
+_SET_METHODS = {
+    "method1": "Method 1",
+    "method2": "Method 2",
+    "batchnorm": "BatchNorm2d (= Method 3)",
+    "layernorm": "LayerNorm",
+    "instancenorm": "InstanceNorm",
+    "positionnorm": "PositionNorm (PONO)",
+}
+# Layers of the train/eval question: label and whether the reduction includes N.
+TRAIN_EVAL_LAYERS = {
+    "batchnorm": "BatchNorm2d",
+    "layernorm": "LayerNorm",
+    "instancenorm": "InstanceNorm2d (PyTorch defaults)",
+    "groupnorm": "GroupNorm",
+    "rmsnorm": "RMSNorm",
+    "pixelnorm": "PixelNorm",
+}
+KERAS_VARIANTS = (
+    # (layer, axis, layout of the input)
+    ("BatchNormalization", 1, "NCHW"),
+    ("BatchNormalization", -1, "NHWC"),
+    ("LayerNormalization", (1, 2, 3), "NCHW"),
+    ("LayerNormalization", -1, "NHWC"),
+)
+
+
+def set_option_spec(key: str) -> NormSpec:
+    """The spec of a 'which method' option key: a METHODS key or ``groupnorm:G``."""
+    if key.startswith("groupnorm:"):
+        return NormSpec("CHW", groups=int(key.split(":")[1]))
+    return METHODS[key]
+
+
+def set_option_label(key: str) -> str:
+    if key.startswith("groupnorm:"):
+        return f"GroupNorm(G={key.split(':')[1]})"
+    return _SET_METHODS[key]
+
+
+def keras_reduced(layer: str, axis: int | tuple[int, ...], layout: str) -> str:
+    """The axes (letters of N, C, H, W) a Keras layer reduces over.
+
+    BatchNormalization's `axis` names the axis that is KEPT (one statistic per
+    entry of it); LayerNormalization's `axis` names the axes that are REDUCED.
+    """
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    named = {layout[a] for a in axes}
+    if layer == "BatchNormalization":
+        reduced = set(layout) - named
+    elif layer == "LayerNormalization":
+        reduced = named
+    else:
+        raise ValueError(f"unknown Keras layer {layer!r}")
+    return "".join(a for a in "NCHW" if a in reduced)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One quiz question with its marked answer and explanation.
+
+    `options` are keys, `labels` what the page shows for them. `answer` is a
+    frozenset of option keys (one key for single-choice questions).
+    """
+
+    kind: str
+    prompt: str
+    options: tuple[str, ...]
+    labels: tuple[str, ...]
+    answer: frozenset[str]
+    multi: bool
+    explanation: str
+    shape: tuple[int, int, int, int] | None = None
+    element: tuple[int, int, int, int] | None = None
+    shown_spec: NormSpec | None = None
+    keras: tuple | None = None
+
+    def label(self, key: str) -> str:
+        return self.labels[self.options.index(key)]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    answered: bool
+    correct: bool
+    message: str
+
+
+def _partition_key(ids: np.ndarray) -> bytes:
+    """A canonical form of a partition: ids renumbered by first appearance."""
+    _, first, inverse = np.unique(ids.ravel(), return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse].astype(np.int64).tobytes()
+
+
+def _sets_question(rng: np.random.Generator) -> Question:
+    while True:
+        n = int(rng.integers(2, 4))
+        c = int(rng.choice([2, 3, 4, 6]))
+        h = int(rng.integers(2, 5))
+        w = int(rng.integers(2, 5))
+        shape = (n, c, h, w)
+        keys = list(_SET_METHODS) + [f"groupnorm:{g}" for g in range(2, c) if c % g == 0]
+        answer = keys[int(rng.integers(len(keys)))]
+        element = tuple(int(rng.integers(s)) for s in shape)
+        ids = {k: normlib.set_ids(shape, set_option_spec(k)) for k in keys}
+        blocks = {k: (ids[k] == ids[k][element]).tobytes() for k in keys}
+        parts = {k: _partition_key(ids[k]) for k in keys}
+        # Distractors: different highlighted set AND different partition, from each other too.
+        pool = [k for k in keys if k != answer]
+        rng.shuffle(pool)
+        chosen = [answer]
+        for k in pool:
+            if all(blocks[k] != blocks[j] and parts[k] != parts[j] for j in chosen):
+                chosen.append(k)
+            if len(chosen) == 4:
+                break
+        if len(chosen) < 4:
+            continue
+        rng.shuffle(chosen)
+        spec = set_option_spec(answer)
+        count = spec.count(shape)
+        kept = spec.kept_axes()
+        label = set_option_label(answer)
+        return Question(
+            kind="sets",
+            prompt=(
+                f"On a tensor of shape (N, C, H, W) = {shape}, the outlined cells share one mean "
+                f"and variance (each colour is one set). Which method is it?"
+            ),
+            options=tuple(chosen),
+            labels=tuple(set_option_label(k) for k in chosen),
+            answer=frozenset([answer]),
+            multi=False,
+            explanation=(
+                f"{label} reduces over {_letters(spec.axes)}"
+                + (
+                    f" within groups of C/G = {c // spec.groups} channels"
+                    if spec.groups > 1
+                    else ""
+                )
+                + f", so every set has {count} elements and one mean per "
+                + (_kept_words(kept, spec.groups) + ".")
+            ),
+            shape=shape,
+            element=element,
+            shown_spec=spec,
+        )
+
+
+def _letters(axes: str) -> str:
+    return ", ".join(axes) if axes else "nothing"
+
+
+def _kept_words(kept: str, groups: int) -> str:
+    words = {"N": "sample n", "C": "channel c", "H": "row h", "W": "column w"}
+    parts = [words[a] for a in kept]
+    if groups > 1:
+        parts = ["sample n", "group of channels"]
+    return ", ".join(parts) if parts else "tensor"
+
+
+def _count_question(rng: np.random.Generator) -> Question:
+    while True:
+        n = int(rng.choice([2, 4, 8, 16, 32]))
+        c = int(rng.choice([3, 8, 16, 32, 64]))
+        size = int(rng.choice([4, 7, 8, 14, 16, 28, 32]))
+        shape = (n, c, size, size)
+        values = {
+            "NHW": n * size * size,
+            "N": n,
+            "HW": size * size,
+            "CHW": c * size * size,
+            "NC": n * c,
+            "NCHW": n * c * size * size,
+        }
+        if len(set(values.values())) < len(values):
+            continue
+        distractors = [k for k in values if k != "NHW"]
+        rng.shuffle(distractors)
+        keys = ["NHW"] + distractors[:3]
+        rng.shuffle(keys)
+        count = normlib.METHODS["batchnorm"].count(shape)
+        return Question(
+            kind="count",
+            prompt=(
+                f"`torch.nn.BatchNorm2d({c})` in training gets a batch of shape "
+                f"(N, C, H, W) = {shape}. How many numbers go into each mean it computes?"
+            ),
+            options=tuple(keys),
+            labels=tuple(f"{values[k]:,}" for k in keys),
+            answer=frozenset(["NHW"]),
+            multi=False,
+            explanation=(
+                f"BatchNorm2d computes one mean per channel, over the batch and every position: "
+                f"m = N·H·W = {n}·{size}·{size} = {count:,} (the BN paper's m' = m·p·q). "
+                f"{c * size * size:,} = C·H·W would be LayerNorm; {n} = N per-activation BN "
+                f"(Method 2)."
+            ),
+            shape=shape,
+        )
+
+
+def _train_eval_question(rng: np.random.Generator) -> Question:
+    keys = list(TRAIN_EVAL_LAYERS)
+    rng.shuffle(keys)
+    answer = frozenset(k for k in keys if "N" not in METHODS[k].axes)
+    return Question(
+        kind="train_eval",
+        prompt=(
+            "Which of these layers give the same output for the same input in training "
+            "mode and in eval mode? Choose all that apply."
+        ),
+        options=tuple(keys),
+        labels=tuple(TRAIN_EVAL_LAYERS[k] for k in keys),
+        answer=answer,
+        multi=True,
+        explanation=(
+            "Only a layer whose statistics include the batch axis N needs running statistics "
+            "for eval: BatchNorm2d (N, H, W) normalizes with the batch's statistics in training "
+            "and with running_mean/running_var in eval. LayerNorm, InstanceNorm2d (by default: "
+            "no running statistics), GroupNorm, RMSNorm and PixelNorm compute each sample's "
+            "statistics from that sample alone, the same way in both modes."
+        ),
+    )
+
+
+def _keras_question(variant: tuple) -> Question:
+    layer, axis, layout = variant
+    answer = frozenset(keras_reduced(layer, axis, layout))
+    axis_text = str(list(axis)) if isinstance(axis, tuple) else str(axis)
+    dims = ", ".join(layout)
+    layout_words = "channels-first" if layout == "NCHW" else "channels-last (Keras' default)"
+    kept = "".join(a for a in "NCHW" if a not in answer)
+    if layer == "BatchNormalization":
+        why = (
+            f"BatchNormalization's axis names the axis that is KEPT: axis={axis_text} is "
+            f"{layout[axis]} here, so there is one mean per channel and the statistics are "
+            f"taken over {_letters(''.join(sorted(answer, key='NCHW'.index)))}, like "
+            f"torch.nn.BatchNorm2d."
+        )
+    else:
+        why = (
+            f"LayerNormalization's axis names the axes that are REDUCED: axis={axis_text} is "
+            f"{_letters(''.join(layout[a] for a in ((axis,) if isinstance(axis, int) else axis)))}"
+            f" here, so one mean per {_letters(kept)} combination."
+            + (
+                " On images that is a per-pixel normalization over channels, not the GN paper's "
+                "LayerNorm over (C, H, W)."
+                if answer == {"C"}
+                else ""
+            )
+        )
+    return Question(
+        kind="keras",
+        prompt=(
+            f"Keras `{layer}(axis={axis_text})` on a {layout_words} tensor of shape "
+            f"({dims}). Over which axes does it compute each mean? Choose all that apply."
+        ),
+        options=("N", "C", "H", "W"),
+        labels=("N (batch)", "C (channels)", "H (height)", "W (width)"),
+        answer=answer,
+        multi=True,
+        explanation=why,
+        keras=variant,
+    )
+
+
+def make_quiz(seed: int) -> tuple[Question, ...]:
+    """The quiz of `seed`: the same questions in the same order for everyone."""
+    rng = np.random.default_rng([seed, 2024])
+    others = [v for v in KERAS_VARIANTS if v != KERAS_VARIANTS[0]]
+    other_keras = others[int(rng.integers(len(others)))]
+    makers = [
+        lambda r: _sets_question(r),
+        lambda r: _sets_question(r),
+        lambda r: _count_question(r),
+        lambda r: _train_eval_question(r),
+        lambda r: _keras_question(KERAS_VARIANTS[0]),
+        lambda r: _keras_question(other_keras),
+    ]
+    order = rng.permutation(len(makers))
+    return tuple(makers[int(k)](np.random.default_rng([seed, 7, i])) for i, k in enumerate(order))
+
+
+def grade(question: Question, response: str | Iterable[str] | None) -> Feedback:
+    """Right or wrong, with the explanation. `response` is a key or keys (multi)."""
+    if response is None or (not isinstance(response, str) and not list(response)):
+        return Feedback(False, False, "Choose an answer first.")
+    chosen = frozenset([response]) if isinstance(response, str) else frozenset(response)
+    correct = chosen == question.answer
+    if question.multi:
+        right = ", ".join(question.label(k) for k in question.options if k in question.answer)
+        verdict = "Correct." if correct else f"Not quite: the answer is {right}."
+    else:
+        (key,) = question.answer
+        verdict = "Correct." if correct else f"Not quite: the answer is {question.label(key)}."
+    return Feedback(True, correct, f"{verdict} {question.explanation}")
+
+
+def new_quiz_seed(current: int, rng: np.random.Generator | None = None) -> int:
+    rng = rng or np.random.default_rng()
+    while True:
+        seed = int(rng.integers(0, QUIZ_SEED_MAX + 1))
+        if seed != current:
+            return seed
+
+
+# ================================================================ Question
+@dataclass(frozen=True)
+class MethodText:
+    key: str
+    title: str
+    over: str
+    output: str
+    mean: str
+    var: str
+    typos: tuple[str, ...]
+    verdict: str
+
+
+QUESTION_METHODS = (
+    MethodText(
+        key="method1",
+        title="Method 1: one mean per pixel (x, y), over the batch and all channels",
+        over="NC",
+        output=(
+            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{\color{#1f9d55}n,c,x,y} - \mu_{x,y}}"
+            r"{\sqrt{\sigma^2_{x,y} + \epsilon}} + \beta"
+        ),
+        mean=r"\mu_{x,y} = \frac{1}{NC} \sum_{n=1}^{N} \sum_{c=1}^{C} T_{n,c,x,y}",
+        var=(
+            r"\sigma^2_{x,y} = \frac{1}{NC} \sum_{n=1}^{N} \sum_{c=1}^{C} "
+            r"\left(T_{n,c,x,y} - \mu_{\color{#1f9d55}x,y}\right)^2"
+        ),
+        typos=(
+            r"the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant",
+            r"the variance subtracts $\mu_c$ where $\mu_{x,y}$ is meant",
+        ),
+        verdict=(
+            "No standard layer. The closest named method, positional normalization (PONO), "
+            "also takes one mean per pixel, but over the channels of each sample separately, "
+            "not over the batch."
+        ),
+    ),
+    MethodText(
+        key="method2",
+        title="Method 2: one mean per activation (c, x, y), over the batch only",
+        over="N",
+        output=(
+            r"\hat T_{n,c,x,y} = \gamma_{c,x,y} \, \frac{T_{\color{#1f9d55}n,c,x,y} - "
+            r"\mu_{c,x,y}}{\sqrt{\sigma^2_{c,x,y} + \epsilon}} + \beta_{c,x,y}"
+        ),
+        mean=r"\mu_{c,x,y} = \frac{1}{N} \sum_{n=1}^{N} T_{n,c,x,y}",
+        var=(
+            r"\sigma^2_{c,x,y} = \frac{1}{N} \sum_{n=1}^{N} "
+            r"\left(T_{n,c,x,y} - \mu_{\color{#1f9d55}c,x,y}\right)^2"
+        ),
+        typos=(
+            r"the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant",
+            r"the variance subtracts $\mu_c$ where $\mu_{c,x,y}$ is meant",
+        ),
+        verdict=(
+            "Per-activation batch normalization: what the BN paper's Algorithm 1 does for a "
+            "fully connected layer (one mean, one γ and one β per activation), applied to "
+            "every (c, x, y). It is not what BatchNorm2d does for a convolutional layer."
+        ),
+    ),
+    MethodText(
+        key="method3",
+        title="Method 3: one mean per channel c, over the batch and all positions",
+        over="NHW",
+        output=(
+            r"\hat T_{n,c,x,y} = \gamma_{\color{#1f9d55}c} \, \frac{T_{n,c,x,y} - \mu_c}"
+            r"{\sqrt{\sigma^2_c + \epsilon}} + \beta_{\color{#1f9d55}c}"
+        ),
+        mean=r"\mu_c = \frac{1}{NHW} \sum_{n=1}^{N} \sum_{x=1}^{H} \sum_{y=1}^{W} T_{n,c,x,y}",
+        var=(
+            r"\sigma^2_c = \frac{1}{NHW} \sum_{n=1}^{N} \sum_{x=1}^{H} \sum_{y=1}^{W} "
+            r"\left(T_{n,c,x,y} - \mu_c\right)^2"
+        ),
+        typos=(),
+        verdict=(
+            "BatchNorm2d: the BN paper's convolutional variant (section 3.2), and what "
+            "torch.nn.BatchNorm2d computes in training. γ and β are per channel."
+        ),
+    ),
+)
+
+ACCEPTED_ANSWER_FIXES = (
+    (
+        "“Method 2 is original batch normalization.”",
+        "For a convolutional layer, no. Method 2 is per-activation BN, what BN does for a fully "
+        "connected layer. For conv layers the paper (section 3.2) pools each feature map over "
+        "the batch and all positions: that is Method 3.",
+    ),
+    (
+        "“Method 3 is layer normalization.”",
+        "No. Method 3 is BatchNorm2d. Layer normalization takes one mean per sample n, over "
+        "(C, H, W); Method 3 takes one mean per channel c, over (N, H, W).",
+    ),
+    (
+        "“Method 1 … not sure of its application.”",
+        "Fair: it has no standard name. Positional normalization (PONO) is the closest, and it "
+        "pools over C per sample, not over N.",
+    ),
+    (
+        "“Two trainable parameters per channel/feature map.”",
+        "Right: γ_c and β_c, one pair per channel. Only Method 3 fits that sentence.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TorchCheck:
+    """max |normlib − torch.nn.BatchNorm2d (training)| for Methods 1, 2 and 3."""
+
+    source: str
+    shape: tuple[int, ...]
+    diffs: dict[str, float]
+    torch_version: str
+
+
+def method_diffs(x: np.ndarray, reference: np.ndarray, eps: float = 1e-5) -> dict[str, float]:
+    """max |normalize(x, method) − reference| for Method 1, 2 and 3."""
+    return {
+        key: float(np.max(np.abs(normlib.normalize(x, METHODS[key], eps=eps).output - reference)))
+        for key in ("method1", "method2", "method3")
+    }
+
+
+def golden_check(path: Path = GOLDEN_BN_FILE) -> TorchCheck:
+    """Compare Methods 1–3 with a stored torch.nn.BatchNorm2d training-mode output.
+
+    Uses the first training step of the default-affine (γ = 1, β = 0) sequence
+    in tests/golden/bn_sequence.npz (made by tests/golden/make_goldens.py).
+    Raises FileNotFoundError or ValueError when the file is missing or unusable.
+    """
+    with np.load(path) as data:
+        index = json.loads(str(data["index_json"]))
+        version = str(data["torch_version"])
+        for setting in index:
+            if setting.get("affine") == "ones":
+                step = setting["steps"][0]
+                if not step["training"]:
+                    continue
+                x = data[step["x"]]
+                out = data[step["out"]]
+                eps = float(setting["eps"])
+                return TorchCheck(
+                    source=f"{path.name}: {setting['name']}, step 0",
+                    shape=tuple(x.shape),
+                    diffs=method_diffs(x, out, eps),
+                    torch_version=version,
+                )
+    raise ValueError(f"{path.name} has no training step with default affine parameters")
+
+
+def torch_check(x: np.ndarray) -> TorchCheck:
+    """Run torch.nn.BatchNorm2d (training, float32) on `x` now; needs torch."""
+    import torch
+
+    x32 = np.ascontiguousarray(x, dtype=np.float32)
+    bn = torch.nn.BatchNorm2d(x32.shape[1])
+    bn.train()
+    with torch.no_grad():
+        out = bn(torch.from_numpy(x32)).numpy()
+    return TorchCheck(
+        source="live torch.nn.BatchNorm2d on the current input (float32)",
+        shape=tuple(x32.shape),
+        diffs=method_diffs(x32, out),
+        torch_version=str(torch.__version__),
+    )
+
+
+def per_feature_map_numbers(shape: tuple[int, int, int, int]) -> dict[str, int]:
+    """The BN paper's section 3.2 quantities for a tensor of `shape`."""
+    n, c, h, w = shape
+    return {"m": n, "p": h, "q": w, "m_prime": n * h * w, "pairs": c, "params": 2 * c}
+
+
+# ============================================================ URL parameters
+def _int_param(name: str, low: int, high: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{what} must be a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{what} must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+TRAIN_PARAMS: tuple[state.Param, ...] = (
+    state.Param("momentum", 0.1, parse_momentum, format_momentum),
+    state.Param("steps", 100, _int_param("steps", 1, STEPS_MAX, "steps")),
+    state.Param("batch", 4, _int_param("batch", 1, state.N_MAX, "batch (the batch size B)")),
+    # Not "seed": the sidebar's random tensor already uses that name in the URL.
+    state.Param("bseed", 0, _int_param("bseed", 0, 2**31 - 1, "bseed (the batch-drawing seed)")),
+)
+QUIZ_PARAMS: tuple[state.Param, ...] = (
+    state.Param("quiz", 1, _int_param("quiz", 0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
+)

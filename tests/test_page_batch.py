@@ -1,0 +1,179 @@
+"""The Batch-dependence page through AppTest: controls, numbers, batch of one, URL, bad links.
+
+AppTest 1.67: a fresh ``switch_page`` runs the page WITHOUT app.py (no sidebar), so
+every test runs app.py once first, then sets the link's parameters and switches.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from explorer import comparison, inputs, state
+
+SIDEBAR = {p.name for p in state.INPUT_PARAMS}
+PAGE = "pages/batch_dependence.py"
+ZERO = "max |Δ| = 0 (does not depend on the batch)"
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    """Open the page as a link with `query` would: the sidebar's parameters are read on
+    the first run (app.py's default page), the page's own when the page first runs."""
+    query = query or {}
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    for key, value in query.items():
+        if key in SIDEBAR:
+            at.query_params[key] = value
+    at.run()
+    for key, value in query.items():
+        if key not in SIDEBAR:
+            at.query_params[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def link(at: AppTest) -> dict[str, str]:
+    """The URL's query parameters after the run, one string each."""
+    return {
+        k: v if isinstance(v, str) else v[-1]
+        for k, v in ((k, at.query_params[k]) for k in at.query_params)
+    }
+
+
+def movements(at: AppTest) -> dict[str, str]:
+    """Card title → its headline number, in page order."""
+    titles = [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
+    numbers = [
+        " (".join(part.split(">")[-1] for part in m.value.split("</div>")[:2]) + ")"
+        for m in at.markdown
+        if "|Δ|" in m.value or ">refused<" in m.value
+    ]
+    return dict(zip(titles, numbers, strict=True))
+
+
+def expected(sample=0, size=4, mates="images", shuffle=1) -> dict[str, str]:
+    data = inputs.load_samples(8, 32)
+    batch = comparison.build_batch(data.x, data.sample_labels, sample, size, mates, shuffle)
+    return {
+        m.label: "{} ({})".format(*comparison.movement_parts(m))
+        for m in comparison.batch_movement(data.x, sample, batch)
+    }
+
+
+def test_default_view_batch_methods_move_and_per_sample_methods_do_not():
+    at = open_page()
+    moved = movements(at)
+    assert list(moved) == [
+        "BatchNorm",
+        "Method 1",
+        "Method 2",
+        "LayerNorm",
+        "InstanceNorm",
+        "GroupNorm(3)",
+    ]
+    assert moved == expected()
+    for name in ("BatchNorm", "Method 1", "Method 2"):
+        assert moved[name] != ZERO and float(moved[name].split("=")[1].split()[0]) > 0.01
+    for name in ("LayerNorm", "InstanceNorm", "GroupNorm(3)"):
+        assert moved[name] == ZERO
+    assert link(at)["batch"] == "4" and link(at)["mates"] == "images"
+
+
+def test_every_control_changes_the_numbers_and_the_link():
+    at = open_page()
+    steps = [
+        ("selectbox", "bd:sample", 5, {"sample": 5}),
+        ("slider", "bd:batch", 16, {"sample": 5, "size": 16}),
+        ("radio", "bd:mates", "noise", {"sample": 5, "size": 16, "mates": "noise"}),
+        (
+            "number_input",
+            "bd:shuffle",
+            42,
+            {"sample": 5, "size": 16, "mates": "noise", "shuffle": 42},
+        ),
+    ]
+    for kind, key, value, args in steps:
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert not at.exception
+        assert movements(at) == expected(**args), key
+    at.selectbox(key="bd:channel").set_value(2).run()
+    assert not at.exception
+    assert {k: link(at)[k] for k in ("sample", "batch", "mates", "shuffle", "channel")} == {
+        "sample": "5",
+        "batch": "16",
+        "mates": "noise",
+        "shuffle": "42",
+        "channel": "2",
+    }
+    assert any("noise 7, … (8 more)" in c.value for c in at.caption)
+
+
+def test_batch_of_one_is_explained_honestly():
+    at = open_page({"batch": "1"})
+    moved = movements(at)
+    assert moved == expected(size=1)
+    assert at.expander[0].proto.expanded
+    text = " ".join(m.value for m in at.markdown)
+    assert "0 everywhere (= β)" in text and "1,024 values" in text
+    code = at.code[0].value
+    assert code.startswith("Expected more than 1 value per channel when training")
+    assert "(1, 3, 1, 1)" in code
+
+
+def test_one_value_per_channel_is_refused_in_the_card_not_with_a_traceback():
+    at = open_page({"source": "random", "shape": "1x2x1x1", "batch": "1"})
+    moved = movements(at)
+    assert moved["BatchNorm"].startswith("refused (")
+    assert any("Expected more than 1 value per channel" in w.value for w in at.warning)
+    assert moved["LayerNorm"] == ZERO
+    # A single input sample: no other images to draw mates from, said plainly.
+    at.slider(key="bd:batch").set_value(3).run()
+    assert not at.exception
+    assert any("single image" in i.value for i in at.info)
+
+
+def test_link_round_trip_and_bad_values():
+    at = open_page({"sample": "2", "batch": "9", "mates": "noise", "shuffle": "7", "channel": "1"})
+    assert not at.warning
+    assert at.selectbox(key="bd:sample").value == 2
+    assert at.slider(key="bd:batch").value == 9
+    assert movements(at) == expected(2, 9, "noise", 7)
+    bad = open_page(
+        {"sample": "x", "batch": "100", "mates": "cats", "shuffle": "-3", "channel": "9"}
+    )
+    warnings = " ".join(w.value for w in bad.warning)
+    for name in ("sample=x", "batch=100", "mates=cats", "shuffle=-3", "channel=9"):
+        assert name in warnings, name
+    assert {k: link(bad)[k] for k in ("sample", "batch", "mates", "shuffle", "channel")} == {
+        "sample": "0",
+        "batch": "4",
+        "mates": "images",
+        "shuffle": "1",
+        "channel": "0",
+    }
+    assert movements(bad) == expected()
+
+
+def test_outputs_are_float64_exact_for_per_sample_methods():
+    data = inputs.load_samples(8, 32)
+    for size in (1, 7, 64):
+        batch = comparison.build_batch(data.x, data.sample_labels, 0, size, "noise", size)
+        for move in comparison.batch_movement(data.x, 0, batch):
+            assert move.output.dtype == np.float64
+            assert (move.max_abs == 0.0) == (not move.depends)
+
+
+def test_interaction_is_fast():
+    at = open_page()
+    at.run()
+    timings = []
+    for value in (5, 6, 7):
+        at.slider(key="bd:batch").set_value(value)
+        start = time.perf_counter()
+        at.run()
+        timings.append(time.perf_counter() - start)
+    print(f"batch rerun after a widget change: {[round(t * 1000) for t in timings]} ms")
+    assert min(timings) < 0.6

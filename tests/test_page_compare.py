@@ -1,0 +1,170 @@
+"""The Compare page through AppTest: default view, every control, URL round trip, bad links.
+
+AppTest 1.67: a fresh ``switch_page`` runs the page WITHOUT app.py (no sidebar), so
+every test runs app.py once first, then sets the link's parameters and switches.
+"""
+
+from __future__ import annotations
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+import normlib
+from explorer import comparison, state
+
+SIDEBAR = {p.name for p in state.INPUT_PARAMS}
+PAGE = "pages/compare.py"
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    """Open the page as a link with `query` would: the sidebar's parameters are read on
+    the first run (app.py's default page), the page's own when the page first runs."""
+    query = query or {}
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    for key, value in query.items():
+        if key in SIDEBAR:
+            at.query_params[key] = value
+    at.run()
+    for key, value in query.items():
+        if key not in SIDEBAR:
+            at.query_params[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def link(at: AppTest) -> dict[str, str]:
+    """The URL's query parameters after the run, one string each."""
+    return {
+        k: v if isinstance(v, str) else v[-1]
+        for k, v in ((k, at.query_params[k]) for k in at.query_params)
+    }
+
+
+def headlines(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "sets × elements per set" in m.value]
+
+
+def card_titles(at: AppTest) -> list[str]:
+    return [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
+
+
+def table(at: AppTest):
+    return at.dataframe[0].value
+
+
+def code_table(at: AppTest):
+    return at.table[0].value
+
+
+def test_default_view_has_six_methods_with_normlib_numbers():
+    at = open_page()
+    assert card_titles(at) == [
+        "Method 1",
+        "Method 2",
+        "Method 3",
+        "LayerNorm",
+        "InstanceNorm",
+        "GroupNorm(3)",
+    ]
+    numbers = [h.split("</div>")[0].split(">")[-1] for h in headlines(at)]
+    # 8 sample images 32×32 RGB: the question's three methods and the per-sample ones.
+    assert numbers == [
+        "1,024 × 24",
+        "3,072 × 8",
+        "3 × 8,192",
+        "8 × 3,072",
+        "24 × 1,024",
+        "24 × 1,024",
+    ]
+    # GroupNorm on RGB has G = C = 3: the page says it equals InstanceNorm's statistics.
+    assert any("InstanceNorm's statistics" in i.value for i in at.info)
+    frame = table(at)
+    assert list(frame["depends on the batch"]) == ["yes", "yes", "yes", "no", "no", "no"]
+    code = code_table(at)
+    assert list(code["PyTorch"])[2] == "nn.BatchNorm2d(C)"
+    assert list(code["Keras (channels-first)"])[3] == "LayerNormalization(axis=[1, 2, 3])"
+    assert link(at)["methods"] == ",".join(comparison.DEFAULT_METHODS)
+    assert link(at)["source"] == "samples"  # the sidebar's part of the link stays
+
+
+def test_choosing_methods_and_the_element_updates_cards_table_and_link():
+    at = open_page()
+    at.multiselect(key="cmp:methods").set_value(["batchnorm", "rmsnorm", "pixelnorm"]).run()
+    assert not at.exception
+    assert card_titles(at) == ["BatchNorm", "RMSNorm", "PixelNorm"]
+    frame = table(at)
+    assert list(frame["γ/β count"]) == ["6 = 2·C", "3,072 = C·H·W", "0 = 0"]
+    assert list(code_table(at)["PyTorch"])[2] == "none"
+    assert not at.info  # no GroupNorm, no GroupNorm note
+    for key, value in (("cmp:n", 3), ("cmp:c", 1), ("cmp:h", 5), ("cmp:w", 6)):
+        at.number_input(key=key).set_value(value).run()
+        assert not at.exception
+    assert link(at)["methods"] == "batchnorm,rmsnorm,pixelnorm"
+    assert link(at)["pick"] == "3,1,5,6"
+    at.number_input(key="cmp:n").set_value(7).run()
+    assert not at.exception
+    assert any("outside the pictures" in c.value for c in at.caption)
+    at.multiselect(key="cmp:methods").set_value([]).run()
+    assert any("at least one method" in i.value for i in at.info)
+    assert "methods" not in at.query_params
+
+
+def test_link_round_trip_reproduces_the_view():
+    at = open_page({"methods": "method2,groupnorm", "pick": "1,2,3,4", "source": "features"})
+    assert card_titles(at) == ["Method 2", "GroupNorm(2)"]  # feature maps: C = 8, G = 2
+    assert at.multiselect(key="cmp:methods").value == ["method2", "groupnorm"]
+    assert [at.number_input(key=k).value for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w")] == [
+        1,
+        2,
+        3,
+        4,
+    ]
+    frame = table(at)
+    assert list(frame["sets"]) == [8 * 32 * 32, 8 * 2]
+    assert list(frame["reduced axes"])[1] == "C in 2 groups of 4, H, W"
+    assert not at.info  # G = 2 is a real grouping: no InstanceNorm note
+    url = link(at)
+    assert url["source"] == "features"
+    again = open_page(url)
+    assert card_titles(again) == card_titles(at)
+    assert link(again) == url
+
+
+def test_bad_link_parameters_warn_and_fall_back():
+    at = open_page({"methods": "method1,batchnrom", "pick": "a,b"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "'batchnrom'" in warnings and "methods=method1,method2" in warnings
+    assert "pick" in warnings
+    assert card_titles(at)[0] == "Method 1" and len(card_titles(at)) == 6
+    assert link(at)["pick"] == "0,0,0,0"
+    at = open_page({"pick": "99,0,0,99"})
+    assert any("outside the input's shape" in w.value for w in at.warning)
+    assert link(at)["pick"] == "0,0,0,0"
+    at.run()  # warnings are shown once, not on every rerun
+    assert not at.warning
+
+
+def test_numbers_agree_with_normlib_for_every_preset():
+    at = open_page({"methods": ",".join(normlib.METHODS)})
+    frame = table(at)
+    x = normlib.sample_images(size=(32, 32))[:8]
+    for key, sets, count in zip(
+        normlib.METHODS, frame["sets"], frame["elements per set"], strict=True
+    ):
+        result = normlib.normalize(x, comparison.method_spec(key, 3))
+        assert (sets, count) == (result.n_sets, result.count), key
+
+
+def test_interaction_is_fast():
+    at = open_page()
+    at.run()  # warm the caches
+    timings = []
+    for value in (1, 2, 0):
+        at.number_input(key="cmp:c").set_value(value)
+        start = time.perf_counter()
+        at.run()
+        timings.append(time.perf_counter() - start)
+    print(f"compare rerun after a widget change: {[round(t * 1000) for t in timings]} ms")
+    assert min(timings) < 0.6  # the 300 ms target, with slack for a loaded CI machine

@@ -1,0 +1,80 @@
+"""The question page through AppTest: corrected formulas, the torch check, links, numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/question.py"
+
+
+def open_page(sidebar: dict[str, str] | None = None, query: dict[str, str] | None = None):
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (sidebar or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.query_params.clear()
+    at.query_params.update(query or {})
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def test_formulas_typos_and_verdicts():
+    at = open_page()
+    latex = " ".join(x.value for x in at.latex)
+    assert r"\mu_{x,y} = \frac{1}{NC}" in latex and r"\mu_c = \frac{1}{NHW}" in latex
+    assert r"T_{\color{#1f9d55}n,c,x,y} - \mu_{c,x,y}" in latex
+    text = page_text(at)
+    assert "the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant" in text
+    assert r"subtracts $\mu_c$ where $\mu_{c,x,y}$ is meant" in text
+    assert "Method 3 is BatchNorm2d" in text and "(C, H, W) for each sample n" in text
+    assert "PONO" in text and "fully connected" in text
+    # Section 3.2's numbers for the default input (8 images, 32×32, RGB).
+    assert any(r"8 \cdot 32 \cdot 32 = 8{,}192" in x.value for x in at.latex)
+    assert "3 (γ, β) pairs = 6 parameters" in text
+    assert "BatchNormalization(axis=1)" in text and "**kept**" in text and "**reduced**" in text
+    assert at.query_params["source"] == "samples" and "axes" not in at.query_params
+
+
+def test_only_method_3_matches_torch_golden():
+    at = open_page()
+    table = at.dataframe[0].value
+    assert list(table["same as BatchNorm2d?"]) == ["no", "no", "yes"]
+    assert float(table["max |normlib − torch|"][2]) < 1e-10
+    assert min(float(v) for v in table["max |normlib − torch|"][:2]) > 0.1
+
+
+def test_every_section_links_to_a_page():
+    at = open_page()
+    links = at.get("page_link")
+    # AppTest names a page by its file; the browser test checks the real URLs.
+    pages = {link.proto.page.strip("/").split("?")[0] for link in links}
+    assert pages == {"explorer", "compare", "batch_dependence", "train_eval", "quiz"}, pages
+    assert len(links) >= 8
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_live_torch_on_the_current_input():
+    at = open_page(sidebar={"source": "random", "shape": "4x5x6x7"})
+    at.toggle(key="q:live").set_value(True).run()
+    assert not at.exception
+    live = at.dataframe[1].value
+    assert list(live["same as BatchNorm2d?"]) == ["no", "no", "yes"]
+    assert "random normal tensor 4×5×6×7" in page_text(at)
+    assert any(r"4 \cdot 6 \cdot 7 = 168" in x.value for x in at.latex)
+
+
+def test_foreign_link_parameters_are_dropped_quietly():
+    at = open_page(query={"momentum": "0.5", "quiz": "3"})
+    assert not at.warning
+    assert "momentum" not in at.query_params and "quiz" not in at.query_params

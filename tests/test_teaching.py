@@ -1,0 +1,317 @@
+"""Pure logic of the teaching pages: the training stream, the quiz, the question's data."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+
+import numpy as np
+import pytest
+
+import normlib
+from explorer import state, teaching
+from normlib import METHODS
+
+
+def small_input(shape=(5, 3, 4, 4), seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    offsets = rng.uniform(-2, 2, size=(1, shape[1], 1, 1))
+    sample_shift = rng.normal(0, 1, size=(shape[0], 1, 1, 1))
+    return (rng.normal(size=shape) + offsets + sample_shift).astype(np.float32)
+
+
+# ------------------------------------------------------------ momentum & URL
+@pytest.mark.parametrize(
+    ("text", "value"), [("0.1", 0.1), ("none", None), ("None", None), ("1", 1.0), ("0.01", 0.01)]
+)
+def test_parse_momentum_round_trip(text, value):
+    parsed = teaching.parse_momentum(text)
+    assert parsed == value
+    assert teaching.parse_momentum(teaching.format_momentum(parsed)) == value
+
+
+@pytest.mark.parametrize("text", ["abc", "0", "1.5", "-0.1", "nan", "inf", ""])
+def test_parse_momentum_rejects_with_a_message(text):
+    with pytest.raises(ValueError, match="momentum must be"):
+        teaching.parse_momentum(text)
+
+
+def test_keras_momentum_hint_and_translation():
+    assert "PyTorch's equivalent is 0.01" in teaching.keras_mixup_note(0.99)
+    assert teaching.keras_mixup_note(0.1) is None and teaching.keras_mixup_note(None) is None
+    assert teaching.keras_momentum(0.1) == "0.9"
+    assert teaching.keras_momentum(0.01) == "0.99"
+    assert "no Keras equivalent" in teaching.keras_momentum(None)
+
+
+def test_momentum_options_insert_a_linked_value_in_order():
+    assert teaching.momentum_options(0.1)[-1] == "none"
+    options = teaching.momentum_options(0.3)
+    assert options.index("0.2") < options.index("0.3") < options.index("0.5")
+
+
+def test_train_params_fall_back_with_messages():
+    query = {"momentum": "x", "steps": "0", "batch": "many", "bseed": "-1"}
+    values, messages = state.parse_params(query, teaching.TRAIN_PARAMS)
+    assert values == {"momentum": 0.1, "steps": 100, "batch": 4, "bseed": 0}
+    assert len(messages) == 4 and all("was ignored" in m for m in messages)
+
+
+# ------------------------------------------------------------ population
+def test_target_is_the_exact_expected_batch_statistic():
+    """Average over every possible batch of B samples = the dashed lines."""
+    x = small_input((5, 3, 3, 2))
+    n, _, h, w = x.shape
+    for batch in (1, 2, 3, 5):
+        pop = teaching.population(x, batch)
+        m = batch * h * w
+        means, variances = [], []
+        for combo in itertools.combinations(range(n), batch):
+            xb = x[list(combo)].astype(np.float64)
+            means.append(xb.mean(axis=(0, 2, 3)))
+            variances.append(xb.var(axis=(0, 2, 3), ddof=1))
+        np.testing.assert_allclose(np.mean(means, axis=0), pop.mean, rtol=1e-10)
+        np.testing.assert_allclose(np.mean(variances, axis=0), pop.target_var, rtol=1e-10)
+        assert pop.batch_count == m
+    full = teaching.population(x, n)
+    np.testing.assert_allclose(full.target_var, full.var_unbiased, rtol=1e-12)
+    np.testing.assert_allclose(
+        full.var_unbiased, x.astype(np.float64).var(axis=(0, 2, 3), ddof=1), rtol=1e-12
+    )
+
+
+# ------------------------------------------------------------ the stream
+@pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0, None])
+def test_stream_follows_pytorchs_update_rule(momentum):
+    x = small_input()
+    run = teaching.train_stream(x, momentum, steps=12, batch=2, seed=3)
+    assert run.running_mean.shape == (13, 3) and run.num_batches_tracked == 12
+    np.testing.assert_array_equal(run.running_mean[0], 0.0)
+    np.testing.assert_array_equal(run.running_var[0], 1.0)
+    m = 2 * 4 * 4
+    mean, var = np.zeros(3), np.ones(3)
+    for k, idx in enumerate(run.indices, start=1):
+        xb = x[idx].astype(np.float64)
+        factor = 1.0 / k if momentum is None else momentum
+        mean = (1 - factor) * mean + factor * xb.mean(axis=(0, 2, 3))
+        var = (1 - factor) * var + factor * xb.var(axis=(0, 2, 3)) * m / (m - 1)
+        np.testing.assert_allclose(run.running_mean[k], mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(run.running_var[k], var, rtol=1e-5, atol=1e-6)
+    # Eval output: the running statistics after the last step.
+    c_mean = run.running_mean[-1].reshape(1, 3, 1, 1)
+    c_var = run.running_var[-1].reshape(1, 3, 1, 1)
+    np.testing.assert_allclose(
+        run.eval_out, (run.last_x - c_mean) / np.sqrt(c_var + 1e-5), atol=2e-5
+    )
+    # Training output: the batch's own statistics.
+    np.testing.assert_allclose(
+        run.train_out, normlib.normalize(run.last_x, "batchnorm").output, atol=1e-6
+    )
+
+
+def test_stream_is_seeded_and_batches_are_drawn_without_replacement():
+    x = small_input()
+    a = teaching.train_stream(x, 0.1, 20, 3, seed=7)
+    b = teaching.train_stream(x, 0.1, 20, 3, seed=7)
+    c = teaching.train_stream(x, 0.1, 20, 3, seed=8)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert not np.array_equal(a.indices, c.indices)
+    assert all(len(set(row)) == 3 for row in a.indices)
+
+
+def test_cumulative_average_converges_to_the_dashed_lines():
+    x = small_input((6, 2, 4, 4))
+    run = teaching.train_stream(x, None, 500, 3, seed=0)
+    pop = run.population
+    np.testing.assert_allclose(run.running_mean[-1], pop.mean, atol=0.05)
+    np.testing.assert_allclose(run.running_var[-1], pop.target_var, rtol=0.05)
+
+
+def test_batch_of_single_values_refuses_like_torch():
+    x = small_input((3, 2, 1, 1))
+    with pytest.raises(normlib.NormError, match="more than 1 value per channel"):
+        teaching.train_stream(x, 0.1, 5, 1, seed=0)
+
+
+def test_large_inputs_run_fewer_steps_and_say_so():
+    assert teaching.steps_within_budget(500, 64, (64, 64, 64, 64)) < 500
+    assert teaching.steps_within_budget(100, 4, (8, 3, 32, 32)) == 100
+    x = np.zeros((2, 1, 1, 1), np.float32)
+    assert teaching.steps_within_budget(10, 2, x.shape) == 10
+
+
+def test_eval_output_ignores_batch_mates_training_output_does_not():
+    x = small_input()
+    run = teaching.train_stream(x, 0.1, 10, 3, seed=1)
+    mates = teaching.batch_mates_check(run, x)
+    assert mates.sample == run.indices[-1][0]
+    assert mates.eval_change < 1e-5
+    assert mates.train_change > 0.01
+
+
+def test_tables_carry_normlibs_numbers():
+    x = small_input()
+    run = teaching.train_stream(x, 0.1, 4, 2, seed=0)
+    labels = ["a", "b", "c"]
+    table = teaching.variance_table(run, labels)
+    m = run.m
+    biased = x[run.indices[-1]].astype(np.float64).var(axis=(0, 2, 3))
+    for c in range(3):
+        assert table["m = B·H·W"][c] == m == 32
+        assert float(table["biased var (÷ m)"][c]) == pytest.approx(biased[c], rel=1e-5)
+        assert float(table["unbiased var (÷ (m−1))"][c]) == pytest.approx(
+            biased[c] * m / (m - 1), rel=1e-5
+        )
+    assert "\\frac{32}{31}" in teaching.variance_latex(run, 0)
+    modes = teaching.channel_table(run, labels)
+    assert all(abs(v) < 1e-3 for v in modes["train mean"])
+    targets = teaching.target_table(run, labels)
+    assert float(targets["mean (dashed)"][0]) == pytest.approx(run.population.mean[0], rel=1e-4)
+
+
+def test_figures_name_the_dashed_lines_honestly():
+    x = small_input()
+    run = teaching.train_stream(x, 0.1, 5, 2, seed=0)
+    mean_fig, var_fig = teaching.running_figures(run, ["r", "g", "b"])
+    names = [t.name for t in var_fig.data]
+    assert "expected value" in names and not any("population" in (n or "") for n in names)
+    assert "whole-input mean" in [t.name for t in mean_fig.data]
+    modes = teaching.modes_figure(run, 0, ["r", "g", "b"])
+    assert len(modes.data) == 9
+    big = teaching.TrainRun(**{**run.__dict__, "last_x": np.zeros((2, 3, 200, 200))})
+    assert max(np.asarray(t.z).shape[0] for t in teaching.modes_figure(big, 0, "rgb").data) <= 48
+
+
+# ------------------------------------------------------------------- quiz
+SEEDS = range(0, 400)
+
+
+def _partition(ids: np.ndarray) -> set[frozenset[int]]:
+    flat = ids.ravel()
+    return {frozenset(np.flatnonzero(flat == v).tolist()) for v in np.unique(flat)}
+
+
+def test_every_sets_question_has_exactly_one_right_option():
+    for seed in SEEDS:
+        for q in teaching.make_quiz(seed):
+            if q.kind != "sets":
+                continue
+            assert len(q.options) == 4 and len(set(q.options)) == 4
+            assert not {"method3", "batchnorm"} <= set(q.options)
+            shown = normlib.set_ids(q.shape, q.shown_spec)
+            block = shown == shown[q.element]
+            right = []
+            for key in q.options:
+                spec = teaching.set_option_spec(key)
+                if key.startswith("groupnorm:"):
+                    assert 1 < spec.groups < q.shape[1]
+                ids = normlib.set_ids(q.shape, spec)
+                same_block = np.array_equal(ids == ids[q.element], block)
+                same_partition = _partition(ids) == _partition(shown)
+                assert same_block == same_partition, (seed, key)
+                if same_block:
+                    right.append(key)
+            assert right == [next(iter(q.answer))], (seed, q.options, q.answer)
+
+
+def test_every_count_question_marks_n_h_w():
+    for seed in SEEDS:
+        for q in teaching.make_quiz(seed):
+            if q.kind != "count":
+                continue
+            n, c, h, w = q.shape
+            (key,) = q.answer
+            assert q.label(key) == f"{n * h * w:,}"
+            assert normlib.set_ids(q.shape, "batchnorm").max() + 1 == c
+            assert METHODS["batchnorm"].count(q.shape) == n * h * w
+            assert len(set(q.labels)) == 4
+
+
+def test_train_eval_answer_is_the_layers_without_n():
+    for seed in range(20):
+        (q,) = [q for q in teaching.make_quiz(seed) if q.kind == "train_eval"]
+        assert q.answer == {"layernorm", "instancenorm", "groupnorm", "rmsnorm", "pixelnorm"}
+        assert q.answer == {k for k in q.options if "N" not in METHODS[k].axes}
+
+
+KERAS_EXPECTED = {
+    ("BatchNormalization", 1, "NCHW"): "NHW",
+    ("BatchNormalization", -1, "NHWC"): "NHW",
+    ("LayerNormalization", (1, 2, 3), "NCHW"): "CHW",
+    ("LayerNormalization", -1, "NHWC"): "C",
+}
+
+
+def test_keras_questions_name_the_right_axes():
+    seen = set()
+    for seed in range(60):
+        keras = [q for q in teaching.make_quiz(seed) if q.kind == "keras"]
+        assert (
+            keras[0].keras == teaching.KERAS_VARIANTS[0]
+            or keras[1].keras == (teaching.KERAS_VARIANTS[0])
+        )
+        for q in keras:
+            assert "".join(a for a in "NCHW" if a in q.answer) == KERAS_EXPECTED[q.keras]
+            seen.add(q.keras)
+    assert seen == set(KERAS_EXPECTED)
+
+
+def test_quiz_is_the_same_for_the_same_seed():
+    a, b, c = teaching.make_quiz(5), teaching.make_quiz(5), teaching.make_quiz(6)
+    assert [(q.prompt, q.options) for q in a] == [(q.prompt, q.options) for q in b]
+    assert [(q.prompt, q.options) for q in a] != [(q.prompt, q.options) for q in c]
+    assert sorted(q.kind for q in a) == ["count", "keras", "keras", "sets", "sets", "train_eval"]
+
+
+def test_grading():
+    quiz = teaching.make_quiz(3)
+    single = next(q for q in quiz if not q.multi)
+    (right,) = single.answer
+    wrong = next(k for k in single.options if k != right)
+    assert teaching.grade(single, right).correct
+    feedback = teaching.grade(single, wrong)
+    assert feedback.answered and not feedback.correct
+    assert single.label(right) in feedback.message and single.explanation in feedback.message
+    assert not teaching.grade(single, None).answered
+    multi = next(q for q in quiz if q.kind == "train_eval")
+    assert teaching.grade(multi, list(multi.answer)).correct
+    assert not teaching.grade(multi, list(multi.answer)[:2]).correct
+    assert not teaching.grade(multi, []).answered
+
+
+def test_new_quiz_seed_changes():
+    rng = np.random.default_rng(0)
+    assert all(teaching.new_quiz_seed(s, rng) != s for s in range(50))
+
+
+# --------------------------------------------------------------- question
+def test_golden_check_singles_out_method_3():
+    check = teaching.golden_check()
+    assert check.diffs["method3"] < 1e-10
+    assert check.diffs["method1"] > 0.1 and check.diffs["method2"] > 0.1
+    assert check.torch_version
+
+
+def test_golden_check_missing_file_raises(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        teaching.golden_check(tmp_path / "missing.npz")
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_live_torch_check_singles_out_method_3():
+    check = teaching.torch_check(small_input((4, 3, 6, 5)))
+    assert check.diffs["method3"] < 1e-5
+    assert min(check.diffs["method1"], check.diffs["method2"]) > 0.1
+
+
+def test_question_methods_match_normlib_presets():
+    for method in teaching.QUESTION_METHODS:
+        assert METHODS[method.key].axes == method.over
+    m1, m2, m3 = teaching.QUESTION_METHODS
+    for method, mu in ((m1, r"\mu_{x,y}"), (m2, r"\mu_{c,x,y}")):
+        assert any("T_{n,c,x,y}" in t for t in method.typos)
+        assert any(mu in t and r"\mu_c" in t for t in method.typos)
+    assert not m3.typos and "BatchNorm2d" in m3.verdict
+    assert "PONO" in m1.verdict and "fully connected" in m2.verdict
+    assert teaching.per_feature_map_numbers((8, 3, 32, 32))["m_prime"] == 8192
