@@ -264,10 +264,9 @@ def groupnorm_note(channels: int) -> str | None:
     groups = state.default_groups(channels)
     if groups == channels:
         return (
-            f"C = {channels} here, and no group count between 1 and C divides {channels}: "
-            f"GroupNorm uses G = {groups} = C, one channel per group, which has exactly "
-            "InstanceNorm's statistics (G = 1 would be LayerNorm's). Choose CNN feature maps "
-            "(C = 8) in the sidebar to see GroupNorm with real groups of several channels."
+            f"GroupNorm on C = {channels}: no group count between 1 and C divides {channels}, "
+            f"so G = {groups} = C, one channel per group: exactly InstanceNorm's statistics. "
+            "CNN feature maps (C = 8, sidebar) show real groups."
         )
     return None
 
@@ -586,3 +585,18 @@ def grid_note(
             "pictures; its set still shows wherever it reaches them"
         )
     return text + "."
+
+
+def movement_summary(movements: Sequence[Movement]) -> str:
+    """One line for the top of the page: who moved, by how much, and who did not."""
+    moved = [f"{m.label} {m.max_abs:.3g}" for m in movements if not m.error and m.max_abs > 0]
+    still = [m.label for m in movements if not m.error and m.max_abs == 0.0]
+    refused = [m.label for m in movements if m.error]
+    parts = []
+    if moved:
+        parts.append("**Moved** (max |Δ|): " + " · ".join(moved))
+    if still:
+        parts.append("**Did not move** (exactly 0): " + " · ".join(still))
+    if refused:
+        parts.append("**Refused this batch**: " + " · ".join(refused))
+    return " — ".join(parts)

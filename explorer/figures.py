@@ -92,7 +92,7 @@ GREY = "#BBBBBB"  # every other set
 MARKER_FILL = "#F0E442"  # Okabe–Ito yellow: the selected element, outlined in black
 MARKER_LINE = "#000000"
 LATTICE = "#8C8C8C"  # mid grey: visible on white and on near-black
-GRID_MAX_PIXELS = 12_000  # pixels in the whole set-grid mosaic (keeps the figure < 300 kB)
+GRID_MAX_PIXELS = 10_000  # pixels in the whole set-grid mosaic (keeps the figure < 300 kB)
 MIN_TILE_PX = 4
 
 FONT_SIZE = 15
@@ -473,7 +473,8 @@ def set_grid_figure(
 
     # z: the set id; colours come from a piecewise-constant colorscale over
     # the id range, so the hover can show the true id.
-    z_dtype = np.float32 if ids.size == 0 or int(ids.max()) < 2**24 else np.float64
+    top_id = max(int(visible.max()), selected_id if selected_id is not None else 0)
+    z_dtype = np.float32 if top_id < 2**24 else np.float64
     z = _to_mosaic(tiles.astype(z_dtype), layout, np.nan)
     if palette_mode:
         colours = {}
@@ -1157,6 +1158,12 @@ def _finite_abs_max(*arrays: np.ndarray) -> float:
     return top
 
 
+def _finite_abs_quantile(q: float, *arrays: np.ndarray) -> float:
+    """The q-quantile of |values| over all finite values (0 when there are none)."""
+    values = np.concatenate([np.abs(a[np.isfinite(a)]).ravel() for a in arrays])
+    return float(np.quantile(values, q)) if values.size else 0.0
+
+
 def _finite_range(*arrays: np.ndarray) -> tuple[float, float]:
     finite = [a[np.isfinite(a)] for a in arrays]
     finite = [f for f in finite if f.size]
@@ -1194,6 +1201,7 @@ def feature_maps_figure(
     max_pixels: int = 48_000,
     before_colorscale: str = "Cividis",
     after_colorscale: str = "RdBu_r",
+    after_quantile: float = 0.995,
     height: int = 460,
 ) -> go.Figure:
     """Chosen (n, c) feature maps before (top row) and after (bottom row) normalizing.
@@ -1203,9 +1211,13 @@ def feature_maps_figure(
     - before: sequential "Cividis" (perceptually uniform, colour-blind safe)
       over the joint min..max of the shown maps: differences in level and
       contrast between channels and samples are visible;
-    - after: diverging "RdBu_r" centred at 0 and symmetric (±max |after|):
-      red is above the set's mean, blue below, white at the mean; with all
-      maps on one scale, what normalization equalized (or not) shows at once.
+    - after: diverging "RdBu_r" centred at 0 and symmetric: red is above the
+      set's mean, blue below, white at the mean; with all maps on one scale,
+      what normalization equalized (or not) shows at once. The range is the
+      99.5th percentile of |after| (`after_quantile`), so a few outliers
+      (normalized values of 5 or more) do not wash everything else out to
+      white; a note says when values beyond it saturate. The hover always
+      shows the true value.
 
     Parameters
     ----------
@@ -1272,12 +1284,13 @@ def feature_maps_figure(
                 col=k + 1,
             )
     _image_axes(fig, 2 * len(maps), 2, len(maps))
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
     fig.update_yaxes(title_text="before", row=1, col=1)
     fig.update_yaxes(title_text="after", row=2, col=1)
     b_low, b_high = _finite_range(*small_before)
-    a_top = _finite_abs_max(*small_after) or 1.0
+    a_max = _finite_abs_max(*small_after)
+    a_top = _finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
     bar = dict(len=0.42, thickness=16, x=1.01, xanchor="left", tickfont=dict(size=FONT_SIZE - 1))
     fig.update_layout(
         coloraxis=dict(
@@ -1295,9 +1308,17 @@ def feature_maps_figure(
     )
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=FONT_SIZE)
-    _style(fig, height=height, margin=dict(l=70, r=90, t=40, b=20 if step == 1 else 45))
+    notes = []
     if step > 1:
-        _note(fig, f"{H}×{W} maps shown block-averaged {step}×{step}", y=-0.02)
+        notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
+    if a_max > a_top:
+        notes.append(
+            f"after: colours saturate beyond ±{a_top:.3g} "
+            f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
+        )
+    _style(fig, height=height, margin=dict(l=70, r=90, t=40, b=20 + 22 * len(notes)))
+    if notes:
+        _note(fig, "<br>".join(notes), y=-0.02)
     return fig
 
 
@@ -1309,7 +1330,7 @@ def stats_heatmap_figure(
     col_label: str,
     title: str,
     colorscale: str | None = None,
-    value_label: str = "value",
+    value_label: str | None = None,
     max_cells: int = 128,
     height: int = SIDE_HEIGHT,
 ) -> go.Figure:
@@ -1325,8 +1346,8 @@ def stats_heatmap_figure(
     colorscale : str, optional
         Default: "RdBu_r" centred at 0 when the values take both signs,
         else "Cividis".
-    value_label : str
-        Name of the value in the hover and colour bar.
+    value_label : str, optional
+        Name of the value in the hover and colour bar (default: `title`).
     max_cells : int
         Rows and columns beyond this are thinned to every k-th one (the
         hover keeps the true indices).
@@ -1336,6 +1357,7 @@ def stats_heatmap_figure(
     -------
     go.Figure
     """
+    value_label = title if value_label is None else value_label
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 1:
         values = values[None, :]
@@ -1533,7 +1555,7 @@ def difference_heatmap_figure(
     labels: Sequence[str] | None = None,
     max_px: int = 128,
     max_panels: int = 8,
-    height: int = 380,
+    height: int = 340,
 ) -> go.Figure:
     """A difference map on a diverging scale centred at 0, max |Δ| in the title.
 
@@ -1570,7 +1592,6 @@ def difference_heatmap_figure(
     fig = make_subplots(
         rows=1,
         cols=shown,
-        subplot_titles=[names[c] if c < len(names) else f"c={c}" for c in range(shown)],
         horizontal_spacing=0.03,
     )
     what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
@@ -1587,20 +1608,23 @@ def difference_heatmap_figure(
             col=c + 1,
         )
     _image_axes(fig, shown, 1, shown)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    # Panel titles as top x-axis titles: they stay next to the square images.
+    for c in range(shown):
+        fig.update_xaxes(
+            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
+        )
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
     scale_top = top if top > 0 else 1.0
     fig.update_layout(
         coloraxis=dict(
             colorscale="RdBu_r",
             cmin=-scale_top,
             cmax=scale_top,
-            colorbar=dict(thickness=16, title=dict(text="Δ")),
+            colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
         ),
         title=_title(f"{title} · max |Δ| = {top:.3g}"),
     )
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=FONT_SIZE)
     notes = []
     if shown < C:
         notes.append(f"showing channels 0–{shown - 1} of {C}")

@@ -205,15 +205,16 @@ def train_stream(
     bn = normlib.BatchNorm2d(c, eps=eps, momentum=momentum)
     running_mean = [bn.running_mean.copy()]
     running_var = [bn.running_var.copy()]
-    batch_mean, batch_var = [], []
     m = batch * h * w
+    # Each batch's statistics from per-sample sums (float64), for the record;
+    # BatchNorm2d computes its own from the batch.
+    x64 = x.astype(np.float64)
+    sums, squares = x64.sum(axis=(2, 3)), (x64 * x64).sum(axis=(2, 3))
+    batch_mean = sums[indices].sum(axis=1) / m
+    batch_var = (squares[indices].sum(axis=1) - m * batch_mean**2) / max(m - 1, 1)
     out = None
     for idx in indices:
-        xb = x[idx]
-        out = bn(xb)
-        stats = normlib.normalize(xb, METHODS["batchnorm"], eps=eps)
-        batch_mean.append(stats.set_mean.astype(np.float64))
-        batch_var.append(stats.set_var.astype(np.float64) * m / (m - 1))
+        out = bn(x[idx])
         running_mean.append(bn.running_mean.copy())
         running_var.append(bn.running_var.copy())
     last = x[indices[-1]]
@@ -225,8 +226,8 @@ def train_stream(
         indices=indices,
         running_mean=np.array(running_mean, dtype=np.float64),
         running_var=np.array(running_var, dtype=np.float64),
-        batch_mean=np.array(batch_mean),
-        batch_var_unbiased=np.array(batch_var),
+        batch_mean=batch_mean,
+        batch_var_unbiased=batch_var,
         last_x=last,
         train_out=out,
         eval_out=bn(last, training=False),
@@ -381,6 +382,17 @@ def _block_mean(a: np.ndarray, step: int) -> np.ndarray:
     return np.nanmean(padded.reshape(hh // step, step, ww // step, step), axis=(1, 3))
 
 
+def _mosaic(tiles: Sequence[np.ndarray], gap: int) -> np.ndarray:
+    """Tiles side by side, `gap` NaN columns between them."""
+    h = tiles[0].shape[0]
+    parts = []
+    for k, tile in enumerate(tiles):
+        if k:
+            parts.append(np.full((h, gap), np.nan))
+        parts.append(tile)
+    return np.concatenate(parts, axis=1)
+
+
 def modes_figure(
     run: TrainRun,
     sample: int,
@@ -391,67 +403,75 @@ def modes_figure(
 ) -> go.Figure:
     """One sample of the last batch: input, training output and eval output per channel.
 
-    Square tiles. The input row has one colour scale (Cividis, joint range);
-    training and eval outputs share one diverging scale centred at 0, so a
-    difference in colour between those rows is a difference in value.
+    Two mosaics (cheap to draw): the input row on one colour scale (Cividis,
+    joint range); training and eval outputs below on one diverging scale
+    centred at 0, so a difference in colour between those rows is a
+    difference in value. Maps larger than `max_px` are block-averaged.
     """
     channels = min(run.last_x.shape[1], max_channels)
-    rows = (
-        ("input", run.last_x[sample]),
-        ("train output", run.train_out[sample]),
-        ("eval output", run.eval_out[sample]),
-    )
-    fig = make_subplots(
-        rows=3,
-        cols=channels,
-        column_titles=[f"c={c} {channel_labels[c]}"[:20] for c in range(channels)],
-        horizontal_spacing=0.02,
-        vertical_spacing=0.05,
-    )
     size = max(run.last_x.shape[2:])
     step = -(-size // max_px)
-    inputs = run.last_x[sample, :channels].astype(np.float64)
-    low, high = float(inputs.min()), float(inputs.max())
-    outs = np.concatenate([run.train_out[sample, :channels], run.eval_out[sample, :channels]])
-    limit = float(np.max(np.abs(outs))) or 1.0
-    for r, (name, values) in enumerate(rows, start=1):
-        for c in range(channels):
-            z = _block_mean(values[c].astype(np.float64), step)
-            if r == 1:
-                scale = dict(colorscale="Cividis", zmin=low, zmax=high, showscale=False)
-            else:
-                scale = dict(
-                    colorscale="RdBu_r",
-                    zmin=-limit,
-                    zmax=limit,
-                    showscale=r == 2 and c == 0,
-                    colorbar=dict(len=0.66, y=0.34, thickness=12, title=dict(text="output")),
-                )
-            fig.add_trace(
-                go.Heatmap(
-                    z=z[::-1],
-                    hovertemplate=f"{name}, c={c}: %{{z:.3f}}<extra></extra>",
-                    **scale,
-                ),
-                row=r,
-                col=c + 1,
-            )
-    for k in range(1, 3 * channels + 1):
-        suffix = "" if k == 1 else str(k)
-        fig.layout[f"yaxis{suffix}"].update(scaleanchor=f"x{suffix}", constrain="domain")
-        fig.layout[f"xaxis{suffix}"].update(constrain="domain")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="")
-    for r, (name, _) in enumerate(rows, start=1):
-        fig.update_yaxes(title_text=name, row=r, col=1)
-    tile = min(150, (width - 140) / channels)
+
+    def maps(values: np.ndarray) -> list[np.ndarray]:
+        return [_block_mean(values[c].astype(np.float64), step) for c in range(channels)]
+
+    inputs = maps(run.last_x[sample])
+    train, evals = maps(run.train_out[sample]), maps(run.eval_out[sample])
+    h, w = inputs[0].shape
+    gap = max(1, round(0.12 * w))
+    top = _mosaic(inputs, gap)
+    bottom = np.concatenate(
+        [_mosaic(train, gap), np.full((gap, top.shape[1]), np.nan), _mosaic(evals, gap)]
+    )
+    limit = float(np.nanmax(np.abs(bottom))) or 1.0
+    # Row heights in proportion to the rows' pixels, so both mosaics get one scale.
+    fig = make_subplots(rows=2, cols=1, row_heights=[h, 2 * h + gap], vertical_spacing=0.06)
+    fig.add_trace(
+        go.Heatmap(
+            z=top,
+            colorscale="Cividis",
+            showscale=False,
+            hovertemplate="input: %{z:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=bottom,
+            colorscale="RdBu_r",
+            zmin=-limit,
+            zmax=limit,
+            colorbar=dict(len=0.62, y=0.0, yanchor="bottom", thickness=12, title="output"),
+            hovertemplate="output: %{z:.3f}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    centres = [(w + gap) * c + (w - 1) / 2 for c in range(channels)]
+    names = [f"c={c} {channel_labels[c]}"[:18] for c in range(channels)]
+    fig.update_xaxes(tickvals=centres, ticktext=names, showgrid=False, zeroline=False)
+    fig.update_xaxes(side="top", row=1, col=1)
+    fig.update_xaxes(showticklabels=False, row=2, col=1)
+    fig.update_yaxes(
+        autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"
+    )
+    fig.update_yaxes(tickvals=[(h - 1) / 2], ticktext=["input"], row=1, col=1)
+    fig.update_yaxes(
+        tickvals=[(h - 1) / 2, h + gap + (h - 1) / 2],
+        ticktext=["train", "eval"],
+        scaleanchor="x2",
+        row=2,
+        col=1,
+    )
+    fig.update_xaxes(constrain="domain")
+    tile = min(150, (width - 150) / channels)
     fig.update_layout(
-        height=int(3 * tile + 90),
-        margin=dict(l=40, r=60, t=40, b=10),
+        height=int(3 * tile + 110),
+        margin=dict(l=60, r=60, t=40, b=10),
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
     )
-    fig.update_annotations(font_size=13)
     return fig
 
 
@@ -778,6 +798,7 @@ class MethodText:
     var: str
     typos: tuple[str, ...]
     verdict: str
+    note: str = ""
 
 
 QUESTION_METHODS = (
@@ -786,13 +807,13 @@ QUESTION_METHODS = (
         title="Method 1: one mean per pixel (x, y), over the batch and all channels",
         over="NC",
         output=(
-            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{\color{#1f9d55}n,c,x,y} - \mu_{x,y}}"
+            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{\textcolor{#2e9e5b}{n},c,x,y} - \mu_{x,y}}"
             r"{\sqrt{\sigma^2_{x,y} + \epsilon}} + \beta"
         ),
         mean=r"\mu_{x,y} = \frac{1}{NC} \sum_{n=1}^{N} \sum_{c=1}^{C} T_{n,c,x,y}",
         var=(
             r"\sigma^2_{x,y} = \frac{1}{NC} \sum_{n=1}^{N} \sum_{c=1}^{C} "
-            r"\left(T_{n,c,x,y} - \mu_{\color{#1f9d55}x,y}\right)^2"
+            r"\left(T_{n,c,x,y} - \mu_{\textcolor{#2e9e5b}{x,y}}\right)^2"
         ),
         typos=(
             r"the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant",
@@ -809,13 +830,13 @@ QUESTION_METHODS = (
         title="Method 2: one mean per activation (c, x, y), over the batch only",
         over="N",
         output=(
-            r"\hat T_{n,c,x,y} = \gamma_{c,x,y} \, \frac{T_{\color{#1f9d55}n,c,x,y} - "
-            r"\mu_{c,x,y}}{\sqrt{\sigma^2_{c,x,y} + \epsilon}} + \beta_{c,x,y}"
+            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{\textcolor{#2e9e5b}{n},c,x,y} - "
+            r"\mu_{c,x,y}}{\sqrt{\sigma^2_{c,x,y} + \epsilon}} + \beta"
         ),
         mean=r"\mu_{c,x,y} = \frac{1}{N} \sum_{n=1}^{N} T_{n,c,x,y}",
         var=(
             r"\sigma^2_{c,x,y} = \frac{1}{N} \sum_{n=1}^{N} "
-            r"\left(T_{n,c,x,y} - \mu_{\color{#1f9d55}c,x,y}\right)^2"
+            r"\left(T_{n,c,x,y} - \mu_{\textcolor{#2e9e5b}{c,x,y}}\right)^2"
         ),
         typos=(
             r"the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant",
@@ -823,7 +844,7 @@ QUESTION_METHODS = (
         ),
         verdict=(
             "Per-activation batch normalization: what the BN paper's Algorithm 1 does for a "
-            "fully connected layer (one mean, one γ and one β per activation), applied to "
+            "fully connected layer (there with one γ and one β per activation), applied to "
             "every (c, x, y). It is not what BatchNorm2d does for a convolutional layer."
         ),
     ),
@@ -832,8 +853,8 @@ QUESTION_METHODS = (
         title="Method 3: one mean per channel c, over the batch and all positions",
         over="NHW",
         output=(
-            r"\hat T_{n,c,x,y} = \gamma_{\color{#1f9d55}c} \, \frac{T_{n,c,x,y} - \mu_c}"
-            r"{\sqrt{\sigma^2_c + \epsilon}} + \beta_{\color{#1f9d55}c}"
+            r"\hat T_{n,c,x,y} = \gamma_{\textcolor{#2e9e5b}{c}} \, \frac{T_{n,c,x,y} - \mu_c}"
+            r"{\sqrt{\sigma^2_c + \epsilon}} + \beta_{\textcolor{#2e9e5b}{c}}"
         ),
         mean=r"\mu_c = \frac{1}{NHW} \sum_{n=1}^{N} \sum_{x=1}^{H} \sum_{y=1}^{W} T_{n,c,x,y}",
         var=(
@@ -841,6 +862,10 @@ QUESTION_METHODS = (
             r"\left(T_{n,c,x,y} - \mu_c\right)^2"
         ),
         typos=(),
+        note=(
+            "The question's Method 3 is written correctly. The only change (green): the BN "
+            "paper learns one γ and one β per feature map, i.e. per channel c, not one per layer."
+        ),
         verdict=(
             "BatchNorm2d: the BN paper's convolutional variant (section 3.2), and what "
             "torch.nn.BatchNorm2d computes in training. γ and β are per channel."
@@ -867,7 +892,7 @@ ACCEPTED_ANSWER_FIXES = (
     ),
     (
         "“Two trainable parameters per channel/feature map.”",
-        "Right: γ_c and β_c, one pair per channel. Only Method 3 fits that sentence.",
+        "Right: one γ and one β per channel. Only Method 3 fits that sentence.",
     ),
 )
 

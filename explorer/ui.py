@@ -15,17 +15,72 @@ rewritten at the end of every run so a link reproduces the exact view.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import normlib
 from explorer import inputs, state
 from explorer.inputs import LoadedInput
 
+# Absolute, so the pages resolve whichever script Streamlit started from.
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 _MESSAGES_KEY = "url_messages"
+
+
+# --------------------------------------------------------------- navigation
+def navigation():
+    """Register the pages (st.navigation) and return the one to run; app.py calls it."""
+    pages = [
+        st.Page(
+            PAGES_DIR / "explorer.py", title="Explorer", icon=":material/search:", default=True
+        ),
+        st.Page(
+            "pages/compare.py",
+            title="Compare methods",
+            icon=":material/compare:",
+            url_path="compare",
+        ),
+        st.Page(
+            "pages/batch_dependence.py",
+            title="Batch dependence",
+            icon=":material/groups:",
+            url_path="batch",
+        ),
+        st.Page(
+            "pages/train_eval.py",
+            title="Train vs eval",
+            icon=":material/model_training:",
+            url_path="train-eval",
+        ),
+        st.Page(PAGES_DIR / "quiz.py", title="Quiz", icon=":material/quiz:", url_path="quiz"),
+        st.Page(
+            "pages/question.py",
+            title="The question, answered",
+            icon=":material/task_alt:",
+            url_path="question",
+        ),
+    ]
+    st.session_state["entry:ran"] = True
+    return st.navigation(pages)
+
+
+def _ensure_entrypoint() -> None:
+    """Run app.py's navigation if a page was started without it.
+
+    A fresh server serves a deep link such as /compare in Streamlit's older
+    pages/-folder mode, which runs the page without app.py (no page config, a
+    different menu). Registering the pages and rerunning puts app.py back in
+    charge for the rest of the server's life.
+    """
+    if st.session_state.pop("entry:ran", False):
+        return
+    navigation()
+    st.rerun()
 
 
 # ----------------------------------------------------------------- URL state
@@ -36,11 +91,14 @@ def _query() -> dict[str, str]:
 def seed_widget(key: str, value: Any) -> None:
     """Give widget `key` its starting value unless the user already set it.
 
-    Streamlit forgets the state of widgets that a page switch did not draw;
-    the ``store:`` copy brings the user's last choice back.
+    On the first run after a page switch the widget is new to Streamlit, so
+    the user's last choice (the ``store:`` copy) is written back explicitly.
     """
+    stored = f"store:{key}"
     if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"store:{key}", value)
+        st.session_state[key] = st.session_state.get(stored, value)
+    elif st.session_state.get("page:switched") and stored in st.session_state:
+        st.session_state[key] = st.session_state[stored]
 
 
 def remember(key: str) -> None:
@@ -193,7 +251,9 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
     ``uploads:files`` copy keeps what the user loaded. An uploader that is
     present but empty means the user removed the files, so the copy goes too.
     """
-    uploader_was_drawn = "in:uploads" in st.session_state
+    uploader_was_drawn = "in:uploads" in st.session_state and not st.session_state.get(
+        "page:switched"
+    )
     files = st.sidebar.file_uploader(
         "Upload images (PNG, JPEG, GIF, WebP, BMP, TIFF)",
         type=UPLOAD_TYPES,
@@ -211,9 +271,7 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
             f"Keeping the {len(kept)} file(s) you uploaded earlier: "
             + ", ".join(name for name, _ in kept)
         )
-    outcomes = [
-        _cached_upload(name, normlib.image_digest(data), size, data) for name, data in kept
-    ]
+    outcomes = [_cached_upload(name, normlib.image_digest(data), size, data) for name, data in kept]
     good = [o for o in outcomes if o.image is not None]
     if len(good) > state.N_MAX:
         st.sidebar.warning(
@@ -289,7 +347,23 @@ def current_input() -> LoadedInput:
     is part of the page's own run; choices survive page switches through the
     ``store:`` copies and ``uploads:files``.
     """
+    _ensure_entrypoint()
+    _note_page_switch()
     return sidebar_input()
+
+
+def _note_page_switch() -> None:
+    """Flag the first run of a page after another page, for seed_widget.
+
+    A page switch makes Streamlit build every widget anew (a widget's id
+    includes its page), so the stored choices must be written back. The
+    running page comes from the script-run context: st.navigation's return
+    value is not reliable under AppTest's switch_page.
+    """
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else None
+    st.session_state["page:switched"] = st.session_state.get("page:last") != page
+    st.session_state["page:last"] = page
 
 
 # ----------------------------------------------------------------- compute

@@ -10,11 +10,25 @@ CHART = {"displayModeBar": False}
 KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def cached_movements(input_key, sample, size, mates, shuffle, _x, _labels):
     """The batch and every method's movement, cached by what made them (not by the arrays)."""
     batch = comparison.build_batch(_x, _labels, sample, size, mates, shuffle)
     return batch, comparison.batch_movement(_x, sample, batch)
+
+
+# Figures are cached as objects (never mutated after building). `batch_key` is None for a
+# method that ignores the batch, so its two figures are built once per sample and channel.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def output_figure(input_key, sample, batch_key, method, channel, _move):
+    return comparison.map_figure(_move.output[channel], f"output, c={channel}", height=220)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def difference_figure(input_key, sample, batch_key, method, channel, _move):
+    return figures.difference_heatmap_figure(
+        _move.diff[channel], title=f"Δ, c={channel}", height=260
+    )
 
 
 data = ui.current_input()
@@ -106,6 +120,18 @@ st.caption(
     f"where the sample is n = {sample}. Δ = output in this batch − output in the reference."
 )
 
+st.markdown(comparison.movement_summary(movements))
+if size == 1:
+    bn_words = (
+        "BatchNorm gets InstanceNorm's statistics"
+        if h_max * w_max > 1
+        else "BatchNorm is refused (one value per channel)"
+    )
+    st.info(
+        f"A batch of one: Method 2's output is all zeros (= β), {bn_words} and Method 1 "
+        "becomes PONO. Why, and what PyTorch refuses: **A batch of one sample**, below the cards."
+    )
+
 # --- One card per method: how far this sample's output moved.
 for first in range(0, len(movements), PER_ROW):
     for move, column in zip(movements[first : first + PER_ROW], st.columns(PER_ROW), strict=False):
@@ -122,15 +148,10 @@ for first in range(0, len(movements), PER_ROW):
             if move.error:
                 st.warning(f"normlib.BatchNorm2d (like PyTorch) refuses this batch: {move.error}")
                 continue
-            st.plotly_chart(
-                comparison.map_figure(move.output[channel], f"output, c={channel}", height=220),
-                config=CHART,
-                key=f"bd:out:{move.key}",
-            )
-            diff_fig = figures.difference_heatmap_figure(
-                move.diff[channel], title=f"Δ, c={channel}", height=260
-            )
-            st.plotly_chart(diff_fig, config=CHART, key=f"bd:diff:{move.key}")
+            batch_key = (size, mates, shuffle) if move.depends else None
+            made_by = (data.key, sample, batch_key, move.key, channel, move)
+            st.plotly_chart(output_figure(*made_by), config=CHART, key=f"bd:out:{move.key}")
+            st.plotly_chart(difference_figure(*made_by), config=CHART, key=f"bd:diff:{move.key}")
 
 st.caption(
     f"The headline max |Δ| is over all {c_max} channels and {h_max}×{w_max} positions of the "

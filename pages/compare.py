@@ -9,6 +9,28 @@ PARAMS = comparison.COMPARE_PARAMS
 PER_ROW = 3
 CHART = {"displayModeBar": False}
 
+
+# Figures are cached as objects (never mutated after building) by what made them, so a
+# rerun only builds the ones whose inputs changed: the set pictures when the element moves.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def grid_figure(shape, spec, element, tiles):
+    ids = ui.cached_set_ids(shape, spec)
+    grid = figures.set_grid_figure(ids, selected=element, max_tiles=tiles, height=300)
+    return comparison.compact_set_grid(grid)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def histogram_figure(input_key, spec, _data, _output):
+    hist = ui.cached_histograms(input_key, spec, 1e-5, 1.0, 0.0, None, 40, _data.x, _output)
+    return figures.histogram_figure(hist, height=260)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def map_figure(input_key, spec, n, c, _data, _output):
+    title = f"after: n={n} {_data.sample_labels[n]}, c={c} {_data.channel_labels[c]}"
+    return comparison.map_figure(_output[n, c], title)
+
+
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
 GRID_TILES = comparison.grid_tiles(c_max)
@@ -35,25 +57,30 @@ if moved:
 
 st.title("Compare methods")
 st.markdown(
-    f"The same input, **{data.title}** (shape (N, C, H, W) = {data.shape}), normalized by "
-    "several methods. Each card shows which numbers share one mean and variance (one colour "
-    "per set), how many sets there are, the values before and after, and one map after."
+    f"One input, **{data.title}** (N, C, H, W) = {data.shape}, under several methods: which "
+    "numbers share a mean (one colour per set), how many sets, the values before and after, "
+    "and one map after."
 )
 
-chosen = st.multiselect(
+st.pills(
     "Methods to compare",
     list(normlib.METHODS),
+    selection_mode="multi",
     key="cmp:methods",
     format_func=lambda k: comparison.method_label(k, c_max),
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
 )
-st.markdown("**Highlight the set of element** (n, c, h, w); its map (n, c) is shown after.")
-n_col, c_col, h_col, w_col, _ = st.columns([1, 1, 1, 1, 4])
-n_col.number_input("n (sample)", 0, n_max - 1, key="cmp:n")
-c_col.number_input("c (channel)", 0, c_max - 1, key="cmp:c")
-h_col.number_input("h (row)", 0, h_max - 1, key="cmp:h")
-w_col.number_input("w (column)", 0, w_max - 1, key="cmp:w")
+chosen = [k for k in normlib.METHODS if k in st.session_state["cmp:methods"]]
+n_col, c_col, h_col, w_col, text_col = st.columns([1, 1, 1, 1, 6], vertical_alignment="bottom")
+n_col.number_input("n", 0, n_max - 1, key="cmp:n")
+c_col.number_input("c", 0, c_max - 1, key="cmp:c")
+h_col.number_input("h", 0, h_max - 1, key="cmp:h")
+w_col.number_input("w", 0, w_max - 1, key="cmp:w")
+text_col.markdown(
+    "← the **highlighted element** (n, c, h, w): its set is marked in every set picture, and "
+    "each card shows its map (n, c) after normalizing."
+)
 element = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
 n_sel, c_sel = element[0], element[1]
 
@@ -64,8 +91,8 @@ if not chosen:
 else:
     st.caption(
         comparison.grid_note(data.shape, GRID_TILES, element)
-        + " The yellow ring is the highlighted element; its set is outlined and in full colour "
-        "(blue, with every other set grey, when there are more sets than colours)."
+        + f" The yellow ring marks the highlighted element {element}; its set is outlined and "
+        "in full colour (blue, the others grey, when there are more sets than colours)."
     )
 
 # --- One card per method, PER_ROW to a row.
@@ -83,20 +110,21 @@ for start_index in range(0, len(chosen), PER_ROW):
                 unsafe_allow_html=True,
             )
             st.caption(normlib.METHODS[key].description)
-            ids = ui.cached_set_ids(data.shape, spec)
-            grid = figures.set_grid_figure(ids, selected=element, max_tiles=GRID_TILES, height=300)
-            st.plotly_chart(comparison.compact_set_grid(grid), config=CHART, key=f"cmp:grid:{key}")
-            hist = ui.cached_histograms(
-                data.key, spec, 1e-5, 1.0, 0.0, None, 40, data.x, result.output
+            st.plotly_chart(
+                grid_figure(data.shape, spec, element, GRID_TILES),
+                config=CHART,
+                key=f"cmp:grid:{key}",
             )
-            hfig = figures.histogram_figure(hist, height=260)
-            st.plotly_chart(hfig, config=CHART, key=f"cmp:hist:{key}")
-            mfig = comparison.map_figure(
-                result.output[n_sel, c_sel],
-                f"after: n={n_sel} {data.sample_labels[n_sel]}, c={c_sel} "
-                f"{data.channel_labels[c_sel]}",
+            st.plotly_chart(
+                histogram_figure(data.key, spec, data, result.output),
+                config=CHART,
+                key=f"cmp:hist:{key}",
             )
-            st.plotly_chart(mfig, config=CHART, key=f"cmp:map:{key}")
+            st.plotly_chart(
+                map_figure(data.key, spec, n_sel, c_sel, data, result.output),
+                config=CHART,
+                key=f"cmp:map:{key}",
+            )
 
 # --- The table
 if chosen:

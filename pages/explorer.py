@@ -36,6 +36,16 @@ ui.seed_widget("ex:beta", start["beta"])
 ui.seed_widget("ex:log", start["log"])
 for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), start["pick"], strict=True):
     ui.seed_widget(key, value)
+# A link may name axes without a method (or both, disagreeing): the preset row
+# must show what the axes are, never a preset they do not match.
+st.session_state["ex:method"] = summary.matching_preset(
+    normlib.NormSpec(
+        "".join(st.session_state["ex:axes"]),
+        center=st.session_state["ex:center"],
+        groups=st.session_state["ex:groups"] if "C" in st.session_state["ex:axes"] else 1,
+    ),
+    st.session_state["ex:method"],
+)
 divisors = [d for d in range(1, c_max + 1) if c_max % d == 0]
 if st.session_state["ex:groups"] not in divisors:
     wanted = st.session_state["ex:groups"]
@@ -96,20 +106,36 @@ axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
     [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
 )
 axes_col.pills(
-    "Reduce over (these share one mean)", list(normlib.AXES), selection_mode="multi",
-    key="ex:axes", on_change=follow_controls,
+    "Reduce over (these share one mean)",
+    list(normlib.AXES),
+    selection_mode="multi",
+    key="ex:axes",
+    on_change=follow_controls,
     help="N batch, C channel, H height, W width. Any subset, including none.",
 )
 groups_col.select_slider(
-    "Groups G (GroupNorm)", divisors, key="ex:groups",
-    on_change=follow_controls, disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
+    "Groups G (GroupNorm)",
+    divisors,
+    key="ex:groups",
+    on_change=follow_controls,
+    disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
     help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
 )
 eps_col.number_input("eps", 0.0, 1.0, step=1e-5, format="%.0e", key="ex:eps", help=EPS_HELP)
-center_col.toggle("Center", key="ex:center", on_change=follow_controls,
-                  help="Off: divide by the root mean square, no mean subtracted (RMSNorm).")
-gamma_col.number_input("γ", -10.0, 10.0, step=0.5, key="ex:gamma",
-                       help="Scale after normalizing, the same for every channel here.")
+center_col.toggle(
+    "Center",
+    key="ex:center",
+    on_change=follow_controls,
+    help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
+)
+gamma_col.number_input(
+    "γ",
+    -10.0,
+    10.0,
+    step=0.5,
+    key="ex:gamma",
+    help="Scale after normalizing, the same for every channel here.",
+)
 beta_col.number_input("β", -10.0, 10.0, step=0.5, key="ex:beta", help="Shift after scaling.")
 
 spec = current_spec()

@@ -26,7 +26,7 @@ def cached_torch(input_key: tuple, _x) -> teaching.TorchCheck:
 def check_table(check: teaching.TorchCheck) -> dict[str, list]:
     return {
         "method": ["Method 1", "Method 2", "Method 3"],
-        "normlib over": ["N, C", "N", "N, H, W"],
+        "reduces over": ["N, C", "N", "N, H, W"],
         "max |normlib − torch|": [
             f"{check.diffs[k]:.2e}" for k in ("method1", "method2", "method3")
         ],
@@ -53,8 +53,8 @@ st.markdown(
 # --- The three methods, corrected
 st.header("1. The three methods, with the typos fixed")
 st.markdown(
-    "The question's formulas have typos. Fixed below; the fixes are shown in green "
-    "(statistics use the **biased** variance, ÷ by the set size, as PyTorch does)."
+    "The question's formulas have typos. Fixed below, with each fix in green. The variances "
+    "are **biased** (÷ the set size), as PyTorch uses them to normalize."
 )
 for method in teaching.QUESTION_METHODS:
     with st.container(border=True):
@@ -65,7 +65,7 @@ for method in teaching.QUESTION_METHODS:
         if method.typos:
             st.markdown("Typos in the question: " + "; ".join(method.typos) + ".")
         else:
-            st.markdown("No typo here: the question's Method 3 is written correctly.")
+            st.markdown(method.note)
         st.markdown(f"**What it is:** {method.verdict}")
         st.page_link(
             "pages/explorer.py",
@@ -76,7 +76,7 @@ for method in teaching.QUESTION_METHODS:
         )
 
 # --- The check against PyTorch
-st.header("2. Method 3 is what torch.nn.BatchNorm2d computes")
+st.header("2. PyTorch agrees: Method 3 is BatchNorm2d")
 st.markdown(
     "normlib computes each method; PyTorch's `nn.BatchNorm2d` (training mode, γ = 1, β = 0, "
     "eps = 1e-5) gives the reference. Only Method 3 matches, to rounding error."

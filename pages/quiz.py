@@ -73,9 +73,9 @@ for index, question in enumerate(quiz):
                 key=f"{key}:grid",
             )
             st.caption(
-                "Rows: samples n; columns: channels c; each tile is one H × W map. The yellow "
-                "cell is one element; the cells in full colour share its mean and variance "
-                "(other sets are paler)."
+                "Rows: samples n; columns: channels c; each tile is one H × W map. Each colour "
+                "is one set of numbers that share a mean and variance; the outlined set holds "
+                "the marked element."
             )
         if question.multi:
             st.pills(

@@ -17,6 +17,17 @@ def cached_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int,
     return run, teaching.batch_mates_check(run, _x)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
+    """Plotly figures are slow to build; these are read-only, so one object is shared."""
+    return teaching.running_figures(_run, _labels)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
+    return teaching.modes_figure(_run, sample, _labels)
+
+
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
 from_url = ui.url_values("train-eval", PARAMS)
@@ -69,7 +80,12 @@ else:
     batch_col.caption("The input has one sample.")
 seed = int(
     seed_col.number_input(
-        "Batch seed", 0, 2**31 - 1, step=1, key="te:seed", help="Seeds which samples each batch draws."
+        "Batch seed",
+        0,
+        2**31 - 1,
+        step=1,
+        key="te:seed",
+        help="Seeds which samples each batch draws.",
     )
 )
 
@@ -108,7 +124,8 @@ for note in run.notes:
 
 # --- Running statistics
 st.subheader("Running statistics, step by step")
-mean_fig, var_fig = teaching.running_figures(run, data.channel_labels)
+stream_key = (data.key, momentum, steps, batch, seed)
+mean_fig, var_fig = cached_running_figures(*stream_key, run, data.channel_labels)
 mean_col, var_col = st.columns(2)
 mean_col.plotly_chart(mean_fig, config=CHART)
 var_col.plotly_chart(var_fig, config=CHART)
@@ -143,7 +160,7 @@ shown = st.selectbox(
     format_func=lambda i: labels[i],
     key="te:sample",
 )
-st.plotly_chart(teaching.modes_figure(run, shown, data.channel_labels), config=CHART)
+st.plotly_chart(cached_modes_figure(*stream_key, shown, run, data.channel_labels), config=CHART)
 table_col, mates_col = st.columns([3, 2])
 with table_col:
     st.dataframe(teaching.channel_table(run, data.channel_labels), hide_index=True)

@@ -5,16 +5,19 @@ Screenshots land in test-artifacts/ (not committed) for a person to judge.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.conftest import screenshot, wait_for_app
+from tests.conftest import screenshot, serve_app, wait_for_app
 
 pytestmark = pytest.mark.browser
+HEADLINE = re.compile(r"^[\d,]+ sets? × [\d,]+ elements? per set$")
 
 
 
 def headline_text(tab) -> str:
-    return tab.get_by_text("elements per set").first.inner_text()
+    return tab.get_by_text(HEADLINE).first.inner_text()
 
 
 def count_websocket_bytes(tab) -> dict[str, int]:
@@ -71,3 +74,22 @@ def test_explorer_dark_theme_and_shared_link(browser, app_url):
         screenshot(tab, "explorer-method3-dark")
     finally:
         context.close()
+
+
+def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser):
+    """Streamlit serves a first deep link in pages/-folder mode; the app must recover."""
+    with serve_app("streamlit-fresh-server") as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        tab = context.new_page()
+        try:
+            tab.goto(f"{url}/compare?methods=method1,layernorm")
+            wait_for_app(tab)
+            tab.wait_for_function(
+                "() => document.body.innerText.includes('Compare methods')", timeout=30_000
+            )
+            navigation = tab.locator('[data-testid="stSidebarNav"]').inner_text()
+            assert "Explorer" in navigation and "The question, answered" in navigation
+            assert "methods=method1" in tab.url
+            screenshot(tab, "deep-link-compare-fresh-server")
+        finally:
+            context.close()

@@ -207,3 +207,11 @@ def test_grid_note_says_what_the_pictures_show():
     assert cmp.grid_tiles(3) == 4 and cmp.grid_tiles(8) == 8
     assert "outside the pictures" in cmp.grid_note(IMAGES, 4, (6, 0, 0, 0))
     assert "outside" not in cmp.grid_note(IMAGES, 4, (3, 2, 0, 0))
+
+
+def test_movement_summary_names_who_moved(samples):
+    batch = cmp.build_batch(samples.x, samples.sample_labels, 0, 3, "noise", 0)
+    line = cmp.movement_summary(cmp.batch_movement(samples.x, 0, batch))
+    moved, still = line.split(" — ")
+    assert "BatchNorm" in moved and "Method 2" in moved and "LayerNorm" not in moved
+    assert "LayerNorm · InstanceNorm · GroupNorm(3)" in still

@@ -1,7 +1,7 @@
 """The Batch-dependence page through AppTest: controls, numbers, batch of one, URL, bad links.
 
-AppTest 1.67: a fresh ``switch_page`` runs the page WITHOUT app.py (no sidebar), so
-every test runs app.py once first, then sets the link's parameters and switches.
+Each test opens the page like a fresh link: query parameters first, then ``switch_page``;
+the page itself draws the shared sidebar (``ui.current_input()``).
 """
 
 from __future__ import annotations
@@ -11,25 +11,17 @@ import time
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from explorer import comparison, inputs, state
+from explorer import comparison, inputs
 
-SIDEBAR = {p.name for p in state.INPUT_PARAMS}
 PAGE = "pages/batch_dependence.py"
 ZERO = "max |Δ| = 0 (does not depend on the batch)"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    """Open the page as a link with `query` would: the sidebar's parameters are read on
-    the first run (app.py's default page), the page's own when the page first runs."""
-    query = query or {}
+    """Open the page as a link with `query` would (the page draws the shared sidebar)."""
     at = AppTest.from_file("../app.py", default_timeout=60)
-    for key, value in query.items():
-        if key in SIDEBAR:
-            at.query_params[key] = value
-    at.run()
-    for key, value in query.items():
-        if key not in SIDEBAR:
-            at.query_params[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -49,7 +41,7 @@ def movements(at: AppTest) -> dict[str, str]:
     numbers = [
         " (".join(part.split(">")[-1] for part in m.value.split("</div>")[:2]) + ")"
         for m in at.markdown
-        if "|Δ|" in m.value or ">refused<" in m.value
+        if m.value.startswith("<div") and ("|Δ|" in m.value or ">refused<" in m.value)
     ]
     return dict(zip(titles, numbers, strict=True))
 
@@ -79,6 +71,7 @@ def test_default_view_batch_methods_move_and_per_sample_methods_do_not():
         assert moved[name] != ZERO and float(moved[name].split("=")[1].split()[0]) > 0.01
     for name in ("LayerNorm", "InstanceNorm", "GroupNorm(3)"):
         assert moved[name] == ZERO
+    assert any(m.value.startswith("**Moved** (max |Δ|): BatchNorm") for m in at.markdown)
     assert link(at)["batch"] == "4" and link(at)["mates"] == "images"
 
 
@@ -116,6 +109,7 @@ def test_batch_of_one_is_explained_honestly():
     moved = movements(at)
     assert moved == expected(size=1)
     assert at.expander[0].proto.expanded
+    assert any("A batch of one:" in i.value for i in at.info)
     text = " ".join(m.value for m in at.markdown)
     assert "0 everywhere (= β)" in text and "1,024 values" in text
     code = at.code[0].value
@@ -177,3 +171,15 @@ def test_interaction_is_fast():
         timings.append(time.perf_counter() - start)
     print(f"batch rerun after a widget change: {[round(t * 1000) for t in timings]} ms")
     assert min(timings) < 0.6
+
+
+def test_choices_survive_a_visit_to_another_page():
+    at = open_page()
+    at.slider(key="bd:batch").set_value(12).run()
+    at.radio(key="bd:mates").set_value("noise").run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="bd:batch").value == 12
+    assert at.radio(key="bd:mates").value == "noise"

@@ -1,7 +1,7 @@
 """The Compare page through AppTest: default view, every control, URL round trip, bad links.
 
-AppTest 1.67: a fresh ``switch_page`` runs the page WITHOUT app.py (no sidebar), so
-every test runs app.py once first, then sets the link's parameters and switches.
+Each test opens the page like a fresh link: query parameters first, then ``switch_page``;
+the page itself draws the shared sidebar (``ui.current_input()``).
 """
 
 from __future__ import annotations
@@ -11,24 +11,16 @@ import time
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from explorer import comparison, state
+from explorer import comparison
 
-SIDEBAR = {p.name for p in state.INPUT_PARAMS}
 PAGE = "pages/compare.py"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    """Open the page as a link with `query` would: the sidebar's parameters are read on
-    the first run (app.py's default page), the page's own when the page first runs."""
-    query = query or {}
+    """Open the page as a link with `query` would (the page draws the shared sidebar)."""
     at = AppTest.from_file("../app.py", default_timeout=60)
-    for key, value in query.items():
-        if key in SIDEBAR:
-            at.query_params[key] = value
-    at.run()
-    for key, value in query.items():
-        if key not in SIDEBAR:
-            at.query_params[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -91,7 +83,7 @@ def test_default_view_has_six_methods_with_normlib_numbers():
 
 def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     at = open_page()
-    at.multiselect(key="cmp:methods").set_value(["batchnorm", "rmsnorm", "pixelnorm"]).run()
+    at.pills(key="cmp:methods").set_value(["batchnorm", "rmsnorm", "pixelnorm"]).run()
     assert not at.exception
     assert card_titles(at) == ["BatchNorm", "RMSNorm", "PixelNorm"]
     frame = table(at)
@@ -106,7 +98,7 @@ def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     at.number_input(key="cmp:n").set_value(7).run()
     assert not at.exception
     assert any("outside the pictures" in c.value for c in at.caption)
-    at.multiselect(key="cmp:methods").set_value([]).run()
+    at.pills(key="cmp:methods").set_value([]).run()
     assert any("at least one method" in i.value for i in at.info)
     assert "methods" not in at.query_params
 
@@ -114,7 +106,7 @@ def test_choosing_methods_and_the_element_updates_cards_table_and_link():
 def test_link_round_trip_reproduces_the_view():
     at = open_page({"methods": "method2,groupnorm", "pick": "1,2,3,4", "source": "features"})
     assert card_titles(at) == ["Method 2", "GroupNorm(2)"]  # feature maps: C = 8, G = 2
-    assert at.multiselect(key="cmp:methods").value == ["method2", "groupnorm"]
+    assert at.pills(key="cmp:methods").value == ["method2", "groupnorm"]
     assert [at.number_input(key=k).value for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w")] == [
         1,
         2,
@@ -168,3 +160,15 @@ def test_interaction_is_fast():
         timings.append(time.perf_counter() - start)
     print(f"compare rerun after a widget change: {[round(t * 1000) for t in timings]} ms")
     assert min(timings) < 0.6  # the 300 ms target, with slack for a loaded CI machine
+
+
+def test_choices_survive_a_visit_to_another_page():
+    at = open_page()
+    at.pills(key="cmp:methods").set_value(["batchnorm", "layernorm"]).run()
+    at.number_input(key="cmp:w").set_value(4).run()
+    at.switch_page("pages/batch_dependence.py").run()
+    assert not at.exception
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.pills(key="cmp:methods").value == ["batchnorm", "layernorm"]
+    assert at.number_input(key="cmp:w").value == 4

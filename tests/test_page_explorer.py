@@ -203,3 +203,24 @@ def test_numbers_on_the_page_match_normlib():
     frame = at.dataframe[0].value
     np.testing.assert_allclose(frame["mean"].to_numpy(), result.set_mean, rtol=1e-6)
     np.testing.assert_allclose(frame["variance"].to_numpy(), result.set_var, rtol=1e-5)
+
+
+def test_sidebar_choices_and_uploads_survive_page_switches():
+    at = run_app({"source": "uploads"})
+    at.sidebar.file_uploader(key="in:uploads").set_value(
+        [("red.png", png_bytes((220, 20, 20)), "image/png"),
+         ("green.png", png_bytes((20, 220, 20)), "image/png")]
+    ).run()
+    at.sidebar.select_slider(key="in:size").set_value("16").run()
+    assert "3 sets × 512 elements per set" in headline(at)  # 2 images of 16×16
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert at.sidebar.radio(key="in:source").value == "uploads"
+    assert at.sidebar.select_slider(key="in:size").value == "16"
+    assert any("red.png" in c.value and "green.png" in c.value for c in at.sidebar.caption)
+    at.switch_page("pages/explorer.py").run()
+    assert "3 sets × 512 elements per set" in headline(at)
+    # Removing the files in the uploader forgets them.
+    at.sidebar.file_uploader(key="in:uploads").clear().run()
+    assert any("sample images are shown" in i.value for i in at.sidebar.info)
+

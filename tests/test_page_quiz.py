@@ -1,4 +1,8 @@
-"""The Quiz page through AppTest: same seed same quiz, answers, score, new quiz, bad links."""
+"""The Quiz page through AppTest: same seed same quiz, answers, score, new quiz, bad links.
+
+Each test runs the default page once (AppTest's switch_page needs it to resolve the
+url paths), then opens the quiz with its link parameters.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ PAGE = "pages/quiz.py"
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
+    at.run()  # the default page first: switch_page needs one run to know the url paths
     at.query_params.clear()
     at.query_params.update(query or {})
     at.switch_page(PAGE).run()
@@ -97,3 +101,16 @@ def test_bad_quiz_numbers_warn_and_fall_back():
         warning = " ".join(w.value for w in at.warning)
         assert f"quiz={bad}" in warning and "Using the default, quiz=1" in warning
         assert at.query_params["quiz"] == "1"
+
+
+def test_answers_and_score_survive_a_page_switch():
+    at = open_page({"quiz": "11"})
+    question = teaching.make_quiz(11)[0]
+    response = sorted(question.answer) if question.multi else next(iter(question.answer))
+    answer(at, 11, 0, response)
+    at.switch_page("pages/question.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.query_params["quiz"] == "11"
+    assert [m.value for m in at.metric] == ["1 / 6", "1 of 6"]
+    assert at.success[0].value.startswith("Correct.")

@@ -15,12 +15,14 @@ PAGE = "pages/train_eval.py"
 
 
 def open_page(query: dict[str, str] | None = None, sidebar: dict[str, str] | None = None):
-    """Run the app once (the sidebar reads `sidebar`), then open the page with `query`."""
+    """Open the page as a link with `sidebar` and `query` parameters would.
+
+    The page draws the shared sidebar itself (``ui.current_input()``); the sidebar
+    reads its link parameters on the first run, the page reads its own when it opens.
+    """
     at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (sidebar or {}).items():
-        at.query_params[key] = value
-    at.run()
-    at.query_params.clear()
+    at.query_params.update(sidebar or {})
+    at.run()  # the default page first: switch_page needs one run to know the url paths
     at.query_params.update(query or {})
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -116,3 +118,15 @@ def test_a_batch_of_single_values_is_explained_not_a_traceback():
     at = open_page(sidebar={"source": "samples", "n": "1"})
     assert "Batch size B = 1" in text(at)
     assert at.query_params["batch"] == "1"
+
+
+def test_choices_survive_a_page_switch():
+    at = open_page()
+    at.slider(key="te:steps").set_value(30).run()
+    at.select_slider(key="te:momentum").set_value("0.5").run()
+    at.switch_page("pages/quiz.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="te:steps").value == 30
+    assert at.select_slider(key="te:momentum").value == "0.5"
+    assert (at.query_params["steps"], at.query_params["momentum"]) == ("30", "0.5")

@@ -97,6 +97,10 @@ def test_stream_follows_pytorchs_update_rule(momentum):
         var = (1 - factor) * var + factor * xb.var(axis=(0, 2, 3)) * m / (m - 1)
         np.testing.assert_allclose(run.running_mean[k], mean, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(run.running_var[k], var, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(run.batch_mean[k - 1], xb.mean(axis=(0, 2, 3)), rtol=1e-9)
+        np.testing.assert_allclose(
+            run.batch_var_unbiased[k - 1], xb.var(axis=(0, 2, 3), ddof=1), rtol=1e-9
+        )
     # Eval output: the running statistics after the last step.
     c_mean = run.running_mean[-1].reshape(1, 3, 1, 1)
     c_var = run.running_var[-1].reshape(1, 3, 1, 1)
@@ -177,9 +181,13 @@ def test_figures_name_the_dashed_lines_honestly():
     assert "expected value" in names and not any("population" in (n or "") for n in names)
     assert "whole-input mean" in [t.name for t in mean_fig.data]
     modes = teaching.modes_figure(run, 0, ["r", "g", "b"])
-    assert len(modes.data) == 9
-    big = teaching.TrainRun(**{**run.__dict__, "last_x": np.zeros((2, 3, 200, 200))})
-    assert max(np.asarray(t.z).shape[0] for t in teaching.modes_figure(big, 0, "rgb").data) <= 48
+    top, bottom = (np.asarray(t.z, dtype=float) for t in modes.data)
+    np.testing.assert_allclose(top[:, :4], run.last_x[0, 0])
+    np.testing.assert_allclose(bottom[:4, :4], run.train_out[0, 0], rtol=1e-6)
+    np.testing.assert_allclose(bottom[-4:, -4:], run.eval_out[0, 2], rtol=1e-6)
+    x = np.zeros((2, 3, 200, 200), np.float32)
+    big = teaching.train_stream(x + np.arange(200, dtype=np.float32), 0.1, 2, 2, seed=0)
+    assert np.asarray(teaching.modes_figure(big, 0, "rgb").data[0].z).shape[0] <= 48
 
 
 # ------------------------------------------------------------------- quiz
