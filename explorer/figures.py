@@ -33,9 +33,10 @@ Downsampling rules (each figure says in an annotation when it applied them):
 
 - the set grid shows at most ``max_tiles`` samples × ``max_tiles`` channels
   and takes every k-th row and column of a tile (nearest / stride) so that a
-  tile is at most ``max_tile_px`` pixels a side and the whole mosaic at most
-  :data:`GRID_MAX_PIXELS` pixels; the pixel (i, j) of a tile *is* element
-  (i·k, j·k), so a click maps back exactly (:func:`grid_point_to_element`);
+  tile is at most ``max_tile_px`` pixels a side and the per-pixel data fit in
+  :data:`GRID_PAYLOAD_BYTES`; the pixel (i, j) of a tile *is* element
+  (i·k, j·k), so a click maps back exactly (:func:`grid_point_to_element`),
+  while the selected set is highlighted in every block that holds part of it;
 - feature maps are block-averaged (area downsampling) to at most ``max_px``;
 - difference maps keep, per block, the value of largest magnitude, so the
   largest |Δ| is never averaged away;
@@ -58,7 +59,7 @@ __all__ = [
     "AFTER_COLOUR",
     "BEFORE_COLOUR",
     "GREY",
-    "GRID_MAX_PIXELS",
+    "GRID_PAYLOAD_BYTES",
     "SET_HIGHLIGHT",
     "SET_PALETTE",
     "cube_figure",
@@ -92,7 +93,7 @@ GREY = "#BBBBBB"  # every other set
 MARKER_FILL = "#F0E442"  # Okabe–Ito yellow: the selected element, outlined in black
 MARKER_LINE = "#000000"
 LATTICE = "#8C8C8C"  # mid grey: visible on white and on near-black
-GRID_MAX_PIXELS = 10_000  # pixels in the whole set-grid mosaic (keeps the figure < 300 kB)
+GRID_PAYLOAD_BYTES = 140_000  # raw bytes of per-pixel data in the set grid (< 300 kB as JSON)
 MIN_TILE_PX = 4
 
 FONT_SIZE = 15
@@ -118,7 +119,12 @@ def figure_bytes(fig: go.Figure) -> int:
 
 
 def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = None) -> go.Figure:
-    """The look every figure shares: transparent, 15 px font, fixed height."""
+    """The look every figure shares: transparent, 15 px font, fixed height.
+
+    Streamlit's Plotly theme puts 12–14 px tick, axis-title, legend and
+    hover fonts into ``layout.template``; sizes set on the figure itself win,
+    so they are set here on every axis (colours are left to the theme).
+    """
     fig.update_layout(
         height=height,
         margin=margin or _MARGIN,
@@ -128,6 +134,9 @@ def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = N
         hoverlabel=dict(font=dict(size=FONT_SIZE)),
         legend=dict(font=dict(size=FONT_SIZE)),
     )
+    axis_fonts = dict(tickfont=dict(size=FONT_SIZE), title_font=dict(size=FONT_SIZE))
+    fig.update_xaxes(**axis_fonts)
+    fig.update_yaxes(**axis_fonts)
     return fig
 
 
@@ -241,12 +250,32 @@ class GridLayout:
         return n * (self.tile_h + self.gap), c * (self.tile_w + self.gap)
 
 
+def _uint_bytes(top: int) -> int:
+    """Bytes of the smallest unsigned dtype holding 0..top (8: float64 fallback)."""
+    for size, dtype in ((1, np.uint8), (2, np.uint16), (4, np.uint32)):
+        if top <= np.iinfo(dtype).max:
+            return size
+    return 8
+
+
+def _grid_bytes_per_pixel(shape: tuple[int, int, int, int], max_tiles: int) -> int:
+    """Payload bytes per mosaic pixel, from the shape alone (an upper bound).
+
+    Heatmap colour class (1) + clickable point x, y (2 × 2) + customdata
+    (n, c, h, w) + set id (bounded by the element count).
+    """
+    n, c, h, w = shape
+    coords = _uint_bytes(max(h, w, min(max(n, c), max_tiles)) - 1)
+    ids = _uint_bytes(n * c * h * w - 1)
+    return 1 + 4 + 4 * coords + ids
+
+
 def grid_layout(
     shape: tuple[int, ...],
     *,
     max_tiles: int = 8,
     max_tile_px: int = 24,
-    max_pixels: int = GRID_MAX_PIXELS,
+    max_pixels: int | None = None,
 ) -> GridLayout:
     """The mosaic layout :func:`set_grid_figure` uses for `shape`.
 
@@ -258,9 +287,10 @@ def grid_layout(
         At most this many samples (tile rows) and channels (tile columns).
     max_tile_px : int
         At most this many pixels per tile side.
-    max_pixels : int
+    max_pixels : int, optional
         At most about this many pixels in the whole mosaic; with many tiles
-        the tiles shrink below `max_tile_px` (never below 4 pixels).
+        the tiles shrink below `max_tile_px` (never below 4 pixels). Default:
+        as many as fit in :data:`GRID_PAYLOAD_BYTES` for this shape.
 
     Returns
     -------
@@ -273,6 +303,10 @@ def grid_layout(
     (8, 3, 2, 16, 135, 50)
     """
     n, c, h, w = (int(v) for v in shape)
+    if min(n, c, h, w) < 1:
+        raise ValueError(f"shape must be 4 positive sizes (N, C, H, W), got {shape}")
+    if max_pixels is None:
+        max_pixels = GRID_PAYLOAD_BYTES // _grid_bytes_per_pixel((n, c, h, w), max_tiles)
     n_show, c_show = min(n, max_tiles), min(c, max_tiles)
     by_budget = math.isqrt(max(1, max_pixels // (n_show * c_show)))
     cap = max(1, min(max_tile_px, max(MIN_TILE_PX, by_budget)))
@@ -296,15 +330,15 @@ def grid_point_to_element(
     *,
     max_tiles: int = 8,
     max_tile_px: int = 24,
-    max_pixels: int = GRID_MAX_PIXELS,
+    max_pixels: int | None = None,
 ) -> tuple[int, int, int, int] | None:
     """Map a clicked point of :func:`set_grid_figure` back to its element (n, c, h, w).
 
     Parameters
     ----------
     x, y : float
-        The clicked heatmap cell's x (mosaic column) and y (mosaic row), as
-        Streamlit's ``on_select`` returns them.
+        The clicked point's x (mosaic column) and y (mosaic row), as
+        Streamlit's ``on_select`` returns them (``points[0]["x"]``, ``["y"]``).
     shape : tuple of int
         (N, C, H, W) of the tensor the grid was drawn for.
     max_tiles, max_tile_px, max_pixels
@@ -365,7 +399,7 @@ def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -
     pixels always form one rectangle (the whole tile, a row, a column, a
     pixel): the outline is exact. Tiny rectangles get one pixel of margin so
     they stay visible. Drawn as two NaN-separated line traces (black under
-    yellow) that read on every set colour and both themes.
+    yellow) that read on every set colour and on both themes.
     """
     xs: list[float] = []
     ys: list[float] = []
@@ -413,13 +447,23 @@ def _to_mosaic(tiles: np.ndarray, layout: GridLayout, fill) -> np.ndarray:
     return mosaic
 
 
+def _discrete_colorscale(colours: Sequence[str]) -> list[list]:
+    """A colorscale giving integer z = k (with zmin=-0.5, zmax=K-0.5) colour k."""
+    k = len(colours)
+    scale: list[list] = []
+    for i, colour in enumerate(colours):
+        scale.append([i / k, colour])
+        scale.append([(i + 1) / k, colour])
+    return scale
+
+
 def set_grid_figure(
     set_ids: np.ndarray,
     *,
     selected: tuple[int, int, int, int] | None = None,
     max_tiles: int = 8,
     max_tile_px: int = 24,
-    max_pixels: int = GRID_MAX_PIXELS,
+    max_pixels: int | None = None,
     title: str | None = None,
     height: int = SIDE_HEIGHT,
 ) -> go.Figure:
@@ -428,9 +472,10 @@ def set_grid_figure(
     Rows are samples n, columns channels c; each tile is one (n, c) feature
     map and each pixel is coloured by the reduction set of its element.
     With at most ``len(SET_PALETTE)`` distinct sets visible every set gets
-    its palette colour (the selected set in full colour, the others paler);
-    with more, the selected set is drawn in ``SET_HIGHLIGHT`` and the rest
-    in ``GREY``. The selected element carries a yellow marker.
+    its palette colour; with more, the selected set is drawn in
+    ``SET_HIGHLIGHT`` and the rest in ``GREY``. The selected set is also
+    outlined (black under yellow) in every tile, and the selected element
+    ringed.
 
     Parameters
     ----------
@@ -442,7 +487,7 @@ def set_grid_figure(
         Show at most this many samples and channels (the first ones).
     max_tile_px : int
         Downsample (every k-th pixel) tiles larger than this.
-    max_pixels : int
+    max_pixels : int, optional
         Pixel budget of the whole mosaic (see :func:`grid_layout`).
     title : str, optional
     height : int
@@ -451,14 +496,19 @@ def set_grid_figure(
     Returns
     -------
     go.Figure
-        One ``go.Heatmap`` over the mosaic: x = mosaic column, y = mosaic row
-        (use :func:`grid_point_to_element` on a click), z = set id (NaN in the
-        gaps), customdata = (n, c, h, w). A second, hover-less heatmap marks
-        downsampled pixels whose block holds part of the selected set.
+        Trace 0 is one ``go.Heatmap`` over the mosaic (x = mosaic column,
+        y = mosaic row) whose z is a colour class (uint8; the gaps between
+        tiles are a transparent class). Trace 1 is a ``go.Scattergl`` of
+        invisible points, one per mosaic pixel at the same (x, y), carrying
+        ``customdata`` = (n, c, h, w) and ``marker.color`` = set id: it gives
+        the hover and makes clicks selectable, because Plotly cannot select
+        heatmap cells, so Streamlit's ``on_select`` would never fire for a
+        heatmap alone. Map a clicked (x, y) back with
+        :func:`grid_point_to_element`.
     """
     ids = np.asarray(set_ids)
-    if ids.ndim != 4:
-        raise ValueError(f"set_ids must be 4-D (N, C, H, W), got shape {ids.shape}")
+    if ids.ndim != 4 or ids.dtype.kind not in "iu":
+        raise ValueError(f"set_ids must be a 4-D integer array, got {ids.dtype} {ids.shape}")
     shape = tuple(int(v) for v in ids.shape)
     layout = grid_layout(shape, max_tiles=max_tiles, max_tile_px=max_tile_px, max_pixels=max_pixels)
     element = _check_selected(selected, shape)
@@ -471,23 +521,44 @@ def set_grid_figure(
     palette_mode = visible.size <= len(SET_PALETTE)
     selected_id = int(ids[element]) if element is not None else None
 
-    # z: the set id; colours come from a piecewise-constant colorscale over
-    # the id range, so the hover can show the true id.
-    top_id = max(int(visible.max()), selected_id if selected_id is not None else 0)
-    z_dtype = np.float32 if top_id < 2**24 else np.float64
-    z = _to_mosaic(tiles.astype(z_dtype), layout, np.nan)
+    # Colour classes. Palette: rank of the set among the visible ones; grey:
+    # 0 other, 1 selected. Then one class for downsampled blocks that hold
+    # only part of the selected set, and a transparent class for the gaps.
     if palette_mode:
-        colours = {}
-        for rank, set_id in enumerate(visible.tolist()):
-            colours[set_id] = SET_PALETTE[rank]
+        classes = np.searchsorted(visible, tiles).astype(np.uint8)
+        colours = list(SET_PALETTE[: visible.size])
+        selected_colour = (
+            colours[int(np.searchsorted(visible, selected_id))]
+            if selected_id is not None and selected_id in visible
+            else SET_HIGHLIGHT
+        )
     else:
-        colours = {} if selected_id is None else {selected_id: SET_HIGHLIGHT}
-    low, high = float(visible.min()), float(visible.max())
-    if selected_id is not None:
-        low, high = min(low, selected_id), max(high, selected_id)
-    colorscale = _band_colorscale(colours, low - 0.5, high + 0.5, GREY)
+        classes = (tiles == selected_id).astype(np.uint8)
+        colours = [GREY, SET_HIGHLIGHT]
+        selected_colour = SET_HIGHLIGHT
+    partial_class, gap_class = len(colours), len(colours) + 1
+    in_block = None
+    if element is not None:
+        in_block = _block_any(shown == selected_id, sh, sw)
+        partial = in_block & (tiles != selected_id)
+        classes[partial] = partial_class
+    colours += [_mix(selected_colour, "#FFFFFF", 0.5), TRANSPARENT]
+    z = _to_mosaic(classes, layout, gap_class)
 
-    # customdata: (n, c, h, w) of every pixel, in the smallest dtype.
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            colorscale=_discrete_colorscale(colours),
+            zmin=-0.5,
+            zmax=len(colours) - 0.5,
+            showscale=False,
+            hoverinfo="skip",
+            name="sets",
+        )
+    )
+
+    # The clickable, hoverable points: one per pixel (not per element).
+    rows, cols = np.nonzero(z != gap_class)
     nn, cc, hh, ww = np.meshgrid(
         np.arange(layout.n_show),
         np.arange(layout.c_show),
@@ -495,25 +566,23 @@ def set_grid_figure(
         np.arange(0, W, sw),
         indexing="ij",
     )
-    coords = np.stack([nn, cc, hh, ww], axis=-1)
-    custom = _to_mosaic(_small_uint(coords), layout, 0)
-
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            customdata=custom,
-            colorscale=colorscale,
-            zmin=low - 0.5,
-            zmax=high + 0.5,
-            showscale=False,
-            hoverongaps=False,
-            xgap=0,
-            ygap=0,
+    coords = _to_mosaic(np.stack([nn, cc, hh, ww], axis=-1), layout, 0)[rows, cols]
+    point_ids = _to_mosaic(tiles, layout, 0)[rows, cols]
+    fig.add_trace(
+        go.Scattergl(
+            x=_small_uint(cols),
+            y=_small_uint(rows),
+            mode="markers",
+            marker=dict(size=4, opacity=0, color=_small_uint(point_ids)),
+            customdata=_small_uint(coords),
             hovertemplate=(
                 "n=%{customdata[0]}, c=%{customdata[1]}, h=%{customdata[2]}, "
-                "w=%{customdata[3]}<br>set %{z:d}<extra></extra>"
+                "w=%{customdata[3]}<br>set %{marker.color}<extra></extra>"
             ),
-            name="sets",
+            selected=dict(marker=dict(opacity=0)),
+            unselected=dict(marker=dict(opacity=0)),
+            showlegend=False,
+            name="elements",
         )
     )
 
@@ -530,45 +599,26 @@ def set_grid_figure(
 
     if element is not None:
         n, c, h, w = element
-        in_block = _block_any(shown == selected_id, sh, sw)
-        partial = in_block & (tiles != selected_id)
-        if partial.any():
-            # A hover-less overlay: uint8, 0 is transparent, 1 the lighter set colour.
-            pale = _mix(colours.get(selected_id, SET_HIGHLIGHT), "#FFFFFF", 0.45)
-            fig.add_trace(
-                go.Heatmap(
-                    z=_to_mosaic(partial.astype(np.uint8), layout, 0),
-                    colorscale=[[0, TRANSPARENT], [0.5, TRANSPARENT], [0.5, pale], [1, pale]],
-                    zmin=0,
-                    zmax=1,
-                    showscale=False,
-                    hoverinfo="skip",
-                    name="blocks holding part of the set",
-                )
-            )
+        if (z == partial_class).any():
             notes.append("lighter pixels: blocks holding only part of the set")
         _add_set_outline(fig, in_block, layout)
         if n < layout.n_show and c < layout.c_show:
             r0, c0 = layout.tile_origin(n, c)
             x, y = c0 + w // sw, r0 + h // sh
-            for size, colour, width, legend in (
-                (19, MARKER_LINE, 5, False),
-                (19, MARKER_FILL, 2.5, True),
-            ):
+            for colour, width, legend in ((MARKER_LINE, 5, False), (MARKER_FILL, 2.5, True)):
                 fig.add_trace(
                     go.Scatter(
                         x=[x],
                         y=[y],
                         mode="markers",
                         marker=dict(
-                            symbol="circle-open", size=size, color=colour, line=dict(width=width)
+                            symbol="circle-open", size=19, color=colour, line=dict(width=width)
                         ),
                         name="selected element",
                         legendgroup="element",
                         legendrank=1002,
                         showlegend=legend,
-                        hovertemplate=f"selected element ({n}, {c}, {h}, {w})<br>"
-                        f"set {selected_id}<extra></extra>",
+                        hoverinfo="skip",
                     )
                 )
         else:
@@ -576,9 +626,9 @@ def set_grid_figure(
 
     # Legend: what the colours mean.
     if palette_mode:
-        for set_id in visible.tolist():
+        for rank, set_id in enumerate(visible.tolist()):
             label = f"set {set_id}" + (" (selected)" if set_id == selected_id else "")
-            _legend_swatch(fig, label, colours[set_id])
+            _legend_swatch(fig, label, colours[rank])
     else:
         if selected_id is not None:
             _legend_swatch(fig, f"set {selected_id} (selected)", SET_HIGHLIGHT)
@@ -597,6 +647,7 @@ def set_grid_figure(
         ticks="",
         range=[-0.5, layout.cols - 0.5],
         constrain="domain",
+        fixedrange=True,
     )
     fig.update_yaxes(
         tickvals=yticks,
@@ -608,6 +659,7 @@ def set_grid_figure(
         scaleanchor="x",
         scaleratio=1,
         constrain="domain",
+        fixedrange=True,
     )
     bottom = 30 + 22 * len(notes)
     _style(fig, height=height, margin=dict(l=55, r=10, t=40 if title is None else 75, b=bottom))
@@ -621,26 +673,6 @@ def set_grid_figure(
     if notes:
         _note(fig, "<br>".join(notes))
     return fig
-
-
-def _band_colorscale(colours: dict[int, str], zmin: float, zmax: float, default: str) -> list[list]:
-    """A piecewise-constant colorscale on [zmin, zmax]: id k -> colours[k], others -> default."""
-    span = zmax - zmin
-    stops: list[list] = []
-    position = 0.0
-    for set_id in sorted(colours):
-        start = (set_id - 0.5 - zmin) / span
-        end = (set_id + 0.5 - zmin) / span
-        if start > position:
-            stops += [[position, default], [start, default]]
-        stops += [[start, colours[set_id]], [end, colours[set_id]]]
-        position = end
-    if position < 1.0:
-        stops += [[position, default], [1.0, default]]
-    # Plotly wants the first stop at 0 and the last at 1.
-    stops[0][0] = 0.0
-    stops[-1][0] = 1.0
-    return [[min(1.0, max(0.0, p)), colour] for p, colour in stops]
 
 
 # ------------------------------------------------------------------- cube

@@ -107,18 +107,32 @@ def remember(key: str) -> None:
         st.session_state[f"store:{key}"] = st.session_state[key]
 
 
-def url_values(scope: str, params: tuple[state.Param, ...]) -> dict[str, Any]:
-    """Parse `params` from the URL once per scope and session; warn about bad ones.
+def url_values(
+    scope: str, params: tuple[state.Param, ...], prefix: str | None = None
+) -> dict[str, Any]:
+    """Parse `params` from the URL when a link was opened; warn about bad ones.
 
-    Returns the values to seed widgets with: from the URL when the link
-    named them, else None for "keep whatever the widget has".
+    A link counts as opened on the first run of `scope` in the session, and
+    whenever the URL names one of `params` but differs from what this app last
+    wrote into it (a link followed inside the session). Then the widgets whose
+    keys start with `prefix` are reset, so the link's view replaces the old one.
+
+    Returns the values the link names (to seed widgets with), or {} when no
+    link was opened on this run.
     """
     flag = f"url-read:{scope}"
     query = _query()
-    values, messages = state.parse_params(query, params)
-    if st.session_state.get(flag):
+    written = st.session_state.get("url:written")
+    names_a_param = any(p.name in query for p in params)
+    followed_link = names_a_param and written is not None and query != written
+    if st.session_state.get(flag) and not followed_link:
         return {}
     st.session_state[flag] = True
+    if followed_link and prefix:
+        for key in list(st.session_state.keys()):
+            if key.startswith(prefix) or key.startswith(f"store:{prefix}"):
+                del st.session_state[key]
+    values, messages = state.parse_params(query, params)
     st.session_state.setdefault(_MESSAGES_KEY, []).extend(messages)
     return {name: value for name, value in values.items() if name in query}
 
@@ -132,6 +146,7 @@ def show_url_messages() -> None:
 def sync_url(page_values: dict[str, str]) -> None:
     """Write the sidebar's and this page's choices into the URL (exactly those)."""
     wanted = {**st.session_state.get("input-query", {}), **page_values}
+    st.session_state["url:written"] = wanted
     if _query() != wanted:
         st.query_params.from_dict(wanted)
 
@@ -159,7 +174,7 @@ def _cached_upload(name: str, digest: str, size: int, _data: bytes) -> inputs.Up
 
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (seeded from the URL) and return the chosen values."""
-    from_url = url_values("input", state.INPUT_PARAMS)
+    from_url = url_values("input", state.INPUT_PARAMS, prefix="in:")
     defaults = {p.name: p.default for p in state.INPUT_PARAMS}
     start = {**defaults, **from_url}
     sb = st.sidebar

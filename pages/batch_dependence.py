@@ -34,7 +34,7 @@ def difference_figure(input_key, sample, batch_key, method, channel, _move):
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
 batch_max = max(1, min(comparison.BATCH_MAX, state.ELEMENTS_MAX // (c_max * h_max * w_max)))
-from_url = ui.url_values("batch", PARAMS)
+from_url = ui.url_values("batch", PARAMS, prefix="bd:")
 ui.show_url_messages()
 
 # --- Seed the controls from the link (or the last visit); keep them inside the input's shape.

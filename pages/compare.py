@@ -34,7 +34,7 @@ def map_figure(input_key, spec, n, c, _data, _output):
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
 GRID_TILES = comparison.grid_tiles(c_max)
-from_url = ui.url_values("compare", PARAMS)
+from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
 ui.show_url_messages()
 
 # --- Seed the controls from the link (or the last visit).

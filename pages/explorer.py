@@ -15,7 +15,7 @@ EPS_HELP = "Added to the variance before the square root: PyTorch 1e-5, Keras 1e
 
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
-from_url = ui.url_values("explorer", PAGE_PARAMS)
+from_url = ui.url_values("explorer", PAGE_PARAMS, prefix="ex:")
 ui.show_url_messages()
 
 # --- Seed the controls: a preset named in the link fills in what the link leaves out.

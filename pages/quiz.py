@@ -35,7 +35,7 @@ def new_quiz() -> None:
 
 
 ui.current_input()  # the sidebar's input is not used: quiz shapes come from the quiz number
-from_url = ui.url_values("quiz", PARAMS)
+from_url = ui.url_values("quiz", PARAMS, prefix="q:")
 ui.show_url_messages()
 start = {**{p.name: p.default for p in PARAMS}, **from_url}
 ui.seed_widget("quiz:seed", start["quiz"])

@@ -30,7 +30,7 @@ def cached_modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, 
 
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
-from_url = ui.url_values("train-eval", PARAMS)
+from_url = ui.url_values("train-eval", PARAMS, prefix="te:")
 ui.show_url_messages()
 
 # --- Seed the controls from the link (or the last visit).

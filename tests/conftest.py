@@ -121,15 +121,18 @@ def page(browser, app_url):
 def wait_for_app(tab, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator)."""
     tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    # stApp carries data-test-script-state="running" while the script runs.
+    # stApp carries data-test-script-state="running" while the script runs; the
+    # page is drawn once no element is still a loading skeleton.
     tab.wait_for_function(
         """() => {
             const app = document.querySelector('[data-testid="stApp"]');
-            return app && app.getAttribute('data-test-script-state') === 'notRunning';
+            return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+                && document.querySelector('[data-testid="stMainBlockContainer"]');
         }""",
         timeout=timeout_ms,
     )
-    tab.wait_for_timeout(300)
+    tab.wait_for_timeout(800)
 
 
 def screenshot(tab, name: str) -> Path:

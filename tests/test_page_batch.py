@@ -12,6 +12,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer import comparison, inputs
+from tests.conftest import ROOT
 
 PAGE = "pages/batch_dependence.py"
 ZERO = "max |Δ| = 0 (does not depend on the batch)"
@@ -19,7 +20,9 @@ ZERO = "max |Δ| = 0 (does not depend on the batch)"
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
     """Open the page as a link with `query` would (the page draws the shared sidebar)."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()  # the default page first: switch_page needs one run to know the pages
+    at.query_params.clear()
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.switch_page(PAGE).run()

@@ -12,13 +12,16 @@ from streamlit.testing.v1 import AppTest
 
 import normlib
 from explorer import comparison
+from tests.conftest import ROOT
 
 PAGE = "pages/compare.py"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
     """Open the page as a link with `query` would (the page draws the shared sidebar)."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()  # the default page first: switch_page needs one run to know the pages
+    at.query_params.clear()
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.switch_page(PAGE).run()

@@ -224,3 +224,16 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
     at.sidebar.file_uploader(key="in:uploads").clear().run()
     assert any("sample images are shown" in i.value for i in at.sidebar.info)
 
+
+
+def test_a_link_followed_later_in_the_session_replaces_the_view():
+    at = run_app()
+    at.pills(key="ex:axes").set_value(["C", "H", "W"]).run()
+    at.sidebar.slider(key="in:n").set_value(4).run()
+    # A link inside the app (e.g. from "The question, answered") names only the axes.
+    at.query_params.clear()
+    at.query_params["axes"] = "N"
+    at.run()
+    assert not at.exception
+    assert "3,072 sets × 4 elements per set" in headline(at)  # N = 4 kept: the link names no n
+    assert at.segmented_control(key="ex:method").value == "method2"
