@@ -66,7 +66,9 @@ def _float_in(low: float, high: float, what: str) -> Callable[[str], float]:
     return parse
 
 
-def _choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Callable[[str], str]:
+def parse_choice(
+    options: Mapping[str, Any] | tuple[str, ...], what: str
+) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().lower()
         if value not in options:
@@ -169,12 +171,12 @@ def parse_method(text: str) -> str:
 
 # The sidebar's parameters, shared by every page.
 INPUT_PARAMS: tuple[Param, ...] = (
-    Param("source", "samples", _choice(SOURCES, "source")),
+    Param("source", "samples", parse_choice(SOURCES, "source")),
     Param("n", 8, _int_in(1, N_MAX, "n (the number of images)")),
-    Param("size", 32, _choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
+    Param("size", 32, parse_choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
     Param("shape", (8, 6, 16, 16), parse_shape, format_shape),
     Param("seed", 0, _int_in(0, 2**31 - 1, "seed")),
-    Param("dist", "normal", _choice(DISTRIBUTIONS, "dist (the distribution)")),
+    Param("dist", "normal", parse_choice(DISTRIBUTIONS, "dist (the distribution)")),
     Param("coff", 2.0, _float_in(0.0, 10.0, "coff (the per-channel offset spread)"), format_float),
     Param(
         "cscale", 1.0, _float_in(0.0, 3.0, "cscale (the per-channel scale spread)"), format_float

@@ -11,7 +11,41 @@ PAGE_PARAMS = state.NORM_PARAMS + (
     state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
     state.Param("log", False, state.parse_bool("log"), state.format_bool),
 )
+TABS = {
+    "stats": "Statistics",
+    "cube": "GN-paper cube",
+    "groups": "Histograms per group",
+    "maps": "Feature maps",
+    "formula": "Formula",
+    "downloads": "Downloads",
+}
+PAGE_PARAMS = PAGE_PARAMS + (state.Param("tab", "stats", state.parse_choice(TABS, "tab")),)
+NO_BAR = {"displayModeBar": False}
 EPS_HELP = "Added to the variance before the square root: PyTorch 1e-5, Keras 1e-3."
+
+
+# Building a Plotly figure costs 10-50 ms; figures are cached by what made them
+# (never by hashing arrays) and only the open tab is drawn.
+@st.cache_resource(max_entries=32, show_spinner=False)
+def grid_figure(shape, spec, element):
+    return figures.set_grid_figure(ui.cached_set_ids(shape, spec), selected=element)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def overall_histogram_figure(input_key, spec, eps, gamma, beta, log_y, _x, _output):
+    histograms = ui.cached_histograms(input_key, spec, eps, gamma, beta, None, 60, _x, _output)
+    return figures.histogram_figure(histograms, log_y=log_y)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cube(shape, spec, element):
+    return figures.cube_figure(shape, spec, selected=element)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def maps_figure(input_key, spec, eps, gamma, beta, maps, _x, _output):
+    return figures.feature_maps_figure(_x, _output, list(maps))
+
 
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
@@ -34,6 +68,7 @@ ui.seed_widget("ex:center", start["center"])
 ui.seed_widget("ex:gamma", start["gamma"])
 ui.seed_widget("ex:beta", start["beta"])
 ui.seed_widget("ex:log", start["log"])
+ui.seed_widget("ex:tab", TABS[start["tab"]])
 for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), start["pick"], strict=True):
     ui.seed_widget(key, value)
 # A link may name axes without a method (or both, disagreeing): the preset row
@@ -174,9 +209,8 @@ with sets_col:
         f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
         f"set {set_id}, {summary.plural(result.count, 'element')} ({words})"
     )
-    ids = ui.cached_set_ids(data.shape, spec)
     st.plotly_chart(
-        figures.set_grid_figure(ids, selected=element),
+        grid_figure(data.shape, spec, element),
         key="ex:grid",
         on_select=pick_from_click,
         selection_mode="points",
@@ -191,116 +225,132 @@ with sets_col:
 with hist_col:
     st.markdown("**Before and after**, on shared bins")
     log_y = st.toggle("Log-scale counts", key="ex:log")
-    overall = ui.cached_histograms(
-        data.key, spec, eps, gamma, beta, None, 60, data.x, result.output
-    )
     st.plotly_chart(
-        figures.histogram_figure(overall, log_y=log_y), config={"displayModeBar": False}
+        overall_histogram_figure(data.key, spec, eps, gamma, beta, log_y, data.x, result.output),
+        config=NO_BAR,
     )
 
-stats_tab, cube_tab, hist_tab, maps_tab, formula_tab, download_tab = st.tabs(
-    ["Statistics", "GN-paper cube", "Histograms per group", "Feature maps", "Formula", "Downloads"]
+stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
+    list(TABS.values()), key="ex:tab", on_change="rerun"
 )
-with stats_tab:
-    params = summary.affine_parameters(spec, data.shape)
-    left, middle, right = st.columns(3)
-    left.metric("Reduction sets", f"{result.n_sets:,}")
-    middle.metric("Elements per set", f"{result.count:,}")
-    right.metric("γ/β parameters", f"{params.count:,}", help=params.note)
-    st.markdown(
-        f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
-        f"γ, β: {params.shape} ({params.note})."
-    )
-    check = summary.after_check(result, gamma, beta)
-    if check.checked:
-        st.success(
-            f"After normalizing (γ, β undone), every set has mean ≈ 0 (worst |mean| = "
-            f"{check.worst_mean:.1e}) and variance ≈ var/(var + eps) (worst error "
-            f"{check.worst_var_error:.1e}; the smallest expected value is "
-            f"{check.expected_var_low:.6f}, just below 1 because of eps)."
+# Lazy tabs: only the open one is computed and sent to the browser.
+if stats_tab.open:
+    with stats_tab:
+        params = summary.affine_parameters(spec, data.shape)
+        left, middle, right = st.columns(3)
+        left.metric("Reduction sets", f"{result.n_sets:,}")
+        middle.metric("Elements per set", f"{result.count:,}")
+        right.metric("γ/β parameters", f"{params.count:,}", help=params.note)
+        st.markdown(
+            f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
+            f"γ, β: {params.shape} ({params.note})."
         )
-    else:
-        st.info(check.reason)
-    table = summary.statistics_table(result)
-    if result.n_sets <= 64:
-        st.plotly_chart(
-            figures.stats_bar_figure(
-                result.set_mean, result.set_var, [f"set {i}" for i in range(result.n_sets)]
-            ),
-            config={"displayModeBar": False},
-        )
-        st.dataframe(table, hide_index=True)
-    else:
-        grid = summary.stats_grid(result)
-        st.plotly_chart(
-            figures.stats_heatmap_figure(
-                grid.means, row_label=grid.row_label, col_label=grid.col_label, title="per-set mean"
-            ),
-            config={"displayModeBar": False},
-        )
+        check = summary.after_check(result, gamma, beta)
+        if check.checked:
+            st.success(
+                f"After normalizing (γ, β undone), every set has mean ≈ 0 (worst |mean| = "
+                f"{check.worst_mean:.1e}) and variance ≈ var/(var + eps) (worst error "
+                f"{check.worst_var_error:.1e}; the smallest expected value is "
+                f"{check.expected_var_low:.6f}, just below 1 because of eps)."
+            )
+        else:
+            st.info(check.reason)
+        if result.n_sets <= 64:
+            st.plotly_chart(
+                figures.stats_bar_figure(
+                    result.set_mean, result.set_var, [f"set {i}" for i in range(result.n_sets)]
+                ),
+                config=NO_BAR,
+            )
+            st.dataframe(summary.statistics_table(result), hide_index=True)
+        else:
+            grid = summary.stats_grid(result)
+            st.plotly_chart(
+                figures.stats_heatmap_figure(
+                    grid.means,
+                    row_label=grid.row_label,
+                    col_label=grid.col_label,
+                    title="per-set mean",
+                ),
+                config=NO_BAR,
+            )
+            st.caption(
+                f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
+                "Downloads has every set's mean and variance."
+            )
+if cube_tab.open:
+    with cube_tab:
+        st.plotly_chart(cube(data.shape, spec, element), config=NO_BAR)
         st.caption(
-            f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
-            "Downloads has every set's mean and variance."
+            "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
+            "H·W merged; the shaded cells share one mean and variance."
         )
-with cube_tab:
-    st.plotly_chart(
-        figures.cube_figure(data.shape, spec, selected=element), config={"displayModeBar": False}
-    )
-    st.caption(
-        "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
-        "H·W merged; the shaded cells share one mean and variance."
-    )
-with hist_tab:
-    by_set = result.n_sets <= 16 and spec.axes != "NHW"
-    grouped = ui.cached_histograms(
-        data.key, spec, eps, gamma, beta, "set" if by_set else "channel", 40, data.x, result.output
-    )
-    labels = (
-        [f"set {i}" for i in range(result.n_sets)]
-        if by_set
-        else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
-    )
-    st.plotly_chart(
-        figures.histogram_grid_figure(grouped, labels=labels, log_y=log_y),
-        config={"displayModeBar": False},
-    )
-with maps_tab:
-    options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
-    chosen = st.multiselect(
-        "Maps (n, c) to show",
-        options,
-        default=options[: min(3, len(options))],
-        format_func=lambda nc: (
-            f"n={nc[0]} {data.sample_labels[nc[0]]}, c={nc[1]} {data.channel_labels[nc[1]]}"
-        ),
-        max_selections=6,
-        key="ex:maps",
-    )
-    if chosen:
+if groups_tab.open:
+    with groups_tab:
+        # Per set when the sets are few and are not simply the channels; else per channel.
+        by_set = result.n_sets <= 16 and spec.axes != "NHW"
+        grouped = ui.cached_histograms(
+            data.key,
+            spec,
+            eps,
+            gamma,
+            beta,
+            "set" if by_set else "channel",
+            40,
+            data.x,
+            result.output,
+        )
+        labels = (
+            [f"set {i}" for i in range(result.n_sets)]
+            if by_set
+            else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
+        )
         st.plotly_chart(
-            figures.feature_maps_figure(data.x, result.output, list(chosen)),
-            config={"displayModeBar": False},
+            figures.histogram_grid_figure(grouped, labels=labels, log_y=log_y), config=NO_BAR
         )
-with formula_tab:
-    st.latex(formulas.mean)
-    st.latex(formulas.var)
-    st.latex(formulas.output)
-    st.latex(formulas.count)
-    st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
-with download_tab:
-    st.download_button(
-        "Normalized tensor (.npy)",
-        ui.cached_npy(data.key, spec, eps, gamma, beta, result.output),
-        file_name="normalized.npy",
-        mime="application/octet-stream",
-    )
-    st.download_button(
-        "Statistics (.csv)",
-        summary.statistics_csv(result),
-        file_name="statistics.csv",
-        mime="text/csv",
-    )
+if maps_tab.open:
+    with maps_tab:
+        options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
+        # A diagonal (sample k, channel k) shows different images and channels at once.
+        diagonal = list(dict.fromkeys((k % min(n_max, 8), k % min(c_max, 8)) for k in range(3)))
+        chosen = st.multiselect(
+            "Maps (n, c) to show",
+            options,
+            default=diagonal,
+            format_func=lambda nc: (
+                f"n={nc[0]} {data.sample_labels[nc[0]]}, c={nc[1]} {data.channel_labels[nc[1]]}"
+            ),
+            max_selections=6,
+            key="ex:maps",
+        )
+        if chosen:
+            st.plotly_chart(
+                maps_figure(data.key, spec, eps, gamma, beta, tuple(chosen), data.x, result.output),
+                config=NO_BAR,
+            )
+if formula_tab.open:
+    with formula_tab:
+        st.latex(formulas.mean)
+        st.latex(formulas.var)
+        st.latex(formulas.output)
+        st.latex(formulas.count)
+        st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
+if download_tab.open:
+    with download_tab:
+        st.download_button(
+            "Normalized tensor (.npy)",
+            ui.cached_npy(data.key, spec, eps, gamma, beta, result.output),
+            file_name="normalized.npy",
+            mime="application/octet-stream",
+        )
+        st.download_button(
+            "Statistics (.csv)",
+            summary.statistics_csv(result),
+            file_name="statistics.csv",
+            mime="text/csv",
+        )
 
+tab_slug = {label: slug for slug, label in TABS.items()}.get(st.session_state["ex:tab"], "stats")
 values = {
     "axes": spec.axes,
     "groups": spec.groups,
@@ -311,6 +361,7 @@ values = {
     "method": st.session_state["ex:method"] or "",
     "pick": element,
     "log": log_y,
+    "tab": tab_slug,
 }
 for key in (
     "ex:method",
@@ -325,6 +376,7 @@ for key in (
     "ex:c",
     "ex:h",
     "ex:w",
+    "ex:tab",
 ):
     ui.remember(key)
 query = state.format_params(values, PAGE_PARAMS)

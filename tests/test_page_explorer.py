@@ -237,3 +237,21 @@ def test_a_link_followed_later_in_the_session_replaces_the_view():
     assert not at.exception
     assert "3,072 sets × 4 elements per set" in headline(at)  # N = 4 kept: the link names no n
     assert at.segmented_control(key="ex:method").value == "method2"
+
+
+@pytest.mark.parametrize(
+    ("tab", "check"),
+    [
+        ("stats", lambda at: len(at.dataframe) == 1 and len(at.metric) == 3),
+        ("cube", lambda at: any("Group Normalization paper" in c.value for c in at.caption)),
+        ("groups", lambda at: len(at.dataframe) == 0 and not at.metric),
+        ("maps", lambda at: len(at.multiselect(key="ex:maps").value) == 3),
+        ("formula", lambda at: any("\\sigma^2_{c}" in m.value for m in at.latex)),
+        ("downloads", lambda at: len(at.get("download_button")) == 2),
+    ],
+)
+def test_each_tab_opens_from_the_link_and_only_it_is_computed(tab, check):
+    at = run_app({"tab": tab})
+    assert check(at)
+    assert at.query_params["tab"] == tab
+    assert at.session_state["ex:tab"] != "Statistics" or tab == "stats"
