@@ -103,12 +103,15 @@ class SpecLatex:
     count : str
         The set size, symbolic and, when a shape was given, with numbers
         filled in (``m = N \\cdot H \\cdot W = 8 \\cdot 32 \\cdot 32 = 8192``).
+    group_set : str
+        With groups, the channels of group g (``\\mathcal{G}_g``); else "".
     """
 
     mean: str
     var: str
     output: str
     count: str
+    group_set: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,12 +260,12 @@ class NormSpec:
                 rf"y_{{n,c,h,w}} = \gamma \, \frac{{{elem}}}{{\sqrt{{\nu{stat_sub} + \epsilon}}}}"
                 r" + \beta"
             )
+        group_set = ""
         if grouped:
-            group_def = (
-                r",\quad \mathcal{G}_g = \{\, (g-1)\tfrac{C}{G} + 1, \dots, g\tfrac{C}{G} \,\},"
-                rf"\ G = {self.groups}"
+            group_set = (
+                r"\mathcal{G}_g = \{\, (g-1)\tfrac{C}{G} + 1, \dots, g\tfrac{C}{G} \,\},"
+                rf"\quad g = 1, \dots, G,\quad G = {self.groups}"
             )
-            mean += group_def
         count = f"m = {symbolic}"
         if shape is not None:
             n, c, h, w = self.check_shape(shape)
@@ -274,7 +277,7 @@ class NormSpec:
                 if len(self.axes) > 1
                 else (f"m = {symbolic} = {total}")
             )
-        return SpecLatex(mean=mean, var=var, output=output, count=count)
+        return SpecLatex(mean=mean, var=var, output=output, count=count, group_set=group_set)
 
 
 @dataclass(frozen=True, eq=False)

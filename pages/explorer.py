@@ -194,6 +194,8 @@ words_col.markdown(
 )
 with formula_col:
     st.latex(formulas.mean)
+    if formulas.group_set:
+        st.latex(formulas.group_set)
     st.latex(formulas.count)
 if eps == 0.0 and np.any(result.set_var == 0):
     st.warning(
@@ -331,6 +333,8 @@ if maps_tab.open:
 if formula_tab.open:
     with formula_tab:
         st.latex(formulas.mean)
+        if formulas.group_set:
+            st.latex(formulas.group_set)
         st.latex(formulas.var)
         st.latex(formulas.output)
         st.latex(formulas.count)
