@@ -303,25 +303,14 @@ def _mates_choice(text: str) -> str:
     return value
 
 
-def _int_param(low: int, high: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"{what} must be a whole number, got {text!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"{what} must be from {low} to {high}, got {value}")
-        return value
-
-    return parse
-
-
 BATCH_PARAMS: tuple[state.Param, ...] = (
-    state.Param("sample", 0, _int_param(0, state.N_MAX - 1, "sample (the sample's index)")),
-    state.Param("batch", 4, _int_param(1, BATCH_MAX, "batch (the batch size)")),
+    state.Param("sample", 0, state.parse_int_in(0, state.N_MAX - 1, "sample (the sample's index)")),
+    state.Param("batch", 4, state.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
     state.Param("mates", "images", _mates_choice),
-    state.Param("shuffle", 1, _int_param(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")),
-    state.Param("channel", 0, _int_param(0, state.C_MAX - 1, "channel")),
+    state.Param(
+        "shuffle", 1, state.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")
+    ),
+    state.Param("channel", 0, state.parse_int_in(0, state.C_MAX - 1, "channel")),
 )
 
 

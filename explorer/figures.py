@@ -662,10 +662,17 @@ def set_grid_figure(
         fixedrange=True,
     )
     bottom = 30 + 22 * len(notes)
-    _style(fig, height=height, margin=dict(l=55, r=10, t=40 if title is None else 75, b=bottom))
+    top = 40 if title is None else 75
+    if layout.cols > 0.8 * layout.rows:
+        # A wide mosaic: legend in rows above it, so the mosaic keeps the width.
+        legend = dict(orientation="h", x=0, y=1, yref="container", yanchor="top")
+        top += 60
+    else:
+        legend = dict(x=1.02, y=1, xanchor="left", yanchor="top")
+    _style(fig, height=height, margin=dict(l=55, r=10, t=top, b=bottom))
     fig.update_layout(
         title=_title(title),
-        legend=dict(x=1.02, y=1, xanchor="left", yanchor="top", itemclick=False),
+        legend=dict(**legend, itemclick=False),
         dragmode=False,
         clickmode="event+select",
         hovermode="closest",
@@ -983,9 +990,11 @@ def cube_figure(
         ),
         title=_title(title),
     )
-    _style(fig, height=height, margin=dict(l=0, r=0, t=30 if title is None else 60, b=10))
+    _style(fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10))
     fig.update_layout(
-        legend=dict(x=1, y=1, xanchor="right", yanchor="top", bgcolor=TRANSPARENT),
+        legend=dict(
+            orientation="h", x=0, y=1, yref="container", yanchor="top", bgcolor=TRANSPARENT
+        ),
         margin=dict(b=15 + 21 * len(notes)),
     )
     _note(fig, "<br>".join(notes), y=0, yanchor="top")

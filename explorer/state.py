@@ -40,7 +40,7 @@ class Param:
     format: Callable[[Any], str] = str
 
 
-def _int_in(low: int, high: int, what: str) -> Callable[[str], int]:
+def parse_int_in(low: int, high: int, what: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -53,7 +53,7 @@ def _int_in(low: int, high: int, what: str) -> Callable[[str], int]:
     return parse
 
 
-def _float_in(low: float, high: float, what: str) -> Callable[[str], float]:
+def parse_float_in(low: float, high: float, what: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -66,9 +66,7 @@ def _float_in(low: float, high: float, what: str) -> Callable[[str], float]:
     return parse
 
 
-def parse_choice(
-    options: Mapping[str, Any] | tuple[str, ...], what: str
-) -> Callable[[str], str]:
+def parse_choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().lower()
         if value not in options:
@@ -172,16 +170,23 @@ def parse_method(text: str) -> str:
 # The sidebar's parameters, shared by every page.
 INPUT_PARAMS: tuple[Param, ...] = (
     Param("source", "samples", parse_choice(SOURCES, "source")),
-    Param("n", 8, _int_in(1, N_MAX, "n (the number of images)")),
+    Param("n", 8, parse_int_in(1, N_MAX, "n (the number of images)")),
     Param("size", 32, parse_choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
     Param("shape", (8, 6, 16, 16), parse_shape, format_shape),
-    Param("seed", 0, _int_in(0, 2**31 - 1, "seed")),
+    Param("seed", 0, parse_int_in(0, 2**31 - 1, "seed")),
     Param("dist", "normal", parse_choice(DISTRIBUTIONS, "dist (the distribution)")),
-    Param("coff", 2.0, _float_in(0.0, 10.0, "coff (the per-channel offset spread)"), format_float),
     Param(
-        "cscale", 1.0, _float_in(0.0, 3.0, "cscale (the per-channel scale spread)"), format_float
+        "coff", 2.0, parse_float_in(0.0, 10.0, "coff (the per-channel offset spread)"), format_float
     ),
-    Param("soff", 0.0, _float_in(0.0, 10.0, "soff (the per-sample offset spread)"), format_float),
+    Param(
+        "cscale",
+        1.0,
+        parse_float_in(0.0, 3.0, "cscale (the per-channel scale spread)"),
+        format_float,
+    ),
+    Param(
+        "soff", 0.0, parse_float_in(0.0, 10.0, "soff (the per-sample offset spread)"), format_float
+    ),
 )
 # "size" is kept as its string so the select widget and the URL agree; see image_size().
 
@@ -189,11 +194,11 @@ INPUT_PARAMS: tuple[Param, ...] = (
 # The normalization choice, used by the Explorer (and any page that picks one spec).
 NORM_PARAMS: tuple[Param, ...] = (
     Param("axes", "NHW", parse_axes),
-    Param("groups", 1, _int_in(1, C_MAX, "groups")),
-    Param("eps", 1e-5, _float_in(0.0, 1.0, "eps"), format_float),
+    Param("groups", 1, parse_int_in(1, C_MAX, "groups")),
+    Param("eps", 1e-5, parse_float_in(0.0, 1.0, "eps"), format_float),
     Param("center", True, parse_bool("center"), format_bool),
-    Param("gamma", 1.0, _float_in(-10.0, 10.0, "gamma"), format_float),
-    Param("beta", 0.0, _float_in(-10.0, 10.0, "beta"), format_float),
+    Param("gamma", 1.0, parse_float_in(-10.0, 10.0, "gamma"), format_float),
+    Param("beta", 0.0, parse_float_in(-10.0, 10.0, "beta"), format_float),
 )
 
 

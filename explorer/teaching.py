@@ -966,26 +966,13 @@ def per_feature_map_numbers(shape: tuple[int, int, int, int]) -> dict[str, int]:
 
 
 # ============================================================ URL parameters
-def _int_param(name: str, low: int, high: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"{what} must be a whole number, got {text!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"{what} must be from {low} to {high}, got {value}")
-        return value
-
-    return parse
-
-
 TRAIN_PARAMS: tuple[state.Param, ...] = (
     state.Param("momentum", 0.1, parse_momentum, format_momentum),
-    state.Param("steps", 100, _int_param("steps", 1, STEPS_MAX, "steps")),
-    state.Param("batch", 4, _int_param("batch", 1, state.N_MAX, "batch (the batch size B)")),
+    state.Param("steps", 100, state.parse_int_in(1, STEPS_MAX, "steps")),
+    state.Param("batch", 4, state.parse_int_in(1, state.N_MAX, "batch (the batch size B)")),
     # Not "seed": the sidebar's random tensor already uses that name in the URL.
-    state.Param("bseed", 0, _int_param("bseed", 0, 2**31 - 1, "bseed (the batch-drawing seed)")),
+    state.Param("bseed", 0, state.parse_int_in(0, 2**31 - 1, "bseed (the batch-drawing seed)")),
 )
 QUIZ_PARAMS: tuple[state.Param, ...] = (
-    state.Param("quiz", 1, _int_param("quiz", 0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
+    state.Param("quiz", 1, state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
 )

@@ -140,7 +140,7 @@ def url_values(
 def show_url_messages() -> None:
     """Show (once) every message about link parameters that were ignored."""
     for message in st.session_state.pop(_MESSAGES_KEY, []):
-        st.warning(message, icon="🔗")
+        st.warning(message, icon=":material/link:")
 
 
 def sync_url(page_values: dict[str, str]) -> None:
@@ -315,7 +315,7 @@ def sidebar_input() -> LoadedInput:
         loaded, outcomes = _uploads(size)
         for outcome in outcomes:
             if outcome.error:
-                st.sidebar.error(f"**{outcome.name}** was skipped: {outcome.error}", icon="⚠️")
+                st.sidebar.error(f"**{outcome.name}** was skipped: {outcome.error}", icon=":material/warning:")
         if loaded is None:
             st.sidebar.info(
                 "No readable upload yet, so the sample images are shown. Upload PNG, JPEG, "

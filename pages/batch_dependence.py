@@ -53,7 +53,7 @@ for key, name, size in (
         st.warning(
             f"Link parameter `{name}={start[name]}` does not fit this input "
             f"({data.title}, shape {data.shape}); using the default, {name}={value}.",
-            icon="🔗",
+            icon=":material/link:",
         )
     st.session_state[key] = value
 if st.session_state["bd:batch"] < 1:

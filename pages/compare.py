@@ -48,7 +48,7 @@ if moved and "pick" in from_url:
     st.warning(
         f"Link parameter `pick={','.join(map(str, wanted))}` is outside the input's shape "
         f"{data.shape}; using the default, pick=0,0,0,0.",
-        icon="🔗",
+        icon=":material/link:",
     )
     element = (0, 0, 0, 0)
 if moved:

@@ -70,7 +70,7 @@ for method in teaching.QUESTION_METHODS:
         st.page_link(
             "pages/explorer.py",
             label=f"See {method.key.replace('method', 'Method ')}'s sets in the Explorer",
-            icon="🔎",
+            icon=":material/search:",
             query_params={"method": method.key},
             help=LINK_HELP,
         )
@@ -103,7 +103,7 @@ else:
 st.page_link(
     "pages/compare.py",
     label="Compare the methods side by side",
-    icon="🆚",
+    icon=":material/compare:",
     query_params={"methods": "method1,method2,method3"},
     help=LINK_HELP,
 )
@@ -121,14 +121,14 @@ link_col1, link_col2 = st.columns(2)
 link_col1.page_link(
     "pages/explorer.py",
     label="LayerNorm's sets in the Explorer",
-    icon="🔎",
+    icon=":material/search:",
     query_params={"method": "layernorm"},
     help=LINK_HELP,
 )
 link_col2.page_link(
     "pages/batch_dependence.py",
     label="Which methods depend on the batch",
-    icon="🧺",
+    icon=":material/groups:",
     help=LINK_HELP,
 )
 
@@ -153,7 +153,7 @@ st.markdown(
 st.page_link(
     "pages/explorer.py",
     label="BatchNorm2d's statistics for this input",
-    icon="🔎",
+    icon=":material/search:",
     query_params={"method": "batchnorm"},
     help=LINK_HELP,
 )
@@ -165,7 +165,7 @@ st.markdown(
     "updates `running_mean` and `running_var` (unbiased, momentum 0.1). In eval it uses those "
     "running values, so a sample's output no longer depends on its batch mates."
 )
-st.page_link("pages/train_eval.py", label="Train vs eval", icon="🏃", help=LINK_HELP)
+st.page_link("pages/train_eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP)
 
 # --- Keras
 st.header("6. Keras names the axes the other way round (for BatchNormalization)")
@@ -178,6 +178,6 @@ st.markdown(
     "- Keras' BN momentum is 1 − PyTorch's: Keras 0.99 ↔ PyTorch 0.01; eps is 1e-3 in Keras, "
     "1e-5 in PyTorch."
 )
-st.page_link("pages/quiz.py", label="Test yourself in the quiz", icon="❓", help=LINK_HELP)
+st.page_link("pages/quiz.py", label="Test yourself in the quiz", icon=":material/quiz:", help=LINK_HELP)
 
 ui.sync_url({})

@@ -44,7 +44,7 @@ if st.session_state["te:batch"] > n_max:
         st.warning(
             f"Link parameter `batch={from_url['batch']}` is more than the input's N = {n_max} "
             f"samples; using B = {min(4, n_max)}.",
-            icon="🔗",
+            icon=":material/link:",
         )
         st.session_state["te:batch"] = min(4, n_max)
     else:
