@@ -315,7 +315,9 @@ def sidebar_input() -> LoadedInput:
         loaded, outcomes = _uploads(size)
         for outcome in outcomes:
             if outcome.error:
-                st.sidebar.error(f"**{outcome.name}** was skipped: {outcome.error}", icon=":material/warning:")
+                st.sidebar.error(
+                    f"**{outcome.name}** was skipped: {outcome.error}", icon=":material/warning:"
+                )
         if loaded is None:
             st.sidebar.info(
                 "No readable upload yet, so the sample images are shown. Upload PNG, JPEG, "

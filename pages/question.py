@@ -165,7 +165,9 @@ st.markdown(
     "updates `running_mean` and `running_var` (unbiased, momentum 0.1). In eval it uses those "
     "running values, so a sample's output no longer depends on its batch mates."
 )
-st.page_link("pages/train_eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP)
+st.page_link(
+    "pages/train_eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP
+)
 
 # --- Keras
 st.header("6. Keras names the axes the other way round (for BatchNormalization)")
@@ -178,6 +180,8 @@ st.markdown(
     "- Keras' BN momentum is 1 − PyTorch's: Keras 0.99 ↔ PyTorch 0.01; eps is 1e-3 in Keras, "
     "1e-5 in PyTorch."
 )
-st.page_link("pages/quiz.py", label="Test yourself in the quiz", icon=":material/quiz:", help=LINK_HELP)
+st.page_link(
+    "pages/quiz.py", label="Test yourself in the quiz", icon=":material/quiz:", help=LINK_HELP
+)
 
 ui.sync_url({})

@@ -57,7 +57,10 @@ score_col, answered_col, button_col = st.columns([1, 1, 1.2])
 score_col.metric("Score (first answers)", f"{right} / {len(quiz)}")
 answered_col.metric("Answered", f"{answered} of {len(quiz)}")
 button_col.button(
-    "New quiz", on_click=new_quiz, icon=":material/shuffle:", help="Another quiz number, other questions."
+    "New quiz",
+    on_click=new_quiz,
+    icon=":material/shuffle:",
+    help="Another quiz number, other questions.",
 )
 
 for index, question in enumerate(quiz):
