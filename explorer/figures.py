@@ -190,6 +190,12 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    """A #rrggbb colour as rgba() with the given alpha."""
+    r, g, b = _hex_to_rgb(colour)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
 def _mix(colour: str, other: str, t: float) -> str:
     """`colour` moved a fraction `t` of the way towards `other` (as #rrggbb)."""
     a, b = _hex_to_rgb(colour), _hex_to_rgb(other)
@@ -1024,11 +1030,13 @@ def _bar_pair(
                 x=centers,
                 y=counts,
                 width=h.width,
-                opacity=0.45,
                 name=name,
                 legendgroup=name,
                 showlegend=False,
-                marker=dict(color=colour, line=dict(width=0)),
+                # Translucency in the fill colour, not trace opacity: a
+                # translucent trace group is composited as one layer, which
+                # Chromium painted as a dark box on Streamlit's dark theme.
+                marker=dict(color=_rgba(colour, 0.45), line=dict(width=0)),
                 customdata=edges,
                 hovertemplate=hover,
             )

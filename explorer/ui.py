@@ -1,11 +1,14 @@
 """The one Streamlit module shared by the pages: sidebar input, URL state, caching.
 
-Page scripts call, top to bottom:
+A page script calls, top to bottom::
 
->>> data = ui.current_input()                      # doctest: +SKIP
->>> values = ui.page_values("explorer", PARAMS)     # doctest: +SKIP
->>> ...widgets and figures...
->>> ui.sync_url(PARAMS, values)                     # doctest: +SKIP
+    data = ui.current_input()                         # the sidebar, and its tensor
+    from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
+    ui.show_url_messages()                            # bad link parameters, once
+    ui.seed_widget("cmp:methods", ...)                # then draw the widget
+    ...                                               # widgets and figures
+    ui.remember("cmp:methods")
+    ui.sync_url(state.format_params(values, PARAMS))
 
 State lives in ``st.session_state`` (widget keys, plus a copy under
 ``store:<key>`` that survives page switches) and in the URL, which is
@@ -40,26 +43,26 @@ def navigation():
             PAGES_DIR / "explorer.py", title="Explorer", icon=":material/search:", default=True
         ),
         st.Page(
-            "pages/compare.py",
+            PAGES_DIR / "compare.py",
             title="Compare methods",
             icon=":material/compare:",
             url_path="compare",
         ),
         st.Page(
-            "pages/batch_dependence.py",
+            PAGES_DIR / "batch_dependence.py",
             title="Batch dependence",
             icon=":material/groups:",
             url_path="batch",
         ),
         st.Page(
-            "pages/train_eval.py",
+            PAGES_DIR / "train_eval.py",
             title="Train vs eval",
             icon=":material/model_training:",
             url_path="train-eval",
         ),
         st.Page(PAGES_DIR / "quiz.py", title="Quiz", icon=":material/quiz:", url_path="quiz"),
         st.Page(
-            "pages/question.py",
+            PAGES_DIR / "question.py",
             title="The question, answered",
             icon=":material/task_alt:",
             url_path="question",

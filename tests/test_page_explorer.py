@@ -255,3 +255,21 @@ def test_each_tab_opens_from_the_link_and_only_it_is_computed(tab, check):
     assert check(at)
     assert at.query_params["tab"] == tab
     assert at.session_state["ex:tab"] != "Statistics" or tab == "stats"
+
+
+def test_groups_control_makes_groupnorm_and_maps_control_picks_maps():
+    at = run_app({"source": "features", "axes": "CHW"})
+    assert at.segmented_control(key="ex:method").value == "layernorm"
+    at.select_slider(key="ex:groups").set_value(4).run()
+    assert "32 sets × 2,048 elements per set" in headline(at)
+    assert at.segmented_control(key="ex:method").value == "groupnorm"
+    assert at.query_params["groups"] == "4"
+    # Groups only apply while C is reduced: dropping C disables them and resets to 1.
+    at.pills(key="ex:axes").set_value(["H", "W"]).run()
+    assert "64 sets × 1,024 elements per set" in headline(at)
+    assert at.select_slider(key="ex:groups").disabled
+    assert at.query_params["groups"] == "1"
+    at = run_app({"tab": "maps"})
+    at.multiselect(key="ex:maps").set_value([(1, 2)]).run()
+    assert not at.exception
+    assert at.multiselect(key="ex:maps").value == [(1, 2)]
