@@ -137,6 +137,11 @@ def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = N
     axis_fonts = dict(tickfont=dict(size=FONT_SIZE), title_font=dict(size=FONT_SIZE))
     fig.update_xaxes(**axis_fonts)
     fig.update_yaxes(**axis_fonts)
+    bar_fonts = dict(tickfont=dict(size=FONT_SIZE - 1), title=dict(font=dict(size=FONT_SIZE)))
+    fig.update_coloraxes(colorbar=bar_fonts)
+    fig.update_traces(
+        colorbar=bar_fonts, selector=lambda t: t.type == "heatmap" and t.showscale is not False
+    )
     return fig
 
 
