@@ -604,8 +604,8 @@ def set_grid_figure(
         )
     if layout.downsampled:
         notes.append(
-            f"{H}×{W} maps downsampled: each pixel is a {sh}×{sw} block, shown by its "
-            "top-left element"
+            f"{H}×{W} maps downsampled: each pixel is a {sh}×{sw} block,<br>"
+            "shown by its top-left element"
         )
 
     if element is not None:

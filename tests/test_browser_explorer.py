@@ -93,3 +93,19 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser):
             screenshot(tab, "deep-link-compare-fresh-server")
         finally:
             context.close()
+
+
+def test_clicking_the_set_grid_selects_that_element(page, app_url):
+    page.goto(f"{app_url}/")
+    wait_for_app(page)
+    grid = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # The right-hand column of tiles is channel c = 2 (BatchNorm: set 2).
+    page.mouse.click(box["x"] + box["width"] * 0.85, box["y"] + box["height"] * 0.5)
+    page.wait_for_function(
+        "() => document.body.innerText.includes('set 2, 8,192 elements')", timeout=30_000
+    )
+    wait_for_app(page)
+    assert "pick=" in page.url and "%2C2%2C" in page.url  # pick=n,2,h,w
+    screenshot(page, "explorer-clicked-grid")
