@@ -264,7 +264,7 @@ class NormSpec:
         if grouped:
             group_set = (
                 r"\mathcal{G}_g = \{\, (g-1)\tfrac{C}{G} + 1, \dots, g\tfrac{C}{G} \,\},"
-                rf"\quad g = 1, \dots, G,\quad G = {self.groups}"
+                rf"\quad G = {self.groups}"
             )
         count = f"m = {symbolic}"
         if shape is not None:
