@@ -34,6 +34,29 @@ CHROMIUM_ARGS = [
 IN_CI = os.environ.get("CI") == "true"
 
 
+def open_page(page: str, query: dict | None = None, sidebar: dict | None = None):
+    """Open `page` under AppTest as a link with `sidebar` and `query` parameters would.
+
+    The default page runs first (AppTest's switch_page needs one run to know the
+    pages); then the link's parameters replace the URL and the page opens.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(sidebar or {})
+    at.run()
+    at.query_params.clear()
+    at.query_params.update({**(sidebar or {}), **(query or {})})
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def link(at) -> dict[str, str]:
+    """The URL's query parameters after an AppTest run, one string each."""
+    return {key: str(at.query_params[key]) for key in at.query_params}
+
+
 def missing(what: str) -> None:
     """Fail under CI, skip elsewhere."""
     if IN_CI:
@@ -55,9 +78,19 @@ def serve_app(log_name: str = "streamlit-server") -> Iterator[str]:
     log = open(ARTIFACTS / f"{log_name}.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
         ],
         cwd=ROOT,
         stdout=log,

@@ -12,7 +12,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer import comparison, inputs
-from tests.conftest import ROOT
+from tests import conftest
 
 PAGE = "pages/batch_dependence.py"
 ZERO = "max |Δ| = 0 (does not depend on the batch)"
@@ -20,22 +20,10 @@ ZERO = "max |Δ| = 0 (does not depend on the batch)"
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
     """Open the page as a link with `query` would (the page draws the shared sidebar)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()  # the default page first: switch_page needs one run to know the pages
-    at.query_params.clear()
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return conftest.open_page(PAGE, query)
 
 
-def link(at: AppTest) -> dict[str, str]:
-    """The URL's query parameters after the run, one string each."""
-    return {
-        k: v if isinstance(v, str) else v[-1]
-        for k, v in ((k, at.query_params[k]) for k in at.query_params)
-    }
+link = conftest.link
 
 
 def movements(at: AppTest) -> dict[str, str]:

@@ -208,8 +208,10 @@ def test_numbers_on_the_page_match_normlib():
 def test_sidebar_choices_and_uploads_survive_page_switches():
     at = run_app({"source": "uploads"})
     at.sidebar.file_uploader(key="in:uploads").set_value(
-        [("red.png", png_bytes((220, 20, 20)), "image/png"),
-         ("green.png", png_bytes((20, 220, 20)), "image/png")]
+        [
+            ("red.png", png_bytes((220, 20, 20)), "image/png"),
+            ("green.png", png_bytes((20, 220, 20)), "image/png"),
+        ]
     ).run()
     at.sidebar.select_slider(key="in:size").set_value("16").run()
     assert "3 sets × 512 elements per set" in headline(at)  # 2 images of 16×16
@@ -223,7 +225,6 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
     # Removing the files in the uploader forgets them.
     at.sidebar.file_uploader(key="in:uploads").clear().run()
     assert any("sample images are shown" in i.value for i in at.sidebar.info)
-
 
 
 def test_a_link_followed_later_in_the_session_replaces_the_view():

@@ -8,18 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import conftest
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/question.py"
 
 
 def open_page(sidebar: dict[str, str] | None = None, query: dict[str, str] | None = None):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(sidebar or {})
-    at.run()  # the default page first: switch_page needs one run to know the url paths
-    at.query_params.update(query or {})
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return conftest.open_page(PAGE, query, sidebar)
 
 
 def page_text(at: AppTest) -> str:

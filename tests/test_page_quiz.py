@@ -11,19 +11,14 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from explorer import teaching
+from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/quiz.py"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the default page first: switch_page needs one run to know the url paths
-    at.query_params.clear()
-    at.query_params.update(query or {})
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return conftest.open_page(PAGE, query)
 
 
 def answer(at: AppTest, seed: int, index: int, response) -> None:

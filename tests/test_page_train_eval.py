@@ -9,24 +9,15 @@ from streamlit.testing.v1 import AppTest
 
 import normlib
 from explorer import inputs, teaching
+from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/train_eval.py"
 
 
 def open_page(query: dict[str, str] | None = None, sidebar: dict[str, str] | None = None):
-    """Open the page as a link with `sidebar` and `query` parameters would.
-
-    The page draws the shared sidebar itself (``ui.current_input()``); the sidebar
-    reads its link parameters on the first run, the page reads its own when it opens.
-    """
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(sidebar or {})
-    at.run()  # the default page first: switch_page needs one run to know the url paths
-    at.query_params.update(query or {})
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """Open the page as a link with `sidebar` and `query` parameters would."""
+    return conftest.open_page(PAGE, query, sidebar)
 
 
 def text(at: AppTest) -> str:
