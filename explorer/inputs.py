@@ -86,6 +86,7 @@ def load_random(
     channel_offset: float,
     channel_scale: float,
     sample_offset: float,
+    sample_scale: float = 0.0,
 ) -> LoadedInput:
     """A seeded random tensor whose channels (and samples) differ visibly."""
     x = random_tensor(
@@ -95,11 +96,21 @@ def load_random(
         channel_offset=channel_offset,
         channel_scale=channel_scale,
         sample_offset=sample_offset,
+        sample_scale=sample_scale,
     )
     n, c, h, w = shape
     return LoadedInput(
         x=np.asarray(x, dtype=np.float32),
-        key=("random", shape, seed, distribution, channel_offset, channel_scale, sample_offset),
+        key=(
+            "random",
+            shape,
+            seed,
+            distribution,
+            channel_offset,
+            channel_scale,
+            sample_offset,
+            sample_scale,
+        ),
         sample_labels=tuple(f"sample {i}" for i in range(n)),
         channel_labels=tuple(f"channel {i}" for i in range(c)),
         title=f"random {distribution} tensor {n}×{c}×{h}×{w}, seed {seed}",

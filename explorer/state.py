@@ -187,6 +187,12 @@ INPUT_PARAMS: tuple[Param, ...] = (
     Param(
         "soff", 0.0, parse_float_in(0.0, 10.0, "soff (the per-sample offset spread)"), format_float
     ),
+    Param(
+        "sscale",
+        0.0,
+        parse_float_in(0.0, 3.0, "sscale (the per-sample scale spread)"),
+        format_float,
+    ),
 )
 # "size" is kept as its string so the select widget and the URL agree; see image_size().
 

@@ -161,8 +161,8 @@ def _cached_samples(n: int, size: int) -> LoadedInput:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _cached_random(shape, seed, distribution, coff, cscale, soff) -> LoadedInput:
-    return inputs.load_random(shape, seed, distribution, coff, cscale, soff)
+def _cached_random(shape, seed, distribution, coff, cscale, soff, sscale) -> LoadedInput:
+    return inputs.load_random(shape, seed, distribution, coff, cscale, soff, sscale)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -243,6 +243,15 @@ def _sidebar_widgets() -> dict[str, Any]:
             help="Shifts each sample differently: LayerNorm and InstanceNorm remove it, "
             "BatchNorm does not.",
         )
+        seed_widget("in:sscale", start["sscale"])
+        values["sscale"] = sb.slider(
+            "Per-sample scale spread",
+            0.0,
+            3.0,
+            step=0.25,
+            key="in:sscale",
+            help="Gives each sample a different contrast: per-sample methods undo it.",
+        )
     for key in (
         "in:source",
         "in:n",
@@ -253,6 +262,7 @@ def _sidebar_widgets() -> dict[str, Any]:
         "in:coff",
         "in:cscale",
         "in:soff",
+        "in:sscale",
     ):
         remember(key)
     return values
@@ -336,6 +346,7 @@ def sidebar_input() -> LoadedInput:
             values["coff"],
             values["cscale"],
             values["soff"],
+            values["sscale"],
         )
     if loaded is None:
         n = values["n"] if values["source"] != "uploads" else 8
@@ -354,7 +365,7 @@ def _input_query(values: dict[str, Any]) -> dict[str, str]:
         "samples": ("source", "n", "size"),
         "features": ("source", "n", "size"),
         "uploads": ("source", "size"),
-        "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff"),
+        "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale"),
     }[values["source"]]
     params = tuple(p for p in state.INPUT_PARAMS if p.name in names)
     return state.format_params(values, params)

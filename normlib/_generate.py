@@ -76,13 +76,14 @@ def random_tensor(
     channel_offset: float = 0.0,
     channel_scale: float = 0.0,
     sample_offset: float = 0.0,
+    sample_scale: float = 0.0,
     dtype: DTypeLike = np.float32,
 ) -> np.ndarray:
     """Draw a seeded (N, C, H, W) tensor with controllable per-channel and per-sample statistics.
 
     Each element is::
 
-        T[n, c, h, w] = scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]
+        T[n, c, h, w] = sample_gain[n] * scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]
 
     where ``Z`` is noise of mean 0 and variance 1 from `distribution`, and with
     ``t_c = linspace(-1, 1, C)`` and ``s_n = linspace(-1, 1, N)`` (both 0 when the
@@ -93,7 +94,9 @@ def random_tensor(
     - ``scale[c] = exp(channel_scale * t_c)``: channel standard deviations spread
       log-evenly over ``[exp(-channel_scale), exp(+channel_scale)]``;
     - ``sample_shift[n] = sample_offset * s_n``: sample means spread evenly over
-      ``[-sample_offset, +sample_offset]``.
+      ``[-sample_offset, +sample_offset]``;
+    - ``sample_gain[n] = exp(sample_scale * s_n)``: sample contrasts spread
+      log-evenly over ``[exp(-sample_scale), exp(+sample_scale)]``.
 
     With all spreads 0 every channel looks alike; raising `channel_offset` and
     `channel_scale` gives channels with visibly different statistics, which
@@ -112,7 +115,7 @@ def random_tensor(
         One of `DISTRIBUTIONS`: "normal"; "uniform" (flat on +/- sqrt 3);
         "laplace" (heavy tails); "lognormal" (right-skewed, standardized to mean 0,
         variance 1); "bimodal" (two bumps at +/- 0.9).
-    channel_offset, channel_scale, sample_offset : float
+    channel_offset, channel_scale, sample_offset, sample_scale : float
         Finite, non-negative spreads as described above.
     dtype : numpy floating dtype
         Output dtype (float32 by default, like CNN activations).
@@ -144,6 +147,7 @@ def random_tensor(
         "channel_offset": channel_offset,
         "channel_scale": channel_scale,
         "sample_offset": sample_offset,
+        "sample_scale": sample_scale,
     }
     for label, spread in spreads.items():
         _validate_spread(label, spread)
@@ -155,8 +159,9 @@ def random_tensor(
     sample_position = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
     with np.errstate(over="ignore", invalid="ignore"):
         scale = np.exp(float(channel_scale) * channel_position)
+        gain = np.exp(float(sample_scale) * sample_position)
         tensor = (
-            noise * scale[None, :, None, None]
+            noise * scale[None, :, None, None] * gain[:, None, None, None]
             + (float(channel_offset) * channel_position)[None, :, None, None]
             + (float(sample_offset) * sample_position)[:, None, None, None]
         ).astype(out_dtype)

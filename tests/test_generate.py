@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -84,6 +82,17 @@ def test_sample_offset_spreads_sample_means():
     tensor = random_tensor((3, 4, 32, 32), seed=2, sample_offset=2.0)
     np.testing.assert_allclose(tensor.mean(axis=(1, 2, 3)), [-2, 0, 2], atol=0.06)
     assert np.ptp(tensor.mean(axis=(0, 2, 3))) < 0.15
+
+
+def test_sample_scale_spreads_sample_stds_and_instancenorm_undoes_it():
+    tensor = random_tensor((3, 2, 32, 32), seed=4, sample_scale=np.log(3.0))
+    np.testing.assert_allclose(tensor.std(axis=(1, 2, 3)), [1 / 3, 1.0, 3.0], rtol=0.06)
+    import normlib
+
+    # The same noise, rescaled per sample: with eps = 0 the contrast is undone exactly.
+    out = normlib.normalize(tensor, "instancenorm", eps=0.0).output
+    plain = normlib.normalize(random_tensor((3, 2, 32, 32), seed=4), "instancenorm", eps=0.0)
+    np.testing.assert_allclose(out, plain.output, atol=2e-5)
 
 
 def test_spreads_change_offsets_but_not_the_noise():
@@ -211,19 +220,6 @@ def test_relu_option_clips_negatives_only():
 def test_feature_maps_refuses_bad_input(images):
     with pytest.raises(NormError):
         feature_maps(images)
-
-
-def test_feature_maps_is_fast_enough():
-    images = np.random.default_rng(3).random((16, 3, 128, 128)).astype(np.float32)
-    feature_maps(images)  # warm up
-    started = time.perf_counter()
-    feature_maps(images)
-    # 16 x 128 x 128 is 1/16 of the 64 x 256 x 256 target; generous for a shared 2-core box.
-    assert time.perf_counter() - started < 0.5
-
-
-# ----------------------------------------------------------------------------------------
-# bundled samples
 
 
 def test_at_least_ten_samples_in_sorted_order():

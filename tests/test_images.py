@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zlib
 
 import numpy as np
@@ -280,10 +279,8 @@ def test_decompression_bomb_is_refused_before_decoding(side, pixel_text, monkeyp
         raise AssertionError("the pixel data of a bomb must never be decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
-    started = time.perf_counter()
     with pytest.raises(InputError, match=rf"bomb\.png declares {pixel_text} pixels") as info:
         load_images([("bomb.png", data)])
-    assert time.perf_counter() - started < 1.0
     assert "not decoded" in str(info.value)
     assert pixel_limit_before == Image.MAX_IMAGE_PIXELS
 
