@@ -289,22 +289,28 @@ def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
     out = np.empty_like(rows)
     mean = np.zeros((rows.shape[0], 1), rows.dtype)
     var = np.empty((rows.shape[0], 1), rows.dtype)
+    scale = np.empty((rows.shape[0], 1), rows.dtype)
     step = max(1, _CHUNK_BYTES // (rows.shape[1] * rows.itemsize))
     # A BLAS matrix-vector product with ones sums rows about 3x faster than add.reduce.
     ones = np.ones(rows.shape[1], rows.dtype)
+    # The statistics are written in place (out=) so that each block costs as few
+    # small NumPy calls as possible: their overhead is ~10% of a GroupNorm here.
     for start in range(0, rows.shape[0], step):
-        block, out_block = rows[start : start + step], out[start : start + step]
+        stop = start + step
+        block, out_block = rows[start:stop], out[start:stop]
+        block_mean, block_var, block_scale = mean[start:stop], var[start:stop], scale[start:stop]
         if center:
-            block_mean = (block @ ones)[:, None]
+            np.matmul(block, ones, out=block_mean[:, 0])
             block_mean /= count
-            mean[start : start + step] = block_mean
             np.subtract(block, block_mean, out=out_block)
         else:
-            out_block[...] = block
-        block_var = np.vecdot(out_block, out_block)[:, None]
+            np.copyto(out_block, block)
+        np.vecdot(out_block, out_block, out=block_var[:, 0])
         block_var /= count
-        var[start : start + step] = block_var
-        out_block *= (1.0 / np.sqrt(block_var + eps)).astype(rows.dtype, copy=False)
+        np.add(block_var, eps, out=block_scale)
+        np.sqrt(block_scale, out=block_scale)
+        np.reciprocal(block_scale, out=block_scale)
+        out_block *= block_scale
     stat_shape = view.shape[:-1] + (1,)
     return out.reshape(view.shape), mean.reshape(stat_shape), var.reshape(stat_shape)
 
