@@ -142,17 +142,16 @@ def statistics_table(result: normlib.NormResult) -> dict[str, np.ndarray]:
 
 
 def statistics_csv(result: normlib.NormResult) -> str:
-    """The statistics table as CSV text (full precision)."""
+    """The statistics table as CSV text (integers as such, floats at full precision)."""
     table = statistics_table(result)
-    lines = [",".join(table)]
+    buffer = io.StringIO()
     columns = list(table.values())
-    for row in range(result.n_sets):
-        lines.append(
-            ",".join(
-                repr(float(col[row])) if col.dtype.kind == "f" else str(col[row]) for col in columns
-            )
-        )
-    return "\n".join(lines) + "\n"
+    formats = ["%.17g" if column.dtype.kind == "f" else "%d" for column in columns]
+    data = np.empty((result.n_sets, len(columns)), dtype=object)
+    for i, column in enumerate(columns):
+        data[:, i] = column
+    np.savetxt(buffer, data, fmt=formats, delimiter=",", header=",".join(table), comments="")
+    return buffer.getvalue()
 
 
 def tensor_npy(array: np.ndarray) -> bytes:

@@ -425,9 +425,12 @@ def normalize_input(
     return cached_normalize(data.key, spec, float(eps), float(gamma), float(beta), data.x)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def cached_set_ids(shape: tuple[int, int, int, int], spec: normlib.NormSpec) -> np.ndarray:
-    return normlib.set_ids(shape, spec)
+    """set_ids, shared rather than copied per rerun (up to 2^24 ids); callers must not write."""
+    ids = normlib.set_ids(shape, spec)
+    ids.flags.writeable = False
+    return ids
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -448,6 +451,36 @@ def cached_histograms(
     """
     labels = cached_set_ids(tuple(_before.shape), spec) if by == "set" else by
     return normlib.histograms(_before, _after, bins=bins, by=labels)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_statistics_csv(
+    input_key: tuple,
+    spec: normlib.NormSpec,
+    eps: float,
+    gamma: float,
+    beta: float,
+    _result: normlib.NormResult,
+) -> str:
+    """The statistics CSV, made once per view (it has one row per set)."""
+    from explorer.summary import statistics_csv
+
+    return statistics_csv(_result)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_after_check(
+    input_key: tuple,
+    spec: normlib.NormSpec,
+    eps: float,
+    gamma: float,
+    beta: float,
+    _result: normlib.NormResult,
+):
+    """summary.after_check (a second normalization of the output), once per view."""
+    from explorer.summary import after_check
+
+    return after_check(_result, gamma, beta)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -247,7 +247,7 @@ if stats_tab.open:
             f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
             f"γ, β: {params.shape} ({params.note})."
         )
-        check = summary.after_check(result, gamma, beta)
+        check = ui.cached_after_check(data.key, spec, eps, gamma, beta, result)
         if check.checked:
             st.success(
                 f"After normalizing (γ, β undone), every set has mean ≈ 0 (worst |mean| = "
@@ -349,7 +349,7 @@ if download_tab.open:
         )
         st.download_button(
             "Statistics (.csv)",
-            summary.statistics_csv(result),
+            ui.cached_statistics_csv(data.key, spec, eps, gamma, beta, result),
             file_name="statistics.csv",
             mime="text/csv",
         )
