@@ -33,6 +33,38 @@ from explorer.inputs import LoadedInput
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 _MESSAGES_KEY = "url_messages"
+# The random tensor's spreads: (URL name, label, largest value, step, help); the
+# ranges are those of the matching parameters in explorer/state.py.
+_SPREAD_SLIDERS = (
+    (
+        "coff",
+        "Per-channel offset spread",
+        10.0,
+        0.5,
+        "Shifts each channel's mean differently, so BatchNorm has something to undo.",
+    ),
+    (
+        "cscale",
+        "Per-channel scale spread",
+        3.0,
+        0.25,
+        "Gives each channel a different spread: BatchNorm and InstanceNorm equalize it.",
+    ),
+    (
+        "soff",
+        "Per-sample offset spread",
+        10.0,
+        0.5,
+        "Shifts each sample differently: LayerNorm and InstanceNorm remove it, BatchNorm does not.",
+    ),
+    (
+        "sscale",
+        "Per-sample scale spread",
+        3.0,
+        0.25,
+        "Gives each sample a different contrast: per-sample methods undo it.",
+    ),
+)
 
 
 # --------------------------------------------------------------- navigation
@@ -213,45 +245,16 @@ def _sidebar_widgets() -> dict[str, Any]:
         try:
             values["shape"] = state.parse_shape(shape_text)
         except ValueError as error:
-            sb.error(f"{error}. Keeping {state.format_shape(start['shape'])}.")
             values["shape"] = _last_good_shape(start["shape"])
+            sb.error(f"{error}. Keeping {state.format_shape(values['shape'])}.")
         st.session_state["last-good-shape"] = values["shape"]
         seed_widget("in:dist", start["dist"])
         values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
         seed_widget("in:seed", start["seed"])
         values["seed"] = int(sb.number_input("Seed", 0, 2**31 - 1, step=1, key="in:seed"))
-        seed_widget("in:coff", start["coff"])
-        values["coff"] = sb.slider(
-            "Per-channel offset spread",
-            0.0,
-            10.0,
-            step=0.5,
-            key="in:coff",
-            help="Shifts each channel's mean differently, so BatchNorm has something to undo.",
-        )
-        seed_widget("in:cscale", start["cscale"])
-        values["cscale"] = sb.slider(
-            "Per-channel scale spread", 0.0, 3.0, step=0.25, key="in:cscale"
-        )
-        seed_widget("in:soff", start["soff"])
-        values["soff"] = sb.slider(
-            "Per-sample offset spread",
-            0.0,
-            10.0,
-            step=0.5,
-            key="in:soff",
-            help="Shifts each sample differently: LayerNorm and InstanceNorm remove it, "
-            "BatchNorm does not.",
-        )
-        seed_widget("in:sscale", start["sscale"])
-        values["sscale"] = sb.slider(
-            "Per-sample scale spread",
-            0.0,
-            3.0,
-            step=0.25,
-            key="in:sscale",
-            help="Gives each sample a different contrast: per-sample methods undo it.",
-        )
+        for name, label, top, step, help_text in _SPREAD_SLIDERS:
+            seed_widget(f"in:{name}", start[name])
+            values[name] = sb.slider(label, 0.0, top, step=step, key=f"in:{name}", help=help_text)
     for key in (
         "in:source",
         "in:n",
