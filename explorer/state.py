@@ -255,37 +255,14 @@ def image_size(values: Mapping[str, Any]) -> int:
     return int(values["size"])
 
 
-def input_shape(values: Mapping[str, Any], n_uploads: int = 0) -> tuple[int, int, int, int]:
-    """The (N, C, H, W) the sidebar values will produce (before loading anything)."""
-    size = image_size(values)
-    if values["source"] == "random":
-        return tuple(values["shape"])
-    channels = 8 if values["source"] == "features" else 3
-    n = n_uploads if values["source"] == "uploads" and n_uploads else values["n"]
-    return (n, channels, size, size)
+def divisors(channels: int) -> list[int]:
+    """The group counts GroupNorm accepts on `channels` channels."""
+    return [d for d in range(1, channels + 1) if channels % d == 0]
 
 
-def spec_from_values(
-    values: Mapping[str, Any], channels: int
-) -> tuple[normlib.NormSpec, list[str]]:
-    """Build the NormSpec of the norm values for a tensor with `channels` channels.
-
-    A group count that does not apply (C not reduced) or does not divide C
-    falls back to the nearest valid one, with a message saying so.
-    """
-    messages: list[str] = []
-    axes, groups = values["axes"], int(values["groups"])
-    if "C" not in axes:
-        groups = 1
-    elif channels % groups:
-        valid = [d for d in range(1, channels + 1) if channels % d == 0]
-        nearest = min(valid, key=lambda d: (abs(d - groups), d))
-        messages.append(
-            f"groups={groups} does not divide C={channels}; using groups={nearest} "
-            f"(valid: {', '.join(map(str, valid))})"
-        )
-        groups = nearest
-    return normlib.NormSpec(axes, groups=groups, center=bool(values["center"])), messages
+def nearest_divisor(channels: int, wanted: int) -> int:
+    """The valid group count closest to `wanted` (the smaller one on a tie)."""
+    return min(divisors(channels), key=lambda d: (abs(d - wanted), d))
 
 
 def default_groups(channels: int) -> int:

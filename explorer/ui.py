@@ -17,7 +17,6 @@ rewritten at the end of every run so a link reproduces the exact view.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +244,7 @@ def _sidebar_widgets() -> dict[str, Any]:
         try:
             values["shape"] = state.parse_shape(shape_text)
         except ValueError as error:
-            values["shape"] = _last_good_shape(start["shape"])
+            values["shape"] = st.session_state.get("last-good-shape", start["shape"])
             sb.error(f"{error}. Keeping {state.format_shape(values['shape'])}.")
         st.session_state["last-good-shape"] = values["shape"]
         seed_widget("in:dist", start["dist"])
@@ -269,10 +268,6 @@ def _sidebar_widgets() -> dict[str, Any]:
     ):
         remember(key)
     return values
-
-
-def _last_good_shape(fallback: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    return st.session_state.get("last-good-shape", fallback)
 
 
 def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:
@@ -499,12 +494,3 @@ def cached_npy(
     from explorer.summary import tensor_npy
 
     return tensor_npy(_output)
-
-
-def run_safely(action: Callable[[], Any], what: str) -> Any:
-    """Run `action`; show a normlib error as a message (never a traceback) and return None."""
-    try:
-        return action()
-    except (normlib.NormError, normlib.InputError) as error:
-        st.error(f"{what}: {error}")
-        return None

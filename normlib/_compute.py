@@ -61,8 +61,8 @@ def _layout(shape: tuple[int, ...], spec: NormSpec) -> _Layout:
     n, c, h, w = spec.check_shape(shape)
     g = spec.groups
     grouped = (n, g, c // g, h, w)
-    reduced5 = ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
-    stat5 = tuple(1 if red else size for size, red in zip(grouped, reduced5, strict=True))
+    reduced5 = _reduced5(spec)
+    stat5 = _stat_shape5(grouped, spec)
     # Merge runs of adjacent axes with the same reduced/kept status; size-1
     # axes fit either status, so they are dropped first.
     merged: list[list[Any]] = []
@@ -142,9 +142,15 @@ class NormResult:
         return np.broadcast_to(stat5, self.grouped_shape).reshape(self.shape)
 
 
+def _reduced5(spec: NormSpec) -> tuple[bool, ...]:
+    """Which axes of the grouped view (N, G, C/G, H, W) are reduced; G never is."""
+    return ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
+
+
 def _stat_shape5(grouped_shape: tuple[int, ...], spec: NormSpec) -> tuple[int, ...]:
-    reduced5 = ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
-    return tuple(1 if red else size for size, red in zip(grouped_shape, reduced5, strict=True))
+    """Keepdims shape of the statistics in the grouped view."""
+    reduced = _reduced5(spec)
+    return tuple(1 if red else size for size, red in zip(grouped_shape, reduced, strict=True))
 
 
 def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype]:

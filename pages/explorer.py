@@ -71,20 +71,23 @@ ui.seed_widget("ex:log", start["log"])
 ui.seed_widget("ex:tab", TABS[start["tab"]])
 for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), start["pick"], strict=True):
     ui.seed_widget(key, value)
+
+
+def current_spec() -> normlib.NormSpec:
+    axes = "".join(st.session_state["ex:axes"])
+    groups = st.session_state["ex:groups"] if "C" in axes else 1
+    return normlib.NormSpec(axes, groups=groups, center=st.session_state["ex:center"])
+
+
 # A link may name axes without a method (or both, disagreeing): the preset row
 # must show what the axes are, never a preset they do not match.
 st.session_state["ex:method"] = summary.matching_preset(
-    normlib.NormSpec(
-        "".join(st.session_state["ex:axes"]),
-        center=st.session_state["ex:center"],
-        groups=st.session_state["ex:groups"] if "C" in st.session_state["ex:axes"] else 1,
-    ),
-    st.session_state["ex:method"],
+    current_spec(), st.session_state["ex:method"]
 )
-divisors = [d for d in range(1, c_max + 1) if c_max % d == 0]
+divisors = state.divisors(c_max)
 if st.session_state["ex:groups"] not in divisors:
     wanted = st.session_state["ex:groups"]
-    st.session_state["ex:groups"] = min(divisors, key=lambda d: (abs(d - wanted), d))
+    st.session_state["ex:groups"] = state.nearest_divisor(c_max, wanted)
     if "C" in st.session_state["ex:axes"]:
         st.info(
             f"groups={wanted} does not divide C={c_max}; using "
@@ -92,12 +95,6 @@ if st.session_state["ex:groups"] not in divisors:
         )
 for key, top in (("ex:n", n_max), ("ex:c", c_max), ("ex:h", h_max), ("ex:w", w_max)):
     st.session_state[key] = min(int(st.session_state[key]), top - 1)
-
-
-def current_spec() -> normlib.NormSpec:
-    axes = "".join(st.session_state["ex:axes"])
-    groups = st.session_state["ex:groups"] if "C" in axes else 1
-    return normlib.NormSpec(axes, groups=groups, center=st.session_state["ex:center"])
 
 
 def apply_preset() -> None:

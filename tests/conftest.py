@@ -174,3 +174,18 @@ def screenshot(tab, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=True)
     return path
+
+
+def screenshots(tab, name: str) -> None:
+    """The 1280×720 view a class sees, plus the whole page (a tall viewport) for review."""
+    screenshot(tab, name)
+    height = tab.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    tab.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 6000)})
+    tab.wait_for_timeout(1000)
+    screenshot(tab, f"{name}-full")
+    tab.set_viewport_size({"width": 1280, "height": 720})
+
+
+def body(tab) -> str:
+    """All the text on the page."""
+    return tab.inner_text("body")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from explorer import comparison, inputs
-from tests.conftest import screenshot, wait_for_app
+from tests.conftest import body, screenshots, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -28,20 +28,6 @@ def open_tab(browser, url: str, scheme: str):
     tab.goto(url)
     wait_for_app(tab)
     return context, tab
-
-
-def body(tab) -> str:
-    return tab.inner_text("body")
-
-
-def screenshots(tab, name: str) -> None:
-    """The 1280×720 view a class sees, plus the whole page (a tall viewport) for review."""
-    screenshot(tab, name)
-    height = tab.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    tab.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 6000)})
-    tab.wait_for_timeout(800)
-    screenshot(tab, f"{name}-full")
-    tab.set_viewport_size({"width": 1280, "height": 720})
 
 
 def test_compare_page_light_and_dark(browser, app_url):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot, wait_for_app
+from tests.conftest import body, screenshots, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -29,20 +29,6 @@ def visit(tab, url: str, text: str) -> None:
     wait_for_app(tab)
     tab.goto(url)
     wait_for_text(tab, text)
-
-
-def screenshots(tab, name: str) -> None:
-    """The 1280×720 view a class sees, plus the whole page (a tall viewport) for review."""
-    screenshot(tab, name)
-    height = tab.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    tab.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 6000)})
-    tab.wait_for_timeout(1000)
-    screenshot(tab, f"{name}-full")
-    tab.set_viewport_size({"width": 1280, "height": 720})
-
-
-def body(tab) -> str:
-    return tab.inner_text("body")
 
 
 def wait_for_text(tab, text: str) -> None:

@@ -38,11 +38,16 @@ def test_bad_parameters_fall_back_with_a_message_and_good_ones_are_kept():
 
 
 def test_norm_parameters_round_trip_through_the_url():
-    values = {"axes": "CHW", "groups": 2, "eps": 0.001, "center": False, "gamma": 1.5,
-              "beta": -0.5}
+    values = {"axes": "CHW", "groups": 2, "eps": 0.001, "center": False, "gamma": 1.5, "beta": -0.5}
     query = state.format_params(values, state.NORM_PARAMS)
-    assert query == {"axes": "CHW", "groups": "2", "eps": "0.001", "center": "0",
-                     "gamma": "1.5", "beta": "-0.5"}
+    assert query == {
+        "axes": "CHW",
+        "groups": "2",
+        "eps": "0.001",
+        "center": "0",
+        "gamma": "1.5",
+        "beta": "-0.5",
+    }
     parsed, messages = state.parse_params(query, state.NORM_PARAMS)
     assert parsed == values and messages == []
 
@@ -62,11 +67,11 @@ def test_element_parameter():
             state.parse_element(bad)
 
 
-def test_spec_from_values_repairs_groups():
-    spec, messages = state.spec_from_values({"axes": "CHW", "groups": 4, "center": True}, 6)
-    assert spec.groups in (3, 6) and "does not divide C=6" in messages[0]
-    spec, messages = state.spec_from_values({"axes": "NHW", "groups": 4, "center": True}, 6)
-    assert spec == NormSpec("NHW") and messages == []
+def test_group_counts_are_repaired_to_a_divisor():
+    assert state.divisors(6) == [1, 2, 3, 6]
+    assert state.nearest_divisor(6, 4) in (3, 6)
+    assert state.nearest_divisor(8, 4) == 4
+    assert state.nearest_divisor(3, 64) == 3
 
 
 def test_default_groups():
@@ -139,8 +144,17 @@ def test_matching_preset_prefers_the_current_one():
     assert summary.matching_preset(NormSpec("NH")) is None
 
 
-@pytest.mark.parametrize("spec", [NormSpec("NHW"), NormSpec("CHW", groups=3), NormSpec("N"),
-                                  NormSpec(""), NormSpec("NCHW"), NormSpec("W", center=False)])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        NormSpec("NHW"),
+        NormSpec("CHW", groups=3),
+        NormSpec("N"),
+        NormSpec(""),
+        NormSpec("NCHW"),
+        NormSpec("W", center=False),
+    ],
+)
 def test_element_set_agrees_with_set_ids(spec):
     ids = normlib.set_ids(SHAPE, spec)
     for element in [(0, 0, 0, 0), (3, 5, 9, 11), (1, 4, 2, 7)]:
