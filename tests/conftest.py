@@ -64,6 +64,15 @@ def missing(what: str) -> None:
     pytest.skip(what)
 
 
+def require_torch():
+    """Import torch for a live cross-check: a failure under CI, a skip elsewhere."""
+    try:
+        import torch
+    except ImportError:
+        missing("torch is not installed (pip install torch==2.13.0)")
+    return torch
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -16,7 +16,6 @@ pytestmark = pytest.mark.browser
 HEADLINE = re.compile(r"^[\d,]+ sets? × [\d,]+ elements? per set$")
 
 
-
 def headline_text(tab) -> str:
     return tab.get_by_text(HEADLINE).first.inner_text()
 
@@ -26,9 +25,13 @@ def count_websocket_bytes(tab) -> dict[str, int]:
     received = {"bytes": 0}
 
     def on_socket(socket):
-        socket.on("framereceived", lambda payload: received.__setitem__(
-            "bytes", received["bytes"] + len(payload if isinstance(payload, bytes | str) else b"")
-        ))
+        socket.on(
+            "framereceived",
+            lambda payload: received.__setitem__(
+                "bytes",
+                received["bytes"] + len(payload if isinstance(payload, bytes | str) else b""),
+            ),
+        )
 
     tab.on("websocket", on_socket)
     return received

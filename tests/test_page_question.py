@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -58,8 +57,8 @@ def test_every_section_links_to_a_page():
 
 
 @pytest.mark.torch
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
 def test_live_torch_on_the_current_input():
+    conftest.require_torch()
     at = open_page(sidebar={"source": "random", "shape": "4x5x6x7"})
     at.toggle(key="q:live").set_value(True).run()
     assert not at.exception

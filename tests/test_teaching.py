@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 import normlib
 from explorer import state, teaching
 from normlib import METHODS
+from tests import conftest
 
 
 def small_input(shape=(5, 3, 4, 4), seed=0) -> np.ndarray:
@@ -306,8 +306,8 @@ def test_golden_check_missing_file_raises(tmp_path):
 
 
 @pytest.mark.torch
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
 def test_live_torch_check_singles_out_method_3():
+    conftest.require_torch()
     check = teaching.torch_check(small_input((4, 3, 6, 5)))
     assert check.diffs["method3"] < 1e-5
     assert min(check.diffs["method1"], check.diffs["method2"]) > 0.1
