@@ -62,6 +62,8 @@ __all__ = [
     "GRID_PAYLOAD_BYTES",
     "SET_HIGHLIGHT",
     "SET_PALETTE",
+    "PLOTLY_TEXT_CSS",
+    "THEME_COLOURS",
     "compact_grid",
     "contrast_ratio",
     "cube_figure",
@@ -77,6 +79,7 @@ __all__ = [
     "set_grid_figure",
     "stats_bar_figure",
     "stats_heatmap_figure",
+    "themed",
 ]
 
 BEFORE_COLOUR = "#E69F00"  # Okabe–Ito orange
@@ -168,6 +171,69 @@ def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = N
     if fig.layout.title.text is not None:
         fig.layout.title.font.size = max(fig.layout.title.font.size or 0, FIGURE_TITLE_SIZE)
     return fig
+
+
+# Streamlit's own body-text and background colours per theme. Figures are
+# transparent and leave text colours to Streamlit's chart theme, which paints
+# Plotly text #808495 on the light background (3.7:1, below WCAG AA's 4.5:1).
+# No single colour passes on both backgrounds (it would need a relative
+# luminance <= 0.183 for white and >= 0.200 for #0e1117), so either the app
+# injects PLOTLY_TEXT_CSS (text in the page's text colour, follows theme
+# switches live) or a page that knows the theme passes a figure through themed().
+THEME_COLOURS: dict[str, tuple[str, str]] = {
+    "light": ("#31333F", "#FFFFFF"),  # (text, background)
+    "dark": ("#FAFAFA", "#0E1117"),
+}
+PLOTLY_TEXT_CSS = """<style>
+/* Plotly chart text in the page's own text colour (Streamlit's chart theme
+   uses #808495 on white: 3.7:1). Numbers written on coloured tiles keep
+   their own black or white. The 3-D cube draws its text in WebGL, which CSS
+   cannot reach. */
+.stPlotlyChart .main-svg text:not(.textpoint > text) { fill: currentColor !important; }
+</style>"""
+
+
+def themed(fig: go.Figure, theme: str | None) -> go.Figure:
+    """A copy of `fig` with every theme-dependent text colour set for `theme`.
+
+    Parameters
+    ----------
+    fig : go.Figure
+        Any figure of this module.
+    theme : "light", "dark" or None
+        E.g. ``st.context.theme.type``; None returns `fig` unchanged.
+
+    Returns
+    -------
+    go.Figure
+        Titles, ticks, axis and colour-bar titles, legend, notes, 3-D scene
+        axes and hover labels in the theme's text colour on its background.
+        Text that already has a colour of its own (set numbers on tiles) keeps it.
+    """
+    if theme is None:
+        return fig
+    if theme not in THEME_COLOURS:
+        raise ValueError(f"theme must be 'light', 'dark' or None, got {theme!r}")
+    ink, paper = THEME_COLOURS[theme]
+    out = go.Figure(fig)
+    out.update_layout(
+        font_color=ink,
+        title_font_color=ink,
+        legend_font_color=ink,
+        hoverlabel=dict(bgcolor=paper, bordercolor=ink, font_color=ink),
+    )
+    axis = dict(tickfont_color=ink, title_font_color=ink)
+    out.update_xaxes(**axis)
+    out.update_yaxes(**axis)
+    scene_axis = dict(tickfont=dict(color=ink), title=dict(font=dict(color=ink)))
+    out.update_scenes(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)
+    bar = dict(tickfont=dict(color=ink), title=dict(font=dict(color=ink)))
+    out.update_coloraxes(colorbar=bar)
+    out.update_traces(colorbar=bar, selector=dict(type="heatmap"))
+    for annotation in out.layout.annotations:
+        if annotation.font.color is None:
+            annotation.font.color = ink
+    return out
 
 
 def _title(text: str | None) -> dict | None:
@@ -869,7 +935,8 @@ def compact_grid(fig: go.Figure) -> go.Figure:
     For callers that receive the figure rather than the set ids. Set numbers
     keep the size they were placed for; prefer ``set_grid_figure(..., compact=True)``.
     """
-    fig.update_layout(showlegend=False, annotations=[])
+    fig.layout.annotations = ()
+    fig.update_layout(showlegend=False)
     fig.update_layout(margin=dict(l=45, r=5, t=30 if fig.layout.title.text is None else 60, b=5))
     return fig
 
