@@ -1,8 +1,9 @@
-"""In Chromium, with PLOTLY_TEXT_CSS, every SVG text of every figure passes WCAG AA in both themes."""
+"""Chromium with PLOTLY_TEXT_CSS: every SVG text of every figure passes WCAG AA in both themes."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ def _serve_gallery(theme: str):
         + ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
         + ["--theme.base", theme],
         cwd=ROOT,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
