@@ -504,43 +504,28 @@ def clamp_index(value: int, size: int) -> tuple[int, bool]:
 
 # ------------------------------------------------------------------ figures
 def map_figure(values: np.ndarray, title: str, height: int = 240):
-    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top)."""
-    import plotly.graph_objects as go
+    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top).
 
-    values = np.asarray(values, dtype=np.float64)
-    fig = go.Figure(
-        go.Heatmap(
-            z=values,
-            colorscale="RdBu_r",
-            zmid=0.0,
-            colorbar=dict(thickness=10, len=0.9),
-            hovertemplate="h=%{y}, w=%{x}: %{z:.3f}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(
-        autorange="reversed", scaleanchor="x", constrain="domain", showticklabels=False
-    )
-    fig.update_xaxes(constrain="domain", showticklabels=False)
-    fig.update_layout(
-        title=dict(text=title, font=dict(size=13)),
-        height=height,
-        margin=dict(l=10, r=10, t=35, b=10),
-    )
-    return fig
-
-
-def compact_set_grid(fig):
-    """Fit a figures.set_grid_figure into a narrow card: no legend, no footnote, small margins.
-
-    The page says once, above the cards, what the legend and the footnote said.
+    Styled like every figure of the app (:func:`explorer.figures.map_figure`).
     """
-    fig.update_layout(
-        showlegend=False,
-        annotations=[],
-        margin=dict(l=45, r=5, t=30, b=5),
-        font=dict(size=13),
-    )
-    return fig
+    from explorer import figures
+
+    return figures.map_figure(values, title, height=height)
+
+
+def compact_set_grid(fig_or_ids, **kwargs):
+    """A set picture for a narrow card: no legend, no footnote, small margins.
+
+    Pass the set ids (and :func:`explorer.figures.set_grid_figure`'s keyword
+    arguments) to build it compact, or an already built set-grid figure to
+    make it compact. The page says once, above the cards, what the legend
+    and the footnote said.
+    """
+    from explorer import figures
+
+    if isinstance(fig_or_ids, np.ndarray):
+        return figures.set_grid_figure(fig_or_ids, compact=True, **kwargs)
+    return figures.compact_grid(fig_or_ids)
 
 
 def grid_tiles(channels: int) -> int:

@@ -62,6 +62,10 @@ __all__ = [
     "GRID_PAYLOAD_BYTES",
     "SET_HIGHLIGHT",
     "SET_PALETTE",
+    "PLOTLY_TEXT_CSS",
+    "THEME_COLOURS",
+    "compact_grid",
+    "contrast_ratio",
     "cube_figure",
     "difference_heatmap_figure",
     "feature_maps_figure",
@@ -69,10 +73,13 @@ __all__ = [
     "grid_point_to_element",
     "histogram_figure",
     "histogram_grid_figure",
+    "map_figure",
+    "range_words",
     "running_stats_figure",
     "set_grid_figure",
     "stats_bar_figure",
     "stats_heatmap_figure",
+    "themed",
 ]
 
 BEFORE_COLOUR = "#E69F00"  # Okabe–Ito orange
@@ -95,8 +102,19 @@ MARKER_LINE = "#000000"
 LATTICE = "#8C8C8C"  # mid grey: visible on white and on near-black
 GRID_PAYLOAD_BYTES = 140_000  # raw bytes of per-pixel data in the set grid (< 300 kB as JSON)
 MIN_TILE_PX = 4
+GRID_EDGE_PAD = 0.04  # room around the mosaic, as a fraction of its longer side
+# Set numbers are placed where they fit at an assumed plot width (the grid
+# sits in a half-width column, or in a narrow card when compact).
+GRID_ASSUMED_WIDTH = 480
+GRID_COMPACT_WIDTH = 300
 
-FONT_SIZE = 15
+FONT_SIZE = 15  # tick labels, legend, hover: readable from the back of a room
+TITLE_SIZE = 16  # axis, colour-bar and panel titles
+FIGURE_TITLE_SIZE = 18
+NOTE_SIZE = 14  # footnotes below a plot: the smallest text in any figure
+LABEL_SIZE = 15  # set numbers written on the set grid's tiles
+MAP_X_TITLE = "w (column) →"
+MAP_Y_TITLE = "h (row) ↓"
 SIDE_HEIGHT = 440  # a figure that shares the screen width with another one
 TRANSPARENT = "rgba(0,0,0,0)"
 _MARGIN = dict(l=60, r=20, t=50, b=60)
@@ -119,11 +137,14 @@ def figure_bytes(fig: go.Figure) -> int:
 
 
 def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = None) -> go.Figure:
-    """The look every figure shares: transparent, 15 px font, fixed height.
+    """The look every figure shares: transparent, projector-sized text, fixed height.
 
     Streamlit's Plotly theme puts 12–14 px tick, axis-title, legend and
     hover fonts into ``layout.template``; sizes set on the figure itself win,
-    so they are set here on every axis (colours are left to the theme).
+    so they are set here on every axis, colour bar, 3-D scene and annotation
+    (tick labels >= FONT_SIZE, titles >= TITLE_SIZE, notes >= NOTE_SIZE).
+    Text colours are left to the theme: no single colour reads on both
+    Streamlit backgrounds (see :func:`themed`).
     """
     fig.update_layout(
         height=height,
@@ -134,26 +155,99 @@ def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = N
         hoverlabel=dict(font=dict(size=FONT_SIZE)),
         legend=dict(font=dict(size=FONT_SIZE)),
     )
-    axis_fonts = dict(tickfont=dict(size=FONT_SIZE), title_font=dict(size=FONT_SIZE))
+    axis_fonts = dict(tickfont=dict(size=FONT_SIZE), title_font=dict(size=TITLE_SIZE))
     fig.update_xaxes(**axis_fonts)
     fig.update_yaxes(**axis_fonts)
-    bar_fonts = dict(tickfont=dict(size=FONT_SIZE - 1), title=dict(font=dict(size=FONT_SIZE)))
+    scene_ticks = dict(tickfont=dict(size=FONT_SIZE))  # the cube sets its own axis titles
+    fig.update_scenes(xaxis=scene_ticks, yaxis=scene_ticks, zaxis=scene_ticks)
+    bar_fonts = dict(tickfont=dict(size=FONT_SIZE), title=dict(font=dict(size=TITLE_SIZE)))
     fig.update_coloraxes(colorbar=bar_fonts)
     fig.update_traces(
         colorbar=bar_fonts, selector=lambda t: t.type == "heatmap" and t.showscale is not False
     )
+    for annotation in fig.layout.annotations:
+        if annotation.font.size is None or annotation.font.size < NOTE_SIZE:
+            annotation.font.size = NOTE_SIZE
+    if fig.layout.title.text is not None:
+        fig.layout.title.font.size = max(fig.layout.title.font.size or 0, FIGURE_TITLE_SIZE)
     return fig
+
+
+# Streamlit's own body-text and background colours per theme. Figures are
+# transparent and leave text colours to Streamlit's chart theme, which paints
+# Plotly text #808495 on the light background (3.7:1, below WCAG AA's 4.5:1).
+# No single colour passes on both backgrounds (it would need a relative
+# luminance <= 0.183 for white and >= 0.200 for #0e1117), so either the app
+# injects PLOTLY_TEXT_CSS (text in the page's text colour, follows theme
+# switches live) or a page that knows the theme passes a figure through themed().
+THEME_COLOURS: dict[str, tuple[str, str]] = {
+    "light": ("#31333F", "#FFFFFF"),  # (text, background)
+    "dark": ("#FAFAFA", "#0E1117"),
+}
+PLOTLY_TEXT_CSS = """<style>
+/* Plotly chart text in the page's own text colour (Streamlit's chart theme
+   uses #808495 on white: 3.7:1). Numbers written on coloured tiles keep
+   their own black or white. The 3-D cube draws its text in WebGL, which CSS
+   cannot reach. */
+.stPlotlyChart .main-svg text:not(.textpoint > text) { fill: currentColor !important; }
+</style>"""
+
+
+def themed(fig: go.Figure, theme: str | None) -> go.Figure:
+    """A copy of `fig` with every theme-dependent text colour set for `theme`.
+
+    Parameters
+    ----------
+    fig : go.Figure
+        Any figure of this module.
+    theme : "light", "dark" or None
+        E.g. ``st.context.theme.type``; None returns `fig` unchanged.
+
+    Returns
+    -------
+    go.Figure
+        Titles, ticks, axis and colour-bar titles, legend, notes, 3-D scene
+        axes and hover labels in the theme's text colour on its background.
+        Text that already has a colour of its own (set numbers on tiles) keeps it.
+    """
+    if theme is None:
+        return fig
+    if theme not in THEME_COLOURS:
+        raise ValueError(f"theme must be 'light', 'dark' or None, got {theme!r}")
+    ink, paper = THEME_COLOURS[theme]
+    out = go.Figure(fig)
+    out.update_layout(
+        font_color=ink,
+        title_font_color=ink,
+        legend_font_color=ink,
+        hoverlabel=dict(bgcolor=paper, bordercolor=ink, font_color=ink),
+    )
+    axis = dict(tickfont_color=ink, title_font_color=ink)
+    out.update_xaxes(**axis)
+    out.update_yaxes(**axis)
+    scene_axis = dict(tickfont=dict(color=ink), title=dict(font=dict(color=ink)))
+    out.update_scenes(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)
+    bar = dict(tickfont=dict(color=ink), title=dict(font=dict(color=ink)))
+    out.update_coloraxes(colorbar=bar)
+    out.update_traces(colorbar=bar, selector=dict(type="heatmap"))
+    for annotation in out.layout.annotations:
+        if annotation.font.color is None:
+            annotation.font.color = ink
+    return out
 
 
 def _title(text: str | None) -> dict | None:
     if text is None:
         return None
-    return dict(text=text, font=dict(size=FONT_SIZE + 2), x=0.01, xanchor="left")
+    return dict(text=text, font=dict(size=FIGURE_TITLE_SIZE), x=0.01, xanchor="left")
 
 
-def _note(fig: go.Figure, text: str, *, y: float = -0.02, yanchor: str = "top") -> None:
+def _note(
+    fig: go.Figure, text: str, *, y: float = -0.02, yanchor: str = "top", yshift: float = 0
+) -> None:
     """A small explanatory line below the plotting area (theme text colour)."""
     fig.add_annotation(
+        yshift=yshift,
         text=text,
         xref="paper",
         yref="paper",
@@ -163,12 +257,29 @@ def _note(fig: go.Figure, text: str, *, y: float = -0.02, yanchor: str = "top") 
         yanchor=yanchor,
         showarrow=False,
         align="left",
-        font=dict(size=FONT_SIZE - 1),
+        font=dict(size=NOTE_SIZE),
     )
 
 
-def _range_words(count: int, total: int) -> str:
-    return f"0–{count - 1} of {total}" if count > 1 else f"0 of {total}"
+def range_words(
+    count: int, total: int, singular: str = "", plural: str | None = None, *, start: int = 0
+) -> str:
+    """`count` consecutive indices from `start`, of `total`, in words.
+
+    One index is named alone (never "0–0"); the noun takes its plural for a range.
+
+    Examples
+    --------
+    >>> range_words(1, 3, "channel", "channels")
+    'channel 0 of 3'
+    >>> range_words(4, 8, "channel", "channels")
+    'channels 0–3 of 8'
+    >>> range_words(8, 64, "n", start=33)
+    'n 33–40 of 64'
+    """
+    plural = singular if plural is None else plural
+    words = f"{plural} {start}–{start + count - 1}" if count > 1 else f"{singular} {start}"
+    return f"{words.strip()} of {total}"
 
 
 def _stride(size: int, cap: int) -> int:
@@ -403,17 +514,15 @@ def _block_any(mask: np.ndarray, stride_h: int, stride_w: int) -> np.ndarray:
     return mask
 
 
-def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -> None:
-    """Outline, in every tile, the rectangle of pixels that hold the selected set.
+def _set_rectangles(in_block: np.ndarray, layout: GridLayout) -> list[tuple[int, int, int, int]]:
+    """Per tile, the mosaic rectangle (top, left, bottom, right; inclusive pixels) of a mask.
 
-    A set is an outer product of per-axis index sets, so within one tile its
-    pixels always form one rectangle (the whole tile, a row, a column, a
-    pixel): the outline is exact. Tiny rectangles get one pixel of margin so
-    they stay visible. Drawn as two NaN-separated line traces (black under
-    yellow) that read on every set colour and on both themes.
+    A set is an outer product of per-axis index sets (each axis: all of it or
+    one index), so within one tile its pixels always form one rectangle (the
+    whole tile, a row, a column, a pixel); taking every k-th row and column or
+    OR-ing over blocks keeps that product form.
     """
-    xs: list[float] = []
-    ys: list[float] = []
+    boxes = []
     for n in range(layout.n_show):
         for c in range(layout.c_show):
             mask = in_block[n, c]
@@ -422,12 +531,25 @@ def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -
             if rows.size == 0:
                 continue
             r0, c0 = layout.tile_origin(n, c)
-            pad_y = 1.0 if rows.size <= 2 else 0.0
-            pad_x = 1.0 if cols.size <= 2 else 0.0
-            top, bottom = r0 + rows[0] - 0.5 - pad_y, r0 + rows[-1] + 0.5 + pad_y
-            left, right = c0 + cols[0] - 0.5 - pad_x, c0 + cols[-1] + 0.5 + pad_x
-            xs += [left, right, right, left, left, np.nan]
-            ys += [top, top, bottom, bottom, top, np.nan]
+            boxes.append((r0 + rows[0], c0 + cols[0], r0 + rows[-1], c0 + cols[-1]))
+    return boxes
+
+
+def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -> None:
+    """Outline, in every tile, exactly the pixels that hold the selected set.
+
+    Each rectangle runs along the pixel edges (±0.5 around the pixel
+    centres), never wider: a margin would cross the one-pixel gap and land on
+    the neighbouring tile when maps are tiny. Drawn as two NaN-separated line
+    traces (black under yellow) that read on every set colour and on both
+    themes; the axis ranges leave room so no line is cut at the mosaic's edge.
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    for top, left, bottom, right in _set_rectangles(in_block, layout):
+        x0, x1, y0, y1 = left - 0.5, right + 0.5, top - 0.5, bottom + 0.5
+        xs += [x0, x1, x1, x0, x0, np.nan]
+        ys += [y0, y0, y1, y1, y0, np.nan]
     if not xs:
         return
     x, y = _float_payload(np.array(xs)), _float_payload(np.array(ys))
@@ -445,6 +567,86 @@ def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -
                 showlegend=legend,
             )
         )
+
+
+def _relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    channels = []
+    for value in _hex_to_rgb(colour):
+        v = value / 255
+        channels.append(v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of two #rrggbb colours.
+
+    Examples
+    --------
+    >>> round(contrast_ratio("#000000", "#FFFFFF"), 1)
+    21.0
+    """
+    a, b = _relative_luminance(foreground), _relative_luminance(background)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def _label_colour(fills: Sequence[str]) -> str:
+    """Black or white: whichever keeps the higher contrast on every one of `fills`."""
+    return max(("#000000", "#FFFFFF"), key=lambda ink: min(contrast_ratio(ink, f) for f in fills))
+
+
+def _add_set_labels(
+    fig: go.Figure,
+    tiles: np.ndarray,
+    classes: np.ndarray,
+    colours: Sequence[str],
+    layout: GridLayout,
+    cell_px: float,
+) -> int:
+    """Write each set's number on its pixels, wherever the number fits.
+
+    The non-colour cue: sets told apart by number, not only by colour, so a
+    colour-blind reader can match tiles with each other and with the legend.
+    One label per set and tile, at the centre of the set's rectangle there,
+    in black or white for contrast with the fill. Returns how many sets
+    visible in the tiles got no label anywhere (too small to write in).
+    """
+    xs, ys, texts, inks = [], [], [], []
+    labelled: set[int] = set()
+    for set_id in np.unique(tiles).tolist():
+        mask = tiles == set_id
+        text = str(set_id)
+        need_w = 0.62 * LABEL_SIZE * len(text) + 6
+        for top, left, bottom, right in _set_rectangles(mask, layout):
+            if (bottom - top + 1) * cell_px < LABEL_SIZE + 5:
+                continue
+            if (right - left + 1) * cell_px < need_w:
+                continue
+            z_rows = slice(top, bottom + 1)
+            z_cols = slice(left, right + 1)
+            fills = [colours[k] for k in np.unique(classes[z_rows, z_cols]).tolist()]
+            xs.append((left + right) / 2)
+            ys.append((top + bottom) / 2)
+            texts.append(text)
+            inks.append(_label_colour(fills))
+            labelled.add(set_id)
+    if xs:
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="text",
+                text=texts,
+                textposition="middle center",
+                textfont=dict(size=LABEL_SIZE, color=inks),
+                hoverinfo="skip",
+                showlegend=False,
+                cliponaxis=False,
+                name="set numbers",
+            )
+        )
+    return int(np.unique(tiles).size - len(labelled))
 
 
 def _to_mosaic(tiles: np.ndarray, layout: GridLayout, fill) -> np.ndarray:
@@ -477,6 +679,8 @@ def set_grid_figure(
     max_pixels: int | None = None,
     title: str | None = None,
     height: int = SIDE_HEIGHT,
+    compact: bool = False,
+    labels: bool = True,
 ) -> go.Figure:
     """The exact reduction-set view: an N × C grid of H × W tiles coloured by set id.
 
@@ -486,7 +690,8 @@ def set_grid_figure(
     its palette colour; with more, the selected set is drawn in
     ``SET_HIGHLIGHT`` and the rest in ``GREY``. The selected set is also
     outlined (black under yellow) in every tile, and the selected element
-    ringed.
+    ringed. With few sets (palette colours), each set's number is also
+    written on its pixels wherever it fits, so sets differ by more than colour.
 
     Parameters
     ----------
@@ -503,6 +708,11 @@ def set_grid_figure(
     title : str, optional
     height : int
         Figure height in pixels.
+    compact : bool
+        For a narrow card (the Compare page): no legend, no footnotes, small
+        margins. The page must say once what the legend and notes said.
+    labels : bool
+        Write set numbers on the tiles (palette mode only).
 
     Returns
     -------
@@ -600,7 +810,7 @@ def set_grid_figure(
     notes = []
     if layout.n_show < N or layout.c_show < C:
         notes.append(
-            f"showing n {_range_words(layout.n_show, N)}, c {_range_words(layout.c_show, C)}"
+            f"showing {range_words(layout.n_show, N, 'n')}, {range_words(layout.c_show, C, 'c')}"
         )
     if layout.downsampled:
         notes.append(
@@ -608,32 +818,63 @@ def set_grid_figure(
             "shown by its top-left element"
         )
 
+    ring = None
     if element is not None:
         n, c, h, w = element
         if (z == partial_class).any():
             notes.append("lighter pixels: blocks holding only part of the set")
-        _add_set_outline(fig, in_block, layout)
         if n < layout.n_show and c < layout.c_show:
             r0, c0 = layout.tile_origin(n, c)
-            x, y = c0 + w // sw, r0 + h // sh
-            for colour, width, legend in ((MARKER_LINE, 5, False), (MARKER_FILL, 2.5, True)):
-                fig.add_trace(
-                    go.Scatter(
-                        x=[x],
-                        y=[y],
-                        mode="markers",
-                        marker=dict(
-                            symbol="circle-open", size=19, color=colour, line=dict(width=width)
-                        ),
-                        name="selected element",
-                        legendgroup="element",
-                        legendrank=1002,
-                        showlegend=legend,
-                        hoverinfo="skip",
-                    )
-                )
+            ring = (c0 + w // sw, r0 + h // sh)
         else:
             notes.append(f"the selected element ({n}, {c}, {h}, {w}) lies outside the tiles shown")
+
+    if not palette_mode and selected_id is None:
+        notes.append(f"{visible.size:,} sets: select an element to see its set")
+
+    # Room around the mosaic, so the outline and the ring at the mosaic's edge
+    # are drawn whole (about 12 px on a full-size grid, never under half a pixel).
+    pad = max(0.5, GRID_EDGE_PAD * max(layout.rows, layout.cols))
+    x_range = [-0.5 - pad, layout.cols - 0.5 + pad]
+    y_range = [layout.rows - 0.5 + pad, -0.5 - pad]
+    top = 40 if title is None else 75
+    wide = layout.cols > 0.8 * layout.rows
+    if wide and not compact:
+        top += 60  # the legend in rows above the mosaic
+    if compact:
+        margin = dict(l=45, r=5, t=30 if title is None else 60, b=5)
+        notes = []
+    else:
+        margin = dict(l=55, r=10, t=top, b=30 + 22 * len(notes))
+    if palette_mode and labels:
+        plot_h = height - margin["t"] - margin["b"]
+        plot_w = (GRID_COMPACT_WIDTH if compact else GRID_ASSUMED_WIDTH) - margin["l"]
+        cell_px = min(plot_h / (y_range[0] - y_range[1]), plot_w / (x_range[1] - x_range[0]))
+        unlabelled = _add_set_labels(fig, tiles, z, colours, layout, cell_px)
+        if unlabelled and not compact:
+            notes.append("set numbers where they fit; hover a pixel for its set")
+            margin["b"] += 22
+
+    if element is not None:
+        _add_set_outline(fig, in_block, layout)
+    if ring is not None:
+        for colour, width, legend in ((MARKER_LINE, 5, False), (MARKER_FILL, 2.5, True)):
+            fig.add_trace(
+                go.Scatter(
+                    x=[ring[0]],
+                    y=[ring[1]],
+                    mode="markers",
+                    marker=dict(
+                        symbol="circle-open", size=19, color=colour, line=dict(width=width)
+                    ),
+                    name="selected element",
+                    legendgroup="element",
+                    legendrank=1002,
+                    showlegend=legend,
+                    hoverinfo="skip",
+                    cliponaxis=False,
+                )
+            )
 
     # Legend: what the colours mean.
     if palette_mode:
@@ -644,8 +885,6 @@ def set_grid_figure(
         if selected_id is not None:
             _legend_swatch(fig, f"set {selected_id} (selected)", SET_HIGHLIGHT)
         _legend_swatch(fig, f"other sets ({visible.size:,} shown)", GREY)
-        if selected_id is None:
-            notes.append(f"{visible.size:,} sets: select an element to see its set")
 
     xticks = [layout.tile_origin(0, c)[1] + (layout.tile_w - 1) / 2 for c in range(layout.c_show)]
     yticks = [layout.tile_origin(n, 0)[0] + (layout.tile_h - 1) / 2 for n in range(layout.n_show)]
@@ -656,7 +895,7 @@ def set_grid_figure(
         zeroline=False,
         side="top",
         ticks="",
-        range=[-0.5, layout.cols - 0.5],
+        range=x_range,
         constrain="domain",
         fixedrange=True,
     )
@@ -666,30 +905,39 @@ def set_grid_figure(
         showgrid=False,
         zeroline=False,
         ticks="",
-        range=[layout.rows - 0.5, -0.5],
+        range=y_range,
         scaleanchor="x",
         scaleratio=1,
         constrain="domain",
         fixedrange=True,
     )
-    bottom = 30 + 22 * len(notes)
-    top = 40 if title is None else 75
-    if layout.cols > 0.8 * layout.rows:
-        # A wide mosaic: legend in rows above it, so the mosaic keeps the width.
+    if wide:
         legend = dict(orientation="h", x=0, y=1, yref="container", yanchor="top")
-        top += 60
     else:
         legend = dict(x=1.02, y=1, xanchor="left", yanchor="top")
-    _style(fig, height=height, margin=dict(l=55, r=10, t=top, b=bottom))
+    _style(fig, height=height, margin=margin)
     fig.update_layout(
         title=_title(title),
         legend=dict(**legend, itemclick=False),
+        showlegend=not compact,
         dragmode=False,
         clickmode="event+select",
         hovermode="closest",
     )
     if notes:
         _note(fig, "<br>".join(notes))
+    return fig
+
+
+def compact_grid(fig: go.Figure) -> go.Figure:
+    """Make an already built :func:`set_grid_figure` compact (as ``compact=True`` would).
+
+    For callers that receive the figure rather than the set ids. Set numbers
+    keep the size they were placed for; prefer ``set_grid_figure(..., compact=True)``.
+    """
+    fig.layout.annotations = ()
+    fig.update_layout(showlegend=False)
+    fig.update_layout(margin=dict(l=45, r=5, t=30 if fig.layout.title.text is None else 60, b=5))
     return fig
 
 
@@ -944,7 +1192,10 @@ def cube_figure(
 
     notes = []
     if n1 - n0 < N or c1 - c0 < C:
-        notes.append(f"showing n {n0}–{n1 - 1} of {N}, c {c0}–{c1 - 1} of {C}")
+        notes.append(
+            f"showing {range_words(n1 - n0, N, 'n', start=n0)}, "
+            f"{range_words(c1 - c0, C, 'c', start=c0)}"
+        )
     per_cell = HW / s_count
     cell_words = (
         "one position per cell" if s_count == HW else f"≈{per_cell:g} positions (h, w) per cell"
@@ -977,7 +1228,7 @@ def cube_figure(
         showgrid=False,
         zeroline=False,
         showspikes=False,
-        tickfont=dict(size=FONT_SIZE - 2),
+        tickfont=dict(size=FONT_SIZE),
     )
     fig.update_layout(
         scene=dict(
@@ -1062,9 +1313,102 @@ def _bar_pair(
     return traces
 
 
-def _count_axis(log_y: bool) -> dict:
-    """A count axis: linear, or logarithmic with ticks at powers of ten only."""
-    return dict(type="log", dtick=1) if log_y else dict(type="linear", rangemode="tozero")
+def _count_axis(log_y: bool, top: float = 1.0) -> dict:
+    """A count axis: linear from 0, or logarithmic with at least three labelled ticks.
+
+    On a log axis Plotly's own ticks can leave a single label (counts under
+    10 show only "1"); the ticks here are 1, 2, 5, 10, 20, 50, ... up to the
+    highest count when it is under 1000, else the powers of ten.
+    """
+    if not log_y:
+        return dict(type="linear", rangemode="tozero")
+    top = max(float(top), 1.0)
+    upper = max(top * 1.6, 10.0)
+    multiples = (1, 2, 5) if top < 1000 else (1,)
+    ticks = [
+        m * 10**k
+        for k in range(int(math.log10(upper)) + 1)
+        for m in multiples
+        if m * 10**k <= upper
+    ]
+    return dict(
+        type="log",
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=[f"{v:,}" for v in ticks],
+        range=[math.log10(0.7), math.log10(upper)],
+    )
+
+
+@dataclass(frozen=True)
+class _HistogramView:
+    """The bins a histogram figure draws: maybe zoomed, merged and clipped."""
+
+    edges: np.ndarray
+    rows: list[np.ndarray]  # counts per drawn histogram, same order as given
+    below: int  # values left of the shown range (counted in the first bar)
+    above: int  # values right of it (counted in the last bar)
+    note: str | None
+
+
+def _histogram_view(
+    edges: np.ndarray, rows: Sequence[np.ndarray], *, tail: float, max_bins: int
+) -> _HistogramView:
+    """Choose the x range from the counts and merge bins for drawing.
+
+    The range is the smallest run of bins outside which at most a fraction
+    `tail` of the pooled counts lie on each side; it replaces the full range
+    only when it is under half as wide (a few outliers would otherwise squeeze
+    the data into a few slivers). Counts outside are added to the edge bars and
+    a note says how many. Adjacent bins are then merged so that at most
+    `max_bins` bars are drawn (a page can ask normlib for fine bins).
+    """
+    edges = np.asarray(edges, dtype=np.float64)
+    rows = [np.asarray(r, dtype=np.int64) for r in rows]
+    bins = edges.size - 1
+    pooled = np.sum(rows, axis=0) if rows else np.zeros(bins, dtype=np.int64)
+    total = int(pooled.sum())
+    first, last = 0, bins - 1
+    if total > 0 and bins > 1:
+        cut = tail * total
+        cum = np.cumsum(pooled)
+        first = int(np.searchsorted(cum, cut, side="right"))
+        last = bins - 1 - int(np.searchsorted(np.cumsum(pooled[::-1]), cut, side="right"))
+        if last < first or (last - first + 1) > 0.5 * bins:
+            first, last = 0, bins - 1
+        else:
+            margin = max(1, round(0.05 * (last - first + 1)))
+            first, last = max(0, first - margin), min(bins - 1, last + margin)
+    span = last - first + 1
+    merge = max(1, math.ceil(span / max_bins))
+    shown = math.ceil(span / merge)
+    # Equal-width merged bars: widen the window to a multiple of `merge`.
+    extra = shown * merge - span
+    last = min(bins - 1, last + extra)
+    first = last - shown * merge + 1
+    if first < 0:  # cannot happen when span <= bins, kept for safety
+        first, shown = 0, (last + 1) // merge
+    below = [int(r[:first].sum()) for r in rows]
+    above = [int(r[last + 1 :].sum()) for r in rows]
+    merged = []
+    for r, low, high in zip(rows, below, above, strict=True):
+        window = r[first : last + 1].reshape(shown, merge).sum(axis=1)
+        window[0] += low
+        window[-1] += high
+        merged.append(window)
+    new_edges = edges[first : last + 2 : merge]
+    n_below, n_above = sum(below), sum(above)
+    note = None
+    if n_below or n_above:
+        note = (
+            f"{n_below + n_above:,} outlying values lie outside "
+            f"{new_edges[0]:.3g} … {new_edges[-1]:.3g} (all values: "
+            f"{edges[0]:.3g} … {edges[-1]:.3g}); they are counted in the outermost bars"
+        )
+    return _HistogramView(new_edges, merged, n_below, n_above, note)
+
+
+HISTOGRAM_TAIL = 0.001  # each side: at most this fraction of values may fall outside the x range
 
 
 def histogram_figure(
@@ -1073,6 +1417,8 @@ def histogram_figure(
     log_y: bool = False,
     title: str | None = None,
     height: int = SIDE_HEIGHT,
+    max_bins: int = 60,
+    tail: float = HISTOGRAM_TAIL,
 ) -> go.Figure:
     """Before and after histograms on the same bins, overlaid.
 
@@ -1084,23 +1430,49 @@ def histogram_figure(
         Logarithmic counts (empty bins then disappear).
     title : str, optional
     height : int
+    max_bins : int
+        Merge adjacent bins so that at most this many bars are drawn.
+    tail : float
+        When a few outliers stretch the bins, the x axis shows only the range
+        outside which at most this fraction of values lies on each side; the
+        outliers are counted in the outermost bars and a note says so.
 
     Returns
     -------
     go.Figure
         Two ``go.Bar`` traces, "before" (``BEFORE_COLOUR``) and "after"
-        (``AFTER_COLOUR``), one bar per bin.
+        (``AFTER_COLOUR``), one bar per drawn bin; every value is counted.
     """
-    fig = go.Figure(_bar_pair(h, h.before, h.after))
+    view = _histogram_view(h.edges, [h.before, h.after], tail=tail, max_bins=max_bins)
+    drawn = normlib.Histograms(view.edges, view.rows[0], view.rows[1])
+    fig = go.Figure(_bar_pair(drawn, drawn.before, drawn.after))
     fig.update_layout(
         barmode="overlay",
         bargap=0,
         title=_title(title),
         legend=dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
     )
-    fig.update_xaxes(title_text="value", range=[float(h.edges[0]), float(h.edges[-1])])
-    fig.update_yaxes(title_text="count", **_count_axis(log_y))
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=50 if title is None else 80, b=60))
+    fig.update_xaxes(title_text="value", range=[float(view.edges[0]), float(view.edges[-1])])
+    top = max((int(r.max()) for r in view.rows if r.size), default=1)
+    fig.update_yaxes(title_text="count", **_count_axis(log_y, top))
+    bottom = 60 + (40 if view.note else 0)
+    _style(fig, height=height, margin=dict(l=70, r=20, t=50 if title is None else 80, b=bottom))
+    if view.note:
+        _note(fig, _wrap(view.note), y=0, yshift=-52)
+    return fig
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    """`text` broken into lines of about `width` characters with <br> (Plotly does not wrap)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "<br>".join(lines)
 
 
 def histogram_grid_figure(
@@ -1111,6 +1483,8 @@ def histogram_grid_figure(
     max_panels: int = 16,
     columns: int = 4,
     title: str | None = None,
+    max_bins: int = 40,
+    tail: float = HISTOGRAM_TAIL,
 ) -> go.Figure:
     """Small multiples: before/after histograms per group (channel or set).
 
@@ -1127,12 +1501,18 @@ def histogram_grid_figure(
     columns : int
         Panels per row.
     title : str, optional
+    max_bins : int
+        Merge adjacent bins so that each panel draws at most this many bars.
+    tail : float
+        The shared x range leaves out at most this fraction of the shown
+        groups' values on each side, when that makes it under half as wide
+        (see :func:`histogram_figure`).
 
     Returns
     -------
     go.Figure
-        One subplot per shown group, all on the same x range (the shared bin
-        edges) and the same y axis.
+        One subplot per shown group, all on the same x range and bins and the
+        same y axis.
     """
     if h.before_by_group is None or h.after_by_group is None or h.group_labels is None:
         raise ValueError("h has no per-group counts; use normlib.histograms(..., by=...)")
@@ -1145,6 +1525,8 @@ def histogram_grid_figure(
         labels[g] if labels is not None and 0 <= g < len(labels) else f"group {g}"
         for g in group_values
     ]
+    counts = [row for k in range(shown) for row in (h.before_by_group[k], h.after_by_group[k])]
+    view = _histogram_view(h.edges, counts, tail=tail, max_bins=max_bins)
     fig = make_subplots(
         rows=rows,
         cols=cols,
@@ -1155,13 +1537,16 @@ def histogram_grid_figure(
     )
     for k in range(shown):
         row, col = divmod(k, cols)
-        for trace in _bar_pair(h, h.before_by_group[k], h.after_by_group[k], showlegend=k == 0):
+        before, after = view.rows[2 * k], view.rows[2 * k + 1]
+        drawn = normlib.Histograms(view.edges, before, after)
+        for trace in _bar_pair(drawn, before, after, showlegend=k == 0):
             fig.add_trace(trace, row=row + 1, col=col + 1)
     for annotation in fig.layout.annotations:
-        annotation.font = dict(size=FONT_SIZE)
-    fig.update_xaxes(range=[float(h.edges[0]), float(h.edges[-1])], showticklabels=True)
+        annotation.font = dict(size=TITLE_SIZE)
+    fig.update_xaxes(range=[float(view.edges[0]), float(view.edges[-1])], showticklabels=True)
     fig.update_xaxes(title_text="value", row=rows)
-    fig.update_yaxes(**_count_axis(log_y))
+    top = max((int(r.max()) for r in view.rows if r.size), default=1)
+    fig.update_yaxes(**_count_axis(log_y, top))
     fig.update_yaxes(title_text="count", col=1)
     fig.update_layout(
         barmode="overlay",
@@ -1172,11 +1557,18 @@ def histogram_grid_figure(
     notes = []
     if total > shown:
         notes.append(f"showing the first {shown} of {total} groups")
-    top = 75 if title is None else 100
-    bottom = 60 + 22 * len(notes)
-    _style(fig, height=top + bottom + 190 * rows, margin=dict(l=70, r=20, t=top, b=bottom))
+    if view.note:
+        notes.append(_wrap(view.note, 100))
+    lines = sum(note.count("<br>") + 1 for note in notes)
+    top_margin = 75 if title is None else 100
+    bottom = 60 + 20 * lines
+    _style(
+        fig,
+        height=top_margin + bottom + 190 * rows,
+        margin=dict(l=70, r=20, t=top_margin, b=bottom),
+    )
     if notes:
-        _note(fig, "<br>".join(notes), y=-0.05 - 0.12 / rows)
+        _note(fig, "<br>".join(notes), y=0, yshift=-50)
     return fig
 
 
@@ -1338,14 +1730,17 @@ def feature_maps_figure(
                 col=k + 1,
             )
     _image_axes(fig, 2 * len(maps), 2, len(maps))
+    # Indices on the bottom row and the first column only (all maps share H, W).
     fig.update_xaxes(showticklabels=False, ticks="")
     fig.update_yaxes(showticklabels=False, ticks="")
-    fig.update_yaxes(title_text="before", row=1, col=1)
-    fig.update_yaxes(title_text="after", row=2, col=1)
+    fig.update_xaxes(showticklabels=True, nticks=4, title_text=MAP_X_TITLE, row=2)
+    fig.update_yaxes(showticklabels=True, nticks=4, col=1)
+    fig.update_yaxes(title_text=f"before<br>{MAP_Y_TITLE}", row=1, col=1)
+    fig.update_yaxes(title_text=f"after<br>{MAP_Y_TITLE}", row=2, col=1)
     b_low, b_high = _finite_range(*small_before)
     a_max = _finite_abs_max(*small_after)
     a_top = _finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
-    bar = dict(len=0.42, thickness=16, x=1.01, xanchor="left", tickfont=dict(size=FONT_SIZE - 1))
+    bar = dict(len=0.42, thickness=16, x=1.01, xanchor="left", tickfont=dict(size=FONT_SIZE))
     fig.update_layout(
         coloraxis=dict(
             colorscale=before_colorscale,
@@ -1361,7 +1756,7 @@ def feature_maps_figure(
         ),
     )
     for annotation in fig.layout.annotations:
-        annotation.font = dict(size=FONT_SIZE)
+        annotation.font = dict(size=TITLE_SIZE)
     notes = []
     if step > 1:
         notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
@@ -1370,9 +1765,9 @@ def feature_maps_figure(
             f"after: colours saturate beyond ±{a_top:.3g} "
             f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
         )
-    _style(fig, height=height, margin=dict(l=70, r=90, t=40, b=20 + 22 * len(notes)))
+    _style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
     if notes:
-        _note(fig, "<br>".join(notes), y=-0.02)
+        _note(fig, "<br>".join(notes), y=0, yshift=-62)
     return fig
 
 
@@ -1501,7 +1896,7 @@ def stats_bar_figure(
             col=col,
         )
     for annotation in fig.layout.annotations:
-        annotation.font = dict(size=FONT_SIZE)
+        annotation.font = dict(size=TITLE_SIZE)
     fig.update_xaxes(tickangle=-45 if means.size > 8 else 0, automargin=True)
     fig.update_layout(title=_title(title), bargap=0.15)
     return _style(fig, height=height, margin=dict(l=60, r=20, t=60 if title is None else 90, b=40))
@@ -1681,10 +2076,63 @@ def difference_heatmap_figure(
     )
     notes = []
     if shown < C:
-        notes.append(f"showing channels 0–{shown - 1} of {C}")
+        notes.append(f"showing {range_words(shown, C, 'channel', 'channels')}")
     if step > 1:
         notes.append(f"{H}×{W} maps reduced {step}×{step}, keeping each block's largest |Δ|")
     _style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
     if notes:
         _note(fig, "<br>".join(notes), y=-0.02)
     return fig
+
+
+def map_figure(
+    values: np.ndarray, title: str, *, height: int = 240, max_px: int = 128
+) -> go.Figure:
+    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top).
+
+    Parameters
+    ----------
+    values : ndarray, shape (H, W)
+    title : str
+    height : int
+    max_px : int
+        Larger maps are block-averaged to at most `max_px` a side.
+
+    Returns
+    -------
+    go.Figure
+        One ``go.Heatmap`` ("RdBu_r", symmetric about 0) with h and w axis titles.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"values must be one (H, W) map, got shape {values.shape}")
+    H, W = values.shape
+    step = _stride(max(H, W), max_px)
+    top = _finite_abs_max(values) or 1.0
+    what = f"mean of a {step}×{step} block" if step > 1 else "value"
+    fig = go.Figure(
+        go.Heatmap(
+            z=_float_payload(_block_mean(values, step)),
+            x=_small_uint(np.arange(0, W, step)),
+            y=_small_uint(np.arange(0, H, step)),
+            colorscale="RdBu_r",
+            zmin=-top,
+            zmax=top,
+            colorbar=dict(thickness=12, len=0.9),
+            hovertemplate=f"h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3f}}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        nticks=4,
+        title_text=MAP_Y_TITLE,
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_xaxes(
+        constrain="domain", nticks=4, title_text=MAP_X_TITLE, showgrid=False, zeroline=False
+    )
+    fig.update_layout(title=_title(title))
+    return _style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))

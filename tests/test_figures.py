@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -447,3 +448,277 @@ def test_difference_heatmap_keeps_the_largest_difference():
     assert fig.layout.coloraxis.cmin == -fig.layout.coloraxis.cmax
     single = F.difference_heatmap_figure(np.zeros((4, 4)), title="same")
     assert "max |Δ| = 0" in single.layout.title.text
+
+
+# ------------------------------------------- set grid geometry (brute force)
+GRID_SPECS = [
+    "NHW",
+    "CHW",
+    "HW",
+    "N",
+    "NC",
+    "C",
+    "NH",
+    "W",
+    "",
+    "NCHW",
+    normlib.NormSpec("CHW", groups=2),
+]
+
+
+def _kept(shape, spec):
+    """(size, coordinate function) of each coordinate that tells sets apart, in C order."""
+    spec = normlib.as_spec(spec)
+    N, C, H, W = shape
+    per = C // spec.groups
+    kept = []
+    for axis, size, position in zip("NCHW", shape, range(4), strict=True):
+        if axis == "C" and spec.groups > 1:
+            kept.append((spec.groups, lambda e, per=per: e[1] // per))
+        elif axis not in spec.axes:
+            kept.append((size, lambda e, p=position: e[p]))
+    return kept
+
+
+def _brute_set_id(shape, spec, element) -> int:
+    """The set id by definition: the kept coordinates, numbered in C order."""
+    set_id = 0
+    for size, coordinate in _kept(shape, spec):
+        set_id = set_id * size + coordinate(element)
+    return set_id
+
+
+def _pixel(layout, element):
+    """Mosaic (row, col) of an element on an undownsampled grid: tile origin + (h, w)."""
+    n, c, h, w = element
+    return n * (layout.tile_h + layout.gap) + h, c * (layout.tile_w + layout.gap) + w
+
+
+def _polygons(trace):
+    xs = np.asarray(trace.x, dtype=float)
+    ys = np.asarray(trace.y, dtype=float)
+    breaks = np.flatnonzero(np.isnan(xs))
+    start = 0
+    for stop in breaks:
+        yield xs[start:stop], ys[start:stop]
+        start = stop + 1
+
+
+def _enclosed_pixels(trace, layout):
+    """Mosaic pixels whose centres lie inside one of the trace's closed rectangles."""
+    inside = set()
+    for xs, ys in _polygons(trace):
+        assert len(xs) == 5 and xs[0] == xs[-1] and ys[0] == ys[-1]  # closed
+        # Axis-aligned, along pixel edges (half-integers), never across them.
+        assert np.all(np.mod(xs, 1) == 0.5) and np.all(np.mod(ys, 1) == 0.5)
+        left, right, top, bottom = xs.min(), xs.max(), ys.min(), ys.max()
+        assert sorted(set(xs)) == [left, right] and sorted(set(ys)) == [top, bottom]
+        for row in range(layout.rows):
+            for col in range(layout.cols):
+                if left < col < right and top < row < bottom:
+                    inside.add((row, col))
+    return inside
+
+
+def _fits(shape, spec) -> bool:
+    return shape[1] % normlib.as_spec(spec).groups == 0
+
+
+def _grid_cases(count=60, seed=7):
+    rng = np.random.default_rng(seed)
+    cases = [((1, 2, 1, 1), spec, (0, 0, 0, 0)) for spec in GRID_SPECS]
+    for shape in [(1, 2, 1, 1), (2, 3, 1, 2), (4, 2, 2, 1)]:
+        for spec in GRID_SPECS:
+            element = tuple(int(rng.integers(s)) for s in shape)
+            cases.append((shape, spec, element))
+    for _ in range(count):
+        shape = tuple(int(v) for v in (rng.integers(1, 6), 2 * rng.integers(1, 3)))
+        shape += tuple(int(v) for v in rng.integers(1, 7, size=2))
+        spec = GRID_SPECS[int(rng.integers(len(GRID_SPECS)))]
+        element = tuple(int(rng.integers(s)) for s in shape)
+        cases.append((shape, spec, element))
+    return [case for case in cases if _fits(*case[:2])]
+
+
+def test_outline_encloses_exactly_the_selected_set_and_the_ring_is_whole():
+    for shape, spec, element in _grid_cases(count=30):
+        ids = normlib.set_ids(shape, spec)
+        fig = F.set_grid_figure(ids, selected=element)
+        layout = F.grid_layout(shape)
+        assert (layout.stride_h, layout.stride_w) == (1, 1)
+        selected = _brute_set_id(shape, spec, element)
+        expected = {
+            _pixel(layout, e)
+            for e in np.ndindex(*shape)
+            if e[0] < layout.n_show
+            and e[1] < layout.c_show
+            and _brute_set_id(shape, spec, e) == selected
+        }
+        outlines = [t for t in fig.data if t.name == "the selected set (outlined)"]
+        assert len(outlines) == 2  # black under yellow, one path
+        assert np.array_equal(outlines[0].x, outlines[1].x, equal_nan=True)
+        where = (shape, spec, element)
+        assert _enclosed_pixels(outlines[0], layout) == expected, where
+        # Nothing is cut at the mosaic's edge: the path lies inside the axis ranges.
+        x_low, x_high = fig.layout.xaxis.range
+        y_high, y_low = fig.layout.yaxis.range
+        xs = np.asarray(outlines[0].x, dtype=float)
+        ys = np.asarray(outlines[0].y, dtype=float)
+        assert x_low < np.nanmin(xs) and np.nanmax(xs) < x_high, where
+        assert y_low < np.nanmin(ys) and np.nanmax(ys) < y_high, where
+        # The ring sits on the selected element's own pixel and is never clipped.
+        rings = [t for t in fig.data if t.name == "selected element"]
+        assert len(rings) == 2
+        row, col = _pixel(layout, element)
+        for ring in rings:
+            assert (ring.x[0], ring.y[0]) == (col, row), where
+            assert ring.cliponaxis is False
+            assert x_low + 0.5 <= ring.x[0] <= x_high - 0.5
+            assert y_low + 0.5 <= ring.y[0] <= y_high - 0.5
+
+
+def test_set_numbers_on_tiles_match_brute_force_set_ids():
+    for shape, spec, element in _grid_cases(count=20, seed=11):
+        ids = normlib.set_ids(shape, spec)
+        fig = F.set_grid_figure(ids, selected=element)
+        layout = F.grid_layout(shape)
+        heatmap = fig.data[0]
+        z = np.asarray(heatmap.z)
+        pixel_set = {}
+        for e in np.ndindex(*shape):
+            if e[0] < layout.n_show and e[1] < layout.c_show:
+                pixel_set[_pixel(layout, e)] = _brute_set_id(shape, spec, e)
+        visible = set(pixel_set.values())
+        numbers = [t for t in fig.data if t.name == "set numbers"]
+        if len(visible) > len(F.SET_PALETTE):
+            assert not numbers  # grey mode: the outline is the cue
+            continue
+        assert len(numbers) == 1, (shape, spec)
+        trace = numbers[0]
+        labelled = set()
+        for x, y, text, ink in zip(trace.x, trace.y, trace.text, trace.textfont.color, strict=True):
+            # Every pixel the label touches belongs to the set it names.
+            for row in {math.floor(y), math.ceil(y)}:
+                for col in {math.floor(x), math.ceil(x)}:
+                    assert pixel_set[(row, col)] == int(text), (shape, spec, text)
+                    fill = _colour_of_class(heatmap, int(z[row, col]))
+                    assert F.contrast_ratio(ink, fill) >= 4.5, (ink, fill)
+            labelled.add(int(text))
+        if max(shape[2:]) <= 2:  # tiny maps: big pixels, every set gets its number
+            assert labelled == visible, (shape, spec)
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 1, 1), (2, 3, 1, 2), (4, 2, 2, 1)])
+def test_tiny_maps_every_spec_every_tile_numbered(shape):
+    for spec in [s for s in GRID_SPECS if _fits(shape, s)]:
+        fig = F.set_grid_figure(normlib.set_ids(shape, spec), selected=(0, 0, 0, 0))
+        layout = F.grid_layout(shape)
+        numbers = [t for t in fig.data if t.name == "set numbers"]
+        if normlib.as_spec(spec).n_sets(shape) > len(F.SET_PALETTE):
+            continue
+        # One label per set and tile: brute-force count of (tile, set) pairs.
+        pairs = {
+            (e[0], e[1], _brute_set_id(shape, spec, e))
+            for e in np.ndindex(*shape)
+            if e[0] < layout.n_show and e[1] < layout.c_show
+        }
+        assert len(numbers[0].text) == len(pairs), spec
+
+
+def test_compact_grid_drops_legend_and_notes_but_keeps_numbers():
+    from explorer import comparison
+
+    shape = (12, 10, 2, 2)
+    ids = normlib.set_ids(shape, "NHW")
+    fig = F.set_grid_figure(ids, selected=(0, 1, 0, 0), max_tiles=4, height=300, compact=True)
+    assert fig.layout.showlegend is False
+    assert not fig.layout.annotations
+    assert fig.layout.margin.b <= 10
+    assert any(t.name == "set numbers" for t in fig.data)
+    built = comparison.compact_set_grid(ids, selected=(0, 1, 0, 0), max_tiles=4, height=300)
+    assert built.to_json() == fig.to_json()
+    patched = comparison.compact_set_grid(
+        F.set_grid_figure(ids, selected=(0, 1, 0, 0), max_tiles=4, height=300)
+    )
+    assert patched.layout.showlegend is False and not patched.layout.annotations
+    assert patched.layout.font.size >= 14  # no longer shrunk to 13 px
+
+
+# ------------------------------------------------- histograms: outliers, log
+def _with_outliers(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(4, 3, 16, 16))
+    y = rng.normal(size=(4, 3, 16, 16))
+    # As with CNN feature maps under GroupNorm: the bulk in about ±3, a few values at ±15.
+    y[0, 0, 0, :3] = [15.0, -15.0, 14.0]
+    x[1, 2, 3, 4] = 13.0
+    return x, y
+
+
+@pytest.mark.parametrize("bins", [40, 400])
+def test_histogram_grid_x_range_ignores_a_few_huge_outliers(bins):
+    x, y = _with_outliers()
+    h = normlib.histograms(x, y, bins=bins, by="channel")
+    fig = F.histogram_grid_figure(h)
+    low, high = fig.layout.xaxis.range
+    # The bulk (normal data, |v| < 4.5) fills the axis, not ±15.
+    assert -6 < low < -2 and 2 < high < 6, (low, high)
+    ranges = {tuple(fig.layout[a].range) for a in fig.layout if a.startswith("xaxis")}
+    assert len(ranges) == 1  # still one shared range
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars[0].x) <= 40
+    for k in range(3):  # every value still counted, the outliers in the edge bars
+        assert int(np.sum(bars[2 * k].y)) == x[:, k].size == int(np.sum(bars[2 * k + 1].y))
+    outside = int(np.sum((x < low) | (x > high)) + np.sum((y < low) | (y > high)))
+    assert outside >= 4
+    note = fig.layout.annotations[-1].text.replace("<br>", " ")
+    assert f"{outside} outlying values" in note and "outermost bars" in note
+
+
+def test_histogram_without_outliers_keeps_the_full_range():
+    x = normlib.random_tensor((4, 3, 8, 8), seed=1)
+    h = normlib.histograms(x, x * 2, bins=50)
+    fig = F.histogram_figure(h)
+    assert tuple(fig.layout.xaxis.range) == (float(h.edges[0]), float(h.edges[-1]))
+    assert not fig.layout.annotations
+
+
+@pytest.mark.parametrize("top", [1, 3, 9, 50, 999, 1000, 123_456, 10**7])
+def test_log_count_axis_has_readable_ticks_at_any_count(top):
+    edges = np.linspace(-1, 1, 5)
+    counts = np.array([top, 1, 0, 2])
+    fig = F.histogram_figure(normlib.Histograms(edges, counts, counts), log_y=True)
+    axis = fig.layout.yaxis
+    assert axis.type == "log"
+    low, high = axis.range
+    shown = [v for v in axis.tickvals if low <= math.log10(v) <= high]
+    assert len(shown) >= 3, shown
+    assert 10**high >= top  # the highest bar fits under the top
+    assert list(axis.ticktext) == [f"{v:,}" for v in axis.tickvals]
+
+
+# ------------------------------------------------------ map titles, captions
+def test_feature_maps_and_single_maps_have_h_and_w_axis_titles():
+    from explorer import comparison
+
+    x, out, _ = _hist()
+    fig = F.feature_maps_figure(x, out, [(0, 0), (1, 2)])
+    bottom = [fig.layout[a] for a in ("xaxis3", "xaxis4")]
+    assert all("w (column)" in axis.title.text and axis.showticklabels for axis in bottom)
+    assert "h (row)" in fig.layout.yaxis.title.text and "before" in fig.layout.yaxis.title.text
+    assert "h (row)" in fig.layout.yaxis3.title.text and "after" in fig.layout.yaxis3.title.text
+    single = comparison.map_figure(out[0, 0], "output, c=0")
+    assert "w (column)" in single.layout.xaxis.title.text
+    assert "h (row)" in single.layout.yaxis.title.text
+    assert single.layout.title.font.size >= 16  # was 13 px
+
+
+def test_range_words_names_one_index_alone():
+    assert F.range_words(1, 3, "channel", "channels") == "channel 0 of 3"
+    assert F.range_words(2, 3, "channel", "channels") == "channels 0–1 of 3"
+    assert F.range_words(1, 12, "n") == "n 0 of 12"
+    fig = F.difference_heatmap_figure(np.ones((4, 5, 5)), title="Δ", max_panels=1)
+    text = fig.layout.annotations[-1].text
+    assert "channel 0 of 4" in text and "0–0" not in text
+    grid = F.set_grid_figure(normlib.set_ids((3, 1, 2, 2), "HW"), max_tiles=1)
+    assert "n 0 of 3" in grid.layout.annotations[0].text
