@@ -104,7 +104,7 @@ def test_groups_only_apply_when_c_is_reduced_and_divide_c():
     assert "32 sets × 2,048 elements per set" in headline(at)  # 8 samples × 4 groups
     assert any("GroupNorm(4)" in m.value for m in at.markdown)
     at = run_app({"source": "features", "axes": "CHW", "groups": "3"})
-    assert any("does not divide C=8" in i.value for i in at.info)
+    assert any("does not divide C=8" in w.value for w in at.warning)
 
 
 def test_a_link_reproduces_the_view():
@@ -274,3 +274,71 @@ def test_groups_control_makes_groupnorm_and_maps_control_picks_maps():
     at.multiselect(key="ex:maps").set_value([(1, 2)]).run()
     assert not at.exception
     assert at.multiselect(key="ex:maps").value == [(1, 2)]
+
+
+# ------------------------------------------------- presets in every order
+# The random tensor's C = 6: GroupNorm's default G is 2, so its sets differ from
+# both LayerNorm's (G = 1) and InstanceNorm's (G = C).
+PRESET_SHAPE = (2, 6, 3, 4)
+# key -> (reduced axes, groups, centred), written out by hand from the GN paper's figure 2
+PRESET_SPECS = {
+    "method1": ("NC", 1, True),
+    "method2": ("N", 1, True),
+    "method3": ("NHW", 1, True),
+    "batchnorm": ("NHW", 1, True),
+    "layernorm": ("CHW", 1, True),
+    "instancenorm": ("HW", 1, True),
+    "groupnorm": ("CHW", 2, True),
+    "rmsnorm": ("CHW", 1, False),
+    "pixelnorm": ("C", 1, False),
+    "positionnorm": ("C", 1, True),
+}
+
+
+def brute_force_sets(shape, axes: str, groups: int) -> tuple[int, set[int]]:
+    """Group every element by the coordinates it keeps; return (sets, set sizes)."""
+    n, c, h, w = shape
+    members: dict[tuple, int] = {}
+    for index in np.ndindex(n, c, h, w):
+        key = []
+        for axis, i in zip("NCHW", index, strict=True):
+            if axis == "C" and "C" in axes:
+                key.append(i // (c // groups))  # only the group of the channel is kept
+            elif axis not in axes:
+                key.append(i)
+        members[tuple(key)] = members.get(tuple(key), 0) + 1
+    return len(members), set(members.values())
+
+
+def preset_walk(keys: list[str]) -> list[str]:
+    """A walk through the complete directed graph of presets using every ordered pair once."""
+    unused = {a: [b for b in keys if b != a] for a in keys}
+    stack, walk = [keys[0]], []
+    while stack:  # Hierholzer's algorithm: every node has in-degree = out-degree
+        if unused[stack[-1]]:
+            stack.append(unused[stack[-1]].pop())
+        else:
+            walk.append(stack.pop())
+    return walk[::-1]
+
+
+def test_every_preset_after_every_other_preset_sets_its_own_sets():
+    # The formula tab is the cheapest to draw: 91 reruns follow.
+    at = run_app({"source": "random", "shape": "x".join(map(str, PRESET_SHAPE)), "tab": "formula"})
+    walk = preset_walk(list(PRESET_SPECS))
+    pairs = set(zip(walk, walk[1:], strict=False))
+    assert len(pairs) == len(PRESET_SPECS) * (len(PRESET_SPECS) - 1)  # all 90 ordered pairs
+    for previous, key in zip(walk, walk[1:], strict=False):
+        at.segmented_control(key="ex:method").set_value(key).run()
+        assert not at.exception, (previous, key)
+        axes, groups, center = PRESET_SPECS[key]
+        n_sets, sizes = brute_force_sets(PRESET_SHAPE, axes, groups)
+        (size,) = sizes  # every set has the same size
+        expected = (
+            f"{n_sets:,} set{'s' * (n_sets != 1)} × {size:,} element{'s' * (size != 1)} per set"
+        )
+        assert expected in headline(at), (previous, key, headline(at))
+        assert at.segmented_control(key="ex:method").value == key, (previous, key)
+        assert at.toggle(key="ex:center").value is center, (previous, key)
+        assert at.query_params["method"] == key
+        assert at.query_params["groups"] == str(groups), (previous, key)
