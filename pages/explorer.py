@@ -62,24 +62,20 @@ from_url = ui.url_values("explorer", PAGE_PARAMS, prefix="ex:")
 ui.show_url_messages()
 
 st.title("Normalization Explorer", anchor=False)
-with st.expander("The question this page answers, and what to try first", expanded=True):
+with st.expander(f"The question: {seed_question.TITLE}?", expanded=True):
     question_col, try_col = st.columns([3, 2])
     question_col.markdown(
-        f"> **{seed_question.TITLE}**  \n"
-        f"> {seed_question.SETUP}:  \n"
-        + "".join(
-            f"> **{normlib.METHODS[key].name}**: {symbol}, {words};  \n"
-            for key, symbol, words in seed_question.METHODS
+        f"“{seed_question.SETUP}”: "
+        + "; ".join(
+            f"**{normlib.METHODS[key].name}**, “{words}”" for key, words in seed_question.METHODS
         )
-        + f"> {seed_question.ASK}\n\n"
-        f"— {seed_question.SOURCE}. Its accepted answer says Method 2 is batch normalization: "
-        "check it below."
+        + f". “{seed_question.ASK}” — {seed_question.SOURCE}. Its accepted answer says "
+        "Method 2 is batch normalization: check it here."
     )
     try_col.markdown(
-        "**Try first**\n"
-        "1. Click **Method 3**, then **BatchNorm**: the same sets, the same numbers.\n"
-        "2. Click **Method 2**: one mean per (c, h, w), over the batch only.\n"
-        "3. Click a cell in *Which cells share a mean* to see its whole computation."
+        "**Try first:** click **Method 3**, then **BatchNorm**: the same sets, the same "
+        "numbers. Then **Method 2**: one mean per (c, h, w). Click a cell of the grid to "
+        "see its whole computation."
     )
 
 # --- Seed the controls: a preset named in the link fills in what the link leaves out.
@@ -292,20 +288,22 @@ with sets_col:
     for column, key, size in zip((n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True):
         column.number_input(key.removeprefix("ex:"), step=1, key=key, help=f"0 to {size - 1}")
     st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
-    with st.expander(f"The arithmetic of element {element}", expanded=True):
-        arithmetic = summary.element_arithmetic(data.x, result, element, gamma, beta)
-        st.latex(summary.element_arithmetic_latex(arithmetic))
-        st.caption(
-            f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
-            if spec.center
-            else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
-        )
 with hist_col:
     st.markdown("**Before and after**, on shared bins")
     log_y = st.toggle("Log-scale counts", key="ex:log")
     st.plotly_chart(
         overall_histogram_figure(data.key, spec, eps, gamma, beta, log_y, data.x, result.output),
         config=NO_BAR,
+    )
+
+# --- The selected element's whole computation, full width (the LaTeX is wide)
+with st.expander(f"The arithmetic of element {element}", expanded=True):
+    arithmetic = summary.element_arithmetic(data.x, result, element, gamma, beta)
+    st.latex(summary.element_arithmetic_latex(arithmetic))
+    st.caption(
+        f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
+        if spec.center
+        else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
     )
 
 stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(

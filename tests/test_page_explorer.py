@@ -409,11 +409,12 @@ def test_selected_element_shows_its_computation_with_the_real_numbers():
 def test_first_screen_has_a_title_and_the_question():
     at = run_app()
     assert at.title[0].value == "Normalization Explorer"
+    assert "How does batch normalization work" in at.expander[0].label
     intro = " ".join(m.value for m in at.expander[0].markdown)
     assert "Data Science Stack Exchange, asked April 5, 2021" in intro
     for words in ("Method 1", "Method 2", "Method 3", "which of these methods is used"):
         assert words in intro
-    assert "click **Method 3**, then **BatchNorm**" in intro.replace("Click", "click")
+    assert "click **Method 3**, then **BatchNorm**" in intro
 
 
 # ------------------------------------------------------ nothing changes silently
