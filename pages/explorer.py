@@ -1,10 +1,12 @@
 """Explorer: choose the axes; see which numbers share a mean, the statistics and the effect."""
 
-import numpy as np
+import math
+
 import streamlit as st
 
 import normlib
-from explorer import figures, state, summary, ui
+from explorer import figures, seed_question, state, summary, ui
+from explorer.text import literal
 
 PAGE_PARAMS = state.NORM_PARAMS + (
     state.Param("method", "batchnorm", state.parse_method),
@@ -21,7 +23,14 @@ TABS = {
 }
 PAGE_PARAMS = PAGE_PARAMS + (state.Param("tab", "stats", state.parse_choice(TABS, "tab")),)
 NO_BAR = {"displayModeBar": False}
-EPS_HELP = "Added to the variance before the square root: PyTorch 1e-5, Keras 1e-3."
+# Typed values outside these ranges are refused with a message (the boxes have no
+# browser-side bounds, which would only show a red "!" and keep the old value).
+TYPED_RANGES = {
+    "ex:eps": ("eps", 0.0, 1.0),
+    "ex:gamma": ("γ", -10.0, 10.0),
+    "ex:beta": ("β", -10.0, 10.0),
+}
+PICK_KEYS = ("ex:n", "ex:c", "ex:h", "ex:w")
 
 
 # Building a Plotly figure costs 10-50 ms; figures are cached by what made them
@@ -52,6 +61,23 @@ n_max, c_max, h_max, w_max = data.shape
 from_url = ui.url_values("explorer", PAGE_PARAMS, prefix="ex:")
 ui.show_url_messages()
 
+st.title("Normalization Explorer", anchor=False)
+with st.expander(f"The question: {seed_question.TITLE}?", expanded=True):
+    question_col, try_col = st.columns([3, 2])
+    question_col.markdown(
+        f"“{seed_question.SETUP}”: "
+        + "; ".join(
+            f"**{normlib.METHODS[key].name}**, “{words}”" for key, words in seed_question.METHODS
+        )
+        + f". “{seed_question.ASK}” — {seed_question.SOURCE}. Its accepted answer says "
+        "Method 2 is batch normalization: check it here."
+    )
+    try_col.markdown(
+        "**Try first:** click **Method 3**, then **BatchNorm**: the same sets, the same "
+        "numbers. Then **Method 2**: one mean per (c, h, w). Click a cell of the grid to "
+        "see its whole computation."
+    )
+
 # --- Seed the controls: a preset named in the link fills in what the link leaves out.
 defaults = {p.name: p.default for p in PAGE_PARAMS}
 start = {**defaults, **from_url}
@@ -69,7 +95,7 @@ ui.seed_widget("ex:gamma", start["gamma"])
 ui.seed_widget("ex:beta", start["beta"])
 ui.seed_widget("ex:log", start["log"])
 ui.seed_widget("ex:tab", TABS[start["tab"]])
-for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), start["pick"], strict=True):
+for key, value in zip(PICK_KEYS, start["pick"], strict=True):
     ui.seed_widget(key, value)
 
 
@@ -79,33 +105,74 @@ def current_spec() -> normlib.NormSpec:
     return normlib.NormSpec(axes, groups=groups, center=st.session_state["ex:center"])
 
 
-# A link may name axes without a method (or both, disagreeing): the preset row
-# must show what the axes are, never a preset they do not match.
-st.session_state["ex:method"] = summary.matching_preset(
-    current_spec(), st.session_state["ex:method"]
-)
+# --- Repair what a link or a typed value got wrong, and say so (never silently).
 divisors = state.divisors(c_max)
 if st.session_state["ex:groups"] not in divisors:
     wanted = st.session_state["ex:groups"]
     st.session_state["ex:groups"] = state.nearest_divisor(c_max, wanted)
     if "C" in st.session_state["ex:axes"]:
-        st.info(
+        st.warning(
             f"groups={wanted} does not divide C={c_max}; using "
             f"groups={st.session_state['ex:groups']}."
         )
-for key, top in (("ex:n", n_max), ("ex:c", c_max), ("ex:h", h_max), ("ex:w", w_max)):
-    st.session_state[key] = min(int(st.session_state[key]), top - 1)
+if "groups" in from_url and from_url["groups"] > 1 and "C" not in st.session_state["ex:axes"]:
+    st.warning(
+        f"Link parameter groups={from_url['groups']} splits the channels, but the axes "
+        f"{literal(''.join(st.session_state['ex:axes']) or '(none)')} do not reduce C: "
+        "groups are ignored (G = 1)."
+    )
+if (
+    "method" in from_url
+    and summary.matching_preset(current_spec(), from_url["method"]) != (from_url["method"])
+):
+    preset = normlib.METHODS[from_url["method"]]
+    st.warning(
+        f"Link parameters disagree: method={literal(from_url['method'])} is {preset.name}, "
+        f"which reduces {preset.axes}{'' if preset.center else ' without centering'}, but the "
+        f"link's axes={literal(current_spec().axes or '(none)')}, "
+        f"center={int(current_spec().center)}, groups={current_spec().groups} say otherwise. "
+        f"Keeping the axes: this is {normlib.identify(current_spec(), data.shape)}."
+    )
+# A link may name axes without a method (or both, disagreeing): the preset row
+# must show what the axes are, never a preset they do not match.
+st.session_state["ex:method"] = summary.matching_preset(
+    current_spec(), st.session_state["ex:method"]
+)
+for key, (what, low, high) in TYPED_RANGES.items():
+    value = st.session_state[key]
+    if isinstance(value, int | float) and math.isfinite(value) and low <= value <= high:
+        st.session_state[f"good:{key}"] = value
+        continue
+    kept = st.session_state.get(f"good:{key}", start[key.removeprefix("ex:")])
+    st.session_state[key] = kept
+    st.warning(
+        f"{what} = {literal(value)} is outside {low:g} to {high:g}; keeping {what} = {kept:g}."
+    )
+for key, size, axis in zip(PICK_KEYS, data.shape, "NCHW", strict=True):
+    value, what = st.session_state[key], key.removeprefix("ex:")
+    if isinstance(value, int) and 0 <= value < size:
+        st.session_state[f"good:{key}"] = value
+        continue
+    # A typed value keeps the last good one; a link's (or a smaller input's) is clipped.
+    kept = st.session_state.get(f"good:{key}", -1)
+    if not 0 <= kept < size:
+        kept = min(max(int(value), 0), size - 1)
+    st.session_state[key] = kept
+    st.warning(
+        f"The selected element's {what} = {literal(value)} is outside 0 to {size - 1} "
+        f"({axis} = {size} for this input); using {what} = {kept}."
+    )
 
 
 def apply_preset() -> None:
+    """Set every control the preset defines, G included: G = 1 unless it is GroupNorm."""
     key = st.session_state["ex:method"]
     if key is None:
         return
     preset = normlib.METHODS[key]
     st.session_state["ex:axes"] = list(preset.axes)
     st.session_state["ex:center"] = preset.center
-    if key == "groupnorm":
-        st.session_state["ex:groups"] = state.default_groups(c_max)
+    st.session_state["ex:groups"] = state.default_groups(c_max) if key == "groupnorm" else 1
 
 
 def follow_controls() -> None:
@@ -120,7 +187,7 @@ def pick_from_click() -> None:
     if points:
         element = figures.grid_point_to_element(points[0]["x"], points[0]["y"], data.shape)
         if element is not None:
-            for key, value in zip(("ex:n", "ex:c", "ex:h", "ex:w"), element, strict=True):
+            for key, value in zip(PICK_KEYS, element, strict=True):
                 st.session_state[key] = value
 
 
@@ -153,7 +220,13 @@ groups_col.select_slider(
     disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
     help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
 )
-eps_col.number_input("eps", 0.0, 1.0, step=1e-5, format="%.0e", key="ex:eps", help=EPS_HELP)
+eps_col.number_input(
+    "eps",
+    step=1e-5,
+    format="%.0e",
+    key="ex:eps",
+    help=summary.eps_help(current_spec(), st.session_state["ex:method"]),
+)
 center_col.toggle(
     "Center",
     key="ex:center",
@@ -162,13 +235,11 @@ center_col.toggle(
 )
 gamma_col.number_input(
     "γ",
-    -10.0,
-    10.0,
     step=0.5,
     key="ex:gamma",
     help="Scale after normalizing, the same for every channel here.",
 )
-beta_col.number_input("β", -10.0, 10.0, step=0.5, key="ex:beta", help="Shift after scaling.")
+beta_col.number_input("β", step=0.5, key="ex:beta", help="Shift after scaling.")
 
 spec = current_spec()
 eps, gamma, beta = (float(st.session_state[k]) for k in ("ex:eps", "ex:gamma", "ex:beta"))
@@ -194,11 +265,9 @@ with formula_col:
     if formulas.group_set:
         st.latex(formulas.group_set)
     st.latex(formulas.count)
-if eps == 0.0 and np.any(result.set_var == 0):
-    st.warning(
-        "eps = 0 and some set is constant (variance 0): its output is 0/0 = NaN, "
-        "exactly as in PyTorch. Set eps > 0."
-    )
+eps_zero_note = summary.eps_zero_note(result)
+if eps_zero_note:
+    st.warning(eps_zero_note)
 
 # --- Which cells share a mean | before and after
 sets_col, hist_col = st.columns(2)
@@ -216,10 +285,8 @@ with sets_col:
         config={"displayModeBar": False},
     )
     n_col, c_col, h_col, w_col = st.columns(4)
-    n_col.number_input("n", 0, n_max - 1, key="ex:n")
-    c_col.number_input("c", 0, c_max - 1, key="ex:c")
-    h_col.number_input("h", 0, h_max - 1, key="ex:h")
-    w_col.number_input("w", 0, w_max - 1, key="ex:w")
+    for column, key, size in zip((n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True):
+        column.number_input(key.removeprefix("ex:"), step=1, key=key, help=f"0 to {size - 1}")
     st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
 with hist_col:
     st.markdown("**Before and after**, on shared bins")
@@ -229,31 +296,38 @@ with hist_col:
         config=NO_BAR,
     )
 
+# --- The selected element's whole computation, full width (the LaTeX is wide)
+with st.expander(f"The arithmetic of element {element}", expanded=True):
+    arithmetic = summary.element_arithmetic(data.x, result, element, gamma, beta)
+    st.latex(summary.element_arithmetic_latex(arithmetic))
+    st.caption(
+        f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
+        if spec.center
+        else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
+    )
+
 stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
     list(TABS.values()), key="ex:tab", on_change="rerun"
 )
 # Lazy tabs: only the open one is computed and sent to the browser.
 if stats_tab.open:
     with stats_tab:
-        params = summary.affine_parameters(spec, data.shape)
+        params = summary.affine_parameters(spec, data.shape, st.session_state["ex:method"])
         left, middle, right = st.columns(3)
         left.metric("Reduction sets", f"{result.n_sets:,}")
         middle.metric("Elements per set", f"{result.count:,}")
-        right.metric("γ/β parameters", f"{params.count:,}", help=params.note)
+        right.metric(
+            f"γ/β parameters ({params.formula})",
+            "—" if params.count is None else f"{params.count:,}",
+            help=params.note,
+        )
         st.markdown(
             f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
             f"γ, β: {params.shape} ({params.note})."
         )
         check = ui.cached_after_check(data.key, spec, eps, gamma, beta, result)
-        if check.checked:
-            st.success(
-                f"After normalizing (γ, β undone), every set has mean ≈ 0 (worst |mean| = "
-                f"{check.worst_mean:.1e}) and variance ≈ var/(var + eps) (worst error "
-                f"{check.worst_var_error:.1e}; the smallest expected value is "
-                f"{check.expected_var_low:.6f}, just below 1 because of eps)."
-            )
-        else:
-            st.info(check.reason)
+        show = st.success if check.holds else (st.warning if check.checked else st.info)
+        show(summary.after_check_text(check))
         if result.n_sets <= 64:
             st.plotly_chart(
                 figures.stats_bar_figure(
@@ -338,18 +412,39 @@ if formula_tab.open:
         st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
 if download_tab.open:
     with download_tab:
+        # Files are made only when a button is clicked (Streamlit calls `data` then):
+        # opening this tab costs nothing, even at 2^24 elements.
+        st.caption("Each file is made when you click its button, not when this tab opens.")
         st.download_button(
-            "Normalized tensor (.npy)",
-            ui.cached_npy(data.key, spec, eps, gamma, beta, result.output),
+            f"Normalized tensor (.npy, {summary.npy_megabytes(result.output):.1f} MB)",
+            lambda: summary.tensor_npy(result.output),
             file_name="normalized.npy",
             mime="application/octet-stream",
+            on_click="ignore",
         )
-        st.download_button(
-            "Statistics (.csv)",
-            ui.cached_statistics_csv(data.key, spec, eps, gamma, beta, result),
-            file_name="statistics.csv",
-            mime="text/csv",
-        )
+        if result.n_sets <= summary.CSV_MAX_ROWS:
+            st.download_button(
+                f"Statistics (.csv, {summary.plural(result.n_sets, 'row')})",
+                lambda: summary.statistics_csv(result),
+                file_name="statistics.csv",
+                mime="text/csv",
+                on_click="ignore",
+            )
+        else:
+            st.download_button(
+                "Statistics (.npz)",
+                lambda: summary.statistics_npz(result),
+                file_name="statistics.npz",
+                mime="application/octet-stream",
+                on_click="ignore",
+            )
+            st.caption(
+                f"{result.n_sets:,} sets are more than the {summary.CSV_MAX_ROWS:,} rows a CSV "
+                "here may have (a spreadsheet would not open it, and writing it takes long): "
+                "the statistics come as NumPy arrays instead, `np.load('statistics.npz')`, "
+                f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "
+                f"{tuple(result.mean.shape)}."
+            )
 
 tab_slug = {label: slug for slug, label in TABS.items()}.get(st.session_state["ex:tab"], "stats")
 values = {
@@ -368,15 +463,10 @@ for key in (
     "ex:method",
     "ex:axes",
     "ex:groups",
-    "ex:eps",
+    *TYPED_RANGES,
     "ex:center",
-    "ex:gamma",
-    "ex:beta",
     "ex:log",
-    "ex:n",
-    "ex:c",
-    "ex:h",
-    "ex:w",
+    *PICK_KEYS,
     "ex:tab",
 ):
     ui.remember(key)

@@ -104,7 +104,7 @@ def test_groups_only_apply_when_c_is_reduced_and_divide_c():
     assert "32 sets × 2,048 elements per set" in headline(at)  # 8 samples × 4 groups
     assert any("GroupNorm(4)" in m.value for m in at.markdown)
     at = run_app({"source": "features", "axes": "CHW", "groups": "3"})
-    assert any("does not divide C=8" in i.value for i in at.info)
+    assert any("does not divide C=8" in w.value for w in at.warning)
 
 
 def test_a_link_reproduces_the_view():
@@ -274,3 +274,178 @@ def test_groups_control_makes_groupnorm_and_maps_control_picks_maps():
     at.multiselect(key="ex:maps").set_value([(1, 2)]).run()
     assert not at.exception
     assert at.multiselect(key="ex:maps").value == [(1, 2)]
+
+
+# ------------------------------------------------- presets in every order
+# The random tensor's C = 6: GroupNorm's default G is 2, so its sets differ from
+# both LayerNorm's (G = 1) and InstanceNorm's (G = C).
+PRESET_SHAPE = (2, 6, 3, 4)
+# key -> (reduced axes, groups, centred), written out by hand from the GN paper's figure 2
+PRESET_SPECS = {
+    "method1": ("NC", 1, True),
+    "method2": ("N", 1, True),
+    "method3": ("NHW", 1, True),
+    "batchnorm": ("NHW", 1, True),
+    "layernorm": ("CHW", 1, True),
+    "instancenorm": ("HW", 1, True),
+    "groupnorm": ("CHW", 2, True),
+    "rmsnorm": ("CHW", 1, False),
+    "pixelnorm": ("C", 1, False),
+    "positionnorm": ("C", 1, True),
+}
+
+
+def brute_force_sets(shape, axes: str, groups: int) -> tuple[int, set[int]]:
+    """Group every element by the coordinates it keeps; return (sets, set sizes)."""
+    n, c, h, w = shape
+    members: dict[tuple, int] = {}
+    for index in np.ndindex(n, c, h, w):
+        key = []
+        for axis, i in zip("NCHW", index, strict=True):
+            if axis == "C" and "C" in axes:
+                key.append(i // (c // groups))  # only the group of the channel is kept
+            elif axis not in axes:
+                key.append(i)
+        members[tuple(key)] = members.get(tuple(key), 0) + 1
+    return len(members), set(members.values())
+
+
+def preset_walk(keys: list[str]) -> list[str]:
+    """A walk through the complete directed graph of presets using every ordered pair once."""
+    unused = {a: [b for b in keys if b != a] for a in keys}
+    stack, walk = [keys[0]], []
+    while stack:  # Hierholzer's algorithm: every node has in-degree = out-degree
+        if unused[stack[-1]]:
+            stack.append(unused[stack[-1]].pop())
+        else:
+            walk.append(stack.pop())
+    return walk[::-1]
+
+
+def test_every_preset_after_every_other_preset_sets_its_own_sets():
+    # The formula tab is the cheapest to draw: 91 reruns follow.
+    at = run_app({"source": "random", "shape": "x".join(map(str, PRESET_SHAPE)), "tab": "formula"})
+    walk = preset_walk(list(PRESET_SPECS))
+    pairs = set(zip(walk, walk[1:], strict=False))
+    assert len(pairs) == len(PRESET_SPECS) * (len(PRESET_SPECS) - 1)  # all 90 ordered pairs
+    for previous, key in zip(walk, walk[1:], strict=False):
+        at.segmented_control(key="ex:method").set_value(key).run()
+        assert not at.exception, (previous, key)
+        axes, groups, center = PRESET_SPECS[key]
+        n_sets, sizes = brute_force_sets(PRESET_SHAPE, axes, groups)
+        (size,) = sizes  # every set has the same size
+        expected = (
+            f"{n_sets:,} set{'s' * (n_sets != 1)} × {size:,} element{'s' * (size != 1)} per set"
+        )
+        assert expected in headline(at), (previous, key, headline(at))
+        assert at.segmented_control(key="ex:method").value == key, (previous, key)
+        assert at.toggle(key="ex:center").value is center, (previous, key)
+        assert at.query_params["method"] == key
+        assert at.query_params["groups"] == str(groups), (previous, key)
+
+
+# ------------------------------------------------------ downloads at the cap
+def test_downloads_tab_builds_nothing_until_a_button_is_clicked(monkeypatch):
+    from explorer import summary
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a download was built when the tab opened")
+
+    for name in ("statistics_csv", "statistics_npz", "tensor_npy", "statistics_table"):
+        monkeypatch.setattr(summary, name, refuse)
+    # 262,144 sets (no axes): more than a CSV may have, so .npz is offered instead.
+    at = run_app({"source": "random", "shape": "8x8x64x64", "axes": "", "tab": "downloads"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Normalized tensor (.npy, 1.0 MB)", "Statistics (.npz)"]
+    assert any("262,144 sets are more than the 100,000 rows" in c.value for c in at.caption)
+    at = run_app({"source": "random", "shape": "4x6x10x12", "tab": "downloads"})
+    assert [b.proto.label for b in at.get("download_button")][1] == "Statistics (.csv, 6 rows)"
+
+
+# ------------------------------------------------------ the after-check box
+def test_after_check_box_on_one_element_sets_is_true():
+    at = run_app({"source": "random", "shape": "1x2x1x1", "method": "batchnorm"})
+    text = " ".join(s.value for s in at.success)
+    assert "Every set has σ² = 0 (a set of one element has x − μ = 0)" in text
+    assert "just below 1" not in text and "0.000000" not in text
+    at = run_app({"method": "pixelnorm"})
+    text = " ".join(s.value for s in at.success)
+    assert "mean square ms/(ms + eps)" in text and "mean ≈ 0" not in text
+
+
+def test_eps_zero_box_names_torch_behaviour_per_layer():
+    at = run_app({"source": "random", "shape": "1x2x1x1", "method": "batchnorm", "eps": "0"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "refuses eps = 0 in training" in warnings and "exactly as in PyTorch" not in warnings
+
+
+# --------------------------------------------- γ/β and eps help per method
+def test_method2_counts_gamma_beta_per_activation_and_eps_help_follows_the_method():
+    at = run_app({"method": "method2"})
+    metric = at.metric[2]
+    assert metric.label == "γ/β parameters (2·C·H·W)" and metric.value == f"{2 * 3 * 32 * 32:,}"
+    assert "PyTorch 1e-5, Keras 1e-3" in at.number_input(key="ex:eps").help
+    at.segmented_control(key="ex:method").set_value("rmsnorm").run()
+    help_text = at.number_input(key="ex:eps").help
+    assert "mean square" in help_text and "Keras 1e-6" in help_text
+    at.segmented_control(key="ex:method").set_value("method1").run()
+    assert at.metric[2].value == "—"
+
+
+# ------------------------------------------------ the selected element's arithmetic
+def test_selected_element_shows_its_computation_with_the_real_numbers():
+    at = run_app({"source": "random", "shape": "4x6x10x12", "seed": "3", "pick": "1,2,3,4"})
+    x = normlib.random_tensor((4, 6, 10, 12), seed=3, channel_offset=2.0, channel_scale=1.0)
+    channel = x[:, 2].astype(np.float64)  # BatchNorm: the set of c = 2
+    mu, var = channel.mean(), channel.var()
+    y = (x[1, 2, 3, 4] - mu) / np.sqrt(var + 1e-5)
+    block = next(m.value for m in at.latex if "aligned" in m.value)
+    for number in (x[1, 2, 3, 4], mu, var, y):
+        assert f"{number:.6g}"[:6] in block, (number, block)
+    assert "m &= 480" in block
+
+
+# ------------------------------------------------------------ the first screen
+def test_first_screen_has_a_title_and_the_question():
+    at = run_app()
+    assert at.title[0].value == "Normalization Explorer"
+    assert "How does batch normalization work" in at.expander[0].label
+    intro = " ".join(m.value for m in at.expander[0].markdown)
+    assert "Data Science Stack Exchange, asked April 5, 2021" in intro
+    for words in ("Method 1", "Method 2", "Method 3", "which of these methods is used"):
+        assert words in intro
+    assert "click **Method 3**, then **BatchNorm**" in intro
+
+
+# ------------------------------------------------------ nothing changes silently
+def test_out_of_range_pick_in_a_link_is_clipped_with_a_message():
+    at = run_app({"pick": "99,99,99,99"})
+    warnings = " ".join(w.value for w in at.warning)
+    for what, kept, size in (("n", 7, 8), ("c", 2, 3), ("h", 31, 32), ("w", 31, 32)):
+        assert f"{what} = 99 is outside 0 to {size - 1}" in warnings
+        assert f"using {what} = {kept}" in warnings
+    assert at.query_params["pick"] == "7,2,31,31"
+
+
+def test_method_and_axes_that_disagree_in_a_link_say_which_wins():
+    at = run_app({"method": "batchnorm", "axes": "C"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "method=batchnorm is BatchNorm, which reduces NHW" in warnings
+    assert "axes=C" in warnings and "Keeping the axes" in warnings
+    assert at.segmented_control(key="ex:method").value == "positionnorm"
+
+
+def test_typed_values_out_of_range_are_refused_with_a_message_and_the_boxes_reset():
+    at = run_app()
+    at.number_input(key="ex:eps").set_value(5.0).run()
+    # The typed value is echoed literally (Markdown-escaped), the kept one is the last good one.
+    assert any("eps = 5\\.0 is outside 0 to 1; keeping eps = 1e-05" in w.value for w in at.warning)
+    assert at.number_input(key="ex:eps").value == pytest.approx(1e-5)
+    at.number_input(key="ex:h").set_value(3).run()
+    at.number_input(key="ex:h").set_value(-1).run()
+    assert any("h = \\-1 is outside 0 to 31" in w.value for w in at.warning)
+    assert any("using h = 3" in w.value for w in at.warning)
+    assert at.number_input(key="ex:h").value == 3 and at.query_params["pick"] == "0,0,3,0"
+    at.number_input(key="ex:gamma").set_value(-11.0).run()
+    assert at.number_input(key="ex:gamma").value == 1.0
+    assert any("γ = \\-11\\.0 is outside -10 to 10; keeping γ = 1" in w.value for w in at.warning)

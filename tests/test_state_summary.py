@@ -6,6 +6,7 @@ import pytest
 import normlib
 from explorer import inputs, state, summary
 from normlib import NormSpec
+from tests.conftest import require_torch
 
 
 # ------------------------------------------------------------------ state
@@ -129,12 +130,46 @@ def test_one_statistic_per_names_the_kept_index():
     )
 
 
-def test_affine_parameters_follow_pytorch():
-    assert summary.affine_parameters(NormSpec("NHW"), SHAPE).count == 12
-    assert summary.affine_parameters(NormSpec("CHW"), SHAPE).count == 2 * 6 * 10 * 12
-    assert summary.affine_parameters(NormSpec("CHW", center=False), SHAPE).count == 6 * 10 * 12
-    assert summary.affine_parameters(NormSpec("C", center=False), SHAPE).count == 0
+def test_affine_parameters_count_what_torch_layers_learn():
+    torch = require_torch()
+    n, c, h, w = SHAPE
+    layers = {
+        NormSpec("NHW"): torch.nn.BatchNorm2d(c),
+        NormSpec("N"): torch.nn.BatchNorm1d(c * h * w),  # Method 2: per activation
+        NormSpec("CHW"): torch.nn.LayerNorm([c, h, w]),
+        NormSpec("CHW", groups=3): torch.nn.GroupNorm(3, c),
+        NormSpec("HW"): torch.nn.InstanceNorm2d(c, affine=True),
+        NormSpec("CHW", center=False): torch.nn.RMSNorm([c, h, w]),
+        NormSpec("C"): torch.nn.LayerNorm(c),  # PositionNorm: LayerNorm(C) channels-last
+    }
+    for spec, layer in layers.items():
+        learned = sum(p.numel() for p in layer.parameters())
+        assert summary.affine_parameters(spec, SHAPE).count == learned, spec
+    # The old claim "2·C, per channel, as in BatchNorm2d" for Method 2 is gone.
+    assert summary.affine_parameters(NormSpec("N"), SHAPE).formula == "2·C·H·W"
+    assert summary.affine_parameters(NormSpec("C", center=False), SHAPE).count == 0  # PixelNorm
     assert "affine=False" in summary.affine_parameters(NormSpec("HW"), SHAPE).note
+
+
+def test_hypothetical_and_unnamed_specs_claim_no_count():
+    for spec in (NormSpec("NC"), NormSpec("NH"), NormSpec("")):
+        params = summary.affine_parameters(spec, SHAPE)
+        assert params.count is None and "no" in params.note, spec
+    assert "hypothetical" in summary.affine_parameters(NormSpec("NC"), SHAPE).note
+
+
+def test_eps_help_is_per_method():
+    torch = require_torch()
+    assert torch.nn.BatchNorm2d(3).eps == 1e-5 and torch.nn.LayerNorm(3).eps == 1e-5
+    assert torch.nn.RMSNorm(3).eps is None  # torch.finfo(dtype).eps
+    bn = summary.eps_help(NormSpec("NHW"), "batchnorm")
+    assert "the variance" in bn and "PyTorch 1e-5, Keras 1e-3" in bn
+    rms = summary.eps_help(NormSpec("CHW", center=False), "rmsnorm")
+    assert "the mean square" in rms and "torch.finfo" in rms and "Keras 1e-6" in rms
+    assert "1e-3" not in rms
+    pixel = summary.eps_help(NormSpec("C", center=False), "pixelnorm")
+    assert "the mean square" in pixel and "ProGAN 1e-8" in pixel
+    assert "no framework default" in summary.eps_help(NormSpec("NH"), None)
 
 
 def test_matching_preset_prefers_the_current_one():
@@ -179,13 +214,170 @@ def test_statistics_table_and_csv_agree_with_a_direct_computation():
     assert float(csv[8].split(",")[4]) == pytest.approx(block.mean(), rel=1e-12)
 
 
-def test_after_check_measures_mean_zero_and_var_below_one():
+def brute_force_groups(shape, axes: str, groups: int = 1) -> np.ndarray:
+    """Each element's set number, by grouping its kept coordinates in plain Python."""
+    n, c, h, w = shape
+    numbers: dict[tuple, int] = {}
+    out = np.empty(shape, dtype=np.int64)
+    for index in np.ndindex(*shape):
+        key = tuple(
+            i // (c // groups) if axis == "C" and "C" in axes else i
+            for axis, i in zip("NCHW", index, strict=True)
+            if axis not in axes or (axis == "C" and groups > 1)
+        )
+        out[index] = numbers.setdefault(key, len(numbers))
+    return out
+
+
+def test_after_check_measures_mean_zero_and_the_shrunk_variance():
     x = np.random.default_rng(4).normal(3.0, 0.01, size=SHAPE)  # tiny variance: eps matters
     result = normlib.normalize(x, "batchnorm", gamma=np.full(6, 2.0), beta=np.full(6, 1.0))
     check = summary.after_check(result, gamma=2.0, beta=1.0)
-    assert check.checked and check.worst_mean < 1e-10 and check.worst_var_error < 1e-10
-    assert 0.5 < check.expected_var_low < 0.95  # var 1e-4 against eps 1e-5
+    assert check.checked and check.holds and check.worst_mean < 1e-6
+    assert check.worst_error < 1e-6
+    variance = x.transpose(1, 0, 2, 3).reshape(6, -1).var(axis=1)  # per channel, biased
+    shortfall = 1e-5 / (variance + 1e-5)
+    assert check.shortfall_low == pytest.approx(shortfall.min(), rel=1e-4)
+    assert check.shortfall_high == pytest.approx(shortfall.max(), rel=1e-4)
+    text = summary.after_check_text(check)
+    assert f"from {shortfall.min():.1e} to {shortfall.max():.1e}" in text
     assert not summary.after_check(result, gamma=0.0).checked
+
+
+def test_after_check_on_one_element_sets_says_output_zero_not_just_below_one():
+    # No axes, and 1x2x1x1 under BatchNorm: every set has one element (issue 7 item 7).
+    for x, spec in (
+        (np.random.default_rng(1).normal(size=SHAPE).astype(np.float32), ""),
+        (np.array([[[[0.5]], [[2.0]]]], dtype=np.float32), "batchnorm"),
+    ):
+        check = summary.after_check(normlib.normalize(x, spec))
+        text = summary.after_check_text(check)
+        assert check.holds and check.n_zero == check.n_sets == x.size
+        assert "just below 1" not in text and "0.000000" not in text
+        assert "Every set has σ² = 0" in text and "one element" in text
+
+
+def test_after_check_at_eps_zero_states_what_the_output_is():
+    x = np.random.default_rng(2).normal(size=SHAPE).astype(np.float32)
+    x[1, 2] = 0.25  # one constant channel of sample 1: InstanceNorm's set (1, 2)
+    result = normlib.normalize(x, "instancenorm", eps=0.0)
+    check = summary.after_check(result)
+    text = summary.after_check_text(check)
+    assert "At eps = 0 that is exactly 1" in text and "1.000000" not in text
+    assert check.n_zero == 1
+    constant = result.output[1, 2]
+    if np.isnan(constant).all():
+        assert not check.holds and "NaN" in text
+    else:  # a constant set comes out as 0 (as F.instance_norm gives)
+        assert np.all(constant == 0) and check.holds and "the output there is β" in text
+
+
+def test_after_check_for_rms_specs_reports_the_mean_square_not_a_mean():
+    torch = require_torch()
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, size=SHAPE).astype(np.float32)
+    x[0, :, :2, :3] = 0.0  # six black pixels: PixelNorm's set is one pixel's channels
+    for key in ("pixelnorm", "rmsnorm"):
+        result = normlib.normalize(x, key)
+        check = summary.after_check(result)
+        text = summary.after_check_text(check)
+        assert check.holds and check.worst_mean is None
+        assert "mean ≈ 0" not in text and "mean square ms/(ms + eps)" in text
+        # Expected values from torch: output mean square per set = ms/(ms + eps).
+        t = torch.from_numpy(x.astype(np.float64))
+        dims = (1,) if key == "pixelnorm" else (1, 2, 3)
+        ms = (t**2).mean(dim=dims, keepdim=True)
+        out_ms = ((t / torch.sqrt(ms + 1e-5)) ** 2).mean(dim=dims, keepdim=True)
+        # What the check states, from torch: out_ms = ms/(ms + eps), 0 where ms = 0.
+        torch.testing.assert_close(out_ms, ms / (ms + 1e-5))
+        shortfall = 1e-5 / (ms[ms > 0] + 1e-5)
+        assert check.shortfall_low == pytest.approx(float(shortfall.min()), rel=1e-3)
+        assert check.shortfall_high == pytest.approx(float(shortfall.max()), rel=1e-3)
+    pixel = summary.after_check(normlib.normalize(x, "pixelnorm"))
+    assert pixel.n_zero == 6  # the black pixels give 0, not "just below 1"
+    assert "6 sets have ms = 0 (all its values are 0)" in summary.after_check_text(pixel)
+
+
+def test_eps_zero_note_tells_what_torch_does():
+    torch = require_torch()
+    F = torch.nn.functional
+    constant = torch.full((2, 3, 4, 4), 0.25)
+    with pytest.raises(ValueError, match="eps"):
+        F.batch_norm(constant, None, None, training=True, eps=0.0)
+    assert torch.all(F.instance_norm(constant, eps=0.0) == 0)
+    assert torch.isnan(F.layer_norm(constant, (3, 4, 4), eps=0.0)).all()
+    assert torch.isnan(F.group_norm(constant, 3, eps=0.0)).all()
+    result = normlib.normalize(constant.numpy(), "instancenorm", eps=0.0)
+    note = summary.eps_zero_note(result)
+    assert "refuses eps = 0 in training" in note
+    assert (
+        "F.instance_norm returns 0" in note and "F.layer_norm and F.group_norm return NaN" in note
+    )
+    assert "exactly as in PyTorch" not in note
+    value = result.output.reshape(-1)[0]
+    assert ("NaN" in note) if np.isnan(value) else (f"output here is {value:g}" in note)
+    assert summary.eps_zero_note(normlib.normalize(constant.numpy(), "instancenorm")) is None
+
+
+@pytest.mark.parametrize("key", ["batchnorm", "layernorm", "groupnorm", "instancenorm",
+                                 "method2", "rmsnorm", "pixelnorm"])  # fmt: skip
+def test_element_arithmetic_matches_torch(key):
+    torch = require_torch()
+    F = torch.nn.functional
+    shape = (4, 6, 5, 7)
+    x = np.random.default_rng(6).normal(2.0, 1.5, size=shape).astype(np.float32)
+    gamma, beta, eps = 1.5, -0.5, 1e-3
+    t = torch.from_numpy(x)
+    spec = normlib.NormSpec("CHW", groups=2) if key == "groupnorm" else normlib.METHODS[key]
+    c = shape[1]
+    weight, bias = torch.full((c,), gamma), torch.full((c,), beta)
+    reference = {
+        "batchnorm": lambda: F.batch_norm(t, None, None, weight, bias, True, 0.1, eps),
+        "layernorm": lambda: F.layer_norm(t, shape[1:], eps=eps) * gamma + beta,
+        "groupnorm": lambda: F.group_norm(t, 2, weight, bias, eps),
+        "instancenorm": lambda: F.instance_norm(t, weight=weight, bias=bias, eps=eps),
+        "method2": lambda: F.batch_norm(
+            t.flatten(1),
+            None,
+            None,
+            weight.repeat_interleave(35),
+            bias.repeat_interleave(35),
+            True,
+            0.1,
+            eps,
+        ).reshape(shape),
+        "rmsnorm": lambda: F.rms_norm(t, shape[1:], eps=eps) * gamma + beta,
+        "pixelnorm": lambda: t / torch.sqrt((t**2).mean(1, keepdim=True) + eps) * gamma + beta,
+    }[key]()
+    result = normlib.normalize(
+        x, spec, eps=eps, gamma=np.full(c, gamma, np.float32), beta=np.full(c, beta, np.float32)
+    )
+    ids = brute_force_groups(shape, spec.axes, spec.groups)
+    for element in [(0, 0, 0, 0), (3, 5, 4, 6), (2, 3, 1, 5)]:
+        a = summary.element_arithmetic(x, result, element, gamma, beta)
+        members = x[ids == ids[element]].astype(np.float64)
+        assert a.count == members.size
+        if spec.center:
+            assert a.mean == pytest.approx(members.mean(), rel=1e-5, abs=1e-6)
+            assert a.stat == pytest.approx(members.var(), rel=1e-5)  # biased
+        else:
+            assert a.mean is None
+            assert a.stat == pytest.approx((members**2).mean(), rel=1e-5)
+        assert a.root == pytest.approx(np.sqrt(a.stat + eps))
+        assert a.output == pytest.approx(float(reference[element]), rel=1e-4, abs=1e-5)
+        latex = summary.element_arithmetic_latex(a)
+        assert f"{a.x:.6g}" in latex and f"{a.output:.6g}" in latex
+        assert ("\\mu" in latex) == spec.center and ("mathrm{ms}" in latex) != spec.center
+
+
+def test_statistics_npz_has_every_set():
+    import io
+
+    x = np.random.default_rng(7).normal(size=SHAPE).astype(np.float32)
+    result = normlib.normalize(x, "")
+    arrays = np.load(io.BytesIO(summary.statistics_npz(result)))
+    np.testing.assert_array_equal(arrays["mean"].reshape(SHAPE), x)
+    assert np.all(arrays["var"] == 0)
 
 
 def test_stats_grid_lays_out_kept_coordinates():
