@@ -8,6 +8,7 @@ method's output for it moves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -496,9 +497,22 @@ def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
     return notes
 
 
-def clamp_index(value: int, size: int) -> tuple[int, bool]:
-    """Clamp an index into range(size); the flag says whether it moved."""
-    clamped = min(max(int(value), 0), size - 1)
+def clamp_index(value: int | str, size: int) -> tuple[int, bool]:
+    """Clamp a selectbox's index into range(size); the flag says whether it moved.
+
+    `value` may be the label the selectbox showed on an earlier run instead of
+    an index: when a selectbox's labels change between runs (the samples of a
+    new batch, the channels of a new input), Streamlit hands back the old label
+    string as the widget's value. Every label of this app's index selectboxes
+    starts with its index ("3: sample …", "n=3 · …", "c=2 · …"), so that number
+    is the index; a value with no number falls back to 0.
+    """
+    if isinstance(value, str):
+        found = re.search(r"\d+", value)
+        index = int(found.group()) if found else 0
+    else:
+        index = int(value)
+    clamped = min(max(index, 0), size - 1)
     return clamped, clamped != value
 
 
