@@ -284,7 +284,8 @@ def keras_variance_note(momentum: float | None, m: int) -> str:
     return (
         f"Matched momentum does not give matched variances: Keras' `moving_variance` averages "
         f"each batch's **biased** variance (÷ m), PyTorch's `running_var` the **unbiased** one "
-        f"(÷ (m − 1)), so PyTorch's is m/(m − 1) = {factor} times Keras' "
+        f"(÷ (m − 1)). Each batch adds m/(m − 1) = {factor} times more to PyTorch's, so once "
+        f"the starting value 1 has faded PyTorch's is {factor} times Keras' "
         f"(m = B·H·W = {m:,} here; `moving_mean` and `running_mean` agree)."
     )
 
