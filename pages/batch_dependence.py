@@ -12,7 +12,8 @@ CHART = {"displayModeBar": False}
 KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+# Two entries: at the input cap one entry holds six methods' outputs of a 2^21-number batch.
+@st.cache_resource(max_entries=2, show_spinner=False)
 def cached_movements(input_key, sample, size, mates, shuffle, _x, _labels):
     """The batch and every method's movement, cached by what made them (not by the arrays)."""
     batch = comparison.build_batch(_x, _labels, sample, size, mates, shuffle)
