@@ -436,26 +436,38 @@ class ElementSteps:
         return self.gamma * self.x_hat + self.beta
 
     def latex(self) -> list[str]:
-        """Short equations, one per line, so a phone screen shows them without scrolling."""
-        mean_name, var_name = (
-            (r"\mu_B", r"\sigma_B^2") if self.mode == "train" else
-            (r"	ext{running\_mean}", r"	ext{running\_var}")
-        )  # fmt: skip
+        """Short equations, each at most two short lines, so a phone shows them unscrolled."""
+        if self.mode == "train":
+            mean_name, var_name = r"\mu_B", r"\sigma_B^2"
+        else:
+            mean_name, var_name = r"\text{running\_mean}", r"\text{running\_var}"
+        root_name = rf"\sqrt{{{var_name}+\epsilon}}"
         lines = [rf"x = {self.x:.6g}"]
         if self.mode == "train":
             lines.append(rf"m = B\cdot H\cdot W = {self.m:,}".replace(",", "{,}"))
         lines += [
             rf"{mean_name} = {self.mean:.6g}",
             rf"{var_name} = {self.var:.6g}"
-            + (r"\ (\div m)" if self.mode == "train" else r"\ (	ext{unbiased})"),
-            rf"\sqrt{{{var_name} + \epsilon}} = \sqrt{{{self.var:.6g} + {self.eps:g}}}"
-            rf" = {self.root:.6g}",
-            rf"\hat x = rac{{x - {mean_name}}}{{\sqrt{{{var_name}+\epsilon}}}}"
-            rf" = rac{{{self.x:.6g} - {self.mean:.6g}}}{{{self.root:.6g}}} = {self.x_hat:.6g}",
-            rf"y = \gamma\hat x + eta = {self.gamma:g}\cdot{self.x_hat:.6g} + {self.beta:g}"
-            rf" = {self.y:.6g}",
+            + (r"\ (\div m)" if self.mode == "train" else r"\ (\text{unbiased})"),
+            rf"\begin{{aligned}}{root_name} &= \sqrt{{{self.var:.6g} + "
+            rf"{_latex_number(self.eps)}}}\\ &= {self.root:.6g}\end{{aligned}}",
+            rf"\begin{{aligned}}\hat x &= \frac{{x - {mean_name}}}{{{root_name}}}"
+            rf"\\ &= \frac{{{self.x:.6g} - ({self.mean:.6g})}}{{{self.root:.6g}}}"
+            rf" = {self.x_hat:.6g}\end{{aligned}}",
+            rf"\begin{{aligned}}y &= \gamma\hat x + \beta\\ &= {self.gamma:g}\cdot"
+            rf"({self.x_hat:.6g}) + {self.beta:g} = {self.y:.6g}\end{{aligned}}",
         ]
         return lines
+
+
+def _latex_number(value: float) -> str:
+    """1e-05 as 10^{-5} (2e-05 as 2·10^{-5}); other numbers as %g."""
+    text = f"{value:g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else rf"{mantissa}\cdot {power}"
 
 
 def element_steps(run: TrainRun, mode: str, b: int, c: int, h: int, w: int) -> ElementSteps:
@@ -539,7 +551,7 @@ def variance_latex(run: TrainRun, channel: int = 0) -> str:
     return (
         r"\begin{aligned}"
         rf"\sigma^2_{{\text{{unbiased}}}} &= \sigma^2_{{\text{{biased}}}} \cdot \frac{{m}}{{m-1}}"
-        rf"\\ &= {biased:.6g} \cdot \frac{{{m}}}{{{m - 1}}} = {biased * m / (m - 1):.6g}"
+        rf"\\ &= {biased:.6g} \cdot \frac{{{m}}}{{{m - 1}}}\\ &= {biased * m / (m - 1):.6g}"
         r"\end{aligned}"
     )
 

@@ -100,7 +100,7 @@ seed = int(
 
 # One short line each, so a 390-pixel phone screen shows the update without scrolling sideways.
 st.latex(
-    r"\begin{aligned}\text{running} \leftarrow\ &(1-\text{momentum})\cdot\text{running}"
+    r"\begin{aligned}\text{running} \leftarrow\ &\\ &(1-\text{momentum})\cdot\text{running}"
     r"\\ &+ \text{momentum}\cdot\text{batch statistic}"
     + (r"\\ &\text{momentum} = \tfrac{1}{k}\ \text{at step } k" if momentum is None else "")
     + r"\end{aligned}"
