@@ -8,6 +8,7 @@ method's output for it moves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -294,6 +295,27 @@ MATES = {
 }
 BATCH_MAX = 64
 SHUFFLE_MAX = 9999
+# Numbers in one batch (and in the reference batch) of the Batch-dependence page: six methods
+# run on both in float64, so 2^21 numbers keep a view near a second on a laptop; a batch of two
+# samples is always allowed, so a batch mate can always be added.
+BATCH_WORK_MAX = 2**21
+
+
+def batch_limit(shape: tuple[int, int, int, int]) -> int:
+    """The largest batch (the sample + mates) the page builds for an input of `shape`."""
+    _, c, h, w = shape
+    return max(2, min(BATCH_MAX, BATCH_WORK_MAX // (c * h * w)))
+
+
+def reference_rows(shape: tuple[int, int, int, int], sample: int) -> np.ndarray:
+    """The input's samples that form the reference batch: all N, or as many as the work cap
+    allows (the sample first among them, then the lowest other indices)."""
+    n = shape[0]
+    keep = batch_limit(shape)
+    if n <= keep:
+        return np.arange(n)
+    others = [i for i in range(n) if i != sample][: keep - 1]
+    return np.array(sorted([sample, *others]))
 
 
 def _mates_choice(text: str) -> str:
@@ -351,8 +373,7 @@ def build_batch(
     With a single image in the input, "images" has nothing to draw from and
     falls back to noise (the message says so).
     """
-    x64 = np.asarray(x, dtype=np.float64)
-    n, c, h, w = x64.shape
+    n, c, h, w = x.shape
     rng = np.random.default_rng(seed)
     message = ""
     others = [i for i in range(n) if i != sample]
@@ -362,16 +383,24 @@ def build_batch(
             "The input has a single image, so there are no other images to draw mates "
             "from: using random-noise mates instead."
         )
-    rows = [x64[sample]]
+    rows = [np.asarray(x[sample], dtype=np.float64)]
     row_labels = [f"{labels[sample]} (the sample)"]
     if size > 1:
         if mates == "images":
             picks = rng.choice(others, size=size - 1, replace=True)
-            rows.extend(x64[i] for i in picks)
+            rows.extend(np.asarray(x[i], dtype=np.float64) for i in picks)
             row_labels.extend(labels[i] for i in picks)
         else:
-            mean = x64.mean(axis=(0, 2, 3)).reshape(1, c, 1, 1)
-            std = x64.std(axis=(0, 2, 3)).reshape(1, c, 1, 1)
+            # Per-channel mean and std in float64, one sample at a time (no float64 copy of x).
+            sums, squares = np.zeros(c), np.zeros(c)
+            for i in range(n):
+                sample_values = np.asarray(x[i], dtype=np.float64)
+                sums += sample_values.sum(axis=(1, 2))
+                squares += np.einsum("chw,chw->c", sample_values, sample_values)
+            count = n * h * w
+            mean_c = sums / count
+            std_c = np.sqrt(np.maximum(squares / count - mean_c**2, 0.0))
+            mean, std = mean_c.reshape(1, c, 1, 1), std_c.reshape(1, c, 1, 1)
             noise = rng.normal(size=(size - 1, c, h, w)) * std + mean
             rows.extend(noise)
             row_labels.extend(f"noise {i + 1}" for i in range(size - 1))
@@ -424,7 +453,9 @@ def batch_movement(
     """For every method, the sample's output in `batch` against `reference_batch`.
 
     The sample is row `sample` of `reference_batch` and row 0 of `batch.x`.
-    Everything is float64, so methods without N give exactly 0 difference.
+    Everything is float64, so methods without N give exactly 0 difference: for
+    them the reference is the sample normalized alone (their sets never leave
+    a sample), while the new output is still taken from the whole new batch.
     """
     ref64 = np.asarray(reference_batch, dtype=np.float64)
     channels = ref64.shape[1]
@@ -433,7 +464,10 @@ def batch_movement(
         spec = method_spec(key, channels)
         label = method_label(key, channels)
         try:
-            reference = _run_method(key, spec, ref64)[sample]
+            if depends_on_batch(spec):
+                reference = _run_method(key, spec, ref64)[sample]
+            else:
+                reference = _run_method(key, spec, ref64[sample : sample + 1])[0]
             output = _run_method(key, spec, batch.x)[0]
         except normlib.NormError as error:
             movements.append(Movement(key, label, spec, None, None, None, float("nan"), str(error)))
@@ -473,32 +507,107 @@ def single_value_error(channels: int) -> str:
     return ""  # pragma: no cover - normlib always refuses it
 
 
+@dataclass(frozen=True)
+class BatchOfOne:
+    """Whether the layer that computes a batch-reducing method trains on a batch of one."""
+
+    method: str
+    layer: str
+    values_per_channel: int  # what the layer pools per statistic when N = 1
+    error: str  # the layer's refusal ("" when it trains)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.error)
+
+
+def batch_of_one_layers(shape_chw: tuple[int, int, int]) -> list[BatchOfOne]:
+    """BatchNorm2d(C) on (1, C, H, W) and Method 2's layer, BatchNorm1d(C·H·W) on x.flatten(1).
+
+    Both are run through normlib.BatchNorm2d, which refuses what torch refuses
+    (one value per channel in training): BatchNorm1d on (N, F) is BatchNorm2d
+    on (N, F, 1, 1), one statistic per feature over N.
+    """
+    from explorer.facts import facts_for
+
+    c, h, w = shape_chw
+    layers = []
+    for method, key, channels, shape in (
+        ("BatchNorm2d", "batchnorm", c, (1, c, h, w)),
+        ("Method 2", "method2", c * h * w, (1, c * h * w, 1, 1)),
+    ):
+        layer = facts_for(key).pytorch.split(", then")[0]
+        try:
+            normlib.BatchNorm2d(channels)(np.zeros(shape, dtype=np.float32))
+            error = ""
+        except normlib.NormError as refusal:
+            error = str(refusal)
+        layers.append(BatchOfOne(method, layer, shape[2] * shape[3], error))
+    return layers
+
+
 def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
     """True statements about each method when the batch holds the sample alone."""
     c, h, w = shape_chw
+    bn2d, method2 = batch_of_one_layers(shape_chw)
     notes = [
         "**Method 2** reduces over N only, so each set holds this one value: its variance is "
-        "0 and the output is (x − x)/√(0 + eps) = 0 everywhere (= β).",
+        "0, and the formula gives (x − x)/√(0 + eps) = 0 everywhere (= β). "
+        + (
+            f"Its layer, {method2.layer}, pools {method2.values_per_channel} value per feature "
+            "and **refuses** N = 1 in training, as PyTorch does."
+            if method2.refused
+            else f"Its layer, {method2.layer}, trains on it."
+        ),
         "**Method 1** reduces over N and C; with N = 1 that is C alone, one mean per pixel: "
-        "positional normalization (PONO) of this sample.",
+        "positional normalization (PONO) of this sample. No layer computes Method 1.",
     ]
-    if h * w > 1:
+    if bn2d.refused:
         notes.append(
-            f"**BatchNorm2d** still works: each channel has H·W = {h * w:,} values. With "
-            "N = 1 its statistics are InstanceNorm's (one mean per channel of this sample)."
+            f"**BatchNorm2d** has a single value per channel here (N·H·W = "
+            f"{bn2d.values_per_channel}), and **refuses** it in training, as PyTorch does."
         )
     else:
         notes.append(
-            "**BatchNorm2d** has a single value per channel here (N·H·W = 1), and PyTorch "
-            "refuses that in training."
+            f"**BatchNorm2d** still trains: each channel has H·W = {bn2d.values_per_channel:,} "
+            "values. With N = 1 its statistics are InstanceNorm's (one mean per channel of "
+            "this sample)."
         )
     notes.append("**LayerNorm, InstanceNorm and GroupNorm** never look at other samples.")
     return notes
 
 
-def clamp_index(value: int, size: int) -> tuple[int, bool]:
-    """Clamp an index into range(size); the flag says whether it moved."""
-    clamped = min(max(int(value), 0), size - 1)
+def batch_of_one_summary(shape_chw: tuple[int, int, int]) -> str:
+    """The short box above the cards: what each batch-reducing layer does with N = 1."""
+    layers = batch_of_one_layers(shape_chw)
+    refused = [f"{one.method} ({one.layer})" for one in layers if one.refused]
+    trains = [one for one in layers if not one.refused]
+    parts = ["A batch of one: Method 2's formula gives 0 everywhere (= β)"]
+    if any(one.method == "BatchNorm2d" for one in trains):
+        parts.append("BatchNorm2d gets InstanceNorm's statistics")
+    parts.append("Method 1 becomes PONO")
+    text = ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+    if refused:
+        text += " In training PyTorch refuses " + " and ".join(refused) + "."
+    return text + " Why: **A batch of one sample**, below the cards."
+
+
+def clamp_index(value: int | str, size: int) -> tuple[int, bool]:
+    """Clamp a selectbox's index into range(size); the flag says whether it moved.
+
+    `value` may be the label the selectbox showed on an earlier run instead of
+    an index: when a selectbox's labels change between runs (the samples of a
+    new batch, the channels of a new input), Streamlit hands back the old label
+    string as the widget's value. Every label of this app's index selectboxes
+    starts with its index ("3: sample …", "n=3 · …", "c=2 · …"), so that number
+    is the index; a value with no number falls back to 0.
+    """
+    if isinstance(value, str):
+        found = re.search(r"\d+", value)
+        index = int(found.group()) if found else 0
+    else:
+        index = int(value)
+    clamped = min(max(index, 0), size - 1)
     return clamped, clamped != value
 
 

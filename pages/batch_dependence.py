@@ -1,8 +1,10 @@
 """Batch dependence: one fixed sample in changing batches; whose output moves?"""
 
+import numpy as np
 import streamlit as st
 
 from explorer import comparison, figures, state, ui
+from explorer.text import literal
 
 PARAMS = comparison.BATCH_PARAMS
 PER_ROW = 3
@@ -10,11 +12,14 @@ CHART = {"displayModeBar": False}
 KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+# Two entries: at the input cap one entry holds six methods' outputs of a 2^21-number batch.
+@st.cache_resource(max_entries=2, show_spinner=False)
 def cached_movements(input_key, sample, size, mates, shuffle, _x, _labels):
     """The batch and every method's movement, cached by what made them (not by the arrays)."""
     batch = comparison.build_batch(_x, _labels, sample, size, mates, shuffle)
-    return batch, comparison.batch_movement(_x, sample, batch)
+    rows = comparison.reference_rows(_x.shape, sample)
+    position = int(np.flatnonzero(rows == sample)[0])
+    return batch, comparison.batch_movement(_x[rows], position, batch)
 
 
 # Figures are cached as objects (never mutated after building). `batch_key` is None for a
@@ -33,7 +38,8 @@ def difference_figure(input_key, sample, batch_key, method, channel, _move):
 
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
-batch_max = max(1, min(comparison.BATCH_MAX, state.ELEMENTS_MAX // (c_max * h_max * w_max)))
+batch_max = comparison.batch_limit(data.shape)
+reference_rows = comparison.reference_rows(data.shape, 0)  # its size; the sample joins it
 from_url = ui.url_values("batch", PARAMS, prefix="bd:")
 ui.show_url_messages()
 
@@ -51,8 +57,8 @@ for key, name, size in (
         default = next(p.default for p in PARAMS if p.name == name)
         value = min(default, size - 1)
         st.warning(
-            f"Link parameter `{name}={start[name]}` does not fit this input "
-            f"({data.title}, shape {data.shape}); using the default, {name}={value}.",
+            f"Link parameter {name}={literal(start[name])} does not fit this input "
+            f"({literal(data.title)}, shape {data.shape}); using the default, {name}={value}.",
             icon=":material/link:",
         )
     st.session_state[key] = value
@@ -80,7 +86,9 @@ batch_col.slider(
     1,
     batch_max,
     key="bd:batch",
-    help="Capped so the batch stays under 2^24 numbers."
+    help=f"Capped at {batch_max} for this input, so a batch holds at most "
+    f"{max(comparison.BATCH_WORK_MAX, 2 * c_max * h_max * w_max):,} numbers and the page "
+    "stays fast."
     if batch_max < comparison.BATCH_MAX
     else None,
 )
@@ -114,23 +122,24 @@ batch, movements = cached_movements(
 )
 if batch.message:
     st.info(batch.message)
+if reference_rows.size < n_max:
+    rows = comparison.reference_rows(data.shape, sample)
+    st.info(
+        f"This input holds {n_max * c_max * h_max * w_max:,} numbers. To keep the page fast, the "
+        f"reference batch is {rows.size} of its {n_max} samples (the sample n = {sample} and "
+        f"the first {rows.size - 1} others), not all of them, and a batch holds at most "
+        f"{batch_max} samples."
+    )
 shown = ", ".join(batch.labels[:8]) + (f", … ({size - 8} more)" if size > 8 else "")
 st.caption(
-    f"This batch (N = {size}): {shown}. Reference batch: the input as loaded, N = {n_max}, "
-    f"where the sample is n = {sample}. Δ = output in this batch − output in the reference."
+    f"This batch (N = {size}): {shown}. Reference batch: the input as loaded, "
+    f"N = {comparison.reference_rows(data.shape, sample).size}, where the sample is n = {sample}. "
+    "Δ = output in this batch − output in the reference."
 )
 
 st.markdown(comparison.movement_summary(movements))
 if size == 1:
-    bn_words = (
-        "BatchNorm gets InstanceNorm's statistics"
-        if h_max * w_max > 1
-        else "BatchNorm is refused (one value per channel)"
-    )
-    st.info(
-        f"A batch of one: Method 2's output is all zeros (= β), {bn_words} and Method 1 "
-        "becomes PONO. Why, and what PyTorch refuses: **A batch of one sample**, below the cards."
-    )
+    st.info(comparison.batch_of_one_summary((c_max, h_max, w_max)))
 
 # --- One card per method: how far this sample's output moved.
 for first in range(0, len(movements), PER_ROW):

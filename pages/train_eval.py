@@ -4,17 +4,26 @@ import numpy as np
 import streamlit as st
 
 import normlib
-from explorer import teaching, ui
+from explorer import comparison, teaching, ui
+from explorer.text import literal
 
 PARAMS = teaching.TRAIN_PARAMS
 CHART = {"displayModeBar": False}
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# cache_resource, not cache_data: a run holds the last batch three times (input, training and
+# eval output), up to 3 × 64 MB at the input cap, and cache_data would keep a pickled copy of
+# every entry and hand out a fresh copy on every rerun. Read-only after it is built.
+@st.cache_resource(max_entries=3, show_spinner=False)
 def cached_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int, _x: np.ndarray):
     """The stream and the batch-mates check, cached by what made them (not by the array)."""
     run = teaching.train_stream(_x, momentum, steps, batch, seed)
     return run, teaching.batch_mates_check(run, _x)
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def cached_small_batch(input_key: tuple, _x: np.ndarray) -> teaching.SmallBatch:
+    return teaching.small_batch(_x)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -42,8 +51,8 @@ ui.seed_widget("te:seed", start["bseed"])
 if st.session_state["te:batch"] > n_max:
     if "batch" in from_url:
         st.warning(
-            f"Link parameter `batch={from_url['batch']}` is more than the input's N = {n_max} "
-            f"samples; using B = {min(4, n_max)}.",
+            f"Link parameter batch={literal(from_url['batch'])} is more than the input's "
+            f"N = {n_max} samples; using B = {min(4, n_max)}.",
             icon=":material/link:",
         )
         st.session_state["te:batch"] = min(4, n_max)
@@ -89,10 +98,12 @@ seed = int(
     )
 )
 
+# One short line each, so a 390-pixel phone screen shows the update without scrolling sideways.
 st.latex(
-    r"\text{running} \leftarrow (1-\text{momentum})\cdot\text{running} + "
-    r"\text{momentum}\cdot\text{batch statistic}"
-    + (r"\quad(\text{momentum} = \tfrac{1}{k}\ \text{at step } k)" if momentum is None else "")
+    r"\begin{aligned}\text{running} \leftarrow\ &\\ &(1-\text{momentum})\cdot\text{running}"
+    r"\\ &+ \text{momentum}\cdot\text{batch statistic}"
+    + (r"\\ &\text{momentum} = \tfrac{1}{k}\ \text{at step } k" if momentum is None else "")
+    + r"\end{aligned}"
 )
 st.markdown(
     f"Momentum {teaching.momentum_words(momentum)} in PyTorch is Keras momentum "
@@ -121,6 +132,8 @@ except normlib.NormError as error:
     st.stop()
 for note in run.notes:
     st.info(note)
+if variance_note := teaching.keras_variance_note(momentum, run.m):
+    st.markdown(variance_note)
 
 # --- Running statistics
 st.subheader("Running statistics, step by step")
@@ -129,14 +142,20 @@ mean_fig, var_fig = cached_running_figures(*stream_key, run, data.channel_labels
 mean_col, var_col = st.columns(2)
 mean_col.plotly_chart(mean_fig, config=CHART)
 var_col.plotly_chart(var_fig, config=CHART)
+shown_channels = min(c_max, teaching.FIGURE_CHANNELS)
 st.caption(
     "Solid: the running statistics after each step (they start at 0 and 1). Dashed: what they "
     "settle around. For the mean, the whole input's mean over (N, H, W). For the variance, "
     "the expected **unbiased** variance of a random batch of B samples, "
     "m/(m−1)·(σ² − Var(batch mean)) with m = B·H·W; it equals the whole input's unbiased "
-    "variance (÷ (N·H·W − 1)) when B = N, and is a little lower when B < N, because a batch's "
-    "variance misses the spread between the batches' means."
+    "variance (÷ (N·H·W − 1)) when B = N."
+    + (
+        f" Channels 0 to {shown_channels - 1} of {c_max} are drawn; the table below has all."
+        if shown_channels < c_max
+        else ""
+    )
 )
+st.markdown(teaching.variance_gap(run).words(data.channel_labels))
 with st.expander("The numbers behind the dashed lines"):
     st.dataframe(teaching.target_table(run, data.channel_labels), hide_index=True)
     st.caption(
@@ -151,8 +170,12 @@ st.markdown(
     "Training mode normalizes with **this batch's** mean and variance; eval mode with the "
     "**running** ones. **In eval, a sample's output no longer depends on its batch mates.**"
 )
-if st.session_state.get("te:sample", 0) >= run.batch:
-    st.session_state["te:sample"] = 0
+# The selectbox's labels name the samples of the last batch, so they change with every new
+# stream; Streamlit then hands back last run's label string as the value. Turn it back into
+# a position in this batch before the widget is drawn.
+st.session_state["te:sample"] = comparison.clamp_index(
+    st.session_state.get("te:sample", 0), run.batch
+)[0]
 labels = [f"{i}: sample {s} ({data.sample_labels[s]})" for i, s in enumerate(run.indices[-1])]
 shown = st.selectbox(
     "Sample of the last batch to show",
@@ -188,6 +211,55 @@ with mates_col:
         "is 0, up to float32 rounding."
         + ("" if mates.alone_possible else " Alone, training is impossible (H·W = 1).")
     )
+
+# --- One element, step by step
+st.subheader("One element, step by step")
+st.markdown(
+    "Pick an element of the sample shown above: the numbers below are its normalization in "
+    "training mode (this batch's mean and biased variance over its m values of the channel) and "
+    "in eval mode (the running statistics). γ = 1 and β = 0, BatchNorm2d's starting values."
+)
+_, _, h_batch, w_batch = run.last_x.shape
+for key, size, start_at in (
+    ("te:c", c_max, 0),
+    ("te:h", h_batch, h_batch // 2),
+    ("te:w", w_batch, w_batch // 2),
+):
+    ui.seed_widget(key, start_at)
+    st.session_state[key] = comparison.clamp_index(st.session_state[key], size)[0]
+c_col, h_col, w_col = st.columns(3)
+pick_c = int(c_col.number_input("channel c", 0, c_max - 1, step=1, key="te:c"))
+pick_h = int(h_col.number_input("row h", 0, h_batch - 1, step=1, key="te:h"))
+pick_w = int(w_col.number_input("column w", 0, w_batch - 1, step=1, key="te:w"))
+train_col, eval_col = st.columns(2)
+for column, mode, title in (
+    (train_col, "train", "Training mode"),
+    (eval_col, "eval", "Eval mode"),
+):
+    steps_of = teaching.element_steps(run, mode, shown, pick_c, pick_h, pick_w)
+    with column:
+        st.markdown(f"**{title}**, element (n = {shown}, c = {pick_c}, h = {pick_h}, w = {pick_w})")
+        for line in steps_of.latex():
+            st.latex(line)
+        st.caption(
+            f"normlib.BatchNorm2d returned {steps_of.layer_output:.6g} (float32) for this element."
+        )
+
+for key in ("te:c", "te:h", "te:w"):
+    ui.remember(key)
+
+# --- Small batches
+st.subheader("Why small batches hurt BatchNorm")
+small = cached_small_batch(data.key, data.x)
+st.markdown(teaching.small_batch_words(small))
+if n_max > 1:
+    st.dataframe(teaching.small_batch_table(small, data.channel_labels), hide_index=True)
+st.caption(
+    "running_var at each B is the value it settles around (the dashed line above for that B); "
+    "the eval output's standard deviation is over the whole input once it has. Source: Wu & He, "
+    "Group Normalization (ECCV 2018), section 1 and figure 1: BatchNorm's error rises sharply "
+    "as the batch shrinks, because its batch statistics become poor estimates."
+)
 
 # --- Biased vs unbiased variance
 st.subheader("Biased and unbiased variance")

@@ -103,3 +103,25 @@ def test_question_page(page, browser, app_url):
         screenshots(tab, "question-dark")
     finally:
         context.close()
+
+
+def test_train_eval_survives_repeated_slider_changes(page, app_url):
+    """Issue 7 item 1: the second change of steps or batch size raised a TypeError."""
+    for sequence in (
+        ["Training steps"] * 4,
+        ["Batch size B", "Batch size B"],
+        ["Batch size B", "Training steps"],
+    ):
+        visit(page, f"{app_url}/train-eval", "Biased and unbiased variance")
+        steps, batch = 100, 4
+        for name in sequence:
+            slider = page.get_by_role("slider", name=name)
+            slider.focus()
+            slider.press("ArrowRight")
+            steps, batch = (steps + 1, batch) if name == "Training steps" else (steps, batch + 1)
+            page.wait_for_function(
+                "s => location.search.includes(s)", arg=f"steps={steps}&batch={batch}"
+            )
+            wait_for_app(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, (sequence, name)
+            assert "TypeError" not in body(page), (sequence, name)

@@ -215,3 +215,53 @@ def test_movement_summary_names_who_moved(samples):
     moved, still = line.split(" — ")
     assert "BatchNorm" in moved and "Method 2" in moved and "LayerNorm" not in moved
     assert "LayerNorm · InstanceNorm · GroupNorm(3)" in still
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape_chw", [(3, 4, 4), (2, 1, 1), (5, 1, 3)])
+def test_batch_of_one_refusals_are_torchs(shape_chw):
+    """Which layers refuse N = 1 in training: torch's BatchNorm2d(C) and Method 2's recipe,
+    BatchNorm1d(C·H·W) on x.flatten(1), against the page's computed list and words."""
+    from tests import conftest
+
+    torch = conftest.require_torch()
+    c, h, w = shape_chw
+    x = torch.randn(1, c, h, w)
+
+    def refuses(layer, tensor) -> bool:
+        try:
+            layer.train()(tensor)
+        except ValueError:
+            return True
+        return False
+
+    torch_refuses = {
+        "BatchNorm2d": refuses(torch.nn.BatchNorm2d(c), x),
+        "Method 2": refuses(torch.nn.BatchNorm1d(c * h * w), x.flatten(1)),
+    }
+    layers = cmp.batch_of_one_layers(shape_chw)
+    assert {one.method: one.refused for one in layers} == torch_refuses
+    assert torch_refuses["Method 2"]  # always: one value per feature
+    notes = " ".join(cmp.batch_of_one_notes(shape_chw))
+    summary = cmp.batch_of_one_summary(shape_chw)
+    assert "BatchNorm1d(C·H·W)" in summary and "refuses" in summary
+    assert ("BatchNorm2d** has a single value" in notes) == torch_refuses["BatchNorm2d"]
+    assert ("BatchNorm2d (nn.BatchNorm2d(C))" in summary) == torch_refuses["BatchNorm2d"]
+
+
+def test_batch_page_work_is_bounded_and_the_sample_is_in_the_reference():
+    assert cmp.batch_limit((8, 3, 32, 32)) == 64
+    assert cmp.batch_limit((64, 64, 64, 64)) == 2**21 // 2**18
+    assert cmp.batch_limit((2, 64, 256, 256)) == 2  # a mate can always be added
+    rows = cmp.reference_rows((64, 64, 64, 64), 40)
+    assert rows.size == 8 and 40 in rows and list(rows[:7]) == list(range(7))
+    assert list(cmp.reference_rows((8, 3, 32, 32), 5)) == list(range(8))
+
+
+@pytest.mark.parametrize(
+    "label, size, expected",
+    [(3, 8, (3, False)), (9, 8, (7, True)), ("2: sample 5 (forest)", 4, (2, True)),
+     ("n=6 · clouds", 4, (3, True)), ("c=1 · green", 3, (1, True)), ("odd", 3, (0, True))],
+)  # fmt: skip
+def test_clamp_index_reads_a_stale_selectbox_label(label, size, expected):
+    assert cmp.clamp_index(label, size) == expected

@@ -323,3 +323,126 @@ def test_question_methods_match_normlib_presets():
     assert not m3.typos and "BatchNorm2d" in m3.verdict
     assert "PONO" in m1.verdict and "fully connected" in m2.verdict
     assert teaching.per_feature_map_numbers((8, 3, 32, 32))["m_prime"] == 8192
+
+
+# ------------------------------------------- train vs eval: claims checked against torch/Keras
+def require_keras():
+    """Keras 3 on the torch backend: a failure under CI (.ci/run installs it), a skip elsewhere."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+    except ImportError:
+        conftest.missing("keras is not installed (pip install keras)")
+    return keras
+
+
+@pytest.mark.torch
+def test_keras_moving_variance_is_biased_torch_running_var_unbiased():
+    """The note's factor m/(m − 1) is the ratio of what one batch adds, in Keras 3 and torch."""
+    torch = conftest.require_torch()
+    keras = require_keras()
+    x = small_input((2, 3, 2, 3))
+    m = 2 * 2 * 3
+    layer = keras.layers.BatchNormalization(axis=1, momentum=0.9, epsilon=1e-5)
+    layer(x, training=True)
+    keras_var = np.asarray(keras.ops.convert_to_numpy(layer.moving_variance), dtype=np.float64)
+    bn = torch.nn.BatchNorm2d(3, momentum=0.1)
+    bn(torch.from_numpy(x))
+    torch_var = bn.running_var.double().numpy()
+    np.testing.assert_allclose((torch_var - 0.9) / (keras_var - 0.9), m / (m - 1), rtol=1e-4)
+    note = teaching.keras_variance_note(0.1, m)
+    assert f"{m / (m - 1):.6g} times Keras'" in note and "**biased**" in note
+    assert f"m = B·H·W = {m:,}" in note
+    assert teaching.keras_variance_note(None, m) == ""
+
+
+@pytest.mark.torch
+def test_element_steps_match_torch_in_both_modes():
+    torch = conftest.require_torch()
+    x = small_input((6, 3, 5, 4), seed=3)
+    run = teaching.train_stream(x, 0.3, 7, 3, seed=2)
+    bn = torch.nn.BatchNorm2d(3, momentum=0.3).requires_grad_(False)
+    for idx in run.indices:
+        train_out = bn(torch.from_numpy(x[idx]))
+    last = torch.from_numpy(x[run.indices[-1]])
+    xt = last.double()
+    batch_mean = xt.mean(dim=(0, 2, 3))
+    batch_var = xt.var(dim=(0, 2, 3), unbiased=False)
+    bn.eval()
+    eval_out = bn(last)
+    for b, c, h, w in [(0, 0, 0, 0), (2, 1, 4, 3), (1, 2, 2, 1)]:
+        train = teaching.element_steps(run, "train", b, c, h, w)
+        assert train.x == float(x[run.indices[-1][b], c, h, w]) and train.m == 3 * 5 * 4
+        assert train.mean == pytest.approx(float(batch_mean[c]), rel=1e-9, abs=1e-12)
+        assert train.var == pytest.approx(float(batch_var[c]), rel=1e-9)
+        assert train.root == pytest.approx(float(torch.sqrt(batch_var[c] + 1e-5)), rel=1e-9)
+        assert train.y == pytest.approx(float(train_out[b, c, h, w]), abs=2e-5)
+        evals = teaching.element_steps(run, "eval", b, c, h, w)
+        assert evals.mean == pytest.approx(float(bn.running_mean[c]), rel=1e-5, abs=1e-7)
+        assert evals.var == pytest.approx(float(bn.running_var[c]), rel=1e-5)
+        assert evals.y == pytest.approx(float(eval_out[b, c, h, w]), abs=2e-5)
+        assert evals.layer_output == pytest.approx(evals.y, abs=2e-5)
+        for steps in (train, evals):
+            text = " ".join(steps.latex())
+            assert f"{steps.x_hat:.6g}" in text and f"{steps.root:.6g}" in text
+
+
+@pytest.mark.torch
+def test_small_batch_numbers_are_torchs_running_var_at_b1_and_bn():
+    """B = 1 over every sample once (cumulative average) lands exactly on the B = 1 target."""
+    torch = conftest.require_torch()
+    from explorer import inputs
+
+    x = inputs.load_samples(8, 32).x
+    small = teaching.small_batch(x)
+    one = torch.nn.BatchNorm2d(3, momentum=None)
+    for i in range(8):
+        one(torch.from_numpy(x[i : i + 1]))
+    np.testing.assert_allclose(small.var_one, one.running_var.numpy(), rtol=1e-4)
+    full = torch.nn.BatchNorm2d(3, momentum=1.0)
+    full(torch.from_numpy(x))
+    np.testing.assert_allclose(small.var_all, full.running_var.numpy(), rtol=1e-4)
+    # The eval output's spread with B = 1 statistics, against torch's eval output.
+    one.running_mean.copy_(full.running_mean)
+    one.eval()
+    np.testing.assert_allclose(
+        small.eval_std_one,
+        one(torch.from_numpy(x)).detach().double().std(dim=(0, 2, 3), unbiased=False).numpy(),
+        rtol=1e-4,
+    )
+    # The issue's numbers for the sample images: about 3× lower at B = 1 (0.046 vs 0.127).
+    words = teaching.small_batch_words(small)
+    worst = int(np.argmax(np.abs(np.log(small.var_all / small.var_one))))
+    assert f"{small.var_one[worst]:.4g}" in words and f"{small.var_all[worst]:.4g}" in words
+    assert small.var_all[worst] / small.var_one[worst] > 2
+
+
+@pytest.mark.torch
+def test_variance_gap_words_follow_torchs_running_var():
+    """Images: running_var at B < N settles lower; the sentence says so with torch's numbers."""
+    torch = conftest.require_torch()
+    from explorer import inputs
+
+    x = inputs.load_samples(8, 32).x
+    run = teaching.train_stream(x, None, 400, 1, seed=0)
+    bn = torch.nn.BatchNorm2d(3, momentum=None)
+    for idx in run.indices:
+        bn(torch.from_numpy(x[idx]))
+    gap = teaching.variance_gap(run)
+    # torch's cumulative running_var over 400 random single-sample batches is near the target.
+    np.testing.assert_allclose(bn.running_var.numpy(), gap.target, rtol=0.15)
+    words = gap.words(inputs.load_samples(8, 32).channel_labels)
+    assert "lower" in words and "spread of the batch means" in words
+    assert "a little lower" not in words
+    # i.i.d. noise: no claim that it is lower; "higher" or "about the same" is computed.
+    noise = np.random.default_rng(1).standard_normal((8, 2, 4, 4)).astype(np.float32)
+    noise_words = teaching.variance_gap(teaching.train_stream(noise, 0.1, 5, 2, 0)).words(
+        ["a", "b"]
+    )
+    gap_noise = teaching.variance_gap(teaching.train_stream(noise, 0.1, 5, 2, 0))
+    ratio = gap_noise.whole / gap_noise.target
+    assert ("higher" in noise_words) == bool(
+        np.any(ratio < 1 / 1.0005) and np.abs(np.log(ratio)).argmax() == np.argmin(ratio)
+    )
