@@ -15,8 +15,8 @@ import numpy as np
 
 import normlib
 from explorer import state
-from explorer.text import literal
 from explorer.facts import MethodFacts, facts_for
+from explorer.text import literal
 from normlib import METHODS, NormSpec
 
 # ------------------------------------------------------------------ Compare

@@ -115,18 +115,18 @@ class DefaultEps:
         if self.pytorch_dtype_eps:
             parts.append(
                 "PyTorch eps=None, i.e. torch.finfo(dtype).eps "
-                f"({_eps_words(self.pytorch_value(np.float32))} for float32)"
+                f"({eps_words(self.pytorch_value(np.float32))} for float32)"
             )
         elif self.pytorch is not None:
-            parts.append(f"PyTorch {_eps_words(self.pytorch)}")
+            parts.append(f"PyTorch {eps_words(self.pytorch)}")
         if self.keras is not None:
-            parts.append(f"Keras {_eps_words(self.keras)}")
+            parts.append(f"Keras {eps_words(self.keras)}")
         if self.other:
             parts.append(self.other)
         return ", ".join(parts) if parts else "no framework default"
 
 
-def _eps_words(value: float) -> str:
+def eps_words(value: float) -> str:
     """1e-05 as "1e-5" (as both frameworks' documentation writes it); 1.19e-07 as "1.19e-7"."""
     mantissa, exponent = f"{value:.2e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".")
