@@ -16,6 +16,8 @@ import numpy as np
 
 import normlib
 from explorer import state
+from explorer.facts import MethodFacts, facts_for
+from explorer.text import literal
 from normlib import METHODS, NormSpec
 
 # ------------------------------------------------------------------ Compare
@@ -40,8 +42,11 @@ def parse_methods(text: str) -> tuple[str, ...]:
         raise ValueError(f"methods must name at least one of {', '.join(METHODS)}")
     unknown = [key for key in keys if key not in METHODS]
     if unknown:
+        # The keys come from a link: shown literally (escaped, truncated), never as Markdown.
+        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
         raise ValueError(
-            f"unknown method{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"unknown method{'s' if len(unknown) > 1 else ''} {named}{more}; "
             f"choose from {', '.join(METHODS)}"
         )
     return tuple(dict.fromkeys(keys))
@@ -51,10 +56,25 @@ def format_methods(keys: Sequence[str]) -> str:
     return ",".join(keys)
 
 
+def literal_errors(parse):
+    """`parse` whose error message (which may repeat the link's text) is shown literally."""
+
+    def parse_literally(raw: str):
+        try:
+            return parse(raw)
+        except ValueError as error:
+            raise ValueError(literal(error, limit=200)) from None
+
+    return parse_literally
+
+
 COMPARE_PARAMS: tuple[state.Param, ...] = (
     state.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
-    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
+    state.Param("pick", (0, 0, 0, 0), literal_errors(state.parse_element), state.format_element),
 )
+# Compare computes every method with the same eps (and γ = 1, β = 0), so that only the sets
+# differ between the cards; each layer's own default is in the framework table.
+COMPARE_EPS = 1e-5
 
 
 def method_spec(key: str, channels: int) -> NormSpec:
@@ -98,127 +118,31 @@ def same_in_train_and_eval(spec: NormSpec) -> bool:
 
 
 @dataclass(frozen=True)
-class Framework:
-    """The PyTorch and Keras ways to get one method on (N, C, H, W) input."""
-
-    pytorch: str
-    keras: str
-    note: str = ""
-
-
-# Keras calls assume channels-first input (N, C, H, W), as everywhere in this app.
-FRAMEWORKS: dict[str, Framework] = {
-    "method1": Framework("none", "none", "no framework has it; no standard name"),
-    "method2": Framework(
-        "none as a layer for conv maps; nn.BatchNorm1d(C·H·W) on x.flatten(1) computes it",
-        "BatchNormalization(axis=[1, 2, 3])",
-        "per-activation BN: Keras axis = the KEPT axes (C, H, W)",
-    ),
-    "method3": Framework(
-        "nn.BatchNorm2d(C)", "BatchNormalization(axis=1)", "Keras axis = the KEPT axis (C)"
-    ),
-    "batchnorm": Framework(
-        "nn.BatchNorm2d(C)", "BatchNormalization(axis=1)", "Keras axis = the KEPT axis (C)"
-    ),
-    "layernorm": Framework(
-        "nn.LayerNorm([C, H, W])",
-        "LayerNormalization(axis=[1, 2, 3])",
-        "Keras axis = the REDUCED axes",
-    ),
-    "instancenorm": Framework(
-        "nn.InstanceNorm2d(C)",
-        "none built in; GroupNormalization(groups=C, axis=1) (Keras 3) has its statistics",
-        "PyTorch: affine=False and no running statistics by default",
-    ),
-    "groupnorm": Framework(
-        "nn.GroupNorm(G, C)", "GroupNormalization(groups=G, axis=1) (Keras 3)", ""
-    ),
-    "rmsnorm": Framework(
-        "nn.RMSNorm([C, H, W])", "RMSNormalization(axis=[1, 2, 3]) (Keras 3)", "no β, no centering"
-    ),
-    "pixelnorm": Framework("none", "none", "ProGAN writes it by hand; no learnable parameters"),
-    "positionnorm": Framework(
-        "none as a layer; nn.LayerNorm(C) on x.permute(0, 2, 3, 1) computes it",
-        "LayerNormalization(axis=1)",
-        "PONO: LayerNorm over C alone, per pixel",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class AffineCount:
-    """Learnable γ/β values of the layer that computes a method."""
-
-    count: int
-    formula: str
-    note: str
-
-
-def affine_count(key: str, spec: NormSpec, shape: tuple[int, int, int, int]) -> AffineCount:
-    """γ/β count of the usual layer for `key` on `shape`.
-
-    Methods that reduce N follow BatchNorm's convention, one γ and one β per
-    kept index (per channel for BatchNorm2d, per activation for Method 2),
-    derived from the spec. The per-sample methods follow their PyTorch layer.
-    """
-    _, c, h, w = shape
-    if depends_on_batch(spec):
-        sizes = {"N": 1, "C": c, "H": h, "W": w}
-        kept = spec.kept_axes()
-        count = 2 * int(np.prod([sizes[a] for a in kept])) if kept else 2
-        formula = "2·" + "·".join(kept) if kept else "2"
-        if key == "method1":
-            note = "hypothetical: no layer exists; one γ, β per set, as BatchNorm has"
-        elif key == "method2":
-            note = "per activation, as nn.BatchNorm1d(C·H·W) and Keras BatchNormalization"
-        else:
-            note = "one γ, β per channel"
-        return AffineCount(count, formula, note)
-    table = {
-        "layernorm": (2 * c * h * w, "2·C·H·W", "per element: normalized_shape (C, H, W)"),
-        "instancenorm": (2 * c, "2·C", "per channel, but 0 by default (affine=False)"),
-        "groupnorm": (2 * c, "2·C", "per channel, not per group"),
-        "rmsnorm": (c * h * w, "C·H·W", "weight only, per element: RMSNorm has no β"),
-        "pixelnorm": (0, "0", "none"),
-        "positionnorm": (2 * c, "2·C", "per channel, as nn.LayerNorm(C) channels-last"),
-    }
-    count, formula, note = table.get(key, (2 * c, "2·C", "per channel"))
-    return AffineCount(count, formula, note)
-
-
-@dataclass(frozen=True)
 class ComparisonRow:
-    """One method's row of the comparison table."""
+    """One method's row of the comparison table; its framework facts come from explorer.facts."""
 
     key: str
     method: str
     reduced_axes: str
     sets: int
     elements: int
-    affine: AffineCount
+    facts: MethodFacts
     depends_on_batch: bool
     same_train_eval: bool
-    pytorch: str
-    keras: str
-    note: str
 
 
 def comparison_row(key: str, shape: tuple[int, int, int, int]) -> ComparisonRow:
     """Everything the table says about `key` on a tensor of `shape`."""
     spec = method_spec(key, shape[1])
-    framework = FRAMEWORKS.get(key, Framework("none", "none"))
     return ComparisonRow(
         key=key,
         method=method_label(key, shape[1]),
         reduced_axes=reduced_axes_text(spec, shape[1]),
         sets=spec.n_sets(shape),
         elements=spec.count(shape),
-        affine=affine_count(key, spec, shape),
+        facts=facts_for(key),
         depends_on_batch=depends_on_batch(spec),
         same_train_eval=same_in_train_and_eval(spec),
-        pytorch=framework.pytorch,
-        keras=framework.keras,
-        note=framework.note,
     )
 
 
@@ -242,34 +166,38 @@ def comparison_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> d
         "reduced axes": [r.reduced_axes for r in rows],
         "sets": [r.sets for r in rows],
         "elements per set": [r.elements for r in rows],
-        "γ/β count": [f"{r.affine.count:,} = {r.affine.formula}" for r in rows],
+        "γ/β count": [r.facts.affine.count_text(shape) for r in rows],
         "depends on the batch": [_yes_no(r.depends_on_batch) for r in rows],
         "same in train and eval": [_train_eval_text(r) for r in rows],
     }
 
 
 def framework_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
-    """How to get each method in PyTorch and Keras, and what γ/β the layer learns."""
+    """Each method in PyTorch and Keras 3, its γ/β and default eps (from explorer.facts)."""
     rows = [comparison_row(key, shape) for key in keys]
     return {
         "method": [r.method for r in rows],
-        "PyTorch": [r.pytorch for r in rows],
-        "Keras (channels-first)": [r.keras for r in rows],
-        "γ/β": [r.affine.note for r in rows],
-        "note": [r.note for r in rows],
+        "PyTorch": [r.facts.pytorch for r in rows],
+        "Keras (channels-first)": [r.facts.keras for r in rows],
+        "γ/β": [f"{r.facts.affine.shape_text()}: {r.facts.affine.note}" for r in rows],
+        "default eps": [r.facts.eps_sentence() for r in rows],
+        "note": [r.facts.note for r in rows],
     }
 
 
 def groupnorm_note(channels: int) -> str | None:
-    """Say so when GroupNorm's G equals C (then its sets are InstanceNorm's)."""
+    """Say so when GroupNorm's G equals C (then its sets are InstanceNorm's), and why."""
     groups = state.default_groups(channels)
-    if groups == channels:
-        return (
-            f"GroupNorm on C = {channels}: no group count between 1 and C divides {channels}, "
-            f"so G = {groups} = C, one channel per group: exactly InstanceNorm's statistics. "
-            "CNN feature maps (C = 8, sidebar) show real groups."
-        )
-    return None
+    if groups != channels:
+        return None
+    if channels == 1:
+        why = "a single channel is one group"
+    else:
+        why = f"{channels} is prime: its only divisors are 1 (LayerNorm's sets) and {channels}"
+    return (
+        f"GroupNorm on C = {channels}: {why}, so G = {groups} = C, one channel per group: "
+        "exactly InstanceNorm's statistics. The sidebar's CNN feature maps show real groups."
+    )
 
 
 def clamp_element(
@@ -278,6 +206,87 @@ def clamp_element(
     """Clamp an (n, c, h, w) pick into `shape`; the flag says whether it had to move."""
     clamped = tuple(min(int(i), size - 1) for i, size in zip(element, shape, strict=True))
     return clamped, clamped != tuple(element)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ElementArithmetic:
+    """One element's way through one method: its set's statistics and its normalized value.
+
+    For a non-centred method (RMSNorm, PixelNorm) `mean` is 0 and `second_moment`
+    is the set's mean square; otherwise `second_moment` is the biased variance.
+    """
+
+    key: str
+    method: str
+    x: float
+    count: int
+    centred: bool
+    mean: float
+    second_moment: float
+    eps: float
+    denominator: float
+    normalized: float
+    gamma: float
+    beta: float
+
+    @property
+    def output(self) -> float:
+        return self.gamma * self.normalized + self.beta
+
+
+def element_arithmetic(
+    key: str,
+    result: normlib.NormResult,
+    x: np.ndarray,
+    element: tuple[int, int, int, int],
+    gamma: float = 1.0,
+    beta: float = 0.0,
+) -> ElementArithmetic:
+    """The numbers of `element` under `result` (normlib's statistics), in float64.
+
+    The set's mean and variance are read from `result` by broadcasting them to
+    the input's shape (a view), so no set id array is built for one element.
+    """
+    mean = float(result.expand(result.mean)[element])
+    second = float(result.expand(result.var)[element])
+    value = float(x[element])
+    denominator = float(np.sqrt(second + result.eps))
+    centred = result.spec.center
+    normalized = ((value - mean) if centred else value) / denominator
+    return ElementArithmetic(
+        key=key,
+        method=method_label(key, result.shape[1]),
+        x=value,
+        count=result.count,
+        centred=centred,
+        mean=mean if centred else 0.0,
+        second_moment=second,
+        eps=result.eps,
+        denominator=denominator,
+        normalized=normalized,
+        gamma=float(gamma),
+        beta=float(beta),
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def element_table(steps: Sequence[ElementArithmetic]) -> dict[str, list]:
+    """The same element under each method as columns for ``st.dataframe``."""
+    return {
+        "method": [s.method for s in steps],
+        "x": [_number(s.x) for s in steps],
+        "set size m": [f"{s.count:,}" for s in steps],
+        "μ (set mean)": [_number(s.mean) if s.centred else "not centred" for s in steps],
+        "σ² (biased) or mean square": [
+            _number(s.second_moment) + ("" if s.centred else " (mean square)") for s in steps
+        ],
+        "√(σ² + ε)": [_number(s.denominator) for s in steps],
+        "x̂": [_number(s.normalized) for s in steps],
+        "y = γ·x̂ + β": [_number(s.output) for s in steps],
+    }
 
 
 # ---------------------------------------------------------- Batch dependence

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import normlib
+from explorer import text
 
 # Caps that keep the app responsive on a laptop projecting to a class.
 N_MAX = 64
@@ -239,8 +240,10 @@ def parse_params(
             values[param.name] = param.parse(str(raw))
         except ValueError as error:
             values[param.name] = param.default
+            # The link's text inside a code span: shown as typed, cut short, no backtick to end it.
+            shown = text.truncated(raw).replace("`", "'")
             messages.append(
-                f"Link parameter `{param.name}={raw}` was ignored: {error}. "
+                f"Link parameter `{param.name}={shown}` was ignored: {error}. "
                 f"Using the default, {param.name}={param.format(param.default)}."
             )
     return values, messages
@@ -266,8 +269,10 @@ def nearest_divisor(channels: int, wanted: int) -> int:
 
 
 def default_groups(channels: int) -> int:
-    """A GroupNorm group count that shows groups on `channels` channels (2 when C is even)."""
-    for groups in (2, 3, 4):
-        if channels % groups == 0 and groups < channels:
-            return groups
-    return channels
+    """GroupNorm's default G on `channels` channels: the smallest divisor G with 1 < G < C.
+
+    The fewest real groups, so each group holds the most channels and the set
+    pictures (first few channels) show whole groups; 2 for every even C. Only
+    when no such divisor exists (C = 1 or C prime) is G = C, InstanceNorm's sets.
+    """
+    return next((g for g in divisors(channels) if 1 < g < channels), channels)

@@ -23,6 +23,8 @@ from plotly.subplots import make_subplots
 
 import normlib
 from explorer import figures, state
+from explorer.comparison import literal_errors
+from explorer.facts import facts_for
 from normlib import METHODS, NormSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1039,6 +1041,28 @@ def new_quiz_seed(current: int, rng: np.random.Generator | None = None) -> int:
 
 
 # ================================================================ Question
+# A fixed term of the question's formulas: underlined (a cue that needs no colour) and green.
+FIX_COLOUR = "#2e9e5b"
+
+
+def fixed(term: str) -> str:
+    """LaTeX of a corrected term: underlined and coloured."""
+    return r"\underline{\textcolor{" + FIX_COLOUR + "}{" + term + "}}"
+
+
+@dataclass(frozen=True)
+class Typo:
+    """One typo of the question: where it is, what it wrote, what is meant (LaTeX)."""
+
+    where: str
+    wrote: str
+    meant: str
+
+    def markdown(self) -> str:
+        """The typo with the wrong term struck through and the fix named in words."""
+        return f"{self.where}: ~~${self.wrote}$~~ → fixed: ${self.meant}$"
+
+
 @dataclass(frozen=True)
 class MethodText:
     key: str
@@ -1047,10 +1071,12 @@ class MethodText:
     output: str
     mean: str
     var: str
-    typos: tuple[str, ...]
+    typos: tuple[Typo, ...]
     verdict: str
     note: str = ""
 
+
+_NUMERATOR_TYPO = Typo("the numerator", "T_{c,x,y}", "T_{n,c,x,y}")
 
 QUESTION_METHODS = (
     MethodText(
@@ -1058,18 +1084,15 @@ QUESTION_METHODS = (
         title="Method 1: one mean per pixel (x, y), over the batch and all channels",
         over="NC",
         output=(
-            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{\textcolor{#2e9e5b}{n},c,x,y} - \mu_{x,y}}"
+            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{" + fixed("n") + r",c,x,y} - \mu_{x,y}}"
             r"{\sqrt{\sigma^2_{x,y} + \epsilon}} + \beta"
         ),
         mean=r"\mu_{x,y} = \frac{1}{NC} \sum_{n=1}^{N} \sum_{c=1}^{C} T_{n,c,x,y}",
         var=(
             r"\sigma^2_{x,y} = \frac{1}{NC} \sum_{n=1}^{N} \sum_{c=1}^{C} "
-            r"\left(T_{n,c,x,y} - \mu_{\textcolor{#2e9e5b}{x,y}}\right)^2"
+            r"\left(T_{n,c,x,y} - \mu_{" + fixed("x,y") + r"}\right)^2"
         ),
-        typos=(
-            r"the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant",
-            r"the variance subtracts $\mu_c$ where $\mu_{x,y}$ is meant",
-        ),
+        typos=(_NUMERATOR_TYPO, Typo("the variance subtracts", r"\mu_c", r"\mu_{x,y}")),
         verdict=(
             "No standard layer. The closest named method, positional normalization (PONO), "
             "also takes one mean per pixel, but over the channels of each sample separately, "
@@ -1081,18 +1104,15 @@ QUESTION_METHODS = (
         title="Method 2: one mean per activation (c, x, y), over the batch only",
         over="N",
         output=(
-            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{\textcolor{#2e9e5b}{n},c,x,y} - "
+            r"\hat T_{n,c,x,y} = \gamma \, \frac{T_{" + fixed("n") + r",c,x,y} - "
             r"\mu_{c,x,y}}{\sqrt{\sigma^2_{c,x,y} + \epsilon}} + \beta"
         ),
         mean=r"\mu_{c,x,y} = \frac{1}{N} \sum_{n=1}^{N} T_{n,c,x,y}",
         var=(
             r"\sigma^2_{c,x,y} = \frac{1}{N} \sum_{n=1}^{N} "
-            r"\left(T_{n,c,x,y} - \mu_{\textcolor{#2e9e5b}{c,x,y}}\right)^2"
+            r"\left(T_{n,c,x,y} - \mu_{" + fixed("c,x,y") + r"}\right)^2"
         ),
-        typos=(
-            r"the numerator writes $T_{c,x,y}$ where $T_{n,c,x,y}$ is meant",
-            r"the variance subtracts $\mu_c$ where $\mu_{c,x,y}$ is meant",
-        ),
+        typos=(_NUMERATOR_TYPO, Typo("the variance subtracts", r"\mu_c", r"\mu_{c,x,y}")),
         verdict=(
             "Per-activation batch normalization: what the BN paper's Algorithm 1 does for a "
             "fully connected layer (there with one γ and one β per activation), applied to "
@@ -1104,8 +1124,8 @@ QUESTION_METHODS = (
         title="Method 3: one mean per channel c, over the batch and all positions",
         over="NHW",
         output=(
-            r"\hat T_{n,c,x,y} = \gamma_{\textcolor{#2e9e5b}{c}} \, \frac{T_{n,c,x,y} - \mu_c}"
-            r"{\sqrt{\sigma^2_c + \epsilon}} + \beta_{\textcolor{#2e9e5b}{c}}"
+            r"\hat T_{n,c,x,y} = \gamma_{" + fixed("c") + r"} \, \frac{T_{n,c,x,y} - \mu_c}"
+            r"{\sqrt{\sigma^2_c + \epsilon}} + \beta_{" + fixed("c") + "}"
         ),
         mean=r"\mu_c = \frac{1}{NHW} \sum_{n=1}^{N} \sum_{x=1}^{H} \sum_{y=1}^{W} T_{n,c,x,y}",
         var=(
@@ -1114,7 +1134,7 @@ QUESTION_METHODS = (
         ),
         typos=(),
         note=(
-            "The question's Method 3 is written correctly. The only change (green): the BN "
+            "The question's Method 3 is written correctly. The only change (underlined): the BN "
             "paper learns one γ and one β per feature map, i.e. per channel c, not one per layer."
         ),
         verdict=(
@@ -1211,9 +1231,72 @@ def torch_check(x: np.ndarray) -> TorchCheck:
 
 
 def per_feature_map_numbers(shape: tuple[int, int, int, int]) -> dict[str, int]:
-    """The BN paper's section 3.2 quantities for a tensor of `shape`."""
+    """The BN paper's section 3.2 quantities for a tensor of `shape` (γ/β from explorer.facts)."""
     n, c, h, w = shape
-    return {"m": n, "p": h, "q": w, "m_prime": n * h * w, "pairs": c, "params": 2 * c}
+    affine = facts_for("method3").affine
+    return {
+        "m": n,
+        "p": h,
+        "q": w,
+        "m_prime": METHODS["method3"].count(shape),
+        "pairs": affine.per_parameter(shape),
+        "params": affine.count(shape),
+    }
+
+
+@dataclass(frozen=True)
+class SetsAndParameters:
+    """A method's sets on the current input and the γ/β its layer learns (explorer.facts)."""
+
+    name: str
+    sets: int
+    elements: int
+    affine: str  # e.g. "6 = 2·C"
+    affine_shape: str  # e.g. "(C,) each"
+
+
+def sets_and_parameters(key: str, shape: tuple[int, int, int, int], groups: int = 1):
+    """`key`'s sets on `shape` (GroupNorm with `groups`) and its layer's γ/β, from the one table."""
+    spec = NormSpec("CHW", groups=groups) if key == "groupnorm" else METHODS[key]
+    name = f"GroupNorm({groups})" if key == "groupnorm" else METHODS[key].name
+    affine = facts_for(key).affine
+    return SetsAndParameters(
+        name, spec.n_sets(shape), spec.count(shape), affine.count_text(shape), affine.shape_text()
+    )
+
+
+@dataclass(frozen=True)
+class ConvolutionalProperty:
+    """How differently Method 2 and Method 3 scale one channel across its positions.
+
+    Normalizing is x ↦ (x − μ)/√(σ² + ε): one scale 1/√(σ² + ε) per set. Method 3
+    has one set per channel, so every position of a feature map gets the same
+    map (the BN paper's "convolutional property"); Method 2 has one set per
+    position, so the same filter response is normalized differently at each.
+    """
+
+    channel: int
+    positions: int
+    method3_scale: float
+    method2_min: float
+    method2_max: float
+    method2_distinct: int
+
+
+def convolutional_property(x: np.ndarray, channel: int = 0, eps: float = 1e-5):
+    """The per-position scales of `channel` under Method 2 and Method 3 on `x`."""
+    _, _, h, w = x.shape
+    x64 = np.asarray(x[:, channel : channel + 1], dtype=np.float64)
+    scale3 = 1.0 / np.sqrt(normlib.normalize(x64, METHODS["method3"], eps=eps).var + eps)
+    scale2 = 1.0 / np.sqrt(normlib.normalize(x64, METHODS["method2"], eps=eps).var + eps)
+    return ConvolutionalProperty(
+        channel=channel,
+        positions=h * w,
+        method3_scale=float(scale3.ravel()[0]),
+        method2_min=float(scale2.min()),
+        method2_max=float(scale2.max()),
+        method2_distinct=int(np.unique(np.round(scale2, 12)).size),
+    )
 
 
 # ============================================================ URL parameters
@@ -1225,5 +1308,10 @@ TRAIN_PARAMS: tuple[state.Param, ...] = (
     state.Param("bseed", 0, state.parse_int_in(0, 2**31 - 1, "bseed (the batch-drawing seed)")),
 )
 QUIZ_PARAMS: tuple[state.Param, ...] = (
-    state.Param("quiz", 1, state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
+    state.Param(
+        "quiz",
+        1,
+        # The error repeats the link's text: shown literally (escaped, truncated).
+        literal_errors(state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
+    ),
 )

@@ -3,10 +3,11 @@
 import streamlit as st
 
 import normlib
-from explorer import comparison, figures, ui
+from explorer import comparison, facts, figures, text, ui
 
 PARAMS = comparison.COMPARE_PARAMS
 PER_ROW = 3
+EPS = comparison.COMPARE_EPS
 CHART = {"displayModeBar": False}
 
 
@@ -21,7 +22,7 @@ def grid_figure(shape, spec, element, tiles):
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def histogram_figure(input_key, spec, _data, _output):
-    hist = ui.cached_histograms(input_key, spec, 1e-5, 1.0, 0.0, None, 40, _data.x, _output)
+    hist = ui.cached_histograms(input_key, spec, EPS, 1.0, 0.0, None, 40, _data.x, _output)
     return figures.histogram_figure(hist, height=260)
 
 
@@ -46,8 +47,8 @@ wanted = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cm
 element, moved = comparison.clamp_element(wanted, data.shape)
 if moved and "pick" in from_url:
     st.warning(
-        f"Link parameter `pick={','.join(map(str, wanted))}` is outside the input's shape "
-        f"{data.shape}; using the default, pick=0,0,0,0.",
+        f"Link parameter pick={text.literal(','.join(map(str, wanted)))} is outside the input's "
+        f"shape {data.shape}; using the default, pick=0,0,0,0.",
         icon=":material/link:",
     )
     element = (0, 0, 0, 0)
@@ -78,8 +79,9 @@ c_col.number_input("c", 0, c_max - 1, key="cmp:c")
 h_col.number_input("h", 0, h_max - 1, key="cmp:h")
 w_col.number_input("w", 0, w_max - 1, key="cmp:w")
 text_col.markdown(
-    "← the **highlighted element** (n, c, h, w): its set is marked in every set picture, and "
-    "each card shows its map (n, c) after normalizing."
+    "These four numbers pick the **highlighted element** (n, c, h, w): its set is marked in "
+    "every set picture, each card shows its map (n, c) after normalizing, and the table "
+    "below the cards follows its value through every method."
 )
 element = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
 n_sel, c_sel = element[0], element[1]
@@ -100,7 +102,7 @@ for start_index in range(0, len(chosen), PER_ROW):
     columns = st.columns(PER_ROW)
     for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
         spec = comparison.method_spec(key, c_max)
-        result = ui.normalize_input(data, spec)
+        result = ui.normalize_input(data, spec, EPS)
         with column, st.container(border=True):
             st.markdown(f"#### {comparison.method_label(key, c_max)}")
             st.markdown(
@@ -126,6 +128,37 @@ for start_index in range(0, len(chosen), PER_ROW):
                 key=f"cmp:map:{key}",
             )
 
+# --- One element under each method
+if chosen:
+    st.subheader(f"One element, {len(chosen)} results")
+    steps = [
+        comparison.element_arithmetic(
+            key, ui.normalize_input(data, comparison.method_spec(key, c_max), EPS), data.x, element
+        )
+        for key in chosen
+    ]
+    st.markdown(
+        f"The highlighted element {element} holds x = {steps[0].x:.6g} in every method; each "
+        "method puts it into a different set, so it gets a different mean and spread and "
+        "comes out as a different number."
+    )
+    st.dataframe(
+        comparison.element_table(steps),
+        hide_index=True,
+        column_config={"method": st.column_config.TextColumn(pinned=True)},
+    )
+    st.latex(
+        r"\hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad"
+        r"\text{not centred: } \hat x = \frac{x}{\sqrt{\overline{x^2} + \epsilon}}, \quad"
+        r"y = \gamma \hat x + \beta"
+    )
+    st.caption(
+        f"m is the size of the element's set, σ² its biased variance (÷ m), as PyTorch "
+        f"normalizes with it. Every method here uses ε = {EPS:g}, γ = {steps[0].gamma:g}, "
+        f"β = {steps[0].beta:g}, so only the sets differ; each layer's own default ε is in its "
+        "card below."
+    )
+
 # --- The table
 if chosen:
     st.subheader("Side by side")
@@ -134,15 +167,35 @@ if chosen:
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )
-    st.subheader("The layers in PyTorch and Keras")
-    st.table(comparison.framework_table(chosen, data.shape))
     st.caption(
-        "Keras calls assume channels-first input (N, C, H, W). Keras BatchNormalization's "
-        "`axis` names the axes it KEEPS; LayerNormalization's `axis` names the axes it REDUCES. "
-        "PyTorch's eps is 1e-5, Keras' 1e-3. A method 'depends on the batch' exactly when it "
-        "reduces over N; such a method needs running statistics to handle one sample at "
-        "eval time, so its train and eval outputs differ."
+        "A method 'depends on the batch' exactly when it reduces over N; such a method needs "
+        "running statistics to handle one sample at eval time, so its train and eval outputs "
+        "differ."
     )
+    st.subheader("The layers in PyTorch and Keras 3")
+    st.caption(
+        "Each call runs as written on an (N, C, H, W) tensor x (channels-first), with "
+        "nn = torch.nn and the Keras layers imported by name. Keras BatchNormalization's "
+        "`axis` names the axis it KEEPS; LayerNormalization's `axis` names the axes it REDUCES."
+    )
+    frameworks = comparison.framework_table(chosen, data.shape)
+    for start_index in range(0, len(chosen), PER_ROW):
+        rows = range(start_index, min(start_index + PER_ROW, len(chosen)))
+        for column, row in zip(st.columns(PER_ROW), rows, strict=False):
+            with column, st.container(border=True):
+                st.markdown(f"**{frameworks['method'][row]}**")
+                for label in ("PyTorch", "Keras (channels-first)"):
+                    call = frameworks[label][row]
+                    st.markdown(f"{label}:")
+                    if facts.has_layer(call):
+                        st.code(call, language="python", wrap_lines=True)
+                    else:
+                        st.markdown(call)
+                st.markdown(
+                    f"γ/β: {frameworks['γ/β'][row]}  \n"
+                    f"default eps: {frameworks['default eps'][row]}  \n"
+                    f"{frameworks['note'][row]}"
+                )
 
 for key in ("cmp:methods", "cmp:n", "cmp:c", "cmp:h", "cmp:w"):
     ui.remember(key)

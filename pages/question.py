@@ -4,9 +4,12 @@ import importlib.util
 
 import streamlit as st
 
-from explorer import teaching, ui
+import normlib
+from explorer import comparison, teaching, ui
+from explorer.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
+BN = facts_for("method3")  # what torch.nn.BatchNorm2d / Keras BatchNormalization are
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
@@ -53,8 +56,9 @@ st.markdown(
 # --- The three methods, corrected
 st.header("1. The three methods, with the typos fixed")
 st.markdown(
-    "The question's formulas have typos. Fixed below, with each fix in green. The variances "
-    "are **biased** (÷ the set size), as PyTorch uses them to normalize."
+    "The question's formulas have typos. Fixed below: each fixed term is underlined (and "
+    "green) in the formulas, and each wrong term is struck through in the list under them. "
+    "The variances are **biased** (÷ the set size), as PyTorch uses them to normalize."
 )
 for method in teaching.QUESTION_METHODS:
     with st.container(border=True):
@@ -63,7 +67,9 @@ for method in teaching.QUESTION_METHODS:
         st.latex(method.mean)
         st.latex(method.var)
         if method.typos:
-            st.markdown("Typos in the question: " + "; ".join(method.typos) + ".")
+            st.markdown(
+                "Typos in the question:\n" + "\n".join(f"- {t.markdown()}" for t in method.typos)
+            )
         else:
             st.markdown(method.note)
         st.markdown(f"**What it is:** {method.verdict}")
@@ -79,7 +85,8 @@ for method in teaching.QUESTION_METHODS:
 st.header("2. PyTorch agrees: Method 3 is BatchNorm2d")
 st.markdown(
     "normlib computes each method; PyTorch's `nn.BatchNorm2d` (training mode, γ = 1, β = 0, "
-    "eps = 1e-5) gives the reference. Only Method 3 matches, to rounding error."
+    f"its default eps = {eps_words(BN.eps.pytorch)}) gives the reference. Only Method 3 "
+    "matches, to rounding error."
 )
 golden = cached_golden()
 if isinstance(golden, str):
@@ -162,8 +169,9 @@ st.page_link(
 st.header("5. In eval mode BatchNorm2d uses running statistics")
 st.markdown(
     "In training, BatchNorm2d normalizes with the batch's mean and (biased) variance and "
-    "updates `running_mean` and `running_var` (unbiased, momentum 0.1). In eval it uses those "
-    "running values, so a sample's output no longer depends on its batch mates."
+    "updates `running_mean` and `running_var` (unbiased, default momentum "
+    f"{normlib.BatchNorm2d(1).momentum:g}). In eval it uses those running values, so a "
+    "sample's output no longer depends on its batch mates."
 )
 st.page_link(
     "pages/train_eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP
@@ -177,11 +185,85 @@ st.markdown(
     "default `axis=-1` is the channel axis of Keras' channels-last (N, H, W, C).\n"
     "- `LayerNormalization(axis=[1, 2, 3])`: `axis` names the axes that are **reduced**, "
     "so it reduces over C, H, W per sample.\n"
-    "- Keras' BN momentum is 1 − PyTorch's: Keras 0.99 ↔ PyTorch 0.01; eps is 1e-3 in Keras, "
-    "1e-5 in PyTorch."
+    f"- Keras' BN momentum is 1 − PyTorch's: Keras {teaching.keras_momentum(0.01)} ↔ "
+    "PyTorch 0.01. Even then the "
+    "running variances differ: Keras' `moving_variance` tracks the **biased** batch variance "
+    "(÷ m), PyTorch's `running_var` the unbiased one (÷ (m − 1)).\n"
+    f"- Default eps, per layer: BatchNormalization, LayerNormalization and GroupNormalization "
+    f"{BN.eps.text()}; RMSNorm {facts_for('rmsnorm').eps.text()}, added to the mean square "
+    "rather than a variance."
 )
 st.page_link(
     "pages/quiz.py", label="Test yourself in the quiz", icon=":material/quiz:", help=LINK_HELP
 )
+
+# --- Why
+st.header("7. Why, and where you will meet each")
+shape = data.shape
+st.subheader("Why BatchNorm2d pools over H and W")
+conv = teaching.convolutional_property(data.x)
+st.markdown(
+    "A convolution applies one filter at every position, so one channel is one feature "
+    "detector. The BN paper (section 3.2) wants the normalization to keep that "
+    "*convolutional property*: “different elements of the same feature map, at different "
+    "locations, are normalized in the same way”. One mean, one variance and one (γ, β) per "
+    "channel do that, and a shifted pattern then gives the same, shifted, output. It also "
+    f"makes each statistic average m' = N·H·W = {numbers['m_prime']:,} values here "
+    f"instead of N = {numbers['m']}."
+)
+st.markdown(
+    f"On the current input, channel {conv.channel}: Method 3 scales all {conv.positions:,} "
+    f"positions by the same 1/√(σ² + ε) = {conv.method3_scale:.4g}; Method 2 uses "
+    f"{conv.method2_distinct:,} different scales, from {conv.method2_min:.4g} to "
+    f"{conv.method2_max:.4g}, so the same filter response comes out differently depending on "
+    "where in the image it is."
+)
+st.subheader("Where Method 2 is actually used")
+method2 = teaching.sets_and_parameters("method2", shape)
+method3 = teaching.sets_and_parameters("method3", shape)
+st.markdown(
+    "Per-activation BN is the BN paper's Algorithm 1 for fully connected layers: after "
+    "`nn.Linear(..., F)` comes `nn.BatchNorm1d(F)`, one mean and one (γ, β) per feature, "
+    "over the batch. On a conv feature map flattened to F = C·H·W features it is Method 2:"
+)
+st.code(facts_for("method2").pytorch, language="python")
+st.markdown(
+    f"Here that is {method2.sets:,} statistics of N = {method2.elements:,} values each and "
+    f"γ/β = {method2.affine}, against BatchNorm2d's {method3.sets:,} statistics of "
+    f"{method3.elements:,} values and γ/β = {method3.affine}."
+)
+st.subheader("LayerNorm in transformers and ConvNeXt: over C only")
+pixel = teaching.sets_and_parameters("positionnorm", shape)
+st.markdown(
+    "Transformers normalize each token over its features, and ConvNeXt (Liu et al. 2022) "
+    "does the same per pixel: `nn.LayerNorm(C)` on a channels-last tensor. Those are the "
+    "sets of the reduced axes “C” alone (the app's PositionNorm preset, as in PONO), not the "
+    f"GN paper's LayerNorm over (C, H, W): here {pixel.sets:,} sets of C = {pixel.elements:,} "
+    f"values, γ/β = {pixel.affine}."
+)
+st.code(facts_for("positionnorm").pytorch, language="python")
+st.page_link(
+    "pages/explorer.py",
+    label="LayerNorm over channels in the Explorer",
+    icon=":material/search:",
+    query_params={"method": "positionnorm"},
+    help=LINK_HELP,
+)
+st.subheader("GroupNorm's two limits")
+g_one = teaching.sets_and_parameters("groupnorm", shape, groups=1)
+g_all = teaching.sets_and_parameters("groupnorm", shape, groups=shape[1])
+layer = teaching.sets_and_parameters("layernorm", shape)
+instance = teaching.sets_and_parameters("instancenorm", shape)
+st.markdown(
+    "The GN paper (Wu & He 2018, section 3.1) places GroupNorm between two others:\n"
+    f"- G = 1: {g_one.sets:,} sets of {g_one.elements:,}, the sets of LayerNorm "
+    f"({layer.sets:,} of {layer.elements:,}). The γ/β differ: GroupNorm {g_one.affine_shape}, "
+    f"{g_one.affine}; LayerNorm {layer.affine_shape}, {layer.affine}.\n"
+    f"- G = C = {shape[1]}: {g_all.sets:,} sets of {g_all.elements:,}, the sets of "
+    f"InstanceNorm ({instance.sets:,} of {instance.elements:,}). Both have γ/β per channel: "
+    f"GroupNorm {g_all.affine}; InstanceNorm2d {instance.affine}."
+)
+if note := comparison.groupnorm_note(shape[1]):
+    st.caption(note)
 
 ui.sync_url({})

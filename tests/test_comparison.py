@@ -7,7 +7,8 @@ import pytest
 
 import normlib
 from explorer import comparison as cmp
-from explorer import inputs, state
+from explorer import facts, inputs, state
+from tests.conftest import require_torch
 
 IMAGES = (8, 3, 32, 32)
 FEATURES = (8, 8, 32, 32)
@@ -48,7 +49,7 @@ def test_every_preset_has_a_row_and_a_framework_entry():
     for key in normlib.METHODS:
         row = cmp.comparison_row(key, FEATURES)
         assert row.sets * row.elements == np.prod(FEATURES)
-        assert key in cmp.FRAMEWORKS
+        assert row.facts is facts.facts_for(key)
 
 
 def test_batch_dependence_and_train_eval_are_derived_from_n_in_the_axes():
@@ -84,49 +85,132 @@ def test_sets_and_elements_match_normlib_on_images():
     assert table["elements per set"][:3] == [8 * 3, 8, 8 * 32 * 32]
 
 
-def test_affine_counts_follow_the_framework_layers():
+def test_affine_counts_come_from_the_one_facts_table():
     c, h, w = 8, 32, 32
-    counts = {k: cmp.comparison_row(k, FEATURES).affine.count for k in normlib.METHODS}
+    rows = {k: cmp.comparison_row(k, FEATURES) for k in normlib.METHODS}
+    counts = {k: row.facts.affine.count(FEATURES) for k, row in rows.items()}
     assert counts["batchnorm"] == counts["method3"] == 2 * c
-    assert counts["method2"] == 2 * c * h * w  # nn.BatchNorm1d(C·H·W) / Keras axis=[1,2,3]
-    assert counts["method1"] == 2 * h * w
+    assert counts["method2"] == 2 * c * h * w  # nn.BatchNorm1d(C·H·W): per activation
+    assert counts["method1"] is None  # hypothetical: no count is claimed
     assert counts["layernorm"] == 2 * c * h * w
     assert counts["instancenorm"] == counts["groupnorm"] == 2 * c
     assert counts["rmsnorm"] == c * h * w
     assert counts["pixelnorm"] == 0
-    assert "hypothetical" in cmp.comparison_row("method1", FEATURES).affine.note
-    assert "affine=False" in cmp.comparison_row("instancenorm", FEATURES).affine.note
+    table = cmp.comparison_table(list(normlib.METHODS), FEATURES)
+    column = dict(zip(normlib.METHODS, table["γ/β count"], strict=True))
+    assert column["method2"] == f"{2 * c * h * w:,} = 2·C·H·W"
+    assert column["method1"].startswith("none (hypothetical")
+    assert column["instancenorm"] == f"{2 * c} = 2·C with affine=True (default: 0)"
 
 
-def test_framework_calls_state_the_facts():
-    f = cmp.FRAMEWORKS
-    assert f["batchnorm"].pytorch == "nn.BatchNorm2d(C)"
-    assert f["batchnorm"].keras == "BatchNormalization(axis=1)"
-    assert "nn.BatchNorm1d(C·H·W) on x.flatten(1)" in f["method2"].pytorch
-    assert f["method2"].pytorch.startswith("none")
-    assert f["method2"].keras == "BatchNormalization(axis=[1, 2, 3])"
-    assert f["layernorm"].keras == "LayerNormalization(axis=[1, 2, 3])"
-    assert f["instancenorm"].keras.startswith("none built in")
-    assert f["groupnorm"].pytorch == "nn.GroupNorm(G, C)"
-    assert (f["method1"].pytorch, f["method1"].keras) == ("none", "none")
-    assert (f["pixelnorm"].pytorch, f["pixelnorm"].keras) == ("none", "none")
+def test_framework_table_states_per_method_calls_and_eps():
+    code = cmp.framework_table(list(normlib.METHODS), FEATURES)
+    rows = dict(zip(normlib.METHODS, zip(*code.values(), strict=True), strict=True))
+    names = list(code)
+    get = {k: dict(zip(names, values, strict=True)) for k, values in rows.items()}
+    assert get["batchnorm"]["PyTorch"] == "nn.BatchNorm2d(C)(x)"
+    assert "axis=[1, 2, 3]" not in get["method2"]["Keras (channels-first)"]  # TypeError in Keras 3
+    assert get["method2"]["Keras (channels-first)"].startswith("Reshape((C, H, W))")
+    assert get["layernorm"]["default eps"].startswith("PyTorch 1e-5, Keras 1e-3")
+    assert "torch.finfo(dtype).eps" in get["rmsnorm"]["default eps"]
+    assert "Keras 1e-6" in get["rmsnorm"]["default eps"]
+    assert "mean square" in get["rmsnorm"]["default eps"]
+    assert get["pixelnorm"]["default eps"].startswith("ProGAN 1e-8")
+    assert (get["method1"]["PyTorch"], get["method1"]["Keras (channels-first)"]) == (
+        "none",
+        "none",
+    )
 
 
-def test_groupnorm_uses_a_divisor_of_c_and_says_when_it_is_instancenorm():
-    assert cmp.method_spec("groupnorm", 8).groups == 2
-    assert cmp.method_label("groupnorm", 8) == "GroupNorm(2)"
-    assert cmp.groupnorm_note(8) is None
-    spec = cmp.method_spec("groupnorm", 3)
-    assert spec.groups == 3
-    assert spec.n_sets(IMAGES) == normlib.METHODS["instancenorm"].n_sets(IMAGES)
-    assert "InstanceNorm" in cmp.groupnorm_note(3)
-    assert cmp.reduced_axes_text(cmp.method_spec("groupnorm", 8), 8) == "C in 2 groups of 4, H, W"
-    assert "no centering" in cmp.reduced_axes_text(normlib.METHODS["rmsnorm"], 8)
+# ------------------------------------------------------------ GroupNorm's default G
+@pytest.mark.parametrize("channels", range(1, 65))
+def test_default_groups_is_the_smallest_proper_divisor_by_brute_force(channels):
+    proper = [g for g in range(2, channels) if channels % g == 0]
+    groups = state.default_groups(channels)
+    assert channels % groups == 0
+    assert groups == (proper[0] if proper else channels)
+    note = cmp.groupnorm_note(channels)
+    if proper:
+        assert note is None
+        assert cmp.method_spec("groupnorm", channels).groups == proper[0]
+    else:  # C = 1 or prime: every claim of the note is checked here
+        assert note is not None and f"G = {channels} = C" in note
+        if channels > 1:
+            assert f"{channels} is prime" in note
+            assert all(channels % d for d in range(2, channels))
+
+
+def test_groupnorm_note_no_longer_claims_25_has_no_divisor():
+    # The old default tried only 2, 3, 4: C = 25, 35, 49, 55 fell back to G = C with a false note.
+    for channels, groups in ((25, 5), (35, 5), (49, 7), (55, 5)):
+        assert state.default_groups(channels) == groups
+        assert cmp.groupnorm_note(channels) is None
 
 
 def test_clamp_element():
     assert cmp.clamp_element((9, 5, 1, 40), IMAGES) == ((7, 2, 1, 31), True)
     assert cmp.clamp_element((1, 2, 3, 4), IMAGES) == ((1, 2, 3, 4), False)
+
+
+def test_link_values_in_messages_are_literal_and_short():
+    hostile = "**x**[y](http://evil.example)"
+    for name, raw in (("methods", hostile), ("pick", hostile), ("methods", "a" * 20_000)):
+        _, messages = state.parse_params({name: raw}, cmp.COMPARE_PARAMS)
+        (message,) = messages
+        assert name in message
+        outside_code = message.split("`")[-1]  # after the code span that quotes the link
+        assert "**x**" not in outside_code and "](http" not in outside_code
+        assert len(message) < 600
+
+
+# ------------------------------------------------------- one element, every method
+@pytest.mark.torch
+@pytest.mark.parametrize("key", ["batchnorm", "layernorm", "instancenorm", "groupnorm"])
+def test_element_arithmetic_matches_torch(key):
+    torch = require_torch()
+    F = torch.nn.functional
+    x = inputs.load_random((4, 6, 5, 7), 3, "normal", 1.0, 1.0, 0.5, 0.5).x.astype(np.float64)
+    eps = cmp.COMPARE_EPS
+    element = (2, 4, 3, 1)
+    n, c, h, w = element
+    spec = cmp.method_spec(key, 6)
+    step = cmp.element_arithmetic(key, normlib.normalize(x, spec, eps=eps), x, element, 1.5, -0.25)
+    t = torch.from_numpy(x)
+    weight, bias = torch.full((6,), 1.5, dtype=torch.float64), torch.full((6,), -0.25).double()
+    if key == "batchnorm":
+        members = t[:, c]
+        out = F.batch_norm(t, None, None, weight, bias, training=True, eps=eps)
+    elif key == "layernorm":
+        members = t[n]
+        out = F.layer_norm(t, (6, 5, 7), eps=eps) * 1.5 - 0.25
+    elif key == "instancenorm":
+        members = t[n, c]
+        out = F.instance_norm(t, weight=weight, bias=bias, eps=eps)
+    else:
+        size = 6 // spec.groups
+        members = t[n, (c // size) * size : (c // size + 1) * size]
+        out = F.group_norm(t, spec.groups, weight, bias, eps=eps)
+    assert step.count == members.numel()
+    assert step.mean == pytest.approx(float(members.mean()), abs=1e-12)
+    assert step.second_moment == pytest.approx(float(members.var(unbiased=False)), abs=1e-12)
+    assert step.denominator == pytest.approx(float(torch.sqrt(members.var(unbiased=False) + eps)))
+    assert step.output == pytest.approx(float(out[element]), abs=1e-10)
+    assert step.x == float(x[element])
+
+
+def test_element_arithmetic_of_non_centred_methods_is_the_rms_form():
+    x = inputs.load_random((2, 3, 4, 4), 1, "normal", 1.0, 1.0, 0.5, 0.5).x.astype(np.float64)
+    element = (1, 2, 0, 3)
+    step = cmp.element_arithmetic(
+        "pixelnorm", normlib.normalize(x, normlib.METHODS["pixelnorm"], eps=1e-8), x, element
+    )
+    pixel = x[1, :, 0, 3]
+    assert not step.centred and step.mean == 0.0 and step.count == 3
+    assert step.second_moment == pytest.approx(float(np.mean(pixel**2)), rel=1e-12)
+    assert step.normalized == pytest.approx(x[element] / np.sqrt(np.mean(pixel**2) + 1e-8))
+    table = cmp.element_table([step])
+    assert table["μ (set mean)"] == ["not centred"]
+    assert table["σ² (biased) or mean square"][0].endswith("(mean square)")
 
 
 # ------------------------------------------------------------ batch dependence

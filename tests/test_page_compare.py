@@ -6,10 +6,11 @@ the page itself draws the shared sidebar (``ui.current_input()``).
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from explorer import comparison
+from explorer import comparison, facts
 from tests import conftest
 
 PAGE = "pages/compare.py"
@@ -31,12 +32,17 @@ def card_titles(at: AppTest) -> list[str]:
     return [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
 
 
-def table(at: AppTest):
+def codes(at: AppTest) -> list[str]:
+    """The framework calls shown in the PyTorch/Keras cards."""
+    return [c.value for c in at.code]
+
+
+def element_frame(at: AppTest):
     return at.dataframe[0].value
 
 
-def code_table(at: AppTest):
-    return at.table[0].value
+def table(at: AppTest):  # the side-by-side table, after the element's table
+    return at.dataframe[1].value
 
 
 def test_default_view_has_six_methods_with_normlib_numbers():
@@ -63,9 +69,14 @@ def test_default_view_has_six_methods_with_normlib_numbers():
     assert any("InstanceNorm's statistics" in i.value for i in at.info)
     frame = table(at)
     assert list(frame["depends on the batch"]) == ["yes", "yes", "yes", "no", "no", "no"]
-    code = code_table(at)
-    assert list(code["PyTorch"])[2] == "nn.BatchNorm2d(C)"
-    assert list(code["Keras (channels-first)"])[3] == "LayerNormalization(axis=[1, 2, 3])"
+    calls = codes(at)
+    assert "nn.BatchNorm2d(C)(x)" in calls and "LayerNormalization(axis=[1, 2, 3])(x)" in calls
+    assert facts.facts_for("method2").keras in calls  # the Keras 3 call that works
+    assert not any("axis=[1, 2, 3])(x, training" in c for c in calls)
+    text = " ".join(m.value for m in at.markdown)
+    assert "none (hypothetical" in " ".join(table(at)["γ/β count"])
+    assert "default eps: PyTorch 1e-5, Keras 1e-3; added to the variance" in text
+    assert "PyTorch's eps is 1e-5, Keras' 1e-3" not in text + " ".join(c.value for c in at.caption)
     assert link(at)["methods"] == ",".join(comparison.DEFAULT_METHODS)
     assert link(at)["source"] == "samples"  # the sidebar's part of the link stays
 
@@ -76,8 +87,10 @@ def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     assert not at.exception
     assert card_titles(at) == ["BatchNorm", "RMSNorm", "PixelNorm"]
     frame = table(at)
-    assert list(frame["γ/β count"]) == ["6 = 2·C", "3,072 = C·H·W", "0 = 0"]
-    assert list(code_table(at)["PyTorch"])[2] == "none"
+    assert list(frame["γ/β count"]) == ["6 = 2·C", "3,072 = C·H·W", "0 (no γ, no β)"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "torch.finfo(dtype).eps" in text and "Keras 1e-6" in text and "ProGAN 1e-8" in text
+    assert "added to the mean square" in text
     assert not at.info  # no GroupNorm, no GroupNorm note
     for key, value in (("cmp:n", 3), ("cmp:c", 1), ("cmp:h", 5), ("cmp:w", 6)):
         at.number_input(key=key).set_value(value).run()
@@ -148,3 +161,29 @@ def test_choices_survive_a_visit_to_another_page():
     assert not at.exception
     assert at.pills(key="cmp:methods").value == ["batchnorm", "layernorm"]
     assert at.number_input(key="cmp:w").value == 4
+
+
+def test_the_picked_element_is_followed_through_every_method():
+    at = open_page({"methods": "method2,batchnorm,rmsnorm", "pick": "1,2,3,4"})
+    frame = element_frame(at)
+    x = normlib.sample_images(size=(32, 32))[:8]
+    assert list(frame["method"]) == ["Method 2", "BatchNorm", "RMSNorm"]
+    assert set(frame["x"]) == {f"{x[1, 2, 3, 4]:.6g}"}
+    assert list(frame["set size m"]) == ["8", "8,192", "3,072"]
+    assert list(frame["μ (set mean)"])[2] == "not centred"
+    for key, shown in zip(("method2", "batchnorm", "rmsnorm"), frame["x̂"], strict=True):
+        out = normlib.normalize(x, normlib.METHODS[key], eps=comparison.COMPARE_EPS).output
+        assert float(shown) == pytest.approx(float(out[1, 2, 3, 4]), rel=1e-5), key
+    at.number_input(key="cmp:w").set_value(5).run()
+    assert set(element_frame(at)["x"]) == {f"{x[1, 2, 3, 5]:.6g}"}
+
+
+@pytest.mark.parametrize("value", ["**x**[y](http://evil.example)", "a" * 20_000])
+@pytest.mark.parametrize("name", ["methods", "pick"])
+def test_hostile_link_values_are_echoed_literally_and_short(name, value):
+    at = open_page({name: value})
+    (warning,) = [w.value for w in at.warning]
+    assert name in warning
+    outside_code = warning.split("`")[-1]  # after the code span that quotes the link
+    assert "**x**" not in outside_code and "](http" not in outside_code
+    assert len(warning) < 600

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import teaching
@@ -96,6 +97,16 @@ def test_bad_quiz_numbers_warn_and_fall_back():
         warning = " ".join(w.value for w in at.warning)
         assert f"quiz={bad}" in warning and "Using the default, quiz=1" in warning
         assert at.query_params["quiz"] == "1"
+
+
+@pytest.mark.parametrize("value", ["**x**[y](http://evil.example)", "7" * 20_000])
+def test_hostile_quiz_values_are_echoed_literally_and_short(value):
+    at = open_page({"quiz": value})
+    (warning,) = [w.value for w in at.warning]
+    assert "quiz" in warning and len(warning) < 600
+    outside_code = warning.split("`")[-1]  # after the code span that quotes the link
+    assert "**x**" not in outside_code and "](http" not in outside_code
+    assert at.query_params["quiz"] == "1"
 
 
 def test_answers_and_score_survive_a_page_switch():

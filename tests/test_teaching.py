@@ -318,8 +318,8 @@ def test_question_methods_match_normlib_presets():
         assert METHODS[method.key].axes == method.over
     m1, m2, m3 = teaching.QUESTION_METHODS
     for method, mu in ((m1, r"\mu_{x,y}"), (m2, r"\mu_{c,x,y}")):
-        assert any("T_{n,c,x,y}" in t for t in method.typos)
-        assert any(mu in t and r"\mu_c" in t for t in method.typos)
+        assert ("T_{c,x,y}", "T_{n,c,x,y}") in [(t.wrote, t.meant) for t in method.typos]
+        assert (r"\mu_c", mu) in [(t.wrote, t.meant) for t in method.typos]
     assert not m3.typos and "BatchNorm2d" in m3.verdict
     assert "PONO" in m1.verdict and "fully connected" in m2.verdict
     assert teaching.per_feature_map_numbers((8, 3, 32, 32))["m_prime"] == 8192
@@ -446,3 +446,67 @@ def test_variance_gap_words_follow_torchs_running_var():
     assert ("higher" in noise_words) == bool(
         np.any(ratio < 1 / 1.0005) and np.abs(np.log(ratio)).argmax() == np.argmin(ratio)
     )
+def test_typo_fixes_have_a_cue_besides_colour():
+    # Issue 7 §12: the fixes were marked by green alone. Now underlined, and struck through.
+    for method in teaching.QUESTION_METHODS:
+        latex = method.output + method.var
+        assert latex.count(r"\textcolor") == latex.count(r"\underline{\textcolor")
+        assert r"\underline{" in latex
+        for typo in method.typos:
+            line = typo.markdown()
+            assert f"~~${typo.wrote}$~~" in line and f"fixed: ${typo.meant}$" in line
+
+
+@pytest.mark.parametrize("shape", [(8, 3, 32, 32), (2, 8, 5, 7), (1, 1, 1, 1)])
+def test_per_feature_map_numbers_by_counting(shape):
+    n, c, h, w = shape
+    numbers = teaching.per_feature_map_numbers(shape)
+    ids = normlib.set_ids(shape, "NHW")
+    assert numbers["m_prime"] == int(np.sum(ids == 0)) == n * h * w
+    assert numbers["pairs"] == ids.max() + 1 == c and numbers["params"] == 2 * c
+
+
+def test_convolutional_property_numbers_by_brute_force():
+    x = small_input((3, 2, 4, 5))
+    conv = teaching.convolutional_property(x, channel=1)
+    x64 = x.astype(np.float64)[:, 1]
+    assert conv.method3_scale == pytest.approx(1 / np.sqrt(x64.var() + 1e-5), rel=1e-12)
+    per_position = 1 / np.sqrt(x64.var(axis=0) + 1e-5)
+    assert conv.method2_min == pytest.approx(per_position.min(), rel=1e-12)
+    assert conv.method2_max == pytest.approx(per_position.max(), rel=1e-12)
+    assert conv.positions == 20 and conv.method2_distinct == len(np.unique(per_position))
+
+
+@pytest.mark.torch
+def test_groupnorm_limits_sets_and_parameters_against_torch():
+    torch = conftest.require_torch()
+    shape = (2, 6, 3, 4)
+    n, c, h, w = shape
+    g_one = teaching.sets_and_parameters("groupnorm", shape, groups=1)
+    g_all = teaching.sets_and_parameters("groupnorm", shape, groups=c)
+    layer = teaching.sets_and_parameters("layernorm", shape)
+    instance = teaching.sets_and_parameters("instancenorm", shape)
+    assert (g_one.sets, g_one.elements) == (layer.sets, layer.elements) == (n, c * h * w)
+    assert (g_all.sets, g_all.elements) == (instance.sets, instance.elements) == (n * c, h * w)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    nn = torch.nn
+    assert g_one.affine.startswith(f"{count(nn.GroupNorm(1, c)):,} =")
+    assert layer.affine.startswith(f"{count(nn.LayerNorm([c, h, w])):,} =")
+    assert g_all.affine.startswith(f"{count(nn.GroupNorm(c, c)):,} =")
+    assert instance.affine.startswith(f"{count(nn.InstanceNorm2d(c, affine=True)):,} =")
+    assert instance.affine.endswith(f"(default: {count(nn.InstanceNorm2d(c))})")
+    method2 = teaching.sets_and_parameters("method2", shape)
+    assert method2.affine.startswith(f"{count(nn.BatchNorm1d(c * h * w)):,} =")
+
+
+def test_quiz_link_value_is_echoed_literally():
+    hostile = "**x**[y](http://evil.example)"
+    for raw in (hostile, "9" * 20_000):
+        _, messages = state.parse_params({"quiz": raw}, teaching.QUIZ_PARAMS)
+        (message,) = messages
+        outside_code = message.split("`")[-1]
+        assert "quiz" in message and len(message) < 600
+        assert "**x**" not in outside_code and "](http" not in outside_code
