@@ -212,7 +212,7 @@ def warm_app_url(browser, app_url) -> str:
 
     context, tab = new_tab(browser)
     try:
-        open_app(tab, f"{app_url}/", timeout_ms=120_000)  # a cold server under load is slow
+        open_app(tab, f"{app_url}/", timeout_ms=240_000)  # a cold server on a busy machine
     finally:
         context.close()
     return app_url

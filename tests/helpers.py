@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
@@ -149,13 +150,18 @@ def brute_force_sets(shape: tuple[int, ...], axes: str, groups: int) -> tuple[in
 # describe it (a round trip per attribute would take seconds on a busy machine).
 _CONTROLS_SCRIPT = """() => {
   const found = [];
+  // Fresh ids on every pass: an element tagged by an earlier pass must not match.
+  window.__monkeyPass = (window.__monkeyPass || 0) + 1;
+  for (const el of document.querySelectorAll('[data-monkey-id]')) {
+    el.removeAttribute('data-monkey-id');
+  }
   const visible = (el) => el.offsetParent !== null || el.getClientRects().length > 0;
   const label = (el) => {
     const l = el.querySelector('[data-testid="stWidgetLabel"]');
     return ((l ? l.innerText : el.innerText) || '').split(/\\s+/).join(' ').trim().slice(0, 60);
   };
   const add = (el, kind, widget, option, extra) => {
-    const id = String(found.length);
+    const id = `${window.__monkeyPass}-${found.length}`;
     el.setAttribute('data-monkey-id', id);
     const control = {id, kind, widget, option: option || '', selected: false};
     found.push(Object.assign(control, extra || {}));
@@ -277,21 +283,19 @@ class Monkey:
         found = controls(self.tab)
         assert found, f"no control on {self.tab.url}"
         widgets = list(dict.fromkeys(c.widget for c in found))
-        repeatable = self.last_widget in widgets and self.last_widget.split(": ")[0] in (
-            "main",
-            "sidebar",
-        )
-        if repeatable and self.rng.random() < 0.35:
+        if self.last_widget in widgets and self.rng.random() < 0.35:
             widget = self.last_widget  # the same widget again: "moved one notch, then again"
         else:
             widget = self.rng.choices(widgets, [self.weight(w) for w in widgets])[0]
         control = self.rng.choice([c for c in found if c.widget == widget])
-        description = self._change(control)
-        self.last_widget = widget
-        self.log.append(description)
+        started = time.monotonic()
+        description, control = self._change(control)
+        self.last_widget = control.widget
+        self.log.append(f"{description} ({time.monotonic() - started:.1f} s)")
         return control
 
-    def _change(self, control: Control) -> str:
+    def _change(self, control: Control) -> tuple[str, Control]:
+        """Change `control` (or, when it cannot move, another one); say what was done."""
         tab, rng = self.tab, self.rng
         where = f"{control.widget}" + (f" → {control.option!r}" if control.option else "")
         if control.kind == "slider":
@@ -300,12 +304,12 @@ class Monkey:
             start = self.started_at.setdefault(control.widget, value)
             if control.widget.startswith("sidebar"):
                 high = min(high, start + 2 * step)
-            if low >= high or (value >= high and value <= low):
+            if low >= high:
                 return self._skip(control)
             up = value < high and (value <= low or rng.random() < 0.5)
             key = "ArrowRight" if up else "ArrowLeft"
             act(tab, lambda: (thumb.focus(), thumb.press(key)))
-            return f"{where}: {key}"
+            return f"{where}: {key}", control
         if control.kind == "number":
             field = control.locator
             current, low, high, step = control.value, control.low, control.high, control.step
@@ -315,9 +319,11 @@ class Monkey:
             else:
                 options = [repr(v) for v in _FLOATS if low <= v <= high]
             options = [o for o in options if float(o) != float(current or "nan")]
+            if not options:
+                return self._skip(control)
             value = rng.choice(options)
             act(tab, lambda: (field.fill(value), field.press("Enter")))
-            return f"{where}: typed {value}"
+            return f"{where}: typed {value}", control
         if control.kind == "select":
             control.locator.click()
             options = tab.get_by_role("option")
@@ -328,11 +334,11 @@ class Monkey:
             option = rng.choice(choices)
             text = option.inner_text()
             act(tab, option.click)
-            return f"{where}: chose {text!r}"
+            return f"{where}: chose {text!r}", control
         act(tab, control.locator.click)
-        return f"{where}: clicked"
+        return f"{where}: clicked", control
 
-    def _skip(self, control: Control) -> str:
+    def _skip(self, control: Control) -> tuple[str, Control]:
         # A slider with nowhere to go: change something else instead.
         self.last_widget = ""
         others = [c for c in controls(self.tab) if c.widget != control.widget]

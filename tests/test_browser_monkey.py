@@ -12,6 +12,9 @@ selectbox option), waits for Streamlit's rerun to finish, and asserts:
   groups (issue 7 item 2: after GroupNorm, the other presets kept G = 3 or did
   nothing).
 
+GroupNorm is the one preset that changes more than axes and centering, so a
+deterministic tour also clicks every other preset straight after it.
+
 One seed per page runs by default (the CI budget); MONKEY_SEEDS=0,1,2 and
 MONKEY_STEPS=60 run more. A failure names the seed and every step taken.
 """
@@ -22,9 +25,10 @@ import os
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import ARTIFACTS, screenshot
 from tests.helpers import (
     Monkey,
+    act,
     assert_no_problems,
     brute_force_sets,
     headline_counts,
@@ -62,7 +66,7 @@ PRESETS = {
     "PositionNorm": ("C", True, False),
 }
 # Presets are the Explorer's main control: favour them, so a run clicks them in many orders.
-WEIGHTS = {"explorer": {"main: Method": 6.0, "main: Reduce over": 2.0}}
+WEIGHTS = {"explorer": {"main: Method": 10.0, "main: Reduce over": 3.0}}
 
 
 def expected_shape(link: dict[str, str], loaded: tuple[int, ...]) -> tuple[int, ...]:
@@ -96,13 +100,16 @@ def check_preset(tab, name: str) -> None:
     assert sorted(link["axes"]) == sorted(axes), (name, link)
     assert link["center"] == ("1" if centred else "0"), (name, link)
     if grouped:
-        assert channels == 1 or (1 < groups < channels and channels % groups == 0), (name, link)
+        # GroupNorm(G) with G > 1 dividing C (G = C is allowed: 3 groups of one colour channel).
+        assert channels == 1 or (groups > 1 and channels % groups == 0), (name, link)
     else:
         assert groups == 1, f"{name} kept groups={groups}: {link}"
-    selected = tab.get_by_test_id("stButtonGroup").first.locator("button[aria-checked=true]")
+    presets = tab.get_by_test_id("stMain").get_by_test_id("stButtonGroup").first
+    selected = presets.locator("button[aria-checked=true]")
     assert selected.count() == 1 and selected.inner_text() == name, (name, link)
 
 
+@pytest.mark.timeout(900)  # 30 reruns; a busy shared machine can take 10 s each
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("page_name", list(PAGES))
 def test_monkey(browser, warm_app_url, page_name, seed):
@@ -125,5 +132,28 @@ def test_monkey(browser, warm_app_url, page_name, seed):
             except AssertionError as error:
                 screenshot(tab, f"monkey-{page_name}-{seed}-failed")
                 raise AssertionError(f"{error}\n{steps}") from None
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"monkey-{page_name}-{seed}.txt").write_text("\n".join(monkey.log) + "\n")
+        context.close()
+
+
+def test_explorer_every_preset_after_groupnorm(browser, warm_app_url):
+    """GroupNorm → X for every other preset X: X's own axes, centering and G = 1 (item 2)."""
+    context, tab = new_tab(browser)
+    try:
+        open_app(tab, warm_app_url + "/")
+        presets = tab.get_by_test_id("stMain").get_by_test_id("stButtonGroup").first
+        for name in [p for p in PRESETS if p != "GroupNorm"]:
+            for clicked in ("GroupNorm", name):
+                act(tab, presets.get_by_role("radio", name=clicked, exact=True).click)
+                step = f"GroupNorm, then {name}: after clicking {clicked}"
+                assert_no_problems(tab, step)
+                try:
+                    check_preset(tab, clicked)
+                    check_headline(tab)
+                except AssertionError as error:
+                    screenshot(tab, "monkey-explorer-after-groupnorm-failed")
+                    raise AssertionError(f"{step}: {error}") from None
     finally:
         context.close()
