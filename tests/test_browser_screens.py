@@ -8,8 +8,8 @@ as a learner would open a link, and:
 - the screen is saved under test-artifacts/screens-<page>-<size>-<theme>.png
   (the first screen) and …-full.png (the whole page) for a person to look at;
 - the theme took effect (dark background in dark, light in light);
-- the page has a title (an h1) and it is not hidden under Streamlit's fixed
-  header (issue 7 items 11 and 13);
+- the page has a title (an h1, issue 7 item 13) and, on the phone, it is not
+  hidden under Streamlit's fixed header (item 11);
 - on the phone, the page does not scroll sideways, no text, formula or table
   runs past its own box, and the sidebar is collapsed at first load, not
   covering the page (issue 7 item 11);
@@ -94,7 +94,9 @@ def test_page_on_screen(browser, warm_app_url, page_name, size, theme):
         assert dark == (theme == "dark"), f"the {theme} theme did not apply: {m['background']}"
 
         assert m["title"], "the page has no title (h1)"
-        if m["headerVisible"]:
+        # On wide screens the header is a transparent band with the menu at the right;
+        # on a phone its menu and sidebar button cover the title (item 11).
+        if size == "phone" and m["headerVisible"]:
             assert m["titleTop"] >= m["headerBottom"] - 1, (
                 f"the title {m['title']!r} starts at {m['titleTop']:.0f} px, under the fixed "
                 f"header that ends at {m['headerBottom']:.0f} px"
