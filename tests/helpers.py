@@ -1,0 +1,345 @@
+"""Browser helpers for the monkey, hostile-link and screen tests (playwright, sync API).
+
+Waiting is done on Streamlit's own signals, never on fixed sleeps: an init
+script counts the script runs the page sees (``stApp``'s
+``data-test-script-state`` turning to ``running``), and an interaction waits
+until a new run has started and finished with nothing left as a skeleton.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+RUN_TIMEOUT_MS = 120_000  # generous: a busy 2-core CI machine can take a minute
+
+# Counts Streamlit script runs: every change of stApp's script state to "running".
+COUNT_RUNS_SCRIPT = """
+window.__stRuns = 0;
+new MutationObserver((records) => {
+  for (const record of records) {
+    const state = record.target.getAttribute('data-test-script-state');
+    if (state === 'running' && record.oldValue !== 'running') window.__stRuns += 1;
+  }
+}).observe(document, {
+  attributes: true, attributeOldValue: true, subtree: true,
+  attributeFilter: ['data-test-script-state'],
+});
+"""
+
+_RUN_FINISHED = """(before) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return window.__stRuns > before
+    && app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+    && document.querySelectorAll('[data-stale="true"]').length === 0
+    && document.querySelector('[data-testid="stMainBlockContainer"]') !== null;
+}"""
+
+
+def runs(tab) -> int:
+    """How many script runs the page has seen so far."""
+    return int(tab.evaluate("window.__stRuns || 0"))
+
+
+def wait_for_run_after(tab, before: int, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until a script run that started after `before` runs has finished drawing."""
+    tab.wait_for_function(_RUN_FINISHED, arg=before, timeout=timeout_ms)
+
+
+def open_app(tab, url: str, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Go to `url` and wait for the page's first script run to finish.
+
+    The tab's context must have COUNT_RUNS_SCRIPT installed (see `new_tab`).
+    """
+    tab.goto(url)
+    wait_for_run_after(tab, 0, timeout_ms)
+
+
+def new_tab(browser, width: int = 1280, height: int = 720, color_scheme: str = "light"):
+    """A fresh context and tab that counts Streamlit runs; close the context when done."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, color_scheme=color_scheme
+    )
+    context.add_init_script(COUNT_RUNS_SCRIPT)
+    return context, context.new_page()
+
+
+def act(tab, action) -> None:
+    """Do `action` (a callable that changes a widget) and wait for the rerun it causes."""
+    before = runs(tab)
+    action()
+    wait_for_run_after(tab, before)
+
+
+# ------------------------------------------------------------------ what went wrong
+def visible_problems(tab) -> list[str]:
+    """Everything on the page that a learner must never see: exceptions, tracebacks, dialogs."""
+    problems = []
+    exceptions = tab.get_by_test_id("stException")
+    for index in range(exceptions.count()):
+        problems.append("stException: " + exceptions.nth(index).inner_text()[:400])
+    text = tab.inner_text("body")
+    if "Traceback" in text:
+        problems.append("a Traceback is shown")
+    dialogs = tab.get_by_role("dialog")
+    for index in range(dialogs.count()):
+        if dialogs.nth(index).is_visible():
+            problems.append("a dialog is shown: " + dialogs.nth(index).inner_text()[:200])
+    return problems
+
+
+def assert_no_problems(tab, context: str) -> None:
+    problems = visible_problems(tab)
+    assert not problems, f"after {context} ({tab.url}): {problems}"
+
+
+# ------------------------------------------------------------------ the URL and the headline
+HEADLINE = re.compile(r"([\d,]+) sets? × ([\d,]+) elements? per set")
+
+
+def query(tab) -> dict[str, str]:
+    """The page's URL query parameters, one (the last) value each."""
+    return {key: values[-1] for key, values in parse_qs(urlparse(tab.url).query).items()}
+
+
+def headline_counts(tab) -> tuple[int, int]:
+    """The Explorer headline's (sets, elements per set)."""
+    match = HEADLINE.search(tab.get_by_text(HEADLINE).first.inner_text())
+    assert match, tab.url
+    return int(match[1].replace(",", "")), int(match[2].replace(",", ""))
+
+
+def sidebar_shape(tab) -> tuple[int, int, int, int]:
+    """The (N, C, H, W) the sidebar says it loaded ('… · shape (8, 3, 32, 32)')."""
+    text = tab.get_by_test_id("stSidebar").inner_text()
+    match = re.search(r"shape \((\d+), (\d+), (\d+), (\d+)\)", text)
+    assert match, text
+    return tuple(int(g) for g in match.groups())  # type: ignore[return-value]
+
+
+def brute_force_sets(shape: tuple[int, ...], axes: str, groups: int) -> tuple[int, int]:
+    """(number of sets, elements per set) by grouping every element's coordinates.
+
+    Two elements share a mean exactly when they agree on every kept axis and,
+    under GroupNorm, lie in the same group of C/G channels. Counted with
+    np.unique over all coordinates, independent of normlib.
+    """
+    n, c, h, w = shape
+    coordinates = np.indices(shape).reshape(4, -1)
+    key_rows = []
+    for axis, row in zip("NCHW", coordinates, strict=True):
+        if axis not in axes:
+            key_rows.append(row)
+        elif axis == "C" and groups > 1:
+            key_rows.append(row // (c // groups))
+    if not key_rows:
+        return 1, n * c * h * w
+    _, sizes = np.unique(np.stack(key_rows, axis=1), axis=0, return_counts=True)
+    assert sizes.min() == sizes.max(), "sets of unequal size"
+    return len(sizes), int(sizes[0])
+
+
+# ------------------------------------------------------------------ the monkey
+# One pass over the DOM: tag every enabled, visible control with data-monkey-id and
+# describe it (a round trip per attribute would take seconds on a busy machine).
+_CONTROLS_SCRIPT = """() => {
+  const found = [];
+  // Fresh ids on every pass: an element tagged by an earlier pass must not match.
+  window.__monkeyPass = (window.__monkeyPass || 0) + 1;
+  for (const el of document.querySelectorAll('[data-monkey-id]')) {
+    el.removeAttribute('data-monkey-id');
+  }
+  const visible = (el) => el.offsetParent !== null || el.getClientRects().length > 0;
+  const label = (el) => {
+    const l = el.querySelector('[data-testid="stWidgetLabel"]');
+    return ((l ? l.innerText : el.innerText) || '').split(/\\s+/).join(' ').trim().slice(0, 60);
+  };
+  const add = (el, kind, widget, option, extra) => {
+    const id = `${window.__monkeyPass}-${found.length}`;
+    el.setAttribute('data-monkey-id', id);
+    const control = {id, kind, widget, option: option || '', selected: false};
+    found.push(Object.assign(control, extra || {}));
+  };
+  const areas = [['main', 'stMain'], ['sidebar', 'stSidebar']];
+  for (const [area, testid] of areas) {
+    const root = document.querySelector(`[data-testid="${testid}"]`);
+    if (!root || !visible(root)) continue;
+    const all = (t) => [...root.querySelectorAll(`[data-testid="${t}"]`)].filter(visible);
+    for (const el of all('stSlider')) {
+      const thumb = el.querySelector('input[type=range]');
+      if (thumb && !thumb.disabled) add(thumb, 'slider', `${area}: ${label(el)}`, '',
+        {value: +thumb.value, min: +thumb.min, max: +thumb.max, step: +(thumb.step || 1)});
+    }
+    for (const el of all('stButtonGroup')) {
+      for (const b of el.querySelectorAll('button[data-variant]')) {
+        if (b.disabled || !visible(b)) continue;
+        const on = b.getAttribute('aria-checked') === 'true'
+          || b.getAttribute('aria-pressed') === 'true';
+        add(b, 'button', `${area}: ${label(el)}`, b.innerText.trim(), {selected: on});
+      }
+    }
+    for (const el of all('stCheckbox')) {
+      const input = el.querySelector('input');
+      if (input && !input.disabled) {
+        add(el.querySelector('label'), 'toggle', `${area}: ${label(el)}`);
+      }
+    }
+    for (const el of all('stNumberInput')) {
+      const input = el.querySelector('input');
+      if (input && !input.disabled) add(input, 'number', `${area}: ${label(el)}`, '',
+        {value: input.value, min: +input.min, max: +input.max, step: +(input.step || 1)});
+    }
+    for (const el of all('stSelectbox')) add(el, 'select', `${area}: ${label(el)}`);
+    for (const el of all('stRadio')) {
+      for (const o of el.querySelectorAll('[data-testid="stRadioOption"]')) {
+        if (o.getAttribute('data-selected') !== 'true' && visible(o))
+          add(o, 'radio', `${area}: ${label(el)}`, o.innerText.trim());
+      }
+    }
+    for (const t of all('stTab')) {
+      if (t.getAttribute('aria-selected') !== 'true') {
+        add(t, 'tab', `${area}: tabs`, t.innerText.trim());
+      }
+    }
+    if (area === 'main') {
+      for (const el of all('stButton')) {
+        const b = el.querySelector('button');
+        if (b && !b.disabled) add(b, 'press', `${area}: ${b.innerText.trim()}`);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+@dataclass
+class Control:
+    """One thing a learner can change: a widget, or one option of a widget."""
+
+    kind: str  # slider, button, toggle, number, select, radio, tab, press
+    widget: str  # "<area>: <label>", the same across reruns
+    option: str  # the option's text, or "" for the widget itself
+    locator: object
+    selected: bool = False  # an option that was on before the change
+    value: object = None  # sliders and number inputs: value, range and step
+    low: float = 0.0
+    high: float = 0.0
+    step: float = 1.0
+
+
+def controls(tab) -> list[Control]:
+    """Every enabled, visible control on the page, in DOM order (main area, then sidebar)."""
+    return [
+        Control(
+            kind=c["kind"],
+            widget=c["widget"],
+            option=c["option"],
+            locator=tab.locator(f'[data-monkey-id="{c["id"]}"]'),
+            selected=c["selected"],
+            value=c.get("value"),
+            low=c.get("min", 0.0),
+            high=c.get("max", 0.0),
+            step=c.get("step", 1.0),
+        )
+        for c in tab.evaluate(_CONTROLS_SCRIPT)
+    ]
+
+
+def _visible(locator) -> list:
+    return [locator.nth(i) for i in range(locator.count()) if locator.nth(i).is_visible()]
+
+
+# Values to type into a float number input (those inside its range are used).
+_FLOATS = (0.0, 1e-5, 1e-3, 0.1, 0.5, 1.0, 2.0, -1.0, -0.5, 3.0)
+
+
+class Monkey:
+    """Seeded random interactions; each one changes a value, so each one causes a rerun.
+
+    `weights` favours some widgets (by label prefix, e.g. {"main: Method": 6}).
+    Sidebar sliders stay within two notches above where they started, so the
+    input never grows into a slow one.
+    """
+
+    def __init__(self, tab, seed: int, weights: dict[str, float] | None = None):
+        self.tab = tab
+        self.rng = random.Random(seed)
+        self.weights = weights or {}
+        self.started_at: dict[str, float] = {}
+        self.last_widget = ""
+        self.log: list[str] = []
+
+    def weight(self, widget: str) -> float:
+        return next((w for prefix, w in self.weights.items() if widget.startswith(prefix)), 1.0)
+
+    def step(self) -> Control:
+        """Change one control and wait for the rerun; return what was changed."""
+        found = controls(self.tab)
+        assert found, f"no control on {self.tab.url}"
+        widgets = list(dict.fromkeys(c.widget for c in found))
+        if self.last_widget in widgets and self.rng.random() < 0.35:
+            widget = self.last_widget  # the same widget again: "moved one notch, then again"
+        else:
+            widget = self.rng.choices(widgets, [self.weight(w) for w in widgets])[0]
+        control = self.rng.choice([c for c in found if c.widget == widget])
+        started = time.monotonic()
+        description, control = self._change(control)
+        self.last_widget = control.widget
+        self.log.append(f"{description} ({time.monotonic() - started:.1f} s)")
+        return control
+
+    def _change(self, control: Control) -> tuple[str, Control]:
+        """Change `control` (or, when it cannot move, another one); say what was done."""
+        tab, rng = self.tab, self.rng
+        where = f"{control.widget}" + (f" → {control.option!r}" if control.option else "")
+        if control.kind == "slider":
+            thumb = control.locator
+            value, low, high, step = float(control.value), control.low, control.high, control.step
+            start = self.started_at.setdefault(control.widget, value)
+            if control.widget.startswith("sidebar"):
+                high = min(high, start + 2 * step)
+            if low >= high:
+                return self._skip(control)
+            up = value < high and (value <= low or rng.random() < 0.5)
+            key = "ArrowRight" if up else "ArrowLeft"
+            act(tab, lambda: (thumb.focus(), thumb.press(key)))
+            return f"{where}: {key}", control
+        if control.kind == "number":
+            field = control.locator
+            current, low, high, step = control.value, control.low, control.high, control.step
+            if step == int(step):
+                top = int(min(high, low + 20))
+                options = [str(v) for v in range(int(low), top + 1)]
+            else:
+                options = [repr(v) for v in _FLOATS if low <= v <= high]
+            options = [o for o in options if float(o) != float(current or "nan")]
+            if not options:
+                return self._skip(control)
+            value = rng.choice(options)
+            act(tab, lambda: (field.fill(value), field.press("Enter")))
+            return f"{where}: typed {value}", control
+        if control.kind == "select":
+            control.locator.click()
+            options = tab.get_by_role("option")
+            choices = [o for o in _visible(options) if o.get_attribute("aria-selected") != "true"]
+            if not choices:
+                tab.keyboard.press("Escape")
+                return self._skip(control)
+            option = rng.choice(choices)
+            text = option.inner_text()
+            act(tab, option.click)
+            return f"{where}: chose {text!r}", control
+        act(tab, control.locator.click)
+        return f"{where}: clicked", control
+
+    def _skip(self, control: Control) -> tuple[str, Control]:
+        # A slider with nowhere to go: change something else instead.
+        self.last_widget = ""
+        others = [c for c in controls(self.tab) if c.widget != control.widget]
+        return self._change(self.rng.choice(others))

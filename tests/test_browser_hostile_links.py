@@ -1,0 +1,251 @@
+"""Hostile links: every page opened with every link parameter set to a hostile value.
+
+A link is text anyone can write and hand to a class. Whatever it holds, the
+page must (issue 7 items 4, 5, 8, 9):
+
+- show no exception, traceback or dialog;
+- echo the value literally: no link to, no image from, no network request to
+  the value's host, no bold or italic made of it, no colour or maths directive
+  taking effect, and never more than a few lines (a 20,000-character value is
+  truncated);
+- say which parameter was ignored (a message containing ``name=``);
+- finish its script run within a bounded time, however big the link asks for;
+- request nothing from any host but the app's own (checked last, so a stray
+  favicon request, issue 7 item 6, does not hide the other findings).
+
+Each page's parameters come from README.md's "Pages and links" table and
+explorer/state.py; the sidebar's parameters are read on every page.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import urlencode, urlparse
+
+import pytest
+
+from tests.conftest import ARTIFACTS, screenshot
+from tests.helpers import act, assert_no_problems, new_tab, open_app
+
+pytestmark = pytest.mark.browser
+
+SIDEBAR = ("source", "n", "size", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale")
+PAGES = {
+    "/": ("axes", "groups", "eps", "center", "gamma", "beta", "method", "pick", "log", "tab"),
+    "/compare": ("methods", "pick"),
+    "/batch": ("sample", "batch", "mates", "shuffle", "channel"),
+    "/train-eval": ("momentum", "steps", "batch", "bseed"),
+    "/quiz": ("quiz",),
+    "/question": (),
+}
+EVIL = "evil.example"
+HOSTILE = {
+    "markdown": f"**bold** [link](http://{EVIL}/login) ![img](http://{EVIL}/pix.png) :red[x] $x$",
+    "backtick": f"stats` **x** [Click here to sign in](http://{EVIL}/login) `",
+    "html": f"<img src=http://{EVIL}/x.png onerror=alert(1)><a href=http://{EVIL}/a>a</a>",
+    "long": "a" * 20_000,
+    "negative": "-1",
+    "huge": "9" * 30,
+}
+# A link's run may cost a few times the default view's, never a stall (item 5: 37 s).
+SLOWDOWN = 4.0
+BUDGET_FLOOR_S = 20.0
+TALLEST_ALERT_PX = 300  # a few lines; item 9's 20,000 letters made an 11,240-px warning
+
+_RENDERED_FROM_VALUE = """(evil) => {
+  const found = [];
+  for (const a of document.querySelectorAll('a[href]'))
+    if (a.href.includes(evil)) found.push('a link to ' + a.href);
+  for (const img of document.querySelectorAll('img'))
+    if ((img.getAttribute('src') || '').includes(evil)) found.push('an image from ' + img.src);
+  for (const b of document.querySelectorAll('strong, b, em, i')) {
+    const text = b.innerText.trim();
+    if (['bold', 'x', 'link', 'img'].includes(text) || text.includes('Click here'))
+      found.push(`<${b.tagName.toLowerCase()}>${text}</${b.tagName.toLowerCase()}>`);
+  }
+  for (const alert of document.querySelectorAll('[data-testid="stAlert"]')) {
+    if (alert.querySelector('.katex')) found.push('maths rendered in a message');
+    if (alert.querySelector('[class*="ColoredText"], span[style*="color"]'))
+      found.push('coloured text in a message');
+  }
+  return found;
+}"""
+
+
+def alerts(tab) -> list[str]:
+    messages = tab.get_by_test_id("stAlert")
+    return [messages.nth(i).inner_text() for i in range(messages.count())]
+
+
+def tallest_alert(tab) -> float:
+    return tab.evaluate(
+        """() => Math.max(0, ...[...document.querySelectorAll('[data-testid="stAlert"]')]
+            .map((a) => a.getBoundingClientRect().height))"""
+    )
+
+
+def names(message_text: str, name: str) -> bool:
+    """Does the text name link parameter `name` as a link writes it (``name=``)?"""
+    return re.search(rf"(?<![\w-]){re.escape(name)}\s*=", message_text) is not None
+
+
+class Visit:
+    """A tab that records every request and lets none leave the machine."""
+
+    def __init__(self, browser, app_url: str):
+        self.app_host = urlparse(app_url).netloc
+        self.context, self.tab = new_tab(browser)
+        self.requests: list[str] = []
+        self.tab.on("request", lambda request: self.requests.append(request.url))
+        self.tab.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if urlparse(route.request.url).netloc == self.app_host
+                or route.request.url.startswith(("data:", "blob:"))
+                else route.abort()
+            ),
+        )
+
+    def foreign(self) -> list[str]:
+        return [
+            url
+            for url in self.requests
+            if not url.startswith(("data:", "blob:")) and urlparse(url).netloc != self.app_host
+        ]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def default_load_seconds(browser, warm_app_url) -> dict[str, float]:
+    """How long each page's default view takes here: the yardstick for a link's budget."""
+    seconds = {}
+    for path in PAGES:
+        visit = Visit(browser, warm_app_url)
+        try:
+            start = time.monotonic()
+            open_app(visit.tab, warm_app_url + path, timeout_ms=120_000)
+            seconds[path] = time.monotonic() - start
+        finally:
+            visit.close()
+    return seconds
+
+
+def open_hostile(browser, app_url, path, link, default_seconds):
+    """Open `path` with `link`; return the visit and the time its first run took."""
+    visit = Visit(browser, app_url)
+    budget = max(BUDGET_FLOOR_S, SLOWDOWN * default_seconds)
+    start = time.monotonic()
+    try:
+        open_app(visit.tab, f"{app_url}{path}?{urlencode(link)}", timeout_ms=int(budget * 1000))
+    except Exception as error:  # playwright's TimeoutError: the page stalled
+        visit.close()
+        raise AssertionError(
+            f"{path}?{urlencode(link)[:200]} did not finish within {budget:.0f} s "
+            f"(the default view took {default_seconds:.1f} s): {type(error).__name__}"
+        ) from None
+    return visit, time.monotonic() - start
+
+
+def slug(path: str) -> str:
+    return path.strip("/") or "explorer"
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_parameter_set_to_a_hostile_value(
+    browser, warm_app_url, default_load_seconds, path, kind
+):
+    params = SIDEBAR + PAGES[path]
+    link = dict.fromkeys(params, HOSTILE[kind])
+    visit, _ = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
+    tab = visit.tab
+    try:
+        screenshot(tab, f"hostile-{slug(path)}-{kind}")
+        assert_no_problems(tab, f"{kind} link")
+        assert tab.evaluate(_RENDERED_FROM_VALUE, EVIL) == []
+        assert not [u for u in visit.requests if EVIL in u], "the value made the page fetch"
+        shown = "\n".join(alerts(tab))
+        unnamed = [name for name in params if not names(shown, name)]
+        assert not unnamed, f"no message names {unnamed}; messages: {shown[:2000]}"
+        assert tallest_alert(tab) <= TALLEST_ALERT_PX, "an echoed value is not truncated"
+        if len(HOSTILE[kind]) > 1000:
+            assert HOSTILE[kind][:1000] not in shown, "a long value is echoed whole"
+        assert visit.foreign() == [], "requests to other hosts (issue 7 item 6)"
+    finally:
+        visit.close()
+
+
+# Out of range for the input the link loads, although each part parses.
+OUT_OF_SHAPE = [
+    ("/", {"pick": "99,99,99,99"}, "pick"),
+    ("/compare", {"pick": "99,99,99,99"}, "pick"),
+    ("/batch", {"sample": "63", "channel": "63"}, "sample"),
+    ("/train-eval", {"batch": "64"}, "batch"),
+]
+
+
+@pytest.mark.parametrize(("path", "link", "name"), OUT_OF_SHAPE)
+def test_a_value_outside_the_input_gets_a_message(
+    browser, warm_app_url, default_load_seconds, path, link, name
+):
+    """Issue 7 item 8: /?pick=99,99,99,99 silently became 7,2,31,31."""
+    visit, _ = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
+    try:
+        assert_no_problems(visit.tab, str(link))
+        shown = "\n".join(alerts(visit.tab))
+        assert names(shown, name), f"no message names {name}; messages: {shown[:1000]}"
+    finally:
+        visit.close()
+
+
+# The largest input a link may ask for (2^24 elements) with the costliest views.
+AT_THE_CAPS = {"source": "random", "shape": "64x64x64x64"}
+CAP_LINKS = [
+    ("/", {**AT_THE_CAPS, "axes": "", "tab": "downloads"}),
+    ("/", {**AT_THE_CAPS, "axes": "C", "groups": "64", "tab": "groups"}),
+    ("/compare", {**AT_THE_CAPS, "methods": "method1,method2,layernorm,groupnorm,rmsnorm"}),
+    ("/batch", {**AT_THE_CAPS, "batch": "64"}),
+    ("/train-eval", {**AT_THE_CAPS, "steps": "1000", "batch": "64"}),
+    ("/question", AT_THE_CAPS),
+]
+
+
+@pytest.mark.parametrize(("path", "link"), CAP_LINKS)
+def test_a_link_at_the_caps_finishes_in_bounded_time(
+    browser, warm_app_url, default_load_seconds, path, link
+):
+    """Issue 7 item 5: /?source=random&shape=64x64x64x64&axes=&tab=downloads took 37 s."""
+    visit, seconds = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
+    try:
+        assert_no_problems(visit.tab, str(link))
+        (ARTIFACTS / "timings.txt").open("a").write(f"{path}?{urlencode(link)}: {seconds:.1f} s\n")
+    finally:
+        visit.close()
+
+
+def test_an_upload_named_like_markdown_is_echoed_literally(browser, warm_app_url):
+    """The file name in "… was skipped" is shown character for character (item 4)."""
+    name = f"**x**[y](http://{EVIL}).png"
+    visit = Visit(browser, warm_app_url)
+    tab = visit.tab
+    try:
+        open_app(tab, f"{warm_app_url}/?source=uploads")
+        uploader = tab.get_by_test_id("stSidebar").locator("input[type=file]")
+        act(
+            tab,
+            lambda: uploader.set_input_files(
+                files=[{"name": name, "mimeType": "image/png", "buffer": b"not a PNG at all"}]
+            ),
+        )
+        screenshot(tab, "hostile-upload-name")
+        assert_no_problems(tab, "a bad upload named like Markdown")
+        assert tab.evaluate(_RENDERED_FROM_VALUE, EVIL) == []
+        sidebar_text = tab.get_by_test_id("stSidebar").inner_text()
+        assert "**x**[y](http://" in sidebar_text, sidebar_text
+        assert visit.foreign() == [], "requests to other hosts (issue 7 item 6)"
+    finally:
+        visit.close()
