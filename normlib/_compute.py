@@ -191,16 +191,22 @@ def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype]:
     return np.ascontiguousarray(array), array.dtype
 
 
+# Defaults differ by framework and method (nn.RMSNorm: the dtype's machine
+# epsilon, ProGAN's PixelNorm 1e-8, Keras' BatchNormalization 1e-3), so the
+# hint names only normalize's own default and whose default it is.
+_EPS_HINT = (
+    "normalize's default 1e-5 is PyTorch's for BatchNorm2d, LayerNorm, InstanceNorm2d "
+    "and GroupNorm; other methods and frameworks have their own"
+)
+
+
 def _check_eps(eps: Any) -> float:
     try:
         value = float(eps)
     except (TypeError, ValueError):
-        raise NormError(f"eps must be a number, got {eps!r}; PyTorch's default is 1e-5") from None
+        raise NormError(f"eps must be a number, got {eps!r}; {_EPS_HINT}") from None
     if not np.isfinite(value) or value < 0:
-        raise NormError(
-            f"eps must be a finite number >= 0, got {eps!r}; PyTorch's default is 1e-5 "
-            "(Keras uses 1e-3)"
-        )
+        raise NormError(f"eps must be a finite number >= 0, got {eps!r}; {_EPS_HINT}")
     return value
 
 
@@ -454,7 +460,10 @@ def normalize(
         A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes
         string (``"NHW"``).
     eps : float
-        Added to the variance before the square root (PyTorch default 1e-5).
+        Added to the variance (to the mean square when not centering)
+        before the square root. The default 1e-5 is PyTorch's for
+        BatchNorm2d, LayerNorm, InstanceNorm2d and GroupNorm; other methods
+        default to other values (nn.RMSNorm: the dtype's machine epsilon).
     gamma, beta : array_like, optional
         Scale and shift: per channel, shape (C,), or broadcastable to `x`
         (per element, as LayerNorm's (C, H, W)).
@@ -464,6 +473,20 @@ def normalize(
     NormResult
         ``output = (x - mean) / sqrt(var + eps) * gamma + beta`` with the
         per-set mean and biased variance.
+
+    Notes
+    -----
+    Sums are accurate in float32 too (float64 or short float32 partial sums
+    added in float64), so the error stays near PyTorch's own float32 error
+    even on 2**24-element sets whose mean is far from 0. A constant set has
+    variance exactly 0 and output exactly 0 (+ beta).
+
+    A set of one element (InstanceNorm with H·W = 1, BatchNorm with
+    N·H·W = 1, ...) is computed, not refused: its variance is 0 and its output
+    0 (+ beta). PyTorch refuses these shapes in training (F.instance_norm,
+    F.batch_norm) because such statistics carry no information; normalize
+    computes them so that any shape can be explored, and
+    ``identify(spec, shape)`` says so.
 
     Examples
     --------
@@ -546,13 +569,16 @@ def set_ids(shape: tuple[int, ...], spec: SpecLike) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- names
+# Transformers and ConvNeXt call it LayerNorm: nn.LayerNorm(C) on channels-last.
+_CHANNELS_LAYERNORM = "LayerNorm over channels (ConvNeXt / transformer LayerNorm; also PONO)"
+
 _NAMED: list[tuple[str, int | None, bool, str]] = [
     # (axes, groups: 1, None = any > 1, center, name)
     ("NHW", 1, True, "BatchNorm2d (Method 3)"),
     ("N", 1, True, "per-activation BatchNorm (Method 2)"),
     ("CHW", 1, True, "LayerNorm"),
     ("HW", 1, True, "InstanceNorm2d"),
-    ("C", 1, True, "positional normalization (PONO)"),
+    ("C", 1, True, _CHANNELS_LAYERNORM),
     ("CHW", 1, False, "RMSNorm"),
     ("C", 1, False, "PixelNorm"),
 ]
@@ -582,8 +608,29 @@ def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
     'BatchNorm2d (Method 3)'
     >>> identify(NormSpec("CHW", groups=4))
     'GroupNorm(4)'
+    >>> identify("instancenorm", (2, 3, 1, 1))  # doctest: +NORMALIZE_WHITESPACE
+    "InstanceNorm2d; here every set is one element (H·W = 1), so the output is 0 (+ beta):
+    torch's F.instance_norm refuses this shape"
     """
     spec = as_spec(spec)
+    name = _name(spec, shape)
+    if shape is None or not spec.axes or not spec.center or spec.count(shape) > 1:
+        return name
+    # One element per set: x - mean = 0 exactly. normalize computes it (so any
+    # shape can be explored); PyTorch refuses it in training, which we say.
+    product = "·".join("C/G" if a == "C" and spec.groups > 1 else a for a in spec.axes)
+    note = f"; here every set is one element ({product} = 1), so the output is 0 (+ beta)"
+    if spec == NormSpec("HW"):
+        note += ": torch's F.instance_norm refuses this shape"
+    elif spec == NormSpec("NHW"):
+        note += ": torch's BatchNorm2d refuses this shape in training"
+    elif spec == NormSpec("N"):
+        note += ": torch's BatchNorm1d(C·H·W) on x.flatten(1) refuses this shape in training"
+    return name + note
+
+
+def _name(spec: NormSpec, shape: tuple[int, ...] | None) -> str:
+    """identify() without the shape-specific note on one-element sets."""
     axes, groups, center = spec.axes, spec.groups, spec.center
     if shape is not None:
         spec.check_shape(shape)
@@ -591,11 +638,14 @@ def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
         return (
             "no reduction: every element is its own set, so the output is 0 (+ beta)"
             if center
-            else "no reduction: every element divided by its own magnitude (output is ±1)"
+            else (
+                "no reduction: every element is its own set, divided by its own root mean "
+                "square: x/√(x² + eps), near ±1 where x² ≫ eps and 0 at x = 0"
+            )
         )
     if axes == "NC" and center and groups == 1:
         return (
-            "Method 1 (no standard name; closest: positional normalization (PONO), "
+            "Method 1 (no standard name; closest: LayerNorm over channels (PONO), "
             "which averages over C per sample, not over N)"
         )
     if axes == "CHW" and groups > 1 and center:
