@@ -254,7 +254,7 @@ _CHUNK_BYTES = 1 << 21
 # Squares are taken after centering (all of one sign, of size var): a float32
 # dot product keeps their relative error near 1e-6 up to _SQUARES_SET values;
 # longer sets are summed in pieces of about _SQUARES_PIECE, added in float64.
-_SHORT_SET = 4096
+_SHORT_SET = 8192
 _PIECES_PER_ROOT = 10
 _SQUARES_SET = 1 << 15
 _SQUARES_PIECE = 1 << 13
