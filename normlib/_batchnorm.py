@@ -19,17 +19,22 @@ class BatchNorm2d:
     num_features : int
         C, the number of channels.
     eps : float
-        Added to the variance before the square root.
+        Added to the variance before the square root. Training needs
+        eps > 0, as in PyTorch; eps = 0 is allowed in eval mode.
     momentum : float or None
         Weight of the newest batch in the running statistics,
         ``running = (1 - momentum) * running + momentum * batch``.
         ``None`` makes the running statistics a cumulative average (factor
-        ``1 / num_batches_tracked``). Keras calls ``1 - momentum`` its momentum.
+        ``1 / num_batches_tracked``). Keras calls ``1 - momentum`` its momentum,
+        but its moving variance tracks the biased batch variance, so even with
+        matched momentum it differs from `running_var` by m / (m - 1).
     affine : bool
         Learnable per-channel `weight` (gamma) and `bias` (beta); when False
         both are None.
     dtype : numpy dtype
         Dtype of the buffers and parameters (PyTorch's default is float32).
+        The output keeps the input's float dtype (float16 in, float16 out, as
+        torch's float32 BatchNorm2d does); integer input gives float64.
 
     Attributes
     ----------
@@ -67,10 +72,21 @@ class BatchNorm2d:
             if not 0.0 <= momentum <= 1.0:
                 raise NormError(
                     f"momentum must be between 0 and 1 (PyTorch's default 0.1) or None for a "
-                    f"cumulative average, got {momentum}; Keras' momentum 0.99 is PyTorch's 0.01"
+                    f"cumulative average, got {momentum}; Keras' momentum 0.99 corresponds to "
+                    "PyTorch's 0.01 (but Keras' moving variance is the biased one)"
                 )
+        try:
+            eps_value = float(eps)
+        except (TypeError, ValueError):
+            raise NormError(
+                f"eps must be a number, got {eps!r}; PyTorch's default is 1e-5"
+            ) from None
+        if not np.isfinite(eps_value) or eps_value < 0:
+            raise NormError(
+                f"eps must be a finite number >= 0, got {eps!r}; PyTorch's default is 1e-5"
+            )
         self.num_features = int(num_features)
-        self.eps = float(eps)
+        self.eps = eps_value
         self.momentum = momentum
         self.affine = bool(affine)
         self.dtype = np.dtype(dtype)
@@ -101,7 +117,7 @@ class BatchNorm2d:
         -------
         ndarray, same shape as `x`.
         """
-        work, _ = _as_real_tensor(x)
+        work, out_dtype = _as_real_tensor(x)
         n, c, h, w = work.shape
         if c != self.num_features:
             raise NormError(
@@ -119,7 +135,14 @@ class BatchNorm2d:
             out = (work - mean) * inv_std.reshape(1, c, 1, 1)
             if weight is not None:
                 out = out * weight.reshape(1, c, 1, 1) + bias.reshape(1, c, 1, 1)
-            return out
+            return out.astype(out_dtype, copy=False)
+        if self.eps <= 0:
+            # As torch: with eps = 0 a constant channel would divide 0 by 0.
+            raise NormError(
+                f"batch_norm eps must be positive during training, but got {self.eps}: "
+                "build BatchNorm2d with eps > 0 (PyTorch's default is 1e-5), or evaluate "
+                "with training=False, where the running variance is used"
+            )
         m = n * h * w
         if m == 1:
             raise NormError(
@@ -139,7 +162,7 @@ class BatchNorm2d:
         self.running_var = ((1.0 - factor) * self.running_var + factor * batch_var_unbiased).astype(
             self.dtype
         )
-        return result.output
+        return result.output.astype(out_dtype, copy=False)
 
     def __repr__(self) -> str:
         return (

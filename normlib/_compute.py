@@ -191,16 +191,22 @@ def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype]:
     return np.ascontiguousarray(array), array.dtype
 
 
+# Defaults differ by framework and method (nn.RMSNorm: the dtype's machine
+# epsilon, ProGAN's PixelNorm 1e-8, Keras' BatchNormalization 1e-3), so the
+# hint names only normalize's own default and whose default it is.
+_EPS_HINT = (
+    "normalize's default 1e-5 is PyTorch's for BatchNorm2d, LayerNorm, InstanceNorm2d "
+    "and GroupNorm; other methods and frameworks have their own"
+)
+
+
 def _check_eps(eps: Any) -> float:
     try:
         value = float(eps)
     except (TypeError, ValueError):
-        raise NormError(f"eps must be a number, got {eps!r}; PyTorch's default is 1e-5") from None
+        raise NormError(f"eps must be a number, got {eps!r}; {_EPS_HINT}") from None
     if not np.isfinite(value) or value < 0:
-        raise NormError(
-            f"eps must be a finite number >= 0, got {eps!r}; PyTorch's default is 1e-5 "
-            "(Keras uses 1e-3)"
-        )
+        raise NormError(f"eps must be a finite number >= 0, got {eps!r}; {_EPS_HINT}")
     return value
 
 
@@ -231,31 +237,123 @@ def _affine(param: Any, name: str, shape: tuple[int, int, int, int], dtype) -> n
     )
 
 
-def _reduce_sum(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """Sum over `axes` keeping dims; reduces the contiguous last axis first (fast, pairwise)."""
+# Rows of this many bytes are normalized together, so that the passes after
+# the first (subtract, square-sum, scale) find the rows still in cache.
+_CHUNK_BYTES = 1 << 21
+
+# A float32 sum run sequentially over m values of size |mean| is off by up to
+# about m * 2**-24 * |mean|: on 2**24 values near 1000 that is several units,
+# and even on a few thousand values it is several roundings of the mean.
+# So a set shorter than _SHORT_SET is summed in float64. A longer one of m
+# values is cut into contiguous pieces of about _PIECES_PER_ROOT * sqrt(m)
+# values, summed in float32 by one BLAS matrix-vector product (the fastest
+# sum NumPy has) and added in float64: a piece's rounding grows like its
+# length L and averages down over the m / L pieces, so L ~ sqrt(m) keeps the
+# mean's error near one rounding for every m (measured: under ~1 ulp of the
+# mean up to 2**24 values), while the pieces stay long enough for BLAS speed.
+# Squares are taken after centering (all of one sign, of size var): a float32
+# dot product keeps their relative error near 1e-6 up to _SQUARES_SET values;
+# longer sets are summed in pieces of about _SQUARES_PIECE, added in float64.
+_SHORT_SET = 8192
+_PIECES_PER_ROOT = 10
+_SQUARES_SET = 1 << 15
+_SQUARES_PIECE = 1 << 13
+
+
+def _piece_length(m: int, target: int) -> int:
+    """Length of the pieces a sum over m elements is split into: a divisor of m if one is near."""
+    if m <= target:
+        return m
+    for length in range(target, target // 2, -1):
+        if m % length == 0:
+            return length
+    return target
+
+
+class _RowSums:
+    """float64 sums and sums of squares of the rows of (rows, m) blocks, accurate for float32.
+
+    Set up once per normalization, so that each block costs few NumPy calls.
+    """
+
+    def __init__(self, m: int, dtype: np.dtype) -> None:
+        self.m = m
+        if m < _SHORT_SET:
+            self.ones = np.ones(m)
+        else:
+            self.length = _piece_length(m, int(_PIECES_PER_ROOT * np.sqrt(m)))
+            self.cut = (m // self.length) * self.length
+            self.ones = np.ones(self.length, dtype)
+        self.piece = _piece_length(m, _SQUARES_PIECE) if m > _SQUARES_SET else m
+        self.pieces = m // self.piece
+
+    def sums(self, block: np.ndarray) -> np.ndarray:
+        if self.m < _SHORT_SET:
+            # A BLAS matrix-vector product with ones sums rows about 3x faster than add.reduce.
+            return np.matmul(block.astype(np.float64, copy=False), self.ones)
+        n_rows, n_pieces = block.shape[0], self.cut // self.length
+        head = block[:, : self.cut].reshape(n_rows, n_pieces, self.length)
+        if self.cut == self.m:
+            head = head.reshape(n_rows * n_pieces, self.length)  # one BLAS call per block
+        piece_sums = np.matmul(head, self.ones).reshape(n_rows, n_pieces)
+        totals = np.add.reduce(piece_sums, axis=-1, dtype=np.float64)
+        if self.cut < self.m:
+            totals += np.add.reduce(block[:, self.cut :], axis=-1, dtype=np.float64)
+        return totals
+
+    def squares(self, block: np.ndarray) -> np.ndarray:
+        if self.pieces == 1:
+            return np.vecdot(block, block).astype(np.float64, copy=False)
+        cut = self.pieces * self.piece
+        head = block[:, :cut].reshape(block.shape[0], self.pieces, self.piece)
+        totals = np.add.reduce(np.vecdot(head, head), axis=-1, dtype=np.float64)
+        if cut < self.m:
+            tail = block[:, cut:].astype(np.float64)
+            totals += np.vecdot(tail, tail)
+        return totals
+
+
+def _last_axis_sums(a: np.ndarray, squares: bool) -> np.ndarray:
+    """float64 sums (or sums of squares) of `a` over its last axis, that axis dropped."""
+    rows = a.reshape(-1, a.shape[-1])  # a view for the C-contiguous arrays used here
+    n_rows, m = rows.shape
+    summer = _RowSums(m, rows.dtype)
+    add = summer.squares if squares else summer.sums
+    # Row chunks bound the float64 copies and keep each chunk in cache.
+    step = max(1, _CHUNK_BYTES // (m * rows.itemsize))
+    totals = np.empty(n_rows, np.float64)
+    for start in range(0, n_rows, step):
+        totals[start : start + step] = add(rows[start : start + step])
+    return totals.reshape(a.shape[:-1])
+
+
+def _set_sums(a: np.ndarray, axes: tuple[int, ...], squares: bool) -> np.ndarray:
+    """float64 sums (or sums of squares) over `axes` keeping dims, accurate for float32 input."""
     if not axes:
-        return a.copy()
+        return (a * a if squares else a).astype(np.float64)
     last = a.ndim - 1
     if last in axes:
-        a = np.add.reduce(a, axis=last, keepdims=True)
-        axes = tuple(ax for ax in axes if ax != last)
-    if axes:
-        a = np.add.reduce(a, axis=axes, keepdims=True)
-    return a
-
-
-def _reduce_sumsq(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """Sum of squares over `axes` keeping dims, without a full-size temporary."""
-    if not axes:
-        return a * a
-    if axes == (a.ndim - 1,):
-        # vecdot squares and sums along the contiguous axis in one pass.
-        return np.vecdot(a, a, axis=-1)[..., None]
+        partial = _last_axis_sums(a, squares)[..., None]
+        rest = tuple(ax for ax in axes if ax != last)
+        return np.add.reduce(partial, axis=rest, keepdims=True) if rest else partial
+    # The contiguous axis is kept: accumulate straight into float64 (buffered, no full copy).
+    if not squares:
+        return np.add.reduce(a, axis=axes, keepdims=True, dtype=np.float64)
     letters = "abcdefgh"[: a.ndim]
     kept = "".join(letter for i, letter in enumerate(letters) if i not in axes)
-    # einsum's sum-of-products loop squares and accumulates in place: no temporary.
-    total = np.einsum(f"{letters},{letters}->{kept}", a, a)
+    total = np.einsum(f"{letters},{letters}->{kept}", a, a, dtype=np.float64)
     return total.reshape(tuple(1 if i in axes else size for i, size in enumerate(a.shape)))
+
+
+def _constant_suspects(var: np.ndarray, mean: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Sets whose variance is within rounding of zero: perhaps constant, to be checked exactly.
+
+    The mean of a constant set is rounded (m * c is not exact in float), so its
+    computed variance is a tiny (c - mean)^2 instead of 0 and, with a small eps,
+    its output would be noise of either sign instead of 0.
+    """
+    tolerance = 64 * np.finfo(dtype).eps
+    return var <= (tolerance * np.abs(mean)) ** 2
 
 
 def _non_finite_error(x: np.ndarray) -> NormError:
@@ -284,11 +382,6 @@ def _non_finite_error(x: np.ndarray) -> NormError:
     )
 
 
-# Rows of this many bytes are normalized together, so that the three passes
-# after the first (subtract, square-sum, scale) find the rows still in cache.
-_CHUNK_BYTES = 1 << 21
-
-
 def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
     """Normalize each row of a view whose last axis is the only reduced one."""
     rows = view.reshape(-1, view.shape[-1])
@@ -297,8 +390,7 @@ def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
     var = np.empty((rows.shape[0], 1), rows.dtype)
     scale = np.empty((rows.shape[0], 1), rows.dtype)
     step = max(1, _CHUNK_BYTES // (rows.shape[1] * rows.itemsize))
-    # A BLAS matrix-vector product with ones sums rows about 3x faster than add.reduce.
-    ones = np.ones(rows.shape[1], rows.dtype)
+    summer = _RowSums(rows.shape[1], rows.dtype)
     # The statistics are written in place (out=) so that each block costs as few
     # small NumPy calls as possible: their overhead is ~10% of a GroupNorm here.
     for start in range(0, rows.shape[0], step):
@@ -306,17 +398,24 @@ def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
         block, out_block = rows[start:stop], out[start:stop]
         block_mean, block_var, block_scale = mean[start:stop], var[start:stop], scale[start:stop]
         if center:
-            np.matmul(block, ones, out=block_mean[:, 0])
-            block_mean /= count
+            np.divide(summer.sums(block), count, out=block_mean[:, 0])
             np.subtract(block, block_mean, out=out_block)
+            np.divide(summer.squares(out_block), count, out=block_var[:, 0])
         else:
+            np.divide(summer.squares(block), count, out=block_var[:, 0])
             np.copyto(out_block, block)
-        np.vecdot(out_block, out_block, out=block_var[:, 0])
-        block_var /= count
         np.add(block_var, eps, out=block_scale)
         np.sqrt(block_scale, out=block_scale)
         np.reciprocal(block_scale, out=block_scale)
         out_block *= block_scale
+    if center:
+        suspects = np.flatnonzero(_constant_suspects(var, mean, rows.dtype))
+        if suspects.size:
+            candidates = rows[suspects]
+            constant = suspects[(candidates == candidates[:, :1]).all(axis=1)]
+            mean[constant, 0] = rows[constant, 0]
+            var[constant] = 0
+            out[constant] = 0
     stat_shape = view.shape[:-1] + (1,)
     return out.reshape(view.shape), mean.reshape(stat_shape), var.reshape(stat_shape)
 
@@ -326,15 +425,22 @@ def _normalize_strided(
 ):
     """Normalize over any reduced axes of the merged view (two-pass mean and variance)."""
     if center:
-        mean = _reduce_sum(view, reduced)
-        mean /= count
+        mean = (_set_sums(view, reduced, squares=False) / count).astype(view.dtype)
         out = np.subtract(view, mean)
-        var = _reduce_sumsq(out, reduced)
+        var = (_set_sums(out, reduced, squares=True) / count).astype(view.dtype)
+        suspect = _constant_suspects(var, mean, view.dtype)
+        if suspect.any():
+            # Each set's first element; a set equal to it everywhere is constant.
+            first = view[
+                tuple(slice(0, 1) if ax in reduced else slice(None) for ax in range(view.ndim))
+            ]
+            is_constant = (view == first).all(axis=reduced, keepdims=True) & suspect
+            mean = np.where(is_constant, first, mean)
+            var[is_constant] = 0
+            out[np.broadcast_to(is_constant, out.shape)] = 0
     else:
-        var = _reduce_sumsq(view, reduced)
+        var = (_set_sums(view, reduced, squares=True) / count).astype(view.dtype)
         out = view.copy()
-    var /= count
-    if not center:
         mean = np.zeros_like(var)
     out *= (1.0 / np.sqrt(var + eps)).astype(out.dtype, copy=False)
     return out, mean, var
@@ -360,7 +466,10 @@ def normalize(
         A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes
         string (``"NHW"``).
     eps : float
-        Added to the variance before the square root (PyTorch default 1e-5).
+        Added to the variance (to the mean square when not centering)
+        before the square root. The default 1e-5 is PyTorch's for
+        BatchNorm2d, LayerNorm, InstanceNorm2d and GroupNorm; other methods
+        default to other values (nn.RMSNorm: the dtype's machine epsilon).
     gamma, beta : array_like, optional
         Scale and shift: per channel, shape (C,), or broadcastable to `x`
         (per element, as LayerNorm's (C, H, W)).
@@ -370,6 +479,20 @@ def normalize(
     NormResult
         ``output = (x - mean) / sqrt(var + eps) * gamma + beta`` with the
         per-set mean and biased variance.
+
+    Notes
+    -----
+    Sums are accurate in float32 too (float64 or short float32 partial sums
+    added in float64), so the error stays near PyTorch's own float32 error
+    even on 2**24-element sets whose mean is far from 0. A constant set has
+    variance exactly 0 and output exactly 0 (+ beta).
+
+    A set of one element (InstanceNorm with H·W = 1, BatchNorm with
+    N·H·W = 1, ...) is computed, not refused: its variance is 0 and its output
+    0 (+ beta). PyTorch refuses these shapes in training (F.instance_norm,
+    F.batch_norm) because such statistics carry no information; normalize
+    computes them so that any shape can be explored, and
+    ``identify(spec, shape)`` says so.
 
     Examples
     --------
@@ -452,13 +575,16 @@ def set_ids(shape: tuple[int, ...], spec: SpecLike) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- names
+# Transformers and ConvNeXt call it LayerNorm: nn.LayerNorm(C) on channels-last.
+_CHANNELS_LAYERNORM = "LayerNorm over channels (ConvNeXt / transformer LayerNorm; also PONO)"
+
 _NAMED: list[tuple[str, int | None, bool, str]] = [
     # (axes, groups: 1, None = any > 1, center, name)
     ("NHW", 1, True, "BatchNorm2d (Method 3)"),
     ("N", 1, True, "per-activation BatchNorm (Method 2)"),
     ("CHW", 1, True, "LayerNorm"),
     ("HW", 1, True, "InstanceNorm2d"),
-    ("C", 1, True, "positional normalization (PONO)"),
+    ("C", 1, True, _CHANNELS_LAYERNORM),
     ("CHW", 1, False, "RMSNorm"),
     ("C", 1, False, "PixelNorm"),
 ]
@@ -488,8 +614,29 @@ def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
     'BatchNorm2d (Method 3)'
     >>> identify(NormSpec("CHW", groups=4))
     'GroupNorm(4)'
+    >>> identify("instancenorm", (2, 3, 1, 1))  # doctest: +NORMALIZE_WHITESPACE
+    "InstanceNorm2d; here every set is one element (H·W = 1), so the output is 0 (+ beta):
+    torch's F.instance_norm refuses this shape"
     """
     spec = as_spec(spec)
+    name = _name(spec, shape)
+    if shape is None or not spec.axes or not spec.center or spec.count(shape) > 1:
+        return name
+    # One element per set: x - mean = 0 exactly. normalize computes it (so any
+    # shape can be explored); PyTorch refuses it in training, which we say.
+    product = "·".join("C/G" if a == "C" and spec.groups > 1 else a for a in spec.axes)
+    note = f"; here every set is one element ({product} = 1), so the output is 0 (+ beta)"
+    if spec == NormSpec("HW"):
+        note += ": torch's F.instance_norm refuses this shape"
+    elif spec == NormSpec("NHW"):
+        note += ": torch's BatchNorm2d refuses this shape in training"
+    elif spec == NormSpec("N"):
+        note += ": torch's BatchNorm1d(C·H·W) on x.flatten(1) refuses this shape in training"
+    return name + note
+
+
+def _name(spec: NormSpec, shape: tuple[int, ...] | None) -> str:
+    """identify() without the shape-specific note on one-element sets."""
     axes, groups, center = spec.axes, spec.groups, spec.center
     if shape is not None:
         spec.check_shape(shape)
@@ -497,11 +644,14 @@ def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
         return (
             "no reduction: every element is its own set, so the output is 0 (+ beta)"
             if center
-            else "no reduction: every element divided by its own magnitude (output is ±1)"
+            else (
+                "no reduction: every element is its own set, divided by its own root mean "
+                "square: x/√(x² + eps), near ±1 where x² ≫ eps and 0 at x = 0"
+            )
         )
     if axes == "NC" and center and groups == 1:
         return (
-            "Method 1 (no standard name; closest: positional normalization (PONO), "
+            "Method 1 (no standard name; closest: LayerNorm over channels (PONO), "
             "which averages over C per sample, not over N)"
         )
     if axes == "CHW" and groups > 1 and center:

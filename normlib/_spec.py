@@ -256,10 +256,10 @@ class NormSpec:
         else:
             mean = r"\text{no centering: } \mu = 0"
             var = rf"\nu{stat_sub} = {average}{elem}^2"
-            output = (
-                rf"y_{{n,c,h,w}} = \gamma \, \frac{{{elem}}}{{\sqrt{{\nu{stat_sub} + \epsilon}}}}"
-                r" + \beta"
-            )
+            # RMS methods have no shift: RMSNorm scales by gamma only, and
+            # PixelNorm (over C) has neither gamma nor beta.
+            scale = "" if self.axes == "C" and not grouped else r"\gamma \, "
+            output = rf"y_{{n,c,h,w}} = {scale}\frac{{{elem}}}{{\sqrt{{\nu{stat_sub} + \epsilon}}}}"
         group_set = ""
         if grouped:
             group_set = (
@@ -341,9 +341,12 @@ METHODS: dict[str, Preset] = {
         "PixelNorm (ProGAN): divide each pixel's channel vector by its RMS, no centering.",
         center=False,
     ),
+    # Key kept from when this was labelled PONO, so that old links still work.
     "positionnorm": _preset(
         "C",
-        "PositionNorm",
-        "Positional normalization (PONO): one mean per sample and pixel, over the channels.",
+        "LayerNorm over channels",
+        "LayerNorm over channels, as transformers and ConvNeXt use it (nn.LayerNorm(C) on "
+        "channels-last; also called positional normalization, PONO): one mean per sample "
+        "and pixel, over the channels.",
     ),
 }

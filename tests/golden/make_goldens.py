@@ -2,7 +2,7 @@
 
 Run from the repository root with torch installed:
 
-    .venv/bin/python tests/golden/make_goldens.py
+    .venv/bin/python tests/golden/make_goldens.py [file.npz ...]   # all files when none named
 
 Inputs are generated with NumPy from fixed seeds; every torch computation runs in float64.
 Two compressed files are written next to this script:
@@ -12,6 +12,10 @@ Two compressed files are written next to this script:
   each with the output and the statistics torch computes for it.
 * ``bn_sequence.npz``: nn.BatchNorm2d driven through training and eval steps for momentum
   0.1, 0.5 and None, with outputs and buffers after every step.
+* ``float32_accuracy.npz``: torch's own float32 error (max |torch float32 - float64 truth|)
+  on float32 inputs whose mean is far from 0 (up to 1e4 standard deviations), for the named
+  ops and for other axis subsets (torch.var_mean). Only the errors and a checksum of each
+  input are stored: the inputs are regenerated from their seeds.
 
 Each file holds an ``index_json`` entry (a JSON string describing every case and naming the
 arrays it uses), ``torch_version`` and ``numpy_version``. No pickled objects are stored, so
@@ -32,6 +36,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 FUNCTIONAL_FILE = HERE / "functional.npz"
 BN_SEQUENCE_FILE = HERE / "bn_sequence.npz"
+FLOAT32_FILE = HERE / "float32_accuracy.npz"
 
 SHAPES = [(4, 6, 5, 7), (1, 4, 3, 3), (2, 8, 1, 1)]
 DATA_KINDS = ["unit", "offset"]
@@ -296,6 +301,129 @@ def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
     return results
 
 
+# ----------------------------------------------------------------- float32 accuracy
+FLOAT32_EPS = 1e-5
+FLOAT32_SPECS = [  # (axes, groups, center): named ops first, then other axis subsets
+    ("NHW", 1, True),
+    ("CHW", 1, True),
+    ("HW", 1, True),
+    ("CHW", 2, True),
+    ("CHW", 8, True),
+    ("CHW", 1, False),
+    ("N", 1, True),
+    ("NC", 1, True),
+    ("C", 1, True),
+    ("C", 1, False),
+    ("W", 1, True),
+    ("CW", 1, True),
+    ("NCHW", 1, True),
+]
+FLOAT32_INPUTS = [  # (shape, offset in standard deviations, seed)
+    ((4, 8, 32, 32), 0.0, 3001),
+    ((4, 8, 32, 32), 1e2, 3002),
+    ((4, 8, 32, 32), 1e4, 3003),
+    ((2, 8, 8, 300), 1e3, 3004),
+]
+# One set of 2**20 elements (LayerNorm), where a float32 running sum drifts the most.
+FLOAT32_LARGE = [((1, 64, 128, 128), 1e3, 3005, ("CHW", 1, True))]
+
+
+def float32_input(shape, offset: float, seed: int) -> np.ndarray:
+    """offset + standard normal noise, rounded to float32 (float64 draws: a stable stream)."""
+    return (offset + np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
+
+
+def input_checksum(x: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
+
+
+def float32_cases() -> list[dict]:
+    """Every float32 accuracy case: input (shape, offset, seed) and spec."""
+    cases = []
+    for shape, offset, seed in FLOAT32_INPUTS:
+        for axes, groups, center in FLOAT32_SPECS:
+            cases.append(
+                dict(
+                    shape=list(shape),
+                    offset=offset,
+                    seed=seed,
+                    axes=axes,
+                    groups=groups,
+                    center=center,
+                    eps=FLOAT32_EPS,
+                )
+            )
+    for shape, offset, seed, (axes, groups, center) in FLOAT32_LARGE:
+        cases.append(
+            dict(
+                shape=list(shape),
+                offset=offset,
+                seed=seed,
+                axes=axes,
+                groups=groups,
+                center=center,
+                eps=FLOAT32_EPS,
+            )
+        )
+    for case in cases:
+        tag = f"{case['axes'] or 'none'}_G{case['groups']}_{'c' if case['center'] else 'rms'}"
+        case["name"] = f"{tag}_{shape_tag(case['shape'])}_off{case['offset']:g}"
+    return cases
+
+
+def _grouped_axes(axes: str) -> tuple[int, ...]:
+    """Reduced axes of the grouped view (N, G, C/G, H, W)."""
+    return tuple(i for i, a in zip((0, 2, 3, 4), "NCHW", strict=True) if a in axes)
+
+
+def float64_truth(x: np.ndarray, axes: str, groups: int, center: bool, eps: float) -> np.ndarray:
+    """Brute-force float64 normalization of `x` (the truth both float32 results are held to)."""
+    x64 = np.asarray(x, dtype=np.float64)
+    n, c, h, w = x64.shape
+    grouped = x64.reshape(n, groups, c // groups, h, w)
+    reduced = _grouped_axes(axes)
+    mean = grouped.mean(axis=reduced, keepdims=True) if center else 0.0
+    var = ((grouped - mean) ** 2).mean(axis=reduced, keepdims=True)
+    return ((grouped - mean) / np.sqrt(var + eps)).reshape(x64.shape)
+
+
+def torch_float32(x: np.ndarray, axes: str, groups: int, center: bool, eps: float) -> np.ndarray:
+    """torch's float32 result: its named op where one exists, else var_mean and rsqrt."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    n, c, h, w = t.shape
+    with torch.no_grad():
+        if center and groups == 1 and axes == "NHW":
+            return F.batch_norm(t, None, None, training=True, eps=eps).numpy()
+        if center and groups == 1 and axes == "CHW":
+            return F.layer_norm(t, t.shape[1:], eps=eps).numpy()
+        if center and groups == 1 and axes == "HW" and h * w > 1:
+            return F.instance_norm(t, eps=eps).numpy()
+        if center and axes == "CHW":
+            return F.group_norm(t, groups, eps=eps).numpy()
+        if not center and groups == 1 and axes == "CHW":
+            return F.rms_norm(t, t.shape[1:], eps=eps).numpy()
+        grouped = t.reshape(n, groups, c // groups, h, w)
+        dims = _grouped_axes(axes)
+        if center:
+            var, mean = torch.var_mean(grouped, dim=dims, correction=0, keepdim=True)
+            y = (grouped - mean) * torch.rsqrt(var + eps)
+        else:
+            y = grouped * torch.rsqrt((grouped * grouped).mean(dim=dims, keepdim=True) + eps)
+        return y.reshape(t.shape).numpy()
+
+
+def torch_float32_error(case: dict) -> float:
+    """max |torch float32 - float64 truth| on one case."""
+    x = float32_input(tuple(case["shape"]), case["offset"], case["seed"])
+    args = (case["axes"], case["groups"], case["center"], case["eps"])
+    return float(np.abs(torch_float32(x, *args) - float64_truth(x, *args)).max())
+
+
 def _meta(index) -> dict[str, np.ndarray]:
     import torch
 
@@ -306,7 +434,7 @@ def _meta(index) -> dict[str, np.ndarray]:
     )
 
 
-def main() -> None:
+def write_functional() -> None:
     arrays, index = functional_cases()
     for case in index:
         out, mean, var = torch_functional(case, arrays)
@@ -315,6 +443,8 @@ def main() -> None:
             arrays[case[suffix]] = arr
     np.savez_compressed(FUNCTIONAL_FILE, **arrays, **_meta(index))
 
+
+def write_bn_sequence() -> None:
     arrays, index = bn_sequence_cases()
     for setting in index:
         results = torch_bn_sequence(setting, arrays)
@@ -325,9 +455,34 @@ def main() -> None:
             step["num_batches_tracked"] = res["num_batches_tracked"]
     np.savez_compressed(BN_SEQUENCE_FILE, **arrays, **_meta(index))
 
-    for path in (FUNCTIONAL_FILE, BN_SEQUENCE_FILE):
+
+def write_float32() -> None:
+    cases = float32_cases()
+    for case in cases:
+        case["torch_error"] = torch_float32_error(case)
+        x = float32_input(tuple(case["shape"]), case["offset"], case["seed"])
+        case["input_sha256"] = input_checksum(x)
+    np.savez_compressed(FLOAT32_FILE, **_meta(cases))
+
+
+WRITERS = {
+    FUNCTIONAL_FILE.name: (FUNCTIONAL_FILE, write_functional),
+    BN_SEQUENCE_FILE.name: (BN_SEQUENCE_FILE, write_bn_sequence),
+    FLOAT32_FILE.name: (FLOAT32_FILE, write_float32),
+}
+
+
+def main(names: list[str]) -> None:
+    """Write the named golden files (all of them when none is named)."""
+    for name in names or list(WRITERS):
+        if name not in WRITERS:
+            raise SystemExit(f"unknown golden file {name!r}; choose from {', '.join(WRITERS)}")
+        path, write = WRITERS[name]
+        write()
         print(f"wrote {path.relative_to(HERE.parent.parent)} ({path.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
