@@ -569,7 +569,7 @@ def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
             else f"Its layer, {method2.layer}, trains on it."
         ),
         "**Method 1** reduces over N and C; with N = 1 that is C alone, one mean per pixel: "
-        "positional normalization (PONO) of this sample. No layer computes Method 1.",
+        "LayerNorm over channels (PONO) of this sample. No layer computes Method 1.",
     ]
     if bn2d.refused:
         notes.append(
@@ -594,7 +594,7 @@ def batch_of_one_summary(shape_chw: tuple[int, int, int]) -> str:
     parts = ["A batch of one: Method 2's formula gives 0 everywhere (= β)"]
     if any(one.method == "BatchNorm2d" for one in trains):
         parts.append("BatchNorm2d gets InstanceNorm's statistics")
-    parts.append("Method 1 becomes PONO")
+    parts.append("Method 1 becomes LayerNorm over channels")
     text = ", ".join(parts[:-1]) + " and " + parts[-1] + "."
     if refused:
         text += " In training PyTorch refuses " + " and ".join(refused) + "."

@@ -739,7 +739,7 @@ _SET_METHODS = {
     "batchnorm": "BatchNorm2d (= Method 3)",
     "layernorm": "LayerNorm",
     "instancenorm": "InstanceNorm",
-    "positionnorm": "PositionNorm (PONO)",
+    "positionnorm": "LayerNorm over channels (PONO)",
 }
 # Layers of the train/eval question: label and whether the reduction includes N.
 TRAIN_EVAL_LAYERS = {
@@ -1094,8 +1094,8 @@ QUESTION_METHODS = (
         ),
         typos=(_NUMERATOR_TYPO, Typo("the variance subtracts", r"\mu_c", r"\mu_{x,y}")),
         verdict=(
-            "No standard layer. The closest named method, positional normalization (PONO), "
-            "also takes one mean per pixel, but over the channels of each sample separately, "
+            "No standard layer. The closest named method, LayerNorm over channels "
+            "(nn.LayerNorm(C) channels-last; also called PONO), also takes one mean per pixel, but over the channels of each sample separately, "
             "not over the batch."
         ),
     ),
@@ -1158,7 +1158,7 @@ ACCEPTED_ANSWER_FIXES = (
     ),
     (
         "“Method 1 … not sure of its application.”",
-        "Fair: it has no standard name. Positional normalization (PONO) is the closest, and it "
+        "Fair: it has no standard name. LayerNorm over channels (PONO) is the closest, and it "
         "pools over C per sample, not over N.",
     ),
     (

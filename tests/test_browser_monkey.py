@@ -63,7 +63,7 @@ PRESETS = {
     "GroupNorm": ("CHW", True, True),
     "RMSNorm": ("CHW", False, False),
     "PixelNorm": ("C", False, False),
-    "PositionNorm": ("C", True, False),
+    "LayerNorm over channels": ("C", True, False),
 }
 # Presets are the Explorer's main control: favour them, so a run clicks them in many orders.
 WEIGHTS = {"explorer": {"main: Method": 10.0, "main: Reduce over": 3.0}}
