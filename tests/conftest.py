@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -50,6 +51,16 @@ def open_page(page: str, query: dict | None = None, sidebar: dict | None = None)
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees for `markdown` whose echoes went through explorer.text.literal.
+
+    literal() backslash-escapes every ASCII punctuation character; AppTest
+    reports the Markdown source, so a test that looks for an echoed value
+    (``pick=1,2``) compares against the text with those escapes removed.
+    """
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def link(at) -> dict[str, str]:
