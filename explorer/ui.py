@@ -31,6 +31,7 @@ from explorer.text import literal
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+FAVICON = PAGES_DIR.parent / "assets" / "favicon.png"  # drawn by assets/make_favicon.py
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 _MESSAGES_KEY = "url_messages"
 _SEED_PARAM = next(p for p in state.INPUT_PARAMS if p.name == "seed")
@@ -150,6 +151,7 @@ def _ensure_entrypoint() -> None:
     """
     if st.session_state.pop("entry:ran", False):
         return
+    configure_page()  # else the tab shows the page's icon, fetched from a font host
     navigation()
     st.rerun()
 
@@ -410,8 +412,16 @@ PAGE_CSS = """
 """
 
 
-def page_style() -> None:
-    """Draw the app-wide stylesheet (called by app.py before the page runs)."""
+def configure_page() -> None:
+    """The page config and the app-wide stylesheet: first thing in every run of app.py."""
+    st.set_page_config(
+        page_title="Normalization Explorer",
+        # A file shipped with the app: a ":material/…:" icon is fetched from a font host.
+        page_icon=str(FAVICON),
+        layout="wide",
+        # "auto": beside the page on a wide screen, closed on a phone (it covered 77% of it).
+        initial_sidebar_state="auto",
+    )
     st.html(PAGE_CSS)
 
 

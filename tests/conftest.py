@@ -91,8 +91,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(log_name: str = "streamlit-server") -> Iterator[str]:
-    """Serve app.py with streamlit on a free loopback port; yield its URL."""
+def serve_app(log_name: str = "streamlit-server", script: Path | None = None) -> Iterator[str]:
+    """Serve app.py (or `script`, with the project's config) on a loopback port; yield its URL."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"{log_name}.log", "w")  # noqa: SIM115 (closed below)
@@ -102,7 +102,7 @@ def serve_app(log_name: str = "streamlit-server") -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(script or ROOT / "app.py"),
             "--server.port",
             str(port),
             "--server.address",
