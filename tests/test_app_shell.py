@@ -42,6 +42,7 @@ def test_a_hostile_link_value_is_echoed_literally():
     warning = " ".join(w.value for w in at.warning)
     assert "tab=" in warning  # the message names the parameter...
     assert not MARKDOWN_SYNTAX.search(warning), warning  # ...and the value renders as text
+    assert "://" not in warning.replace("\\", "")  # a bare URL would become a link (GFM)
     assert "**Your session expired.** [Click here to sign in again](" in shown(warning)
 
 
@@ -61,6 +62,7 @@ def test_an_upload_named_like_markdown_is_named_literally():
     assert not at.exception
     (error,) = [e.value for e in at.sidebar.error]
     assert not MARKDOWN_SYNTAX.search(error), error
+    assert "://" not in error.replace("\\", "")
     assert shown(error).startswith("**Session expired** [sign in](http://evil.example)")
     # The same name in the "kept from earlier" caption after a page switch is literal too.
     at.switch_page("pages/compare.py").run()

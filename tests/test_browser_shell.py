@@ -78,7 +78,7 @@ def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser
             )
             assert urlsplit(tab.url).path == f"/{path}"
             # A control responds: choose the random tensor, and its shape field appears.
-            tab.get_by_test_id("stSidebar").get_by_text("Random tensor").click()
+            tab.get_by_test_id("stSidebar").get_by_text("Random tensor").click(timeout=LOAD_MS)
             expect(
                 tab.get_by_test_id("stSidebar").get_by_label("Shape N×C×H×W", exact=True)
             ).to_be_visible(timeout=LOAD_MS)
@@ -139,7 +139,7 @@ def test_a_hostile_link_renders_no_link_image_or_bold(browser, app_url):
         for element in ("a", "img", "strong", "code"):
             expect(alerts.locator(element)).to_have_count(0)
         for index in range(2):
-            assert alerts.nth(index).bounding_box()["height"] < 200
+            assert alerts.nth(index).bounding_box(timeout=LOAD_MS)["height"] < 200
         assert off_machine(requests, app_url) == []
     finally:
         context.close()
@@ -227,8 +227,8 @@ def test_layout_type_and_caption_contrast(browser, app_url, width, height, schem
         title = tab.get_by_test_id("stMain").get_by_role("heading", level=1)
         expect(title).to_have_text("Compare methods", timeout=LOAD_MS)
         # The page title sits below Streamlit's fixed header, not under it.
-        header = tab.get_by_test_id("stHeader").bounding_box()
-        assert title.bounding_box()["y"] >= header["y"] + header["height"] - 1
+        header = tab.get_by_test_id("stHeader").bounding_box(timeout=LOAD_MS)
+        assert title.bounding_box(timeout=LOAD_MS)["y"] >= header["y"] + header["height"] - 1
         # Body text: 20 px on a projector-sized screen, 16 px elsewhere.
         root = tab.evaluate("() => getComputedStyle(document.documentElement).fontSize")
         assert root == f"{root_px}px"
