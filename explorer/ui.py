@@ -136,9 +136,8 @@ def _page_not_found(path: str, pages: list) -> None:
         "The pages are:",
         icon=":material/link_off:",
     )
-    columns = st.columns(len(pages))
-    for column, page in zip(columns, pages, strict=True):
-        column.page_link(page)
+    for page in pages:
+        st.page_link(page)
 
 
 def _ensure_entrypoint() -> None:
