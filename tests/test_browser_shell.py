@@ -233,6 +233,7 @@ def test_layout_type_and_caption_contrast(browser, app_url, width, height, schem
         root = tab.evaluate("() => getComputedStyle(document.documentElement).fontSize")
         assert root == f"{root_px}px"
         paragraph = tab.get_by_test_id("stMain").get_by_test_id("stMarkdownContainer").first
+        expect(paragraph).to_be_visible(timeout=LOAD_MS)
         assert paragraph.evaluate("e => getComputedStyle(e).fontSize") == f"{root_px}px"
         # A phone starts with the sidebar closed; a wide screen with it open.
         sidebar = tab.get_by_test_id("stSidebar")
