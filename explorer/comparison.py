@@ -56,21 +56,9 @@ def format_methods(keys: Sequence[str]) -> str:
     return ",".join(keys)
 
 
-def literal_errors(parse):
-    """`parse` whose error message (which may repeat the link's text) is shown literally."""
-
-    def parse_literally(raw: str):
-        try:
-            return parse(raw)
-        except ValueError as error:
-            raise ValueError(literal(error, limit=200)) from None
-
-    return parse_literally
-
-
 COMPARE_PARAMS: tuple[state.Param, ...] = (
     state.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
-    state.Param("pick", (0, 0, 0, 0), literal_errors(state.parse_element), state.format_element),
+    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
 )
 # Compare computes every method with the same eps (and γ = 1, β = 0), so that only the sets
 # differ between the cards; each layer's own default is in the framework table.

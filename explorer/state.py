@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import normlib
-from explorer import text
+from explorer.text import literal
 
 # Caps that keep the app responsive on a laptop projecting to a class.
 N_MAX = 64
 C_MAX = 64
 HW_MAX = 256
 ELEMENTS_MAX = 2**24
+SEED_MAX = 2**31 - 1  # the random tensor's seed: a 32-bit signed int, as in the URL
+
+ERROR_ECHO_LIMIT = 200  # characters of a parser's message (it may quote the link's value)
 
 SOURCES = {
     "samples": "Sample images",
@@ -174,7 +177,7 @@ INPUT_PARAMS: tuple[Param, ...] = (
     Param("n", 8, parse_int_in(1, N_MAX, "n (the number of images)")),
     Param("size", 32, parse_choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
     Param("shape", (8, 6, 16, 16), parse_shape, format_shape),
-    Param("seed", 0, parse_int_in(0, 2**31 - 1, "seed")),
+    Param("seed", 0, parse_int_in(0, SEED_MAX, "seed")),
     Param("dist", "normal", parse_choice(DISTRIBUTIONS, "dist (the distribution)")),
     Param(
         "coff", 2.0, parse_float_in(0.0, 10.0, "coff (the per-channel offset spread)"), format_float
@@ -240,11 +243,12 @@ def parse_params(
             values[param.name] = param.parse(str(raw))
         except ValueError as error:
             values[param.name] = param.default
-            # The link's text inside a code span: shown as typed, cut short, no backtick to end it.
-            shown = text.truncated(raw).replace("`", "'")
+            # The value and the parser's message (which may quote it) come from the
+            # link: shown literally and truncated, never as Markdown.
             messages.append(
-                f"Link parameter `{param.name}={shown}` was ignored: {error}. "
-                f"Using the default, {param.name}={param.format(param.default)}."
+                f"Link parameter {param.name}={literal(raw)} was ignored: "
+                f"{literal(error, ERROR_ECHO_LIMIT)}. "
+                f"Using the default, {param.name}={literal(param.format(param.default))}."
             )
     return values, messages
 

@@ -23,7 +23,6 @@ from plotly.subplots import make_subplots
 
 import normlib
 from explorer import figures, state
-from explorer.comparison import literal_errors
 from explorer.facts import facts_for
 from normlib import METHODS, NormSpec
 
@@ -1095,7 +1094,8 @@ QUESTION_METHODS = (
         typos=(_NUMERATOR_TYPO, Typo("the variance subtracts", r"\mu_c", r"\mu_{x,y}")),
         verdict=(
             "No standard layer. The closest named method, LayerNorm over channels "
-            "(nn.LayerNorm(C) channels-last; also called PONO), also takes one mean per pixel, but over the channels of each sample separately, "
+            "(nn.LayerNorm(C) channels-last; also called PONO), also takes one mean per "
+            "pixel, but over the channels of each sample separately, "
             "not over the batch."
         ),
     ),
@@ -1312,6 +1312,6 @@ QUIZ_PARAMS: tuple[state.Param, ...] = (
         "quiz",
         1,
         # The error repeats the link's text: shown literally (escaped, truncated).
-        literal_errors(state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
+        state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)"),
     ),
 )

@@ -27,11 +27,15 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 import normlib
 from explorer import inputs, state
 from explorer.inputs import LoadedInput
+from explorer.text import literal
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+FAVICON = PAGES_DIR.parent / "assets" / "favicon.png"  # drawn by assets/make_favicon.py
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 _MESSAGES_KEY = "url_messages"
+_SEED_PARAM = next(p for p in state.INPUT_PARAMS if p.name == "seed")
+SEED_MAX = 2**31 - 1
 # The random tensor's spreads: (URL name, label, largest value, step, help); the
 # ranges are those of the matching parameters in explorer/state.py.
 _SPREAD_SLIDERS = (
@@ -67,40 +71,73 @@ _SPREAD_SLIDERS = (
 
 
 # --------------------------------------------------------------- navigation
+# Each page's URL path is its file's stem. A fresh server's first script run
+# serves a project with a pages/ folder in Streamlit's legacy mode, which looks
+# the requested path up among the pages/ file stems before app.py has run
+# st.navigation: a path that differs (train-eval for train_eval.py) showed a
+# blocking "Page not found" dialog. With stems as paths every deep link is
+# found in both modes (no config option turns the legacy mode off), and
+# _ensure_entrypoint hands the run back to app.py.
+_PAGES = (
+    # (file stem, title, icon); the first is the default page at "/"
+    ("explorer", "Explorer", ":material/search:"),
+    ("compare", "Compare methods", ":material/compare:"),
+    ("batch_dependence", "Batch dependence", ":material/groups:"),
+    ("train_eval", "Train vs eval", ":material/model_training:"),
+    ("quiz", "Quiz", ":material/quiz:"),
+    ("question", "The question, answered", ":material/task_alt:"),
+)
+
+
+def page_paths() -> dict[str, str]:
+    """Each page's title by its URL path ("" for the Explorer at "/")."""
+    return {("" if i == 0 else stem): title for i, (stem, title, _) in enumerate(_PAGES)}
+
+
 def navigation():
     """Register the pages (st.navigation) and return the one to run; app.py calls it."""
     pages = [
-        st.Page(
-            PAGES_DIR / "explorer.py", title="Explorer", icon=":material/search:", default=True
-        ),
-        st.Page(
-            PAGES_DIR / "compare.py",
-            title="Compare methods",
-            icon=":material/compare:",
-            url_path="compare",
-        ),
-        st.Page(
-            PAGES_DIR / "batch_dependence.py",
-            title="Batch dependence",
-            icon=":material/groups:",
-            url_path="batch",
-        ),
-        st.Page(
-            PAGES_DIR / "train_eval.py",
-            title="Train vs eval",
-            icon=":material/model_training:",
-            url_path="train-eval",
-        ),
-        st.Page(PAGES_DIR / "quiz.py", title="Quiz", icon=":material/quiz:", url_path="quiz"),
-        st.Page(
-            PAGES_DIR / "question.py",
-            title="The question, answered",
-            icon=":material/task_alt:",
-            url_path="question",
-        ),
+        st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=i == 0)
+        for i, (stem, title, icon) in enumerate(_PAGES)
     ]
+    unknown_path = _take_unknown_path()
     st.session_state["entry:ran"] = True
-    return st.navigation(pages)
+    page = st.navigation(pages)
+    if unknown_path is not None:
+        _page_not_found(unknown_path, pages)
+    return page
+
+
+def _take_unknown_path() -> str | None:
+    """The requested path when it names no page, after clearing it from the request.
+
+    Left in place, st.navigation would answer an unknown path with a blocking
+    dialog that does not name it; cleared, the Explorer runs and
+    _page_not_found says what happened. Extra segments (/compare/x) never
+    reach the script: Streamlit's static server answers them.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    manager = ctx.pages_manager
+    requested = manager.intended_page_name
+    if manager.intended_page_script_hash or not requested:
+        return None
+    if requested.strip("/") in {stem for stem, _, _ in _PAGES}:
+        return None
+    manager.set_script_intent("", "")
+    return requested
+
+
+def _page_not_found(path: str, pages: list) -> None:
+    """Say that `path` is no page of the app, and link every page."""
+    st.warning(
+        f"There is no page at /{literal(path)} in this app, so the Explorer is shown. "
+        "The pages are:",
+        icon=":material/link_off:",
+    )
+    for page in pages:
+        st.page_link(page)
 
 
 def _ensure_entrypoint() -> None:
@@ -113,6 +150,7 @@ def _ensure_entrypoint() -> None:
     """
     if st.session_state.pop("entry:ran", False):
         return
+    configure_page()  # else the tab shows the page's icon, fetched from a font host
     navigation()
     st.rerun()
 
@@ -235,22 +273,43 @@ def _sidebar_widgets() -> dict[str, Any]:
         )
     if source == "random":
         seed_widget("in:shape", state.format_shape(start["shape"]))
+        st.session_state.setdefault("last-good:in:shape", state.format_shape(start["shape"]))
         shape_text = sb.text_input(
             "Shape N×C×H×W",
             key="in:shape",
             help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
             f"at most 2^24 elements.",
+            on_change=_refuse_typed_value,
+            args=("in:shape", "Shape", state.parse_shape),
         )
+        _show_refusal("in:shape")
         try:
             values["shape"] = state.parse_shape(shape_text)
-        except ValueError as error:
-            values["shape"] = st.session_state.get("last-good-shape", start["shape"])
-            sb.error(f"{error}. Keeping {state.format_shape(values['shape'])}.")
-        st.session_state["last-good-shape"] = values["shape"]
+        except ValueError as error:  # a value the callback did not see (e.g. a stale store)
+            values["shape"] = state.parse_shape(st.session_state["last-good:in:shape"])
+            sb.error(
+                f"Shape “{literal(shape_text)}” was refused: {literal(error, 200)}. "
+                f"Kept {state.format_shape(values['shape'])}."
+            )
+        st.session_state["last-good:in:shape"] = state.format_shape(values["shape"])
         seed_widget("in:dist", start["dist"])
         values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
         seed_widget("in:seed", start["seed"])
-        values["seed"] = int(sb.number_input("Seed", 0, 2**31 - 1, step=1, key="in:seed"))
+        st.session_state.setdefault("last-good:in:seed", start["seed"])
+        # No min/max here: the browser would refuse an out-of-range number with only a
+        # red "!" on hover; the callback refuses it with a message instead.
+        values["seed"] = int(
+            sb.number_input(
+                "Seed",
+                step=1,
+                key="in:seed",
+                help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
+                on_change=_refuse_typed_value,
+                args=("in:seed", "Seed", _parse_seed),
+            )
+        )
+        _show_refusal("in:seed")
+        st.session_state["last-good:in:seed"] = values["seed"]
         for name, label, top, step, help_text in _SPREAD_SLIDERS:
             seed_widget(f"in:{name}", start[name])
             values[name] = sb.slider(label, 0.0, top, step=step, key=f"in:{name}", help=help_text)
@@ -268,6 +327,33 @@ def _sidebar_widgets() -> dict[str, Any]:
     ):
         remember(key)
     return values
+
+
+def _parse_seed(value: Any) -> int:
+    return _SEED_PARAM.parse(str(value))
+
+
+def _refuse_typed_value(key: str, label: str, parse) -> None:
+    """on_change: put a value `parse` refuses back to the last good one, and say so.
+
+    The message names the field, the typed value (literally) and what was kept;
+    it is shown under the field on the run this callback precedes.
+    """
+    typed = st.session_state.get(key)
+    try:
+        parse(typed)
+    except ValueError as error:
+        kept = st.session_state[f"last-good:{key}"]
+        st.session_state[key] = kept
+        st.session_state[f"refused:{key}"] = (
+            f"{label} “{literal(typed)}” was refused: {literal(error, 200)}. Kept {literal(kept)}."
+        )
+
+
+def _show_refusal(key: str) -> None:
+    message = st.session_state.pop(f"refused:{key}", None)
+    if message:
+        st.sidebar.error(message, icon=":material/block:")
 
 
 def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:
@@ -295,7 +381,7 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
     if kept and not files:
         st.sidebar.caption(
             f"Keeping the {len(kept)} file(s) you uploaded earlier: "
-            + ", ".join(name for name, _ in kept)
+            + ", ".join(literal(name) for name, _ in kept)
         )
     outcomes = [_cached_upload(name, normlib.image_digest(data), size, data) for name, data in kept]
     good = [o for o in outcomes if o.image is not None]
@@ -308,17 +394,38 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
     return inputs.uploads_input(good, size), outcomes
 
 
-# Less empty space above the page on a 720-pixel projector; nothing else is restyled.
-_PAGE_CSS = """
+# The app's one stylesheet (app.py draws it on every run); system fonts only.
+# - Page tops: clear of Streamlit's fixed header (3.75rem tall), which covered
+#   the page titles on a phone; a little tighter on a 720-pixel projector.
+# - Type scales with the root font size: 20 px body text on a screen at least
+#   1600 px wide, readable from the back of a room (every rem-sized thing grows).
+# - Captions: body text at 80 % opacity instead of Streamlit's 60 % grey, which
+#   measured 3.8:1 on the light theme (WCAG AA asks 4.5:1); relative to the
+#   text colour, so the dark theme passes as well.
+PAGE_CSS = """
 <style>
-  [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; padding-bottom: 2rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; padding-bottom: 2rem; }
+  [data-testid="stCaptionContainer"] { color: inherit; opacity: 0.8; }
+  @media (min-width: 1600px) { html { font-size: 20px; } }
 </style>
 """
 
 
+def configure_page() -> None:
+    """The page config and the app-wide stylesheet: first thing in every run of app.py."""
+    st.set_page_config(
+        page_title="Normalization Explorer",
+        # A file shipped with the app: a ":material/…:" icon is fetched from a font host.
+        page_icon=str(FAVICON),
+        layout="wide",
+        # "auto": beside the page on a wide screen, closed on a phone (it covered 77% of it).
+        initial_sidebar_state="auto",
+    )
+    st.html(PAGE_CSS)
+
+
 def sidebar_input() -> LoadedInput:
     """Draw the shared sidebar and load the chosen tensor."""
-    st.html(_PAGE_CSS)
     values = _sidebar_widgets()
     size = state.image_size(values)
     loaded: LoadedInput | None = None
@@ -327,7 +434,8 @@ def sidebar_input() -> LoadedInput:
         for outcome in outcomes:
             if outcome.error:
                 st.sidebar.error(
-                    f"**{outcome.name}** was skipped: {outcome.error}", icon=":material/warning:"
+                    f"{literal(outcome.name)} was skipped: {literal(outcome.error, 300)}",
+                    icon=":material/warning:",
                 )
         if loaded is None:
             st.sidebar.info(

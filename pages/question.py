@@ -237,7 +237,8 @@ pixel = teaching.sets_and_parameters("positionnorm", shape)
 st.markdown(
     "Transformers normalize each token over its features, and ConvNeXt (Liu et al. 2022) "
     "does the same per pixel: `nn.LayerNorm(C)` on a channels-last tensor. Those are the "
-    "sets of the reduced axes “C” alone (the app's “LayerNorm over channels” preset; also called PONO), not the "
+    "sets of the reduced axes “C” alone (the app's “LayerNorm over channels” preset; "
+    "also called PONO), not the "
     f"GN paper's LayerNorm over (C, H, W): here {pixel.sets:,} sets of C = {pixel.elements:,} "
     f"values, γ/β = {pixel.affine}."
 )

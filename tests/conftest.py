@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -52,6 +53,17 @@ def open_page(page: str, query: dict | None = None, sidebar: dict | None = None)
     return at
 
 
+def shown(markdown: str) -> str:
+    """The text a reader sees for `markdown` whose echoes went through explorer.text.literal.
+
+    literal() backslash-escapes every ASCII punctuation character; AppTest
+    reports the Markdown source, so a test that looks for an echoed value
+    (``pick=1,2``) compares against the text with those escapes (and the
+    invisible zero-width spaces that break autolinks) removed.
+    """
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
+
+
 def link(at) -> dict[str, str]:
     """The URL's query parameters after an AppTest run, one string each."""
     return {key: str(at.query_params[key]) for key in at.query_params}
@@ -80,8 +92,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(log_name: str = "streamlit-server") -> Iterator[str]:
-    """Serve app.py with streamlit on a free loopback port; yield its URL."""
+def serve_app(log_name: str = "streamlit-server", script: Path | None = None) -> Iterator[str]:
+    """Serve app.py (or `script`, with the project's config) on a loopback port; yield its URL."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"{log_name}.log", "w")  # noqa: SIM115 (closed below)
@@ -91,7 +103,7 @@ def serve_app(log_name: str = "streamlit-server") -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(script or ROOT / "app.py"),
             "--server.port",
             str(port),
             "--server.address",

@@ -127,7 +127,7 @@ def test_link_round_trip_and_bad_values():
     bad = open_page(
         {"sample": "x", "batch": "100", "mates": "cats", "shuffle": "-3", "channel": "9"}
     )
-    warnings = " ".join(w.value for w in bad.warning)
+    warnings = conftest.shown(" ".join(w.value for w in bad.warning))
     for name in ("sample=x", "batch=100", "mates=cats", "shuffle=-3", "channel=9"):
         assert name in warnings, name
     assert {k: link(bad)[k] for k in ("sample", "batch", "mates", "shuffle", "channel")} == {

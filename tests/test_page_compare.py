@@ -128,7 +128,7 @@ def test_link_round_trip_reproduces_the_view():
 
 def test_bad_link_parameters_warn_and_fall_back():
     at = open_page({"methods": "method1,batchnrom", "pick": "a,b"})
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = conftest.shown(" ".join(w.value for w in at.warning))
     assert "'batchnrom'" in warnings and "methods=method1,method2" in warnings
     assert "pick" in warnings
     assert card_titles(at)[0] == "Method 1" and len(card_titles(at)) == 6

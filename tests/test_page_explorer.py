@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:
@@ -135,7 +135,7 @@ def test_bad_link_parameters_warn_and_fall_back():
             "pick": "1,2",
         }
     )
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = shown(" ".join(w.value for w in at.warning))
     for name in ("axes=NHX", "eps=abc", "groups=0", "source=moon", "pick=1,2"):
         assert name in warnings
     assert "unknown axis 'X'" in warnings
@@ -151,7 +151,7 @@ def test_too_large_random_shape_is_refused_with_the_reason():
     at = run_app({"source": "random"})
     at.sidebar.text_input(key="in:shape").set_value("64x64x256x256").run()
     assert not at.exception
-    assert any("2^24" in e.value for e in at.sidebar.error)
+    assert any("2^24" in shown(e.value) for e in at.sidebar.error)
     assert headline(at)  # the previous tensor is still shown
 
 
@@ -167,7 +167,7 @@ def test_uploads_good_and_bad_keep_the_good_ones():
         ]
     ).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.sidebar.error)
+    errors = shown(" ".join(e.value for e in at.sidebar.error))
     assert "notes.png" in errors and "empty.jpg" in errors
     assert "red.png" not in errors and "blue.png" not in errors
     # Two good images remain: BatchNorm sets are 3 channels × (2·32·32) elements.
@@ -180,7 +180,7 @@ def test_only_bad_uploads_fall_back_to_samples_with_a_message():
         [("truncated.png", png_bytes()[:60], "image/png")]
     ).run()
     assert not at.exception
-    assert any("truncated.png" in e.value for e in at.sidebar.error)
+    assert any("truncated.png" in shown(e.value) for e in at.sidebar.error)
     assert any("sample images are shown" in i.value for i in at.sidebar.info)
     assert "3 sets × 8,192 elements per set" in headline(at)
 
@@ -219,7 +219,9 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
     assert not at.exception
     assert at.sidebar.radio(key="in:source").value == "uploads"
     assert at.sidebar.select_slider(key="in:size").value == "16"
-    assert any("red.png" in c.value and "green.png" in c.value for c in at.sidebar.caption)
+    assert any(
+        "red.png" in shown(c.value) and "green.png" in shown(c.value) for c in at.sidebar.caption
+    )
     at.switch_page("pages/explorer.py").run()
     assert "3 sets × 512 elements per set" in headline(at)
     # Removing the files in the uploader forgets them.

@@ -94,7 +94,7 @@ def test_new_quiz_changes_the_seed_and_the_link():
 def test_bad_quiz_numbers_warn_and_fall_back():
     for bad in ("abc", "-5", "10000000", "1.5"):
         at = open_page({"quiz": bad})
-        warning = " ".join(w.value for w in at.warning)
+        warning = conftest.shown(" ".join(w.value for w in at.warning))
         assert f"quiz={bad}" in warning and "Using the default, quiz=1" in warning
         assert at.query_params["quiz"] == "1"
 

@@ -89,7 +89,7 @@ def test_link_round_trip():
 
 def test_bad_link_parameters_warn_and_fall_back():
     at = open_page({"momentum": "fast", "steps": "0", "batch": "many", "bseed": "-4"})
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = conftest.shown(" ".join(w.value for w in at.warning))
     for name in ("momentum=fast", "steps=0", "batch=many", "bseed=-4"):
         assert name in warnings
     q = at.query_params

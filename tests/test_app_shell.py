@@ -1,0 +1,116 @@
+"""The app shell under AppTest: link and file-name echoes, refused typed values, page paths.
+
+Browser-only behaviour (a fresh server's deep links, unknown paths, requests,
+layout) is in test_browser_shell.py.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tomllib
+
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from explorer import state, ui
+from tests.conftest import ROOT, shown
+
+HOSTILE_TAB = (
+    "stats` **Your session expired.** [Click here to sign in again](http://evil.example/login) `"
+)
+# Markdown that would render if a value were echoed as is: a link, an image, bold, a code span.
+MARKDOWN_SYNTAX = re.compile(r"\]\(|!\[|(?<!\\)\*\*|(?<!\\)`")
+
+
+def run_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 12), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_hostile_link_value_is_echoed_literally():
+    at = run_app({"tab": HOSTILE_TAB})
+    warning = " ".join(w.value for w in at.warning)
+    assert "tab=" in warning  # the message names the parameter...
+    assert not MARKDOWN_SYNTAX.search(warning), warning  # ...and the value renders as text
+    assert "://" not in warning.replace("\\", "")  # a bare URL would become a link (GFM)
+    assert "**Your session expired.** [Click here to sign in again](" in shown(warning)
+
+
+def test_a_very_long_link_value_is_truncated_in_its_message():
+    at = run_app({"axes": "a" * 20_000})
+    (warning,) = [w.value for w in at.warning]
+    assert "axes=" in warning and "…" in warning
+    assert len(warning) < 600, len(warning)
+
+
+def test_an_upload_named_like_markdown_is_named_literally():
+    name = "**Session expired** [sign in](http://evil.example) ![x](http://evil.example/p.png).png"
+    at = run_app({"source": "uploads"})
+    at.sidebar.file_uploader(key="in:uploads").set_value(
+        [("red.png", png_bytes(), "image/png"), (name, b"not an image", "image/png")]
+    ).run()
+    assert not at.exception
+    (error,) = [e.value for e in at.sidebar.error]
+    assert not MARKDOWN_SYNTAX.search(error), error
+    assert "://" not in error.replace("\\", "")
+    assert shown(error).startswith("**Session expired** [sign in](http://evil.example)")
+    # The same name in the "kept from earlier" caption after a page switch is literal too.
+    at.switch_page("pages/compare.py").run()
+    (kept,) = [c.value for c in at.sidebar.caption if c.value.startswith("Keeping")]
+    assert "Session expired" in kept and not MARKDOWN_SYNTAX.search(kept), kept
+
+
+def test_a_typed_negative_seed_is_refused_by_name_and_the_kept_seed_shown():
+    at = run_app({"source": "random", "seed": "5"})
+    at.sidebar.number_input(key="in:seed").set_value(-3).run()
+    assert not at.exception
+    errors = " ".join(shown(e.value) for e in at.sidebar.error)
+    assert "Seed “-3” was refused" in errors and "Kept 5." in errors, errors
+    assert at.sidebar.number_input(key="in:seed").value == 5
+    assert at.query_params["seed"] == "5"
+    # The next valid seed is used, and the message goes.
+    at.sidebar.number_input(key="in:seed").set_value(7).run()
+    assert at.query_params["seed"] == "7" and not at.sidebar.error
+
+
+def test_a_typed_shape_out_of_range_is_refused_by_name_and_the_kept_shape_shown():
+    at = run_app({"source": "random", "shape": "4x6x10x12"})
+    at.sidebar.text_input(key="in:shape").set_value("4x6x10x999").run()
+    assert not at.exception
+    errors = " ".join(shown(e.value) for e in at.sidebar.error)
+    assert "Shape “4x6x10x999” was refused" in errors and "W = 999" in errors, errors
+    assert "Kept 4x6x10x12." in errors
+    assert at.sidebar.text_input(key="in:shape").value == "4x6x10x12"
+    assert at.query_params["shape"] == "4x6x10x12"
+
+
+def test_every_page_file_is_served_at_its_file_stem():
+    """A fresh server's legacy pages/ mode looks links up by file stem (see ui._PAGES)."""
+    stems = {path.stem for path in ui.PAGES_DIR.glob("*.py")}
+    paths = set(ui.page_paths())
+    assert paths == (stems - {"explorer"}) | {""}, paths
+
+
+def test_error_details_are_withheld_from_learners_in_the_config():
+    """The behaviour is checked in a browser (test_browser_shell.py); this pins the values."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["showErrorLinks"] == "false"
+
+
+def test_link_messages_name_the_default_that_is_used():
+    _, messages = state.parse_params({"seed": "-3"}, state.INPUT_PARAMS)
+    assert shown(messages[0]) == (
+        "Link parameter seed=-3 was ignored: seed must be from 0 to 2147483647, got -3. "
+        "Using the default, seed=0."
+    )

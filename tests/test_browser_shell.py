@@ -1,0 +1,258 @@
+"""The app shell in headless Chromium: deep links on a fresh server, unknown paths,
+error details, requests that stay on the machine, and the layout at three sizes.
+
+Each deep-link case starts its own server, since only a server's very first
+script run uses Streamlit's legacy pages/ mode.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from explorer import ui
+from tests.conftest import ARTIFACTS, screenshot, serve_app
+
+pytestmark = pytest.mark.browser
+
+LOAD_MS = 120_000  # a first run and its charts on a busy 2-core machine
+
+# Each page's deep link with some of its parameters, and the text its title shows.
+DEEP_LINKS = {
+    "": ("/?axes=NHW", "elements per set"),
+    "compare": ("/compare?methods=method1,layernorm", "Compare methods"),
+    "batch_dependence": ("/batch_dependence?batch=6", "Batch dependence"),
+    "train_eval": ("/train_eval?steps=20", "Train vs eval"),
+    "quiz": ("/quiz?quiz=42", "Quiz"),
+    "question": ("/question", "The question, answered"),
+}
+
+
+def expect_loaded(tab) -> None:
+    from playwright.sync_api import expect
+
+    """The script has run; each check then waits (up to LOAD_MS) for what it needs."""
+    expect(tab.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=LOAD_MS
+    )
+
+
+def off_machine(requests: list[str], url: str) -> list[str]:
+    host = urlsplit(url).netloc
+    return [
+        r
+        for r in requests
+        if urlsplit(r).scheme in ("http", "https", "ws", "wss") and urlsplit(r).netloc != host
+    ]
+
+
+def test_the_deep_link_table_covers_every_page():
+    assert set(DEEP_LINKS) == set(ui.page_paths())
+
+
+@pytest.mark.parametrize("path", list(DEEP_LINKS))
+def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser, path):
+    from playwright.sync_api import expect
+
+    link, title = DEEP_LINKS[path]
+    with serve_app(f"streamlit-fresh-{path or 'root'}") as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        tab = context.new_page()
+        requests: list[str] = []
+        tab.on("request", lambda request: requests.append(request.url))
+        try:
+            tab.goto(url + link)
+            expect_loaded(tab)
+            main = tab.get_by_test_id("stMain")
+            if path:
+                expect(main.get_by_role("heading", level=1)).to_have_text(title, timeout=LOAD_MS)
+            else:
+                expect(main.get_by_text(title).first).to_be_visible(timeout=LOAD_MS)
+            expect(tab.get_by_role("dialog")).to_have_count(0)
+            navigation = tab.get_by_test_id("stSidebarNav")
+            expect(navigation).to_contain_text("The question, answered")
+            expect(navigation.get_by_role("link", name=ui.page_paths()[path])).to_have_attribute(
+                "aria-current", "page"
+            )
+            assert urlsplit(tab.url).path == f"/{path}"
+            # A control responds: choose the random tensor, and its shape field appears.
+            tab.get_by_test_id("stSidebar").get_by_text("Random tensor").click(timeout=LOAD_MS)
+            expect(
+                tab.get_by_test_id("stSidebar").get_by_label("Shape N×C×H×W", exact=True)
+            ).to_be_visible(timeout=LOAD_MS)
+            expect_loaded(tab)
+            expect(tab.get_by_role("dialog")).to_have_count(0)
+            assert off_machine(requests, url) == []
+            screenshot(tab, f"shell-fresh-{path or 'explorer'}")
+        finally:
+            context.close()
+
+
+def test_an_unknown_path_says_so_and_links_every_page(browser, app_url):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        tab.goto(f"{app_url}/")  # the server is warm: st.navigation answers, not pages/ mode
+        expect_loaded(tab)
+        tab.goto(f"{app_url}/**no-such-page**")
+        expect_loaded(tab)
+        alert = tab.get_by_test_id("stAlert").filter(has_text="There is no page")
+        expect(alert).to_contain_text(
+            "There is no page at /**no-such-page** in this app", timeout=LOAD_MS
+        )
+        expect(alert.locator("strong")).to_have_count(0)
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        links = tab.get_by_test_id("stMain").get_by_test_id("stPageLink")
+        expect(links).to_have_count(len(ui.page_paths()), timeout=LOAD_MS)
+        screenshot(tab, "shell-unknown-path")
+        links.filter(has_text="Quiz").click()
+        expect(tab.get_by_test_id("stMain").get_by_role("heading", level=1)).to_have_text(
+            "Quiz", timeout=LOAD_MS
+        )
+    finally:
+        context.close()
+
+
+def test_a_hostile_link_renders_no_link_image_or_bold(browser, app_url):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    requests: list[str] = []
+    tab.on("request", lambda request: requests.append(request.url))
+    try:
+        tab.goto(
+            f"{app_url}/?tab=stats%60%20**Your%20session%20expired.**%20"
+            "[Click%20here](http://evil.example/login)%20%60"
+            "&axes=" + "N" * 20_000 + "![x](http://evil.example/pix.png)"
+        )
+        expect_loaded(tab)
+        alerts = tab.get_by_test_id("stAlert").filter(has_text="Link parameter")
+        expect(alerts).to_have_count(2, timeout=LOAD_MS)
+        expect(alerts.filter(has_text="tab=")).to_contain_text(
+            "**Your session expired.** [Click here]("
+        )
+        for element in ("a", "img", "strong", "code"):
+            expect(alerts.locator(element)).to_have_count(0)
+        for index in range(2):
+            assert alerts.nth(index).bounding_box(timeout=LOAD_MS)["height"] < 200
+        assert off_machine(requests, app_url) == []
+    finally:
+        context.close()
+
+
+def test_an_exception_shows_learners_no_internals(browser, tmp_path):
+    """The project's config, with a script that raises: no paths or trace in the page."""
+    from playwright.sync_api import expect
+
+    script = tmp_path / "raises.py"
+    script.write_text(
+        "import streamlit as st\n"
+        "st.write('before the error')\n"
+        "raise RuntimeError('secret detail from the server')\n"
+    )
+    with serve_app("streamlit-raises", script=script) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        tab = context.new_page()
+        try:
+            tab.goto(url)
+            expect_loaded(tab)
+            error = tab.get_by_test_id("stException")
+            expect(error).to_be_visible(timeout=LOAD_MS)
+            text = tab.get_by_test_id("stMain").inner_text()
+            for internal in ("secret detail", "RuntimeError", "Traceback", str(tmp_path), ".py"):
+                assert internal not in text, (internal, text)
+            expect(tab.get_by_role("link", name=re.compile("Google|ChatGPT"))).to_have_count(0)
+        finally:
+            context.close()
+    log = (ARTIFACTS / "streamlit-raises.log").read_text()
+    assert "secret detail from the server" in log and "Traceback" in log
+
+
+def relative_luminance(rgb: tuple[float, float, float]) -> float:
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+CAPTION_COLOURS = """() => Array.from(
+    document.querySelectorAll('[data-testid="stCaptionContainer"]')).map(caption => {
+        let style = getComputedStyle(caption), opacity = 1, node = caption, bg = null;
+        for (; node; node = node.parentElement) {
+            const s = getComputedStyle(node);
+            opacity *= parseFloat(s.opacity);
+            const c = s.backgroundColor;
+            if (!bg && c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') bg = c;
+        }
+        return {text: style.color, bg: bg, opacity: opacity};
+    })"""
+
+
+def rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in re.findall(r"[\d.]+", css)[:4])
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "scheme", "root_px"),
+    [
+        (1280, 720, "light", 16),
+        (1920, 1080, "light", 20),
+        (1920, 1080, "dark", 20),
+        (390, 844, "light", 16),
+        (390, 844, "dark", 16),
+    ],
+)
+def test_layout_type_and_caption_contrast(browser, app_url, width, height, scheme, root_px):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    tab = context.new_page()
+    requests: list[str] = []
+    tab.on("request", lambda request: requests.append(request.url))
+    try:
+        tab.goto(f"{app_url}/compare")
+        expect_loaded(tab)
+        title = tab.get_by_test_id("stMain").get_by_role("heading", level=1)
+        expect(title).to_have_text("Compare methods", timeout=LOAD_MS)
+        # The page title sits below Streamlit's fixed header, not under it.
+        header = tab.get_by_test_id("stHeader").bounding_box(timeout=LOAD_MS)
+        assert title.bounding_box(timeout=LOAD_MS)["y"] >= header["y"] + header["height"] - 1
+        # Body text: 20 px on a projector-sized screen, 16 px elsewhere.
+        root = tab.evaluate("() => getComputedStyle(document.documentElement).fontSize")
+        assert root == f"{root_px}px"
+        paragraph = tab.get_by_test_id("stMain").get_by_test_id("stMarkdownContainer").first
+        expect(paragraph).to_be_visible(timeout=LOAD_MS)
+        assert paragraph.evaluate("e => getComputedStyle(e).fontSize") == f"{root_px}px"
+        # A phone starts with the sidebar closed; a wide screen with it open.
+        sidebar = tab.get_by_test_id("stSidebar")
+        expect(sidebar).to_have_attribute("data-collapsed", "true" if width < 640 else "false")
+        if width < 640:
+            tab.get_by_test_id("stExpandSidebarButton").click()
+            expect(sidebar).to_have_attribute("data-collapsed", "false")
+        # Captions (page and sidebar) pass WCAG AA against their background.
+        for caption in tab.evaluate(CAPTION_COLOURS):
+            text, background = rgb(caption["text"]), rgb(caption["bg"] or "rgb(255,255,255)")
+            alpha = (text[3] if len(text) == 4 else 1) * caption["opacity"]
+            seen = tuple(
+                alpha * t + (1 - alpha) * b for t, b in zip(text[:3], background[:3], strict=True)
+            )
+            assert contrast(seen, background[:3]) >= 4.5, caption
+        # The favicon is the app's own file.
+        icon = tab.locator("link[rel='shortcut icon'], link[rel='icon']").first
+        assert urlsplit(icon.get_attribute("href") or "").netloc in ("", urlsplit(app_url).netloc)
+        screenshot(tab, f"shell-compare-{width}x{height}-{scheme}")
+        assert off_machine(requests, app_url) == []
+    finally:
+        context.close()
