@@ -74,16 +74,18 @@ _SPREAD_SLIDERS = (
 # Each page's URL path is its file's stem. A fresh server's first script run
 # serves a project with a pages/ folder in Streamlit's legacy mode, which looks
 # the requested path up among the pages/ file stems before app.py has run
-# st.navigation: a path that differs (train-eval for train_eval.py) showed a
-# blocking "Page not found" dialog. With stems as paths every deep link is
-# found in both modes (no config option turns the legacy mode off), and
-# _ensure_entrypoint hands the run back to app.py.
+# st.navigation: a path that differed (train-eval for a train_eval.py) showed a
+# blocking "Page not found" dialog. So the files are named after the paths that
+# links already use (train-eval.py, batch.py: page scripts are run, never
+# imported, so a hyphen is fine); every deep link is found in both modes (no
+# config option turns the legacy mode off), and _ensure_entrypoint hands the
+# run back to app.py.
 _PAGES = (
     # (file stem, title, icon); the first is the default page at "/"
     ("explorer", "Explorer", ":material/search:"),
     ("compare", "Compare methods", ":material/compare:"),
-    ("batch_dependence", "Batch dependence", ":material/groups:"),
-    ("train_eval", "Train vs eval", ":material/model_training:"),
+    ("batch", "Batch dependence", ":material/groups:"),
+    ("train-eval", "Train vs eval", ":material/model_training:"),
     ("quiz", "Quiz", ":material/quiz:"),
     ("question", "The question, answered", ":material/task_alt:"),
 )

@@ -133,7 +133,7 @@ link_col1.page_link(
     help=LINK_HELP,
 )
 link_col2.page_link(
-    "pages/batch_dependence.py",
+    "pages/batch.py",
     label="Which methods depend on the batch",
     icon=":material/groups:",
     help=LINK_HELP,
@@ -174,7 +174,7 @@ st.markdown(
     "sample's output no longer depends on its batch mates."
 )
 st.page_link(
-    "pages/train_eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP
+    "pages/train-eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP
 )
 
 # --- Keras

@@ -23,8 +23,8 @@ LOAD_MS = 120_000  # a first run and its charts on a busy 2-core machine
 DEEP_LINKS = {
     "": ("/?axes=NHW", "elements per set"),
     "compare": ("/compare?methods=method1,layernorm", "Compare methods"),
-    "batch_dependence": ("/batch_dependence?batch=6", "Batch dependence"),
-    "train_eval": ("/train_eval?steps=20", "Train vs eval"),
+    "batch": ("/batch?batch=6", "Batch dependence"),
+    "train-eval": ("/train-eval?steps=20", "Train vs eval"),
     "quiz": ("/quiz?quiz=42", "Quiz"),
     "question": ("/question", "The question, answered"),
 }

@@ -55,7 +55,7 @@ def test_compare_page_light_and_dark(browser, app_url):
 
 
 def test_batch_page_light_and_dark(browser, app_url):
-    context, tab = open_tab(browser, f"{app_url}/batch_dependence", "light")
+    context, tab = open_tab(browser, f"{app_url}/batch", "light")
     try:
         text = body(tab)
         assert text.count("does not depend on the batch") == 3
@@ -67,7 +67,7 @@ def test_batch_page_light_and_dark(browser, app_url):
         screenshots(tab, "batch-default-light")
     finally:
         context.close()
-    context, tab = open_tab(browser, f"{app_url}/batch_dependence?batch=1&sample=2", "dark")
+    context, tab = open_tab(browser, f"{app_url}/batch?batch=1&sample=2", "dark")
     try:
         text = body(tab)
         assert "0 everywhere (= β)" in text

@@ -38,7 +38,7 @@ def wait_for_text(tab, text: str) -> None:
 
 
 def test_train_eval_page(page, browser, app_url):
-    visit(page, f"{app_url}/train_eval?momentum=0.5&steps=40&batch=2&bseed=3", "Biased and")
+    visit(page, f"{app_url}/train-eval?momentum=0.5&steps=40&batch=2&bseed=3", "Biased and")
     page.wait_for_function(
         "() => document.querySelectorAll('.js-plotly-plot').length === 3", timeout=30_000
     )
@@ -51,7 +51,7 @@ def test_train_eval_page(page, browser, app_url):
     screenshots(page, "train-eval-light")
     context, tab = dark_tab(browser)
     try:
-        visit(tab, f"{app_url}/train_eval?momentum=bad", "Biased and unbiased variance")
+        visit(tab, f"{app_url}/train-eval?momentum=bad", "Biased and unbiased variance")
         assert "momentum=bad" in body(tab) and "Using the default, momentum=0.1" in body(tab)
         screenshots(tab, "train-eval-dark")
     finally:
@@ -94,7 +94,7 @@ def test_question_page(page, browser, app_url):
     )
     # The Explorer is the default page, so its links are "?method=…" on the root.
     paths = {h.split("?")[0].rstrip("/").rsplit("/", 1)[-1] for h in hrefs}
-    assert {"", "compare", "batch_dependence", "train_eval", "quiz"} <= paths, hrefs
+    assert {"", "compare", "batch", "train-eval", "quiz"} <= paths, hrefs
     assert "?method=layernorm" in hrefs and "?method=method2" in hrefs, hrefs
     screenshots(page, "question-light")
     context, tab = dark_tab(browser)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import comparison, inputs
 from tests import conftest
 
-PAGE = "pages/batch_dependence.py"
+PAGE = "pages/batch.py"
 ZERO = "max |Δ| = 0 (does not depend on the batch)"
 
 

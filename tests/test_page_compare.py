@@ -155,7 +155,7 @@ def test_choices_survive_a_visit_to_another_page():
     at = open_page()
     at.pills(key="cmp:methods").set_value(["batchnorm", "layernorm"]).run()
     at.number_input(key="cmp:w").set_value(4).run()
-    at.switch_page("pages/batch_dependence.py").run()
+    at.switch_page("pages/batch.py").run()
     assert not at.exception
     at.switch_page(PAGE).run()
     assert not at.exception

@@ -14,7 +14,7 @@ from explorer import inputs, teaching
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/train_eval.py"
+PAGE = "pages/train-eval.py"
 
 
 def open_page(query: dict[str, str] | None = None, sidebar: dict[str, str] | None = None):
