@@ -226,19 +226,28 @@ def sync_url(page_values: dict[str, str]) -> None:
 
 
 # -------------------------------------------------------------- the sidebar
-@st.cache_data(max_entries=8, show_spinner=False)
+# Inputs and their normalizations are cached as shared, read-only objects
+# (cache_resource), not cache_data: cache_data pickles what it stores and
+# unpickles it on every hit, which at the 2^24-element cap is a 64 MB copy and
+# about a second per rerun. Few entries, because each may be that large.
+def _read_only(loaded: LoadedInput) -> LoadedInput:
+    loaded.x.flags.writeable = False
+    return loaded
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_samples(n: int, size: int) -> LoadedInput:
-    return inputs.load_samples(n, size)
+    return _read_only(inputs.load_samples(n, size))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_random(shape, seed, distribution, coff, cscale, soff, sscale) -> LoadedInput:
-    return inputs.load_random(shape, seed, distribution, coff, cscale, soff, sscale)
+    return _read_only(inputs.load_random(shape, seed, distribution, coff, cscale, soff, sscale))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_features(images_key: tuple, _images: LoadedInput) -> LoadedInput:
-    return inputs.load_features(_images)
+    return _read_only(inputs.load_features(_images))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -506,7 +515,7 @@ def _note_page_switch() -> None:
 
 
 # ----------------------------------------------------------------- compute
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def cached_normalize(
     input_key: tuple,
     spec: normlib.NormSpec,
@@ -519,7 +528,10 @@ def cached_normalize(
     channels = _x.shape[1]
     gamma_c = None if gamma == 1.0 else np.full(channels, gamma, dtype=_x.dtype)
     beta_c = None if beta == 0.0 else np.full(channels, beta, dtype=_x.dtype)
-    return normlib.normalize(_x, spec, eps=eps, gamma=gamma_c, beta=beta_c)
+    result = normlib.normalize(_x, spec, eps=eps, gamma=gamma_c, beta=beta_c)
+    for shared in (result.output, result.mean, result.var):
+        shared.flags.writeable = False  # one object serves every session: nobody writes
+    return result
 
 
 def normalize_input(

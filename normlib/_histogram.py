@@ -50,10 +50,19 @@ class Histograms:
 
 def _bin_index(values: np.ndarray, low: float, high: float, bins: int) -> np.ndarray:
     scale = bins / (high - low)
-    index = ((values - low) * scale).astype(np.intp)
+    scaled = np.subtract(values, low, dtype=np.result_type(values.dtype, np.float32))
+    scaled *= scale
+    index = scaled.astype(np.int32)
     # The maximum lands exactly on the last edge: count it in the last bin.
     np.clip(index, 0, bins - 1, out=index)
     return index
+
+
+def _kept(values: np.ndarray, low: float, high: float, all_inside: bool) -> Any:
+    """Which values to count: all of them (no mask) when every value is finite and in range."""
+    if all_inside:
+        return Ellipsis  # index[...] is the whole array, without a copy
+    return np.isfinite(values) & (values >= low) & (values <= high)
 
 
 def histograms(
@@ -97,9 +106,13 @@ def histograms(
         )
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= 10_000:
         raise NormError(f"bins must be a whole number from 1 to 10000, got {bins!r}")
+    # One finiteness pass per array; a mask (and the copies it costs at 2^24
+    # values) only where some value is non-finite or outside an explicit range.
+    all_finite_b = bool(np.isfinite(before).all())
+    all_finite_a = bool(np.isfinite(after).all())
     if value_range is None:
-        finite_b = before[np.isfinite(before)] if not np.isfinite(before).all() else before
-        finite_a = after[np.isfinite(after)] if not np.isfinite(after).all() else after
+        finite_b = before if all_finite_b else before[np.isfinite(before)]
+        finite_a = after if all_finite_a else after[np.isfinite(after)]
         values = [v for v in (finite_b, finite_a) if v.size]
         if not values:
             low, high = 0.0, 1.0
@@ -116,11 +129,10 @@ def histograms(
     index_before = _bin_index(before, low, high, bins)
     index_after = _bin_index(after, low, high, bins)
     # Values outside an explicit range or non-finite ones are not counted.
-    keep_before = np.isfinite(before) & (before >= low) & (before <= high)
-    keep_after = np.isfinite(after) & (after >= low) & (after <= high)
-    counts_before = np.bincount(index_before[keep_before], minlength=bins)
-    counts_after = np.bincount(index_after[keep_after], minlength=bins)
-
+    keep_before = _kept(before, low, high, all_finite_b and value_range is None)
+    keep_after = _kept(after, low, high, all_finite_a and value_range is None)
+    counts_before = np.bincount(index_before[keep_before].ravel(), minlength=bins)
+    counts_after = np.bincount(index_after[keep_after].ravel(), minlength=bins)
     if by is None:
         return Histograms(edges, counts_before, counts_after)
     if isinstance(by, str):
@@ -148,9 +160,9 @@ def histograms(
         inverse = inverse.reshape(labels.shape)
     n_groups = group_labels.size
     by_before = np.bincount(
-        inverse[keep_before] * bins + index_before[keep_before], minlength=n_groups * bins
+        (inverse[keep_before] * bins + index_before[keep_before]).ravel(), minlength=n_groups * bins
     ).reshape(n_groups, bins)
     by_after = np.bincount(
-        inverse[keep_after] * bins + index_after[keep_after], minlength=n_groups * bins
+        (inverse[keep_after] * bins + index_after[keep_after]).ravel(), minlength=n_groups * bins
     ).reshape(n_groups, bins)
     return Histograms(edges, counts_before, counts_after, group_labels, by_before, by_after)
