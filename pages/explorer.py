@@ -148,6 +148,8 @@ for key, (what, low, high) in TYPED_RANGES.items():
     st.warning(
         f"{what} = {literal(value)} is outside {low:g} to {high:g}; keeping {what} = {kept:g}."
     )
+asked = [st.session_state[key] for key in PICK_KEYS]
+outside = []
 for key, size, axis in zip(PICK_KEYS, data.shape, "NCHW", strict=True):
     value, what = st.session_state[key], key.removeprefix("ex:")
     if isinstance(value, int) and 0 <= value < size:
@@ -158,9 +160,13 @@ for key, size, axis in zip(PICK_KEYS, data.shape, "NCHW", strict=True):
     if not 0 <= kept < size:
         kept = min(max(int(value), 0), size - 1)
     st.session_state[key] = kept
+    outside.append(f"{what} = {literal(value)} is outside 0 to {size - 1} ({axis} = {size})")
+if outside:
+    # One message for the whole element, named as the link writes it (pick=n,c,h,w).
+    used = ",".join(str(st.session_state[key]) for key in PICK_KEYS)
     st.warning(
-        f"The selected element's {what} = {literal(value)} is outside 0 to {size - 1} "
-        f"({axis} = {size} for this input); using {what} = {kept}."
+        f"The selected element pick={literal(','.join(map(str, asked)))} does not fit this "
+        f"input: {'; '.join(outside)}. Using pick={used}."
     )
 
 

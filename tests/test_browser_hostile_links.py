@@ -48,6 +48,8 @@ HOSTILE = {
     "negative": "-1",
     "huge": "9" * 30,
 }
+# Values that are valid for a parameter, so no message is due: γ and β may be negative.
+ACCEPTS = {"negative": ("gamma", "beta")}
 # A link's run may cost a few times the default view's, never a stall (item 5: 37 s).
 SLOWDOWN = 4.0
 BUDGET_FLOOR_S = 20.0
@@ -161,6 +163,12 @@ def test_every_parameter_set_to_a_hostile_value(
 ):
     params = SIDEBAR + PAGES[path]
     link = dict.fromkeys(params, HOSTILE[kind])
+    if kind == "long":
+        # Item 9's link had one 20,000-letter value. Every parameter that long would
+        # make a URL over the server's 64 KB request-header limit, which it refuses
+        # before the app runs; so one value is 20,000 letters and the others 2,000.
+        link = {name: HOSTILE[kind][: 20_000 if i == 0 else 2_000] for i, name in enumerate(link)}
+    expected = [name for name in params if name not in ACCEPTS.get(kind, ())]
     visit, _ = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
     tab = visit.tab
     try:
@@ -170,7 +178,7 @@ def test_every_parameter_set_to_a_hostile_value(
         fetched = [u for u in visit.requests if urlparse(u).hostname == EVIL]
         assert not fetched, "the value made the page fetch"
         shown = "\n".join(alerts(tab))
-        unnamed = [name for name in params if not names(shown, name)]
+        unnamed = [name for name in expected if not names(shown, name)]
         assert not unnamed, f"no message names {unnamed}; messages: {shown[:2000]}"
         assert tallest_alert(tab) <= TALLEST_ALERT_PX, "an echoed value is not truncated"
         if len(HOSTILE[kind]) > 1000:
@@ -245,7 +253,8 @@ def test_an_upload_named_like_markdown_is_echoed_literally(browser, warm_app_url
         screenshot(tab, "hostile-upload-name")
         assert_no_problems(tab, "a bad upload named like Markdown")
         assert tab.evaluate(_RENDERED_FROM_VALUE, EVIL) == []
-        sidebar_text = tab.get_by_test_id("stSidebar").inner_text()
+        # literal() breaks "http://" with a zero-width space so it cannot autolink.
+        sidebar_text = tab.get_by_test_id("stSidebar").inner_text().replace("\u200b", "")
         assert "**x**[y](http://" in sidebar_text, sidebar_text
         assert visit.foreign() == [], "requests to other hosts (issue 7 item 6)"
     finally:
