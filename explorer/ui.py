@@ -573,21 +573,6 @@ def cached_histograms(
     return normlib.histograms(_before, _after, bins=bins, by=labels)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def cached_statistics_csv(
-    input_key: tuple,
-    spec: normlib.NormSpec,
-    eps: float,
-    gamma: float,
-    beta: float,
-    _result: normlib.NormResult,
-) -> str:
-    """The statistics CSV, made once per view (it has one row per set)."""
-    from explorer.summary import statistics_csv
-
-    return statistics_csv(_result)
-
-
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_after_check(
     input_key: tuple,
@@ -603,16 +588,3 @@ def cached_after_check(
     return after_check(_result, gamma, beta)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def cached_npy(
-    input_key: tuple,
-    spec: normlib.NormSpec,
-    eps: float,
-    gamma: float,
-    beta: float,
-    _output: np.ndarray,
-) -> bytes:
-    """The normalized tensor as .npy bytes, made once per view rather than on every rerun."""
-    from explorer.summary import tensor_npy
-
-    return tensor_npy(_output)
