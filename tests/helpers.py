@@ -105,7 +105,10 @@ HEADLINE = re.compile(r"([\d,]+) sets? × ([\d,]+) elements? per set")
 
 def query(tab) -> dict[str, str]:
     """The page's URL query parameters, one (the last) value each."""
-    return {key: values[-1] for key, values in parse_qs(urlparse(tab.url).query).items()}
+    # keep_blank_values: "axes=" (no axes) is a value, not a missing parameter.
+    query_string = urlparse(tab.url).query
+    parsed = parse_qs(query_string, keep_blank_values=True)
+    return {key: values[-1] for key, values in parsed.items()}
 
 
 def headline_counts(tab) -> tuple[int, int]:
