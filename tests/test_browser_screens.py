@@ -46,7 +46,9 @@ _MEASURE = """() => {
   const overflowing = [];
   for (const el of main.querySelectorAll(
       '[data-testid="stMarkdownContainer"], [data-testid="stTable"], .katex-display')) {
-    if (el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 1)
+    // KaTeX's display box is 2 px wider than its content box for every formula, even
+    // "x = 0"; a formula that really runs off a phone is hundreds of px over.
+    if (el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 4)
       overflowing.push(`${el.getAttribute('data-testid') || el.className}: `
         + `${el.scrollWidth} px in ${el.clientWidth} px: ${el.innerText.slice(0, 60)}`);
   }
