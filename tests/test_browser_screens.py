@@ -42,7 +42,10 @@ _MEASURE = """() => {
   const header = document.querySelector('[data-testid="stHeader"]');
   const sidebar = document.querySelector('[data-testid="stSidebar"]');
   const title = main.querySelector('h1');
-  const paragraph = main.querySelector('[data-testid="stMarkdownContainer"] p');
+  // Body text: an st.markdown paragraph, not a widget's or expander's label (those
+  // are Streamlit's smaller label type, which the same stMarkdownContainer carries).
+  const paragraph = main.querySelector(
+      '[data-testid="stMarkdown"] [data-testid="stMarkdownContainer"] p');
   const overflowing = [];
   for (const el of main.querySelectorAll(
       '[data-testid="stMarkdownContainer"], [data-testid="stTable"], .katex-display')) {
