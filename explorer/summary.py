@@ -531,12 +531,13 @@ def element_arithmetic_latex(a: ElementArithmetic) -> str:
     # block fits a 390-px phone: one row with both ran 417 px in a 324-px box.
     if a.mean is not None:
         lines += [
-            rf"\mu &= \tfrac{{1}}{{m}} \textstyle\sum x = {_num(a.mean)}",
+            rf"\mu &= \tfrac{{1}}{{m}} \textstyle\sum x \\ &= {_num(a.mean)}",
             rf"\sigma^2 &= \tfrac{{1}}{{m}} \textstyle\sum (x - \mu)^2 \\ &= {_num(a.stat)}",
             rf"\sqrt{{\sigma^2 + \epsilon}} &= \sqrt{{{_num(a.stat)} + {_num(a.eps)}}} "
             rf"\\ &= {_num(a.root)}",
             rf"\hat x &= \frac{{x - \mu}}{{\sqrt{{\sigma^2 + \epsilon}}}} \\ &= "
-            rf"\frac{{{_num(a.x)} - {_operand(a.mean)}}}{{{_num(a.root)}}} = {_num(a.normalized)}",
+            rf"\frac{{{_num(a.x)} - {_operand(a.mean)}}}{{{_num(a.root)}}} "
+            rf"\\ &= {_num(a.normalized)}",
         ]
     else:
         lines += [
@@ -544,10 +545,10 @@ def element_arithmetic_latex(a: ElementArithmetic) -> str:
             rf"\sqrt{{\mathrm{{ms}} + \epsilon}} &= \sqrt{{{_num(a.stat)} + {_num(a.eps)}}} "
             rf"\\ &= {_num(a.root)}",
             rf"\hat x &= \frac{{x}}{{\sqrt{{\mathrm{{ms}} + \epsilon}}}} \\ &= "
-            rf"\frac{{{_num(a.x)}}}{{{_num(a.root)}}} = {_num(a.normalized)}",
+            rf"\frac{{{_num(a.x)}}}{{{_num(a.root)}}} \\ &= {_num(a.normalized)}",
         ]
     lines.append(
         rf"y &= \gamma \hat x + \beta \\ &= {_num(a.gamma)} \cdot {_operand(a.normalized)} "
-        rf"+ {_operand(a.beta)} = {_num(a.output)}"
+        rf"+ {_operand(a.beta)} \\ &= {_num(a.output)}"
     )
     return "\\begin{aligned}" + r" \\ ".join(lines) + "\\end{aligned}"
