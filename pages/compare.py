@@ -147,10 +147,11 @@ if chosen:
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )
+    # One formula per row: on one row they ran 507 px in a 358-px phone column.
     st.latex(
-        r"\hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad"
-        r"\text{not centred: } \hat x = \frac{x}{\sqrt{\overline{x^2} + \epsilon}}, \quad"
-        r"y = \gamma \hat x + \beta"
+        r"\begin{aligned}\hat x &= \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \\"
+        r"\text{not centred: } \hat x &= \frac{x}{\sqrt{\overline{x^2} + \epsilon}} \\"
+        r"y &= \gamma \hat x + \beta\end{aligned}"
     )
     st.caption(
         f"m is the size of the element's set, σ² its biased variance (÷ m), as PyTorch "
