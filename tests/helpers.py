@@ -346,3 +346,14 @@ class Monkey:
         self.last_widget = ""
         others = [c for c in controls(self.tab) if c.widget != control.widget]
         return self._change(self.rng.choice(others))
+
+
+# Every page of the app by name, with the path a link uses (pages/ file stems).
+PAGE_PATHS = {
+    "explorer": "/",
+    "compare": "/compare",
+    "batch": "/batch",
+    "train-eval": "/train-eval",
+    "quiz": "/quiz",
+    "question": "/question",
+}

@@ -27,6 +27,7 @@ import pytest
 
 from tests.conftest import ARTIFACTS, screenshot
 from tests.helpers import (
+    PAGE_PATHS,
     Monkey,
     act,
     assert_no_problems,
@@ -40,14 +41,7 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.browser
 
-PAGES = {
-    "explorer": "/",
-    "compare": "/compare",
-    "batch": "/batch",
-    "train-eval": "/train-eval",
-    "quiz": "/quiz",
-    "question": "/question",
-}
+PAGES = PAGE_PATHS
 SEEDS = [int(s) for s in os.environ.get("MONKEY_SEEDS", "0").split(",")]
 STEPS = int(os.environ.get("MONKEY_STEPS", "30"))
 

@@ -11,11 +11,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.helpers import act, assert_no_problems, new_tab, open_app
+from tests.helpers import PAGE_PATHS, act, assert_no_problems, new_tab, open_app
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("/", "/compare", "/batch", "/train-eval", "/quiz", "/question")
+PAGES = tuple(PAGE_PATHS.values())
 
 
 def test_no_page_requests_another_host(browser, warm_app_url):

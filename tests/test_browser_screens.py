@@ -21,18 +21,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.helpers import assert_no_problems, new_tab, open_app
+from tests.helpers import PAGE_PATHS, assert_no_problems, new_tab, open_app
 
 pytestmark = pytest.mark.browser
 
-PAGES = {
-    "explorer": "/",
-    "compare": "/compare",
-    "batch": "/batch",
-    "train-eval": "/train-eval",
-    "quiz": "/quiz",
-    "question": "/question",
-}
+PAGES = PAGE_PATHS
 SIZES = {"phone": (390, 844), "laptop": (1280, 720), "projector": (1920, 1080)}
 PROJECTOR_TEXT_PX = 18
 
