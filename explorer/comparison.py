@@ -410,13 +410,14 @@ class Movement:
 
     Attributes
     ----------
-    output, reference : ndarray (C, H, W) or None
+    output, reference : float32 ndarray (C, H, W) or None
         The sample's output in the new batch and in the reference batch
-        (None when the method refused the batch: see `error`).
-    diff : ndarray (C, H, W) or None
-        ``output - reference``.
+        (None when the method refused the batch: see `error`). Computed in
+        float64 and kept in float32: six methods' maps at the input cap were
+        1.2 GB in float64 (they are only drawn).
     max_abs : float
-        max |diff| over all channels and positions (nan when refused).
+        max |output - reference| over all channels and positions, from the
+        float64 values (nan when refused).
     """
 
     key: str
@@ -424,13 +425,18 @@ class Movement:
     spec: NormSpec
     output: np.ndarray | None
     reference: np.ndarray | None
-    diff: np.ndarray | None
     max_abs: float
     error: str = ""
 
     @property
     def depends(self) -> bool:
         return depends_on_batch(self.spec)
+
+    def diff(self, channel: int) -> np.ndarray:
+        """``output - reference`` in `channel` (H, W); exactly 0 where both are equal."""
+        if self.output is None or self.reference is None:
+            raise ValueError(f"{self.label} refused the batch: {self.error}")
+        return self.output[channel] - self.reference[channel]
 
 
 def _run_method(key: str, spec: NormSpec, batch: np.ndarray) -> np.ndarray:
@@ -467,12 +473,15 @@ def batch_movement(
                 reference = _run_method(key, spec, ref64[sample : sample + 1])[0]
             output = _run_method(key, spec, batch.x)[0]
         except normlib.NormError as error:
-            movements.append(Movement(key, label, spec, None, None, None, float("nan"), str(error)))
+            movements.append(Movement(key, label, spec, None, None, float("nan"), str(error)))
             continue
-        diff = output - reference
+        max_abs = float(np.abs(output - reference).max())
         movements.append(
-            Movement(key, label, spec, output, reference, diff, float(np.abs(diff).max()))
+            Movement(
+                key, label, spec, output.astype(np.float32), reference.astype(np.float32), max_abs
+            )
         )
+        del output, reference  # the float64 maps go before the next method runs
     return movements
 
 

@@ -25,7 +25,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import normlib
-from explorer import inputs, state
+from explorer import inputs, sitemap, state
 from explorer.inputs import LoadedInput
 from explorer.text import literal
 
@@ -71,70 +71,36 @@ _SPREAD_SLIDERS = (
 
 
 # --------------------------------------------------------------- navigation
-# Each page's URL path is its file's stem. A fresh server's first script run
-# serves a project with a pages/ folder in Streamlit's legacy mode, which looks
-# the requested path up among the pages/ file stems before app.py has run
-# st.navigation: a path that differed (train-eval for a train_eval.py) showed a
-# blocking "Page not found" dialog. So the files are named after the paths that
-# links already use (train-eval.py, batch.py: page scripts are run, never
-# imported, so a hyphen is fine); every deep link is found in both modes (no
-# config option turns the legacy mode off), and _ensure_entrypoint hands the
-# run back to app.py.
-_PAGES = (
-    # (file stem, title, icon); the first is the default page at "/"
-    ("explorer", "Explorer", ":material/search:"),
-    ("compare", "Compare methods", ":material/compare:"),
-    ("batch", "Batch dependence", ":material/groups:"),
-    ("train-eval", "Train vs eval", ":material/model_training:"),
-    ("quiz", "Quiz", ":material/quiz:"),
-    ("question", "The question, answered", ":material/task_alt:"),
-)
-
-
 def page_paths() -> dict[str, str]:
     """Each page's title by its URL path ("" for the Explorer at "/")."""
-    return {("" if i == 0 else stem): title for i, (stem, title, _) in enumerate(_PAGES)}
+    return {("" if i == 0 else stem): title for i, (stem, title, _) in enumerate(sitemap.PAGES)}
 
 
-def navigation():
-    """Register the pages (st.navigation) and return the one to run; app.py calls it."""
+def navigation(announce: bool = True):
+    """Register the pages (st.navigation) and return the one to run; app.py calls it.
+
+    A path the server redirected (``?missing=``) is moved out of the URL into the
+    session and announced on the first run that draws the page (`announce`):
+    _ensure_entrypoint's run is thrown away by its rerun.
+    """
     pages = [
         st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=i == 0)
-        for i, (stem, title, icon) in enumerate(_PAGES)
+        for i, (stem, title, icon) in enumerate(sitemap.PAGES)
     ]
-    unknown_path = _take_unknown_path()
     st.session_state["entry:ran"] = True
     page = st.navigation(pages)
-    if unknown_path is not None:
-        _page_not_found(unknown_path, pages)
+    if sitemap.MISSING_PARAM in st.query_params:
+        st.session_state["page:missing"] = st.query_params[sitemap.MISSING_PARAM]
+        del st.query_params[sitemap.MISSING_PARAM]
+    if announce and "page:missing" in st.session_state:
+        _page_not_found(st.session_state.pop("page:missing"), page, pages)
     return page
 
 
-def _take_unknown_path() -> str | None:
-    """The requested path when it names no page, after clearing it from the request.
-
-    Left in place, st.navigation would answer an unknown path with a blocking
-    dialog that does not name it; cleared, the Explorer runs and
-    _page_not_found says what happened. Extra segments (/compare/x) never
-    reach the script: Streamlit's static server answers them.
-    """
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        return None
-    manager = ctx.pages_manager
-    requested = manager.intended_page_name
-    if manager.intended_page_script_hash or not requested:
-        return None
-    if requested.strip("/") in {stem for stem, _, _ in _PAGES}:
-        return None
-    manager.set_script_intent("", "")
-    return requested
-
-
-def _page_not_found(path: str, pages: list) -> None:
-    """Say that `path` is no page of the app, and link every page."""
+def _page_not_found(path: str, shown, pages: list) -> None:
+    """Say that `path` is no page of the app, which page is shown, and link every page."""
     st.warning(
-        f"There is no page at /{literal(path)} in this app, so the Explorer is shown. "
+        f"There is no page at /{literal(path)} in this app, so {shown.title} is shown. "
         "The pages are:",
         icon=":material/link_off:",
     )
@@ -153,7 +119,7 @@ def _ensure_entrypoint() -> None:
     if st.session_state.pop("entry:ran", False):
         return
     configure_page()  # else the tab shows the page's icon, fetched from a font host
-    navigation()
+    navigation(announce=False)
     st.rerun()
 
 

@@ -32,7 +32,7 @@ def output_figure(input_key, sample, batch_key, method, channel, _move):
 @st.cache_resource(max_entries=64, show_spinner=False)
 def difference_figure(input_key, sample, batch_key, method, channel, _move):
     return figures.difference_heatmap_figure(
-        _move.diff[channel], title=f"Δ, c={channel}", height=260
+        _move.diff(channel), title=f"Δ, c={channel}", height=260
     )
 
 

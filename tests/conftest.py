@@ -93,7 +93,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(log_name: str = "streamlit-server", script: Path | None = None) -> Iterator[str]:
-    """Serve app.py (or `script`, with the project's config) on a loopback port; yield its URL."""
+    """Serve the app as `make run` does (or `script`) on a loopback port; yield its URL."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"{log_name}.log", "w")  # noqa: SIM115 (closed below)
@@ -103,7 +103,7 @@ def serve_app(log_name: str = "streamlit-server", script: Path | None = None) ->
             "-m",
             "streamlit",
             "run",
-            str(script or ROOT / "app.py"),
+            str(script or ROOT / "explorer" / "server.py"),
             "--server.port",
             str(port),
             "--server.address",

@@ -6,14 +6,16 @@ layout) is in test_browser_shell.py.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import tomllib
 
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer import state, ui
+from explorer import sitemap, state, ui
 from tests.conftest import ROOT, shown
 
 HOSTILE_TAB = (
@@ -95,7 +97,7 @@ def test_a_typed_shape_out_of_range_is_refused_by_name_and_the_kept_shape_shown(
 
 
 def test_every_page_file_is_served_at_its_file_stem():
-    """A fresh server's legacy pages/ mode looks links up by file stem (see ui._PAGES)."""
+    """A fresh server's legacy pages/ mode looks links up by file stem (see explorer/sitemap.py)."""
     stems = {path.stem for path in ui.PAGES_DIR.glob("*.py")}
     paths = set(ui.page_paths())
     assert paths == (stems - {"explorer"}) | {""}, paths
@@ -114,3 +116,89 @@ def test_link_messages_name_the_default_that_is_used():
         "Link parameter seed=-3 was ignored: seed must be from 0 to 2147483647, got -3. "
         "Using the default, seed=0."
     )
+
+
+# ------------------------------------------------------- paths that name no page
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ("/", "", None),
+        ("/compare", "methods=a", None),
+        ("/train-eval", "", None),
+        ("/nonexistent", "", "/?missing=nonexistent"),
+        ("/compare/extra/path", "methods=a", "/compare?methods=a&missing=compare%2Fextra%2Fpath"),
+        ("/quiz/", "quiz=42", None),  # a trailing slash is Streamlit's to handle
+        ("/a/b/c", "", "/?missing=a%2Fb%2Fc"),
+        ("/**x**", "", "/?missing=%2A%2Ax%2A%2A"),
+        ("/static/js/main.js", "", None),
+        ("/_stcore/health", "", None),
+        ("/compare/static/js/main.js", "", None),  # a file: never answered with a page
+        ("/favicon.png", "", None),
+        ("/media/abc", "", None),
+    ],
+)
+def test_the_server_redirects_paths_that_name_no_page(path, query, expected):
+    assert sitemap.page_redirect(path, query) == expected
+
+
+def test_a_redirect_keeps_at_most_200_characters_of_the_path():
+    target = sitemap.page_redirect("/" + "x" * 5000, "")
+    assert target == "/?missing=" + "x" * 200
+
+
+def _asgi_get(path: str, accept: str) -> tuple[int, dict[str, str], list[str]]:
+    """Send one GET through the redirect middleware; return status, headers, and who answered."""
+    answered: list[str] = []
+
+    async def app(scope, receive, send):
+        answered.append("streamlit")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"page"})
+
+    messages: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"accept", accept.encode())],
+        "scheme": "http",
+        "server": ("127.0.0.1", 8501),
+        "root_path": "",
+    }
+    asyncio.run(sitemap.PagePathRedirect(app)(scope, receive, send))
+    start = messages[0]
+    headers = {k.decode(): v.decode() for k, v in start.get("headers", [])}
+    return start["status"], headers, answered
+
+
+def test_a_browser_asking_for_an_odd_path_is_redirected_before_streamlit_answers():
+    status, headers, answered = _asgi_get("/compare/extra/path", "text/html,*/*")
+    assert (status, answered) == (302, [])
+    assert headers["location"] == "/compare?missing=compare%2Fextra%2Fpath"
+
+
+def test_requests_that_are_not_page_loads_pass_through():
+    assert _asgi_get("/compare/extra/path", "*/*")[2] == ["streamlit"]  # a script or fetch
+    assert _asgi_get("/compare", "text/html")[2] == ["streamlit"]
+
+
+def test_a_redirected_path_is_named_once_and_dropped_from_the_url():
+    at = run_app({"missing": "**x**/[y](http://evil.example)", "axes": "NHW"})
+    (warning,) = [w.value for w in at.warning if "There is no page" in w.value]
+    assert shown(warning).startswith(
+        "There is no page at /**x**/[y](http://evil.example) in this app, so Explorer is shown."
+    )
+    assert not MARKDOWN_SYNTAX.search(warning), warning
+    assert "missing" not in at.query_params and at.query_params["axes"] == "NHW"
+    assert len(at.main.get(("page_link"))) == len(ui.page_paths())
+    at.run()  # the next run (any widget change) says nothing more
+    assert not [w for w in at.warning if "There is no page" in w.value]

@@ -90,6 +90,44 @@ def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser
             context.close()
 
 
+# Paths that name no page, as a fresh server's first request: the page they land on.
+ODD_PATHS = {
+    "/nonexistent": ("nonexistent", "", "Explorer"),
+    "/compare/extra/path": ("compare/extra/path", "compare", "Compare methods"),
+    "/train-eval/x?steps=20": ("train-eval/x", "train-eval", "Train vs eval"),
+}
+
+
+@pytest.mark.parametrize("link", list(ODD_PATHS))
+def test_an_odd_path_as_a_fresh_servers_first_request_lands_on_a_page(browser, link):
+    from playwright.sync_api import expect
+
+    shown_path, page_path, title = ODD_PATHS[link]
+    with serve_app("streamlit-fresh-odd-path") as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        tab = context.new_page()
+        try:
+            tab.goto(url + link)
+            expect_loaded(tab)
+            alert = tab.get_by_test_id("stAlert").filter(has_text="There is no page")
+            expect(alert).to_contain_text(
+                f"There is no page at /{shown_path} in this app, so {title} is shown",
+                timeout=LOAD_MS,
+            )
+            expect(tab.get_by_role("dialog")).to_have_count(0)
+            assert urlsplit(tab.url).path == f"/{page_path}"
+            assert "missing" not in tab.url
+            navigation = tab.get_by_test_id("stSidebarNav")
+            expect(navigation.get_by_role("link", name=title)).to_have_attribute(
+                "aria-current", "page"
+            )
+            if "?" in link:  # the link's own parameters are kept
+                assert "steps=20" in tab.url
+            screenshot(tab, f"shell-fresh-odd-{page_path or 'explorer'}")
+        finally:
+            context.close()
+
+
 def test_an_unknown_path_says_so_and_links_every_page(browser, app_url):
     from playwright.sync_api import expect
 
@@ -102,7 +140,8 @@ def test_an_unknown_path_says_so_and_links_every_page(browser, app_url):
         expect_loaded(tab)
         alert = tab.get_by_test_id("stAlert").filter(has_text="There is no page")
         expect(alert).to_contain_text(
-            "There is no page at /**no-such-page** in this app", timeout=LOAD_MS
+            "There is no page at /**no-such-page** in this app, so Explorer is shown",
+            timeout=LOAD_MS,
         )
         expect(alert.locator("strong")).to_have_count(0)
         expect(tab.get_by_role("dialog")).to_have_count(0)

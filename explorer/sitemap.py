@@ -1,0 +1,82 @@
+"""The app's pages and their URL paths: one table for the app, its server and its tests.
+
+Each page's URL path is its file's stem. A fresh server's first script run
+serves a project with a pages/ folder in Streamlit's legacy mode, which looks
+the requested path up among the pages/ file stems before app.py has run
+st.navigation: a path that differed (train-eval for a train_eval.py) showed a
+blocking "Page not found" dialog. So the files are named after the paths that
+links use (train-eval.py: page scripts are run, never imported, so a hyphen is
+fine) and every deep link is found in both modes (no config option turns the
+legacy mode off).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from starlette.responses import RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+PAGES = (
+    # (file stem = URL path, title, icon); the first is the default page at "/"
+    ("explorer", "Explorer", ":material/search:"),
+    ("compare", "Compare methods", ":material/compare:"),
+    ("batch", "Batch dependence", ":material/groups:"),
+    ("train-eval", "Train vs eval", ":material/model_training:"),
+    ("quiz", "Quiz", ":material/quiz:"),
+    ("question", "The question, answered", ":material/task_alt:"),
+)
+
+PAGE_PATHS = frozenset(stem for stem, _, _ in PAGES)
+
+# The server (explorer/server.py) redirects a path that names no page to the
+# nearest page with this parameter; the app says so and drops it. Without the
+# redirect, extra segments (/compare/extra/path) left the browser on a blank
+# page (the page's scripts load relative to the path, and the server answered
+# them with HTML), and an unknown path as a fresh server's first request drew
+# Streamlit's own blocking "Page not found" dialog.
+MISSING_PARAM = "missing"
+
+# Streamlit's own routes and the top-level files of its front end: never pages.
+_SERVER_PREFIXES = ("_stcore", "media", "component", "static", "app", "auth", "oauth2callback")
+
+
+def page_redirect(path: str, query: str) -> str | None:
+    """Where a browser asking for `path` should go instead, or None to serve it.
+
+    >>> page_redirect("/compare", "")
+    >>> page_redirect("/compare/extra/path", "methods=a")
+    '/compare?methods=a&missing=compare%2Fextra%2Fpath'
+    >>> page_redirect("/nonexistent", "")
+    '/?missing=nonexistent'
+    >>> page_redirect("/static/js/main.js", "")
+    """
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return None
+    first = segments[0]
+    if first in _SERVER_PREFIXES or "." in segments[-1]:
+        return None  # a file or one of Streamlit's routes
+    if len(segments) == 1 and first in PAGE_PATHS:
+        return None
+    target = f"/{first}" if first in PAGE_PATHS else "/"
+    missing = urlencode({MISSING_PARAM: "/".join(segments)[:200]}, quote_via=quote)
+    return f"{target}?{query}&{missing}" if query else f"{target}?{missing}"
+
+
+class PagePathRedirect:
+    """Redirect browser navigations to paths that name no page (see page_redirect)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            accepts = dict(scope.get("headers") or ()).get(b"accept", b"")
+            if b"text/html" in accepts:
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = page_redirect(scope["path"], query)
+                if target is not None:
+                    await RedirectResponse(target, status_code=302)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
