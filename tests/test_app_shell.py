@@ -199,6 +199,6 @@ def test_a_redirected_path_is_named_once_and_dropped_from_the_url():
     )
     assert not MARKDOWN_SYNTAX.search(warning), warning
     assert "missing" not in at.query_params and at.query_params["axes"] == "NHW"
-    assert len(at.main.get(("page_link"))) == len(ui.page_paths())
+    assert len(at.main.get("page_link")) == len(ui.page_paths())
     at.run()  # the next run (any widget change) says nothing more
     assert not [w for w in at.warning if "There is no page" in w.value]
