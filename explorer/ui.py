@@ -552,5 +552,3 @@ def cached_after_check(
     from explorer.summary import after_check
 
     return after_check(_result, gamma, beta)
-
-

@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from explorer import comparison, figures, state, ui
+from explorer import batch_dependence, compare, figures, state, ui
 from explorer.text import literal
 
-PARAMS = comparison.BATCH_PARAMS
+PARAMS = batch_dependence.BATCH_PARAMS
 PER_ROW = 3
 CHART = {"displayModeBar": False}
 KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
@@ -16,17 +16,17 @@ KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
 @st.cache_resource(max_entries=2, show_spinner=False)
 def cached_movements(input_key, sample, size, mates, shuffle, _x, _labels):
     """The batch and every method's movement, cached by what made them (not by the arrays)."""
-    batch = comparison.build_batch(_x, _labels, sample, size, mates, shuffle)
-    rows = comparison.reference_rows(_x.shape, sample)
+    batch = batch_dependence.build_batch(_x, _labels, sample, size, mates, shuffle)
+    rows = batch_dependence.reference_rows(_x.shape, sample)
     position = int(np.flatnonzero(rows == sample)[0])
-    return batch, comparison.batch_movement(_x[rows], position, batch)
+    return batch, batch_dependence.batch_movement(_x[rows], position, batch)
 
 
 # Figures are cached as objects (never mutated after building). `batch_key` is None for a
 # method that ignores the batch, so its two figures are built once per sample and channel.
 @st.cache_resource(max_entries=64, show_spinner=False)
 def output_figure(input_key, sample, batch_key, method, channel, _move):
-    return comparison.map_figure(_move.output[channel], f"output, c={channel}", height=220)
+    return figures.map_figure(_move.output[channel], f"output, c={channel}", height=220)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -38,8 +38,8 @@ def difference_figure(input_key, sample, batch_key, method, channel, _move):
 
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
-batch_max = comparison.batch_limit(data.shape)
-reference_rows = comparison.reference_rows(data.shape, 0)  # its size; the sample joins it
+batch_max = batch_dependence.batch_limit(data.shape)
+reference_rows = batch_dependence.reference_rows(data.shape, 0)  # its size; the sample joins it
 from_url = ui.url_values("batch", PARAMS, prefix="bd:")
 ui.show_url_messages()
 
@@ -52,7 +52,7 @@ for key, name, size in (
     ("bd:channel", "channel", c_max),
     ("bd:batch", "batch", batch_max + 1),
 ):
-    value, moved = comparison.clamp_index(st.session_state[key], size)
+    value, moved = batch_dependence.clamp_index(st.session_state[key], size)
     if moved and name in from_url:
         default = next(p.default for p in PARAMS if p.name == name)
         value = min(default, size - 1)
@@ -87,23 +87,23 @@ batch_col.slider(
     batch_max,
     key="bd:batch",
     help=f"Capped at {batch_max} for this input, so a batch holds at most "
-    f"{max(comparison.BATCH_WORK_MAX, 2 * c_max * h_max * w_max):,} numbers and the page "
+    f"{max(batch_dependence.BATCH_WORK_MAX, 2 * c_max * h_max * w_max):,} numbers and the page "
     "stays fast."
-    if batch_max < comparison.BATCH_MAX
+    if batch_max < batch_dependence.BATCH_MAX
     else None,
 )
 mates_col.radio(
     "Batch mates",
-    list(comparison.MATES),
+    list(batch_dependence.MATES),
     key="bd:mates",
-    format_func=comparison.MATES.get,
+    format_func=batch_dependence.MATES.get,
     help="Other images: drawn with replacement from the input's other samples. Random noise: "
     "Gaussian noise with the input's per-channel mean and standard deviation.",
 )
 shuffle_col.number_input(
     "Shuffle seed",
     0,
-    comparison.SHUFFLE_MAX,
+    batch_dependence.SHUFFLE_MAX,
     step=1,
     key="bd:shuffle",
     help="Draws a different set of batch mates.",
@@ -123,7 +123,7 @@ batch, movements = cached_movements(
 if batch.message:
     st.info(batch.message)
 if reference_rows.size < n_max:
-    rows = comparison.reference_rows(data.shape, sample)
+    rows = batch_dependence.reference_rows(data.shape, sample)
     st.info(
         f"This input holds {n_max * c_max * h_max * w_max:,} numbers. To keep the page fast, the "
         f"reference batch is {rows.size} of its {n_max} samples (the sample n = {sample} and "
@@ -133,22 +133,23 @@ if reference_rows.size < n_max:
 shown = ", ".join(batch.labels[:8]) + (f", … ({size - 8} more)" if size > 8 else "")
 st.caption(
     f"This batch (N = {size}): {shown}. Reference batch: the input as loaded, "
-    f"N = {comparison.reference_rows(data.shape, sample).size}, where the sample is n = {sample}. "
+    f"N = {batch_dependence.reference_rows(data.shape, sample).size}, "
+    f"where the sample is n = {sample}. "
     "Δ = output in this batch − output in the reference."
 )
 
-st.markdown(comparison.movement_summary(movements))
+st.markdown(batch_dependence.movement_summary(movements))
 if size == 1:
-    st.info(comparison.batch_of_one_summary((c_max, h_max, w_max)))
+    st.info(batch_dependence.batch_of_one_summary((c_max, h_max, w_max)))
 
 # --- One card per method: how far this sample's output moved.
 for first in range(0, len(movements), PER_ROW):
     for move, column in zip(movements[first : first + PER_ROW], st.columns(PER_ROW), strict=False):
         with column, st.container(border=True):
-            number, words = comparison.movement_parts(move)
+            number, words = batch_dependence.movement_parts(move)
             batch_words = "uses the batch" if move.depends else "stays inside one sample"
             st.markdown(f"#### {move.label}")
-            st.caption(f"Reduces {comparison.reduced_axes_text(move.spec, c_max)}: {batch_words}")
+            st.caption(f"Reduces {compare.reduced_axes_text(move.spec, c_max)}: {batch_words}")
             st.markdown(
                 f"<div style='font-size:1.7rem;font-weight:700;line-height:1.2'>{number}</div>"
                 f"<div style='opacity:0.75'>{words}</div>",
@@ -170,7 +171,7 @@ st.caption(
 )
 
 # --- A batch of one, honestly
-one = comparison.batch_of_one_notes((c_max, h_max, w_max))
+one = batch_dependence.batch_of_one_notes((c_max, h_max, w_max))
 with st.expander("A batch of one sample", expanded=size == 1):
     for note in one:
         st.markdown(f"- {note}")
@@ -178,7 +179,7 @@ with st.expander("A batch of one sample", expanded=size == 1):
         f"With a single value per channel, as in a (1, {c_max}, 1, 1) input, PyTorch's "
         "BatchNorm2d refuses to train, and so does normlib.BatchNorm2d:"
     )
-    st.code(comparison.single_value_error(c_max), language=None, wrap_lines=True)
+    st.code(batch_dependence.single_value_error(c_max), language=None, wrap_lines=True)
     st.markdown(
         "The variance of a single number is 0, so training would output β whatever the input "
         "was, and the unbiased running variance would divide by m − 1 = 0."

@@ -3,11 +3,11 @@
 import streamlit as st
 
 import normlib
-from explorer import comparison, facts, figures, text, ui
+from explorer import compare, facts, figures, text, ui
 
-PARAMS = comparison.COMPARE_PARAMS
+PARAMS = compare.COMPARE_PARAMS
 PER_ROW = 3
-EPS = comparison.COMPARE_EPS
+EPS = compare.COMPARE_EPS
 CHART = {"displayModeBar": False}
 
 
@@ -17,7 +17,7 @@ CHART = {"displayModeBar": False}
 def grid_figure(shape, spec, element, tiles):
     ids = ui.cached_set_ids(shape, spec)
     grid = figures.set_grid_figure(ids, selected=element, max_tiles=tiles, height=300)
-    return comparison.compact_set_grid(grid)
+    return compare.compact_set_grid(grid)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -29,12 +29,12 @@ def histogram_figure(input_key, spec, _data, _output):
 @st.cache_resource(max_entries=64, show_spinner=False)
 def map_figure(input_key, spec, n, c, _data, _output):
     title = f"after: n={n} {_data.sample_labels[n]}, c={c} {_data.channel_labels[c]}"
-    return comparison.map_figure(_output[n, c], title)
+    return figures.map_figure(_output[n, c], title)
 
 
 data = ui.current_input()
 n_max, c_max, h_max, w_max = data.shape
-GRID_TILES = comparison.grid_tiles(c_max)
+GRID_TILES = compare.grid_tiles(c_max)
 from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
 ui.show_url_messages()
 
@@ -44,7 +44,7 @@ ui.seed_widget("cmp:methods", list(start["methods"]))
 for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), start["pick"], strict=True):
     ui.seed_widget(key, value)
 wanted = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
-element, moved = comparison.clamp_element(wanted, data.shape)
+element, moved = compare.clamp_element(wanted, data.shape)
 if moved and "pick" in from_url:
     st.warning(
         f"Link parameter pick={text.literal(','.join(map(str, wanted)))} is outside the input's "
@@ -68,7 +68,7 @@ st.pills(
     list(normlib.METHODS),
     selection_mode="multi",
     key="cmp:methods",
-    format_func=lambda k: comparison.method_label(k, c_max),
+    format_func=lambda k: compare.method_label(k, c_max),
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
 )
@@ -86,13 +86,13 @@ text_col.markdown(
 element = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
 n_sel, c_sel = element[0], element[1]
 
-if "groupnorm" in chosen and (note := comparison.groupnorm_note(c_max)):
+if "groupnorm" in chosen and (note := compare.groupnorm_note(c_max)):
     st.info(note)
 if not chosen:
     st.info("Choose at least one method above.")
 else:
     st.caption(
-        comparison.grid_note(data.shape, GRID_TILES, element)
+        compare.grid_note(data.shape, GRID_TILES, element)
         + f" The yellow ring marks the highlighted element {element}; its set is outlined and "
         "in full colour (blue, the others grey, when there are more sets than colours)."
     )
@@ -101,10 +101,10 @@ else:
 for start_index in range(0, len(chosen), PER_ROW):
     columns = st.columns(PER_ROW)
     for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
-        spec = comparison.method_spec(key, c_max)
+        spec = compare.method_spec(key, c_max)
         result = ui.normalize_input(data, spec, EPS)
         with column, st.container(border=True):
-            st.markdown(f"#### {comparison.method_label(key, c_max)}")
+            st.markdown(f"#### {compare.method_label(key, c_max)}")
             st.markdown(
                 f"<div style='font-size:1.7rem;font-weight:700;line-height:1.15'>"
                 f"{result.n_sets:,} × {result.count:,}</div>"
@@ -132,8 +132,8 @@ for start_index in range(0, len(chosen), PER_ROW):
 if chosen:
     st.subheader(f"One element, {len(chosen)} results")
     steps = [
-        comparison.element_arithmetic(
-            key, ui.normalize_input(data, comparison.method_spec(key, c_max), EPS), data.x, element
+        compare.element_arithmetic(
+            key, ui.normalize_input(data, compare.method_spec(key, c_max), EPS), data.x, element
         )
         for key in chosen
     ]
@@ -143,7 +143,7 @@ if chosen:
         "comes out as a different number."
     )
     st.dataframe(
-        comparison.element_table(steps),
+        compare.element_table(steps),
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )
@@ -164,7 +164,7 @@ if chosen:
 if chosen:
     st.subheader("Side by side")
     st.dataframe(
-        comparison.comparison_table(chosen, data.shape),
+        compare.comparison_table(chosen, data.shape),
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )
@@ -179,7 +179,7 @@ if chosen:
         "nn = torch.nn and the Keras layers imported by name. Keras BatchNormalization's "
         "`axis` names the axis it KEEPS; LayerNormalization's `axis` names the axes it REDUCES."
     )
-    frameworks = comparison.framework_table(chosen, data.shape)
+    frameworks = compare.framework_table(chosen, data.shape)
     for start_index in range(0, len(chosen), PER_ROW):
         rows = range(start_index, min(start_index + PER_ROW, len(chosen)))
         for column, row in zip(st.columns(PER_ROW), rows, strict=False):
@@ -200,7 +200,7 @@ if chosen:
 
 for key in ("cmp:methods", "cmp:n", "cmp:c", "cmp:h", "cmp:w"):
     ui.remember(key)
-query = {"methods": comparison.format_methods(chosen), "pick": ",".join(map(str, element))}
+query = {"methods": compare.format_methods(chosen), "pick": ",".join(map(str, element))}
 if not chosen:
     query.pop("methods")
 ui.sync_url(query)

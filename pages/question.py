@@ -5,7 +5,7 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from explorer import comparison, teaching, ui
+from explorer import compare, question, train_eval, ui
 from explorer.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
@@ -13,20 +13,20 @@ BN = facts_for("method3")  # what torch.nn.BatchNorm2d / Keras BatchNormalizatio
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
-def cached_golden() -> teaching.TorchCheck | str:
+def cached_golden() -> question.TorchCheck | str:
     """The stored-torch comparison, or the reason it cannot be made."""
     try:
-        return teaching.golden_check()
+        return question.golden_check()
     except (OSError, KeyError, ValueError) as error:
         return f"The golden file could not be read ({error})."
 
 
 @st.cache_data(max_entries=8, show_spinner="Running torch.nn.BatchNorm2d…")
-def cached_torch(input_key: tuple, _x) -> teaching.TorchCheck:
-    return teaching.torch_check(_x)
+def cached_torch(input_key: tuple, _x) -> question.TorchCheck:
+    return question.torch_check(_x)
 
 
-def check_table(check: teaching.TorchCheck) -> dict[str, list]:
+def check_table(check: question.TorchCheck) -> dict[str, list]:
     return {
         "method": ["Method 1", "Method 2", "Method 3"],
         "reduces over": ["N, C", "N", "N, H, W"],
@@ -60,7 +60,7 @@ st.markdown(
     "green) in the formulas, and each wrong term is struck through in the list under them. "
     "The variances are **biased** (÷ the set size), as PyTorch uses them to normalize."
 )
-for method in teaching.QUESTION_METHODS:
+for method in question.QUESTION_METHODS:
     with st.container(border=True):
         st.markdown(f"**{method.title}**")
         st.latex(method.output)
@@ -117,7 +117,7 @@ st.page_link(
 
 # --- The accepted answer
 st.header("3. What the accepted answer gets wrong")
-for claim, fix in teaching.ACCEPTED_ANSWER_FIXES:
+for claim, fix in question.ACCEPTED_ANSWER_FIXES:
     st.markdown(f"- {claim} {fix}")
 st.markdown(
     "Layer normalization on an image tensor reduces over **(C, H, W) for each sample n**: one "
@@ -141,7 +141,7 @@ link_col2.page_link(
 
 # --- Per feature map
 st.header("4. “Per feature map” means per channel")
-numbers = teaching.per_feature_map_numbers(data.shape)
+numbers = question.per_feature_map_numbers(data.shape)
 st.markdown(
     "A feature map is one channel c of a conv layer's output. The BN paper (section 3.2) "
     "normalizes each feature map over the mini-batch **and** all positions, and learns one "
@@ -185,7 +185,7 @@ st.markdown(
     "default `axis=-1` is the channel axis of Keras' channels-last (N, H, W, C).\n"
     "- `LayerNormalization(axis=[1, 2, 3])`: `axis` names the axes that are **reduced**, "
     "so it reduces over C, H, W per sample.\n"
-    f"- Keras' BN momentum is 1 − PyTorch's: Keras {teaching.keras_momentum(0.01)} ↔ "
+    f"- Keras' BN momentum is 1 − PyTorch's: Keras {train_eval.keras_momentum(0.01)} ↔ "
     "PyTorch 0.01. Even then the "
     "running variances differ: Keras' `moving_variance` tracks the **biased** batch variance "
     "(÷ m), PyTorch's `running_var` the unbiased one (÷ (m − 1)).\n"
@@ -201,7 +201,7 @@ st.page_link(
 st.header("7. Why, and where you will meet each")
 shape = data.shape
 st.subheader("Why BatchNorm2d pools over H and W")
-conv = teaching.convolutional_property(data.x)
+conv = question.convolutional_property(data.x)
 st.markdown(
     "A convolution applies one filter at every position, so one channel is one feature "
     "detector. The BN paper (section 3.2) wants the normalization to keep that "
@@ -219,8 +219,8 @@ st.markdown(
     "where in the image it is."
 )
 st.subheader("Where Method 2 is actually used")
-method2 = teaching.sets_and_parameters("method2", shape)
-method3 = teaching.sets_and_parameters("method3", shape)
+method2 = question.sets_and_parameters("method2", shape)
+method3 = question.sets_and_parameters("method3", shape)
 st.markdown(
     "Per-activation BN is the BN paper's Algorithm 1 for fully connected layers: after "
     "`nn.Linear(..., F)` comes `nn.BatchNorm1d(F)`, one mean and one (γ, β) per feature, "
@@ -233,7 +233,7 @@ st.markdown(
     f"{method3.elements:,} values and γ/β = {method3.affine}."
 )
 st.subheader("LayerNorm in transformers and ConvNeXt: over C only")
-pixel = teaching.sets_and_parameters("positionnorm", shape)
+pixel = question.sets_and_parameters("positionnorm", shape)
 st.markdown(
     "Transformers normalize each token over its features, and ConvNeXt (Liu et al. 2022) "
     "does the same per pixel: `nn.LayerNorm(C)` on a channels-last tensor. Those are the "
@@ -251,10 +251,10 @@ st.page_link(
     help=LINK_HELP,
 )
 st.subheader("GroupNorm's two limits")
-g_one = teaching.sets_and_parameters("groupnorm", shape, groups=1)
-g_all = teaching.sets_and_parameters("groupnorm", shape, groups=shape[1])
-layer = teaching.sets_and_parameters("layernorm", shape)
-instance = teaching.sets_and_parameters("instancenorm", shape)
+g_one = question.sets_and_parameters("groupnorm", shape, groups=1)
+g_all = question.sets_and_parameters("groupnorm", shape, groups=shape[1])
+layer = question.sets_and_parameters("layernorm", shape)
+instance = question.sets_and_parameters("instancenorm", shape)
 st.markdown(
     "The GN paper (Wu & He 2018, section 3.1) places GroupNorm between two others:\n"
     f"- G = 1: {g_one.sets:,} sets of {g_one.elements:,}, the sets of LayerNorm "
@@ -264,7 +264,7 @@ st.markdown(
     f"InstanceNorm ({instance.sets:,} of {instance.elements:,}). Both have γ/β per channel: "
     f"GroupNorm {g_all.affine}; InstanceNorm2d {instance.affine}."
 )
-if note := comparison.groupnorm_note(shape[1]):
+if note := compare.groupnorm_note(shape[1]):
     st.caption(note)
 
 ui.sync_url({})

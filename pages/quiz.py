@@ -3,15 +3,15 @@
 import streamlit as st
 
 import normlib
-from explorer import figures, teaching, ui
+from explorer import figures, quiz, ui
 
-PARAMS = teaching.QUIZ_PARAMS
+PARAMS = quiz.QUIZ_PARAMS
 CHART = {"displayModeBar": False}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_quiz(seed: int) -> tuple[teaching.Question, ...]:
-    return teaching.make_quiz(seed)
+def cached_quiz(seed: int) -> tuple[quiz.Question, ...]:
+    return quiz.make_quiz(seed)
 
 
 def answer_key(seed: int, index: int) -> str:
@@ -21,7 +21,7 @@ def answer_key(seed: int, index: int) -> str:
 def check(seed: int, index: int) -> None:
     """Grade question `index`; the first answer counts for the score."""
     question = cached_quiz(seed)[index]
-    feedback = teaching.grade(question, st.session_state.get(answer_key(seed, index)))
+    feedback = quiz.grade(question, st.session_state.get(answer_key(seed, index)))
     results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
     previous = results.get(index, {})
     first = previous.get("first")
@@ -31,7 +31,7 @@ def check(seed: int, index: int) -> None:
 
 
 def new_quiz() -> None:
-    st.session_state["quiz:seed"] = teaching.new_quiz_seed(st.session_state["quiz:seed"])
+    st.session_state["quiz:seed"] = quiz.new_quiz_seed(st.session_state["quiz:seed"])
 
 
 ui.current_input()  # the sidebar's input is not used: quiz shapes come from the quiz number
@@ -42,20 +42,20 @@ ui.seed_widget("quiz:seed", start["quiz"])
 if "quiz" in from_url:
     st.session_state["quiz:seed"] = from_url["quiz"]
 seed = int(st.session_state["quiz:seed"])
-quiz = cached_quiz(seed)
+questions = cached_quiz(seed)
 results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
 
 st.title("Quiz")
 st.markdown(
     f"**Quiz number {seed}.** Everyone who opens a link with `quiz={seed}` gets the same "
-    f"{len(quiz)} questions in the same order; the shapes come from the quiz number, not from "
+    f"{len(questions)} questions in the same order; the shapes come from the quiz number, not from "
     f"the sidebar. Check each answer to see why it is right or wrong."
 )
 answered = sum(1 for r in results.values() if r["first"] is not None)
 right = sum(1 for r in results.values() if r["first"])
 score_col, answered_col, button_col = st.columns([1, 1, 1.2])
-score_col.metric("Score (first answers)", f"{right} / {len(quiz)}")
-answered_col.metric("Answered", f"{answered} of {len(quiz)}")
+score_col.metric("Score (first answers)", f"{right} / {len(questions)}")
+answered_col.metric("Answered", f"{answered} of {len(questions)}")
 button_col.button(
     "New quiz",
     on_click=new_quiz,
@@ -63,7 +63,7 @@ button_col.button(
     help="Another quiz number, other questions.",
 )
 
-for index, question in enumerate(quiz):
+for index, question in enumerate(questions):
     key = answer_key(seed, index)
     ui.seed_widget(key, [] if question.multi else None)
     with st.container(border=True):
@@ -109,9 +109,9 @@ for index, question in enumerate(quiz):
                 st.error(feedback.message, icon=":material/cancel:")
     ui.remember(key)
 
-if answered == len(quiz):
+if answered == len(questions):
     st.success(
-        f"Done: {right} of {len(quiz)} right at the first try. Press **New quiz** for more, "
+        f"Done: {right} of {len(questions)} right at the first try. Press **New quiz** for more, "
         f"or share the link with `quiz={seed}`."
     )
 

@@ -4,10 +4,10 @@ import numpy as np
 import streamlit as st
 
 import normlib
-from explorer import comparison, teaching, ui
+from explorer import batch_dependence, train_eval, ui
 from explorer.text import literal
 
-PARAMS = teaching.TRAIN_PARAMS
+PARAMS = train_eval.TRAIN_PARAMS
 CHART = {"displayModeBar": False}
 
 
@@ -17,24 +17,24 @@ CHART = {"displayModeBar": False}
 @st.cache_resource(max_entries=3, show_spinner=False)
 def cached_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int, _x: np.ndarray):
     """The stream and the batch-mates check, cached by what made them (not by the array)."""
-    run = teaching.train_stream(_x, momentum, steps, batch, seed)
-    return run, teaching.batch_mates_check(run, _x)
+    run = train_eval.train_stream(_x, momentum, steps, batch, seed)
+    return run, train_eval.batch_mates_check(run, _x)
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
-def cached_small_batch(input_key: tuple, _x: np.ndarray) -> teaching.SmallBatch:
-    return teaching.small_batch(_x)
+def cached_small_batch(input_key: tuple, _x: np.ndarray) -> train_eval.SmallBatch:
+    return train_eval.small_batch(_x)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
     """Plotly figures are slow to build; these are read-only, so one object is shared."""
-    return teaching.running_figures(_run, _labels)
+    return train_eval.running_figures(_run, _labels)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
-    return teaching.modes_figure(_run, sample, _labels)
+    return train_eval.modes_figure(_run, sample, _labels)
 
 
 data = ui.current_input()
@@ -44,7 +44,7 @@ ui.show_url_messages()
 
 # --- Seed the controls from the link (or the last visit).
 start = {**{p.name: p.default for p in PARAMS}, **from_url}
-ui.seed_widget("te:momentum", teaching.format_momentum(start["momentum"]))
+ui.seed_widget("te:momentum", train_eval.format_momentum(start["momentum"]))
 ui.seed_widget("te:steps", start["steps"])
 ui.seed_widget("te:batch", start["batch"])
 ui.seed_widget("te:seed", start["bseed"])
@@ -71,15 +71,15 @@ st.markdown(
 mom_col, steps_col, batch_col, seed_col = st.columns([3, 3, 2, 1.4])
 momentum_text = mom_col.select_slider(
     "momentum (PyTorch)",
-    teaching.momentum_options(teaching.parse_momentum(st.session_state["te:momentum"])),
+    train_eval.momentum_options(train_eval.parse_momentum(st.session_state["te:momentum"])),
     key="te:momentum",
     format_func=lambda t: "None (cumulative)" if t == "none" else t,
     help="Weight of the newest batch in the running statistics. PyTorch's default is 0.1.",
 )
-momentum = teaching.parse_momentum(momentum_text)
-if note := teaching.keras_mixup_note(momentum):
+momentum = train_eval.parse_momentum(momentum_text)
+if note := train_eval.keras_mixup_note(momentum):
     st.info(note)
-steps = steps_col.slider("Training steps", 1, teaching.STEPS_MAX, key="te:steps")
+steps = steps_col.slider("Training steps", 1, train_eval.STEPS_MAX, key="te:steps")
 if n_max > 1:
     batch = batch_col.slider("Batch size B", 1, n_max, key="te:batch")
 else:
@@ -106,13 +106,13 @@ st.latex(
     + r"\end{aligned}"
 )
 st.markdown(
-    f"Momentum {teaching.momentum_words(momentum)} in PyTorch is Keras momentum "
-    f"**{teaching.keras_momentum(momentum)}**: Keras' momentum is 1 − PyTorch's, the weight of "
+    f"Momentum {train_eval.momentum_words(momentum)} in PyTorch is Keras momentum "
+    f"**{train_eval.keras_momentum(momentum)}**: Keras' momentum is 1 − PyTorch's, the weight of "
     f"the old value. PyTorch 0.1 ↔ Keras 0.9; Keras' default 0.99 ↔ PyTorch 0.01."
 )
 
 query = {
-    "momentum": teaching.format_momentum(momentum),
+    "momentum": train_eval.format_momentum(momentum),
     "steps": str(steps),
     "batch": str(batch),
     "bseed": str(seed),
@@ -132,7 +132,7 @@ except normlib.NormError as error:
     st.stop()
 for note in run.notes:
     st.info(note)
-if variance_note := teaching.keras_variance_note(momentum, run.m):
+if variance_note := train_eval.keras_variance_note(momentum, run.m):
     st.markdown(variance_note)
 
 # --- Running statistics
@@ -142,7 +142,7 @@ mean_fig, var_fig = cached_running_figures(*stream_key, run, data.channel_labels
 mean_col, var_col = st.columns(2)
 mean_col.plotly_chart(mean_fig, config=CHART)
 var_col.plotly_chart(var_fig, config=CHART)
-shown_channels = min(c_max, teaching.FIGURE_CHANNELS)
+shown_channels = min(c_max, train_eval.FIGURE_CHANNELS)
 st.caption(
     "Solid: the running statistics after each step (they start at 0 and 1). Dashed: what they "
     "settle around. For the mean, the whole input's mean over (N, H, W). For the variance, "
@@ -155,9 +155,9 @@ st.caption(
         else ""
     )
 )
-st.markdown(teaching.variance_gap(run).words(data.channel_labels))
+st.markdown(train_eval.variance_gap(run).words(data.channel_labels))
 with st.expander("The numbers behind the dashed lines"):
-    st.dataframe(teaching.target_table(run, data.channel_labels), hide_index=True)
+    st.dataframe(train_eval.target_table(run, data.channel_labels), hide_index=True)
     st.caption(
         f"M = N·H·W = {run.population.count:,} elements per channel in the whole input; "
         f"m = B·H·W = {run.m:,} per batch. After {run.steps} steps, "
@@ -173,7 +173,7 @@ st.markdown(
 # The selectbox's labels name the samples of the last batch, so they change with every new
 # stream; Streamlit then hands back last run's label string as the value. Turn it back into
 # a position in this batch before the widget is drawn.
-st.session_state["te:sample"] = comparison.clamp_index(
+st.session_state["te:sample"] = batch_dependence.clamp_index(
     st.session_state.get("te:sample", 0), run.batch
 )[0]
 labels = [f"{i}: sample {s} ({data.sample_labels[s]})" for i, s in enumerate(run.indices[-1])]
@@ -186,7 +186,7 @@ shown = st.selectbox(
 st.plotly_chart(cached_modes_figure(*stream_key, shown, run, data.channel_labels), config=CHART)
 table_col, mates_col = st.columns([3, 2])
 with table_col:
-    st.dataframe(teaching.channel_table(run, data.channel_labels), hide_index=True)
+    st.dataframe(train_eval.channel_table(run, data.channel_labels), hide_index=True)
     st.caption(
         "Per channel over the batch: training output has mean 0 and std ≈ 1 (just under, "
         "because of eps); eval output is off by how far the running statistics are from this "
@@ -226,7 +226,7 @@ for key, size, start_at in (
     ("te:w", w_batch, w_batch // 2),
 ):
     ui.seed_widget(key, start_at)
-    st.session_state[key] = comparison.clamp_index(st.session_state[key], size)[0]
+    st.session_state[key] = batch_dependence.clamp_index(st.session_state[key], size)[0]
 c_col, h_col, w_col = st.columns(3)
 pick_c = int(c_col.number_input("channel c", 0, c_max - 1, step=1, key="te:c"))
 pick_h = int(h_col.number_input("row h", 0, h_batch - 1, step=1, key="te:h"))
@@ -236,7 +236,7 @@ for column, mode, title in (
     (train_col, "train", "Training mode"),
     (eval_col, "eval", "Eval mode"),
 ):
-    steps_of = teaching.element_steps(run, mode, shown, pick_c, pick_h, pick_w)
+    steps_of = train_eval.element_steps(run, mode, shown, pick_c, pick_h, pick_w)
     with column:
         st.markdown(f"**{title}**, element (n = {shown}, c = {pick_c}, h = {pick_h}, w = {pick_w})")
         for line in steps_of.latex():
@@ -251,9 +251,9 @@ for key in ("te:c", "te:h", "te:w"):
 # --- Small batches
 st.subheader("Why small batches hurt BatchNorm")
 small = cached_small_batch(data.key, data.x)
-st.markdown(teaching.small_batch_words(small))
+st.markdown(train_eval.small_batch_words(small))
 if n_max > 1:
-    st.dataframe(teaching.small_batch_table(small, data.channel_labels), hide_index=True)
+    st.dataframe(train_eval.small_batch_table(small, data.channel_labels), hide_index=True)
 st.caption(
     "running_var at each B is the value it settles around (the dashed line above for that B); "
     "the eval output's standard deviation is over the whole input once it has. Source: Wu & He, "
@@ -267,8 +267,8 @@ st.markdown(
     "Training **normalizes** with the biased variance (÷ m), but **stores** the unbiased one "
     "(÷ (m − 1)) in `running_var`. Channel 0 of the last batch:"
 )
-st.latex(teaching.variance_latex(run, 0))
-st.dataframe(teaching.variance_table(run, data.channel_labels), hide_index=True)
+st.latex(train_eval.variance_latex(run, 0))
+st.dataframe(train_eval.variance_table(run, data.channel_labels), hide_index=True)
 st.caption(
     f"With m = {run.m:,} the two differ by a factor {run.m / (run.m - 1):.6f}: "
     + (

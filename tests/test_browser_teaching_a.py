@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer import comparison, inputs
+from explorer import batch_dependence, inputs
 from tests.conftest import body, screenshots, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -60,9 +60,9 @@ def test_batch_page_light_and_dark(browser, app_url):
         text = body(tab)
         assert text.count("does not depend on the batch") == 3
         data = inputs.load_samples(8, 32)
-        batch = comparison.build_batch(data.x, data.sample_labels, 0, 4, "images", 1)
-        moves = comparison.batch_movement(data.x, 0, batch)
-        number, words = comparison.movement_parts(moves[0])
+        batch = batch_dependence.build_batch(data.x, data.sample_labels, 0, 4, "images", 1)
+        moves = batch_dependence.batch_movement(data.x, 0, batch)
+        number, words = batch_dependence.movement_parts(moves[0])
         assert f"{number}\n{words}" in text  # BatchNorm moved, by what normlib says
         screenshots(tab, "batch-default-light")
     finally:

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import comparison as cmp
-from explorer import facts, inputs, state
+from explorer import batch_dependence, compare, facts, inputs, state
 from tests.conftest import require_torch, shown
 
 IMAGES = (8, 3, 32, 32)
@@ -16,20 +15,20 @@ FEATURES = (8, 8, 32, 32)
 
 # ------------------------------------------------------------ URL parameters
 def test_parse_methods_keeps_order_and_drops_repeats():
-    assert cmp.parse_methods("method1, LayerNorm,method1") == ("method1", "layernorm")
-    assert cmp.format_methods(("method1", "batchnorm")) == "method1,batchnorm"
+    assert compare.parse_methods("method1, LayerNorm,method1") == ("method1", "layernorm")
+    assert compare.format_methods(("method1", "batchnorm")) == "method1,batchnorm"
 
 
 @pytest.mark.parametrize("text", ["", " , ", "method1,batchnrom", "foo"])
 def test_parse_methods_refuses_unknown_keys_and_names_them(text):
     with pytest.raises(ValueError) as info:
-        cmp.parse_methods(text)
+        compare.parse_methods(text)
     assert "method1" in str(info.value)  # lists the valid keys
 
 
 def test_bad_methods_parameter_falls_back_with_a_message():
-    values, messages = state.parse_params({"methods": "method9"}, cmp.COMPARE_PARAMS)
-    assert values["methods"] == cmp.DEFAULT_METHODS
+    values, messages = state.parse_params({"methods": "method9"}, compare.COMPARE_PARAMS)
+    assert values["methods"] == compare.DEFAULT_METHODS
     assert len(messages) == 1 and "'method9'" in shown(messages[0])
 
 
@@ -38,8 +37,8 @@ def test_bad_methods_parameter_falls_back_with_a_message():
     [("sample", "-1"), ("batch", "0"), ("batch", "65"), ("mates", "cats"), ("shuffle", "x")],
 )
 def test_bad_batch_parameters_fall_back_with_a_message(name, raw):
-    values, messages = state.parse_params({name: raw}, cmp.BATCH_PARAMS)
-    default = next(p.default for p in cmp.BATCH_PARAMS if p.name == name)
+    values, messages = state.parse_params({name: raw}, batch_dependence.BATCH_PARAMS)
+    default = next(p.default for p in batch_dependence.BATCH_PARAMS if p.name == name)
     assert values[name] == default
     assert len(messages) == 1 and name in messages[0]
 
@@ -47,20 +46,20 @@ def test_bad_batch_parameters_fall_back_with_a_message(name, raw):
 # ------------------------------------------------------------- the table
 def test_every_preset_has_a_row_and_a_framework_entry():
     for key in normlib.METHODS:
-        row = cmp.comparison_row(key, FEATURES)
+        row = compare.comparison_row(key, FEATURES)
         assert row.sets * row.elements == np.prod(FEATURES)
         assert row.facts is facts.facts_for(key)
 
 
 def test_batch_dependence_and_train_eval_are_derived_from_n_in_the_axes():
     for key in normlib.METHODS:
-        spec = cmp.method_spec(key, 8)
-        row = cmp.comparison_row(key, FEATURES)
+        spec = compare.method_spec(key, 8)
+        row = compare.comparison_row(key, FEATURES)
         assert row.depends_on_batch == ("N" in spec.axes)
         assert row.same_train_eval == ("N" not in spec.axes)
-    table = cmp.comparison_table(cmp.DEFAULT_METHODS, IMAGES)
+    table = compare.comparison_table(compare.DEFAULT_METHODS, IMAGES)
     assert table["depends on the batch"] == ["yes", "yes", "yes", "no", "no", "no"]
-    code = cmp.framework_table(cmp.DEFAULT_METHODS, IMAGES)
+    code = compare.framework_table(compare.DEFAULT_METHODS, IMAGES)
     assert code["method"] == table["method"] and len(code["PyTorch"]) == 6
     assert [t.split()[0] for t in table["same in train and eval"]] == [
         "no",
@@ -73,12 +72,12 @@ def test_batch_dependence_and_train_eval_are_derived_from_n_in_the_axes():
 
 
 def test_sets_and_elements_match_normlib_on_images():
-    table = cmp.comparison_table(cmp.DEFAULT_METHODS, IMAGES)
+    table = compare.comparison_table(compare.DEFAULT_METHODS, IMAGES)
     x = inputs.load_samples(8, 32).x
     for key, sets, count in zip(
-        cmp.DEFAULT_METHODS, table["sets"], table["elements per set"], strict=True
+        compare.DEFAULT_METHODS, table["sets"], table["elements per set"], strict=True
     ):
-        result = normlib.normalize(x, cmp.method_spec(key, 3))
+        result = normlib.normalize(x, compare.method_spec(key, 3))
         assert (sets, count) == (result.n_sets, result.count)
     # The question's numbers: Method 1 H·W sets of N·C, Method 2 C·H·W of N, Method 3 C of N·H·W.
     assert table["sets"][:3] == [32 * 32, 3 * 32 * 32, 3]
@@ -87,7 +86,7 @@ def test_sets_and_elements_match_normlib_on_images():
 
 def test_affine_counts_come_from_the_one_facts_table():
     c, h, w = 8, 32, 32
-    rows = {k: cmp.comparison_row(k, FEATURES) for k in normlib.METHODS}
+    rows = {k: compare.comparison_row(k, FEATURES) for k in normlib.METHODS}
     counts = {k: row.facts.affine.count(FEATURES) for k, row in rows.items()}
     assert counts["batchnorm"] == counts["method3"] == 2 * c
     assert counts["method2"] == 2 * c * h * w  # nn.BatchNorm1d(C·H·W): per activation
@@ -96,7 +95,7 @@ def test_affine_counts_come_from_the_one_facts_table():
     assert counts["instancenorm"] == counts["groupnorm"] == 2 * c
     assert counts["rmsnorm"] == c * h * w
     assert counts["pixelnorm"] == 0
-    table = cmp.comparison_table(list(normlib.METHODS), FEATURES)
+    table = compare.comparison_table(list(normlib.METHODS), FEATURES)
     column = dict(zip(normlib.METHODS, table["γ/β count"], strict=True))
     assert column["method2"] == f"{2 * c * h * w:,} = 2·C·H·W"
     assert column["method1"].startswith("none (hypothetical")
@@ -104,7 +103,7 @@ def test_affine_counts_come_from_the_one_facts_table():
 
 
 def test_framework_table_states_per_method_calls_and_eps():
-    code = cmp.framework_table(list(normlib.METHODS), FEATURES)
+    code = compare.framework_table(list(normlib.METHODS), FEATURES)
     rows = dict(zip(normlib.METHODS, zip(*code.values(), strict=True), strict=True))
     names = list(code)
     get = {k: dict(zip(names, values, strict=True)) for k, values in rows.items()}
@@ -129,10 +128,10 @@ def test_default_groups_is_the_smallest_proper_divisor_by_brute_force(channels):
     groups = state.default_groups(channels)
     assert channels % groups == 0
     assert groups == (proper[0] if proper else channels)
-    note = cmp.groupnorm_note(channels)
+    note = compare.groupnorm_note(channels)
     if proper:
         assert note is None
-        assert cmp.method_spec("groupnorm", channels).groups == proper[0]
+        assert compare.method_spec("groupnorm", channels).groups == proper[0]
     else:  # C = 1 or prime: every claim of the note is checked here
         assert note is not None and f"G = {channels} = C" in note
         if channels > 1:
@@ -144,18 +143,18 @@ def test_groupnorm_note_no_longer_claims_25_has_no_divisor():
     # The old default tried only 2, 3, 4: C = 25, 35, 49, 55 fell back to G = C with a false note.
     for channels, groups in ((25, 5), (35, 5), (49, 7), (55, 5)):
         assert state.default_groups(channels) == groups
-        assert cmp.groupnorm_note(channels) is None
+        assert compare.groupnorm_note(channels) is None
 
 
 def test_clamp_element():
-    assert cmp.clamp_element((9, 5, 1, 40), IMAGES) == ((7, 2, 1, 31), True)
-    assert cmp.clamp_element((1, 2, 3, 4), IMAGES) == ((1, 2, 3, 4), False)
+    assert compare.clamp_element((9, 5, 1, 40), IMAGES) == ((7, 2, 1, 31), True)
+    assert compare.clamp_element((1, 2, 3, 4), IMAGES) == ((1, 2, 3, 4), False)
 
 
 def test_link_values_in_messages_are_literal_and_short():
     hostile = "**x**[y](http://evil.example)"
     for name, raw in (("methods", hostile), ("pick", hostile), ("methods", "a" * 20_000)):
-        _, messages = state.parse_params({name: raw}, cmp.COMPARE_PARAMS)
+        _, messages = state.parse_params({name: raw}, compare.COMPARE_PARAMS)
         (message,) = messages
         assert name in message
         outside_code = message.split("`")[-1]  # after the code span that quotes the link
@@ -170,11 +169,13 @@ def test_element_arithmetic_matches_torch(key):
     torch = require_torch()
     F = torch.nn.functional
     x = inputs.load_random((4, 6, 5, 7), 3, "normal", 1.0, 1.0, 0.5, 0.5).x.astype(np.float64)
-    eps = cmp.COMPARE_EPS
+    eps = compare.COMPARE_EPS
     element = (2, 4, 3, 1)
     n, c, h, w = element
-    spec = cmp.method_spec(key, 6)
-    step = cmp.element_arithmetic(key, normlib.normalize(x, spec, eps=eps), x, element, 1.5, -0.25)
+    spec = compare.method_spec(key, 6)
+    step = compare.element_arithmetic(
+        key, normlib.normalize(x, spec, eps=eps), x, element, 1.5, -0.25
+    )
     t = torch.from_numpy(x)
     weight, bias = torch.full((6,), 1.5, dtype=torch.float64), torch.full((6,), -0.25).double()
     if key == "batchnorm":
@@ -201,14 +202,14 @@ def test_element_arithmetic_matches_torch(key):
 def test_element_arithmetic_of_non_centred_methods_is_the_rms_form():
     x = inputs.load_random((2, 3, 4, 4), 1, "normal", 1.0, 1.0, 0.5, 0.5).x.astype(np.float64)
     element = (1, 2, 0, 3)
-    step = cmp.element_arithmetic(
+    step = compare.element_arithmetic(
         "pixelnorm", normlib.normalize(x, normlib.METHODS["pixelnorm"], eps=1e-8), x, element
     )
     pixel = x[1, :, 0, 3]
     assert not step.centred and step.mean == 0.0 and step.count == 3
     assert step.second_moment == pytest.approx(float(np.mean(pixel**2)), rel=1e-12)
     assert step.normalized == pytest.approx(x[element] / np.sqrt(np.mean(pixel**2) + 1e-8))
-    table = cmp.element_table([step])
+    table = compare.element_table([step])
     assert table["μ (set mean)"] == ["not centred"]
     assert table["σ² (biased) or mean square"][0].endswith("(mean square)")
 
@@ -220,38 +221,41 @@ def samples():
 
 
 def test_build_batch_puts_the_sample_first_and_draws_other_images(samples):
-    batch = cmp.build_batch(samples.x, samples.sample_labels, 2, 6, "images", 5)
+    batch = batch_dependence.build_batch(samples.x, samples.sample_labels, 2, 6, "images", 5)
     assert batch.x.shape == (6, 3, 16, 16) and batch.x.dtype == np.float64
     assert np.array_equal(batch.x[0], samples.x[2])
     assert batch.labels[0].endswith("(the sample)")
     assert samples.sample_labels[2] not in batch.labels[1:]  # mates are OTHER images
-    again = cmp.build_batch(samples.x, samples.sample_labels, 2, 6, "images", 5)
+    again = batch_dependence.build_batch(samples.x, samples.sample_labels, 2, 6, "images", 5)
     assert np.array_equal(batch.x, again.x)  # the seed decides
-    other = cmp.build_batch(samples.x, samples.sample_labels, 2, 6, "images", 6)
+    other = batch_dependence.build_batch(samples.x, samples.sample_labels, 2, 6, "images", 6)
     assert not np.array_equal(batch.x, other.x)
 
 
 def test_noise_mates_and_the_single_image_fallback(samples):
-    batch = cmp.build_batch(samples.x, samples.sample_labels, 0, 4, "noise", 0)
+    batch = batch_dependence.build_batch(samples.x, samples.sample_labels, 0, 4, "noise", 0)
     assert batch.labels[1:] == ("noise 1", "noise 2", "noise 3") and batch.mates == "noise"
-    one = cmp.build_batch(samples.x[:1], samples.sample_labels[:1], 0, 3, "images", 0)
+    one = batch_dependence.build_batch(samples.x[:1], samples.sample_labels[:1], 0, 3, "images", 0)
     assert one.mates == "noise" and "single image" in one.message
 
 
 def test_batch_methods_move_and_per_sample_methods_do_not_move_at_all(samples):
     for size in (1, 3, 64):
-        batch = cmp.build_batch(samples.x, samples.sample_labels, 1, size, "images", 2)
-        moves = {m.key: m for m in cmp.batch_movement(samples.x, 1, batch)}
+        batch = batch_dependence.build_batch(samples.x, samples.sample_labels, 1, size, "images", 2)
+        moves = {m.key: m for m in batch_dependence.batch_movement(samples.x, 1, batch)}
         for key in ("batchnorm", "method1", "method2"):
             assert moves[key].max_abs > 0.01, (size, key)
         for key in ("layernorm", "instancenorm", "groupnorm"):
             assert moves[key].max_abs == 0.0, (size, key)
-            assert cmp.movement_text(moves[key]) == "max |Δ| = 0 (does not depend on the batch)"
+            assert (
+                batch_dependence.movement_text(moves[key])
+                == "max |Δ| = 0 (does not depend on the batch)"
+            )
 
 
 def test_movements_agree_with_normlib(samples):
-    batch = cmp.build_batch(samples.x, samples.sample_labels, 3, 5, "noise", 7)
-    for move in cmp.batch_movement(samples.x, 3, batch):
+    batch = batch_dependence.build_batch(samples.x, samples.sample_labels, 3, 5, "noise", 7)
+    for move in batch_dependence.batch_movement(samples.x, 3, batch):
         ref = normlib.normalize(samples.x.astype(np.float64), move.spec).output[3]
         out = normlib.normalize(batch.x, move.spec).output[0]
         np.testing.assert_allclose(move.reference, ref, atol=1e-12)
@@ -260,8 +264,8 @@ def test_movements_agree_with_normlib(samples):
 
 
 def test_batch_of_one_facts(samples):
-    batch = cmp.build_batch(samples.x, samples.sample_labels, 0, 1, "images", 0)
-    moves = {m.key: m for m in cmp.batch_movement(samples.x, 0, batch)}
+    batch = batch_dependence.build_batch(samples.x, samples.sample_labels, 0, 1, "images", 0)
+    moves = {m.key: m for m in batch_dependence.batch_movement(samples.x, 0, batch)}
     assert np.all(moves["method2"].output == 0.0)  # variance 0 → output = β = 0
     alone = samples.x[:1].astype(np.float64)
     np.testing.assert_allclose(  # BatchNorm with N = 1 has InstanceNorm's statistics
@@ -270,32 +274,32 @@ def test_batch_of_one_facts(samples):
     np.testing.assert_allclose(  # Method 1 with N = 1 is PONO (over C per pixel)
         moves["method1"].output, normlib.normalize(alone, "positionnorm").output[0], atol=1e-12
     )
-    notes = " ".join(cmp.batch_of_one_notes((3, 16, 16)))
+    notes = " ".join(batch_dependence.batch_of_one_notes((3, 16, 16)))
     assert "256 values" in notes and "0 everywhere" in notes
 
 
 def test_batchnorm_refuses_one_value_per_channel_like_pytorch():
-    message = cmp.single_value_error(3)
+    message = batch_dependence.single_value_error(3)
     assert "Expected more than 1 value per channel when training" in message
     x = np.random.default_rng(0).normal(size=(1, 3, 1, 1))
-    batch = cmp.build_batch(x, ("only",), 0, 1, "images", 0)
-    moves = {m.key: m for m in cmp.batch_movement(x, 0, batch)}
+    batch = batch_dependence.build_batch(x, ("only",), 0, 1, "images", 0)
+    moves = {m.key: m for m in batch_dependence.batch_movement(x, 0, batch)}
     assert moves["batchnorm"].error == message
-    assert cmp.movement_text(moves["batchnorm"]) == "refused"
-    assert "refuses" in " ".join(cmp.batch_of_one_notes((3, 1, 1)))
+    assert batch_dependence.movement_text(moves["batchnorm"]) == "refused"
+    assert "refuses" in " ".join(batch_dependence.batch_of_one_notes((3, 1, 1)))
 
 
 def test_grid_note_says_what_the_pictures_show():
-    note = cmp.grid_note(IMAGES, 4)
+    note = compare.grid_note(IMAGES, 4)
     assert "n = 0–3 of 8" in note and "c = 0–2." not in note and "drawn at 16×16" in note
-    assert cmp.grid_tiles(3) == 4 and cmp.grid_tiles(8) == 8
-    assert "outside the pictures" in cmp.grid_note(IMAGES, 4, (6, 0, 0, 0))
-    assert "outside" not in cmp.grid_note(IMAGES, 4, (3, 2, 0, 0))
+    assert compare.grid_tiles(3) == 4 and compare.grid_tiles(8) == 8
+    assert "outside the pictures" in compare.grid_note(IMAGES, 4, (6, 0, 0, 0))
+    assert "outside" not in compare.grid_note(IMAGES, 4, (3, 2, 0, 0))
 
 
 def test_movement_summary_names_who_moved(samples):
-    batch = cmp.build_batch(samples.x, samples.sample_labels, 0, 3, "noise", 0)
-    line = cmp.movement_summary(cmp.batch_movement(samples.x, 0, batch))
+    batch = batch_dependence.build_batch(samples.x, samples.sample_labels, 0, 3, "noise", 0)
+    line = batch_dependence.movement_summary(batch_dependence.batch_movement(samples.x, 0, batch))
     moved, still = line.split(" — ")
     assert "BatchNorm" in moved and "Method 2" in moved and "LayerNorm" not in moved
     assert "LayerNorm · InstanceNorm · GroupNorm(3)" in still
@@ -323,23 +327,23 @@ def test_batch_of_one_refusals_are_torchs(shape_chw):
         "BatchNorm2d": refuses(torch.nn.BatchNorm2d(c), x),
         "Method 2": refuses(torch.nn.BatchNorm1d(c * h * w), x.flatten(1)),
     }
-    layers = cmp.batch_of_one_layers(shape_chw)
+    layers = batch_dependence.batch_of_one_layers(shape_chw)
     assert {one.method: one.refused for one in layers} == torch_refuses
     assert torch_refuses["Method 2"]  # always: one value per feature
-    notes = " ".join(cmp.batch_of_one_notes(shape_chw))
-    summary = cmp.batch_of_one_summary(shape_chw)
+    notes = " ".join(batch_dependence.batch_of_one_notes(shape_chw))
+    summary = batch_dependence.batch_of_one_summary(shape_chw)
     assert "BatchNorm1d(C * H * W)" in summary and "refuses" in summary
     assert ("BatchNorm2d** has a single value" in notes) == torch_refuses["BatchNorm2d"]
     assert ("BatchNorm2d (nn.BatchNorm2d(C)" in summary) == torch_refuses["BatchNorm2d"]
 
 
 def test_batch_page_work_is_bounded_and_the_sample_is_in_the_reference():
-    assert cmp.batch_limit((8, 3, 32, 32)) == 64
-    assert cmp.batch_limit((64, 64, 64, 64)) == 2**21 // 2**18
-    assert cmp.batch_limit((2, 64, 256, 256)) == 2  # a mate can always be added
-    rows = cmp.reference_rows((64, 64, 64, 64), 40)
+    assert batch_dependence.batch_limit((8, 3, 32, 32)) == 64
+    assert batch_dependence.batch_limit((64, 64, 64, 64)) == 2**21 // 2**18
+    assert batch_dependence.batch_limit((2, 64, 256, 256)) == 2  # a mate can always be added
+    rows = batch_dependence.reference_rows((64, 64, 64, 64), 40)
     assert rows.size == 8 and 40 in rows and list(rows[:7]) == list(range(7))
-    assert list(cmp.reference_rows((8, 3, 32, 32), 5)) == list(range(8))
+    assert list(batch_dependence.reference_rows((8, 3, 32, 32), 5)) == list(range(8))
 
 
 @pytest.mark.parametrize(
@@ -348,4 +352,4 @@ def test_batch_page_work_is_bounded_and_the_sample_is_in_the_reference():
      ("n=6 · clouds", 4, (3, True)), ("c=1 · green", 3, (1, True)), ("odd", 3, (0, True))],
 )  # fmt: skip
 def test_clamp_index_reads_a_stale_selectbox_label(label, size, expected):
-    assert cmp.clamp_index(label, size) == expected
+    assert batch_dependence.clamp_index(label, size) == expected

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import comparison, facts
+from explorer import compare, facts
 from tests.conftest import missing, require_torch
 
 SHAPE = (4, 6, 5, 3)  # N, C, H, W: every count distinct (2·C = 12, C·H·W = 90, 2·C·H·W = 180)
@@ -263,8 +263,8 @@ def test_keras_moving_variance_tracks_the_biased_variance(x):
 def test_compare_table_reads_the_facts():
     shape = (8, 3, 32, 32)
     for key in normlib.METHODS:
-        row = comparison.comparison_row(key, shape)
+        row = compare.comparison_row(key, shape)
         assert row.facts is facts.facts_for(key)
-    table = comparison.framework_table(list(normlib.METHODS), shape)
+    table = compare.framework_table(list(normlib.METHODS), shape)
     assert table["PyTorch"] == [facts.facts_for(k).pytorch for k in normlib.METHODS]
     assert table["Keras (channels-first)"] == [facts.facts_for(k).keras for k in normlib.METHODS]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import normlib
+from explorer import compare
 from explorer import figures as F
 
 DEFAULT_SHAPE = (8, 3, 32, 32)
@@ -626,7 +627,6 @@ def test_tiny_maps_every_spec_every_tile_numbered(shape):
 
 
 def test_compact_grid_drops_legend_and_notes_but_keeps_numbers():
-    from explorer import comparison
 
     shape = (12, 10, 2, 2)
     ids = normlib.set_ids(shape, "NHW")
@@ -635,9 +635,9 @@ def test_compact_grid_drops_legend_and_notes_but_keeps_numbers():
     assert not fig.layout.annotations
     assert fig.layout.margin.b <= 10
     assert any(t.name == "set numbers" for t in fig.data)
-    built = comparison.compact_set_grid(ids, selected=(0, 1, 0, 0), max_tiles=4, height=300)
+    built = compare.compact_set_grid(ids, selected=(0, 1, 0, 0), max_tiles=4, height=300)
     assert built.to_json() == fig.to_json()
-    patched = comparison.compact_set_grid(
+    patched = compare.compact_set_grid(
         F.set_grid_figure(ids, selected=(0, 1, 0, 0), max_tiles=4, height=300)
     )
     assert patched.layout.showlegend is False and not patched.layout.annotations
@@ -699,7 +699,6 @@ def test_log_count_axis_has_readable_ticks_at_any_count(top):
 
 # ------------------------------------------------------ map titles, captions
 def test_feature_maps_and_single_maps_have_h_and_w_axis_titles():
-    from explorer import comparison
 
     x, out, _ = _hist()
     fig = F.feature_maps_figure(x, out, [(0, 0), (1, 2)])
@@ -707,7 +706,7 @@ def test_feature_maps_and_single_maps_have_h_and_w_axis_titles():
     assert all("w (column)" in axis.title.text and axis.showticklabels for axis in bottom)
     assert "h (row)" in fig.layout.yaxis.title.text and "before" in fig.layout.yaxis.title.text
     assert "h (row)" in fig.layout.yaxis3.title.text and "after" in fig.layout.yaxis3.title.text
-    single = comparison.map_figure(out[0, 0], "output, c=0")
+    single = F.map_figure(out[0, 0], "output, c=0")
     assert "w (column)" in single.layout.xaxis.title.text
     assert "h (row)" in single.layout.yaxis.title.text
     assert single.layout.title.font.size >= 16  # was 13 px

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from explorer import comparison, inputs
+from explorer import batch_dependence, inputs
 from tests import conftest
 
 PAGE = "pages/batch.py"
@@ -37,10 +37,10 @@ def movements(at: AppTest) -> dict[str, str]:
 
 def expected(sample=0, size=4, mates="images", shuffle=1) -> dict[str, str]:
     data = inputs.load_samples(8, 32)
-    batch = comparison.build_batch(data.x, data.sample_labels, sample, size, mates, shuffle)
+    batch = batch_dependence.build_batch(data.x, data.sample_labels, sample, size, mates, shuffle)
     return {
-        m.label: "{} ({})".format(*comparison.movement_parts(m))
-        for m in comparison.batch_movement(data.x, sample, batch)
+        m.label: "{} ({})".format(*batch_dependence.movement_parts(m))
+        for m in batch_dependence.batch_movement(data.x, sample, batch)
     }
 
 
@@ -145,8 +145,8 @@ def test_per_sample_methods_move_exactly_zero_and_maps_are_kept_in_float32():
     which halved the page's memory at the input cap (1.1 GB -> 0.5 GB, bench_explorer_caps)."""
     data = inputs.load_samples(8, 32)
     for size in (1, 7, 64):
-        batch = comparison.build_batch(data.x, data.sample_labels, 0, size, "noise", size)
-        for move in comparison.batch_movement(data.x, 0, batch):
+        batch = batch_dependence.build_batch(data.x, data.sample_labels, 0, size, "noise", size)
+        for move in batch_dependence.batch_movement(data.x, 0, batch):
             assert move.output.dtype == move.reference.dtype == np.float32
             assert (move.max_abs == 0.0) == (not move.depends)
             if not move.depends:

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from explorer import comparison, facts
+from explorer import compare, facts
 from tests import conftest
 
 PAGE = "pages/compare.py"
@@ -77,7 +77,7 @@ def test_default_view_has_six_methods_with_normlib_numbers():
     assert "none (hypothetical" in " ".join(table(at)["γ/β count"])
     assert "default eps: PyTorch 1e-5, Keras 1e-3; added to the variance" in text
     assert "PyTorch's eps is 1e-5, Keras' 1e-3" not in text + " ".join(c.value for c in at.caption)
-    assert link(at)["methods"] == ",".join(comparison.DEFAULT_METHODS)
+    assert link(at)["methods"] == ",".join(compare.DEFAULT_METHODS)
     assert link(at)["source"] == "samples"  # the sidebar's part of the link stays
 
 
@@ -147,7 +147,7 @@ def test_numbers_agree_with_normlib_for_every_preset():
     for key, sets, count in zip(
         normlib.METHODS, frame["sets"], frame["elements per set"], strict=True
     ):
-        result = normlib.normalize(x, comparison.method_spec(key, 3))
+        result = normlib.normalize(x, compare.method_spec(key, 3))
         assert (sets, count) == (result.n_sets, result.count), key
 
 
@@ -172,7 +172,7 @@ def test_the_picked_element_is_followed_through_every_method():
     assert list(frame["set size m"]) == ["8", "8,192", "3,072"]
     assert list(frame["μ (set mean)"])[2] == "not centred"
     for key, shown in zip(("method2", "batchnorm", "rmsnorm"), frame["x̂"], strict=True):
-        out = normlib.normalize(x, normlib.METHODS[key], eps=comparison.COMPARE_EPS).output
+        out = normlib.normalize(x, normlib.METHODS[key], eps=compare.COMPARE_EPS).output
         assert float(shown) == pytest.approx(float(out[1, 2, 3, 4]), rel=1e-5), key
     at.number_input(key="cmp:w").set_value(5).run()
     assert set(element_frame(at)["x"]) == {f"{x[1, 2, 3, 5]:.6g}"}

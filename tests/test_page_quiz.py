@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import teaching
+from explorer import quiz
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -23,7 +23,7 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
 
 
 def answer(at: AppTest, seed: int, index: int, response) -> None:
-    question = teaching.make_quiz(seed)[index]
+    question = quiz.make_quiz(seed)[index]
     key = f"quiz:{seed}:{index}"
     widget = at.button_group(key=key) if question.multi else at.radio(key=key)
     widget.set_value(response)
@@ -37,7 +37,7 @@ def prompts(at: AppTest) -> list[str]:
 
 def test_link_gives_the_same_questions_in_the_same_order():
     at = open_page({"quiz": "42"})
-    expected = [f"**Question {i + 1}.** {q.prompt}" for i, q in enumerate(teaching.make_quiz(42))]
+    expected = [f"**Question {i + 1}.** {q.prompt}" for i, q in enumerate(quiz.make_quiz(42))]
     assert prompts(at) == expected
     assert at.query_params["quiz"] == "42"
     assert [m.value for m in at.metric] == ["0 / 6", "0 of 6"]
@@ -45,13 +45,13 @@ def test_link_gives_the_same_questions_in_the_same_order():
     default = open_page()
     assert default.query_params["quiz"] == "1"
     assert prompts(default) == [
-        f"**Question {i + 1}.** {q.prompt}" for i, q in enumerate(teaching.make_quiz(1))
+        f"**Question {i + 1}.** {q.prompt}" for i, q in enumerate(quiz.make_quiz(1))
     ]
 
 
 def test_answering_everything_right_scores_six():
     at = open_page({"quiz": "7"})
-    for index, question in enumerate(teaching.make_quiz(7)):
+    for index, question in enumerate(quiz.make_quiz(7)):
         response = sorted(question.answer) if question.multi else next(iter(question.answer))
         answer(at, 7, index, response)
     assert len(at.success) == 7  # six answers and the closing message
@@ -62,8 +62,8 @@ def test_answering_everything_right_scores_six():
 
 def test_wrong_first_answer_is_explained_and_counts():
     at = open_page({"quiz": "3"})
-    quiz = teaching.make_quiz(3)
-    index, question = next((i, q) for i, q in enumerate(quiz) if not q.multi)
+    questions = quiz.make_quiz(3)
+    index, question = next((i, q) for i, q in enumerate(questions) if not q.multi)
     at.button(key=f"quiz:3:{index}:check").click().run()
     assert at.info[0].value == "Choose an answer first."
     assert [m.value for m in at.metric] == ["0 / 6", "0 of 6"]
@@ -75,19 +75,19 @@ def test_wrong_first_answer_is_explained_and_counts():
     answer(at, 3, index, right)
     assert at.success[0].value.startswith("Correct.")
     assert [m.value for m in at.metric] == ["0 / 6", "1 of 6"]
-    multi_index = next(i for i, q in enumerate(quiz) if q.kind == "train_eval")
+    multi_index = next(i for i, q in enumerate(questions) if q.kind == "train_eval")
     answer(at, 3, multi_index, ["batchnorm"])
     assert "Not quite" in " ".join(e.value for e in at.error)
 
 
 def test_new_quiz_changes_the_seed_and_the_link():
     at = open_page({"quiz": "5"})
-    answer(at, 5, 0, sorted(teaching.make_quiz(5)[0].answer)[0])
+    answer(at, 5, 0, sorted(quiz.make_quiz(5)[0].answer)[0])
     at.button[0].click().run()
     assert not at.exception
     seed = int(at.query_params["quiz"])
     assert seed != 5
-    assert prompts(at)[0] == f"**Question 1.** {teaching.make_quiz(seed)[0].prompt}"
+    assert prompts(at)[0] == f"**Question 1.** {quiz.make_quiz(seed)[0].prompt}"
     assert [m.value for m in at.metric] == ["0 / 6", "0 of 6"]
 
 
@@ -111,7 +111,7 @@ def test_hostile_quiz_values_are_echoed_literally_and_short(value):
 
 def test_answers_and_score_survive_a_page_switch():
     at = open_page({"quiz": "11"})
-    question = teaching.make_quiz(11)[0]
+    question = quiz.make_quiz(11)[0]
     response = sorted(question.answer) if question.multi else next(iter(question.answer))
     answer(at, 11, 0, response)
     at.switch_page("pages/question.py").run()

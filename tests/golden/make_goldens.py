@@ -37,6 +37,9 @@ HERE = Path(__file__).resolve().parent
 FUNCTIONAL_FILE = HERE / "functional.npz"
 BN_SEQUENCE_FILE = HERE / "bn_sequence.npz"
 FLOAT32_FILE = HERE / "float32_accuracy.npz"
+# The app shows one torch.nn.BatchNorm2d training step (the Question page): a copy of
+# bn_sequence.npz's first default-affine step, kept with the app, which never reads tests/.
+APP_REFERENCE_FILE = HERE.parent.parent / "assets" / "reference" / "batchnorm2d_train_step.npz"
 
 SHAPES = [(4, 6, 5, 7), (1, 4, 3, 3), (2, 8, 1, 1)]
 DATA_KINDS = ["unit", "offset"]
@@ -465,10 +468,33 @@ def write_float32() -> None:
     np.savez_compressed(FLOAT32_FILE, **_meta(cases))
 
 
+def app_reference_step(path: Path = BN_SEQUENCE_FILE) -> dict[str, np.ndarray]:
+    """The first training step with default affine parameters (γ = 1, β = 0) in `path`."""
+    with np.load(path) as data:
+        index = json.loads(str(data["index_json"]))
+        for setting in index:
+            step = setting["steps"][0]
+            if setting.get("affine") == "ones" and step["training"]:
+                return {
+                    "x": data[step["x"]],
+                    "out": data[step["out"]],
+                    "eps": np.float64(setting["eps"]),
+                    "torch_version": data["torch_version"],
+                    "source": np.str_(f"{setting['name']}, step 0"),
+                }
+    raise ValueError(f"{path.name} has no training step with default affine parameters")
+
+
+def write_app_reference() -> None:
+    APP_REFERENCE_FILE.parent.mkdir(exist_ok=True)
+    np.savez_compressed(APP_REFERENCE_FILE, **app_reference_step())
+
+
 WRITERS = {
     FUNCTIONAL_FILE.name: (FUNCTIONAL_FILE, write_functional),
     BN_SEQUENCE_FILE.name: (BN_SEQUENCE_FILE, write_bn_sequence),
     FLOAT32_FILE.name: (FLOAT32_FILE, write_float32),
+    APP_REFERENCE_FILE.name: (APP_REFERENCE_FILE, write_app_reference),  # after bn_sequence
 }
 
 

@@ -1,0 +1,320 @@
+"""The Compare page's logic (no Streamlit): which method is which, with its numbers and its
+framework call, derived from the NormSpec wherever the spec decides it (does it reduce N?).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+import normlib
+from explorer import state
+from explorer.facts import MethodFacts, facts_for
+from explorer.text import literal
+from normlib import METHODS, NormSpec
+
+DEFAULT_METHODS: tuple[str, ...] = (
+    "method1",
+    "method2",
+    "method3",
+    "layernorm",
+    "instancenorm",
+    "groupnorm",
+)
+AXIS_WORDS = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """Parse ``method1,method2,batchnorm`` into METHODS keys (order kept, repeats dropped).
+
+    Raises ValueError naming every unknown key and listing the valid ones.
+    """
+    keys = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not keys:
+        raise ValueError(f"methods must name at least one of {', '.join(METHODS)}")
+    unknown = [key for key in keys if key not in METHODS]
+    if unknown:
+        # The keys come from a link: shown literally (escaped, truncated), never as Markdown.
+        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise ValueError(
+            f"unknown method{'s' if len(unknown) > 1 else ''} {named}{more}; "
+            f"choose from {', '.join(METHODS)}"
+        )
+    return tuple(dict.fromkeys(keys))
+
+
+def format_methods(keys: Sequence[str]) -> str:
+    return ",".join(keys)
+
+
+COMPARE_PARAMS: tuple[state.Param, ...] = (
+    state.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
+    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
+)
+# Compare computes every method with the same eps (and γ = 1, β = 0), so that only the sets
+# differ between the cards; each layer's own default is in the framework table.
+COMPARE_EPS = 1e-5
+
+
+def method_spec(key: str, channels: int) -> NormSpec:
+    """The spec of a METHODS key on a tensor with `channels` channels.
+
+    GroupNorm takes ``state.default_groups(C)`` groups, so G always divides C.
+    """
+    if key == "groupnorm":
+        return NormSpec("CHW", groups=state.default_groups(channels))
+    return METHODS[key]
+
+
+def method_label(key: str, channels: int) -> str:
+    """Short display name: the preset's name, GroupNorm with its G."""
+    if key == "groupnorm":
+        return f"GroupNorm({state.default_groups(channels)})"
+    return METHODS[key].name
+
+
+def reduced_axes_text(spec: NormSpec, channels: int) -> str:
+    """'N, H, W'; GroupNorm: 'C in groups of C/G = 4, H, W'; no centering is said."""
+    parts = []
+    for axis in spec.axes:
+        if axis == "C" and spec.groups > 1:
+            parts.append(f"C in {spec.groups} groups of {channels // spec.groups}")
+        else:
+            parts.append(axis)
+    text = ", ".join(parts) if parts else "nothing"
+    return text if spec.center else f"{text} (RMS, no centering)"
+
+
+def depends_on_batch(spec: NormSpec) -> bool:
+    """A sample's output depends on its batch mates exactly when N is reduced."""
+    return "N" in spec.axes
+
+
+def same_in_train_and_eval(spec: NormSpec) -> bool:
+    """Reducing N needs running statistics at eval time (one sample has no batch), so
+    train and eval differ; every per-sample method computes the same thing in both."""
+    return not depends_on_batch(spec)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One method's row of the comparison table; its framework facts come from explorer.facts."""
+
+    key: str
+    method: str
+    reduced_axes: str
+    sets: int
+    elements: int
+    facts: MethodFacts
+    depends_on_batch: bool
+    same_train_eval: bool
+
+
+def comparison_row(key: str, shape: tuple[int, int, int, int]) -> ComparisonRow:
+    """Everything the table says about `key` on a tensor of `shape`."""
+    spec = method_spec(key, shape[1])
+    return ComparisonRow(
+        key=key,
+        method=method_label(key, shape[1]),
+        reduced_axes=reduced_axes_text(spec, shape[1]),
+        sets=spec.n_sets(shape),
+        elements=spec.count(shape),
+        facts=facts_for(key),
+        depends_on_batch=depends_on_batch(spec),
+        same_train_eval=same_in_train_and_eval(spec),
+    )
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _train_eval_text(row: ComparisonRow) -> str:
+    if row.same_train_eval:
+        return "yes (by default)" if row.key == "instancenorm" else "yes"
+    if row.key == "method1":
+        return "no (would need running stats)"
+    return "no (eval: running stats)"
+
+
+def comparison_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
+    """The numbers of each method as columns, ready for ``st.dataframe``."""
+    rows = [comparison_row(key, shape) for key in keys]
+    return {
+        "method": [r.method for r in rows],
+        "reduced axes": [r.reduced_axes for r in rows],
+        "sets": [r.sets for r in rows],
+        "elements per set": [r.elements for r in rows],
+        "γ/β count": [r.facts.affine.count_text(shape) for r in rows],
+        "depends on the batch": [_yes_no(r.depends_on_batch) for r in rows],
+        "same in train and eval": [_train_eval_text(r) for r in rows],
+    }
+
+
+def framework_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
+    """Each method in PyTorch and Keras 3, its γ/β and default eps (from explorer.facts)."""
+    rows = [comparison_row(key, shape) for key in keys]
+    return {
+        "method": [r.method for r in rows],
+        "PyTorch": [r.facts.pytorch for r in rows],
+        "Keras (channels-first)": [r.facts.keras for r in rows],
+        "γ/β": [f"{r.facts.affine.shape_text()}: {r.facts.affine.note}" for r in rows],
+        "default eps": [r.facts.eps_sentence() for r in rows],
+        "note": [r.facts.note for r in rows],
+    }
+
+
+def groupnorm_note(channels: int) -> str | None:
+    """Say so when GroupNorm's G equals C (then its sets are InstanceNorm's), and why."""
+    groups = state.default_groups(channels)
+    if groups != channels:
+        return None
+    if channels == 1:
+        why = "a single channel is one group"
+    else:
+        why = f"{channels} is prime: its only divisors are 1 (LayerNorm's sets) and {channels}"
+    return (
+        f"GroupNorm on C = {channels}: {why}, so G = {groups} = C, one channel per group: "
+        "exactly InstanceNorm's statistics. The sidebar's CNN feature maps show real groups."
+    )
+
+
+def clamp_element(
+    element: tuple[int, int, int, int], shape: tuple[int, int, int, int]
+) -> tuple[tuple[int, int, int, int], bool]:
+    """Clamp an (n, c, h, w) pick into `shape`; the flag says whether it had to move."""
+    clamped = tuple(min(int(i), size - 1) for i, size in zip(element, shape, strict=True))
+    return clamped, clamped != tuple(element)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ElementArithmetic:
+    """One element's way through one method: its set's statistics and its normalized value.
+
+    For a non-centred method (RMSNorm, PixelNorm) `mean` is 0 and `second_moment`
+    is the set's mean square; otherwise `second_moment` is the biased variance.
+    """
+
+    key: str
+    method: str
+    x: float
+    count: int
+    centred: bool
+    mean: float
+    second_moment: float
+    eps: float
+    denominator: float
+    normalized: float
+    gamma: float
+    beta: float
+
+    @property
+    def output(self) -> float:
+        return self.gamma * self.normalized + self.beta
+
+
+def element_arithmetic(
+    key: str,
+    result: normlib.NormResult,
+    x: np.ndarray,
+    element: tuple[int, int, int, int],
+    gamma: float = 1.0,
+    beta: float = 0.0,
+) -> ElementArithmetic:
+    """The numbers of `element` under `result` (normlib's statistics), in float64.
+
+    The set's mean and variance are read from `result` by broadcasting them to
+    the input's shape (a view), so no set id array is built for one element.
+    """
+    mean = float(result.expand(result.mean)[element])
+    second = float(result.expand(result.var)[element])
+    value = float(x[element])
+    denominator = float(np.sqrt(second + result.eps))
+    centred = result.spec.center
+    normalized = ((value - mean) if centred else value) / denominator
+    return ElementArithmetic(
+        key=key,
+        method=method_label(key, result.shape[1]),
+        x=value,
+        count=result.count,
+        centred=centred,
+        mean=mean if centred else 0.0,
+        second_moment=second,
+        eps=result.eps,
+        denominator=denominator,
+        normalized=normalized,
+        gamma=float(gamma),
+        beta=float(beta),
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def element_table(steps: Sequence[ElementArithmetic]) -> dict[str, list]:
+    """The same element under each method as columns for ``st.dataframe``."""
+    return {
+        "method": [s.method for s in steps],
+        "x": [_number(s.x) for s in steps],
+        "set size m": [f"{s.count:,}" for s in steps],
+        "μ (set mean)": [_number(s.mean) if s.centred else "not centred" for s in steps],
+        "σ² (biased) or mean square": [
+            _number(s.second_moment) + ("" if s.centred else " (mean square)") for s in steps
+        ],
+        "√(σ² + ε)": [_number(s.denominator) for s in steps],
+        "x̂": [_number(s.normalized) for s in steps],
+        "y = γ·x̂ + β": [_number(s.output) for s in steps],
+    }
+
+
+# ------------------------------------------------ the compact set pictures
+def compact_set_grid(fig_or_ids, **kwargs):
+    """A set picture for a narrow card: no legend, no footnote, small margins.
+
+    Pass the set ids (and :func:`explorer.figures.set_grid_figure`'s keyword
+    arguments) to build it compact, or an already built set-grid figure to
+    make it compact. The page says once, above the cards, what the legend
+    and the footnote said.
+    """
+    from explorer import figures
+
+    if isinstance(fig_or_ids, np.ndarray):
+        return figures.set_grid_figure(fig_or_ids, compact=True, **kwargs)
+    return figures.compact_grid(fig_or_ids)
+
+
+def grid_tiles(channels: int) -> int:
+    """Samples and channels a card's set picture shows: all channels up to 8, so groups show."""
+    return 4 if channels <= 4 else 8
+
+
+def grid_note(
+    shape: tuple[int, int, int, int],
+    max_tiles: int,
+    element: tuple[int, int, int, int] | None = None,
+) -> str:
+    """What the compact set pictures show of a tensor of `shape`, in words."""
+    from explorer import figures
+
+    layout = figures.grid_layout(shape, max_tiles=max_tiles)
+    n, c, h, w = shape
+    parts = [
+        f"samples n = 0–{layout.n_show - 1}" + (f" of {n}" if n > layout.n_show else ""),
+        f"channels c = 0–{layout.c_show - 1}" + (f" of {c}" if c > layout.c_show else ""),
+    ]
+    text = f"Set pictures: rows are {parts[0]}, columns {parts[1]}"
+    if layout.stride_h > 1 or layout.stride_w > 1:
+        text += (
+            f"; each {h}×{w} map is drawn at {layout.tile_h}×{layout.tile_w}, one pixel per "
+            f"{layout.stride_h}×{layout.stride_w} block (its top-left element)"
+        )
+    if element is not None and (element[0] >= layout.n_show or element[1] >= layout.c_show):
+        text += (
+            f". The highlighted element (n={element[0]}, c={element[1]}) is outside the "
+            "pictures; its set still shows wherever it reaches them"
+        )
+    return text + "."
