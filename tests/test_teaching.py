@@ -299,6 +299,17 @@ def test_golden_check_singles_out_method_3():
     assert check.torch_version
 
 
+def test_the_apps_torch_step_is_the_golden_files_first_default_affine_step():
+    """The app keeps its own copy (assets/reference); it must equal the golden it was cut from."""
+    from tests.golden import make_goldens
+
+    expected = make_goldens.app_reference_step()
+    with np.load(question.TORCH_STEP_FILE) as stored:
+        assert sorted(stored.files) == sorted(expected)
+        for key, value in expected.items():
+            np.testing.assert_array_equal(stored[key], value, err_msg=key)
+
+
 def test_golden_check_missing_file_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         question.golden_check(tmp_path / "missing.npz")
