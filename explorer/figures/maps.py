@@ -118,6 +118,20 @@ def _feature_colour_axes(
     return axes, a_top, a_max
 
 
+def _checked_maps(before, after, maps) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """`before` and `after` as arrays of one 4-D shape, and at least one (n, c) to show."""
+    before = np.asarray(before)
+    after = np.asarray(after)
+    if before.shape != after.shape or before.ndim != 4:
+        raise ValueError(
+            f"before and after must be 4-D arrays of one shape, got {before.shape}, {after.shape}"
+        )
+    maps = [(int(n), int(c)) for n, c in maps]
+    if not maps:
+        raise ValueError("maps is empty: choose at least one (n, c)")
+    return before, after, maps
+
+
 def feature_maps_figure(
     before: np.ndarray,
     after: np.ndarray,
@@ -165,15 +179,7 @@ def feature_maps_figure(
         2 × len(maps) heatmaps; ``layout.coloraxis`` (before) and
         ``layout.coloraxis2`` (after) each with a colour bar.
     """
-    before = np.asarray(before)
-    after = np.asarray(after)
-    if before.shape != after.shape or before.ndim != 4:
-        raise ValueError(
-            f"before and after must be 4-D arrays of one shape, got {before.shape}, {after.shape}"
-        )
-    maps = [(int(n), int(c)) for n, c in maps]
-    if not maps:
-        raise ValueError("maps is empty: choose at least one (n, c)")
+    before, after, maps = _checked_maps(before, after, maps)
     _, _, H, W = before.shape
     per_map = max(1, max_pixels // (2 * len(maps)))
     cap = max(8, min(max_px, math.isqrt(per_map)))
