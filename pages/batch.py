@@ -8,7 +8,7 @@ from explorer.text import literal
 
 PARAMS = batch_dependence.BATCH_PARAMS
 PER_ROW = 3
-CHART = {"displayModeBar": False}
+CHART = figures.CHART_CONFIG
 KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
 
 

@@ -8,7 +8,7 @@ from explorer import compare, facts, figures, text, ui
 PARAMS = compare.COMPARE_PARAMS
 PER_ROW = 3
 EPS = compare.COMPARE_EPS
-CHART = {"displayModeBar": False}
+CHART = figures.CHART_CONFIG
 
 
 # Figures are cached as objects (never mutated after building) by what made them, so a

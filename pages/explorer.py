@@ -22,7 +22,7 @@ TABS = {
     "downloads": "Downloads",
 }
 PAGE_PARAMS = PAGE_PARAMS + (state.Param("tab", "stats", state.parse_choice(TABS, "tab")),)
-NO_BAR = {"displayModeBar": False}
+NO_BAR = figures.CHART_CONFIG
 # Typed values outside these ranges are refused with a message (the boxes have no
 # browser-side bounds, which would only show a red "!" and keep the old value).
 TYPED_RANGES = {
@@ -288,7 +288,7 @@ with sets_col:
         key="ex:grid",
         on_select=pick_from_click,
         selection_mode="points",
-        config={"displayModeBar": False},
+        config=NO_BAR,
     )
     n_col, c_col, h_col, w_col = st.columns(4)
     for column, key, size in zip((n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True):

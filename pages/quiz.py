@@ -6,7 +6,7 @@ import normlib
 from explorer import figures, quiz, ui
 
 PARAMS = quiz.QUIZ_PARAMS
-CHART = {"displayModeBar": False}
+CHART = figures.CHART_CONFIG
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 
 import normlib
-from explorer import batch_dependence, train_eval, ui
+from explorer import batch_dependence, figures, train_eval, ui
 from explorer.text import literal
 
 PARAMS = train_eval.TRAIN_PARAMS
-CHART = {"displayModeBar": False}
+CHART = figures.CHART_CONFIG
 
 
 # cache_resource, not cache_data: a run holds the last batch three times (input, training and

@@ -1,0 +1,152 @@
+"""Plotly figures for the app: pure functions from arrays to ``go.Figure``.
+
+No Streamlit here. One module per figure family, all over one style module:
+
+==================  ==========================================================
+``_style``          colours, text sizes, margins, notes, :func:`themed`,
+                    ``CHART_CONFIG`` (every ``st.plotly_chart``'s config)
+``_arrays``         strides, payload dtypes, block reductions
+``grid_geometry``   where each element lands in the set grid, and back
+``set_grid``        :func:`set_grid_figure` (and :func:`compact_grid`)
+``cube``            :func:`cube_figure`, the GN paper's cube
+``histograms``      :func:`histogram_figure`, :func:`histogram_grid_figure`
+``maps``            :func:`feature_maps_figure`,
+                    :func:`difference_heatmap_figure`, :func:`map_figure`
+``stats``           :func:`stats_heatmap_figure`, :func:`stats_bar_figure`
+``running``         :func:`running_stats_figure`
+==================  ==========================================================
+
+Every figure
+
+- ends in the shared ``_style`` (projector-sized text, transparent background,
+  no hard-coded text colour, so it reads in Streamlit's light and dark themes);
+- carries pre-binned or downsampled data only, never one point per element of
+  a big tensor (no ``go.Histogram``: counts come from :func:`normlib.histograms`
+  and are drawn as ``go.Bar``); NumPy arrays are handed to Plotly in small
+  dtypes, which Plotly serializes as compact base64 typed arrays;
+- says in a note when it downsampled: the set grid takes every k-th pixel of
+  a tile (a click maps back exactly), feature maps are block-averaged,
+  difference maps keep each block's largest |Δ|, statistics heatmaps take
+  every k-th row and column, keeping the true indices.
+
+Callers use ``from explorer import figures; figures.set_grid_figure(...)``;
+every public name is re-exported here.
+"""
+
+from explorer.figures._style import (
+    AFTER_COLOUR,
+    BEFORE_COLOUR,
+    CHART_CONFIG,
+    FIGURE_TITLE_SIZE,
+    FONT_SIZE,
+    GREY,
+    LABEL_SIZE,
+    LATTICE,
+    MAP_X_TITLE,
+    MAP_Y_TITLE,
+    MARKER_FILL,
+    MARKER_LINE,
+    NOTE_SIZE,
+    PLOTLY_TEXT_CSS,
+    SET_HIGHLIGHT,
+    SET_PALETTE,
+    SIDE_HEIGHT,
+    THEME_COLOURS,
+    TITLE_SIZE,
+    TRANSPARENT,
+    contrast_ratio,
+    figure_bytes,
+    range_words,
+    themed,
+)
+from explorer.figures.cube import CubeCells, cube_cells, cube_figure
+from explorer.figures.grid_geometry import (
+    GRID_PAYLOAD_BYTES,
+    MIN_TILE_PX,
+    GridLayout,
+    grid_layout,
+    grid_point_to_element,
+)
+from explorer.figures.histograms import HISTOGRAM_TAIL, histogram_figure, histogram_grid_figure
+from explorer.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
+from explorer.figures.running import running_stats_figure
+from explorer.figures.set_grid import (
+    GRID_ASSUMED_WIDTH,
+    GRID_COMPACT_WIDTH,
+    GRID_EDGE_PAD,
+    GridColours,
+    compact_grid,
+    grid_colours,
+    grid_notes,
+    set_grid_figure,
+    set_label_positions,
+)
+from explorer.figures.stats import stats_bar_figure, stats_heatmap_figure
+
+# Every public builder: the style test iterates over this (add a new one here).
+BUILDERS = (
+    set_grid_figure,
+    cube_figure,
+    histogram_figure,
+    histogram_grid_figure,
+    feature_maps_figure,
+    difference_heatmap_figure,
+    map_figure,
+    stats_heatmap_figure,
+    stats_bar_figure,
+    running_stats_figure,
+)
+
+__all__ = [
+    "AFTER_COLOUR",
+    "BEFORE_COLOUR",
+    "BUILDERS",
+    "CHART_CONFIG",
+    "FIGURE_TITLE_SIZE",
+    "FONT_SIZE",
+    "GREY",
+    "GRID_ASSUMED_WIDTH",
+    "GRID_COMPACT_WIDTH",
+    "GRID_EDGE_PAD",
+    "GRID_PAYLOAD_BYTES",
+    "HISTOGRAM_TAIL",
+    "LABEL_SIZE",
+    "LATTICE",
+    "MAP_X_TITLE",
+    "MAP_Y_TITLE",
+    "MARKER_FILL",
+    "MARKER_LINE",
+    "MIN_TILE_PX",
+    "NOTE_SIZE",
+    "PLOTLY_TEXT_CSS",
+    "SET_HIGHLIGHT",
+    "SET_PALETTE",
+    "SIDE_HEIGHT",
+    "THEME_COLOURS",
+    "TITLE_SIZE",
+    "TRANSPARENT",
+    "CubeCells",
+    "GridColours",
+    "GridLayout",
+    "compact_grid",
+    "contrast_ratio",
+    "cube_cells",
+    "cube_figure",
+    "difference_heatmap_figure",
+    "feature_maps_figure",
+    "figure_bytes",
+    "grid_colours",
+    "grid_layout",
+    "grid_notes",
+    "grid_point_to_element",
+    "histogram_figure",
+    "histogram_grid_figure",
+    "map_figure",
+    "range_words",
+    "running_stats_figure",
+    "set_grid_figure",
+    "set_label_positions",
+    "stats_bar_figure",
+    "stats_heatmap_figure",
+    "themed",
+]

@@ -1,0 +1,313 @@
+"""The look every figure shares: colours, text sizes, margins, notes, legend swatches.
+
+Every builder of :mod:`explorer.figures` ends in :func:`_style`, so a figure
+reads on a 1280×720 projector (font 15 px, heights of 380–460 px for the
+figures that sit beside another one) and in Streamlit's light and dark themes:
+transparent backgrounds and no hard-coded text colour, so Streamlit's Plotly
+theme supplies them (:func:`themed` sets them for a known theme). Colours:
+
+``BEFORE_COLOUR`` / ``AFTER_COLOUR``
+    Okabe–Ito orange ``#E69F00`` and sky blue ``#56B4E9``: the classic
+    colour-blind-safe orange/blue pair, used for "before" and "after"
+    everywhere in the app. The sky blue (rather than Okabe–Ito's dark blue
+    ``#0072B2``) keeps the "after" bars visible on the dark theme's
+    near-black background.
+``SET_PALETTE``
+    Paul Tol's "muted" qualitative scheme (9 colours), reordered so that the
+    first four are mid-luminance and read on both white and near-black
+    backgrounds; the darkest (wine, indigo) come last.
+``SET_HIGHLIGHT`` / ``GREY``
+    When more sets are visible than the palette has colours, the selected
+    set is drawn in ``SET_HIGHLIGHT`` (a blue like the shading of the GN
+    paper's figure 2, Tol's ``#4477AA``) and every other set in ``GREY``;
+    the two differ strongly in lightness, so they stay apart under every
+    kind of colour-vision deficiency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+BEFORE_COLOUR = "#E69F00"  # Okabe–Ito orange
+AFTER_COLOUR = "#56B4E9"  # Okabe–Ito sky blue
+SET_PALETTE: tuple[str, ...] = (
+    "#CC6677",  # rose
+    "#44AA99",  # teal
+    "#AA4499",  # purple
+    "#999933",  # olive
+    "#88CCEE",  # cyan
+    "#117733",  # green
+    "#DDCC77",  # sand
+    "#882255",  # wine
+    "#332288",  # indigo
+)
+SET_HIGHLIGHT = "#4477AA"  # the selected set when the palette runs out; the cube's shading
+GREY = "#BBBBBB"  # every other set
+MARKER_FILL = "#F0E442"  # Okabe–Ito yellow: the selected element, outlined in black
+MARKER_LINE = "#000000"
+LATTICE = "#8C8C8C"  # mid grey: visible on white and on near-black
+TRANSPARENT = "rgba(0,0,0,0)"
+
+FONT_SIZE = 15  # tick labels, legend, hover: readable from the back of a room
+TITLE_SIZE = 16  # axis, colour-bar and panel titles
+FIGURE_TITLE_SIZE = 18
+NOTE_SIZE = 14  # footnotes below a plot: the smallest text in any figure
+LABEL_SIZE = 15  # set numbers written on the set grid's tiles
+MAP_X_TITLE = "w (column) →"
+MAP_Y_TITLE = "h (row) ↓"
+SIDE_HEIGHT = 440  # a figure that shares the screen width with another one
+_MARGIN = dict(l=60, r=20, t=50, b=60)
+
+# The ``config`` of every ``st.plotly_chart`` in the app: no Plotly mode bar
+# (its zoom and pan tools fight the page's own controls on a projector and a
+# phone). Shared, so never mutate it; pass ``{**CHART_CONFIG, ...}`` to add keys.
+CHART_CONFIG = {"displayModeBar": False}
+
+
+def figure_bytes(fig: go.Figure) -> int:
+    """Size of the figure's JSON, roughly what Streamlit sends to the browser.
+
+    Parameters
+    ----------
+    fig : go.Figure
+
+    Returns
+    -------
+    int
+        ``len(fig.to_json())``.
+    """
+    return len(fig.to_json())
+
+
+def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = None) -> go.Figure:
+    """The look every figure shares: transparent, projector-sized text, fixed height.
+
+    Streamlit's Plotly theme puts 12–14 px tick, axis-title, legend and
+    hover fonts into ``layout.template``; sizes set on the figure itself win,
+    so they are set here on every axis, colour bar, 3-D scene and annotation
+    (tick labels >= FONT_SIZE, titles >= TITLE_SIZE, notes >= NOTE_SIZE).
+    Text colours are left to the theme: no single colour reads on both
+    Streamlit backgrounds (see :func:`themed`).
+    """
+    fig.update_layout(
+        height=height,
+        margin=margin or _MARGIN,
+        font=dict(size=FONT_SIZE),
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
+        hoverlabel=dict(font=dict(size=FONT_SIZE)),
+        legend=dict(font=dict(size=FONT_SIZE)),
+    )
+    axis_fonts = dict(tickfont=dict(size=FONT_SIZE), title_font=dict(size=TITLE_SIZE))
+    fig.update_xaxes(**axis_fonts)
+    fig.update_yaxes(**axis_fonts)
+    scene_ticks = dict(tickfont=dict(size=FONT_SIZE))  # the cube sets its own axis titles
+    fig.update_scenes(xaxis=scene_ticks, yaxis=scene_ticks, zaxis=scene_ticks)
+    bar_fonts = dict(tickfont=dict(size=FONT_SIZE), title=dict(font=dict(size=TITLE_SIZE)))
+    fig.update_coloraxes(colorbar=bar_fonts)
+    fig.update_traces(
+        colorbar=bar_fonts, selector=lambda t: t.type == "heatmap" and t.showscale is not False
+    )
+    for annotation in fig.layout.annotations:
+        if annotation.font.size is None or annotation.font.size < NOTE_SIZE:
+            annotation.font.size = NOTE_SIZE
+    if fig.layout.title.text is not None:
+        fig.layout.title.font.size = max(fig.layout.title.font.size or 0, FIGURE_TITLE_SIZE)
+    return fig
+
+
+# Streamlit's own body-text and background colours per theme. Figures are
+# transparent and leave text colours to Streamlit's chart theme, which paints
+# Plotly text #808495 on the light background (3.7:1, below WCAG AA's 4.5:1).
+# No single colour passes on both backgrounds (it would need a relative
+# luminance <= 0.183 for white and >= 0.200 for #0e1117), so either the app
+# injects PLOTLY_TEXT_CSS (text in the page's text colour, follows theme
+# switches live) or a page that knows the theme passes a figure through themed().
+THEME_COLOURS: dict[str, tuple[str, str]] = {
+    "light": ("#31333F", "#FFFFFF"),  # (text, background)
+    "dark": ("#FAFAFA", "#0E1117"),
+}
+PLOTLY_TEXT_CSS = """<style>
+/* Plotly chart text in the page's own text colour (Streamlit's chart theme
+   uses #808495 on white: 3.7:1). Numbers written on coloured tiles keep
+   their own black or white. The 3-D cube draws its text in WebGL, which CSS
+   cannot reach. */
+.stPlotlyChart .main-svg text:not(.textpoint > text) { fill: currentColor !important; }
+</style>"""
+
+
+def themed(fig: go.Figure, theme: str | None) -> go.Figure:
+    """A copy of `fig` with every theme-dependent text colour set for `theme`.
+
+    Parameters
+    ----------
+    fig : go.Figure
+        Any figure of this package.
+    theme : "light", "dark" or None
+        E.g. ``st.context.theme.type``; None returns `fig` unchanged.
+
+    Returns
+    -------
+    go.Figure
+        Titles, ticks, axis and colour-bar titles, legend, notes, 3-D scene
+        axes and hover labels in the theme's text colour on its background.
+        Text that already has a colour of its own (set numbers on tiles) keeps it.
+    """
+    if theme is None:
+        return fig
+    if theme not in THEME_COLOURS:
+        raise ValueError(f"theme must be 'light', 'dark' or None, got {theme!r}")
+    ink, paper = THEME_COLOURS[theme]
+    out = go.Figure(fig)
+    out.update_layout(
+        font_color=ink,
+        title_font_color=ink,
+        legend_font_color=ink,
+        hoverlabel=dict(bgcolor=paper, bordercolor=ink, font_color=ink),
+    )
+    axis = dict(tickfont_color=ink, title_font_color=ink)
+    out.update_xaxes(**axis)
+    out.update_yaxes(**axis)
+    scene_axis = dict(tickfont=dict(color=ink), title=dict(font=dict(color=ink)))
+    out.update_scenes(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)
+    bar = dict(tickfont=dict(color=ink), title=dict(font=dict(color=ink)))
+    out.update_coloraxes(colorbar=bar)
+    out.update_traces(colorbar=bar, selector=dict(type="heatmap"))
+    for annotation in out.layout.annotations:
+        if annotation.font.color is None:
+            annotation.font.color = ink
+    return out
+
+
+def _title(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    return dict(text=text, font=dict(size=FIGURE_TITLE_SIZE), x=0.01, xanchor="left")
+
+
+def _note(
+    fig: go.Figure, text: str, *, y: float = -0.02, yanchor: str = "top", yshift: float = 0
+) -> None:
+    """A small explanatory line below the plotting area (theme text colour)."""
+    fig.add_annotation(
+        yshift=yshift,
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=y,
+        xanchor="left",
+        yanchor=yanchor,
+        showarrow=False,
+        align="left",
+        font=dict(size=NOTE_SIZE),
+    )
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    """`text` broken into lines of about `width` characters with <br> (Plotly does not wrap)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def range_words(
+    count: int, total: int, singular: str = "", plural: str | None = None, *, start: int = 0
+) -> str:
+    """`count` consecutive indices from `start`, of `total`, in words.
+
+    One index is named alone (never "0–0"); the noun takes its plural for a range.
+
+    Examples
+    --------
+    >>> range_words(1, 3, "channel", "channels")
+    'channel 0 of 3'
+    >>> range_words(4, 8, "channel", "channels")
+    'channels 0–3 of 8'
+    >>> range_words(8, 64, "n", start=33)
+    'n 33–40 of 64'
+    """
+    plural = singular if plural is None else plural
+    words = f"{plural} {start}–{start + count - 1}" if count > 1 else f"{singular} {start}"
+    return f"{words.strip()} of {total}"
+
+
+# ------------------------------------------------------------ colour maths
+def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """A #rrggbb colour as rgba() with the given alpha."""
+    r, g, b = _hex_to_rgb(colour)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _mix(colour: str, other: str, t: float) -> str:
+    """`colour` moved a fraction `t` of the way towards `other` (as #rrggbb)."""
+    a, b = _hex_to_rgb(colour), _hex_to_rgb(other)
+    mixed = [round(x + (y - x) * t) for x, y in zip(a, b, strict=True)]
+    return "#" + "".join(f"{v:02x}" for v in mixed)
+
+
+def _relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    channels = []
+    for value in _hex_to_rgb(colour):
+        v = value / 255
+        channels.append(v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of two #rrggbb colours.
+
+    Examples
+    --------
+    >>> round(contrast_ratio("#000000", "#FFFFFF"), 1)
+    21.0
+    """
+    a, b = _relative_luminance(foreground), _relative_luminance(background)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def _label_colour(fills: Sequence[str]) -> str:
+    """Black or white: whichever keeps the higher contrast on every one of `fills`."""
+    return max(("#000000", "#FFFFFF"), key=lambda ink: min(contrast_ratio(ink, f) for f in fills))
+
+
+# ------------------------------------------------------ markers and legend
+def _black_under_yellow(under: float, over: float) -> tuple[tuple[str, float, bool], ...]:
+    """(colour, width, in legend) of the two strokes that mark the selection.
+
+    A wide black stroke under a narrow yellow one reads on every set colour
+    and on both themes; only the yellow one gets a legend entry.
+    """
+    return ((MARKER_LINE, under, False), (MARKER_FILL, over, True))
+
+
+def _legend_swatch(fig: go.Figure, name: str, colour: str, *, symbol: str = "square") -> None:
+    """A legend-only entry (no data points)."""
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            name=name,
+            marker=dict(
+                color=colour, symbol=symbol, size=15, line=dict(color=MARKER_LINE, width=1)
+            ),
+            hoverinfo="skip",
+            showlegend=True,
+        )
+    )

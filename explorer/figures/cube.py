@@ -1,0 +1,438 @@
+"""The Group Normalization paper's cube (Wu & He 2018, fig. 2) for any spec.
+
+Built in two steps: :func:`cube_cells` works out, as plain numbers, which
+cells of the N × C × (H·W) lattice hold the selected element's set; the
+trace helpers then draw those cells, and :func:`cube_figure` assembles them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+import normlib
+from explorer.figures._arrays import _check_selected, _float_payload, _small_uint
+from explorer.figures._style import (
+    FONT_SIZE,
+    LATTICE,
+    MARKER_FILL,
+    SET_HIGHLIGHT,
+    SIDE_HEIGHT,
+    TRANSPARENT,
+    _black_under_yellow,
+    _mix,
+    _note,
+    _style,
+    _title,
+    range_words,
+)
+
+Box = tuple[float, float, float, float, float, float]  # x0, x1, y0, y1, z0, z1
+
+
+def _membership(shape: tuple[int, int, int, int], spec, element) -> list[np.ndarray]:
+    """Per-axis masks (N,), (C,), (H,), (W,) whose outer product is the element's set."""
+    spec = normlib.as_spec(spec)
+    channels, channel = shape[1], element[1]
+    masks = []
+    for axis, size, index in zip("NCHW", shape, element, strict=True):
+        coords = np.arange(size)
+        if axis == "C" and spec.groups > 1:
+            per_group = channels // spec.groups
+            masks.append(coords // per_group == channel // per_group)
+        elif axis in spec.axes:
+            masks.append(np.ones(size, dtype=bool))
+        else:
+            masks.append(coords == index)
+    return masks
+
+
+def _window(size: int, cap: int, index: int) -> tuple[int, int]:
+    """[start, stop) of at most `cap` indices, from 0, shifted to include `index`."""
+    count = min(size, cap)
+    start = 0 if index < count else index - count + 1
+    return start, start + count
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, stop, value) runs of equal values; value 0 runs are dropped."""
+    runs = []
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            if values[start]:
+                runs.append((start, i, int(values[start])))
+            start = i
+    return runs
+
+
+def _box_mesh(boxes: list[tuple[float, float, float, float, float, float]]):
+    """Vertices and triangles of axis-aligned boxes, for one go.Mesh3d."""
+    xs, ys, zs, ii, jj, kk = [], [], [], [], [], []
+    # 12 triangles over the 8 corners (bit 0: x, bit 1: y, bit 2: z).
+    faces = [
+        (0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5),  # z = low, z = high
+        (0, 4, 5), (0, 5, 1), (2, 3, 7), (2, 7, 6),  # y = low, y = high
+        (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3),  # x = low, x = high
+    ]  # fmt: skip
+    for x0, x1, y0, y1, z0, z1 in boxes:
+        base = len(xs)
+        for corner in range(8):
+            xs.append(x1 if corner & 1 else x0)
+            ys.append(y1 if corner & 2 else y0)
+            zs.append(z1 if corner & 4 else z0)
+        for a, b, c in faces:
+            ii.append(base + a)
+            jj.append(base + b)
+            kk.append(base + c)
+    return xs, ys, zs, ii, jj, kk
+
+
+def _surface_lines(x_edges, y_edges, z_edges):
+    """Line segments of the cell lattice on the six faces of a box (NaN-separated)."""
+    x_edges, y_edges, z_edges = (list(map(float, e)) for e in (x_edges, y_edges, z_edges))
+    segments = set()
+    for a_edges, b_edges, c_edges, order in (
+        (x_edges, y_edges, z_edges, (0, 1, 2)),
+        (y_edges, x_edges, z_edges, (1, 0, 2)),
+        (z_edges, x_edges, y_edges, (2, 0, 1)),
+    ):
+        # Lines along axis `a` at (b, c) positions on the box surface.
+        for b in b_edges:
+            for c in c_edges:
+                on_surface = b in (b_edges[0], b_edges[-1]) or c in (c_edges[0], c_edges[-1])
+                if not on_surface:
+                    continue
+                start = [0.0, 0.0, 0.0]
+                stop = [0.0, 0.0, 0.0]
+                start[order[0]], stop[order[0]] = a_edges[0], a_edges[-1]
+                start[order[1]] = stop[order[1]] = b
+                start[order[2]] = stop[order[2]] = c
+                segments.add((tuple(start), tuple(stop)))
+    xs, ys, zs = [], [], []
+    for start, stop in sorted(segments):
+        for point in (start, stop):
+            xs.append(point[0])
+            ys.append(point[1])
+            zs.append(point[2])
+        xs.append(np.nan)
+        ys.append(np.nan)
+        zs.append(np.nan)
+    return (_float_payload(np.array(v)) for v in (xs, ys, zs))
+
+
+@dataclass(frozen=True)
+class CubeCells:
+    """The cube as numbers: the lattice shown and which of its cells hold the set.
+
+    x runs over samples ``n_window``, y over channels ``c_window`` (one cell
+    per index, from the window's start), z over the merged H·W axis cut at
+    ``s_edges`` (positions ``s = h·W + w``). ``full_boxes`` lie wholly in the
+    set, ``part_boxes`` hold only part of it; each box is (x0, x1, y0, y1,
+    z0, z1) in cell units.
+    """
+
+    n_window: tuple[int, int]
+    c_window: tuple[int, int]
+    s_edges: np.ndarray
+    full_boxes: list[Box]
+    part_boxes: list[Box]
+    selected_cell: tuple[int, int, int]  # (x0, y0, z0) of the selected element's cell
+    positions_in_set: int  # how many of the H·W positions the set holds
+    whole_h: bool  # the set holds every h
+    whole_w: bool  # the set holds every w
+
+    @property
+    def s_count(self) -> int:
+        return len(self.s_edges) - 1
+
+
+def cube_cells(
+    shape: tuple[int, int, int, int],
+    spec,
+    element: tuple[int, int, int, int],
+    *,
+    max_cells: int = 8,
+    hw_cells: int = 8,
+) -> CubeCells:
+    """Which cells of the cube hold `element`'s reduction set under `spec` (no Plotly).
+
+    Examples
+    --------
+    >>> cells = cube_cells((2, 4, 2, 2), "layernorm", (1, 0, 0, 0))
+    >>> cells.full_boxes, cells.part_boxes
+    ([(1, 2, 0, 4, 0, 4)], [])
+    """
+    N, C, H, W = shape
+    n, c, h, w = element
+    mask_n, mask_c, mask_h, mask_w = _membership(shape, spec, element)
+    n0, n1 = _window(N, max_cells, n)
+    c0, c1 = _window(C, max_cells, c)
+    HW = H * W
+    s_edges = np.round(np.linspace(0, HW, min(HW, hw_cells) + 1)).astype(np.int64)
+    mask_hw = (mask_h[:, None] & mask_w[None, :]).reshape(-1)
+    in_cell = np.add.reduceat(mask_hw.astype(np.int64), s_edges[:-1])
+    # 2: the whole cell belongs to the set; 1: part of it; 0: none.
+    s_class = np.where(in_cell == np.diff(s_edges), 2, np.where(in_cell > 0, 1, 0))
+    full_boxes, part_boxes = [], []
+    for a0, a1, _ in _runs(mask_n[n0:n1].astype(int)):
+        for b0, b1, _ in _runs(mask_c[c0:c1].astype(int)):
+            for s_start, s_stop, kind in _runs(s_class):
+                box = (a0, a1, b0, b1, s_start, s_stop)
+                (full_boxes if kind == 2 else part_boxes).append(box)
+    s_cell = int(np.searchsorted(s_edges, h * W + w, side="right") - 1)
+    return CubeCells(
+        n_window=(n0, n1),
+        c_window=(c0, c1),
+        s_edges=s_edges,
+        full_boxes=full_boxes,
+        part_boxes=part_boxes,
+        selected_cell=(n - n0, c - c0, s_cell),
+        positions_in_set=int(mask_hw.sum()),
+        whole_h=bool(mask_h.all()),
+        whole_w=bool(mask_w.all()),
+    )
+
+
+def cube_notes(
+    cells: CubeCells, shape: tuple[int, int, int, int], element: tuple[int, int, int, int]
+) -> list[str]:
+    """The footnote lines: the window shown, the merged H·W axis, partly shaded cells."""
+    N, C, H, W = shape
+    _, _, h, w = element
+    (n0, n1), (c0, c1) = cells.n_window, cells.c_window
+    HW = H * W
+    notes = []
+    if n1 - n0 < N or c1 - c0 < C:
+        notes.append(
+            f"showing {range_words(n1 - n0, N, 'n', start=n0)}, "
+            f"{range_words(c1 - c0, C, 'c', start=c0)}"
+        )
+    per_cell = HW / cells.s_count
+    cell_words = (
+        "one position per cell"
+        if cells.s_count == HW
+        else f"≈{per_cell:g} positions (h, w) per cell"
+    )
+    notes.append(f"H and W are merged into one axis of {H}·{W} = {HW} positions, {cell_words}")
+    if cells.part_boxes:
+        which = {
+            (True, False): f"every h at w = {w}",
+            (False, True): f"every w at h = {h}",
+            (False, False): f"only (h, w) = ({h}, {w})",
+        }.get((cells.whole_h, cells.whole_w), "")
+        notes.append(
+            f"lighter cells hold only part of the set: {cells.positions_in_set} of the {HW} "
+            f"positions ({which})"
+        )
+    return notes
+
+
+_LIGHTING = dict(ambient=0.75, diffuse=0.45, specular=0.05, roughness=0.9, fresnel=0.0)
+
+
+def _shaded_traces(boxes: list[Box], colour: str, opacity: float, name: str) -> list:
+    """One mesh for the boxes, then each box's cell lattice in a darker shade."""
+    xs, ys, zs, ii, jj, kk = _box_mesh(boxes)
+    traces = [
+        go.Mesh3d(
+            x=_float_payload(xs),
+            y=_float_payload(ys),
+            z=_float_payload(zs),
+            i=_small_uint(np.array(ii)),
+            j=_small_uint(np.array(jj)),
+            k=_small_uint(np.array(kk)),
+            color=colour,
+            opacity=opacity,
+            flatshading=True,
+            lighting=_LIGHTING,
+            name=name,
+            showlegend=True,
+            hoverinfo="name",
+        )
+    ]
+    for x0, x1, y0, y1, z0, z1 in boxes:
+        lx, ly, lz = _surface_lines(
+            np.arange(x0, x1 + 1), np.arange(y0, y1 + 1), np.arange(z0, z1 + 1)
+        )
+        traces.append(
+            go.Scatter3d(
+                x=lx,
+                y=ly,
+                z=lz,
+                mode="lines",
+                line=dict(color=_mix(SET_HIGHLIGHT, "#000000", 0.35), width=3),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    return traces
+
+
+def _lattice_trace(cells: CubeCells) -> go.Scatter3d:
+    """The grey lattice of every cell shown, on the outside of the cube."""
+    (n0, n1), (c0, c1) = cells.n_window, cells.c_window
+    lx, ly, lz = _surface_lines(
+        np.arange(n1 - n0 + 1), np.arange(c1 - c0 + 1), np.arange(cells.s_count + 1)
+    )
+    return go.Scatter3d(
+        x=lx,
+        y=ly,
+        z=lz,
+        mode="lines",
+        line=dict(color=LATTICE, width=2),
+        hoverinfo="skip",
+        showlegend=False,
+        name="lattice",
+    )
+
+
+def _selected_cell_traces(cells: CubeCells, element: tuple[int, int, int, int]) -> list:
+    """The selected element's cell, edged black under yellow, with a diamond at its centre."""
+    x0, y0, z0 = cells.selected_cell
+    cx, cy, cz = _surface_lines([x0, x0 + 1], [y0, y0 + 1], [z0, z0 + 1])
+    traces = [
+        go.Scatter3d(
+            x=cx,
+            y=cy,
+            z=cz,
+            mode="lines",
+            line=dict(color=colour, width=width),
+            name="the selected element's cell",
+            legendgroup="cell",
+            showlegend=legend,
+            hoverinfo="skip",
+        )
+        for colour, width, legend in _black_under_yellow(9, 5)
+    ]
+    n, c, h, w = element
+    traces.append(
+        go.Scatter3d(
+            x=[x0 + 0.5],
+            y=[y0 + 0.5],
+            z=[z0 + 0.5],
+            mode="markers",
+            marker=dict(symbol="diamond", size=6, color=MARKER_FILL),
+            name="selected element",
+            showlegend=False,
+            hovertemplate=f"selected (n, c, h, w) = ({n}, {c}, {h}, {w})<extra></extra>",
+        )
+    )
+    return traces
+
+
+def _scene_ticks(start: int, stop: int, letter: str) -> dict:
+    """At most 8 labelled indices, centred on their cells, for a window of an axis."""
+    count = stop - start
+    every = max(1, math.ceil(count / 8))
+    picks = list(range(0, count, every))
+    return dict(
+        tickvals=[p + 0.5 for p in picks],
+        ticktext=[f"{start + p}" for p in picks],
+        range=[0, count],
+        title=dict(text=letter, font=dict(size=FONT_SIZE + 3)),
+    )
+
+
+def _cube_scene(cells: CubeCells) -> dict:
+    """The 3-D scene: N, C and H·W axes, a fixed orthographic view from the front left."""
+    axis_style = dict(
+        showbackground=False,
+        showgrid=False,
+        zeroline=False,
+        showspikes=False,
+        tickfont=dict(size=FONT_SIZE),
+    )
+    return dict(
+        xaxis=dict(**_scene_ticks(*cells.n_window, "N"), **axis_style),
+        yaxis=dict(**_scene_ticks(*cells.c_window, "C"), **axis_style),
+        zaxis=dict(
+            showticklabels=False,
+            range=[0, cells.s_count],
+            title=dict(text="H, W", font=dict(size=FONT_SIZE + 3)),
+            **axis_style,
+        ),
+        aspectmode="manual",
+        aspectratio=dict(x=1.1, y=1.1, z=1.1),
+        camera=dict(
+            eye=dict(x=1.25, y=-1.25, z=0.85),
+            center=dict(x=0, y=0, z=-0.05),
+            projection=dict(type="orthographic"),
+        ),
+        dragmode="orbit",
+        bgcolor=TRANSPARENT,
+    )
+
+
+def cube_figure(
+    shape: tuple[int, int, int, int],
+    spec,
+    *,
+    selected: tuple[int, int, int, int] | None = None,
+    max_cells: int = 8,
+    hw_cells: int = 8,
+    title: str | None = None,
+    height: int = SIDE_HEIGHT,
+) -> go.Figure:
+    """The Group Normalization paper's cube (Wu & He 2018, fig. 2) for any spec.
+
+    Axes N, C and H·W (the two spatial axes merged), drawn as a coarse lattice
+    of cells; the cells holding the selected element's reduction set are
+    shaded blue. N and C show one cell per index (at most `max_cells`, a
+    window that includes the selected element); the H·W axis is cut into
+    `hw_cells` cells of consecutive positions ``s = h·W + w``. A cell that
+    holds only part of the set (e.g. a spec that reduces H but not W, or
+    one that reduces neither) is shaded lighter and a note says why.
+
+    Parameters
+    ----------
+    shape : (N, C, H, W)
+    spec : NormSpec or str
+    selected : (n, c, h, w), optional
+        Defaults to (0, 0, 0, 0).
+    max_cells : int
+        Cells on the N and C axes.
+    hw_cells : int
+        Cells on the merged H·W axis.
+    title : str, optional
+    height : int
+
+    Returns
+    -------
+    go.Figure
+        ``go.Mesh3d`` boxes for the shaded cells and ``go.Scatter3d`` lines
+        for the lattice; x = N, y = C, z = H·W.
+    """
+    spec = normlib.as_spec(spec)
+    shape = tuple(int(v) for v in shape)
+    spec.check_shape(shape)
+    element = _check_selected(selected if selected is not None else (0, 0, 0, 0), shape)
+    cells = cube_cells(shape, spec, element, max_cells=max_cells, hw_cells=hw_cells)
+    fig = go.Figure()
+    for boxes, colour, opacity, name in (
+        (cells.full_boxes, SET_HIGHLIGHT, 0.9, "the selected element's set"),
+        (
+            cells.part_boxes,
+            _mix(SET_HIGHLIGHT, "#FFFFFF", 0.3),
+            0.6,
+            "cells holding part of the set",
+        ),
+    ):
+        if boxes:
+            fig.add_traces(_shaded_traces(boxes, colour, opacity, name))
+    fig.add_trace(_lattice_trace(cells))
+    fig.add_traces(_selected_cell_traces(cells, element))
+    notes = cube_notes(cells, shape, element)
+    fig.update_layout(scene=_cube_scene(cells), title=_title(title))
+    _style(fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10))
+    fig.update_layout(
+        legend=dict(
+            orientation="h", x=0, y=1, yref="container", yanchor="top", bgcolor=TRANSPARENT
+        ),
+        margin=dict(b=15 + 21 * len(notes)),
+    )
+    _note(fig, "<br>".join(notes), y=0, yanchor="top")
+    return fig

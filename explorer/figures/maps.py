@@ -1,0 +1,363 @@
+"""Images of (H, W) maps: feature maps before and after, difference maps, one map.
+
+Downsampling rules (each figure says in a note when it applied them):
+feature maps and single maps are block-averaged (area downsampling) to at
+most ``max_px`` a side; difference maps keep, per block, the value of
+largest magnitude, so the largest |Δ| is never averaged away.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.figures._arrays import (
+    _block_extreme,
+    _block_mean,
+    _finite_abs_max,
+    _finite_abs_quantile,
+    _finite_range,
+    _float_payload,
+    _small_uint,
+    _stride,
+)
+from explorer.figures._style import (
+    FONT_SIZE,
+    MAP_X_TITLE,
+    MAP_Y_TITLE,
+    TITLE_SIZE,
+    _note,
+    _style,
+    _title,
+    range_words,
+)
+
+
+def _image_axes(fig: go.Figure, count: int, rows: int, cols: int) -> None:
+    """Square pixels, row 0 at the top, no grid: for every image subplot."""
+    for index in range(1, count + 1):
+        suffix = "" if index == 1 else str(index)
+        fig.layout[f"yaxis{suffix}"].update(
+            autorange="reversed",
+            scaleanchor=f"x{suffix}",
+            scaleratio=1,
+            constrain="domain",
+            showgrid=False,
+            zeroline=False,
+        )
+        fig.layout[f"xaxis{suffix}"].update(constrain="domain", showgrid=False, zeroline=False)
+
+
+def _map_trace(
+    z: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    what: str,
+    *,
+    coloraxis: str = "coloraxis",
+    name: str | None = None,
+    label: str = "",
+) -> go.Heatmap:
+    """One downsampled image on the shared colour axis; the hover shows the true h, w."""
+    named = {} if name is None else dict(name=name)
+    return go.Heatmap(
+        z=_float_payload(z),
+        x=_small_uint(xs),
+        y=_small_uint(ys),
+        coloraxis=coloraxis,
+        **named,
+        hovertemplate=f"{label}h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3g}}<extra></extra>",
+    )
+
+
+def _feature_map_axes(fig: go.Figure, count: int) -> None:
+    """Image axes; indices on the bottom row and the first column only (maps share H, W)."""
+    _image_axes(fig, 2 * count, 2, count)
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
+    fig.update_xaxes(showticklabels=True, nticks=4, title_text=MAP_X_TITLE, row=2)
+    fig.update_yaxes(showticklabels=True, nticks=4, col=1)
+    fig.update_yaxes(title_text=f"before<br>{MAP_Y_TITLE}", row=1, col=1)
+    fig.update_yaxes(title_text=f"after<br>{MAP_Y_TITLE}", row=2, col=1)
+
+
+def _feature_colour_axes(
+    small_before: list[np.ndarray],
+    small_after: list[np.ndarray],
+    before_colorscale: str,
+    after_colorscale: str,
+    after_quantile: float,
+) -> tuple[dict, float, float]:
+    """The two shared colour axes, the after scale's half-range and the largest |after|.
+
+    Before: the joint min..max; after: symmetric about 0 up to the
+    `after_quantile` of |after| (so a few outliers do not wash out the rest).
+    """
+    b_low, b_high = _finite_range(*small_before)
+    a_max = _finite_abs_max(*small_after)
+    a_top = _finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
+    bar = dict(len=0.42, thickness=16, x=1.01, xanchor="left", tickfont=dict(size=FONT_SIZE))
+    axes = dict(
+        coloraxis=dict(
+            colorscale=before_colorscale,
+            cmin=b_low,
+            cmax=b_high,
+            colorbar=dict(**bar, y=0.78, yanchor="middle", title=dict(text="before")),
+        ),
+        coloraxis2=dict(
+            colorscale=after_colorscale,
+            cmin=-a_top,
+            cmax=a_top,
+            colorbar=dict(**bar, y=0.22, yanchor="middle", title=dict(text="after")),
+        ),
+    )
+    return axes, a_top, a_max
+
+
+def _checked_maps(before, after, maps) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """`before` and `after` as arrays of one 4-D shape, and at least one (n, c) to show."""
+    before = np.asarray(before)
+    after = np.asarray(after)
+    if before.shape != after.shape or before.ndim != 4:
+        raise ValueError(
+            f"before and after must be 4-D arrays of one shape, got {before.shape}, {after.shape}"
+        )
+    maps = [(int(n), int(c)) for n, c in maps]
+    if not maps:
+        raise ValueError("maps is empty: choose at least one (n, c)")
+    return before, after, maps
+
+
+def feature_maps_figure(
+    before: np.ndarray,
+    after: np.ndarray,
+    maps: Sequence[tuple[int, int]],
+    *,
+    labels: Sequence[str] | None = None,
+    max_px: int = 128,
+    max_pixels: int = 48_000,
+    before_colorscale: str = "Cividis",
+    after_colorscale: str = "RdBu_r",
+    after_quantile: float = 0.995,
+    height: int = 460,
+) -> go.Figure:
+    """Chosen (n, c) feature maps before (top row) and after (bottom row) normalizing.
+
+    Each row has ONE colour scale for all its maps, so maps can be compared:
+
+    - before: sequential "Cividis" (perceptually uniform, colour-blind safe)
+      over the joint min..max of the shown maps: differences in level and
+      contrast between channels and samples are visible;
+    - after: diverging "RdBu_r" centred at 0 and symmetric: red is above the
+      set's mean, blue below, white at the mean; with all maps on one scale,
+      what normalization equalized (or not) shows at once. The range is the
+      99.5th percentile of |after| (`after_quantile`), so a few outliers
+      (normalized values of 5 or more) do not wash everything else out to
+      white; a note says when values beyond it saturate. The hover always
+      shows the true value.
+
+    Parameters
+    ----------
+    before, after : ndarray, shape (N, C, H, W)
+    maps : list of (n, c)
+    labels : list of str, optional
+        Column titles, default ``"n=0, c=1"``.
+    max_px : int
+        Maps larger than this are block-averaged to at most `max_px` a side.
+    max_pixels : int
+        Pixel budget of the whole figure; many maps share it.
+    before_colorscale, after_colorscale : str
+    height : int
+
+    Returns
+    -------
+    go.Figure
+        2 × len(maps) heatmaps; ``layout.coloraxis`` (before) and
+        ``layout.coloraxis2`` (after) each with a colour bar.
+    """
+    before, after, maps = _checked_maps(before, after, maps)
+    _, _, H, W = before.shape
+    per_map = max(1, max_pixels // (2 * len(maps)))
+    cap = max(8, min(max_px, math.isqrt(per_map)))
+    step = _stride(max(H, W), cap)
+    titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
+    fig = make_subplots(
+        rows=2,
+        cols=len(maps),
+        subplot_titles=titles + [""] * len(maps),
+        horizontal_spacing=0.03,
+        vertical_spacing=0.08,
+    )
+    small_before = [_block_mean(before[n, c], step) for n, c in maps]
+    small_after = [_block_mean(after[n, c], step) for n, c in maps]
+    xs, ys = np.arange(0, W, step), np.arange(0, H, step)
+    what = f"mean of a {step}×{step} block" if step > 1 else "value"
+    for k, (n, c) in enumerate(maps):
+        pairs = (
+            (1, small_before[k], "coloraxis", "before"),
+            (2, small_after[k], "coloraxis2", "after"),
+        )
+        for row, z, axis, name in pairs:
+            label = f"{name} n={n}, c={c}<br>"
+            trace = _map_trace(z, xs, ys, what, coloraxis=axis, name=name, label=label)
+            fig.add_trace(trace, row=row, col=k + 1)
+    _feature_map_axes(fig, len(maps))
+    colour_axes, a_top, a_max = _feature_colour_axes(
+        small_before, small_after, before_colorscale, after_colorscale, after_quantile
+    )
+    fig.update_layout(**colour_axes)
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(size=TITLE_SIZE)
+    notes = []
+    if step > 1:
+        notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
+    if a_max > a_top:
+        notes.append(
+            f"after: colours saturate beyond ±{a_top:.3g} "
+            f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
+        )
+    _style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
+    if notes:
+        _note(fig, "<br>".join(notes), y=0, yshift=-62)
+    return fig
+
+
+def difference_heatmap_figure(
+    diff: np.ndarray,
+    *,
+    title: str,
+    labels: Sequence[str] | None = None,
+    max_px: int = 128,
+    max_panels: int = 8,
+    height: int = 340,
+) -> go.Figure:
+    """A difference map on a diverging scale centred at 0, max |Δ| in the title.
+
+    Parameters
+    ----------
+    diff : ndarray, shape (H, W) or (C, H, W)
+        With three dimensions, one panel per channel (at most `max_panels`),
+        all on one colour scale.
+    title : str
+        The title; " · max |Δ| = ..." is appended (over the whole array).
+    labels : list of str, optional
+        Panel titles for (C, H, W) input, default ``"c=k"``.
+    max_px : int
+        Larger maps are reduced by keeping the largest-magnitude value of
+        each block, so the largest difference always shows.
+    max_panels : int
+    height : int
+
+    Returns
+    -------
+    go.Figure
+    """
+    diff = np.asarray(diff, dtype=np.float64)
+    if diff.ndim == 2:
+        diff = diff[None]
+        labels = [""] if labels is None else labels
+    if diff.ndim != 3:
+        raise ValueError(f"diff must be (H, W) or (C, H, W), got shape {diff.shape}")
+    C, H, W = diff.shape
+    top = _finite_abs_max(diff)
+    shown = min(C, max_panels)
+    step = _stride(max(H, W), max_px)
+    names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
+    fig = make_subplots(
+        rows=1,
+        cols=shown,
+        horizontal_spacing=0.03,
+    )
+    what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
+    for c in range(shown):
+        fig.add_trace(
+            _map_trace(
+                _block_extreme(diff[c], step), np.arange(0, W, step), np.arange(0, H, step), what
+            ),
+            row=1,
+            col=c + 1,
+        )
+    _image_axes(fig, shown, 1, shown)
+    # Panel titles as top x-axis titles: they stay next to the square images.
+    for c in range(shown):
+        fig.update_xaxes(
+            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
+        )
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
+    scale_top = top if top > 0 else 1.0
+    fig.update_layout(
+        coloraxis=dict(
+            colorscale="RdBu_r",
+            cmin=-scale_top,
+            cmax=scale_top,
+            colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
+        ),
+        title=_title(f"{title} · max |Δ| = {top:.3g}"),
+    )
+    notes = []
+    if shown < C:
+        notes.append(f"showing {range_words(shown, C, 'channel', 'channels')}")
+    if step > 1:
+        notes.append(f"{H}×{W} maps reduced {step}×{step}, keeping each block's largest |Δ|")
+    _style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
+    if notes:
+        _note(fig, "<br>".join(notes), y=-0.02)
+    return fig
+
+
+def map_figure(
+    values: np.ndarray, title: str, *, height: int = 240, max_px: int = 128
+) -> go.Figure:
+    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top).
+
+    Parameters
+    ----------
+    values : ndarray, shape (H, W)
+    title : str
+    height : int
+    max_px : int
+        Larger maps are block-averaged to at most `max_px` a side.
+
+    Returns
+    -------
+    go.Figure
+        One ``go.Heatmap`` ("RdBu_r", symmetric about 0) with h and w axis titles.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"values must be one (H, W) map, got shape {values.shape}")
+    H, W = values.shape
+    step = _stride(max(H, W), max_px)
+    top = _finite_abs_max(values) or 1.0
+    what = f"mean of a {step}×{step} block" if step > 1 else "value"
+    fig = go.Figure(
+        go.Heatmap(
+            z=_float_payload(_block_mean(values, step)),
+            x=_small_uint(np.arange(0, W, step)),
+            y=_small_uint(np.arange(0, H, step)),
+            colorscale="RdBu_r",
+            zmin=-top,
+            zmax=top,
+            colorbar=dict(thickness=12, len=0.9),
+            hovertemplate=f"h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3f}}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        nticks=4,
+        title_text=MAP_Y_TITLE,
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_xaxes(
+        constrain="domain", nticks=4, title_text=MAP_X_TITLE, showgrid=False, zeroline=False
+    )
+    fig.update_layout(title=_title(title))
+    return _style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))

@@ -1,0 +1,118 @@
+"""BatchNorm's running statistics over training steps, against the population value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.figures._arrays import _float_payload, _stride
+from explorer.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, _style, _title
+
+
+def _channel_traces(
+    xs: np.ndarray,
+    running: np.ndarray,
+    x_ends: list[float],
+    population: float,
+    channel: int,
+    label: str,
+) -> list[go.Scatter]:
+    """One channel's running estimate (solid) and its population value (dashed), one colour."""
+    colour = SET_PALETTE[channel % len(SET_PALETTE)]
+    return [
+        go.Scatter(
+            x=xs,
+            y=_float_payload(running),
+            mode="lines",
+            line=dict(color=colour, width=3),
+            name=label,
+            legendgroup=label,
+            hovertemplate=f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+        ),
+        go.Scatter(
+            x=x_ends,
+            y=[float(population)] * 2,
+            mode="lines",
+            line=dict(color=colour, width=2, dash="dash"),
+            name=f"{label} population",
+            legendgroup=label,
+            showlegend=False,
+            hovertemplate=f"{label} population: %{{y:.4g}}<extra></extra>",
+        ),
+    ]
+
+
+def running_stats_figure(
+    steps: np.ndarray,
+    running: np.ndarray,
+    population: np.ndarray,
+    *,
+    title: str,
+    channel_labels: Sequence[str] | None = None,
+    y_label: str = "value",
+    max_points: int = 1000,
+    height: int = SIDE_HEIGHT,
+) -> go.Figure:
+    """BatchNorm's running statistic per channel over training steps.
+
+    Parameters
+    ----------
+    steps : ndarray, shape (steps,)
+    running : ndarray, shape (steps, C)
+        ``running_mean`` or ``running_var`` after each step.
+    population : ndarray, shape (C,)
+        The value the running estimate should approach, drawn dashed.
+    title : str
+    channel_labels : list of str, optional
+        Default ``"c=k"``.
+    y_label : str
+    max_points : int
+        Longer runs are thinned to every k-th step (the last step is kept).
+    height : int
+
+    Returns
+    -------
+    go.Figure
+        One solid line per channel and one dashed line in the same colour
+        (``SET_PALETTE``) at the population value.
+    """
+    steps = np.asarray(steps).reshape(-1)
+    running = np.asarray(running, dtype=np.float64)
+    if running.ndim == 1:
+        running = running[:, None]
+    population = np.asarray(population, dtype=np.float64).reshape(-1)
+    if running.shape[0] != steps.size or population.size != running.shape[1]:
+        raise ValueError(
+            f"running must be (steps, C) = ({steps.size}, {population.size}), got {running.shape}"
+        )
+    keep = np.arange(0, steps.size, _stride(steps.size, max_points))
+    if steps.size and keep[-1] != steps.size - 1:
+        keep = np.append(keep, steps.size - 1)
+    xs = steps[keep]
+    x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
+    fig = go.Figure()
+    for channel in range(running.shape[1]):
+        label = (
+            channel_labels[channel]
+            if channel_labels is not None and channel < len(channel_labels)
+            else f"c={channel}"
+        )
+        fig.add_traces(
+            _channel_traces(xs, running[keep, channel], x_ends, population[channel], channel, label)
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line=dict(color=LATTICE, width=2, dash="dash"),
+            name="population value",
+            hoverinfo="skip",
+        )
+    )
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(title_text=y_label)
+    fig.update_layout(title=_title(title), hovermode="closest")
+    return _style(fig, height=height, margin=dict(l=70, r=20, t=60, b=60))

@@ -1,0 +1,150 @@
+"""Per-set statistics: a heatmap for many sets, bars for few."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.figures._arrays import _float_payload, _small_uint, _stride
+from explorer.figures._style import (
+    SET_HIGHLIGHT,
+    SET_PALETTE,
+    SIDE_HEIGHT,
+    TITLE_SIZE,
+    _note,
+    _style,
+    _title,
+)
+
+
+def stats_heatmap_figure(
+    values: np.ndarray,
+    *,
+    row_label: str,
+    col_label: str,
+    title: str,
+    colorscale: str | None = None,
+    value_label: str | None = None,
+    max_cells: int = 128,
+    height: int = SIDE_HEIGHT,
+) -> go.Figure:
+    """Per-set statistics laid out as a 2-D heatmap (for many sets).
+
+    Parameters
+    ----------
+    values : ndarray, shape (rows, cols)
+        E.g. per-set means arranged by their kept coordinates.
+    row_label, col_label : str
+        What the row and column index mean (``"n"``, ``"c·h"``).
+    title : str
+    colorscale : str, optional
+        Default: "RdBu_r" centred at 0 when the values take both signs,
+        else "Cividis".
+    value_label : str, optional
+        Name of the value in the hover and colour bar (default: `title`).
+    max_cells : int
+        Rows and columns beyond this are thinned to every k-th one (the
+        hover keeps the true indices).
+    height : int
+
+    Returns
+    -------
+    go.Figure
+    """
+    value_label = title if value_label is None else value_label
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[None, :]
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    rows, cols = values.shape
+    step_r, step_c = _stride(rows, max_cells), _stride(cols, max_cells)
+    shown = values[::step_r, ::step_c]
+    finite = shown[np.isfinite(shown)]
+    both_signs = finite.size > 0 and finite.min() < 0 < finite.max()
+    scale = colorscale or ("RdBu_r" if both_signs else "Cividis")
+    extra = {}
+    if scale in ("RdBu_r", "RdBu", "PuOr", "BrBG", "PiYG", "PRGn") and finite.size:
+        top = float(np.abs(finite).max()) or 1.0
+        extra = dict(zmin=-top, zmax=top)
+    fig = go.Figure(
+        go.Heatmap(
+            z=_float_payload(shown),
+            x=_small_uint(np.arange(0, cols, step_c)),
+            y=_small_uint(np.arange(0, rows, step_r)),
+            colorscale=scale,
+            colorbar=dict(title=dict(text=value_label), thickness=16),
+            hovertemplate=(
+                f"{row_label}=%{{y}}, {col_label}=%{{x}}<br>{value_label} %{{z:.4g}}<extra></extra>"
+            ),
+            **extra,
+        )
+    )
+    fig.update_xaxes(title_text=col_label, showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text=row_label, autorange="reversed", showgrid=False, zeroline=False)
+    fig.update_layout(title=_title(title))
+    thinned = step_r > 1 or step_c > 1
+    _style(fig, height=height, margin=dict(l=70, r=20, t=60, b=60 + (22 if thinned else 0)))
+    if thinned:
+        _note(
+            fig,
+            f"{rows}×{cols} values: every {step_r}th row and {step_c}th column shown",
+            y=-0.12,
+        )
+    return fig
+
+
+def stats_bar_figure(
+    set_means: np.ndarray,
+    set_vars: np.ndarray,
+    labels: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    height: int = 380,
+) -> go.Figure:
+    """Mean and variance of each set as bars (for few sets), side by side.
+
+    Parameters
+    ----------
+    set_means, set_vars : ndarray, shape (sets,)
+    labels : list of str, optional
+        Default ``"set k"``.
+    title : str, optional
+    height : int
+
+    Returns
+    -------
+    go.Figure
+        Two bar subplots; bars take the set's ``SET_PALETTE`` colour when the
+        palette has enough colours (as in the set grid), else ``SET_HIGHLIGHT``.
+    """
+    means = np.asarray(set_means, dtype=np.float64).reshape(-1)
+    variances = np.asarray(set_vars, dtype=np.float64).reshape(-1)
+    if means.shape != variances.shape:
+        raise ValueError(f"set_means and set_vars differ in length: {means.size}, {variances.size}")
+    labels = list(labels) if labels is not None else [f"set {k}" for k in range(means.size)]
+    colours = list(SET_PALETTE[: means.size]) if means.size <= len(SET_PALETTE) else SET_HIGHLIGHT
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("mean per set", "variance per set"), horizontal_spacing=0.12
+    )
+    for col, values, name in ((1, means, "mean"), (2, variances, "variance")):
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=_float_payload(values),
+                marker=dict(color=colours),
+                name=name,
+                showlegend=False,
+                hovertemplate=f"%{{x}}<br>{name} %{{y:.4g}}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(size=TITLE_SIZE)
+    fig.update_xaxes(tickangle=-45 if means.size > 8 else 0, automargin=True)
+    fig.update_layout(title=_title(title), bargap=0.15)
+    return _style(fig, height=height, margin=dict(l=60, r=20, t=60 if title is None else 90, b=40))
