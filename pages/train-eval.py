@@ -29,12 +29,20 @@ def cached_small_batch(input_key: tuple, _x: np.ndarray) -> train_eval.SmallBatc
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
     """Plotly figures are slow to build; these are read-only, so one object is shared."""
-    return train_eval.running_figures(_run, _labels)
+    return figures.running_pair_figures(
+        _run.running_mean,
+        _run.population.mean,
+        _run.running_var,
+        _run.population.target_var,
+        _labels,
+    )
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
-    return train_eval.modes_figure(_run, sample, _labels)
+    return figures.modes_figure(
+        _run.last_x[sample], _run.train_out[sample], _run.eval_out[sample], _labels
+    )
 
 
 data = ui.current_input()
@@ -142,7 +150,7 @@ mean_fig, var_fig = cached_running_figures(*stream_key, run, data.channel_labels
 mean_col, var_col = st.columns(2)
 mean_col.plotly_chart(mean_fig, config=CHART)
 var_col.plotly_chart(var_fig, config=CHART)
-shown_channels = min(c_max, train_eval.FIGURE_CHANNELS)
+shown_channels = min(c_max, figures.FIGURE_CHANNELS)
 st.caption(
     "Solid: the running statistics after each step (they start at 0 and 1). Dashed: what they "
     "settle around. For the mean, the whole input's mean over (N, H, W). For the variance, "

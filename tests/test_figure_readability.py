@@ -60,6 +60,7 @@ def every_builder() -> dict:
         ),
         "stats_bar": F.stats_bar_figure(result.set_mean, result.set_var, title="per set"),
         "running": F.running_stats_figure(steps, running, np.ones(3), title="running_mean"),
+        "modes": F.modes_figure(x[0], out[0], out[0] * 0.9, ["r", "g", "b"]),
         "difference": F.difference_heatmap_figure(out[0] - x[0], title="Δ", max_panels=2),
         "map": F.map_figure(out[0, 0], "output, c=0"),
         "compare_map": F.map_figure(out[0, 0], "output, c=0", height=300),
@@ -74,7 +75,7 @@ def test_every_public_builder_is_covered():
     }
     covered = {"set_grid_figure", "cube_figure", "histogram_figure", "histogram_grid_figure"}
     covered |= {"feature_maps_figure", "stats_heatmap_figure", "stats_bar_figure"}
-    covered |= {"running_stats_figure", "difference_heatmap_figure", "map_figure"}
+    covered |= {"running_stats_figure", "difference_heatmap_figure", "map_figure", "modes_figure"}
     assert builders == covered
 
 

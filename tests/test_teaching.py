@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import question, quiz, state, train_eval
+from explorer import figures, question, quiz, state, train_eval
 from normlib import METHODS
 from tests import conftest
 
@@ -176,18 +176,21 @@ def test_tables_carry_normlibs_numbers():
 def test_figures_name_the_dashed_lines_honestly():
     x = small_input()
     run = train_eval.train_stream(x, 0.1, 5, 2, seed=0)
-    mean_fig, var_fig = train_eval.running_figures(run, ["r", "g", "b"])
+    mean_fig, var_fig = figures.running_pair_figures(
+        run.running_mean, run.population.mean, run.running_var, run.population.target_var, "rgb"
+    )
     names = [t.name for t in var_fig.data]
     assert "expected value" in names and not any("population" in (n or "") for n in names)
     assert "whole-input mean" in [t.name for t in mean_fig.data]
-    modes = train_eval.modes_figure(run, 0, ["r", "g", "b"])
+    modes = figures.modes_figure(run.last_x[0], run.train_out[0], run.eval_out[0], "rgb")
     top, bottom = (np.asarray(t.z, dtype=float) for t in modes.data)
     np.testing.assert_allclose(top[:, :4], run.last_x[0, 0])
     np.testing.assert_allclose(bottom[:4, :4], run.train_out[0, 0], rtol=1e-6)
     np.testing.assert_allclose(bottom[-4:, -4:], run.eval_out[0, 2], rtol=1e-6)
     x = np.zeros((2, 3, 200, 200), np.float32)
     big = train_eval.train_stream(x + np.arange(200, dtype=np.float32), 0.1, 2, 2, seed=0)
-    assert np.asarray(train_eval.modes_figure(big, 0, "rgb").data[0].z).shape[0] <= 48
+    big_modes = figures.modes_figure(big.last_x[0], big.train_out[0], big.eval_out[0], "rgb")
+    assert np.asarray(big_modes.data[0].z).shape[0] <= 48
 
 
 # ------------------------------------------------------------------- quiz

@@ -13,7 +13,8 @@ No Streamlit here. One module per figure family, all over one style module:
 ``maps``            :func:`feature_maps_figure`,
                     :func:`difference_heatmap_figure`, :func:`map_figure`
 ``stats``           :func:`stats_heatmap_figure`, :func:`stats_bar_figure`
-``running``         :func:`running_stats_figure`
+``running``         :func:`running_stats_figure`, :func:`running_pair_figures`
+``modes``           :func:`modes_figure` (train vs eval outputs of one sample)
 ==================  ==========================================================
 
 Every figure
@@ -69,7 +70,8 @@ from explorer.figures.grid_geometry import (
 )
 from explorer.figures.histograms import HISTOGRAM_TAIL, histogram_figure, histogram_grid_figure
 from explorer.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
-from explorer.figures.running import running_stats_figure
+from explorer.figures.modes import modes_figure
+from explorer.figures.running import FIGURE_CHANNELS, running_pair_figures, running_stats_figure
 from explorer.figures.set_grid import (
     GRID_ASSUMED_WIDTH,
     GRID_COMPACT_WIDTH,
@@ -95,6 +97,7 @@ BUILDERS = (
     stats_heatmap_figure,
     stats_bar_figure,
     running_stats_figure,
+    modes_figure,
 )
 
 __all__ = [
@@ -102,6 +105,7 @@ __all__ = [
     "BEFORE_COLOUR",
     "BUILDERS",
     "CHART_CONFIG",
+    "FIGURE_CHANNELS",
     "FIGURE_TITLE_SIZE",
     "FONT_SIZE",
     "GREY",
@@ -142,7 +146,9 @@ __all__ = [
     "histogram_figure",
     "histogram_grid_figure",
     "map_figure",
+    "modes_figure",
     "range_words",
+    "running_pair_figures",
     "running_stats_figure",
     "set_grid_figure",
     "set_label_positions",

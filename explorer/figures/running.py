@@ -18,8 +18,9 @@ def _channel_traces(
     population: float,
     channel: int,
     label: str,
+    reference_name: str,
 ) -> list[go.Scatter]:
-    """One channel's running estimate (solid) and its population value (dashed), one colour."""
+    """One channel's running estimate (solid) and its reference value (dashed), one colour."""
     colour = SET_PALETTE[channel % len(SET_PALETTE)]
     return [
         go.Scatter(
@@ -36,10 +37,10 @@ def _channel_traces(
             y=[float(population)] * 2,
             mode="lines",
             line=dict(color=colour, width=2, dash="dash"),
-            name=f"{label} population",
+            name=f"{label} {reference_name}",
             legendgroup=label,
             showlegend=False,
-            hovertemplate=f"{label} population: %{{y:.4g}}<extra></extra>",
+            hovertemplate=f"{label} {reference_name}: %{{y:.4g}}<extra></extra>",
         ),
     ]
 
@@ -54,6 +55,9 @@ def running_stats_figure(
     y_label: str = "value",
     max_points: int = 1000,
     height: int = SIDE_HEIGHT,
+    reference_name: str = "population",
+    reference_legend: str = "population value",
+    legend_below: bool = False,
 ) -> go.Figure:
     """BatchNorm's running statistic per channel over training steps.
 
@@ -71,6 +75,11 @@ def running_stats_figure(
     max_points : int
         Longer runs are thinned to every k-th step (the last step is kept).
     height : int
+    reference_name, reference_legend : str
+        What the dashed lines are called in hover text ("c=0 population") and
+        in the legend ("population value").
+    legend_below : bool
+        A horizontal legend under the plot (for many channels on a wide page).
 
     Returns
     -------
@@ -100,7 +109,15 @@ def running_stats_figure(
             else f"c={channel}"
         )
         fig.add_traces(
-            _channel_traces(xs, running[keep, channel], x_ends, population[channel], channel, label)
+            _channel_traces(
+                xs,
+                running[keep, channel],
+                x_ends,
+                population[channel],
+                channel,
+                label,
+                reference_name,
+            )
         )
     fig.add_trace(
         go.Scatter(
@@ -108,11 +125,57 @@ def running_stats_figure(
             y=[None],
             mode="lines",
             line=dict(color=LATTICE, width=2, dash="dash"),
-            name="population value",
+            name=reference_legend,
             hoverinfo="skip",
         )
     )
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_label)
     fig.update_layout(title=_title(title), hovermode="closest")
+    if legend_below:
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, xanchor="left"))
     return _style(fig, height=height, margin=dict(l=70, r=20, t=60, b=60))
+
+
+FIGURE_CHANNELS = 8  # lines per running-statistics figure (64 would be unreadable and slow)
+
+
+def running_pair_figures(
+    running_mean: np.ndarray,
+    mean_target: np.ndarray,
+    running_var: np.ndarray,
+    var_target: np.ndarray,
+    channel_labels: Sequence[str],
+    height: int = 360,
+) -> tuple[go.Figure, go.Figure]:
+    """running_mean and running_var per channel over the steps, their targets dashed.
+
+    `running_mean` and `running_var` are (steps + 1, C), from step 0. The
+    variance's target is the expected batch variance (the whole input's
+    unbiased variance only when B = N), so its dashed lines are called
+    "target". The first FIGURE_CHANNELS channels are drawn.
+    """
+    steps = np.arange(np.asarray(running_mean).shape[0])
+    shown = min(len(channel_labels), FIGURE_CHANNELS)
+    labels = [f"c={c} {label}" for c, label in enumerate(channel_labels[:shown])]
+    common = dict(channel_labels=labels, height=height, legend_below=True)
+    mean_fig = running_stats_figure(
+        steps,
+        np.asarray(running_mean)[:, :shown],
+        np.asarray(mean_target)[:shown],
+        title="running_mean (dashed: whole input's mean)",
+        y_label="running_mean",
+        reference_legend="whole-input mean",
+        **common,
+    )
+    var_fig = running_stats_figure(
+        steps,
+        np.asarray(running_var)[:, :shown],
+        np.asarray(var_target)[:shown],
+        title="running_var (dashed: its expected value)",
+        y_label="running_var",
+        reference_name="target",
+        reference_legend="expected value",
+        **common,
+    )
+    return mean_fig, var_fig

@@ -1,0 +1,100 @@
+"""Train vs eval: one sample's input, training output and eval output, as two mosaics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.figures._arrays import _block_mean
+from explorer.figures._style import _style
+
+
+def _mosaic(tiles: Sequence[np.ndarray], gap: int) -> np.ndarray:
+    """Tiles side by side, `gap` NaN columns between them."""
+    h = tiles[0].shape[0]
+    parts = []
+    for k, tile in enumerate(tiles):
+        if k:
+            parts.append(np.full((h, gap), np.nan))
+        parts.append(tile)
+    return np.concatenate(parts, axis=1)
+
+
+def modes_figure(
+    sample_input: np.ndarray,
+    train_output: np.ndarray,
+    eval_output: np.ndarray,
+    channel_labels: Sequence[str],
+    max_channels: int = 8,
+    max_px: int = 48,
+    width: int = 860,
+) -> go.Figure:
+    """One sample (C, H, W each): its input, training output and eval output per channel.
+
+    Two mosaics (cheap to draw): the input row on one colour scale (Cividis,
+    joint range); training and eval outputs below on one diverging scale
+    centred at 0, so a difference in colour between those rows is a
+    difference in value. Maps larger than `max_px` are block-averaged.
+    """
+    channels = min(sample_input.shape[0], max_channels)
+    size = max(sample_input.shape[1:])
+    step = -(-size // max_px)
+
+    def maps(values: np.ndarray) -> list[np.ndarray]:
+        return [_block_mean(values[c].astype(np.float64), step) for c in range(channels)]
+
+    inputs = maps(sample_input)
+    train, evals = maps(train_output), maps(eval_output)
+    h, w = inputs[0].shape
+    gap = max(1, round(0.12 * w))
+    top = _mosaic(inputs, gap)
+    bottom = np.concatenate(
+        [_mosaic(train, gap), np.full((gap, top.shape[1]), np.nan), _mosaic(evals, gap)]
+    )
+    limit = float(np.nanmax(np.abs(bottom))) or 1.0
+    # Row heights in proportion to the rows' pixels, so both mosaics get one scale.
+    fig = make_subplots(rows=2, cols=1, row_heights=[h, 2 * h + gap], vertical_spacing=0.06)
+    fig.add_trace(
+        go.Heatmap(
+            z=top,
+            colorscale="Cividis",
+            showscale=False,
+            hovertemplate="input: %{z:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=bottom,
+            colorscale="RdBu_r",
+            zmin=-limit,
+            zmax=limit,
+            colorbar=dict(len=0.62, y=0.0, yanchor="bottom", thickness=12, title="output"),
+            hovertemplate="output: %{z:.3f}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    centres = [(w + gap) * c + (w - 1) / 2 for c in range(channels)]
+    names = [f"c={c} {channel_labels[c]}"[:18] for c in range(channels)]
+    fig.update_xaxes(tickvals=centres, ticktext=names, showgrid=False, zeroline=False)
+    fig.update_xaxes(side="top", row=1, col=1)
+    fig.update_xaxes(showticklabels=False, row=2, col=1)
+    fig.update_yaxes(
+        autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"
+    )
+    fig.update_yaxes(tickvals=[(h - 1) / 2], ticktext=["input"], row=1, col=1)
+    fig.update_yaxes(
+        tickvals=[(h - 1) / 2, h + gap + (h - 1) / 2],
+        ticktext=["train", "eval"],
+        scaleanchor="x2",
+        row=2,
+        col=1,
+    )
+    fig.update_xaxes(constrain="domain")
+    tile = min(150, (width - 150) / channels)
+    return _style(fig, height=int(3 * tile + 110), margin=dict(l=60, r=60, t=40, b=10))
