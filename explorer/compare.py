@@ -272,21 +272,6 @@ def element_table(steps: Sequence[ElementArithmetic]) -> dict[str, list]:
 
 
 # ------------------------------------------------ the compact set pictures
-def compact_set_grid(fig_or_ids, **kwargs):
-    """A set picture for a narrow card: no legend, no footnote, small margins.
-
-    Pass the set ids (and :func:`explorer.figures.set_grid_figure`'s keyword
-    arguments) to build it compact, or an already built set-grid figure to
-    make it compact. The page says once, above the cards, what the legend
-    and the footnote said.
-    """
-    from explorer import figures
-
-    if isinstance(fig_or_ids, np.ndarray):
-        return figures.set_grid_figure(fig_or_ids, compact=True, **kwargs)
-    return figures.compact_grid(fig_or_ids)
-
-
 def grid_tiles(channels: int) -> int:
     """Samples and channels a card's set picture shows: all channels up to 8, so groups show."""
     return 4 if channels <= 4 else 8

@@ -16,8 +16,8 @@ CHART = figures.CHART_CONFIG
 @st.cache_resource(max_entries=64, show_spinner=False)
 def grid_figure(shape, spec, element, tiles):
     ids = ui.cached_set_ids(shape, spec)
-    grid = figures.set_grid_figure(ids, selected=element, max_tiles=tiles, height=300)
-    return compare.compact_set_grid(grid)
+    # compact: no legend or footnote in a narrow card (the page says once what they said)
+    return figures.set_grid_figure(ids, selected=element, max_tiles=tiles, height=300, compact=True)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

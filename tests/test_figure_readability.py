@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import compare
 from explorer import figures as F
 
 BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}  # Streamlit's two page backgrounds
@@ -49,7 +48,7 @@ def every_builder() -> dict:
         "set_grid_many": F.set_grid_figure(
             normlib.set_ids((2, 3, 4, 4), ""), selected=(0, 0, 0, 0)
         ),
-        "set_grid_compact": compare.compact_set_grid(ids, selected=(1, 1, 1, 1), height=300),
+        "set_grid_compact": F.set_grid_figure(ids, selected=(1, 1, 1, 1), height=300, compact=True),
         "cube": F.cube_figure((8, 4, 16, 16), "groupnorm", title="cube"),
         "histogram": F.histogram_figure(h, title="all values"),
         "histogram_log": F.histogram_figure(h, log_y=True),

@@ -7,7 +7,7 @@ No Streamlit here. One module per figure family, all over one style module:
                     ``CHART_CONFIG`` (every ``st.plotly_chart``'s config)
 ``_arrays``         strides, payload dtypes, block reductions
 ``grid_geometry``   where each element lands in the set grid, and back
-``set_grid``        :func:`set_grid_figure` (and :func:`compact_grid`)
+``set_grid``        :func:`set_grid_figure`
 ``cube``            :func:`cube_figure`, the GN paper's cube
 ``histograms``      :func:`histogram_figure`, :func:`histogram_grid_figure`
 ``maps``            :func:`feature_maps_figure`,
@@ -77,7 +77,6 @@ from explorer.figures.set_grid import (
     GRID_COMPACT_WIDTH,
     GRID_EDGE_PAD,
     GridColours,
-    compact_grid,
     grid_colours,
     grid_notes,
     set_grid_figure,
@@ -132,7 +131,6 @@ __all__ = [
     "CubeCells",
     "GridColours",
     "GridLayout",
-    "compact_grid",
     "contrast_ratio",
     "cube_cells",
     "cube_figure",

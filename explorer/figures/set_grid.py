@@ -487,19 +487,3 @@ def set_grid_figure(
     if notes:
         _note(fig, "<br>".join(notes))
     return fig
-
-
-def compact_grid(fig: go.Figure) -> go.Figure:
-    """Make an already built :func:`set_grid_figure` compact (as ``compact=True`` would).
-
-    For callers that receive the figure rather than the set ids. Set numbers
-    keep the size they were placed for; prefer ``set_grid_figure(..., compact=True)``.
-    """
-    fig.layout.annotations = ()
-    fig.update_layout(showlegend=False)
-    fig.update_layout(
-        margin=grid_margin(
-            titled=fig.layout.title.text is not None, compact=True, wide=False, note_lines=0
-        )
-    )
-    return fig
