@@ -219,9 +219,7 @@ def _validate_float_dtype(dtype: Any) -> np.dtype[Any]:
     return resolved
 
 
-def _standard_noise(
-    rng: np.random.Generator, distribution: str, shape: Shape
-) -> FloatArray:
+def _standard_noise(rng: np.random.Generator, distribution: str, shape: Shape) -> FloatArray:
     """Noise of mean 0 and variance 1 (exactly, in expectation) from `distribution`."""
     if distribution == "normal":
         return rng.standard_normal(shape)
