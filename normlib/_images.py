@@ -47,7 +47,7 @@ _PILLOW_PIXEL_COUNT = re.compile(r"\((\d+) pixels\)")
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
-def image_digest(data: bytes) -> str:
+def image_digest(data: bytes | bytearray | memoryview) -> str:
     """Return a short content hash of image bytes, for use as a cache key.
 
     Parameters
