@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint typecheck bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11 (or newer)")'
@@ -26,7 +26,10 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .
 
-test: lint
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/python -m mypy normlib
+
+test: lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -16,6 +17,9 @@ import normlib
 from normlib import FEATURE_NAMES, feature_maps, random_tensor, sample_images, sample_names
 
 RGB_LABELS = ("red", "green", "blue")
+
+#: The bundled sample pictures (made by assets/make_samples.py); normlib is told where they are.
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,8 +72,8 @@ def _variants(images: np.ndarray, names: Sequence[str], n: int) -> tuple[np.ndar
 
 def load_samples(n: int, size: int) -> LoadedInput:
     """`n` bundled sample images at size × size (flipped/rotated copies past the bundle)."""
-    images = sample_images(size=(size, size))
-    x, labels = _variants(images, sample_names(), n)
+    images = sample_images(SAMPLES_DIR, size=(size, size))
+    x, labels = _variants(images, sample_names(SAMPLES_DIR), n)
     return LoadedInput(
         x=x.astype(np.float32, copy=False),
         key=("samples", n, size),

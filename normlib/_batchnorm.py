@@ -134,7 +134,9 @@ class BatchNorm2d:
             inv_std = 1.0 / np.sqrt(self.running_var.astype(work.dtype) + self.eps)
             out = (work - mean) * inv_std.reshape(1, c, 1, 1)
             if weight is not None:
-                out = out * weight.reshape(1, c, 1, 1) + bias.reshape(1, c, 1, 1)
+                out = out * weight.reshape(1, c, 1, 1)
+            if bias is not None:
+                out = out + bias.reshape(1, c, 1, 1)
             return out.astype(out_dtype, copy=False)
         if self.eps <= 0:
             # As torch: with eps = 0 a constant channel would divide 0 by 0.

@@ -18,6 +18,7 @@ import numpy as np
 
 from normlib._errors import NormError
 from normlib._spec import AXES, METHODS, NormSpec
+from normlib.typing import Axes, GroupedShape, Shape, Shape4
 
 SpecLike = NormSpec | str
 
@@ -48,19 +49,19 @@ def as_spec(spec: SpecLike) -> NormSpec:
 class _Layout:
     """How a spec views a tensor of one shape: grouped 5-D view and merged view."""
 
-    shape: tuple[int, int, int, int]
-    grouped_shape: tuple[int, int, int, int, int]  # (N, G, C/G, H, W)
-    stat_shape5: tuple[int, ...]  # keepdims shape of the statistics in the grouped view
-    merged_shape: tuple[int, ...]
+    shape: Shape4
+    grouped_shape: GroupedShape
+    stat_shape5: Shape  # keepdims shape of the statistics in the grouped view
+    merged_shape: Shape
     merged_reduced: tuple[int, ...]  # axes of the merged view that are reduced
     count: int
     n_sets: int
 
 
-def _layout(shape: tuple[int, ...], spec: NormSpec) -> _Layout:
+def _layout(shape: Shape, spec: NormSpec) -> _Layout:
     n, c, h, w = spec.check_shape(shape)
     g = spec.groups
-    grouped = (n, g, c // g, h, w)
+    grouped: GroupedShape = (n, g, c // g, h, w)
     reduced5 = _reduced5(spec)
     stat5 = _stat_shape5(grouped, spec)
     # Merge runs of adjacent axes with the same reduced/kept status; size-1
@@ -123,8 +124,8 @@ class NormResult:
     n_sets: int
     spec: NormSpec
     eps: float
-    shape: tuple[int, int, int, int]
-    grouped_shape: tuple[int, int, int, int, int]
+    shape: Shape4
+    grouped_shape: GroupedShape
 
     @property
     def set_mean(self) -> np.ndarray:
@@ -147,13 +148,13 @@ def _reduced5(spec: NormSpec) -> tuple[bool, ...]:
     return ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
 
 
-def _stat_shape5(grouped_shape: tuple[int, ...], spec: NormSpec) -> tuple[int, ...]:
+def _stat_shape5(grouped_shape: Shape, spec: NormSpec) -> Shape:
     """Keepdims shape of the statistics in the grouped view."""
     reduced = _reduced5(spec)
     return tuple(1 if red else size for size, red in zip(grouped_shape, reduced, strict=True))
 
 
-def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype]:
+def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype[Any]]:
     """Validate `x`; return (C-contiguous working array, output dtype)."""
     try:
         array = np.asarray(x)
@@ -210,7 +211,7 @@ def _check_eps(eps: Any) -> float:
     return value
 
 
-def _affine(param: Any, name: str, shape: tuple[int, int, int, int], dtype) -> np.ndarray | None:
+def _affine(param: Any, name: str, shape: Shape4, dtype: np.dtype[Any]) -> np.ndarray | None:
     """Return gamma/beta as an array broadcastable to `shape`, or None."""
     if param is None:
         return None
@@ -276,7 +277,7 @@ class _RowSums:
     Set up once per normalization, so that each block costs few NumPy calls.
     """
 
-    def __init__(self, m: int, dtype: np.dtype) -> None:
+    def __init__(self, m: int, dtype: np.dtype[Any]) -> None:
         self.m = m
         if m < _SHORT_SET:
             self.ones = np.ones(m)
@@ -292,7 +293,7 @@ class _RowSums:
             # A BLAS matrix-vector product with ones sums rows about 3x faster than add.reduce.
             return np.matmul(block.astype(np.float64, copy=False), self.ones)
         n_rows, n_pieces = block.shape[0], self.cut // self.length
-        head = block[:, : self.cut].reshape(n_rows, n_pieces, self.length)
+        head: np.ndarray = block[:, : self.cut].reshape(n_rows, n_pieces, self.length)
         if self.cut == self.m:
             head = head.reshape(n_rows * n_pieces, self.length)  # one BLAS call per block
         piece_sums = np.matmul(head, self.ones).reshape(n_rows, n_pieces)
@@ -345,7 +346,7 @@ def _set_sums(a: np.ndarray, axes: tuple[int, ...], squares: bool) -> np.ndarray
     return total.reshape(tuple(1 if i in axes else size for i, size in enumerate(a.shape)))
 
 
-def _constant_suspects(var: np.ndarray, mean: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _constant_suspects(var: np.ndarray, mean: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
     """Sets whose variance is within rounding of zero: perhaps constant, to be checked exactly.
 
     The mean of a constant set is rounded (m * c is not exact in float), so its
@@ -382,7 +383,9 @@ def _non_finite_error(x: np.ndarray) -> NormError:
     )
 
 
-def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
+def _normalize_rows(
+    view: np.ndarray, count: int, center: bool, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalize each row of a view whose last axis is the only reduced one."""
     rows = view.reshape(-1, view.shape[-1])
     out = np.empty_like(rows)
@@ -422,7 +425,7 @@ def _normalize_rows(view: np.ndarray, count: int, center: bool, eps: float):
 
 def _normalize_strided(
     view: np.ndarray, reduced: tuple[int, ...], count: int, center: bool, eps: float
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalize over any reduced axes of the merged view (two-pass mean and variance)."""
     if center:
         mean = (_set_sums(view, reduced, squares=False) / count).astype(view.dtype)
@@ -540,12 +543,12 @@ def normalize(
     )
 
 
-def _drop_group_axis(stat_shape5: tuple[int, ...]) -> tuple[int, int, int, int]:
+def _drop_group_axis(stat_shape5: Shape) -> Shape4:
     n, _, c, h, w = stat_shape5
     return (n, c, h, w)
 
 
-def set_ids(shape: tuple[int, ...], spec: SpecLike) -> np.ndarray:
+def set_ids(shape: Shape, spec: SpecLike) -> np.ndarray:
     """Each element's reduction-set id, numbered 0 to n_sets - 1.
 
     Elements with the same id share one mean and variance. Ids count the
@@ -590,11 +593,11 @@ _NAMED: list[tuple[str, int | None, bool, str]] = [
 ]
 
 
-def _axes_words(axes: str) -> str:
+def _axes_words(axes: Axes) -> str:
     return ", ".join(axes) if axes else "nothing"
 
 
-def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
+def identify(spec: SpecLike, shape: Shape | None = None) -> str:
     """The name a learner knows for `spec`, or an honest 'no standard name'.
 
     Parameters
@@ -635,11 +638,16 @@ def identify(spec: SpecLike, shape: tuple[int, ...] | None = None) -> str:
     return name + note
 
 
-def _name(spec: NormSpec, shape: tuple[int, ...] | None) -> str:
+def _name(spec: NormSpec, shape: Shape | None) -> str:
     """identify() without the shape-specific note on one-element sets."""
-    axes, groups, center = spec.axes, spec.groups, spec.center
     if shape is not None:
         spec.check_shape(shape)
+    return _special_name(spec, shape) or _listed_name(spec, shape) or _closest_name(spec)
+
+
+def _special_name(spec: NormSpec, shape: Shape | None) -> str | None:
+    """Names that need words of their own: no reduction, Method 1, GroupNorm, everything."""
+    axes, groups, center = spec.axes, spec.groups, spec.center
     if not axes:
         return (
             "no reduction: every element is its own set, so the output is 0 (+ beta)"
@@ -661,17 +669,27 @@ def _name(spec: NormSpec, shape: tuple[int, ...] | None) -> str:
         return name
     if axes == "NCHW" and center and groups == 1:
         return "whole-tensor standardization (no standard layer; one mean for everything)"
+    return None
+
+
+def _listed_name(spec: NormSpec, shape: Shape | None) -> str | None:
+    """The standard layer of `_NAMED` with exactly these statistics, if any."""
     for named_axes, named_groups, named_center, name in _NAMED:
-        if (axes, groups, center) == (named_axes, named_groups, named_center):
+        if (spec.axes, spec.groups, spec.center) == (named_axes, named_groups, named_center):
             if name == "LayerNorm" and shape is not None:
                 return "LayerNorm (= GroupNorm(1) statistics)"
             return name
-    # No standard name: say so and name the closest relative.
+    return None
+
+
+def _closest_name(spec: NormSpec) -> str:
+    """No standard name: say so and name the closest relative and how it differs."""
+    axes, groups, center = spec.axes, spec.groups, spec.center
     candidates = [(a, c, n) for a, g, c, n in _NAMED if g == 1] + [("CHW", True, "GroupNorm")]
     if groups > 1:
         candidates = [("CHW", True, f"GroupNorm({groups})")]
 
-    def distance(candidate: tuple[str, bool, str]) -> tuple[int, int]:
+    def distance(candidate: tuple[str, bool, str]) -> tuple[int, bool]:
         cand_axes, cand_center, _ = candidate
         return (len(set(cand_axes) ^ set(axes)), cand_center != center)
 

@@ -6,7 +6,7 @@ Three sources of tensors for the explorer:
   scales, so channels visibly differ before BatchNorm and visibly agree after it.
 - `feature_maps`: a fixed bank of small convolution filters turning an RGB image
   batch into 8 realistic feature maps, like the first layer of a CNN.
-- `sample_images`: the bundled sample pictures in ``assets/samples/``.
+- `sample_images`: the PNG pictures of a folder the caller names.
 
 Only NumPy and Pillow are used.
 """
@@ -20,16 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import DTypeLike
 
 from normlib._errors import InputError, NormError
 from normlib._images import load_images
+from normlib.typing import FloatArray, ImageSize, PathLike, Shape, Shape4
 
 __all__ = [
     "DISTRIBUTIONS",
     "FEATURE_NAMES",
     "MAX_TENSOR_ELEMENTS",
-    "SAMPLES_DIR",
     "feature_maps",
     "random_tensor",
     "sample_images",
@@ -42,8 +43,8 @@ DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform", "laplace", "lognormal", "
 #: Largest tensor `random_tensor` builds (elements), so a slider typo cannot exhaust memory.
 MAX_TENSOR_ELEMENTS = 50_000_000
 
-#: Folder of the bundled sample PNGs (made by ``assets/make_samples.py``).
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
+# How the app's checkout makes its sample folder; named in the error for a missing folder.
+_MAKE_SAMPLES_COMMAND = "python assets/make_samples.py"
 
 #: Channel names of `feature_maps` output, in channel order.
 FEATURE_NAMES: tuple[str, ...] = (
@@ -78,7 +79,7 @@ def random_tensor(
     sample_offset: float = 0.0,
     sample_scale: float = 0.0,
     dtype: DTypeLike = np.float32,
-) -> np.ndarray:
+) -> FloatArray:
     """Draw a seeded (N, C, H, W) tensor with controllable per-channel and per-sample statistics.
 
     Each element is::
@@ -174,7 +175,7 @@ def random_tensor(
     return tensor
 
 
-def _validate_shape(shape: Any) -> tuple[int, int, int, int]:
+def _validate_shape(shape: Any) -> Shape4:
     hint = "give the shape as four positive integers (N, C, H, W), e.g. (8, 3, 32, 32)"
     try:
         dims = tuple(shape)
@@ -208,7 +209,7 @@ def _validate_spread(label: str, spread: Any) -> None:
         raise NormError(f"{label}={spread!r} must be finite and >= 0 (0 means no spread)")
 
 
-def _validate_float_dtype(dtype: Any) -> np.dtype:
+def _validate_float_dtype(dtype: Any) -> np.dtype[Any]:
     try:
         resolved = np.dtype(dtype)
     except TypeError:
@@ -218,9 +219,7 @@ def _validate_float_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def _standard_noise(
-    rng: np.random.Generator, distribution: str, shape: tuple[int, ...]
-) -> np.ndarray:
+def _standard_noise(rng: np.random.Generator, distribution: str, shape: Shape) -> FloatArray:
     """Noise of mean 0 and variance 1 (exactly, in expectation) from `distribution`."""
     if distribution == "normal":
         return rng.standard_normal(shape)
@@ -257,7 +256,7 @@ _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _PAD = 2  # enough border for the largest (5x5) kernel
 
 
-def feature_maps(images: np.ndarray, *, relu: bool = False) -> np.ndarray:
+def feature_maps(images: npt.ArrayLike, *, relu: bool = False) -> FloatArray:
     """Run a fixed bank of 8 small convolution filters over an RGB image batch.
 
     Parameters
@@ -319,7 +318,7 @@ def feature_maps(images: np.ndarray, *, relu: bool = False) -> np.ndarray:
     return maps
 
 
-def _validate_images(images: Any) -> np.ndarray:
+def _validate_images(images: Any) -> FloatArray:
     hint = "pass an RGB batch of shape (N, 3, H, W), e.g. from load_images"
     array = np.asarray(images)
     if array.dtype.kind not in "biuf":
@@ -332,7 +331,7 @@ def _validate_images(images: Any) -> np.ndarray:
     return batch
 
 
-def _correlate(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+def _correlate(padded: FloatArray, kernel: FloatArray) -> FloatArray:
     """Cross-correlate each (H+4, W+4) padded map with a small kernel, keeping (H, W)."""
     height = padded.shape[1] - 2 * _PAD
     width = padded.shape[2] - 2 * _PAD
@@ -349,30 +348,46 @@ def _correlate(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return result
 
 
-def _gaussian_blur(padded: np.ndarray) -> np.ndarray:
+def _gaussian_blur(padded: FloatArray) -> FloatArray:
     """5x5 binomial blur done as two 1-D passes (10 taps instead of 25)."""
     height = padded.shape[1] - 2 * _PAD
     width = padded.shape[2] - 2 * _PAD
-    rows = sum(weight * padded[:, :, k : k + width] for k, weight in enumerate(_BINOMIAL_5))
-    return sum(weight * rows[:, k : k + height, :] for k, weight in enumerate(_BINOMIAL_5))
+    rows = np.zeros((padded.shape[0], padded.shape[1], width), dtype=np.float32)
+    for k, weight in enumerate(_BINOMIAL_5):
+        rows += weight * padded[:, :, k : k + width]
+    blurred = np.zeros((padded.shape[0], height, width), dtype=np.float32)
+    for k, weight in enumerate(_BINOMIAL_5):
+        blurred += weight * rows[:, k : k + height, :]
+    return blurred
 
 
 # ----------------------------------------------------------------------------------------
-# bundled sample images
+# sample images from a folder
 
 
-def _sample_paths() -> list[Path]:
-    paths = sorted(SAMPLES_DIR.glob("*.png")) if SAMPLES_DIR.is_dir() else []
-    if not paths:
-        raise InputError(
-            f"no sample images found in {SAMPLES_DIR}; regenerate them with "
-            "`python assets/make_samples.py` from the project folder"
-        )
-    return paths
+def _sample_paths(directory: PathLike) -> list[Path]:
+    folder = Path(directory)
+    if not folder.is_dir():
+        problem = "does not exist" if not folder.exists() else "is not a folder"
+    else:
+        paths = sorted(folder.glob("*.png"))
+        if paths:
+            return paths
+        problem = "holds no .png files"
+    raise InputError(
+        f"no sample images: {str(folder)!r} {problem}; pass a folder of PNG files "
+        f"(the Normalization Explorer's checkout makes its own with "
+        f"`{_MAKE_SAMPLES_COMMAND}` from the project folder)"
+    )
 
 
-def sample_names() -> tuple[str, ...]:
-    """List the bundled sample images by name (file name without .png), sorted.
+def sample_names(directory: PathLike) -> tuple[str, ...]:
+    """List the sample images in a folder by name (file name without .png), sorted.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        A folder of PNG files (only ``*.png`` directly inside it is read).
 
     Returns
     -------
@@ -382,21 +397,25 @@ def sample_names() -> tuple[str, ...]:
     Raises
     ------
     InputError
-        If ``assets/samples/`` is missing or holds no PNG files.
+        If `directory` is missing, not a folder, or holds no PNG files; the message
+        names the folder.
     """
-    return tuple(path.stem for path in _sample_paths())
+    return tuple(path.stem for path in _sample_paths(directory))
 
 
 def sample_images(
-    size: tuple[int, int] = (32, 32),
+    directory: PathLike,
+    size: ImageSize = (32, 32),
     n: int | None = None,
     *,
     names: Sequence[str] | None = None,
-) -> np.ndarray:
-    """Load the bundled sample pictures as a float32 (N, 3, H, W) batch in [0, 1].
+) -> FloatArray:
+    """Load the PNG pictures of a folder as a float32 (N, 3, H, W) batch in [0, 1].
 
     Parameters
     ----------
+    directory : str or os.PathLike
+        A folder of PNG files, taken in sorted name order (see `sample_names`).
     size : tuple of two ints
         Output (height, width); see `load_images` for the resize-then-crop rule.
     n : int or None
@@ -412,15 +431,22 @@ def sample_images(
     Raises
     ------
     InputError
-        If the sample folder is missing, `n` is not a positive int no larger than
-        the number of samples, or a name in `names` is unknown.
+        If `directory` is missing or holds no PNG files, `n` is not a positive int no
+        larger than the number of images, or a name in `names` is unknown.
 
     Examples
     --------
-    >>> sample_images((16, 16), n=4).shape
-    (4, 3, 16, 16)
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name, colour in [("red", (255, 0, 0)), ("blue", (0, 0, 255))]:
+    ...         Image.new("RGB", (40, 20), colour).save(f"{folder}/{name}.png")
+    ...     batch = sample_images(folder, (16, 16))
+    ...     names = sample_names(folder)
+    >>> batch.shape, names, batch[:, 2].mean(axis=(1, 2)).tolist()
+    ((2, 3, 16, 16), ('blue', 'red'), [1.0, 0.0])
     """
-    paths = _sample_paths()
+    paths = _sample_paths(directory)
     if names is not None:
         by_name = {path.stem: path for path in paths}
         if isinstance(names, str):

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from normlib._errors import InputError
+from normlib.typing import FloatArray, ImageSize
 
 __all__ = ["MAX_FILE_BYTES", "MAX_PIXELS", "image_digest", "load_images"]
 
@@ -46,7 +47,7 @@ _PILLOW_PIXEL_COUNT = re.compile(r"\((\d+) pixels\)")
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
-def image_digest(data: bytes) -> str:
+def image_digest(data: bytes | bytearray | memoryview) -> str:
     """Return a short content hash of image bytes, for use as a cache key.
 
     Parameters
@@ -74,8 +75,8 @@ def image_digest(data: bytes) -> str:
 
 def load_images(
     sources: Sequence[Any],
-    size: tuple[int, int] = (64, 64),
-) -> np.ndarray:
+    size: ImageSize = (64, 64),
+) -> FloatArray:
     """Decode images into one float32 batch of shape (N, 3, H, W) with values in [0, 1].
 
     Parameters
@@ -146,7 +147,7 @@ def load_images(
 # argument checks
 
 
-def _validate_size(size: Any) -> tuple[int, int]:
+def _validate_size(size: Any) -> ImageSize:
     """Return `size` as (height, width) or raise InputError saying how to write it."""
     hint = "give the output size as two positive integers (height, width), e.g. (64, 64)"
     try:

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from normlib._errors import NormError
+from normlib.typing import Axes, Shape, Shape4
 
 AXES = "NCHW"
 AXIS_NAMES = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
@@ -27,7 +30,7 @@ _LETTER_HINTS = {
 }
 
 
-def _parse_axes(axes: object) -> str:
+def _parse_axes(axes: object) -> Axes:
     """Return the canonical axes string (subset of 'NCHW' in that order)."""
     if isinstance(axes, str):
         letters = list(axes.replace(",", "").replace(" ", "").upper())
@@ -65,19 +68,13 @@ def _parse_axes(axes: object) -> str:
     return "".join(a for a in AXES if a in seen)
 
 
-def _check_groups(groups: object, axes: str) -> int:
+def _check_groups(groups: object, axes: Axes) -> int:
+    if isinstance(groups, np.integer):
+        groups = int(groups)
     if isinstance(groups, bool) or not isinstance(groups, int):
-        try:
-            import numpy as np
-
-            if isinstance(groups, np.integer):
-                groups = int(groups)
-            else:
-                raise TypeError
-        except TypeError:
-            raise NormError(
-                f"groups must be a whole number, got {groups!r}; e.g. groups=4 for GroupNorm(4)"
-            ) from None
+        raise NormError(
+            f"groups must be a whole number, got {groups!r}; e.g. groups=4 for GroupNorm(4)"
+        )
     if groups < 1:
         raise NormError(
             f"groups must be at least 1, got {groups}; groups=1 means no channel grouping"
@@ -140,7 +137,7 @@ class NormSpec:
     32
     """
 
-    axes: str
+    axes: Axes
     groups: int = 1
     center: bool = True
 
@@ -149,8 +146,6 @@ class NormSpec:
         object.__setattr__(self, "axes", axes)
         object.__setattr__(self, "groups", _check_groups(self.groups, axes))
         if not isinstance(self.center, bool):
-            import numpy as np
-
             if not isinstance(self.center, np.bool_):
                 raise NormError(f"center must be True or False, got {self.center!r}")
             object.__setattr__(self, "center", bool(self.center))
@@ -169,7 +164,7 @@ class NormSpec:
         return hash(self._identity())
 
     # ------------------------------------------------------------------ shape
-    def check_shape(self, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    def check_shape(self, shape: Shape) -> Shape4:
         """Return `shape` as four ints, or raise NormError if this spec cannot apply to it."""
         shape = tuple(shape)
         if len(shape) != 4:
@@ -191,7 +186,7 @@ class NormSpec:
             )
         return n, c, h, w
 
-    def count(self, shape: tuple[int, ...]) -> int:
+    def count(self, shape: Shape) -> int:
         """Elements per reduction set on a tensor of `shape`."""
         n, c, h, w = self.check_shape(shape)
         sizes = {"N": n, "C": c // self.groups, "H": h, "W": w}
@@ -200,7 +195,7 @@ class NormSpec:
             total *= sizes[axis]
         return total
 
-    def n_sets(self, shape: tuple[int, ...]) -> int:
+    def n_sets(self, shape: Shape) -> int:
         """Number of reduction sets (distinct means) on a tensor of `shape`."""
         n, c, h, w = self.check_shape(shape)
         return (n * c * h * w) // self.count(shape)
@@ -210,7 +205,7 @@ class NormSpec:
         return "".join(a for a in AXES if a not in self.axes)
 
     # ------------------------------------------------------------- formulas
-    def latex(self, shape: tuple[int, ...] | None = None) -> SpecLatex:
+    def latex(self, shape: Shape | None = None) -> SpecLatex:
         """Exact LaTeX formulas of this spec's statistics, with index sets.
 
         Parameters
@@ -288,7 +283,9 @@ class Preset(NormSpec):
     description: str = field(default="", compare=False)
 
 
-def _preset(axes: str, name: str, description: str, groups: int = 1, center: bool = True):
+def _preset(
+    axes: Axes, name: str, description: str, groups: int = 1, center: bool = True
+) -> Preset:
     return Preset(axes, groups, center, name=name, description=description)
 
 

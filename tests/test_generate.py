@@ -1,11 +1,11 @@
-"""Tests for normlib._generate: random tensors, feature maps and the bundled samples."""
+"""Tests for normlib._generate: random tensors, feature maps and the sample folder."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
-import normlib._generate as generate
 from normlib._errors import InputError, NormError
 from normlib._generate import (
     DISTRIBUTIONS,
@@ -15,6 +15,10 @@ from normlib._generate import (
     sample_images,
     sample_names,
 )
+from tests.conftest import ROOT
+
+# The app's bundled samples (assets/make_samples.py); normlib reads whatever folder it is given.
+SAMPLES = ROOT / "assets" / "samples"
 
 # ----------------------------------------------------------------------------------------
 # random_tensor
@@ -223,21 +227,21 @@ def test_feature_maps_refuses_bad_input(images):
 
 
 def test_at_least_ten_samples_in_sorted_order():
-    names = sample_names()
+    names = sample_names(SAMPLES)
     assert len(names) >= 10
     assert list(names) == sorted(names)
     assert {"sunset", "ocean", "forest", "night", "snow"} <= set(names)
 
 
 def test_sample_images_load_as_a_batch():
-    batch = sample_images((16, 20))
-    assert batch.shape == (len(sample_names()), 3, 16, 20)
+    batch = sample_images(SAMPLES, (16, 20))
+    assert batch.shape == (len(sample_names(SAMPLES)), 3, 16, 20)
     assert batch.dtype == np.float32
     assert batch.min() >= 0.0 and batch.max() <= 1.0
 
 
 def test_samples_have_visibly_different_colour_statistics():
-    batch = sample_images((32, 32), names=["night", "snow", "sunset", "ocean"])
+    batch = sample_images(SAMPLES, (32, 32), names=["night", "snow", "sunset", "ocean"])
     night, snow, sunset, ocean = batch.mean(axis=(2, 3))  # per-image channel means
     assert night.max() < 0.2 < 0.8 < snow.min()  # dark vs bright
     assert sunset[0] > sunset[2]  # warm: more red than blue
@@ -245,25 +249,45 @@ def test_samples_have_visibly_different_colour_statistics():
 
 
 def test_n_takes_the_first_samples():
-    first_two = sample_images((8, 8), n=2)
-    named = sample_images((8, 8), names=list(sample_names()[:2]))
+    first_two = sample_images(SAMPLES, (8, 8), n=2)
+    named = sample_images(SAMPLES, (8, 8), names=list(sample_names(SAMPLES)[:2]))
     np.testing.assert_array_equal(first_two, named)
 
 
 @pytest.mark.parametrize("n", [0, -1, 1000, 2.0, True])
 def test_bad_n_is_refused(n):
     with pytest.raises(InputError, match="n="):
-        sample_images(n=n)
+        sample_images(SAMPLES, n=n)
 
 
 def test_unknown_sample_name_lists_the_valid_ones():
     with pytest.raises(InputError, match=r"'moon'.*sunset"):
-        sample_images(names=["moon"])
+        sample_images(SAMPLES, names=["moon"])
 
 
-def test_missing_sample_folder_says_how_to_regenerate(tmp_path, monkeypatch):
-    monkeypatch.setattr(generate, "SAMPLES_DIR", tmp_path / "nothing here")
-    with pytest.raises(InputError, match="make_samples.py"):
-        sample_names()
-    with pytest.raises(InputError, match="no sample images"):
-        sample_images()
+def test_missing_sample_folder_names_it_and_says_how_to_regenerate(tmp_path):
+    missing = tmp_path / "nothing here"
+    with pytest.raises(InputError, match=r"'.*nothing here' does not exist.*make_samples\.py"):
+        sample_names(missing)
+    with pytest.raises(InputError, match=r"no sample images: '.*nothing here' does not exist"):
+        sample_images(str(missing))
+
+
+def test_folder_without_png_files_is_refused_by_name(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a picture")
+    with pytest.raises(InputError, match=r"holds no \.png files.*make_samples\.py"):
+        sample_names(tmp_path)
+    with pytest.raises(InputError, match="is not a folder"):
+        sample_images(tmp_path / "notes.txt")
+
+
+def test_any_folder_of_pngs_is_read_in_name_order(tmp_path):
+    # Pure colours, so the expected channel means are known without the loader.
+    colours = {"b_green": (0, 255, 0), "a_red": (255, 0, 0), "c_white": (255, 255, 255)}
+    for name, colour in colours.items():
+        Image.new("RGB", (12, 9), colour).save(tmp_path / f"{name}.png")
+    assert sample_names(tmp_path) == ("a_red", "b_green", "c_white")
+    batch = sample_images(tmp_path, (4, 6))
+    assert batch.shape == (3, 3, 4, 6)
+    means = batch.mean(axis=(2, 3))
+    np.testing.assert_allclose(means, [[1, 0, 0], [0, 1, 0], [1, 1, 1]], atol=1e-6)

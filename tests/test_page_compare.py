@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from explorer import compare, facts
+from explorer import compare, facts, inputs
 from tests import conftest
 
 PAGE = "pages/compare.py"
@@ -143,7 +143,7 @@ def test_bad_link_parameters_warn_and_fall_back():
 def test_numbers_agree_with_normlib_for_every_preset():
     at = open_page({"methods": ",".join(normlib.METHODS)})
     frame = table(at)
-    x = normlib.sample_images(size=(32, 32))[:8]
+    x = normlib.sample_images(inputs.SAMPLES_DIR, size=(32, 32))[:8]
     for key, sets, count in zip(
         normlib.METHODS, frame["sets"], frame["elements per set"], strict=True
     ):
@@ -166,7 +166,7 @@ def test_choices_survive_a_visit_to_another_page():
 def test_the_picked_element_is_followed_through_every_method():
     at = open_page({"methods": "method2,batchnorm,rmsnorm", "pick": "1,2,3,4"})
     frame = element_frame(at)
-    x = normlib.sample_images(size=(32, 32))[:8]
+    x = normlib.sample_images(inputs.SAMPLES_DIR, size=(32, 32))[:8]
     assert list(frame["method"]) == ["Method 2", "BatchNorm", "RMSNorm"]
     assert set(frame["x"]) == {f"{x[1, 2, 3, 4]:.6g}"}
     assert list(frame["set size m"]) == ["8", "8,192", "3,072"]

@@ -85,7 +85,7 @@ def test_default_groups():
 def test_sample_batches_beyond_the_bundle_are_named_variants():
     loaded = inputs.load_samples(24, 16)
     assert loaded.x.shape == (24, 3, 16, 16) and loaded.x.dtype == np.float32
-    names = normlib.sample_names()
+    names = normlib.sample_names(inputs.SAMPLES_DIR)
     assert loaded.sample_labels[: len(names)] == tuple(names)
     assert loaded.sample_labels[len(names)] == f"{names[0]} (mirrored)"
     np.testing.assert_array_equal(loaded.x[len(names)], loaded.x[0][:, :, ::-1])
