@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/python -m streamlit run explorer/server.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run normapp/server.py --server.port $(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .

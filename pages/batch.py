@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from explorer import batch_dependence, compare, figures, state, ui
-from explorer.text import literal
+from normapp import batch_dependence, compare, figures, state, ui
+from normapp.text import literal
 
 PARAMS = batch_dependence.BATCH_PARAMS
 PER_ROW = 3

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import normlib
-from explorer import compare, facts, figures, text, ui
+from normapp import compare, facts, figures, text, ui
 
 PARAMS = compare.COMPARE_PARAMS
 PER_ROW = 3

@@ -5,8 +5,8 @@ import math
 import streamlit as st
 
 import normlib
-from explorer import figures, seed_question, state, summary, ui
-from explorer.text import literal
+from normapp import figures, seed_question, state, summary, ui
+from normapp.text import literal
 
 PAGE_PARAMS = state.NORM_PARAMS + (
     state.Param("method", "batchnorm", state.parse_method),

@@ -5,8 +5,8 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from explorer import compare, question, train_eval, ui
-from explorer.facts import eps_words, facts_for
+from normapp import compare, question, train_eval, ui
+from normapp.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
 BN = facts_for("method3")  # what torch.nn.BatchNorm2d / Keras BatchNormalization are

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import normlib
-from explorer import figures, quiz, ui
+from normapp import figures, quiz, ui
 
 PARAMS = quiz.QUIZ_PARAMS
 CHART = figures.CHART_CONFIG

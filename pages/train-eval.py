@@ -4,8 +4,8 @@ import numpy as np
 import streamlit as st
 
 import normlib
-from explorer import batch_dependence, figures, train_eval, ui
-from explorer.text import literal
+from normapp import batch_dependence, figures, train_eval, ui
+from normapp.text import literal
 
 PARAMS = train_eval.TRAIN_PARAMS
 CHART = figures.CHART_CONFIG

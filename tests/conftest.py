@@ -54,7 +54,7 @@ def open_page(page: str, query: dict | None = None, sidebar: dict | None = None)
 
 
 def shown(markdown: str) -> str:
-    """The text a reader sees for `markdown` whose echoes went through explorer.text.literal.
+    """The text a reader sees for `markdown` whose echoes went through normapp.text.literal.
 
     literal() backslash-escapes every ASCII punctuation character; AppTest
     reports the Markdown source, so a test that looks for an echoed value
@@ -103,7 +103,7 @@ def serve_app(log_name: str = "streamlit-server", script: Path | None = None) ->
             "-m",
             "streamlit",
             "run",
-            str(script or ROOT / "explorer" / "server.py"),
+            str(script or ROOT / "normapp" / "server.py"),
             "--server.port",
             str(port),
             "--server.address",

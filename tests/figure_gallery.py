@@ -7,7 +7,7 @@ Streamlit's chart theme, as the pages do.
 
 import streamlit as st
 
-from explorer import figures
+from normapp import figures
 from tests.test_figure_readability import every_builder
 
 st.html(figures.PLOTLY_TEXT_CSS)

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer import sitemap, state, ui
+from normapp import sitemap, state, ui
 from tests.conftest import ROOT, shown
 
 HOSTILE_TAB = (
@@ -97,7 +97,7 @@ def test_a_typed_shape_out_of_range_is_refused_by_name_and_the_kept_shape_shown(
 
 
 def test_every_page_file_is_served_at_its_file_stem():
-    """A fresh server's legacy pages/ mode looks links up by file stem (see explorer/sitemap.py)."""
+    """A fresh server's legacy pages/ mode looks links up by file stem (see normapp/sitemap.py)."""
     stems = {path.stem for path in ui.PAGES_DIR.glob("*.py")}
     paths = set(ui.page_paths())
     assert paths == (stems - {"explorer"}) | {""}, paths

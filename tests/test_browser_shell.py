@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from explorer import ui
+from normapp import ui
 from tests.conftest import ARTIFACTS, screenshot, serve_app
 
 pytestmark = pytest.mark.browser

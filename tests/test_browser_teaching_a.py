@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer import batch_dependence, inputs
+from normapp import batch_dependence, inputs
 from tests.conftest import body, screenshots, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import batch_dependence, compare, facts, inputs, state
+from normapp import batch_dependence, compare, facts, inputs, state
 from tests.conftest import require_torch, shown
 
 IMAGES = (8, 3, 32, 32)

@@ -1,4 +1,4 @@
-"""explorer.facts checked live: every call runs, every γ/β count and default eps is the framework's.
+"""normapp.facts checked live: every call runs, every γ/β count and default eps is the framework's.
 
 PyTorch (2.13) and Keras 3 (torch backend) are the oracles: each call of the table
 is executed on a tensor and compared with normlib's method, each layer is built
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import compare, facts
+from normapp import compare, facts
 from tests.conftest import missing, require_torch
 
 SHAPE = (4, 6, 5, 3)  # N, C, H, W: every count distinct (2·C = 12, C·H·W = 90, 2·C·H·W = 180)

@@ -1,7 +1,7 @@
 """Every figure builder: projector-sized text and WCAG AA contrast in both Streamlit themes.
 
 Sizes are read from the figure JSON (what the browser receives). Colours:
-the figures leave text colours to the theme, and :func:`explorer.figures.themed`
+the figures leave text colours to the theme, and :func:`normapp.figures.themed`
 sets them for a known theme; each is checked with the WCAG 2 formula, written
 out here (not the module's own helper).
 """
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import figures as F
+from normapp import figures as F
 
 BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}  # Streamlit's two page backgrounds
 

@@ -1,4 +1,4 @@
-"""explorer.figures as a package: every builder goes through the one style module, every page
+"""normapp.figures as a package: every builder goes through the one style module, every page
 uses its one chart config, and the set grid's and the cube's pure parts match brute force."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import figures as F
-from explorer.figures import _style
+from normapp import figures as F
+from normapp.figures import _style
 from tests.test_figure_readability import every_builder
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -25,7 +25,7 @@ def _package_builders() -> set:
     """Every public ``*_figure`` function defined in any module of the package."""
     found = set()
     for info in pkgutil.iter_modules(F.__path__):
-        module = importlib.import_module(f"explorer.figures.{info.name}")
+        module = importlib.import_module(f"normapp.figures.{info.name}")
         for name, value in vars(module).items():
             defined_here = inspect.isfunction(value) and value.__module__ == module.__name__
             if defined_here and name.endswith("_figure") and not name.startswith("_"):
@@ -195,7 +195,7 @@ def test_set_labels_sit_on_a_pixel_of_their_own_set(spec):
     ids = normlib.set_ids(shape, spec)
     layout = F.grid_layout(shape)
     colours = F.grid_colours(ids, layout, None)
-    from explorer.figures.grid_geometry import _to_mosaic
+    from normapp.figures.grid_geometry import _to_mosaic
 
     mosaic_ids = _to_mosaic(colours.tiles, layout, -1)
     mosaic_classes = _to_mosaic(colours.classes, layout, colours.gap_class)

@@ -1,4 +1,4 @@
-"""explorer.figures: the figures carry the right data, stay small and read on both themes."""
+"""normapp.figures: the figures carry the right data, stay small and read on both themes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import figures as F
+from normapp import figures as F
 
 DEFAULT_SHAPE = (8, 3, 32, 32)
 BIG_SHAPE = (64, 64, 128, 128)

@@ -116,7 +116,7 @@ def test_the_wheel_ships_normlib_and_nothing_of_the_app(wheel):
         names = archive.namelist()
     top_level = {name.split("/")[0] for name in names}
     assert top_level == {"normlib", f"normlib-{VERSION}.dist-info"}
-    for app_part in ("explorer/", "pages/", "tests/", "assets/", "app.py", "benchmarks/"):
+    for app_part in ("normapp/", "pages/", "tests/", "assets/", "app.py", "benchmarks/"):
         assert not [name for name in names if name.startswith(app_part)], app_part
     shipped = {name for name in names if name.startswith("normlib/")}
     modules = {f"normlib/{path.name}" for path in PACKAGE.glob("*.py")}

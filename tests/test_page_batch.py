@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from explorer import batch_dependence, inputs
+from normapp import batch_dependence, inputs
 from tests import conftest
 
 PAGE = "pages/batch.py"

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from explorer import compare, facts, inputs
+from normapp import compare, facts, inputs
 from tests import conftest
 
 PAGE = "pages/compare.py"

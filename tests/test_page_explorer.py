@@ -348,7 +348,7 @@ def test_every_preset_after_every_other_preset_sets_its_own_sets():
 
 # ------------------------------------------------------ downloads at the cap
 def test_downloads_tab_builds_nothing_until_a_button_is_clicked(monkeypatch):
-    from explorer import summary
+    from normapp import summary
 
     def refuse(*args, **kwargs):
         raise AssertionError("a download was built when the tab opened")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import quiz
+from normapp import quiz
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

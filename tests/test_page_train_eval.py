@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
 import normlib
-from explorer import inputs, train_eval
+from normapp import inputs, train_eval
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

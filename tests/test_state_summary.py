@@ -1,10 +1,10 @@
-"""URL parameters (explorer.state) and the Explorer's words and tables (explorer.summary)."""
+"""URL parameters (normapp.state) and the Explorer's words and tables (normapp.summary)."""
 
 import numpy as np
 import pytest
 
 import normlib
-from explorer import inputs, state, summary
+from normapp import inputs, state, summary
 from normlib import NormSpec
 from tests.conftest import require_torch, shown
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import normlib
-from explorer import figures, question, quiz, state, train_eval
+from normapp import figures, question, quiz, state, train_eval
 from normlib import METHODS
 from tests import conftest
 
@@ -406,7 +406,7 @@ def test_element_steps_match_torch_in_both_modes():
 def test_small_batch_numbers_are_torchs_running_var_at_b1_and_bn():
     """B = 1 over every sample once (cumulative average) lands exactly on the B = 1 target."""
     torch = conftest.require_torch()
-    from explorer import inputs
+    from normapp import inputs
 
     x = inputs.load_samples(8, 32).x
     small = train_eval.small_batch(x)
@@ -436,7 +436,7 @@ def test_small_batch_numbers_are_torchs_running_var_at_b1_and_bn():
 def test_variance_gap_words_follow_torchs_running_var():
     """Images: running_var at B < N settles lower; the sentence says so with torch's numbers."""
     torch = conftest.require_torch()
-    from explorer import inputs
+    from normapp import inputs
 
     x = inputs.load_samples(8, 32).x
     run = train_eval.train_stream(x, None, 400, 1, seed=0)

@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import normlib
-from explorer.figures._arrays import _float_payload, _small_uint
-from explorer.figures._style import (
+from normapp.figures._arrays import _float_payload, _small_uint
+from normapp.figures._style import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
     SIDE_HEIGHT,

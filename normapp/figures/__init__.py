@@ -30,11 +30,11 @@ Every figure
   difference maps keep each block's largest |Δ|, statistics heatmaps take
   every k-th row and column, keeping the true indices.
 
-Callers use ``from explorer import figures; figures.set_grid_figure(...)``;
+Callers use ``from normapp import figures; figures.set_grid_figure(...)``;
 every public name is re-exported here.
 """
 
-from explorer.figures._style import (
+from normapp.figures._style import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
     CHART_CONFIG,
@@ -60,19 +60,19 @@ from explorer.figures._style import (
     range_words,
     themed,
 )
-from explorer.figures.cube import CubeCells, cube_cells, cube_figure
-from explorer.figures.grid_geometry import (
+from normapp.figures.cube import CubeCells, cube_cells, cube_figure
+from normapp.figures.grid_geometry import (
     GRID_PAYLOAD_BYTES,
     MIN_TILE_PX,
     GridLayout,
     grid_layout,
     grid_point_to_element,
 )
-from explorer.figures.histograms import HISTOGRAM_TAIL, histogram_figure, histogram_grid_figure
-from explorer.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
-from explorer.figures.modes import modes_figure
-from explorer.figures.running import FIGURE_CHANNELS, running_pair_figures, running_stats_figure
-from explorer.figures.set_grid import (
+from normapp.figures.histograms import HISTOGRAM_TAIL, histogram_figure, histogram_grid_figure
+from normapp.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
+from normapp.figures.modes import modes_figure
+from normapp.figures.running import FIGURE_CHANNELS, running_pair_figures, running_stats_figure
+from normapp.figures.set_grid import (
     GRID_ASSUMED_WIDTH,
     GRID_COMPACT_WIDTH,
     GRID_EDGE_PAD,
@@ -82,7 +82,7 @@ from explorer.figures.set_grid import (
     set_grid_figure,
     set_label_positions,
 )
-from explorer.figures.stats import stats_bar_figure, stats_heatmap_figure
+from normapp.figures.stats import stats_bar_figure, stats_heatmap_figure
 
 # Every public builder: the style test iterates over this (add a new one here).
 BUILDERS = (

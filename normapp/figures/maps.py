@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures._arrays import (
+from normapp.figures._arrays import (
     _block_extreme,
     _block_mean,
     _finite_abs_max,
@@ -25,7 +25,7 @@ from explorer.figures._arrays import (
     _small_uint,
     _stride,
 )
-from explorer.figures._style import (
+from normapp.figures._style import (
     FONT_SIZE,
     MAP_X_TITLE,
     MAP_Y_TITLE,

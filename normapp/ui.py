@@ -25,9 +25,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import normlib
-from explorer import inputs, sitemap, state
-from explorer.inputs import LoadedInput
-from explorer.text import literal
+from normapp import inputs, sitemap, state
+from normapp.inputs import LoadedInput
+from normapp.text import literal
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -37,7 +37,7 @@ _MESSAGES_KEY = "url_messages"
 _SEED_PARAM = next(p for p in state.INPUT_PARAMS if p.name == "seed")
 SEED_MAX = 2**31 - 1
 # The random tensor's spreads: (URL name, label, largest value, step, help); the
-# ranges are those of the matching parameters in explorer/state.py.
+# ranges are those of the matching parameters in normapp/state.py.
 _SPREAD_SLIDERS = (
     (
         "coff",
@@ -549,6 +549,6 @@ def cached_after_check(
     _result: normlib.NormResult,
 ):
     """summary.after_check (a second normalization of the output), once per view."""
-    from explorer.summary import after_check
+    from normapp.summary import after_check
 
     return after_check(_result, gamma, beta)

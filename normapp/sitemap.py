@@ -29,7 +29,7 @@ PAGES = (
 
 PAGE_PATHS = frozenset(stem for stem, _, _ in PAGES)
 
-# The server (explorer/server.py) redirects a path that names no page to the
+# The server (normapp/server.py) redirects a path that names no page to the
 # nearest page with this parameter; the app says so and drops it. Without the
 # redirect, extra segments (/compare/extra/path) left the browser on a blank
 # page (the page's scripts load relative to the path, and the server answered

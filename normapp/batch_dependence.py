@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from explorer import state
-from explorer.compare import depends_on_batch, method_label, method_spec
-from explorer.facts import facts_for
+from normapp import state
+from normapp.compare import depends_on_batch, method_label, method_spec
+from normapp.facts import facts_for
 from normlib import NormSpec
 
 BATCH_METHODS: tuple[str, ...] = (

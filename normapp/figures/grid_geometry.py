@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.figures._arrays import _stride, _uint_bytes
+from normapp.figures._arrays import _stride, _uint_bytes
 
 GRID_PAYLOAD_BYTES = 140_000  # raw bytes of per-pixel data in the set grid (< 300 kB as JSON)
 MIN_TILE_PX = 4

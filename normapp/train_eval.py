@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import normlib
-from explorer import state
+from normapp import state
 from normlib import METHODS
 
 MOMENTUM_OPTIONS = ("0.01", "0.05", "0.1", "0.2", "0.5", "1", "none")

@@ -14,8 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 import normlib
-from explorer.figures._arrays import _check_selected, _float_payload, _small_uint
-from explorer.figures._style import (
+from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
+from normapp.figures._style import (
     FONT_SIZE,
     LATTICE,
     MARKER_FILL,

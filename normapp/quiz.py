@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from explorer import state
+from normapp import state
 from normlib import METHODS, NormSpec
 
 QUIZ_SEED_MAX = 999_999

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import normlib
-from explorer.text import literal
+from normapp.text import literal
 
 # Caps that keep the app responsive on a laptop projecting to a class.
 N_MAX = 64

@@ -4,7 +4,7 @@ Built in pure steps, each testable alone: :func:`grid_colours` (the colour
 class of every shown pixel), :func:`grid_notes` (what the footnote says),
 :func:`set_label_positions` (where set numbers fit), then traces and axes;
 :func:`set_grid_figure` assembles them. Geometry lives in
-:mod:`explorer.figures.grid_geometry`.
+:mod:`normapp.figures.grid_geometry`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.figures._arrays import _check_selected, _float_payload, _small_uint
-from explorer.figures._style import (
+from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
+from normapp.figures._style import (
     GREY,
     LABEL_SIZE,
     SET_HIGHLIGHT,
@@ -32,7 +32,7 @@ from explorer.figures._style import (
     _title,
     range_words,
 )
-from explorer.figures.grid_geometry import (
+from normapp.figures.grid_geometry import (
     GridLayout,
     _block_any,
     _set_rectangles,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.figures._arrays import _float_payload, _stride
-from explorer.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, _style, _title
+from normapp.figures._arrays import _float_payload, _stride
+from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, _style, _title
 
 
 def _channel_traces(

@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures._arrays import _block_mean
-from explorer.figures._style import _style
+from normapp.figures._arrays import _block_mean
+from normapp.figures._style import _style
 
 
 def _mosaic(tiles: Sequence[np.ndarray], gap: int) -> np.ndarray:

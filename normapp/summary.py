@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from explorer.facts import facts_for
+from normapp.facts import facts_for
 from normlib import AXES, METHODS, NormSpec
 
 AXIS_WORDS = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
@@ -63,7 +63,7 @@ def stat_shape_text(result: normlib.NormResult) -> str:
 
 @dataclass(frozen=True)
 class AffineParameters:
-    """The learnable γ/β of the layer that computes a spec, from explorer.facts.
+    """The learnable γ/β of the layer that computes a spec, from normapp.facts.
 
     ``count`` is None when no layer computes the spec (Method 1, specs with no
     standard name): no count is claimed then, and ``note`` says why.
@@ -78,7 +78,7 @@ class AffineParameters:
 def affine_parameters(
     spec: NormSpec, shape: tuple[int, int, int, int], key: str | None = None
 ) -> AffineParameters:
-    """γ/β of `spec` on `shape`, read from the one table in explorer/facts.py.
+    """γ/β of `spec` on `shape`, read from the one table in normapp/facts.py.
 
     `key` is the preset the page shows (a METHODS key); when omitted, the
     preset that `spec` equals is used, if any.

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import normlib
-from explorer.facts import facts_for
+from normapp.facts import facts_for
 from normlib import METHODS, NormSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def torch_check(x: np.ndarray) -> TorchCheck:
 
 
 def per_feature_map_numbers(shape: tuple[int, int, int, int]) -> dict[str, int]:
-    """The BN paper's section 3.2 quantities for a tensor of `shape` (γ/β from explorer.facts)."""
+    """The BN paper's section 3.2 quantities for a tensor of `shape` (γ/β from normapp.facts)."""
     n, c, h, w = shape
     affine = facts_for("method3").affine
     return {
@@ -214,7 +214,7 @@ def per_feature_map_numbers(shape: tuple[int, int, int, int]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class SetsAndParameters:
-    """A method's sets on the current input and the γ/β its layer learns (explorer.facts)."""
+    """A method's sets on the current input and the γ/β its layer learns (normapp.facts)."""
 
     name: str
     sets: int

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from explorer import state
-from explorer.facts import MethodFacts, facts_for
-from explorer.text import literal
+from normapp import state
+from normapp.facts import MethodFacts, facts_for
+from normapp.text import literal
 from normlib import METHODS, NormSpec
 
 DEFAULT_METHODS: tuple[str, ...] = (
@@ -101,7 +101,7 @@ def same_in_train_and_eval(spec: NormSpec) -> bool:
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One method's row of the comparison table; its framework facts come from explorer.facts."""
+    """One method's row of the comparison table; its framework facts come from normapp.facts."""
 
     key: str
     method: str
@@ -155,7 +155,7 @@ def comparison_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> d
 
 
 def framework_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
-    """Each method in PyTorch and Keras 3, its γ/β and default eps (from explorer.facts)."""
+    """Each method in PyTorch and Keras 3, its γ/β and default eps (from normapp.facts)."""
     rows = [comparison_row(key, shape) for key in keys]
     return {
         "method": [r.method for r in rows],
@@ -283,7 +283,7 @@ def grid_note(
     element: tuple[int, int, int, int] | None = None,
 ) -> str:
     """What the compact set pictures show of a tensor of `shape`, in words."""
-    from explorer import figures
+    from normapp import figures
 
     layout = figures.grid_layout(shape, max_tiles=max_tiles)
     n, c, h, w = shape

@@ -1,6 +1,6 @@
 """The look every figure shares: colours, text sizes, margins, notes, legend swatches.
 
-Every builder of :mod:`explorer.figures` ends in :func:`_style`, so a figure
+Every builder of :mod:`normapp.figures` ends in :func:`_style`, so a figure
 reads on a 1280×720 projector (font 15 px, heights of 380–460 px for the
 figures that sit beside another one) and in Streamlit's light and dark themes:
 transparent backgrounds and no hard-coded text colour, so Streamlit's Plotly

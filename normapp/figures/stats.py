@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures._arrays import _float_payload, _small_uint, _stride
-from explorer.figures._style import (
+from normapp.figures._arrays import _float_payload, _small_uint, _stride
+from normapp.figures._style import (
     SET_HIGHLIGHT,
     SET_PALETTE,
     SIDE_HEIGHT,
