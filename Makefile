@@ -27,7 +27,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/python -m mypy normlib
+	$(BIN)/python -m mypy normlib normapp
 
 test: lint typecheck
 	$(BIN)/python -m pytest

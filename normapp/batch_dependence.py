@@ -15,6 +15,7 @@ from normapp import state
 from normapp.compare import depends_on_batch, method_label, method_spec
 from normapp.facts import facts_for
 from normlib import NormSpec
+from normlib.typing import Shape4
 
 BATCH_METHODS: tuple[str, ...] = (
     "batchnorm",
@@ -36,13 +37,13 @@ SHUFFLE_MAX = 9999
 BATCH_WORK_MAX = 2**21
 
 
-def batch_limit(shape: tuple[int, int, int, int]) -> int:
+def batch_limit(shape: Shape4) -> int:
     """The largest batch (the sample + mates) the page builds for an input of `shape`."""
     _, c, h, w = shape
     return max(2, min(BATCH_MAX, BATCH_WORK_MAX // (c * h * w)))
 
 
-def reference_rows(shape: tuple[int, int, int, int], sample: int) -> np.ndarray:
+def reference_rows(shape: Shape4, sample: int) -> np.ndarray:
     """The input's samples that form the reference batch: all N, or as many as the work cap
     allows (the sample first among them, then the lowest other indices)."""
     n = shape[0]

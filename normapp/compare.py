@@ -14,6 +14,7 @@ from normapp import state
 from normapp.facts import MethodFacts, facts_for
 from normapp.text import literal
 from normlib import METHODS, NormSpec
+from normlib.typing import Element, Shape4
 
 DEFAULT_METHODS: tuple[str, ...] = (
     "method1",
@@ -113,7 +114,7 @@ class ComparisonRow:
     same_train_eval: bool
 
 
-def comparison_row(key: str, shape: tuple[int, int, int, int]) -> ComparisonRow:
+def comparison_row(key: str, shape: Shape4) -> ComparisonRow:
     """Everything the table says about `key` on a tensor of `shape`."""
     spec = method_spec(key, shape[1])
     return ComparisonRow(
@@ -140,7 +141,7 @@ def _train_eval_text(row: ComparisonRow) -> str:
     return "no (eval: running stats)"
 
 
-def comparison_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
+def comparison_table(keys: Sequence[str], shape: Shape4) -> dict[str, list]:
     """The numbers of each method as columns, ready for ``st.dataframe``."""
     rows = [comparison_row(key, shape) for key in keys]
     return {
@@ -154,7 +155,7 @@ def comparison_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> d
     }
 
 
-def framework_table(keys: Sequence[str], shape: tuple[int, int, int, int]) -> dict[str, list]:
+def framework_table(keys: Sequence[str], shape: Shape4) -> dict[str, list]:
     """Each method in PyTorch and Keras 3, its γ/β and default eps (from normapp.facts)."""
     rows = [comparison_row(key, shape) for key in keys]
     return {
@@ -182,12 +183,11 @@ def groupnorm_note(channels: int) -> str | None:
     )
 
 
-def clamp_element(
-    element: tuple[int, int, int, int], shape: tuple[int, int, int, int]
-) -> tuple[tuple[int, int, int, int], bool]:
+def clamp_element(element: Element, shape: Shape4) -> tuple[Element, bool]:
     """Clamp an (n, c, h, w) pick into `shape`; the flag says whether it had to move."""
-    clamped = tuple(min(int(i), size - 1) for i, size in zip(element, shape, strict=True))
-    return clamped, clamped != tuple(element)  # type: ignore[return-value]
+    n, c, h, w = (min(int(i), size - 1) for i, size in zip(element, shape, strict=True))
+    clamped = (n, c, h, w)
+    return clamped, clamped != tuple(element)
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def element_arithmetic(
     key: str,
     result: normlib.NormResult,
     x: np.ndarray,
-    element: tuple[int, int, int, int],
+    element: Element,
     gamma: float = 1.0,
     beta: float = 0.0,
 ) -> ElementArithmetic:
@@ -278,9 +278,9 @@ def grid_tiles(channels: int) -> int:
 
 
 def grid_note(
-    shape: tuple[int, int, int, int],
+    shape: Shape4,
     max_tiles: int,
-    element: tuple[int, int, int, int] | None = None,
+    element: Element | None = None,
 ) -> str:
     """What the compact set pictures show of a tensor of `shape`, in words."""
     from normapp import figures

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Shape = tuple[int, int, int, int]
+from normlib.typing import Shape4
+
 NO_LAYER = "none"  # the call text of a method that no framework has
 
 
@@ -38,7 +39,7 @@ class AffineShape:
     note: str = ""
     default_on: bool = True
 
-    def per_parameter(self, shape: Shape) -> int | None:
+    def per_parameter(self, shape: Shape4) -> int | None:
         """Values in γ (or β) for `shape`; None when no layer exists."""
         if self.axes is None:
             return None
@@ -48,14 +49,14 @@ class AffineShape:
             count *= sizes[axis]
         return count
 
-    def count(self, shape: Shape) -> int | None:
+    def count(self, shape: Shape4) -> int | None:
         """Learnable values in γ and β together when they are on; None when no layer exists."""
         per = self.per_parameter(shape)
         if per is None:
             return None
         return per * (int(self.has_gamma) + int(self.has_beta))
 
-    def default_count(self, shape: Shape) -> int | None:
+    def default_count(self, shape: Shape4) -> int | None:
         """Learnable values of the layer built with its defaults (0 for InstanceNorm2d)."""
         count = self.count(shape)
         return count if count is None or self.default_on else 0
@@ -70,7 +71,7 @@ class AffineShape:
         letters = "·".join(self.axes)
         return letters if factor == 1 else f"{factor}·{letters}"
 
-    def count_text(self, shape: Shape) -> str:
+    def count_text(self, shape: Shape4) -> str:
         """The count for `shape` with its formula, e.g. "6 = 2·C"; "none (hypothetical: …)"."""
         count = self.count(shape)
         if count is None:
@@ -90,6 +91,11 @@ class AffineShape:
         return f"{tuple_text}, weight only"
 
 
+def _machine_eps(dtype: np.dtype | type) -> float:
+    """``torch.finfo(dtype).eps``, the eps PyTorch's ``eps=None`` default means."""
+    return float(np.finfo(dtype).eps)
+
+
 @dataclass(frozen=True)
 class DefaultEps:
     """Default eps of each framework's layer; None where the framework has no such layer.
@@ -106,7 +112,7 @@ class DefaultEps:
     def pytorch_value(self, dtype: np.dtype | type = np.float32) -> float | None:
         """The eps PyTorch's layer adds for input of `dtype`."""
         if self.pytorch_dtype_eps:
-            return float(np.finfo(dtype).eps)
+            return _machine_eps(dtype)
         return self.pytorch
 
     def text(self) -> str:
@@ -115,7 +121,7 @@ class DefaultEps:
         if self.pytorch_dtype_eps:
             parts.append(
                 "PyTorch eps=None, i.e. torch.finfo(dtype).eps "
-                f"({eps_words(self.pytorch_value(np.float32))} for float32)"
+                f"({eps_words(_machine_eps(np.float32))} for float32)"
             )
         elif self.pytorch is not None:
             parts.append(f"PyTorch {eps_words(self.pytorch)}")

@@ -15,6 +15,7 @@ import numpy as np
 
 import normlib
 from normlib import FEATURE_NAMES, feature_maps, random_tensor, sample_images, sample_names
+from normlib.typing import Shape4
 
 RGB_LABELS = ("red", "green", "blue")
 
@@ -44,8 +45,8 @@ class LoadedInput:
     title: str
 
     @property
-    def shape(self) -> tuple[int, int, int, int]:
-        return tuple(self.x.shape)  # type: ignore[return-value]
+    def shape(self) -> Shape4:
+        return tuple(self.x.shape)
 
 
 def _variants(images: np.ndarray, names: Sequence[str], n: int) -> tuple[np.ndarray, list[str]]:
@@ -84,7 +85,7 @@ def load_samples(n: int, size: int) -> LoadedInput:
 
 
 def load_random(
-    shape: tuple[int, int, int, int],
+    shape: Shape4,
     seed: int,
     distribution: str,
     channel_offset: float,
@@ -157,9 +158,10 @@ def decode_upload(name: str, data: bytes, size: int) -> UploadOutcome:
 def uploads_input(outcomes: Sequence[UploadOutcome], size: int) -> LoadedInput | None:
     """The readable uploads as one batch (None when none could be read)."""
     good = [o for o in outcomes if o.image is not None]
+    images = [o.image for o in outcomes if o.image is not None]
     if not good:
         return None
-    x = np.stack([o.image for o in good]).astype(np.float32, copy=False)
+    x = np.stack(images).astype(np.float32, copy=False)
     return LoadedInput(
         x=x,
         key=("uploads", size) + tuple(o.digest for o in good),

@@ -12,6 +12,7 @@ import numpy as np
 import normlib
 from normapp.facts import facts_for
 from normlib import METHODS, NormSpec
+from normlib.typing import Shape4
 
 ROOT = Path(__file__).resolve().parent.parent
 # One torch.nn.BatchNorm2d training step, made by tests/golden/make_goldens.py with torch.
@@ -198,17 +199,20 @@ def torch_check(x: np.ndarray) -> TorchCheck:
     )
 
 
-def per_feature_map_numbers(shape: tuple[int, int, int, int]) -> dict[str, int]:
+def per_feature_map_numbers(shape: Shape4) -> dict[str, int]:
     """The BN paper's section 3.2 quantities for a tensor of `shape` (γ/β from normapp.facts)."""
     n, c, h, w = shape
     affine = facts_for("method3").affine
+    pairs, params = affine.per_parameter(shape), affine.count(shape)
+    if pairs is None or params is None:
+        raise ValueError("normapp.facts must give BatchNorm2d (method3) a γ and β")
     return {
         "m": n,
         "p": h,
         "q": w,
         "m_prime": METHODS["method3"].count(shape),
-        "pairs": affine.per_parameter(shape),
-        "params": affine.count(shape),
+        "pairs": pairs,
+        "params": params,
     }
 
 
@@ -223,7 +227,7 @@ class SetsAndParameters:
     affine_shape: str  # e.g. "(C,) each"
 
 
-def sets_and_parameters(key: str, shape: tuple[int, int, int, int], groups: int = 1):
+def sets_and_parameters(key: str, shape: Shape4, groups: int = 1):
     """`key`'s sets on `shape` (GroupNorm with `groups`) and its layer's γ/β, from the one table."""
     spec = NormSpec("CHW", groups=groups) if key == "groupnorm" else METHODS[key]
     name = f"GroupNorm({groups})" if key == "groupnorm" else METHODS[key].name

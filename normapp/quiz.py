@@ -12,6 +12,7 @@ import numpy as np
 import normlib
 from normapp import state
 from normlib import METHODS, NormSpec
+from normlib.typing import Element, Shape4
 
 QUIZ_SEED_MAX = 999_999
 QUIZ_LENGTH = 6
@@ -88,8 +89,8 @@ class Question:
     answer: frozenset[str]
     multi: bool
     explanation: str
-    shape: tuple[int, int, int, int] | None = None
-    element: tuple[int, int, int, int] | None = None
+    shape: Shape4 | None = None
+    element: Element | None = None
     shown_spec: NormSpec | None = None
     keras: tuple | None = None
 
@@ -120,7 +121,12 @@ def _sets_question(rng: np.random.Generator) -> Question:
         shape = (n, c, h, w)
         keys = list(_SET_METHODS) + [f"groupnorm:{g}" for g in range(2, c) if c % g == 0]
         answer = keys[int(rng.integers(len(keys)))]
-        element = tuple(int(rng.integers(s)) for s in shape)
+        element = (
+            int(rng.integers(n)),
+            int(rng.integers(c)),
+            int(rng.integers(h)),
+            int(rng.integers(w)),
+        )
         ids = {k: normlib.set_ids(shape, set_option_spec(k)) for k in keys}
         blocks = {k: (ids[k] == ids[k][element]).tobytes() for k in keys}
         parts = {k: _partition_key(ids[k]) for k in keys}

@@ -14,6 +14,7 @@ from typing import Any
 
 import normlib
 from normapp.text import literal
+from normlib.typing import Element, Shape4
 
 # Caps that keep the app responsive on a laptop projecting to a class.
 N_MAX = 64
@@ -99,7 +100,7 @@ def format_float(value: float) -> str:
     return f"{value:g}"
 
 
-def parse_shape(text: str) -> tuple[int, int, int, int]:
+def parse_shape(text: str) -> Shape4:
     """Parse ``NxCxHxW`` (``x``, ``×``, ``*`` or ``,`` between) and apply the caps.
 
     Raises ValueError naming the part that is wrong and the cap that binds.
@@ -117,7 +118,7 @@ def parse_shape(text: str) -> tuple[int, int, int, int]:
     return (n, c, h, w)
 
 
-def check_shape_caps(shape: tuple[int, int, int, int]) -> None:
+def check_shape_caps(shape: Shape4) -> None:
     """Raise ValueError saying which cap a shape exceeds, and why the cap exists."""
     n, c, h, w = shape
     for size, name, cap in ((n, "N", N_MAX), (c, "C", C_MAX), (h, "H", HW_MAX), (w, "W", HW_MAX)):
@@ -135,7 +136,7 @@ def check_shape_caps(shape: tuple[int, int, int, int]) -> None:
         )
 
 
-def parse_element(text: str) -> tuple[int, int, int, int]:
+def parse_element(text: str) -> Element:
     """Parse a selected element ``n,c,h,w`` (bounds are checked against the shape later)."""
     parts = text.replace("x", ",").split(",")
     try:
@@ -146,7 +147,7 @@ def parse_element(text: str) -> tuple[int, int, int, int]:
         ) from None
     if len(element) != 4 or min(element) < 0:
         raise ValueError(f"pick must be four whole numbers ≥ 0, n,c,h,w; got {text!r}")
-    return element  # type: ignore[return-value]
+    return element
 
 
 def format_element(element: tuple[int, ...]) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import normlib
 from normapp.facts import facts_for
 from normlib import AXES, METHODS, NormSpec
+from normlib.typing import Element, Shape4
 
 AXIS_WORDS = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
 INDEX_WORDS = {"N": "sample n", "C": "channel c", "H": "row h", "W": "column w"}
@@ -24,7 +25,7 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def headline(spec: NormSpec, shape: tuple[int, int, int, int]) -> str:
+def headline(spec: NormSpec, shape: Shape4) -> str:
     """'6 sets × 480 elements per set', the answer to 'which numbers share a mean?'."""
     count = spec.count(shape)
     return f"{plural(spec.n_sets(shape), 'set')} × {plural(count, 'element')} per set"
@@ -75,9 +76,7 @@ class AffineParameters:
     note: str
 
 
-def affine_parameters(
-    spec: NormSpec, shape: tuple[int, int, int, int], key: str | None = None
-) -> AffineParameters:
+def affine_parameters(spec: NormSpec, shape: Shape4, key: str | None = None) -> AffineParameters:
     """γ/β of `spec` on `shape`, read from the one table in normapp/facts.py.
 
     `key` is the preset the page shows (a METHODS key); when omitted, the
@@ -124,9 +123,7 @@ def kept_names(spec: NormSpec) -> list[str]:
     return names
 
 
-def set_coordinates(
-    spec: NormSpec, shape: tuple[int, int, int, int]
-) -> tuple[list[str], np.ndarray]:
+def set_coordinates(spec: NormSpec, shape: Shape4) -> tuple[list[str], np.ndarray]:
     """Column names and values of the kept coordinates of every set, in set-id order."""
     n, c, h, w = shape
     sizes = {"N": n, "C": c, "H": h, "W": w}
@@ -180,8 +177,10 @@ CSV_MAX_ROWS = 100_000
 def statistics_npz(result: normlib.NormResult) -> bytes:
     """Per-set statistics as .npz bytes: `mean` and `var` (or `mean_square`), stat-shaped."""
     buffer = io.BytesIO()
-    second = "var" if result.spec.center else "mean_square"
-    np.savez(buffer, mean=result.mean, **{second: result.var})
+    if result.spec.center:
+        np.savez(buffer, mean=result.mean, var=result.var)
+    else:
+        np.savez(buffer, mean=result.mean, mean_square=result.var)
     return buffer.getvalue()
 
 
@@ -365,9 +364,7 @@ def after_check_text(check: AfterCheck) -> str:
     return " ".join(parts)
 
 
-def element_set(
-    spec: NormSpec, shape: tuple[int, int, int, int], element: tuple[int, int, int, int]
-) -> tuple[int, str]:
+def element_set(spec: NormSpec, shape: Shape4, element: Element) -> tuple[int, str]:
     """The set id of `element` and its index set in words, e.g. 'all n, h, w at c = 1'."""
     n, c, h, w = element
     # The id counts the kept coordinates in C order (as normlib.set_ids does),
@@ -462,7 +459,7 @@ class ElementArithmetic:
     ``output`` = γ·x̂ + β; ``stored_output`` is the value in the output tensor.
     """
 
-    element: tuple[int, int, int, int]
+    element: Element
     set_id: int
     x: float
     count: int
@@ -480,7 +477,7 @@ class ElementArithmetic:
 def element_arithmetic(
     x: np.ndarray,
     result: normlib.NormResult,
-    element: tuple[int, int, int, int],
+    element: Element,
     gamma: float = 1.0,
     beta: float = 0.0,
 ) -> ElementArithmetic:

@@ -14,6 +14,7 @@ import numpy as np
 import normlib
 from normapp import state
 from normlib import METHODS
+from normlib.typing import Shape4
 
 MOMENTUM_OPTIONS = ("0.01", "0.05", "0.1", "0.2", "0.5", "1", "none")
 STEPS_MAX = 500
@@ -163,7 +164,7 @@ def batch_indices(n: int, batch: int, steps: int, seed: int) -> np.ndarray:
     return np.stack([np.sort(rng.choice(n, size=batch, replace=False)) for _ in range(steps)])
 
 
-def steps_within_budget(steps: int, batch: int, shape: tuple[int, int, int, int]) -> int:
+def steps_within_budget(steps: int, batch: int, shape: Shape4) -> int:
     """Fewer steps when the input is so large the stream would take too long."""
     _, c, h, w = shape
     per_step = batch * c * h * w
@@ -230,8 +231,7 @@ def train_stream(
     pooled = [pooled_moments(*moments, h * w, idx) for idx in indices]
     batch_mean = np.array([mean for _, mean, _ in pooled])
     batch_var = np.array([total / max(count - 1, 1) for count, _, total in pooled])
-    out = None
-    for idx in indices:
+    for idx in indices:  # not empty: indices[-1] is read below
         out = bn(x[idx])
         running_mean.append(bn.running_mean.copy())
         running_var.append(bn.running_var.copy())

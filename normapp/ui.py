@@ -28,6 +28,7 @@ import normlib
 from normapp import inputs, sitemap, state
 from normapp.inputs import LoadedInput
 from normapp.text import literal
+from normlib.typing import Shape4
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -125,7 +126,7 @@ def _ensure_entrypoint() -> None:
 
 # ----------------------------------------------------------------- URL state
 def _query() -> dict[str, str]:
-    return {k: st.query_params.get(k) for k in st.query_params.keys()}  # noqa: SIM118
+    return st.query_params.to_dict()  # the last value of a repeated key, as [key] gives
 
 
 def seed_widget(key: str, value: Any) -> None:
@@ -170,7 +171,7 @@ def url_values(
     st.session_state[flag] = True
     if followed_link and prefix:
         for key in list(st.session_state.keys()):
-            if key.startswith(prefix) or key.startswith(f"store:{prefix}"):
+            if isinstance(key, str) and key.startswith((prefix, f"store:{prefix}")):
                 del st.session_state[key]
     values, messages = state.parse_params(query, params)
     st.session_state.setdefault(_MESSAGES_KEY, []).extend(messages)
@@ -512,7 +513,7 @@ def normalize_input(
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def cached_set_ids(shape: tuple[int, int, int, int], spec: normlib.NormSpec) -> np.ndarray:
+def cached_set_ids(shape: Shape4, spec: normlib.NormSpec) -> np.ndarray:
     """set_ids, shared rather than copied per rerun (up to 2^24 ids); callers must not write."""
     ids = normlib.set_ids(shape, spec)
     ids.flags.writeable = False

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from normlib.typing import Element, Shape4
+
 
 def _stride(size: int, cap: int) -> int:
     """Smallest step k with ceil(size / k) <= cap."""
@@ -40,15 +42,15 @@ def _float_payload(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def _check_selected(
-    selected: Sequence[int] | None, shape: tuple[int, int, int, int]
-) -> tuple[int, int, int, int] | None:
-    if selected is None:
-        return None
+def _check_selected(selected: Sequence[int] | None, shape: Shape4) -> Element | None:
+    return None if selected is None else _check_element(selected, shape)
+
+
+def _check_element(selected: Sequence[int], shape: Shape4) -> Element:
     element = tuple(int(v) for v in selected)
     if len(element) != 4 or not all(0 <= v < s for v, s in zip(element, shape, strict=True)):
         raise ValueError(f"selected must be (n, c, h, w) inside the shape {shape}, got {selected}")
-    return element  # type: ignore[return-value]
+    return element
 
 
 def _block_mean(a: np.ndarray, step: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import normlib
-from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
+from normapp.figures._arrays import _check_element, _float_payload, _small_uint
 from normapp.figures._style import (
     FONT_SIZE,
     LATTICE,
@@ -29,11 +29,12 @@ from normapp.figures._style import (
     _title,
     range_words,
 )
+from normlib.typing import Element, Shape4
 
 Box = tuple[float, float, float, float, float, float]  # x0, x1, y0, y1, z0, z1
 
 
-def _membership(shape: tuple[int, int, int, int], spec, element) -> list[np.ndarray]:
+def _membership(shape: Shape4, spec, element) -> list[np.ndarray]:
     """Per-axis masks (N,), (C,), (H,), (W,) whose outer product is the element's set."""
     spec = normlib.as_spec(spec)
     channels, channel = shape[1], element[1]
@@ -69,9 +70,14 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _box_mesh(boxes: list[tuple[float, float, float, float, float, float]]):
+def _box_mesh(boxes: list[Box]):
     """Vertices and triangles of axis-aligned boxes, for one go.Mesh3d."""
-    xs, ys, zs, ii, jj, kk = [], [], [], [], [], []
+    xs: list[float] = []
+    ys: list[float] = []
+    zs: list[float] = []
+    ii: list[int] = []
+    jj: list[int] = []
+    kk: list[int] = []
     # 12 triangles over the 8 corners (bit 0: x, bit 1: y, bit 2: z).
     faces = [
         (0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5),  # z = low, z = high
@@ -113,8 +119,8 @@ def _surface_lines(x_edges, y_edges, z_edges):
                 start[order[2]] = stop[order[2]] = c
                 segments.add((tuple(start), tuple(stop)))
     xs, ys, zs = [], [], []
-    for start, stop in sorted(segments):
-        for point in (start, stop):
+    for first, last in sorted(segments):
+        for point in (first, last):
             xs.append(point[0])
             ys.append(point[1])
             zs.append(point[2])
@@ -151,9 +157,9 @@ class CubeCells:
 
 
 def cube_cells(
-    shape: tuple[int, int, int, int],
+    shape: Shape4,
     spec,
-    element: tuple[int, int, int, int],
+    element: Element,
     *,
     max_cells: int = 8,
     hw_cells: int = 8,
@@ -177,7 +183,8 @@ def cube_cells(
     in_cell = np.add.reduceat(mask_hw.astype(np.int64), s_edges[:-1])
     # 2: the whole cell belongs to the set; 1: part of it; 0: none.
     s_class = np.where(in_cell == np.diff(s_edges), 2, np.where(in_cell > 0, 1, 0))
-    full_boxes, part_boxes = [], []
+    full_boxes: list[Box] = []
+    part_boxes: list[Box] = []
     for a0, a1, _ in _runs(mask_n[n0:n1].astype(int)):
         for b0, b1, _ in _runs(mask_c[c0:c1].astype(int)):
             for s_start, s_stop, kind in _runs(s_class):
@@ -197,9 +204,7 @@ def cube_cells(
     )
 
 
-def cube_notes(
-    cells: CubeCells, shape: tuple[int, int, int, int], element: tuple[int, int, int, int]
-) -> list[str]:
+def cube_notes(cells: CubeCells, shape: Shape4, element: Element) -> list[str]:
     """The footnote lines: the window shown, the merged H·W axis, partly shaded cells."""
     N, C, H, W = shape
     _, _, h, w = element
@@ -290,7 +295,7 @@ def _lattice_trace(cells: CubeCells) -> go.Scatter3d:
     )
 
 
-def _selected_cell_traces(cells: CubeCells, element: tuple[int, int, int, int]) -> list:
+def _selected_cell_traces(cells: CubeCells, element: Element) -> list:
     """The selected element's cell, edged black under yellow, with a diamond at its centre."""
     x0, y0, z0 = cells.selected_cell
     cx, cy, cz = _surface_lines([x0, x0 + 1], [y0, y0 + 1], [z0, z0 + 1])
@@ -368,10 +373,10 @@ def _cube_scene(cells: CubeCells) -> dict:
 
 
 def cube_figure(
-    shape: tuple[int, int, int, int],
+    shape: Shape4,
     spec,
     *,
-    selected: tuple[int, int, int, int] | None = None,
+    selected: Element | None = None,
     max_cells: int = 8,
     hw_cells: int = 8,
     title: str | None = None,
@@ -407,9 +412,8 @@ def cube_figure(
         for the lattice; x = N, y = C, z = H·W.
     """
     spec = normlib.as_spec(spec)
-    shape = tuple(int(v) for v in shape)
-    spec.check_shape(shape)
-    element = _check_selected(selected if selected is not None else (0, 0, 0, 0), shape)
+    shape = spec.check_shape(tuple(int(v) for v in shape))
+    element = _check_element(selected if selected is not None else (0, 0, 0, 0), shape)
     cells = cube_cells(shape, spec, element, max_cells=max_cells, hw_cells=hw_cells)
     fig = go.Figure()
     for boxes, colour, opacity, name in (

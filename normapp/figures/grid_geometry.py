@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from normapp.figures._arrays import _stride, _uint_bytes
+from normlib.typing import Element, Shape4
 
 GRID_PAYLOAD_BYTES = 140_000  # raw bytes of per-pixel data in the set grid (< 300 kB as JSON)
 MIN_TILE_PX = 4
@@ -32,7 +33,7 @@ class GridLayout:
     are separated by ``gap`` empty pixels.
     """
 
-    shape: tuple[int, int, int, int]
+    shape: Shape4
     n_show: int
     c_show: int
     stride_h: int
@@ -58,7 +59,7 @@ class GridLayout:
         return n * (self.tile_h + self.gap), c * (self.tile_w + self.gap)
 
 
-def _grid_bytes_per_pixel(shape: tuple[int, int, int, int], max_tiles: int) -> int:
+def _grid_bytes_per_pixel(shape: Shape4, max_tiles: int) -> int:
     """Payload bytes per mosaic pixel, from the shape alone (an upper bound).
 
     Heatmap colour class (1) + clickable point x, y (2 × 2) + customdata
@@ -131,7 +132,7 @@ def grid_point_to_element(
     max_tiles: int = 8,
     max_tile_px: int = 24,
     max_pixels: int | None = None,
-) -> tuple[int, int, int, int] | None:
+) -> Element | None:
     """Map a clicked point of :func:`set_grid_figure` back to its element (n, c, h, w).
 
     Parameters

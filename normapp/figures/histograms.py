@@ -229,7 +229,7 @@ def histogram_figure(
     return fig
 
 
-def _panel_titles(groups: Sequence[int], labels: Sequence[str] | None) -> list[str]:
+def _panel_titles(groups: Sequence[int] | np.ndarray, labels: Sequence[str] | None) -> list[str]:
     """Each group's label (``labels[g]`` for group g) or ``"group g"`` when there is none."""
     return [
         labels[g] if labels is not None and 0 <= g < len(labels) else f"group {g}"

@@ -158,7 +158,6 @@ def running_pair_figures(
     steps = np.arange(np.asarray(running_mean).shape[0])
     shown = min(len(channel_labels), FIGURE_CHANNELS)
     labels = [f"c={c} {label}" for c, label in enumerate(channel_labels[:shown])]
-    common = dict(channel_labels=labels, height=height, legend_below=True)
     mean_fig = running_stats_figure(
         steps,
         np.asarray(running_mean)[:, :shown],
@@ -166,7 +165,9 @@ def running_pair_figures(
         title="running_mean (dashed: whole input's mean)",
         y_label="running_mean",
         reference_legend="whole-input mean",
-        **common,
+        channel_labels=labels,
+        height=height,
+        legend_below=True,
     )
     var_fig = running_stats_figure(
         steps,
@@ -176,6 +177,8 @@ def running_pair_figures(
         y_label="running_var",
         reference_name="target",
         reference_legend="expected value",
-        **common,
+        channel_labels=labels,
+        height=height,
+        legend_below=True,
     )
     return mean_fig, var_fig

@@ -39,6 +39,7 @@ from normapp.figures.grid_geometry import (
     _to_mosaic,
     grid_layout,
 )
+from normlib.typing import Element
 
 GRID_EDGE_PAD = 0.04  # room around the mosaic, as a fraction of its longer side
 # Set numbers are placed where they fit at an assumed plot width (the grid
@@ -75,9 +76,7 @@ class GridColours:
         return len(self.colours) - 1
 
 
-def grid_colours(
-    ids: np.ndarray, layout: GridLayout, element: tuple[int, int, int, int] | None
-) -> GridColours:
+def grid_colours(ids: np.ndarray, layout: GridLayout, element: Element | None) -> GridColours:
     """Colour classes of the tiles :func:`set_grid_figure` draws for `ids` (no Plotly)."""
     sh, sw = layout.stride_h, layout.stride_w
     shown = ids[: layout.n_show, : layout.c_show]
@@ -105,9 +104,7 @@ def grid_colours(
     return GridColours(tiles, classes, colours, visible, palette_mode, selected_id, in_block)
 
 
-def ring_position(
-    layout: GridLayout, element: tuple[int, int, int, int] | None
-) -> tuple[int, int] | None:
+def ring_position(layout: GridLayout, element: Element | None) -> tuple[int, int] | None:
     """Mosaic (x, y) of the selected element's pixel, or None when its tile is not shown."""
     if element is None:
         return None
@@ -118,9 +115,7 @@ def ring_position(
     return c0 + w // layout.stride_w, r0 + h // layout.stride_h
 
 
-def grid_notes(
-    layout: GridLayout, colours: GridColours, element: tuple[int, int, int, int] | None
-) -> list[str]:
+def grid_notes(layout: GridLayout, colours: GridColours, element: Element | None) -> list[str]:
     """The footnote lines: what is not shown, downsampling, and how to read the colours."""
     N, C, H, W = layout.shape
     notes = []
@@ -391,7 +386,7 @@ def _grid_legend_place(wide: bool) -> dict:
 def set_grid_figure(
     set_ids: np.ndarray,
     *,
-    selected: tuple[int, int, int, int] | None = None,
+    selected: Element | None = None,
     max_tiles: int = 8,
     max_tile_px: int = 24,
     max_pixels: int | None = None,
@@ -446,9 +441,9 @@ def set_grid_figure(
         :func:`grid_point_to_element`.
     """
     ids = np.asarray(set_ids)
-    if ids.ndim != 4 or ids.dtype.kind not in "iu":
-        raise ValueError(f"set_ids must be a 4-D integer array, got {ids.dtype} {ids.shape}")
     shape = tuple(int(v) for v in ids.shape)
+    if len(shape) != 4 or ids.dtype.kind not in "iu":
+        raise ValueError(f"set_ids must be a 4-D integer array, got {ids.dtype} {ids.shape}")
     layout = grid_layout(shape, max_tiles=max_tiles, max_tile_px=max_tile_px, max_pixels=max_pixels)
     element = _check_selected(selected, shape)
     colours = grid_colours(ids, layout, element)
