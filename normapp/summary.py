@@ -483,6 +483,7 @@ def element_arithmetic(
 ) -> ElementArithmetic:
     """The computation of output[element] step by step, from its set's statistics."""
     set_id, _ = element_set(result.spec, result.shape, element)
+    n, c, h, w = (int(i) for i in element)  # plain ints, e.g. from NumPy integers
     value = float(x[element])
     stat = float(result.set_var[set_id])
     mean = float(result.set_mean[set_id]) if result.spec.center else None
@@ -490,7 +491,7 @@ def element_arithmetic(
     with np.errstate(divide="ignore", invalid="ignore"):
         normalized = float(np.float64(value - (mean or 0.0)) / root)
     return ElementArithmetic(
-        element=tuple(int(i) for i in element),  # type: ignore[arg-type]
+        element=(n, c, h, w),
         set_id=set_id,
         x=value,
         count=result.count,
