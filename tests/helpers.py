@@ -357,3 +357,91 @@ PAGE_PATHS = {
     "quiz": "/quiz",
     "question": "/question",
 }
+
+
+# ------------------------------------------------------------------ the per-page browser tests
+# tests/test_browser_<page>.py wait with playwright's expect(...), which retries until its
+# condition holds: on Streamlit's script state, or on the text a run draws.
+LOAD_MS = 120_000  # a page load and its charts on a busy 2-core machine
+PHONE = {"width": 390, "height": 844}
+
+
+def expect_drawn(tab, timeout_ms: int = LOAD_MS) -> None:
+    """The script has finished and nothing on the page is a loading skeleton or stale.
+
+    Call it after an expect on something the run draws: right after a goto, the
+    script state reads "notRunning" before the first run has even started.
+    """
+    from playwright.sync_api import expect
+
+    expect(tab.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout_ms
+    )
+    expect(tab.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
+    # Elements left from the previous run are marked stale until the new run redraws them.
+    expect(tab.locator("[data-stale='true']")).to_have_count(0, timeout=timeout_ms)
+
+
+def open_page_at(tab, url: str, landmark, timeout_ms: int = LOAD_MS) -> None:
+    """Go to `url`, wait until `landmark` (a text or regex) shows, then until the run is done."""
+    from playwright.sync_api import expect
+
+    tab.goto(url)
+    expect(tab.get_by_test_id("stMain").get_by_text(landmark).first).to_be_visible(
+        timeout=timeout_ms
+    )
+    expect_drawn(tab, timeout_ms)
+
+
+def page_tab(browser, url: str, landmark, color_scheme: str = "light", viewport=None):
+    """A fresh context and tab (1280×720 unless `viewport`) opened on `url`; close the context."""
+    size = viewport or {"width": 1280, "height": 720}
+    context = browser.new_context(viewport=size, color_scheme=color_scheme)
+    tab = context.new_page()
+    try:
+        open_page_at(tab, url, landmark)
+    except BaseException:
+        context.close()
+        raise
+    return context, tab
+
+
+def close_sidebar(tab) -> None:
+    """Close the sidebar if it is open (on a phone it lies over the page)."""
+    from playwright.sync_api import expect
+
+    sidebar = tab.get_by_test_id("stSidebar")
+    if sidebar.get_attribute("data-collapsed") == "false":
+        tab.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
+    expect(sidebar).to_have_attribute("data-collapsed", "true")
+
+
+def expect_charts_drawn(tab, timeout_ms: int = LOAD_MS) -> None:
+    """Every Plotly chart on the page has drawn its plot (Plotly draws after the run)."""
+    from playwright.sync_api import expect
+
+    charts = tab.get_by_test_id("stPlotlyChart")
+    expect(charts.locator(".js-plotly-plot")).to_have_count(charts.count(), timeout=timeout_ms)
+
+
+def _next_frames(tab) -> None:
+    """Wait until the browser has laid out and painted twice (after a resize)."""
+    tab.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def save_views(tab, name: str) -> None:
+    """The 1280×720 view a class sees as `name`, plus the whole page as `name`-full.
+
+    Screenshots go to test-artifacts/ for a person to judge; the page must be drawn.
+    """
+    from tests.conftest import screenshot
+
+    expect_charts_drawn(tab)
+    screenshot(tab, name)
+    height = tab.get_by_test_id("stMain").evaluate("main => main.scrollHeight")
+    tab.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 6000)})
+    _next_frames(tab)
+    expect_charts_drawn(tab)
+    screenshot(tab, f"{name}-full")
+    tab.set_viewport_size({"width": 1280, "height": 720})
+    _next_frames(tab)
