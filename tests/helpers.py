@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
+from normapp import sitemap
+
 RUN_TIMEOUT_MS = 120_000  # generous: a busy 2-core CI machine can take a minute
 
 # Counts Streamlit script runs: every change of stApp's script state to "running".
@@ -348,14 +350,9 @@ class Monkey:
         return self._change(self.rng.choice(others))
 
 
-# Every page of the app by name, with the path a link uses (pages/ file stems).
+# Every page of the app by name, with the path a link uses (the app's own page table).
 PAGE_PATHS = {
-    "explorer": "/",
-    "compare": "/compare",
-    "batch": "/batch",
-    "train-eval": "/train-eval",
-    "quiz": "/quiz",
-    "question": "/question",
+    stem: "/" if i == 0 else f"/{stem}" for i, (stem, _, _) in enumerate(sitemap.PAGES)
 }
 
 
