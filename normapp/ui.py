@@ -1,8 +1,8 @@
-"""The one Streamlit module shared by the pages: sidebar input, URL state, caching.
+"""The one Streamlit module shared by the pages: sidebar input, navigation, URL state.
 
 A page script calls, top to bottom::
 
-    data = ui.current_input()                         # the sidebar, and its tensor
+    data = ui.current_input("compare")                # the sidebar, and its tensor
     from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
     ui.show_url_messages()                            # bad link parameters, once
     ui.seed_widget("cmp:methods", ...)                # then draw the widget
@@ -20,15 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import normlib
-from normapp import inputs, sitemap, state
+from normapp import cached, inputs, sitemap, state
 from normapp.inputs import LoadedInput
 from normapp.text import literal
-from normlib.typing import Shape4
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -193,35 +190,6 @@ def sync_url(page_values: dict[str, str]) -> None:
 
 
 # -------------------------------------------------------------- the sidebar
-# Inputs and their normalizations are cached as shared, read-only objects
-# (cache_resource), not cache_data: cache_data pickles what it stores and
-# unpickles it on every hit, which at the 2^24-element cap is a 64 MB copy and
-# about a second per rerun. Few entries, because each may be that large.
-def _read_only(loaded: LoadedInput) -> LoadedInput:
-    loaded.x.flags.writeable = False
-    return loaded
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _cached_samples(n: int, size: int) -> LoadedInput:
-    return _read_only(inputs.load_samples(n, size))
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _cached_random(shape, seed, distribution, coff, cscale, soff, sscale) -> LoadedInput:
-    return _read_only(inputs.load_random(shape, seed, distribution, coff, cscale, soff, sscale))
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _cached_features(images_key: tuple, _images: LoadedInput) -> LoadedInput:
-    return _read_only(inputs.load_features(_images))
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _cached_upload(name: str, digest: str, size: int, _data: bytes) -> inputs.UploadOutcome:
-    return inputs.decode_upload(name, _data, size)
-
-
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (seeded from the URL) and return the chosen values."""
     from_url = url_values("input", state.INPUT_PARAMS, prefix="in:")
@@ -250,47 +218,7 @@ def _sidebar_widgets() -> dict[str, Any]:
             help="Images are resized (shorter side) and centre-cropped to a square.",
         )
     if source == "random":
-        seed_widget("in:shape", state.format_shape(start["shape"]))
-        st.session_state.setdefault("last-good:in:shape", state.format_shape(start["shape"]))
-        shape_text = sb.text_input(
-            "Shape N×C×H×W",
-            key="in:shape",
-            help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
-            f"at most 2^24 elements.",
-            on_change=_refuse_typed_value,
-            args=("in:shape", "Shape", state.parse_shape),
-        )
-        _show_refusal("in:shape")
-        try:
-            values["shape"] = state.parse_shape(shape_text)
-        except ValueError as error:  # a value the callback did not see (e.g. a stale store)
-            values["shape"] = state.parse_shape(st.session_state["last-good:in:shape"])
-            sb.error(
-                f"Shape “{literal(shape_text)}” was refused: {literal(error, 200)}. "
-                f"Kept {state.format_shape(values['shape'])}."
-            )
-        st.session_state["last-good:in:shape"] = state.format_shape(values["shape"])
-        seed_widget("in:dist", start["dist"])
-        values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
-        seed_widget("in:seed", start["seed"])
-        st.session_state.setdefault("last-good:in:seed", start["seed"])
-        # No min/max here: the browser would refuse an out-of-range number with only a
-        # red "!" on hover; the callback refuses it with a message instead.
-        values["seed"] = int(
-            sb.number_input(
-                "Seed",
-                step=1,
-                key="in:seed",
-                help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
-                on_change=_refuse_typed_value,
-                args=("in:seed", "Seed", _parse_seed),
-            )
-        )
-        _show_refusal("in:seed")
-        st.session_state["last-good:in:seed"] = values["seed"]
-        for name, label, top, step, help_text in _SPREAD_SLIDERS:
-            seed_widget(f"in:{name}", start[name])
-            values[name] = sb.slider(label, 0.0, top, step=step, key=f"in:{name}", help=help_text)
+        values.update(_random_tensor_widgets(start))
     for key in (
         "in:source",
         "in:n",
@@ -304,6 +232,54 @@ def _sidebar_widgets() -> dict[str, Any]:
         "in:sscale",
     ):
         remember(key)
+    return values
+
+
+def _random_tensor_widgets(start: dict[str, Any]) -> dict[str, Any]:
+    """The random tensor's widgets (shape, distribution, seed, spreads) and their values."""
+    sb = st.sidebar
+    values: dict[str, Any] = {}
+    seed_widget("in:shape", state.format_shape(start["shape"]))
+    st.session_state.setdefault("last-good:in:shape", state.format_shape(start["shape"]))
+    shape_text = sb.text_input(
+        "Shape N×C×H×W",
+        key="in:shape",
+        help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
+        f"at most 2^24 elements.",
+        on_change=_refuse_typed_value,
+        args=("in:shape", "Shape", state.parse_shape),
+    )
+    _show_refusal("in:shape")
+    try:
+        values["shape"] = state.parse_shape(shape_text)
+    except ValueError as error:  # a value the callback did not see (e.g. a stale store)
+        values["shape"] = state.parse_shape(st.session_state["last-good:in:shape"])
+        sb.error(
+            f"Shape “{literal(shape_text)}” was refused: {literal(error, 200)}. "
+            f"Kept {state.format_shape(values['shape'])}."
+        )
+    st.session_state["last-good:in:shape"] = state.format_shape(values["shape"])
+    seed_widget("in:dist", start["dist"])
+    values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
+    seed_widget("in:seed", start["seed"])
+    st.session_state.setdefault("last-good:in:seed", start["seed"])
+    # No min/max here: the browser would refuse an out-of-range number with only a
+    # red "!" on hover; the callback refuses it with a message instead.
+    values["seed"] = int(
+        sb.number_input(
+            "Seed",
+            step=1,
+            key="in:seed",
+            help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
+            on_change=_refuse_typed_value,
+            args=("in:seed", "Seed", _parse_seed),
+        )
+    )
+    _show_refusal("in:seed")
+    st.session_state["last-good:in:seed"] = values["seed"]
+    for name, label, top, step, help_text in _SPREAD_SLIDERS:
+        seed_widget(f"in:{name}", start[name])
+        values[name] = sb.slider(label, 0.0, top, step=step, key=f"in:{name}", help=help_text)
     return values
 
 
@@ -361,7 +337,7 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
             f"Keeping the {len(kept)} file(s) you uploaded earlier: "
             + ", ".join(literal(name) for name, _ in kept)
         )
-    outcomes = [_cached_upload(name, normlib.image_digest(data), size, data) for name, data in kept]
+    outcomes = [cached.upload(name, normlib.image_digest(data), size, data) for name, data in kept]
     good = [o for o in outcomes if o.image is not None]
     if len(good) > state.N_MAX:
         st.sidebar.warning(
@@ -423,7 +399,7 @@ def sidebar_input() -> LoadedInput:
         elif any(o.error for o in outcomes):
             st.sidebar.caption(f"The other {loaded.shape[0]} image(s) are loaded as usual.")
     if values["source"] == "random":
-        loaded = _cached_random(
+        loaded = cached.random_tensor(
             values["shape"],
             values["seed"],
             values["dist"],
@@ -434,9 +410,9 @@ def sidebar_input() -> LoadedInput:
         )
     if loaded is None:
         n = values["n"] if values["source"] != "uploads" else 8
-        loaded = _cached_samples(n, size)
+        loaded = cached.samples(n, size)
     if values["source"] == "features":
-        loaded = _cached_features(loaded.key, loaded)
+        loaded = cached.features(loaded.key, loaded)
     n, c, h, w = loaded.shape
     st.sidebar.caption(f"**{loaded.title}** · shape ({n}, {c}, {h}, {w})")
     st.session_state["input-query"] = _input_query(values)
@@ -455,101 +431,28 @@ def _input_query(values: dict[str, Any]) -> dict[str, str]:
     return state.format_params(values, params)
 
 
-def current_input() -> LoadedInput:
+def current_input(page: str) -> LoadedInput:
     """Draw the shared sidebar and return the tensor it loaded; call once, first, per page.
+
+    `page` is the calling page's URL path (sitemap.PAGES), which tells the first
+    run of a page after another page from a rerun of the same page.
 
     Pages draw the sidebar themselves (rather than app.py) so that every widget
     is part of the page's own run; choices survive page switches through the
     ``store:`` copies and ``uploads:files``.
     """
     _ensure_entrypoint()
-    _note_page_switch()
+    _note_page_switch(page)
     return sidebar_input()
 
 
-def _note_page_switch() -> None:
+def _note_page_switch(page: str) -> None:
     """Flag the first run of a page after another page, for seed_widget.
 
     A page switch makes Streamlit build every widget anew (a widget's id
-    includes its page), so the stored choices must be written back. The
-    running page comes from the script-run context: st.navigation's return
-    value is not reliable under AppTest's switch_page.
+    includes its page), so the stored choices must be written back. Each page
+    names itself: st.navigation's return value is not reliable under AppTest's
+    switch_page, and the script-run context is Streamlit's internal API.
     """
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else None
     st.session_state["page:switched"] = st.session_state.get("page:last") != page
     st.session_state["page:last"] = page
-
-
-# ----------------------------------------------------------------- compute
-@st.cache_resource(max_entries=8, show_spinner=False)
-def cached_normalize(
-    input_key: tuple,
-    spec: normlib.NormSpec,
-    eps: float,
-    gamma: float,
-    beta: float,
-    _x: np.ndarray,
-) -> normlib.NormResult:
-    """normalize() cached by what made the input, not by hashing the (large) array."""
-    channels = _x.shape[1]
-    gamma_c = None if gamma == 1.0 else np.full(channels, gamma, dtype=_x.dtype)
-    beta_c = None if beta == 0.0 else np.full(channels, beta, dtype=_x.dtype)
-    result = normlib.normalize(_x, spec, eps=eps, gamma=gamma_c, beta=beta_c)
-    for shared in (result.output, result.mean, result.var):
-        shared.flags.writeable = False  # one object serves every session: nobody writes
-    return result
-
-
-def normalize_input(
-    data: LoadedInput,
-    spec: normlib.NormSpec,
-    eps: float = 1e-5,
-    gamma: float = 1.0,
-    beta: float = 0.0,
-) -> normlib.NormResult:
-    """Normalize the current input, cached."""
-    return cached_normalize(data.key, spec, float(eps), float(gamma), float(beta), data.x)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def cached_set_ids(shape: Shape4, spec: normlib.NormSpec) -> np.ndarray:
-    """set_ids, shared rather than copied per rerun (up to 2^24 ids); callers must not write."""
-    ids = normlib.set_ids(shape, spec)
-    ids.flags.writeable = False
-    return ids
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_histograms(
-    input_key: tuple,
-    spec: normlib.NormSpec,
-    eps: float,
-    gamma: float,
-    beta: float,
-    by: str | None,
-    bins: int,
-    _before: np.ndarray,
-    _after: np.ndarray,
-) -> normlib.Histograms:
-    """Shared-bin histograms, cached by the parameters that made before and after.
-
-    `by` is None (overall), "channel" or "set" (one histogram per reduction set).
-    """
-    labels = cached_set_ids(tuple(_before.shape), spec) if by == "set" else by
-    return normlib.histograms(_before, _after, bins=bins, by=labels)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_after_check(
-    input_key: tuple,
-    spec: normlib.NormSpec,
-    eps: float,
-    gamma: float,
-    beta: float,
-    _result: normlib.NormResult,
-):
-    """summary.after_check (a second normalization of the output), once per view."""
-    from normapp.summary import after_check
-
-    return after_check(_result, gamma, beta)

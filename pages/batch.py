@@ -1,9 +1,8 @@
 """Batch dependence: one fixed sample in changing batches; whose output moves?"""
 
-import numpy as np
 import streamlit as st
 
-from normapp import batch_dependence, compare, figures, state, ui
+from normapp import batch_dependence, cached, compare, figures, state, ui
 from normapp.text import literal
 
 PARAMS = batch_dependence.BATCH_PARAMS
@@ -12,31 +11,7 @@ CHART = figures.CHART_CONFIG
 KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
 
 
-# Two entries: at the input cap one entry holds six methods' outputs of a 2^21-number batch.
-@st.cache_resource(max_entries=2, show_spinner=False)
-def cached_movements(input_key, sample, size, mates, shuffle, _x, _labels):
-    """The batch and every method's movement, cached by what made them (not by the arrays)."""
-    batch = batch_dependence.build_batch(_x, _labels, sample, size, mates, shuffle)
-    rows = batch_dependence.reference_rows(_x.shape, sample)
-    position = int(np.flatnonzero(rows == sample)[0])
-    return batch, batch_dependence.batch_movement(_x[rows], position, batch)
-
-
-# Figures are cached as objects (never mutated after building). `batch_key` is None for a
-# method that ignores the batch, so its two figures are built once per sample and channel.
-@st.cache_resource(max_entries=64, show_spinner=False)
-def output_figure(input_key, sample, batch_key, method, channel, _move):
-    return figures.map_figure(_move.output[channel], f"output, c={channel}", height=220)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def difference_figure(input_key, sample, batch_key, method, channel, _move):
-    return figures.difference_heatmap_figure(
-        _move.diff(channel), title=f"Δ, c={channel}", height=260
-    )
-
-
-data = ui.current_input()
+data = ui.current_input("batch")
 n_max, c_max, h_max, w_max = data.shape
 batch_max = batch_dependence.batch_limit(data.shape)
 reference_rows = batch_dependence.reference_rows(data.shape, 0)  # its size; the sample joins it
@@ -117,7 +92,7 @@ channel_col.selectbox(
 sample, size, mates, shuffle, channel = (st.session_state[k] for k in KEYS)
 sample, size, shuffle, channel = int(sample), int(size), int(shuffle), int(channel)
 
-batch, movements = cached_movements(
+batch, movements = cached.movements(
     data.key, sample, size, mates, shuffle, data.x, data.sample_labels
 )
 if batch.message:
@@ -160,8 +135,12 @@ for first in range(0, len(movements), PER_ROW):
                 continue
             batch_key = (size, mates, shuffle) if move.depends else None
             made_by = (data.key, sample, batch_key, move.key, channel, move)
-            st.plotly_chart(output_figure(*made_by), config=CHART, key=f"bd:out:{move.key}")
-            st.plotly_chart(difference_figure(*made_by), config=CHART, key=f"bd:diff:{move.key}")
+            st.plotly_chart(
+                cached.movement_output_figure(*made_by), config=CHART, key=f"bd:out:{move.key}"
+            )
+            st.plotly_chart(
+                cached.movement_difference_figure(*made_by), config=CHART, key=f"bd:diff:{move.key}"
+            )
 
 st.caption(
     f"The headline max |Δ| is over all {c_max} channels and {h_max}×{w_max} positions of the "

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import normlib
-from normapp import compare, facts, figures, text, ui
+from normapp import cached, compare, facts, figures, text, ui
 
 PARAMS = compare.COMPARE_PARAMS
 PER_ROW = 3
@@ -11,28 +11,7 @@ EPS = compare.COMPARE_EPS
 CHART = figures.CHART_CONFIG
 
 
-# Figures are cached as objects (never mutated after building) by what made them, so a
-# rerun only builds the ones whose inputs changed: the set pictures when the element moves.
-@st.cache_resource(max_entries=64, show_spinner=False)
-def grid_figure(shape, spec, element, tiles):
-    ids = ui.cached_set_ids(shape, spec)
-    # compact: no legend or footnote in a narrow card (the page says once what they said)
-    return figures.set_grid_figure(ids, selected=element, max_tiles=tiles, height=300, compact=True)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def histogram_figure(input_key, spec, _data, _output):
-    hist = ui.cached_histograms(input_key, spec, EPS, 1.0, 0.0, None, 40, _data.x, _output)
-    return figures.histogram_figure(hist, height=260)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def map_figure(input_key, spec, n, c, _data, _output):
-    title = f"after: n={n} {_data.sample_labels[n]}, c={c} {_data.channel_labels[c]}"
-    return figures.map_figure(_output[n, c], title)
-
-
-data = ui.current_input()
+data = ui.current_input("compare")
 n_max, c_max, h_max, w_max = data.shape
 GRID_TILES = compare.grid_tiles(c_max)
 from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
@@ -98,11 +77,13 @@ else:
     )
 
 # --- One card per method, PER_ROW to a row.
+map_title = f"after: n={n_sel} {data.sample_labels[n_sel]}, c={c_sel} {data.channel_labels[c_sel]}"
 for start_index in range(0, len(chosen), PER_ROW):
     columns = st.columns(PER_ROW)
     for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
         spec = compare.method_spec(key, c_max)
-        result = ui.normalize_input(data, spec, EPS)
+        view = cached.View.of(data, spec, EPS)
+        result = cached.normalized(view, data.x)
         with column, st.container(border=True):
             st.markdown(f"#### {compare.method_label(key, c_max)}")
             st.markdown(
@@ -113,17 +94,17 @@ for start_index in range(0, len(chosen), PER_ROW):
             )
             st.caption(normlib.METHODS[key].description)
             st.plotly_chart(
-                grid_figure(data.shape, spec, element, GRID_TILES),
+                cached.set_grid_figure(data.shape, spec, element, GRID_TILES, 300, compact=True),
                 config=CHART,
                 key=f"cmp:grid:{key}",
             )
             st.plotly_chart(
-                histogram_figure(data.key, spec, data, result.output),
+                cached.histogram_figure(view, 40, 260, False, data.x, result.output),
                 config=CHART,
                 key=f"cmp:hist:{key}",
             )
             st.plotly_chart(
-                map_figure(data.key, spec, n_sel, c_sel, data, result.output),
+                cached.output_map_figure(view, n_sel, c_sel, map_title, result.output),
                 config=CHART,
                 key=f"cmp:map:{key}",
             )
@@ -133,7 +114,10 @@ if chosen:
     st.subheader(f"One element, {len(chosen)} results")
     steps = [
         compare.element_arithmetic(
-            key, ui.normalize_input(data, compare.method_spec(key, c_max), EPS), data.x, element
+            key,
+            cached.normalized(cached.View.of(data, compare.method_spec(key, c_max), EPS), data.x),
+            data.x,
+            element,
         )
         for key in chosen
     ]

@@ -5,7 +5,7 @@ import math
 import streamlit as st
 
 import normlib
-from normapp import figures, seed_question, state, summary, ui
+from normapp import cached, figures, seed_question, state, summary, ui
 from normapp.text import literal
 
 PAGE_PARAMS = state.NORM_PARAMS + (
@@ -33,30 +33,7 @@ TYPED_RANGES = {
 PICK_KEYS = ("ex:n", "ex:c", "ex:h", "ex:w")
 
 
-# Building a Plotly figure costs 10-50 ms; figures are cached by what made them
-# (never by hashing arrays) and only the open tab is drawn.
-@st.cache_resource(max_entries=32, show_spinner=False)
-def grid_figure(shape, spec, element):
-    return figures.set_grid_figure(ui.cached_set_ids(shape, spec), selected=element)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def overall_histogram_figure(input_key, spec, eps, gamma, beta, log_y, _x, _output):
-    histograms = ui.cached_histograms(input_key, spec, eps, gamma, beta, None, 60, _x, _output)
-    return figures.histogram_figure(histograms, log_y=log_y)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def cube(shape, spec, element):
-    return figures.cube_figure(shape, spec, selected=element)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def maps_figure(input_key, spec, eps, gamma, beta, maps, _x, _output):
-    return figures.feature_maps_figure(_x, _output, list(maps))
-
-
-data = ui.current_input()
+data = ui.current_input("explorer")
 n_max, c_max, h_max, w_max = data.shape
 from_url = ui.url_values("explorer", PAGE_PARAMS, prefix="ex:")
 ui.show_url_messages()
@@ -249,7 +226,8 @@ beta_col.number_input("β", step=0.5, key="ex:beta", help="Shift after scaling."
 
 spec = current_spec()
 eps, gamma, beta = (float(st.session_state[k]) for k in ("ex:eps", "ex:gamma", "ex:beta"))
-result = ui.normalize_input(data, spec, eps, gamma, beta)
+view = cached.View.of(data, spec, eps, gamma, beta)
+result = cached.normalized(view, data.x)
 element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
 
 # --- The answer, big
@@ -284,7 +262,7 @@ with sets_col:
         f"set {set_id}, {summary.plural(result.count, 'element')} ({words})"
     )
     st.plotly_chart(
-        grid_figure(data.shape, spec, element),
+        cached.set_grid_figure(data.shape, spec, element),
         key="ex:grid",
         on_select=pick_from_click,
         selection_mode="points",
@@ -298,7 +276,7 @@ with hist_col:
     st.markdown("**Before and after**, on shared bins")
     log_y = st.toggle("Log-scale counts", key="ex:log")
     st.plotly_chart(
-        overall_histogram_figure(data.key, spec, eps, gamma, beta, log_y, data.x, result.output),
+        cached.histogram_figure(view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output),
         config=NO_BAR,
     )
 
@@ -331,7 +309,7 @@ if stats_tab.open:
             f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
             f"γ, β: {params.shape} ({params.note})."
         )
-        check = ui.cached_after_check(data.key, spec, eps, gamma, beta, result)
+        check = cached.after_check(view, result)
         show = st.success if check.holds else (st.warning if check.checked else st.info)
         show(summary.after_check_text(check))
         if result.n_sets <= 64:
@@ -359,7 +337,7 @@ if stats_tab.open:
             )
 if cube_tab.open:
     with cube_tab:
-        st.plotly_chart(cube(data.shape, spec, element), config=NO_BAR)
+        st.plotly_chart(cached.cube_figure(data.shape, spec, element), config=NO_BAR)
         st.caption(
             "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
             "H·W merged; the shaded cells share one mean and variance."
@@ -368,17 +346,7 @@ if groups_tab.open:
     with groups_tab:
         # Per set when the sets are few and are not simply the channels; else per channel.
         by_set = result.n_sets <= 16 and spec.axes != "NHW"
-        grouped = ui.cached_histograms(
-            data.key,
-            spec,
-            eps,
-            gamma,
-            beta,
-            "set" if by_set else "channel",
-            40,
-            data.x,
-            result.output,
-        )
+        grouped = cached.histograms(view, "set" if by_set else "channel", 40, data.x, result.output)
         labels = (
             [f"set {i}" for i in range(result.n_sets)]
             if by_set
@@ -404,7 +372,7 @@ if maps_tab.open:
         )
         if chosen:
             st.plotly_chart(
-                maps_figure(data.key, spec, eps, gamma, beta, tuple(chosen), data.x, result.output),
+                cached.feature_maps_figure(view, tuple(chosen), data.x, result.output),
                 config=NO_BAR,
             )
 if formula_tab.open:

@@ -5,25 +5,11 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from normapp import compare, question, train_eval, ui
+from normapp import cached, compare, question, train_eval, ui
 from normapp.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
 BN = facts_for("method3")  # what torch.nn.BatchNorm2d / Keras BatchNormalization are
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def cached_golden() -> question.TorchCheck | str:
-    """The stored-torch comparison, or the reason it cannot be made."""
-    try:
-        return question.golden_check()
-    except (OSError, KeyError, ValueError) as error:
-        return f"The golden file could not be read ({error})."
-
-
-@st.cache_data(max_entries=8, show_spinner="Running torch.nn.BatchNorm2d…")
-def cached_torch(input_key: tuple, _x) -> question.TorchCheck:
-    return question.torch_check(_x)
 
 
 def check_table(check: question.TorchCheck) -> dict[str, list]:
@@ -39,7 +25,7 @@ def check_table(check: question.TorchCheck) -> dict[str, list]:
     }
 
 
-data = ui.current_input()
+data = ui.current_input("question")
 n, c, h, w = data.shape
 ui.url_values("question", ())
 ui.show_url_messages()
@@ -88,7 +74,7 @@ st.markdown(
     f"its default eps = {eps_words(BN.eps.pytorch)}) gives the reference. Only Method 3 "
     "matches, to rounding error."
 )
-golden = cached_golden()
+golden = cached.golden_check()
 if isinstance(golden, str):
     st.warning(golden + " Run `tests/golden/make_goldens.py` with torch installed.")
 else:
@@ -99,7 +85,7 @@ else:
     )
 if importlib.util.find_spec("torch") is not None:
     if st.toggle("Also run PyTorch now, on the current input", key="q:live"):
-        live = cached_torch(data.key, data.x)
+        live = cached.torch_check(data.key, data.x)
         st.dataframe(check_table(live), hide_index=True)
         st.caption(
             f"torch {live.torch_version}, float32, on {data.title}: Method 3's difference is "

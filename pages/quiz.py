@@ -2,16 +2,10 @@
 
 import streamlit as st
 
-import normlib
-from normapp import figures, quiz, ui
+from normapp import cached, figures, quiz, ui
 
 PARAMS = quiz.QUIZ_PARAMS
 CHART = figures.CHART_CONFIG
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_quiz(seed: int) -> tuple[quiz.Question, ...]:
-    return quiz.make_quiz(seed)
 
 
 def answer_key(seed: int, index: int) -> str:
@@ -20,7 +14,7 @@ def answer_key(seed: int, index: int) -> str:
 
 def check(seed: int, index: int) -> None:
     """Grade question `index`; the first answer counts for the score."""
-    question = cached_quiz(seed)[index]
+    question = cached.quiz_questions(seed)[index]
     feedback = quiz.grade(question, st.session_state.get(answer_key(seed, index)))
     results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
     previous = results.get(index, {})
@@ -34,15 +28,15 @@ def new_quiz() -> None:
     st.session_state["quiz:seed"] = quiz.new_quiz_seed(st.session_state["quiz:seed"])
 
 
-ui.current_input()  # the sidebar's input is not used: quiz shapes come from the quiz number
-from_url = ui.url_values("quiz", PARAMS, prefix="q:")
+ui.current_input("quiz")  # the sidebar's input is not used: quiz shapes come from the quiz number
+from_url = ui.url_values("quiz", PARAMS, prefix="quiz:")
 ui.show_url_messages()
 start = {**{p.name: p.default for p in PARAMS}, **from_url}
 ui.seed_widget("quiz:seed", start["quiz"])
 if "quiz" in from_url:
     st.session_state["quiz:seed"] = from_url["quiz"]
 seed = int(st.session_state["quiz:seed"])
-questions = cached_quiz(seed)
+questions = cached.quiz_questions(seed)
 results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
 
 st.title("Quiz")
@@ -69,9 +63,10 @@ for index, question in enumerate(questions):
     with st.container(border=True):
         st.markdown(f"**Question {index + 1}.** {question.prompt}")
         if question.kind == "sets":
-            ids = normlib.set_ids(question.shape, question.shown_spec)
             st.plotly_chart(
-                figures.set_grid_figure(ids, selected=question.element, height=300),
+                cached.set_grid_figure(
+                    question.shape, question.shown_spec, question.element, height=300
+                ),
                 config=CHART,
                 key=f"{key}:grid",
             )

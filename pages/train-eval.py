@@ -1,51 +1,16 @@
 """Train vs eval: BatchNorm2d's running statistics, and one batch in both modes."""
 
-import numpy as np
 import streamlit as st
 
 import normlib
-from normapp import batch_dependence, figures, train_eval, ui
+from normapp import batch_dependence, cached, figures, train_eval, ui
 from normapp.text import literal
 
 PARAMS = train_eval.TRAIN_PARAMS
 CHART = figures.CHART_CONFIG
 
 
-# cache_resource, not cache_data: a run holds the last batch three times (input, training and
-# eval output), up to 3 × 64 MB at the input cap, and cache_data would keep a pickled copy of
-# every entry and hand out a fresh copy on every rerun. Read-only after it is built.
-@st.cache_resource(max_entries=3, show_spinner=False)
-def cached_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int, _x: np.ndarray):
-    """The stream and the batch-mates check, cached by what made them (not by the array)."""
-    run = train_eval.train_stream(_x, momentum, steps, batch, seed)
-    return run, train_eval.batch_mates_check(run, _x)
-
-
-@st.cache_resource(max_entries=3, show_spinner=False)
-def cached_small_batch(input_key: tuple, _x: np.ndarray) -> train_eval.SmallBatch:
-    return train_eval.small_batch(_x)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def cached_running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
-    """Plotly figures are slow to build; these are read-only, so one object is shared."""
-    return figures.running_pair_figures(
-        _run.running_mean,
-        _run.population.mean,
-        _run.running_var,
-        _run.population.target_var,
-        _labels,
-    )
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
-    return figures.modes_figure(
-        _run.last_x[sample], _run.train_out[sample], _run.eval_out[sample], _labels
-    )
-
-
-data = ui.current_input()
+data = ui.current_input("train-eval")
 n_max, c_max, h_max, w_max = data.shape
 from_url = ui.url_values("train-eval", PARAMS, prefix="te:")
 ui.show_url_messages()
@@ -129,7 +94,7 @@ for key in ("te:momentum", "te:steps", "te:batch", "te:seed"):
     ui.remember(key)
 
 try:
-    run, mates = cached_stream(data.key, momentum, steps, batch, seed, data.x)
+    run, mates = cached.train_stream(data.key, momentum, steps, batch, seed, data.x)
 except normlib.NormError as error:
     st.error(
         f"{error}. With B = {batch} and H·W = {h_max * w_max}, each channel of a batch holds "
@@ -146,7 +111,7 @@ if variance_note := train_eval.keras_variance_note(momentum, run.m):
 # --- Running statistics
 st.subheader("Running statistics, step by step")
 stream_key = (data.key, momentum, steps, batch, seed)
-mean_fig, var_fig = cached_running_figures(*stream_key, run, data.channel_labels)
+mean_fig, var_fig = cached.running_figures(*stream_key, run, data.channel_labels)
 mean_col, var_col = st.columns(2)
 mean_col.plotly_chart(mean_fig, config=CHART)
 var_col.plotly_chart(var_fig, config=CHART)
@@ -191,7 +156,7 @@ shown = st.selectbox(
     format_func=lambda i: labels[i],
     key="te:sample",
 )
-st.plotly_chart(cached_modes_figure(*stream_key, shown, run, data.channel_labels), config=CHART)
+st.plotly_chart(cached.modes_figure(*stream_key, shown, run, data.channel_labels), config=CHART)
 table_col, mates_col = st.columns([3, 2])
 with table_col:
     st.dataframe(train_eval.channel_table(run, data.channel_labels), hide_index=True)
@@ -258,7 +223,7 @@ for key in ("te:c", "te:h", "te:w"):
 
 # --- Small batches
 st.subheader("Why small batches hurt BatchNorm")
-small = cached_small_batch(data.key, data.x)
+small = cached.small_batch(data.key, data.x)
 st.markdown(train_eval.small_batch_words(small))
 if n_max > 1:
     st.dataframe(train_eval.small_batch_table(small, data.channel_labels), hide_index=True)

@@ -120,3 +120,26 @@ def test_answers_and_score_survive_a_page_switch():
     assert at.query_params["quiz"] == "11"
     assert [m.value for m in at.metric] == ["1 / 6", "1 of 6"]
     assert at.success[0].value.startswith("Correct.")
+
+
+def test_a_followed_quiz_link_resets_the_quiz_and_keeps_other_pages_choices():
+    """A link to another quiz, followed inside the session, replaces the quiz's answers.
+
+    Before the fix the quiz reset the widgets prefixed "q:" while its own keys are
+    "quiz:*": the old answer stayed, and the Question page's "q:live" toggle went.
+    """
+    at = open_page({"quiz": "7"})
+    question = quiz.make_quiz(7)[0]
+    response = sorted(question.answer) if question.multi else next(iter(question.answer))
+    answer(at, 7, 0, response)
+    at.session_state["q:live"] = True  # the Question page's "run PyTorch now" toggle
+    at.query_params.clear()
+    at.query_params["quiz"] = "8"  # a link followed in the same session
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert prompts(at) == [
+        f"**Question {i + 1}.** {q.prompt}" for i, q in enumerate(quiz.make_quiz(8))
+    ]
+    assert [m.value for m in at.metric] == ["0 / 6", "0 of 6"]
+    assert "quiz:7:0" not in at.session_state
+    assert at.session_state["q:live"] is True

@@ -1,0 +1,237 @@
+"""Everything the app computes once and shares between reruns and sessions.
+
+One rule for every function here: it is keyed by the small values that made
+its result (a frozen `View`, a shape, a seed), never by hashing an array.
+Array arguments carry a leading underscore, which Streamlit leaves out of the
+key; the key argument beside them (``view.input_key``, ``input_key``) names
+the input they came from.
+
+Results are ``cache_resource`` objects, shared and read-only: ``cache_data``
+pickles what it stores and unpickles a copy on every hit, which at the 2^24
+element cap is a 64 MB copy and about a second per rerun. Plotly figures are
+never changed after they are built, so one object serves every session. Each
+cache is bounded (``max_entries``): the few large ones hold a handful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import normlib
+from normapp import batch_dependence, figures, inputs, question, quiz, summary, train_eval
+from normapp.inputs import LoadedInput
+from normlib.typing import Element, Shape4
+
+
+@dataclass(frozen=True)
+class View:
+    """What one normalized tensor depends on: the input (by its key) and the layer."""
+
+    input_key: tuple
+    spec: normlib.NormSpec
+    eps: float = 1e-5
+    gamma: float = 1.0
+    beta: float = 0.0
+
+    @classmethod
+    def of(
+        cls,
+        data: LoadedInput,
+        spec: normlib.NormSpec,
+        eps: float = 1e-5,
+        gamma: float = 1.0,
+        beta: float = 0.0,
+    ) -> View:
+        return cls(data.key, spec, float(eps), float(gamma), float(beta))
+
+
+def _read_only(loaded: LoadedInput) -> LoadedInput:
+    loaded.x.flags.writeable = False  # one object serves every session: nobody writes
+    return loaded
+
+
+# ------------------------------------------------------------------ inputs
+@st.cache_resource(max_entries=4, show_spinner=False)
+def samples(n: int, size: int) -> LoadedInput:
+    return _read_only(inputs.load_samples(n, size))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def random_tensor(shape, seed, distribution, coff, cscale, soff, sscale) -> LoadedInput:
+    return _read_only(inputs.load_random(shape, seed, distribution, coff, cscale, soff, sscale))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def features(images_key: tuple, _images: LoadedInput) -> LoadedInput:
+    return _read_only(inputs.load_features(_images))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def upload(name: str, digest: str, size: int, _data: bytes) -> inputs.UploadOutcome:
+    """One uploaded file decoded, keyed by its content digest (not its bytes)."""
+    return inputs.decode_upload(name, _data, size)
+
+
+# ----------------------------------------------------------------- numbers
+@st.cache_resource(max_entries=8, show_spinner=False)
+def normalized(view: View, _x: np.ndarray) -> normlib.NormResult:
+    """normalize() of the view's input, with scalar γ and β broadcast over channels."""
+    channels = _x.shape[1]
+    gamma_c = None if view.gamma == 1.0 else np.full(channels, view.gamma, dtype=_x.dtype)
+    beta_c = None if view.beta == 0.0 else np.full(channels, view.beta, dtype=_x.dtype)
+    result = normlib.normalize(_x, view.spec, eps=view.eps, gamma=gamma_c, beta=beta_c)
+    for shared in (result.output, result.mean, result.var):
+        shared.flags.writeable = False
+    return result
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def set_ids(shape: Shape4, spec: normlib.NormSpec) -> np.ndarray:
+    """normlib.set_ids, shared rather than copied per rerun (up to 2^24 ids)."""
+    ids = normlib.set_ids(shape, spec)
+    ids.flags.writeable = False
+    return ids
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def histograms(
+    view: View, by: str | None, bins: int, _before: np.ndarray, _after: np.ndarray
+) -> normlib.Histograms:
+    """Shared-bin histograms of the view's input and output.
+
+    `by` is None (overall), "channel" or "set" (one histogram per reduction set).
+    """
+    labels = set_ids(tuple(_before.shape), view.spec) if by == "set" else by
+    return normlib.histograms(_before, _after, bins=bins, by=labels)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def after_check(view: View, _result: normlib.NormResult):
+    """summary.after_check (a second normalization of the output), once per view."""
+    return summary.after_check(_result, view.gamma, view.beta)
+
+
+# Two entries: at the input cap one entry holds six methods' outputs of a 2^21-number batch.
+@st.cache_resource(max_entries=2, show_spinner=False)
+def movements(input_key: tuple, sample, size, mates, shuffle, _x, _labels):
+    """The Batch page's batch and every method's movement of the fixed sample."""
+    batch = batch_dependence.build_batch(_x, _labels, sample, size, mates, shuffle)
+    rows = batch_dependence.reference_rows(_x.shape, sample)
+    position = int(np.flatnonzero(rows == sample)[0])
+    return batch, batch_dependence.batch_movement(_x[rows], position, batch)
+
+
+# A run holds the last batch three times (input, training and eval output), up to
+# 3 × 64 MB at the input cap: three entries.
+@st.cache_resource(max_entries=3, show_spinner=False)
+def train_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int, _x: np.ndarray):
+    """The train-vs-eval stream and its batch-mates check."""
+    run = train_eval.train_stream(_x, momentum, steps, batch, seed)
+    return run, train_eval.batch_mates_check(run, _x)
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def small_batch(input_key: tuple, _x: np.ndarray) -> train_eval.SmallBatch:
+    return train_eval.small_batch(_x)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def golden_check() -> question.TorchCheck | str:
+    """The stored-torch comparison, or the reason it cannot be made."""
+    try:
+        return question.golden_check()
+    except (OSError, KeyError, ValueError) as error:
+        return f"The golden file could not be read ({error})."
+
+
+@st.cache_data(max_entries=8, show_spinner="Running torch.nn.BatchNorm2d…")
+def torch_check(input_key: tuple, _x) -> question.TorchCheck:
+    return question.torch_check(_x)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def quiz_questions(seed: int) -> tuple[quiz.Question, ...]:
+    return quiz.make_quiz(seed)
+
+
+# ----------------------------------------------------------------- figures
+@st.cache_resource(max_entries=64, show_spinner=False)
+def set_grid_figure(
+    shape: Shape4,
+    spec: normlib.NormSpec,
+    element: Element,
+    max_tiles: int = 8,
+    height: int = figures.SIDE_HEIGHT,
+    compact: bool = False,
+):
+    """The reduction-set grid; `compact` (Compare's narrow cards) has no legend or footnote."""
+    return figures.set_grid_figure(
+        set_ids(shape, spec), selected=element, max_tiles=max_tiles, height=height, compact=compact
+    )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cube_figure(shape: Shape4, spec: normlib.NormSpec, element: Element):
+    return figures.cube_figure(shape, spec, selected=element)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def histogram_figure(
+    view: View,
+    bins: int,
+    height: int,
+    log_y: bool,
+    _x: np.ndarray,
+    _output: np.ndarray,
+):
+    """Before/after histogram of all values, on `bins` shared bins."""
+    return figures.histogram_figure(
+        histograms(view, None, bins, _x, _output), log_y=log_y, height=height
+    )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def feature_maps_figure(view: View, maps: tuple, _x: np.ndarray, _output: np.ndarray):
+    return figures.feature_maps_figure(_x, _output, list(maps))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def output_map_figure(view: View, n: int, c: int, title: str, _output: np.ndarray):
+    """One (n, c) map of the view's output, titled by the caller."""
+    return figures.map_figure(_output[n, c], title)
+
+
+# `batch_key` is None for a method that ignores the batch, so its two figures are
+# built once per sample and channel.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def movement_output_figure(input_key, sample, batch_key, method, channel, _move):
+    return figures.map_figure(_move.output[channel], f"output, c={channel}", height=220)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def movement_difference_figure(input_key, sample, batch_key, method, channel, _move):
+    return figures.difference_heatmap_figure(
+        _move.diff(channel), title=f"Δ, c={channel}", height=260
+    )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
+    """Running mean and variance against the population's, one figure each."""
+    return figures.running_pair_figures(
+        _run.running_mean,
+        _run.population.mean,
+        _run.running_var,
+        _run.population.target_var,
+        _labels,
+    )
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
+    return figures.modes_figure(
+        _run.last_x[sample], _run.train_out[sample], _run.eval_out[sample], _labels
+    )
