@@ -1,12 +1,10 @@
 """Explorer: choose the axes; see which numbers share a mean, the statistics and the effect."""
 
-import math
-
 import streamlit as st
 
 import normlib
 from normapp import cached, figures, seed_question, state, summary, ui
-from normapp.text import literal
+from normapp import explorer_controls as controls
 
 PAGE_PARAMS = state.NORM_PARAMS + (
     state.Param("method", "batchnorm", state.parse_method),
@@ -23,14 +21,8 @@ TABS = {
 }
 PAGE_PARAMS = PAGE_PARAMS + (state.Param("tab", "stats", state.parse_choice(TABS, "tab")),)
 NO_BAR = figures.CHART_CONFIG
-# Typed values outside these ranges are refused with a message (the boxes have no
-# browser-side bounds, which would only show a red "!" and keep the old value).
-TYPED_RANGES = {
-    "ex:eps": ("eps", 0.0, 1.0),
-    "ex:gamma": ("γ", -10.0, 10.0),
-    "ex:beta": ("β", -10.0, 10.0),
-}
-PICK_KEYS = ("ex:n", "ex:c", "ex:h", "ex:w")
+TYPED_RANGES = controls.TYPED_RANGES
+PICK_KEYS = controls.PICK_KEYS
 
 
 data = ui.current_input("explorer")
@@ -56,13 +48,7 @@ with st.expander(f"The question: {seed_question.TITLE}?", expanded=True):
     )
 
 # --- Seed the controls: a preset named in the link fills in what the link leaves out.
-defaults = {p.name: p.default for p in PAGE_PARAMS}
-start = {**defaults, **from_url}
-if "method" in from_url and "axes" not in from_url:
-    preset = normlib.METHODS[from_url["method"]]
-    start.update(axes=preset.axes, center=preset.center)
-    if from_url["method"] == "groupnorm" and "groups" not in from_url:
-        start["groups"] = state.default_groups(c_max)
+start = controls.start_values({p.name: p.default for p in PAGE_PARAMS}, from_url, c_max)
 ui.seed_widget("ex:method", start["method"])
 ui.seed_widget("ex:axes", list(start["axes"]))
 ui.seed_widget("ex:groups", start["groups"])
@@ -77,92 +63,21 @@ for key, value in zip(PICK_KEYS, start["pick"], strict=True):
 
 
 def current_spec() -> normlib.NormSpec:
-    axes = "".join(st.session_state["ex:axes"])
-    groups = st.session_state["ex:groups"] if "C" in axes else 1
-    return normlib.NormSpec(axes, groups=groups, center=st.session_state["ex:center"])
+    return controls.current_spec(st.session_state)
 
 
 # --- Repair what a link or a typed value got wrong, and say so (never silently).
+for message in controls.repair(st.session_state, from_url, start, data.shape):
+    st.warning(message)
 divisors = state.divisors(c_max)
-if st.session_state["ex:groups"] not in divisors:
-    wanted = st.session_state["ex:groups"]
-    st.session_state["ex:groups"] = state.nearest_divisor(c_max, wanted)
-    if "C" in st.session_state["ex:axes"]:
-        st.warning(
-            f"groups={wanted} does not divide C={c_max}; using "
-            f"groups={st.session_state['ex:groups']}."
-        )
-if "groups" in from_url and from_url["groups"] > 1 and "C" not in st.session_state["ex:axes"]:
-    st.warning(
-        f"Link parameter groups={from_url['groups']} splits the channels, but the axes "
-        f"{literal(''.join(st.session_state['ex:axes']) or '(none)')} do not reduce C: "
-        "groups are ignored (G = 1)."
-    )
-if (
-    "method" in from_url
-    and summary.matching_preset(current_spec(), from_url["method"]) != (from_url["method"])
-):
-    preset = normlib.METHODS[from_url["method"]]
-    st.warning(
-        f"Link parameters disagree: method={literal(from_url['method'])} is {preset.name}, "
-        f"which reduces {preset.axes}{'' if preset.center else ' without centering'}, but the "
-        f"link's axes={literal(current_spec().axes or '(none)')}, "
-        f"center={int(current_spec().center)}, groups={current_spec().groups} say otherwise. "
-        f"Keeping the axes: this is {normlib.identify(current_spec(), data.shape)}."
-    )
-# A link may name axes without a method (or both, disagreeing): the preset row
-# must show what the axes are, never a preset they do not match.
-st.session_state["ex:method"] = summary.matching_preset(
-    current_spec(), st.session_state["ex:method"]
-)
-for key, (what, low, high) in TYPED_RANGES.items():
-    value = st.session_state[key]
-    if isinstance(value, int | float) and math.isfinite(value) and low <= value <= high:
-        st.session_state[f"good:{key}"] = value
-        continue
-    kept = st.session_state.get(f"good:{key}", start[key.removeprefix("ex:")])
-    st.session_state[key] = kept
-    st.warning(
-        f"{what} = {literal(value)} is outside {low:g} to {high:g}; keeping {what} = {kept:g}."
-    )
-asked = [st.session_state[key] for key in PICK_KEYS]
-outside = []
-for key, size, axis in zip(PICK_KEYS, data.shape, "NCHW", strict=True):
-    value, what = st.session_state[key], key.removeprefix("ex:")
-    if isinstance(value, int) and 0 <= value < size:
-        st.session_state[f"good:{key}"] = value
-        continue
-    # A typed value keeps the last good one; a link's (or a smaller input's) is clipped.
-    kept = st.session_state.get(f"good:{key}", -1)
-    if not 0 <= kept < size:
-        kept = min(max(int(value), 0), size - 1)
-    st.session_state[key] = kept
-    outside.append(f"{what} = {literal(value)} is outside 0 to {size - 1} ({axis} = {size})")
-if outside:
-    # One message for the whole element, named as the link writes it (pick=n,c,h,w).
-    used = ",".join(str(st.session_state[key]) for key in PICK_KEYS)
-    st.warning(
-        f"The selected element pick={literal(','.join(map(str, asked)))} does not fit this "
-        f"input: {'; '.join(outside)}. Using pick={used}."
-    )
 
 
 def apply_preset() -> None:
-    """Set every control the preset defines, G included: G = 1 unless it is GroupNorm."""
-    key = st.session_state["ex:method"]
-    if key is None:
-        return
-    preset = normlib.METHODS[key]
-    st.session_state["ex:axes"] = list(preset.axes)
-    st.session_state["ex:center"] = preset.center
-    st.session_state["ex:groups"] = state.default_groups(c_max) if key == "groupnorm" else 1
+    controls.apply_preset(st.session_state, c_max)
 
 
 def follow_controls() -> None:
-    """Keep the preset row honest: highlight the preset the axes now equal, if any."""
-    st.session_state["ex:method"] = summary.matching_preset(
-        current_spec(), st.session_state.get("ex:method")
-    )
+    controls.follow_controls(st.session_state)
 
 
 def pick_from_click() -> None:

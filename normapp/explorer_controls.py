@@ -1,0 +1,155 @@
+"""The Explorer's controls: what a link starts them at, and their repair, with messages.
+
+No Streamlit here: every function takes the controls as a mutable mapping
+(``st.session_state`` in the app, a plain dict in a test) whose keys are the
+widget keys (``ex:axes``, ``ex:groups``, …), and returns the messages the page
+shows. A link or a typed value is never corrected silently: each repair says
+what was asked, what is wrong and what is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import normlib
+from normapp import state, summary
+from normapp.text import literal
+from normlib.typing import Shape4
+
+Controls = MutableMapping[str, Any]
+
+# Typed values outside these ranges are refused with a message (the boxes have no
+# browser-side bounds, which would only show a red "!" and keep the old value).
+TYPED_RANGES = {
+    "ex:eps": ("eps", 0.0, 1.0),
+    "ex:gamma": ("γ", -10.0, 10.0),
+    "ex:beta": ("β", -10.0, 10.0),
+}
+PICK_KEYS = ("ex:n", "ex:c", "ex:h", "ex:w")
+
+
+def start_values(defaults: Mapping[str, Any], from_url: Mapping[str, Any], channels: int) -> dict:
+    """The controls' starting values: a preset named in the link fills in what it leaves out."""
+    start = {**defaults, **from_url}
+    if "method" in from_url and "axes" not in from_url:
+        preset = normlib.METHODS[from_url["method"]]
+        start.update(axes=preset.axes, center=preset.center)
+        if from_url["method"] == "groupnorm" and "groups" not in from_url:
+            start["groups"] = state.default_groups(channels)
+    return start
+
+
+def current_spec(controls: Mapping[str, Any]) -> normlib.NormSpec:
+    """The NormSpec the controls describe (G counts only when C is reduced)."""
+    axes = "".join(controls["ex:axes"])
+    groups = controls["ex:groups"] if "C" in axes else 1
+    return normlib.NormSpec(axes, groups=groups, center=controls["ex:center"])
+
+
+def repair(
+    controls: Controls, from_url: Mapping[str, Any], start: Mapping[str, Any], shape: Shape4
+) -> list[str]:
+    """Repair what a link or a typed value got wrong, in place; return what to tell the user."""
+    messages = _repair_groups(controls, from_url, shape)
+    messages += _repair_preset(controls, from_url, shape)
+    messages += _repair_typed_numbers(controls, start)
+    messages += _repair_pick(controls, shape)
+    return messages
+
+
+def _repair_groups(controls: Controls, from_url: Mapping[str, Any], shape: Shape4) -> list[str]:
+    messages = []
+    channels = shape[1]
+    if controls["ex:groups"] not in state.divisors(channels):
+        wanted = controls["ex:groups"]
+        controls["ex:groups"] = state.nearest_divisor(channels, wanted)
+        if "C" in controls["ex:axes"]:
+            messages.append(
+                f"groups={wanted} does not divide C={channels}; using "
+                f"groups={controls['ex:groups']}."
+            )
+    if "groups" in from_url and from_url["groups"] > 1 and "C" not in controls["ex:axes"]:
+        messages.append(
+            f"Link parameter groups={from_url['groups']} splits the channels, but the axes "
+            f"{literal(''.join(controls['ex:axes']) or '(none)')} do not reduce C: "
+            "groups are ignored (G = 1)."
+        )
+    return messages
+
+
+def _repair_preset(controls: Controls, from_url: Mapping[str, Any], shape: Shape4) -> list[str]:
+    """A link may name axes without a method (or both, disagreeing): the preset row
+    must show what the axes are, never a preset they do not match."""
+    messages = []
+    spec = current_spec(controls)
+    method = from_url.get("method")
+    if method is not None and summary.matching_preset(spec, method) != method:
+        preset = normlib.METHODS[method]
+        messages.append(
+            f"Link parameters disagree: method={literal(method)} is {preset.name}, "
+            f"which reduces {preset.axes}{'' if preset.center else ' without centering'}, but "
+            f"the link's axes={literal(spec.axes or '(none)')}, center={int(spec.center)}, "
+            f"groups={spec.groups} say otherwise. "
+            f"Keeping the axes: this is {normlib.identify(spec, shape)}."
+        )
+    controls["ex:method"] = summary.matching_preset(spec, controls["ex:method"])
+    return messages
+
+
+def _repair_typed_numbers(controls: Controls, start: Mapping[str, Any]) -> list[str]:
+    messages = []
+    for key, (what, low, high) in TYPED_RANGES.items():
+        value = controls[key]
+        if isinstance(value, int | float) and math.isfinite(value) and low <= value <= high:
+            controls[f"good:{key}"] = value
+            continue
+        kept = controls.get(f"good:{key}", start[key.removeprefix("ex:")])
+        controls[key] = kept
+        messages.append(
+            f"{what} = {literal(value)} is outside {low:g} to {high:g}; keeping {what} = {kept:g}."
+        )
+    return messages
+
+
+def _repair_pick(controls: Controls, shape: Shape4) -> list[str]:
+    """One message for the whole element, named as the link writes it (pick=n,c,h,w)."""
+    asked = [controls[key] for key in PICK_KEYS]
+    outside = []
+    for key, size, axis in zip(PICK_KEYS, shape, "NCHW", strict=True):
+        value, what = controls[key], key.removeprefix("ex:")
+        if isinstance(value, int) and 0 <= value < size:
+            controls[f"good:{key}"] = value
+            continue
+        # A typed value keeps the last good one; a link's (or a smaller input's) is clipped.
+        kept = controls.get(f"good:{key}", -1)
+        if not 0 <= kept < size:
+            kept = min(max(int(value), 0), size - 1)
+        controls[key] = kept
+        outside.append(f"{what} = {literal(value)} is outside 0 to {size - 1} ({axis} = {size})")
+    if not outside:
+        return []
+    used = ",".join(str(controls[key]) for key in PICK_KEYS)
+    return [
+        f"The selected element pick={literal(','.join(map(str, asked)))} does not fit this "
+        f"input: {'; '.join(outside)}. Using pick={used}."
+    ]
+
+
+def apply_preset(controls: Controls, channels: int) -> None:
+    """Set every control the preset defines, G included: G = 1 unless it is GroupNorm."""
+    key = controls["ex:method"]
+    if key is None:
+        return
+    preset = normlib.METHODS[key]
+    controls["ex:axes"] = list(preset.axes)
+    controls["ex:center"] = preset.center
+    controls["ex:groups"] = state.default_groups(channels) if key == "groupnorm" else 1
+
+
+def follow_controls(controls: Controls) -> None:
+    """Keep the preset row honest: highlight the preset the axes now equal, if any."""
+    controls["ex:method"] = summary.matching_preset(
+        current_spec(controls), controls.get("ex:method")
+    )
