@@ -254,6 +254,15 @@ def parse_params(
     return values, messages
 
 
+def misfit_message(name: str, asked: object, reason: str, used: str) -> str:
+    """A link parameter that parsed but does not fit the loaded input: what and what is used.
+
+    The one wording of every page's "does not fit" warning; `asked` comes from
+    the link and is shown literally.
+    """
+    return f"Link parameter {name}={literal(asked)} {reason}; using {used}."
+
+
 def format_params(values: Mapping[str, Any], params: tuple[Param, ...]) -> dict[str, str]:
     """Write `values` back as query-string text, in the order of `params`."""
     return {p.name: p.format(values[p.name]) for p in params if p.name in values}

@@ -31,11 +31,9 @@ for key, name, size in (
     if moved and name in from_url:
         default = next(p.default for p in PARAMS if p.name == name)
         value = min(default, size - 1)
-        st.warning(
-            f"Link parameter {name}={literal(start[name])} does not fit this input "
-            f"({literal(data.title)}, shape {data.shape}); using the default, {name}={value}.",
-            icon=":material/link:",
-        )
+        reason = f"does not fit this input ({literal(data.title)}, shape {data.shape})"
+        used = f"the default, {name}={value}"
+        st.warning(state.misfit_message(name, start[name], reason, used), icon=":material/link:")
     st.session_state[key] = value
 if st.session_state["bd:batch"] < 1:
     st.session_state["bd:batch"] = 1

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, facts, figures, text, ui
+from normapp import cached, compare, facts, figures, state, ui
 
 PARAMS = compare.COMPARE_PARAMS
 PER_ROW = 3
@@ -25,11 +25,10 @@ for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), start["pick"], stric
 wanted = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
 element, moved = compare.clamp_element(wanted, data.shape)
 if moved and "pick" in from_url:
-    st.warning(
-        f"Link parameter pick={text.literal(','.join(map(str, wanted)))} is outside the input's "
-        f"shape {data.shape}; using the default, pick=0,0,0,0.",
-        icon=":material/link:",
-    )
+    reason = f"is outside the input's shape {data.shape}"
+    asked = ",".join(map(str, wanted))
+    used = "the default, pick=0,0,0,0"
+    st.warning(state.misfit_message("pick", asked, reason, used), icon=":material/link:")
     element = (0, 0, 0, 0)
 if moved:
     for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), element, strict=True):

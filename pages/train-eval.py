@@ -3,8 +3,7 @@
 import streamlit as st
 
 import normlib
-from normapp import batch_dependence, cached, figures, train_eval, ui
-from normapp.text import literal
+from normapp import batch_dependence, cached, figures, state, train_eval, ui
 
 PARAMS = train_eval.TRAIN_PARAMS
 CHART = figures.CHART_CONFIG
@@ -23,11 +22,9 @@ ui.seed_widget("te:batch", start["batch"])
 ui.seed_widget("te:seed", start["bseed"])
 if st.session_state["te:batch"] > n_max:
     if "batch" in from_url:
-        st.warning(
-            f"Link parameter batch={literal(from_url['batch'])} is more than the input's "
-            f"N = {n_max} samples; using B = {min(4, n_max)}.",
-            icon=":material/link:",
-        )
+        reason = f"is more than the input's N = {n_max} samples"
+        message = state.misfit_message("batch", from_url["batch"], reason, f"B = {min(4, n_max)}")
+        st.warning(message, icon=":material/link:")
         st.session_state["te:batch"] = min(4, n_max)
     else:
         st.session_state["te:batch"] = n_max
