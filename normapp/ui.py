@@ -549,7 +549,7 @@ def cached_after_check(
     beta: float,
     _result: normlib.NormResult,
 ):
-    """summary.after_check (a second normalization of the output), once per view."""
-    from normapp.summary import after_check
+    """after_check.after_check (a second normalization of the output), once per view."""
+    from normapp.after_check import after_check
 
     return after_check(_result, gamma, beta)
