@@ -21,7 +21,18 @@ import numpy as np
 import streamlit as st
 
 import normlib
-from normapp import batch_dependence, figures, inputs, question, quiz, summary, train_eval
+from normapp import (
+    batch_dependence,
+    figures,
+    inputs,
+    question,
+    quiz,
+    running_statistics,
+    running_var_target,
+    train_eval,
+)
+from normapp.after_check import AfterCheck
+from normapp.after_check import after_check as check_after
 from normapp.inputs import LoadedInput
 from normlib.typing import Element, Shape4
 
@@ -109,9 +120,9 @@ def histograms(
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def after_check(view: View, _result: normlib.NormResult):
-    """summary.after_check (a second normalization of the output), once per view."""
-    return summary.after_check(_result, view.gamma, view.beta)
+def after_check(view: View, _result: normlib.NormResult) -> AfterCheck:
+    """after_check.after_check (a second normalization of the output), once per view."""
+    return check_after(_result, view.gamma, view.beta)
 
 
 # Two entries: at the input cap one entry holds six methods' outputs of a 2^21-number batch.
@@ -129,13 +140,13 @@ def movements(input_key: tuple, sample, size, mates, shuffle, _x, _labels):
 @st.cache_resource(max_entries=3, show_spinner=False)
 def train_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int, _x: np.ndarray):
     """The train-vs-eval stream and its batch-mates check."""
-    run = train_eval.train_stream(_x, momentum, steps, batch, seed)
+    run = running_statistics.train_stream(_x, momentum, steps, batch, seed)
     return run, train_eval.batch_mates_check(run, _x)
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
-def small_batch(input_key: tuple, _x: np.ndarray) -> train_eval.SmallBatch:
-    return train_eval.small_batch(_x)
+def small_batch(input_key: tuple, _x: np.ndarray) -> running_var_target.SmallBatch:
+    return running_var_target.small_batch(_x)
 
 
 @st.cache_data(max_entries=2, show_spinner=False)

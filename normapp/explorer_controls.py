@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import normlib
-from normapp import state, summary
+from normapp import presets, state
 from normapp.text import literal
 from normlib.typing import Shape4
 
@@ -85,7 +85,7 @@ def _repair_preset(controls: Controls, from_url: Mapping[str, Any], shape: Shape
     messages = []
     spec = current_spec(controls)
     method = from_url.get("method")
-    if method is not None and summary.matching_preset(spec, method) != method:
+    if method is not None and presets.matching_preset(spec, method) != method:
         preset = normlib.METHODS[method]
         messages.append(
             f"Link parameters disagree: method={literal(method)} is {preset.name}, "
@@ -94,7 +94,7 @@ def _repair_preset(controls: Controls, from_url: Mapping[str, Any], shape: Shape
             f"groups={spec.groups} say otherwise. "
             f"Keeping the axes: this is {normlib.identify(spec, shape)}."
         )
-    controls["ex:method"] = summary.matching_preset(spec, controls["ex:method"])
+    controls["ex:method"] = presets.matching_preset(spec, controls["ex:method"])
     return messages
 
 
@@ -150,6 +150,6 @@ def apply_preset(controls: Controls, channels: int) -> None:
 
 def follow_controls(controls: Controls) -> None:
     """Keep the preset row honest: highlight the preset the axes now equal, if any."""
-    controls["ex:method"] = summary.matching_preset(
+    controls["ex:method"] = presets.matching_preset(
         current_spec(controls), controls.get("ex:method")
     )

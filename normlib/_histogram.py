@@ -100,16 +100,50 @@ def histograms(
     """
     before = np.asarray(before)
     after = np.asarray(after)
+    _check_arguments(before, after, bins)
+    # One finiteness pass per array; a mask (and the copies it costs at 2^24
+    # values) only where some value is non-finite or outside an explicit range.
+    all_finite_b = bool(np.isfinite(before).all())
+    all_finite_a = bool(np.isfinite(after).all())
+    low, high = _shared_range(before, after, all_finite_b, all_finite_a, value_range)
+    edges = np.linspace(low, high, bins + 1)
+
+    index_before = _bin_index(before, low, high, bins)
+    index_after = _bin_index(after, low, high, bins)
+    # Values outside an explicit range or non-finite ones are not counted.
+    keep_before = _kept(before, low, high, all_finite_b and value_range is None)
+    keep_after = _kept(after, low, high, all_finite_a and value_range is None)
+    counts_before = np.bincount(index_before[keep_before].ravel(), minlength=bins)
+    counts_after = np.bincount(index_after[keep_after].ravel(), minlength=bins)
+    if by is None:
+        return Histograms(edges, counts_before, counts_after)
+    group_labels, inverse = _group_rows(by, before.shape)
+    by_before = _counts_by_group(inverse, index_before, keep_before, group_labels.size, bins)
+    by_after = _counts_by_group(inverse, index_after, keep_after, group_labels.size, bins)
+    return Histograms(edges, counts_before, counts_after, group_labels, by_before, by_after)
+
+
+def _check_arguments(before: np.ndarray, after: np.ndarray, bins: Any) -> None:
+    """Raise NormError unless `before` and `after` match in shape and `bins` is 1 to 10_000."""
     if before.shape != after.shape:
         raise NormError(
             f"before and after must have the same shape, got {before.shape} and {after.shape}"
         )
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= 10_000:
         raise NormError(f"bins must be a whole number from 1 to 10000, got {bins!r}")
-    # One finiteness pass per array; a mask (and the copies it costs at 2^24
-    # values) only where some value is non-finite or outside an explicit range.
-    all_finite_b = bool(np.isfinite(before).all())
-    all_finite_a = bool(np.isfinite(after).all())
+
+
+def _shared_range(
+    before: np.ndarray,
+    after: np.ndarray,
+    all_finite_b: bool,
+    all_finite_a: bool,
+    value_range: tuple[float, float] | None,
+) -> tuple[float, float]:
+    """(low, high) of the shared bins: `value_range`, else the joint finite min and max.
+
+    Constant data (high not above low) gets a unit-wide window around the value.
+    """
     if value_range is None:
         finite_b = before if all_finite_b else before[np.isfinite(before)]
         finite_a = after if all_finite_a else after[np.isfinite(after)]
@@ -124,32 +158,23 @@ def histograms(
     if not high > low:
         # Constant data: one unit-wide window around the value.
         low, high = low - 0.5, low + 0.5
-    edges = np.linspace(low, high, bins + 1)
+    return low, high
 
-    index_before = _bin_index(before, low, high, bins)
-    index_after = _bin_index(after, low, high, bins)
-    # Values outside an explicit range or non-finite ones are not counted.
-    keep_before = _kept(before, low, high, all_finite_b and value_range is None)
-    keep_after = _kept(after, low, high, all_finite_a and value_range is None)
-    counts_before = np.bincount(index_before[keep_before].ravel(), minlength=bins)
-    counts_after = np.bincount(index_after[keep_after].ravel(), minlength=bins)
-    if by is None:
-        return Histograms(edges, counts_before, counts_after)
+
+def _group_rows(by: str | np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(group labels, each value's row among them) for `by`, "channel" or an integer array."""
     if isinstance(by, str):
-        if by != "channel" or before.ndim != 4:
+        if by != "channel" or len(shape) != 4:
             raise NormError(
                 f"by must be None, 'channel' (for a 4-D tensor) or an integer label array, "
                 f"got {by!r}"
             )
-        labels = np.broadcast_to(
-            np.arange(before.shape[1], dtype=np.intp).reshape(1, -1, 1, 1), before.shape
-        )
+        labels = np.broadcast_to(np.arange(shape[1], dtype=np.intp).reshape(1, -1, 1, 1), shape)
     else:
         labels = np.asarray(by)
-        if labels.shape != before.shape or labels.dtype.kind not in "iu":
+        if labels.shape != shape or labels.dtype.kind not in "iu":
             raise NormError(
-                f"by must be an integer array of shape {before.shape}, got "
-                f"{labels.dtype} {labels.shape}"
+                f"by must be an integer array of shape {shape}, got {labels.dtype} {labels.shape}"
             )
     if labels.size and labels.min() >= 0 and labels.max() < 10_000_000:
         # Small non-negative labels (channels, set ids) index rows directly: no sort needed.
@@ -158,11 +183,13 @@ def histograms(
     else:
         group_labels, inverse = np.unique(labels, return_inverse=True)
         inverse = inverse.reshape(labels.shape)
-    n_groups = group_labels.size
-    by_before = np.bincount(
-        (inverse[keep_before] * bins + index_before[keep_before]).ravel(), minlength=n_groups * bins
+    return group_labels, inverse
+
+
+def _counts_by_group(
+    inverse: np.ndarray, index: np.ndarray, keep: Any, n_groups: int, bins: int
+) -> np.ndarray:
+    """(n_groups, bins) counts: one bincount over row · bins + bin of the kept values."""
+    return np.bincount(
+        (inverse[keep] * bins + index[keep]).ravel(), minlength=n_groups * bins
     ).reshape(n_groups, bins)
-    by_after = np.bincount(
-        (inverse[keep_after] * bins + index_after[keep_after]).ravel(), minlength=n_groups * bins
-    ).reshape(n_groups, bins)
-    return Histograms(edges, counts_before, counts_after, group_labels, by_before, by_after)

@@ -3,7 +3,19 @@
 import streamlit as st
 
 import normlib
-from normapp import cached, figures, seed_question, state, summary, ui
+from normapp import (
+    after_check,
+    cached,
+    downloads,
+    element_walkthrough,
+    figures,
+    presets,
+    seed_question,
+    set_description,
+    set_statistics,
+    state,
+    ui,
+)
 from normapp import explorer_controls as controls
 
 PAGE_PARAMS = state.NORM_PARAMS + (
@@ -123,7 +135,7 @@ eps_col.number_input(
     step=1e-5,
     format="%.0e",
     key="ex:eps",
-    help=summary.eps_help(current_spec(), st.session_state["ex:method"]),
+    help=presets.eps_help(current_spec(), st.session_state["ex:method"]),
 )
 center_col.toggle(
     "Center",
@@ -151,12 +163,13 @@ formulas = spec.latex(data.shape)
 st.markdown(f"### {name}")
 st.markdown(
     f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>"
-    f"{summary.headline(spec, data.shape)}</div>",
+    f"{set_description.headline(spec, data.shape)}</div>",
     unsafe_allow_html=True,
 )
 words_col, formula_col = st.columns([1, 1], vertical_alignment="center")
 words_col.markdown(
-    f"Reduced over **{summary.reduced_words(spec)}** → {summary.one_statistic_per(spec)}. "
+    f"Reduced over **{set_description.reduced_words(spec)}** → "
+    f"{set_description.one_statistic_per(spec)}. "
     f"Input: {data.title}, shape (N, C, H, W) = {data.shape}."
 )
 with formula_col:
@@ -164,17 +177,17 @@ with formula_col:
     if formulas.group_set:
         st.latex(formulas.group_set)
     st.latex(formulas.count)
-eps_zero_note = summary.eps_zero_note(result)
+eps_zero_note = after_check.eps_zero_note(result)
 if eps_zero_note:
     st.warning(eps_zero_note)
 
 # --- Which cells share a mean | before and after
 sets_col, hist_col = st.columns(2)
 with sets_col:
-    set_id, words = summary.element_set(spec, data.shape, element)
+    set_id, words = set_description.element_set(spec, data.shape, element)
     st.markdown(
         f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
-        f"set {set_id}, {summary.plural(result.count, 'element')} ({words})"
+        f"set {set_id}, {set_description.plural(result.count, 'element')} ({words})"
     )
     st.plotly_chart(
         cached.set_grid_figure(data.shape, spec, element),
@@ -197,8 +210,8 @@ with hist_col:
 
 # --- The selected element's whole computation, full width (the LaTeX is wide)
 with st.expander(f"The arithmetic of element {element}", expanded=True):
-    arithmetic = summary.element_arithmetic(data.x, result, element, gamma, beta)
-    st.latex(summary.element_arithmetic_latex(arithmetic))
+    arithmetic = element_walkthrough.element_arithmetic(data.x, result, element, gamma, beta)
+    st.latex(element_walkthrough.element_arithmetic_latex(arithmetic))
     st.caption(
         f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
         if spec.center
@@ -211,7 +224,7 @@ stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
 # Lazy tabs: only the open one is computed and sent to the browser.
 if stats_tab.open:
     with stats_tab:
-        params = summary.affine_parameters(spec, data.shape, st.session_state["ex:method"])
+        params = presets.affine_parameters(spec, data.shape, st.session_state["ex:method"])
         left, middle, right = st.columns(3)
         left.metric("Reduction sets", f"{result.n_sets:,}")
         middle.metric("Elements per set", f"{result.count:,}")
@@ -221,12 +234,12 @@ if stats_tab.open:
             help=params.note,
         )
         st.markdown(
-            f"Mean and variance shape: `{summary.stat_shape_text(result)}` · "
+            f"Mean and variance shape: `{set_description.stat_shape_text(result)}` · "
             f"γ, β: {params.shape} ({params.note})."
         )
         check = cached.after_check(view, result)
         show = st.success if check.holds else (st.warning if check.checked else st.info)
-        show(summary.after_check_text(check))
+        show(after_check.after_check_text(check))
         if result.n_sets <= 64:
             st.plotly_chart(
                 figures.stats_bar_figure(
@@ -234,9 +247,9 @@ if stats_tab.open:
                 ),
                 config=NO_BAR,
             )
-            st.dataframe(summary.statistics_table(result), hide_index=True)
+            st.dataframe(set_statistics.statistics_table(result), hide_index=True)
         else:
-            grid = summary.stats_grid(result)
+            grid = set_statistics.stats_grid(result)
             st.plotly_chart(
                 figures.stats_heatmap_figure(
                     grid.means,
@@ -305,16 +318,16 @@ if download_tab.open:
         # opening this tab costs nothing, even at 2^24 elements.
         st.caption("Each file is made when you click its button, not when this tab opens.")
         st.download_button(
-            f"Normalized tensor (.npy, {summary.npy_megabytes(result.output):.1f} MB)",
-            lambda: summary.tensor_npy(result.output),
+            f"Normalized tensor (.npy, {downloads.npy_megabytes(result.output):.1f} MB)",
+            lambda: downloads.tensor_npy(result.output),
             file_name="normalized.npy",
             mime="application/octet-stream",
             on_click="ignore",
         )
-        if result.n_sets <= summary.CSV_MAX_ROWS:
+        if result.n_sets <= downloads.CSV_MAX_ROWS:
             st.download_button(
-                f"Statistics (.csv, {summary.plural(result.n_sets, 'row')})",
-                lambda: summary.statistics_csv(result),
+                f"Statistics (.csv, {set_description.plural(result.n_sets, 'row')})",
+                lambda: downloads.statistics_csv(result),
                 file_name="statistics.csv",
                 mime="text/csv",
                 on_click="ignore",
@@ -322,13 +335,13 @@ if download_tab.open:
         else:
             st.download_button(
                 "Statistics (.npz)",
-                lambda: summary.statistics_npz(result),
+                lambda: downloads.statistics_npz(result),
                 file_name="statistics.npz",
                 mime="application/octet-stream",
                 on_click="ignore",
             )
             st.caption(
-                f"{result.n_sets:,} sets are more than the {summary.CSV_MAX_ROWS:,} rows a CSV "
+                f"{result.n_sets:,} sets are more than the {downloads.CSV_MAX_ROWS:,} rows a CSV "
                 "here may have (a spreadsheet would not open it, and writing it takes long): "
                 "the statistics come as NumPy arrays instead, `np.load('statistics.npz')`, "
                 f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "

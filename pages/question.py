@@ -5,7 +5,7 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, question, train_eval, ui
+from normapp import cached, compare, momentum_conventions, question, ui
 from normapp.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
@@ -171,7 +171,7 @@ st.markdown(
     "default `axis=-1` is the channel axis of Keras' channels-last (N, H, W, C).\n"
     "- `LayerNormalization(axis=[1, 2, 3])`: `axis` names the axes that are **reduced**, "
     "so it reduces over C, H, W per sample.\n"
-    f"- Keras' BN momentum is 1 − PyTorch's: Keras {train_eval.keras_momentum(0.01)} ↔ "
+    f"- Keras' BN momentum is 1 − PyTorch's: Keras {momentum_conventions.keras_momentum(0.01)} ↔ "
     "PyTorch 0.01. Even then the "
     "running variances differ: Keras' `moving_variance` tracks the **biased** batch variance "
     "(÷ m), PyTorch's `running_var` the unbiased one (÷ (m − 1)).\n"

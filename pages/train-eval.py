@@ -3,9 +3,19 @@
 import streamlit as st
 
 import normlib
-from normapp import batch_dependence, cached, figures, state, train_eval, ui
+from normapp import (
+    batch_dependence,
+    cached,
+    figures,
+    momentum_conventions,
+    running_statistics,
+    running_var_target,
+    state,
+    train_eval,
+    ui,
+)
 
-PARAMS = train_eval.TRAIN_PARAMS
+PARAMS = running_statistics.TRAIN_PARAMS
 CHART = figures.CHART_CONFIG
 
 
@@ -16,7 +26,7 @@ ui.show_url_messages()
 
 # --- Seed the controls from the link (or the last visit).
 start = {**{p.name: p.default for p in PARAMS}, **from_url}
-ui.seed_widget("te:momentum", train_eval.format_momentum(start["momentum"]))
+ui.seed_widget("te:momentum", momentum_conventions.format_momentum(start["momentum"]))
 ui.seed_widget("te:steps", start["steps"])
 ui.seed_widget("te:batch", start["batch"])
 ui.seed_widget("te:seed", start["bseed"])
@@ -41,15 +51,17 @@ st.markdown(
 mom_col, steps_col, batch_col, seed_col = st.columns([3, 3, 2, 1.4])
 momentum_text = mom_col.select_slider(
     "momentum (PyTorch)",
-    train_eval.momentum_options(train_eval.parse_momentum(st.session_state["te:momentum"])),
+    momentum_conventions.momentum_options(
+        momentum_conventions.parse_momentum(st.session_state["te:momentum"])
+    ),
     key="te:momentum",
     format_func=lambda t: "None (cumulative)" if t == "none" else t,
     help="Weight of the newest batch in the running statistics. PyTorch's default is 0.1.",
 )
-momentum = train_eval.parse_momentum(momentum_text)
-if note := train_eval.keras_mixup_note(momentum):
+momentum = momentum_conventions.parse_momentum(momentum_text)
+if note := momentum_conventions.keras_mixup_note(momentum):
     st.info(note)
-steps = steps_col.slider("Training steps", 1, train_eval.STEPS_MAX, key="te:steps")
+steps = steps_col.slider("Training steps", 1, running_statistics.STEPS_MAX, key="te:steps")
 if n_max > 1:
     batch = batch_col.slider("Batch size B", 1, n_max, key="te:batch")
 else:
@@ -76,13 +88,13 @@ st.latex(
     + r"\end{aligned}"
 )
 st.markdown(
-    f"Momentum {train_eval.momentum_words(momentum)} in PyTorch is Keras momentum "
-    f"**{train_eval.keras_momentum(momentum)}**: Keras' momentum is 1 − PyTorch's, the weight of "
-    f"the old value. PyTorch 0.1 ↔ Keras 0.9; Keras' default 0.99 ↔ PyTorch 0.01."
+    f"Momentum {momentum_conventions.momentum_words(momentum)} in PyTorch is Keras momentum "
+    f"**{momentum_conventions.keras_momentum(momentum)}**: Keras' momentum is 1 − PyTorch's, "
+    "the weight of the old value. PyTorch 0.1 ↔ Keras 0.9; Keras' default 0.99 ↔ PyTorch 0.01."
 )
 
 query = {
-    "momentum": train_eval.format_momentum(momentum),
+    "momentum": momentum_conventions.format_momentum(momentum),
     "steps": str(steps),
     "batch": str(batch),
     "bseed": str(seed),
@@ -102,7 +114,7 @@ except normlib.NormError as error:
     st.stop()
 for note in run.notes:
     st.info(note)
-if variance_note := train_eval.keras_variance_note(momentum, run.m):
+if variance_note := momentum_conventions.keras_variance_note(momentum, run.m):
     st.markdown(variance_note)
 
 # --- Running statistics
@@ -125,9 +137,9 @@ st.caption(
         else ""
     )
 )
-st.markdown(train_eval.variance_gap(run).words(data.channel_labels))
+st.markdown(running_var_target.variance_gap(run).words(data.channel_labels))
 with st.expander("The numbers behind the dashed lines"):
-    st.dataframe(train_eval.target_table(run, data.channel_labels), hide_index=True)
+    st.dataframe(running_statistics.target_table(run, data.channel_labels), hide_index=True)
     st.caption(
         f"M = N·H·W = {run.population.count:,} elements per channel in the whole input; "
         f"m = B·H·W = {run.m:,} per batch. After {run.steps} steps, "
@@ -221,9 +233,9 @@ for key in ("te:c", "te:h", "te:w"):
 # --- Small batches
 st.subheader("Why small batches hurt BatchNorm")
 small = cached.small_batch(data.key, data.x)
-st.markdown(train_eval.small_batch_words(small))
+st.markdown(running_var_target.small_batch_words(small))
 if n_max > 1:
-    st.dataframe(train_eval.small_batch_table(small, data.channel_labels), hide_index=True)
+    st.dataframe(running_var_target.small_batch_table(small, data.channel_labels), hide_index=True)
 st.caption(
     "running_var at each B is the value it settles around (the dashed line above for that B); "
     "the eval output's standard deviation is over the whole input once it has. Source: Wu & He, "

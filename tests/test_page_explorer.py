@@ -348,13 +348,14 @@ def test_every_preset_after_every_other_preset_sets_its_own_sets():
 
 # ------------------------------------------------------ downloads at the cap
 def test_downloads_tab_builds_nothing_until_a_button_is_clicked(monkeypatch):
-    from normapp import summary
+    from normapp import downloads, set_statistics
 
     def refuse(*args, **kwargs):
         raise AssertionError("a download was built when the tab opened")
 
-    for name in ("statistics_csv", "statistics_npz", "tensor_npy", "statistics_table"):
-        monkeypatch.setattr(summary, name, refuse)
+    for name in ("statistics_csv", "statistics_npz", "tensor_npy"):
+        monkeypatch.setattr(downloads, name, refuse)
+    monkeypatch.setattr(set_statistics, "statistics_table", refuse)
     # 262,144 sets (no axes): more than a CSV may have, so .npz is offered instead.
     at = run_app({"source": "random", "shape": "8x8x64x64", "axes": "", "tab": "downloads"})
     labels = [b.proto.label for b in at.get("download_button")]

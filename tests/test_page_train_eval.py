@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
 import normlib
-from normapp import inputs, train_eval
+from normapp import inputs, running_statistics
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -37,7 +37,7 @@ def test_default_view_numbers_agree_with_batchnorm2d():
     # The page's running statistics are normlib.BatchNorm2d's on the same batches.
     x = inputs.load_samples(8, 32).x
     bn = normlib.BatchNorm2d(3)
-    for idx in train_eval.batch_indices(8, 4, 100, 0):
+    for idx in running_statistics.batch_indices(8, 4, 100, 0):
         bn(x[idx])
     targets = at.dataframe[0].value
     np.testing.assert_allclose(
@@ -159,7 +159,7 @@ class _SendsItsLabel(Selectbox):
 def expected_running_var(momentum, steps: int, batch: int, seed: int) -> np.ndarray:
     x = inputs.load_samples(8, 32).x
     bn = normlib.BatchNorm2d(3, momentum=momentum)
-    for idx in train_eval.batch_indices(8, batch, steps, seed):
+    for idx in running_statistics.batch_indices(8, batch, steps, seed):
         bn(x[idx])
     return bn.running_var
 

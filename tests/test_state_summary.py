@@ -1,10 +1,22 @@
-"""URL parameters (normapp.state) and the Explorer's words and tables (normapp.summary)."""
+"""URL parameters (normapp.state) and the Explorer's words, tables, after-check and element
+walk-through (normapp.set_description, presets, set_statistics, downloads, after_check,
+element_walkthrough).
+"""
 
 import numpy as np
 import pytest
 
 import normlib
-from normapp import inputs, state, summary
+from normapp import (
+    after_check,
+    downloads,
+    element_walkthrough,
+    inputs,
+    presets,
+    set_description,
+    set_statistics,
+    state,
+)
 from normlib import NormSpec
 from tests.conftest import require_torch, shown
 
@@ -98,7 +110,7 @@ def test_a_bad_upload_becomes_a_message_not_an_exception():
     assert inputs.uploads_input([outcome], 16) is None
 
 
-# ---------------------------------------------------------------- summary
+# ------------------------------------------------- the Explorer's words and tables
 SHAPE = (4, 6, 10, 12)
 
 
@@ -116,16 +128,21 @@ SHAPE = (4, 6, 10, 12)
     ],
 )
 def test_headline_counts_by_hand(axes, groups, text):
-    assert summary.headline(NormSpec(axes, groups=groups), SHAPE) == text
+    assert set_description.headline(NormSpec(axes, groups=groups), SHAPE) == text
 
 
 def test_one_statistic_per_names_the_kept_index():
-    assert summary.one_statistic_per(NormSpec("NHW")) == "one mean and variance per channel c"
-    assert summary.one_statistic_per(NormSpec("CHW", groups=2)) == (
+    assert (
+        set_description.one_statistic_per(NormSpec("NHW")) == "one mean and variance per channel c"
+    )
+    assert set_description.one_statistic_per(NormSpec("CHW", groups=2)) == (
         "one mean and variance per sample n, group g of C/G channels"
     )
-    assert summary.one_statistic_per(NormSpec("NC")) == "one mean and variance per pixel (h, w)"
-    assert summary.one_statistic_per(NormSpec("C", center=False)) == (
+    assert (
+        set_description.one_statistic_per(NormSpec("NC"))
+        == "one mean and variance per pixel (h, w)"
+    )
+    assert set_description.one_statistic_per(NormSpec("C", center=False)) == (
         "one mean square per sample n, pixel (h, w)"
     )
 
@@ -144,39 +161,39 @@ def test_affine_parameters_count_what_torch_layers_learn():
     }
     for spec, layer in layers.items():
         learned = sum(p.numel() for p in layer.parameters())
-        assert summary.affine_parameters(spec, SHAPE).count == learned, spec
+        assert presets.affine_parameters(spec, SHAPE).count == learned, spec
     # The old claim "2·C, per channel, as in BatchNorm2d" for Method 2 is gone.
-    assert summary.affine_parameters(NormSpec("N"), SHAPE).formula == "2·C·H·W"
-    assert summary.affine_parameters(NormSpec("C", center=False), SHAPE).count == 0  # PixelNorm
-    assert "affine=False" in summary.affine_parameters(NormSpec("HW"), SHAPE).note
+    assert presets.affine_parameters(NormSpec("N"), SHAPE).formula == "2·C·H·W"
+    assert presets.affine_parameters(NormSpec("C", center=False), SHAPE).count == 0  # PixelNorm
+    assert "affine=False" in presets.affine_parameters(NormSpec("HW"), SHAPE).note
 
 
 def test_hypothetical_and_unnamed_specs_claim_no_count():
     for spec in (NormSpec("NC"), NormSpec("NH"), NormSpec("")):
-        params = summary.affine_parameters(spec, SHAPE)
+        params = presets.affine_parameters(spec, SHAPE)
         assert params.count is None and "no" in params.note, spec
-    assert "hypothetical" in summary.affine_parameters(NormSpec("NC"), SHAPE).note
+    assert "hypothetical" in presets.affine_parameters(NormSpec("NC"), SHAPE).note
 
 
 def test_eps_help_is_per_method():
     torch = require_torch()
     assert torch.nn.BatchNorm2d(3).eps == 1e-5 and torch.nn.LayerNorm(3).eps == 1e-5
     assert torch.nn.RMSNorm(3).eps is None  # torch.finfo(dtype).eps
-    bn = summary.eps_help(NormSpec("NHW"), "batchnorm")
+    bn = presets.eps_help(NormSpec("NHW"), "batchnorm")
     assert "the variance" in bn and "PyTorch 1e-5, Keras 1e-3" in bn
-    rms = summary.eps_help(NormSpec("CHW", center=False), "rmsnorm")
+    rms = presets.eps_help(NormSpec("CHW", center=False), "rmsnorm")
     assert "the mean square" in rms and "torch.finfo" in rms and "Keras 1e-6" in rms
     assert "1e-3" not in rms
-    pixel = summary.eps_help(NormSpec("C", center=False), "pixelnorm")
+    pixel = presets.eps_help(NormSpec("C", center=False), "pixelnorm")
     assert "the mean square" in pixel and "ProGAN 1e-8" in pixel
-    assert "no framework default" in summary.eps_help(NormSpec("NH"), None)
+    assert "no framework default" in presets.eps_help(NormSpec("NH"), None)
 
 
 def test_matching_preset_prefers_the_current_one():
-    assert summary.matching_preset(NormSpec("NHW")) == "method3"
-    assert summary.matching_preset(NormSpec("NHW"), "batchnorm") == "batchnorm"
-    assert summary.matching_preset(NormSpec("CHW", groups=3), "layernorm") == "groupnorm"
-    assert summary.matching_preset(NormSpec("NH")) is None
+    assert presets.matching_preset(NormSpec("NHW")) == "method3"
+    assert presets.matching_preset(NormSpec("NHW"), "batchnorm") == "batchnorm"
+    assert presets.matching_preset(NormSpec("CHW", groups=3), "layernorm") == "groupnorm"
+    assert presets.matching_preset(NormSpec("NH")) is None
 
 
 @pytest.mark.parametrize(
@@ -193,7 +210,7 @@ def test_matching_preset_prefers_the_current_one():
 def test_element_set_agrees_with_set_ids(spec):
     ids = normlib.set_ids(SHAPE, spec)
     for element in [(0, 0, 0, 0), (3, 5, 9, 11), (1, 4, 2, 7)]:
-        set_id, words = summary.element_set(spec, SHAPE, element)
+        set_id, words = set_description.element_set(spec, SHAPE, element)
         assert set_id == ids[element]
         assert words
 
@@ -201,14 +218,14 @@ def test_element_set_agrees_with_set_ids(spec):
 def test_statistics_table_and_csv_agree_with_a_direct_computation():
     x = np.random.default_rng(3).normal(size=SHAPE)
     result = normlib.normalize(x, NormSpec("CHW", groups=3))
-    table = summary.statistics_table(result)
+    table = set_statistics.statistics_table(result)
     assert list(table) == ["set", "n", "g", "elements", "mean", "variance"]
     # set 5 is sample n=2, group g=2: channels 4 and 5.
     assert table["n"][7] == 2 and table["g"][7] == 1
     block = x[2, 2:4]
     assert table["mean"][7] == pytest.approx(block.mean())
     assert table["variance"][7] == pytest.approx(block.var())
-    csv = summary.statistics_csv(result).splitlines()
+    csv = downloads.statistics_csv(result).splitlines()
     assert csv[0] == "set,n,g,elements,mean,variance"
     assert len(csv) == 1 + 12
     assert float(csv[8].split(",")[4]) == pytest.approx(block.mean(), rel=1e-12)
@@ -232,16 +249,16 @@ def brute_force_groups(shape, axes: str, groups: int = 1) -> np.ndarray:
 def test_after_check_measures_mean_zero_and_the_shrunk_variance():
     x = np.random.default_rng(4).normal(3.0, 0.01, size=SHAPE)  # tiny variance: eps matters
     result = normlib.normalize(x, "batchnorm", gamma=np.full(6, 2.0), beta=np.full(6, 1.0))
-    check = summary.after_check(result, gamma=2.0, beta=1.0)
+    check = after_check.after_check(result, gamma=2.0, beta=1.0)
     assert check.checked and check.holds and check.worst_mean < 1e-6
     assert check.worst_error < 1e-6
     variance = x.transpose(1, 0, 2, 3).reshape(6, -1).var(axis=1)  # per channel, biased
     shortfall = 1e-5 / (variance + 1e-5)
     assert check.shortfall_low == pytest.approx(shortfall.min(), rel=1e-4)
     assert check.shortfall_high == pytest.approx(shortfall.max(), rel=1e-4)
-    text = summary.after_check_text(check)
+    text = after_check.after_check_text(check)
     assert f"from {shortfall.min():.1e} to {shortfall.max():.1e}" in text
-    assert not summary.after_check(result, gamma=0.0).checked
+    assert not after_check.after_check(result, gamma=0.0).checked
 
 
 def test_after_check_on_one_element_sets_says_output_zero_not_just_below_one():
@@ -250,8 +267,8 @@ def test_after_check_on_one_element_sets_says_output_zero_not_just_below_one():
         (np.random.default_rng(1).normal(size=SHAPE).astype(np.float32), ""),
         (np.array([[[[0.5]], [[2.0]]]], dtype=np.float32), "batchnorm"),
     ):
-        check = summary.after_check(normlib.normalize(x, spec))
-        text = summary.after_check_text(check)
+        check = after_check.after_check(normlib.normalize(x, spec))
+        text = after_check.after_check_text(check)
         assert check.holds and check.n_zero == check.n_sets == x.size
         assert "just below 1" not in text and "0.000000" not in text
         assert "Every set has σ² = 0" in text and "one element" in text
@@ -261,8 +278,8 @@ def test_after_check_at_eps_zero_states_what_the_output_is():
     x = np.random.default_rng(2).normal(size=SHAPE).astype(np.float32)
     x[1, 2] = 0.25  # one constant channel of sample 1: InstanceNorm's set (1, 2)
     result = normlib.normalize(x, "instancenorm", eps=0.0)
-    check = summary.after_check(result)
-    text = summary.after_check_text(check)
+    check = after_check.after_check(result)
+    text = after_check.after_check_text(check)
     assert "At eps = 0 that is exactly 1" in text and "1.000000" not in text
     assert check.n_zero == 1
     constant = result.output[1, 2]
@@ -279,8 +296,8 @@ def test_after_check_for_rms_specs_reports_the_mean_square_not_a_mean():
     x[0, :, :2, :3] = 0.0  # six black pixels: PixelNorm's set is one pixel's channels
     for key in ("pixelnorm", "rmsnorm"):
         result = normlib.normalize(x, key)
-        check = summary.after_check(result)
-        text = summary.after_check_text(check)
+        check = after_check.after_check(result)
+        text = after_check.after_check_text(check)
         assert check.holds and check.worst_mean is None
         assert "mean ≈ 0" not in text and "mean square ms/(ms + eps)" in text
         # Expected values from torch: output mean square per set = ms/(ms + eps).
@@ -293,9 +310,9 @@ def test_after_check_for_rms_specs_reports_the_mean_square_not_a_mean():
         shortfall = 1e-5 / (ms[ms > 0] + 1e-5)
         assert check.shortfall_low == pytest.approx(float(shortfall.min()), rel=1e-3)
         assert check.shortfall_high == pytest.approx(float(shortfall.max()), rel=1e-3)
-    pixel = summary.after_check(normlib.normalize(x, "pixelnorm"))
+    pixel = after_check.after_check(normlib.normalize(x, "pixelnorm"))
     assert pixel.n_zero == 6  # the black pixels give 0, not "just below 1"
-    assert "6 sets have ms = 0 (all its values are 0)" in summary.after_check_text(pixel)
+    assert "6 sets have ms = 0 (all its values are 0)" in after_check.after_check_text(pixel)
 
 
 def test_eps_zero_note_tells_what_torch_does():
@@ -308,7 +325,7 @@ def test_eps_zero_note_tells_what_torch_does():
     assert torch.isnan(F.layer_norm(constant, (3, 4, 4), eps=0.0)).all()
     assert torch.isnan(F.group_norm(constant, 3, eps=0.0)).all()
     result = normlib.normalize(constant.numpy(), "instancenorm", eps=0.0)
-    note = summary.eps_zero_note(result)
+    note = after_check.eps_zero_note(result)
     assert "refuses eps = 0 in training" in note
     assert (
         "F.instance_norm returns 0" in note and "F.layer_norm and F.group_norm return NaN" in note
@@ -316,7 +333,7 @@ def test_eps_zero_note_tells_what_torch_does():
     assert "exactly as in PyTorch" not in note
     value = result.output.reshape(-1)[0]
     assert ("NaN" in note) if np.isnan(value) else (f"output here is {value:g}" in note)
-    assert summary.eps_zero_note(normlib.normalize(constant.numpy(), "instancenorm")) is None
+    assert after_check.eps_zero_note(normlib.normalize(constant.numpy(), "instancenorm")) is None
 
 
 @pytest.mark.parametrize("key", ["batchnorm", "layernorm", "groupnorm", "instancenorm",
@@ -354,7 +371,7 @@ def test_element_arithmetic_matches_torch(key):
     )
     ids = brute_force_groups(shape, spec.axes, spec.groups)
     for element in [(0, 0, 0, 0), (3, 5, 4, 6), (2, 3, 1, 5)]:
-        a = summary.element_arithmetic(x, result, element, gamma, beta)
+        a = element_walkthrough.element_arithmetic(x, result, element, gamma, beta)
         members = x[ids == ids[element]].astype(np.float64)
         assert a.count == members.size
         if spec.center:
@@ -365,7 +382,7 @@ def test_element_arithmetic_matches_torch(key):
             assert a.stat == pytest.approx((members**2).mean(), rel=1e-5)
         assert a.root == pytest.approx(np.sqrt(a.stat + eps))
         assert a.output == pytest.approx(float(reference[element]), rel=1e-4, abs=1e-5)
-        latex = summary.element_arithmetic_latex(a)
+        latex = element_walkthrough.element_arithmetic_latex(a)
         assert f"{a.x:.6g}" in latex and f"{a.output:.6g}" in latex
         assert ("\\mu" in latex) == spec.center and ("mathrm{ms}" in latex) != spec.center
 
@@ -375,14 +392,14 @@ def test_statistics_npz_has_every_set():
 
     x = np.random.default_rng(7).normal(size=SHAPE).astype(np.float32)
     result = normlib.normalize(x, "")
-    arrays = np.load(io.BytesIO(summary.statistics_npz(result)))
+    arrays = np.load(io.BytesIO(downloads.statistics_npz(result)))
     np.testing.assert_array_equal(arrays["mean"].reshape(SHAPE), x)
     assert np.all(arrays["var"] == 0)
 
 
 def test_stats_grid_lays_out_kept_coordinates():
     result = normlib.normalize(np.random.default_rng(5).normal(size=SHAPE), "instancenorm")
-    grid = summary.stats_grid(result)
+    grid = set_statistics.stats_grid(result)
     assert grid.means.shape == (4, 6) and (grid.row_label, grid.col_label) == ("n", "c")
     np.testing.assert_allclose(grid.means, result.mean[:, :, 0, 0])
 
@@ -391,4 +408,4 @@ def test_npy_download_round_trips():
     import io
 
     x = np.arange(24, dtype=np.float32).reshape(1, 2, 3, 4)
-    assert np.array_equal(np.load(io.BytesIO(summary.tensor_npy(x))), x)
+    assert np.array_equal(np.load(io.BytesIO(downloads.tensor_npy(x))), x)

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import figures, question, quiz, state, train_eval
+from normapp import (
+    figures,
+    momentum_conventions,
+    question,
+    quiz,
+    running_statistics,
+    running_var_target,
+    state,
+    train_eval,
+)
 from normlib import METHODS
 from tests import conftest
 
@@ -25,34 +34,39 @@ def small_input(shape=(5, 3, 4, 4), seed=0) -> np.ndarray:
     ("text", "value"), [("0.1", 0.1), ("none", None), ("None", None), ("1", 1.0), ("0.01", 0.01)]
 )
 def test_parse_momentum_round_trip(text, value):
-    parsed = train_eval.parse_momentum(text)
+    parsed = momentum_conventions.parse_momentum(text)
     assert parsed == value
-    assert train_eval.parse_momentum(train_eval.format_momentum(parsed)) == value
+    assert (
+        momentum_conventions.parse_momentum(momentum_conventions.format_momentum(parsed)) == value
+    )
 
 
 @pytest.mark.parametrize("text", ["abc", "0", "1.5", "-0.1", "nan", "inf", ""])
 def test_parse_momentum_rejects_with_a_message(text):
     with pytest.raises(ValueError, match="momentum must be"):
-        train_eval.parse_momentum(text)
+        momentum_conventions.parse_momentum(text)
 
 
 def test_keras_momentum_hint_and_translation():
-    assert "PyTorch's equivalent is 0.01" in train_eval.keras_mixup_note(0.99)
-    assert train_eval.keras_mixup_note(0.1) is None and train_eval.keras_mixup_note(None) is None
-    assert train_eval.keras_momentum(0.1) == "0.9"
-    assert train_eval.keras_momentum(0.01) == "0.99"
-    assert "no Keras equivalent" in train_eval.keras_momentum(None)
+    assert "PyTorch's equivalent is 0.01" in momentum_conventions.keras_mixup_note(0.99)
+    assert (
+        momentum_conventions.keras_mixup_note(0.1) is None
+        and momentum_conventions.keras_mixup_note(None) is None
+    )
+    assert momentum_conventions.keras_momentum(0.1) == "0.9"
+    assert momentum_conventions.keras_momentum(0.01) == "0.99"
+    assert "no Keras equivalent" in momentum_conventions.keras_momentum(None)
 
 
 def test_momentum_options_insert_a_linked_value_in_order():
-    assert train_eval.momentum_options(0.1)[-1] == "none"
-    options = train_eval.momentum_options(0.3)
+    assert momentum_conventions.momentum_options(0.1)[-1] == "none"
+    options = momentum_conventions.momentum_options(0.3)
     assert options.index("0.2") < options.index("0.3") < options.index("0.5")
 
 
 def test_train_params_fall_back_with_messages():
     query = {"momentum": "x", "steps": "0", "batch": "many", "bseed": "-1"}
-    values, messages = state.parse_params(query, train_eval.TRAIN_PARAMS)
+    values, messages = state.parse_params(query, running_statistics.TRAIN_PARAMS)
     assert values == {"momentum": 0.1, "steps": 100, "batch": 4, "bseed": 0}
     assert len(messages) == 4 and all("was ignored" in m for m in messages)
 
@@ -63,7 +77,7 @@ def test_target_is_the_exact_expected_batch_statistic():
     x = small_input((5, 3, 3, 2))
     n, _, h, w = x.shape
     for batch in (1, 2, 3, 5):
-        pop = train_eval.population(x, batch)
+        pop = running_statistics.population(x, batch)
         m = batch * h * w
         means, variances = [], []
         for combo in itertools.combinations(range(n), batch):
@@ -73,7 +87,7 @@ def test_target_is_the_exact_expected_batch_statistic():
         np.testing.assert_allclose(np.mean(means, axis=0), pop.mean, rtol=1e-10)
         np.testing.assert_allclose(np.mean(variances, axis=0), pop.target_var, rtol=1e-10)
         assert pop.batch_count == m
-    full = train_eval.population(x, n)
+    full = running_statistics.population(x, n)
     np.testing.assert_allclose(full.target_var, full.var_unbiased, rtol=1e-12)
     np.testing.assert_allclose(
         full.var_unbiased, x.astype(np.float64).var(axis=(0, 2, 3), ddof=1), rtol=1e-12
@@ -84,7 +98,7 @@ def test_target_is_the_exact_expected_batch_statistic():
 @pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0, None])
 def test_stream_follows_pytorchs_update_rule(momentum):
     x = small_input()
-    run = train_eval.train_stream(x, momentum, steps=12, batch=2, seed=3)
+    run = running_statistics.train_stream(x, momentum, steps=12, batch=2, seed=3)
     assert run.running_mean.shape == (13, 3) and run.num_batches_tracked == 12
     np.testing.assert_array_equal(run.running_mean[0], 0.0)
     np.testing.assert_array_equal(run.running_var[0], 1.0)
@@ -115,9 +129,9 @@ def test_stream_follows_pytorchs_update_rule(momentum):
 
 def test_stream_is_seeded_and_batches_are_drawn_without_replacement():
     x = small_input()
-    a = train_eval.train_stream(x, 0.1, 20, 3, seed=7)
-    b = train_eval.train_stream(x, 0.1, 20, 3, seed=7)
-    c = train_eval.train_stream(x, 0.1, 20, 3, seed=8)
+    a = running_statistics.train_stream(x, 0.1, 20, 3, seed=7)
+    b = running_statistics.train_stream(x, 0.1, 20, 3, seed=7)
+    c = running_statistics.train_stream(x, 0.1, 20, 3, seed=8)
     np.testing.assert_array_equal(a.indices, b.indices)
     assert not np.array_equal(a.indices, c.indices)
     assert all(len(set(row)) == 3 for row in a.indices)
@@ -125,7 +139,7 @@ def test_stream_is_seeded_and_batches_are_drawn_without_replacement():
 
 def test_cumulative_average_converges_to_the_dashed_lines():
     x = small_input((6, 2, 4, 4))
-    run = train_eval.train_stream(x, None, 500, 3, seed=0)
+    run = running_statistics.train_stream(x, None, 500, 3, seed=0)
     pop = run.population
     np.testing.assert_allclose(run.running_mean[-1], pop.mean, atol=0.05)
     np.testing.assert_allclose(run.running_var[-1], pop.target_var, rtol=0.05)
@@ -134,19 +148,19 @@ def test_cumulative_average_converges_to_the_dashed_lines():
 def test_batch_of_single_values_refuses_like_torch():
     x = small_input((3, 2, 1, 1))
     with pytest.raises(normlib.NormError, match="more than 1 value per channel"):
-        train_eval.train_stream(x, 0.1, 5, 1, seed=0)
+        running_statistics.train_stream(x, 0.1, 5, 1, seed=0)
 
 
 def test_large_inputs_run_fewer_steps_and_say_so():
-    assert train_eval.steps_within_budget(500, 64, (64, 64, 64, 64)) < 500
-    assert train_eval.steps_within_budget(100, 4, (8, 3, 32, 32)) == 100
+    assert running_statistics.steps_within_budget(500, 64, (64, 64, 64, 64)) < 500
+    assert running_statistics.steps_within_budget(100, 4, (8, 3, 32, 32)) == 100
     x = np.zeros((2, 1, 1, 1), np.float32)
-    assert train_eval.steps_within_budget(10, 2, x.shape) == 10
+    assert running_statistics.steps_within_budget(10, 2, x.shape) == 10
 
 
 def test_eval_output_ignores_batch_mates_training_output_does_not():
     x = small_input()
-    run = train_eval.train_stream(x, 0.1, 10, 3, seed=1)
+    run = running_statistics.train_stream(x, 0.1, 10, 3, seed=1)
     mates = train_eval.batch_mates_check(run, x)
     assert mates.sample == run.indices[-1][0]
     assert mates.eval_change < 1e-5
@@ -155,7 +169,7 @@ def test_eval_output_ignores_batch_mates_training_output_does_not():
 
 def test_tables_carry_normlibs_numbers():
     x = small_input()
-    run = train_eval.train_stream(x, 0.1, 4, 2, seed=0)
+    run = running_statistics.train_stream(x, 0.1, 4, 2, seed=0)
     labels = ["a", "b", "c"]
     table = train_eval.variance_table(run, labels)
     m = run.m
@@ -169,13 +183,13 @@ def test_tables_carry_normlibs_numbers():
     assert "\\frac{32}{31}" in train_eval.variance_latex(run, 0)
     modes = train_eval.channel_table(run, labels)
     assert all(abs(v) < 1e-3 for v in modes["train mean"])
-    targets = train_eval.target_table(run, labels)
+    targets = running_statistics.target_table(run, labels)
     assert float(targets["mean (dashed)"][0]) == pytest.approx(run.population.mean[0], rel=1e-4)
 
 
 def test_figures_name_the_dashed_lines_honestly():
     x = small_input()
-    run = train_eval.train_stream(x, 0.1, 5, 2, seed=0)
+    run = running_statistics.train_stream(x, 0.1, 5, 2, seed=0)
     mean_fig, var_fig = figures.running_pair_figures(
         run.running_mean, run.population.mean, run.running_var, run.population.target_var, "rgb"
     )
@@ -188,7 +202,7 @@ def test_figures_name_the_dashed_lines_honestly():
     np.testing.assert_allclose(bottom[:4, :4], run.train_out[0, 0], rtol=1e-6)
     np.testing.assert_allclose(bottom[-4:, -4:], run.eval_out[0, 2], rtol=1e-6)
     x = np.zeros((2, 3, 200, 200), np.float32)
-    big = train_eval.train_stream(x + np.arange(200, dtype=np.float32), 0.1, 2, 2, seed=0)
+    big = running_statistics.train_stream(x + np.arange(200, dtype=np.float32), 0.1, 2, 2, seed=0)
     big_modes = figures.modes_figure(big.last_x[0], big.train_out[0], big.eval_out[0], "rgb")
     assert np.asarray(big_modes.data[0].z).shape[0] <= 48
 
@@ -365,17 +379,17 @@ def test_keras_moving_variance_is_biased_torch_running_var_unbiased():
     bn(torch.from_numpy(x))
     torch_var = bn.running_var.double().numpy()
     np.testing.assert_allclose((torch_var - 0.9) / (keras_var - 0.9), m / (m - 1), rtol=1e-4)
-    note = train_eval.keras_variance_note(0.1, m)
+    note = momentum_conventions.keras_variance_note(0.1, m)
     assert f"{m / (m - 1):.6g} times Keras'" in note and "**biased**" in note
     assert f"m = B·H·W = {m:,}" in note
-    assert train_eval.keras_variance_note(None, m) == ""
+    assert momentum_conventions.keras_variance_note(None, m) == ""
 
 
 @pytest.mark.torch
 def test_element_steps_match_torch_in_both_modes():
     torch = conftest.require_torch()
     x = small_input((6, 3, 5, 4), seed=3)
-    run = train_eval.train_stream(x, 0.3, 7, 3, seed=2)
+    run = running_statistics.train_stream(x, 0.3, 7, 3, seed=2)
     bn = torch.nn.BatchNorm2d(3, momentum=0.3).requires_grad_(False)
     for idx in run.indices:
         train_out = bn(torch.from_numpy(x[idx]))
@@ -409,7 +423,7 @@ def test_small_batch_numbers_are_torchs_running_var_at_b1_and_bn():
     from normapp import inputs
 
     x = inputs.load_samples(8, 32).x
-    small = train_eval.small_batch(x)
+    small = running_var_target.small_batch(x)
     one = torch.nn.BatchNorm2d(3, momentum=None)
     for i in range(8):
         one(torch.from_numpy(x[i : i + 1]))
@@ -426,7 +440,7 @@ def test_small_batch_numbers_are_torchs_running_var_at_b1_and_bn():
         rtol=1e-4,
     )
     # The issue's numbers for the sample images: about 3× lower at B = 1 (0.046 vs 0.127).
-    words = train_eval.small_batch_words(small)
+    words = running_var_target.small_batch_words(small)
     worst = int(np.argmax(np.abs(np.log(small.var_all / small.var_one))))
     assert f"{small.var_one[worst]:.4g}" in words and f"{small.var_all[worst]:.4g}" in words
     assert small.var_all[worst] / small.var_one[worst] > 2
@@ -439,11 +453,11 @@ def test_variance_gap_words_follow_torchs_running_var():
     from normapp import inputs
 
     x = inputs.load_samples(8, 32).x
-    run = train_eval.train_stream(x, None, 400, 1, seed=0)
+    run = running_statistics.train_stream(x, None, 400, 1, seed=0)
     bn = torch.nn.BatchNorm2d(3, momentum=None)
     for idx in run.indices:
         bn(torch.from_numpy(x[idx]))
-    gap = train_eval.variance_gap(run)
+    gap = running_var_target.variance_gap(run)
     # torch's cumulative running_var over 400 random single-sample batches is near the target.
     np.testing.assert_allclose(bn.running_var.numpy(), gap.target, rtol=0.15)
     words = gap.words(inputs.load_samples(8, 32).channel_labels)
@@ -451,10 +465,12 @@ def test_variance_gap_words_follow_torchs_running_var():
     assert "a little lower" not in words
     # i.i.d. noise: no claim that it is lower; "higher" or "about the same" is computed.
     noise = np.random.default_rng(1).standard_normal((8, 2, 4, 4)).astype(np.float32)
-    noise_words = train_eval.variance_gap(train_eval.train_stream(noise, 0.1, 5, 2, 0)).words(
-        ["a", "b"]
+    noise_words = running_var_target.variance_gap(
+        running_statistics.train_stream(noise, 0.1, 5, 2, 0)
+    ).words(["a", "b"])
+    gap_noise = running_var_target.variance_gap(
+        running_statistics.train_stream(noise, 0.1, 5, 2, 0)
     )
-    gap_noise = train_eval.variance_gap(train_eval.train_stream(noise, 0.1, 5, 2, 0))
     ratio = gap_noise.whole / gap_noise.target
     assert ("higher" in noise_words) == bool(
         np.any(ratio < 1 / 1.0005) and np.abs(np.log(ratio)).argmax() == np.argmin(ratio)
