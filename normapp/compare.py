@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-import normlib
 from normapp import state
+from normapp.element_walkthrough import ElementArithmetic
 from normapp.facts import MethodFacts, facts_for
 from normapp.text import literal
 from normlib import METHODS, NormSpec
@@ -190,84 +188,29 @@ def clamp_element(element: Element, shape: Shape4) -> tuple[Element, bool]:
     return clamped, clamped != tuple(element)
 
 
-@dataclass(frozen=True)
-class ElementArithmetic:
-    """One element's way through one method: its set's statistics and its normalized value.
-
-    For a non-centred method (RMSNorm, PixelNorm) `mean` is 0 and `second_moment`
-    is the set's mean square; otherwise `second_moment` is the biased variance.
-    """
-
-    key: str
-    method: str
-    x: float
-    count: int
-    centred: bool
-    mean: float
-    second_moment: float
-    eps: float
-    denominator: float
-    normalized: float
-    gamma: float
-    beta: float
-
-    @property
-    def output(self) -> float:
-        return self.gamma * self.normalized + self.beta
-
-
-def element_arithmetic(
-    key: str,
-    result: normlib.NormResult,
-    x: np.ndarray,
-    element: Element,
-    gamma: float = 1.0,
-    beta: float = 0.0,
-) -> ElementArithmetic:
-    """The numbers of `element` under `result` (normlib's statistics), in float64.
-
-    The set's mean and variance are read from `result` by broadcasting them to
-    the input's shape (a view), so no set id array is built for one element.
-    """
-    mean = float(result.expand(result.mean)[element])
-    second = float(result.expand(result.var)[element])
-    value = float(x[element])
-    denominator = float(np.sqrt(second + result.eps))
-    centred = result.spec.center
-    normalized = ((value - mean) if centred else value) / denominator
-    return ElementArithmetic(
-        key=key,
-        method=method_label(key, result.shape[1]),
-        x=value,
-        count=result.count,
-        centred=centred,
-        mean=mean if centred else 0.0,
-        second_moment=second,
-        eps=result.eps,
-        denominator=denominator,
-        normalized=normalized,
-        gamma=float(gamma),
-        beta=float(beta),
-    )
-
-
 def _number(value: float) -> str:
     return f"{value:.6g}"
 
 
-def element_table(steps: Sequence[ElementArithmetic]) -> dict[str, list]:
-    """The same element under each method as columns for ``st.dataframe``."""
+def element_table(channels: int, steps: Sequence[tuple[str, ElementArithmetic]]) -> dict[str, list]:
+    """The same element under each method (key, its arithmetic) as columns for ``st.dataframe``.
+
+    The arithmetic is the Explorer's (element_walkthrough), so both pages show one
+    computation; a non-centred method has no mean and its σ² column is the mean square.
+    """
     return {
-        "method": [s.method for s in steps],
-        "x": [_number(s.x) for s in steps],
-        "set size m": [f"{s.count:,}" for s in steps],
-        "μ (set mean)": [_number(s.mean) if s.centred else "not centred" for s in steps],
-        "σ² (biased) or mean square": [
-            _number(s.second_moment) + ("" if s.centred else " (mean square)") for s in steps
+        "method": [method_label(key, channels) for key, _ in steps],
+        "x": [_number(a.x) for _, a in steps],
+        "set size m": [f"{a.count:,}" for _, a in steps],
+        "μ (set mean)": [
+            _number(a.mean) if a.mean is not None else "not centred" for _, a in steps
         ],
-        "√(σ² + ε)": [_number(s.denominator) for s in steps],
-        "x̂": [_number(s.normalized) for s in steps],
-        "y = γ·x̂ + β": [_number(s.output) for s in steps],
+        "σ² (biased) or mean square": [
+            _number(a.stat) + ("" if a.mean is not None else " (mean square)") for _, a in steps
+        ],
+        "√(σ² + ε)": [_number(a.root) for _, a in steps],
+        "x̂": [_number(a.normalized) for _, a in steps],
+        "y = γ·x̂ + β": [_number(a.output) for _, a in steps],
     }
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, facts, figures, state, ui
+from normapp import cached, compare, element_walkthrough, facts, figures, state, ui
 
 PARAMS = compare.COMPARE_PARAMS
 PER_ROW = 3
@@ -111,22 +111,19 @@ for start_index in range(0, len(chosen), PER_ROW):
 # --- One element under each method
 if chosen:
     st.subheader(f"One element, {len(chosen)} results")
-    steps = [
-        compare.element_arithmetic(
-            key,
-            cached.normalized(cached.View.of(data, compare.method_spec(key, c_max), EPS), data.x),
-            data.x,
-            element,
+    steps = []  # (method key, the element's arithmetic under it)
+    for key in chosen:
+        result = cached.normalized(
+            cached.View.of(data, compare.method_spec(key, c_max), EPS), data.x
         )
-        for key in chosen
-    ]
+        steps.append((key, element_walkthrough.element_arithmetic(data.x, result, element)))
     st.markdown(
-        f"The highlighted element {element} holds x = {steps[0].x:.6g} in every method; each "
+        f"The highlighted element {element} holds x = {steps[0][1].x:.6g} in every method; each "
         "method puts it into a different set, so it gets a different mean and spread and "
         "comes out as a different number."
     )
     st.dataframe(
-        compare.element_table(steps),
+        compare.element_table(c_max, steps),
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )
@@ -138,8 +135,8 @@ if chosen:
     )
     st.caption(
         f"m is the size of the element's set, σ² its biased variance (÷ m), as PyTorch "
-        f"normalizes with it. Every method here uses ε = {EPS:g}, γ = {steps[0].gamma:g}, "
-        f"β = {steps[0].beta:g}, so only the sets differ; each layer's own default ε is in its "
+        f"normalizes with it. Every method here uses ε = {EPS:g}, γ = {steps[0][1].gamma:g}, "
+        f"β = {steps[0][1].beta:g}, so only the sets differ; each layer's own default ε is in its "
         "card below."
     )
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import batch_dependence, compare, facts, inputs, state
+from normapp import batch_dependence, compare, element_walkthrough, facts, inputs, state
 from tests.conftest import require_torch, shown
 
 IMAGES = (8, 3, 32, 32)
@@ -173,8 +173,8 @@ def test_element_arithmetic_matches_torch(key):
     element = (2, 4, 3, 1)
     n, c, h, w = element
     spec = compare.method_spec(key, 6)
-    step = compare.element_arithmetic(
-        key, normlib.normalize(x, spec, eps=eps), x, element, 1.5, -0.25
+    step = element_walkthrough.element_arithmetic(
+        x, normlib.normalize(x, spec, eps=eps), element, 1.5, -0.25
     )
     t = torch.from_numpy(x)
     weight, bias = torch.full((6,), 1.5, dtype=torch.float64), torch.full((6,), -0.25).double()
@@ -193,8 +193,8 @@ def test_element_arithmetic_matches_torch(key):
         out = F.group_norm(t, spec.groups, weight, bias, eps=eps)
     assert step.count == members.numel()
     assert step.mean == pytest.approx(float(members.mean()), abs=1e-12)
-    assert step.second_moment == pytest.approx(float(members.var(unbiased=False)), abs=1e-12)
-    assert step.denominator == pytest.approx(float(torch.sqrt(members.var(unbiased=False) + eps)))
+    assert step.stat == pytest.approx(float(members.var(unbiased=False)), abs=1e-12)
+    assert step.root == pytest.approx(float(torch.sqrt(members.var(unbiased=False) + eps)))
     assert step.output == pytest.approx(float(out[element]), abs=1e-10)
     assert step.x == float(x[element])
 
@@ -202,14 +202,14 @@ def test_element_arithmetic_matches_torch(key):
 def test_element_arithmetic_of_non_centred_methods_is_the_rms_form():
     x = inputs.load_random((2, 3, 4, 4), 1, "normal", 1.0, 1.0, 0.5, 0.5).x.astype(np.float64)
     element = (1, 2, 0, 3)
-    step = compare.element_arithmetic(
-        "pixelnorm", normlib.normalize(x, normlib.METHODS["pixelnorm"], eps=1e-8), x, element
+    step = element_walkthrough.element_arithmetic(
+        x, normlib.normalize(x, normlib.METHODS["pixelnorm"], eps=1e-8), element
     )
     pixel = x[1, :, 0, 3]
-    assert not step.centred and step.mean == 0.0 and step.count == 3
-    assert step.second_moment == pytest.approx(float(np.mean(pixel**2)), rel=1e-12)
+    assert step.mean is None and step.count == 3
+    assert step.stat == pytest.approx(float(np.mean(pixel**2)), rel=1e-12)
     assert step.normalized == pytest.approx(x[element] / np.sqrt(np.mean(pixel**2) + 1e-8))
-    table = compare.element_table([step])
+    table = compare.element_table(3, [("pixelnorm", step)])
     assert table["μ (set mean)"] == ["not centred"]
     assert table["σ² (biased) or mean square"][0].endswith("(mean square)")
 
