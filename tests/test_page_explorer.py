@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import normlib
+from normapp import explorer_controls as controls
 from tests.conftest import ROOT, shown
 
 
@@ -324,26 +325,47 @@ def preset_walk(keys: list[str]) -> list[str]:
     return walk[::-1]
 
 
-def test_every_preset_after_every_other_preset_sets_its_own_sets():
-    # The formula tab is the cheapest to draw: 91 reruns follow.
-    at = run_app({"source": "random", "shape": "x".join(map(str, PRESET_SHAPE)), "tab": "formula"})
+def expected_headline(key: str) -> str:
+    axes, groups, _ = PRESET_SPECS[key]
+    n_sets, sizes = brute_force_sets(PRESET_SHAPE, axes, groups)
+    (size,) = sizes  # every set has the same size
+    return f"{n_sets:,} set{'s' * (n_sets != 1)} × {size:,} element{'s' * (size != 1)} per set"
+
+
+def test_every_preset_after_every_other_preset_sets_its_own_controls():
+    """All 90 ordered pairs through the preset callback's logic (explorer_controls)."""
     walk = preset_walk(list(PRESET_SPECS))
     pairs = set(zip(walk, walk[1:], strict=False))
     assert len(pairs) == len(PRESET_SPECS) * (len(PRESET_SPECS) - 1)  # all 90 ordered pairs
+    values = {"ex:method": walk[0], "ex:axes": [], "ex:groups": 1, "ex:center": True}
+    controls.apply_preset(values, PRESET_SHAPE[1])
     for previous, key in zip(walk, walk[1:], strict=False):
-        at.segmented_control(key="ex:method").set_value(key).run()
-        assert not at.exception, (previous, key)
+        values["ex:method"] = key  # what clicking the preset row does, then its callback
+        controls.apply_preset(values, PRESET_SHAPE[1])
+        controls.follow_controls(values)
+        spec = controls.current_spec(values)
         axes, groups, center = PRESET_SPECS[key]
+        assert (spec.axes, spec.groups, spec.center) == (axes, groups, center), (previous, key)
+        assert values["ex:method"] == key, (previous, key)
         n_sets, sizes = brute_force_sets(PRESET_SHAPE, axes, groups)
-        (size,) = sizes  # every set has the same size
-        expected = (
-            f"{n_sets:,} set{'s' * (n_sets != 1)} × {size:,} element{'s' * (size != 1)} per set"
-        )
-        assert expected in headline(at), (previous, key, headline(at))
-        assert at.segmented_control(key="ex:method").value == key, (previous, key)
-        assert at.toggle(key="ex:center").value is center, (previous, key)
+        result = normlib.normalize(np.zeros(PRESET_SHAPE), spec)
+        assert (result.n_sets, {result.count}) == (n_sets, sizes), (previous, key)
+
+
+def test_clicking_each_preset_after_groupnorm_sets_its_own_sets():
+    """The page's wiring: GroupNorm (G > 1) before every other preset, where G once stuck."""
+    # The formula tab is the cheapest to draw.
+    at = run_app({"source": "random", "shape": "x".join(map(str, PRESET_SHAPE)), "tab": "formula"})
+    others = [key for key in PRESET_SPECS if key != "groupnorm"]
+    for key in [step for other in others for step in ("groupnorm", other)]:
+        at.segmented_control(key="ex:method").set_value(key).run()
+        assert not at.exception, key
+        assert expected_headline(key) in headline(at), (key, headline(at))
+        axes, groups, center = PRESET_SPECS[key]
+        assert at.segmented_control(key="ex:method").value == key
+        assert at.toggle(key="ex:center").value is center, key
         assert at.query_params["method"] == key
-        assert at.query_params["groups"] == str(groups), (previous, key)
+        assert at.query_params["groups"] == str(groups), key
 
 
 # ------------------------------------------------------ downloads at the cap
