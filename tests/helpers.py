@@ -63,12 +63,22 @@ def open_app(tab, url: str, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     wait_for_run_after(tab, 0, timeout_ms)
 
 
-def new_tab(browser, width: int = 1280, height: int = 720, color_scheme: str = "light"):
-    """A fresh context and tab that counts Streamlit runs; close the context when done."""
+def counting_context(browser, width: int = 1280, height: int = 720, color_scheme: str = "light"):
+    """A browser context whose tabs count Streamlit runs; close it when done.
+
+    Tabs of one context share its HTTP cache, so a test that opens many tabs loads
+    Streamlit's scripts and styles once rather than once per tab.
+    """
     context = browser.new_context(
         viewport={"width": width, "height": height}, color_scheme=color_scheme
     )
     context.add_init_script(COUNT_RUNS_SCRIPT)
+    return context
+
+
+def new_tab(browser, width: int = 1280, height: int = 720, color_scheme: str = "light"):
+    """A fresh context and tab that counts Streamlit runs; close the context when done."""
+    context = counting_context(browser, width, height, color_scheme)
     return context, context.new_page()
 
 
@@ -351,9 +361,7 @@ class Monkey:
 
 
 # Every page of the app by name, with the path a link uses (the app's own page table).
-PAGE_PATHS = {
-    stem: "/" if i == 0 else f"/{stem}" for i, (stem, _, _) in enumerate(sitemap.PAGES)
-}
+PAGE_PATHS = {stem: "/" if i == 0 else f"/{stem}" for i, (stem, _, _) in enumerate(sitemap.PAGES)}
 
 
 # ------------------------------------------------------------------ the per-page browser tests
@@ -419,6 +427,30 @@ def expect_charts_drawn(tab, timeout_ms: int = LOAD_MS) -> None:
 
     charts = tab.get_by_test_id("stPlotlyChart")
     expect(charts.locator(".js-plotly-plot")).to_have_count(charts.count(), timeout=timeout_ms)
+
+
+# Resolves once the layout (main area, sidebar, every chart's box) and the app's
+# background have kept the same for SETTLED_MS: after a resize Streamlit and Plotly lay
+# the page out again, and a change of system theme repaints it.
+_LAYOUT_SETTLED = """(settledMs) => new Promise((resolve) => {
+  const boxes = () => JSON.stringify([...document.querySelectorAll(
+      '[data-testid="stMain"], [data-testid="stSidebar"], .js-plotly-plot .main-svg')]
+    .map((el) => { const r = el.getBoundingClientRect(); return [r.x, r.width, r.height]; })
+    .concat([getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor]));
+  let last = boxes(), since = performance.now();
+  const check = () => {
+    const now = boxes();
+    if (now !== last) { last = now; since = performance.now(); }
+    if (performance.now() - since >= settledMs) resolve(); else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})"""
+SETTLED_MS = 300
+
+
+def settle_layout(tab) -> None:
+    """Wait until the page's layout has stopped changing (after a resize or a theme change)."""
+    tab.evaluate(_LAYOUT_SETTLED, SETTLED_MS)
 
 
 def _next_frames(tab) -> None:
