@@ -91,52 +91,88 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Server:
+    """`streamlit run` of the app as `make run` does (or of `script`) on a loopback port.
+
+    Starting returns at once; `wait_until_healthy` waits for the server to answer, so
+    several servers can start side by side (each start is seconds of imports).
+    """
+
+    def __init__(
+        self,
+        log_name: str = "streamlit-server",
+        script: Path | None = None,
+        options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.log_path = ARTIFACTS / f"{log_name}.log"
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script or ROOT / "normapp" / "server.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                *options,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_until_healthy(self, timeout_s: float = 180) -> None:
+        """Wait for /_stcore/health (which runs no script: the first page request stays first)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"streamlit did not start on {self.url}; see {self.log_path}")
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._log.close()
+
+
+@contextlib.contextmanager
+def serve_apps(servers: dict[str, Server]) -> Iterator[dict[str, str]]:
+    """Wait until every one of `servers` (already starting) answers; yield their URLs by name."""
+    try:
+        for server in servers.values():
+            server.wait_until_healthy()
+        yield {name: server.url for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 @contextlib.contextmanager
 def serve_app(log_name: str = "streamlit-server", script: Path | None = None) -> Iterator[str]:
     """Serve the app as `make run` does (or `script`) on a loopback port; yield its URL."""
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"{log_name}.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(script or ROOT / "normapp" / "server.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"streamlit did not start on {url}; see {ARTIFACTS / log_name}.log")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with serve_apps({log_name: Server(log_name, script)}) as urls:
+        yield urls[log_name]
 
 
 @pytest.fixture(scope="session")
@@ -172,44 +208,12 @@ def page(browser, app_url):
     context.close()
 
 
-def wait_for_app(tab, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'running' indicator)."""
-    tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    # stApp carries data-test-script-state="running" while the script runs; the
-    # page is drawn once no element is still a loading skeleton.
-    tab.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
-                && document.querySelector('[data-testid="stMainBlockContainer"]');
-        }""",
-        timeout=timeout_ms,
-    )
-    tab.wait_for_timeout(800)
-
-
 def screenshot(tab, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ and return its path."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=True)
     return path
-
-
-def screenshots(tab, name: str) -> None:
-    """The 1280×720 view a class sees, plus the whole page (a tall viewport) for review."""
-    screenshot(tab, name)
-    height = tab.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    tab.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 6000)})
-    tab.wait_for_timeout(1000)
-    screenshot(tab, f"{name}-full")
-    tab.set_viewport_size({"width": 1280, "height": 720})
-
-
-def body(tab) -> str:
-    """All the text on the page."""
-    return tab.inner_text("body")
 
 
 @pytest.fixture(scope="session")

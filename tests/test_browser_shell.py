@@ -1,19 +1,24 @@
 """The app shell in headless Chromium: deep links on a fresh server, unknown paths,
 error details, requests that stay on the machine, and the layout at three sizes.
 
-Each deep-link case starts its own server, since only a server's very first
-script run uses Streamlit's legacy pages/ mode.
+Each deep-link case gets its own server, since only a server's very first
+script run uses Streamlit's legacy pages/ mode; the servers all start at once
+(a start is seconds of imports) and each test makes its server's first request.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from normapp import ui
-from tests.conftest import ARTIFACTS, screenshot, serve_app
+from tests.conftest import Server, screenshot, serve_apps
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +35,46 @@ DEEP_LINKS = {
 }
 
 
+# Paths that name no page, as a fresh server's first request: the page they land on.
+ODD_PATHS = {
+    "/nonexistent": ("nonexistent", "", "Explorer"),
+    "/compare/extra/path": ("compare/extra/path", "compare", "Compare methods"),
+    "/train-eval/x?steps=20": ("train-eval/x", "train-eval", "Train vs eval"),
+}
+
+RAISING_SCRIPT = (
+    "import streamlit as st\n"
+    "st.write('before the error')\n"
+    "raise RuntimeError('secret detail from the server')\n"
+)
+
+
+@dataclass
+class FreshServers:
+    """Servers no request has reached yet, started side by side (each start is seconds)."""
+
+    urls: dict[str, str]  # a DEEP_LINKS or ODD_PATHS key: the app served fresh for it
+    raising_url: str  # the project's config serving RAISING_SCRIPT
+    raising_script: Path
+    raising_log: Path
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Iterator[FreshServers]:
+    script = tmp_path_factory.mktemp("raises") / "raises.py"
+    script.write_text(RAISING_SCRIPT)
+    servers = {path: Server(f"streamlit-fresh-{path or 'root'}") for path in DEEP_LINKS}
+    for number, link in enumerate(ODD_PATHS):
+        servers[link] = Server(f"streamlit-fresh-odd-path-{number}")
+    raising = servers["raises"] = Server("streamlit-raises", script=script)
+    with serve_apps(servers) as urls:
+        yield FreshServers(urls, urls.pop("raises"), script, raising.log_path)
+
+
 def expect_loaded(tab) -> None:
+    """The script has run; each check then waits (up to LOAD_MS) for what it needs."""
     from playwright.sync_api import expect
 
-    """The script has run; each check then waits (up to LOAD_MS) for what it needs."""
     expect(tab.get_by_test_id("stApp")).to_have_attribute(
         "data-test-script-state", "notRunning", timeout=LOAD_MS
     )
@@ -53,79 +94,69 @@ def test_the_deep_link_table_covers_every_page():
 
 
 @pytest.mark.parametrize("path", list(DEEP_LINKS))
-def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser, path):
+def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser, fresh, path):
     from playwright.sync_api import expect
 
     link, title = DEEP_LINKS[path]
-    with serve_app(f"streamlit-fresh-{path or 'root'}") as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        tab = context.new_page()
-        requests: list[str] = []
-        tab.on("request", lambda request: requests.append(request.url))
-        try:
-            tab.goto(url + link)
-            expect_loaded(tab)
-            main = tab.get_by_test_id("stMain")
-            if path:
-                expect(main.get_by_role("heading", level=1)).to_have_text(title, timeout=LOAD_MS)
-            else:
-                expect(main.get_by_text(title).first).to_be_visible(timeout=LOAD_MS)
-            expect(tab.get_by_role("dialog")).to_have_count(0)
-            navigation = tab.get_by_test_id("stSidebarNav")
-            expect(navigation).to_contain_text("The question, answered")
-            expect(navigation.get_by_role("link", name=ui.page_paths()[path])).to_have_attribute(
-                "aria-current", "page"
-            )
-            assert urlsplit(tab.url).path == f"/{path}"
-            # A control responds: choose the random tensor, and its shape field appears.
-            tab.get_by_test_id("stSidebar").get_by_text("Random tensor").click(timeout=LOAD_MS)
-            expect(
-                tab.get_by_test_id("stSidebar").get_by_label("Shape N×C×H×W", exact=True)
-            ).to_be_visible(timeout=LOAD_MS)
-            expect_loaded(tab)
-            expect(tab.get_by_role("dialog")).to_have_count(0)
-            assert off_machine(requests, url) == []
-            screenshot(tab, f"shell-fresh-{path or 'explorer'}")
-        finally:
-            context.close()
-
-
-# Paths that name no page, as a fresh server's first request: the page they land on.
-ODD_PATHS = {
-    "/nonexistent": ("nonexistent", "", "Explorer"),
-    "/compare/extra/path": ("compare/extra/path", "compare", "Compare methods"),
-    "/train-eval/x?steps=20": ("train-eval/x", "train-eval", "Train vs eval"),
-}
+    url = fresh.urls[path]
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    requests: list[str] = []
+    tab.on("request", lambda request: requests.append(request.url))
+    try:
+        tab.goto(url + link)
+        expect_loaded(tab)
+        main = tab.get_by_test_id("stMain")
+        if path:
+            expect(main.get_by_role("heading", level=1)).to_have_text(title, timeout=LOAD_MS)
+        else:
+            expect(main.get_by_text(title).first).to_be_visible(timeout=LOAD_MS)
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        navigation = tab.get_by_test_id("stSidebarNav")
+        expect(navigation).to_contain_text("The question, answered")
+        expect(navigation.get_by_role("link", name=ui.page_paths()[path])).to_have_attribute(
+            "aria-current", "page"
+        )
+        assert urlsplit(tab.url).path == f"/{path}"
+        # A control responds: choose the random tensor, and its shape field appears.
+        tab.get_by_test_id("stSidebar").get_by_text("Random tensor").click(timeout=LOAD_MS)
+        expect(
+            tab.get_by_test_id("stSidebar").get_by_label("Shape N×C×H×W", exact=True)
+        ).to_be_visible(timeout=LOAD_MS)
+        expect_loaded(tab)
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        assert off_machine(requests, url) == []
+        screenshot(tab, f"shell-fresh-{path or 'explorer'}")
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("link", list(ODD_PATHS))
-def test_an_odd_path_as_a_fresh_servers_first_request_lands_on_a_page(browser, link):
+def test_an_odd_path_as_a_fresh_servers_first_request_lands_on_a_page(browser, fresh, link):
     from playwright.sync_api import expect
 
     shown_path, page_path, title = ODD_PATHS[link]
-    with serve_app("streamlit-fresh-odd-path") as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        tab = context.new_page()
-        try:
-            tab.goto(url + link)
-            expect_loaded(tab)
-            alert = tab.get_by_test_id("stAlert").filter(has_text="There is no page")
-            expect(alert).to_contain_text(
-                f"There is no page at /{shown_path} in this app, so {title} is shown",
-                timeout=LOAD_MS,
-            )
-            expect(tab.get_by_role("dialog")).to_have_count(0)
-            assert urlsplit(tab.url).path == f"/{page_path}"
-            assert "missing" not in tab.url
-            navigation = tab.get_by_test_id("stSidebarNav")
-            expect(navigation.get_by_role("link", name=title)).to_have_attribute(
-                "aria-current", "page"
-            )
-            if "?" in link:  # the link's own parameters are kept
-                assert "steps=20" in tab.url
-            screenshot(tab, f"shell-fresh-odd-{page_path or 'explorer'}")
-        finally:
-            context.close()
+    url = fresh.urls[link]
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        tab.goto(url + link)
+        expect_loaded(tab)
+        alert = tab.get_by_test_id("stAlert").filter(has_text="There is no page")
+        expect(alert).to_contain_text(
+            f"There is no page at /{shown_path} in this app, so {title} is shown",
+            timeout=LOAD_MS,
+        )
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        assert urlsplit(tab.url).path == f"/{page_path}"
+        assert "missing" not in tab.url
+        navigation = tab.get_by_test_id("stSidebarNav")
+        expect(navigation.get_by_role("link", name=title)).to_have_attribute("aria-current", "page")
+        if "?" in link:  # the link's own parameters are kept
+            assert "steps=20" in tab.url
+        screenshot(tab, f"shell-fresh-odd-{page_path or 'explorer'}")
+    finally:
+        context.close()
 
 
 def test_an_unknown_path_says_so_and_links_every_page(browser, app_url):
@@ -184,32 +215,36 @@ def test_a_hostile_link_renders_no_link_image_or_bold(browser, app_url):
         context.close()
 
 
-def test_an_exception_shows_learners_no_internals(browser, tmp_path):
+def test_an_exception_shows_learners_no_internals(browser, fresh):
     """The project's config, with a script that raises: no paths or trace in the page."""
     from playwright.sync_api import expect
 
-    script = tmp_path / "raises.py"
-    script.write_text(
-        "import streamlit as st\n"
-        "st.write('before the error')\n"
-        "raise RuntimeError('secret detail from the server')\n"
-    )
-    with serve_app("streamlit-raises", script=script) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        tab = context.new_page()
-        try:
-            tab.goto(url)
-            expect_loaded(tab)
-            error = tab.get_by_test_id("stException")
-            expect(error).to_be_visible(timeout=LOAD_MS)
-            text = tab.get_by_test_id("stMain").inner_text()
-            for internal in ("secret detail", "RuntimeError", "Traceback", str(tmp_path), ".py"):
-                assert internal not in text, (internal, text)
-            expect(tab.get_by_role("link", name=re.compile("Google|ChatGPT"))).to_have_count(0)
-        finally:
-            context.close()
-    log = (ARTIFACTS / "streamlit-raises.log").read_text()
-    assert "secret detail from the server" in log and "Traceback" in log
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        tab.goto(fresh.raising_url)
+        expect_loaded(tab)
+        error = tab.get_by_test_id("stException")
+        expect(error).to_be_visible(timeout=LOAD_MS)
+        text = tab.get_by_test_id("stMain").inner_text()
+        internals = ("secret detail", "RuntimeError", "Traceback", str(fresh.raising_script.parent))
+        for internal in (*internals, ".py"):
+            assert internal not in text, (internal, text)
+        expect(tab.get_by_role("link", name=re.compile("Google|ChatGPT"))).to_have_count(0)
+    finally:
+        context.close()
+    assert logged(fresh.raising_log, "secret detail from the server")
+    assert "Traceback" in fresh.raising_log.read_text()
+
+
+def logged(log: Path, text: str, timeout_s: float = 30) -> bool:
+    """Does the server's log show `text` (waiting while the server writes it)?"""
+    deadline = time.monotonic() + timeout_s
+    while text not in log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def relative_luminance(rgb: tuple[float, float, float]) -> float:
