@@ -2,50 +2,35 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, _free_port, screenshot, wait_for_app
+from tests.conftest import ROOT, Server, screenshot, serve_apps
+from tests.helpers import expect_charts_drawn, expect_drawn, settle_layout
 from tests.test_figure_readability import BACKGROUNDS, wcag_contrast
 
+pytestmark = pytest.mark.browser
 
-@contextlib.contextmanager
-def _serve_gallery(theme: str):
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"figure-gallery-{theme}.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "figure_gallery.py")]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1"]
-        + ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-        + ["--theme.base", theme],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"the figure gallery did not start; see {log.name}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+THEMES = ("light", "dark")
+LOAD_MS = 120_000  # every figure builder's figure on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def gallery_urls() -> Iterator[dict[str, str]]:
+    """tests/figure_gallery.py served once per theme, both servers started side by side."""
+    servers = {
+        theme: Server(
+            f"figure-gallery-{theme}",
+            script=ROOT / "tests" / "figure_gallery.py",
+            options=("--theme.base", theme),
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for theme in THEMES
+    }
+    with serve_apps(servers) as urls:
+        yield urls
 
 
 TEXT_FILLS = """() => [...document.querySelectorAll('.stPlotlyChart .main-svg text')]
@@ -58,17 +43,21 @@ def _hex(css: str) -> str:
     return "#" + "".join(f"{int(float(p)):02x}" for p in parts[:3])
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_figure_text_meets_wcag_aa_with_the_app_css(browser, theme):
-    with _serve_gallery(theme) as url:
-        context = browser.new_context(viewport={"width": 1920, "height": 1080})
-        tab = context.new_page()
-        tab.goto(url)
-        wait_for_app(tab, 60_000)
-        tab.wait_for_selector(".stPlotlyChart .main-svg text", timeout=30_000)
-        tab.wait_for_timeout(1500)
+@pytest.mark.parametrize("theme", THEMES)
+def test_figure_text_meets_wcag_aa_with_the_app_css(browser, gallery_urls, theme):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    tab = context.new_page()
+    try:
+        tab.goto(gallery_urls[theme])
+        expect(tab.locator(".stPlotlyChart .main-svg text").first).to_be_attached(timeout=LOAD_MS)
+        expect_drawn(tab, LOAD_MS)
+        expect_charts_drawn(tab, LOAD_MS)
+        settle_layout(tab)
         fills = tab.evaluate(TEXT_FILLS)
         screenshot(tab, f"figure-gallery-{theme}")
+    finally:
         context.close()
     assert len(fills) > 100  # ticks, titles, legends, notes of a dozen figures
     low = [
