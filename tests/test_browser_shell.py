@@ -304,11 +304,11 @@ def test_layout_type_and_caption_contrast(browser, app_url, width, height, schem
         header = tab.get_by_test_id("stHeader").bounding_box(timeout=LOAD_MS)
         assert title.bounding_box(timeout=LOAD_MS)["y"] >= header["y"] + header["height"] - 1
         # Body text: 20 px on a projector-sized screen, 16 px elsewhere.
-        root = tab.evaluate("() => getComputedStyle(document.documentElement).fontSize")
-        assert root == f"{root_px}px"
+        # (expect retries: the app's stylesheet arrives with the run, after the title.)
+        expect(tab.locator("html")).to_have_css("font-size", f"{root_px}px", timeout=LOAD_MS)
         paragraph = tab.get_by_test_id("stMain").get_by_test_id("stMarkdownContainer").first
         expect(paragraph).to_be_visible(timeout=LOAD_MS)
-        assert paragraph.evaluate("e => getComputedStyle(e).fontSize") == f"{root_px}px"
+        expect(paragraph).to_have_css("font-size", f"{root_px}px", timeout=LOAD_MS)
         # A phone starts with the sidebar closed; a wide screen with it open.
         sidebar = tab.get_by_test_id("stSidebar")
         expect(sidebar).to_have_attribute("data-collapsed", "true" if width < 640 else "false")
