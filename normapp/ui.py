@@ -85,7 +85,6 @@ def navigation(announce: bool = True):
         st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=i == 0)
         for i, (stem, title, icon) in enumerate(sitemap.PAGES)
     ]
-    st.session_state["entry:ran"] = True
     page = st.navigation(pages)
     if sitemap.MISSING_PARAM in st.query_params:
         st.session_state["page:missing"] = st.query_params[sitemap.MISSING_PARAM]
@@ -190,6 +189,16 @@ def sync_url(page_values: dict[str, str]) -> None:
 
 
 # -------------------------------------------------------------- the sidebar
+def _start_at(key: str, value: Any) -> None:
+    """Give sidebar widget `key` its starting value (from the link) on its first run.
+
+    The sidebar is drawn by app.py, outside every page, so Streamlit keeps its
+    widgets across page switches: no copy to restore, unlike the pages' widgets.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (seeded from the URL) and return the chosen values."""
     from_url = url_values("input", state.INPUT_PARAMS, prefix="in:")
@@ -197,7 +206,7 @@ def _sidebar_widgets() -> dict[str, Any]:
     start = {**defaults, **from_url}
     sb = st.sidebar
     sb.header("Input")
-    seed_widget("in:source", start["source"])
+    _start_at("in:source", start["source"])
     source = sb.radio(
         "Tensor to normalize",
         list(state.SOURCES),
@@ -208,9 +217,9 @@ def _sidebar_widgets() -> dict[str, Any]:
     values = dict(defaults, source=source)
     if source in ("samples", "features", "uploads"):
         if source != "uploads":
-            seed_widget("in:n", start["n"])
+            _start_at("in:n", start["n"])
             values["n"] = sb.slider("N: images in the batch", 1, state.N_MAX, key="in:n")
-        seed_widget("in:size", str(start["size"]))
+        _start_at("in:size", str(start["size"]))
         values["size"] = sb.select_slider(
             "H = W: image size (pixels)",
             [str(s) for s in state.IMAGE_SIZES],
@@ -219,19 +228,6 @@ def _sidebar_widgets() -> dict[str, Any]:
         )
     if source == "random":
         values.update(_random_tensor_widgets(start))
-    for key in (
-        "in:source",
-        "in:n",
-        "in:size",
-        "in:shape",
-        "in:dist",
-        "in:seed",
-        "in:coff",
-        "in:cscale",
-        "in:soff",
-        "in:sscale",
-    ):
-        remember(key)
     return values
 
 
@@ -239,7 +235,7 @@ def _random_tensor_widgets(start: dict[str, Any]) -> dict[str, Any]:
     """The random tensor's widgets (shape, distribution, seed, spreads) and their values."""
     sb = st.sidebar
     values: dict[str, Any] = {}
-    seed_widget("in:shape", state.format_shape(start["shape"]))
+    _start_at("in:shape", state.format_shape(start["shape"]))
     st.session_state.setdefault("last-good:in:shape", state.format_shape(start["shape"]))
     shape_text = sb.text_input(
         "Shape N×C×H×W",
@@ -259,9 +255,9 @@ def _random_tensor_widgets(start: dict[str, Any]) -> dict[str, Any]:
             f"Kept {state.format_shape(values['shape'])}."
         )
     st.session_state["last-good:in:shape"] = state.format_shape(values["shape"])
-    seed_widget("in:dist", start["dist"])
+    _start_at("in:dist", start["dist"])
     values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
-    seed_widget("in:seed", start["seed"])
+    _start_at("in:seed", start["seed"])
     st.session_state.setdefault("last-good:in:seed", start["seed"])
     # No min/max here: the browser would refuse an out-of-range number with only a
     # red "!" on hover; the callback refuses it with a message instead.
@@ -278,7 +274,7 @@ def _random_tensor_widgets(start: dict[str, Any]) -> dict[str, Any]:
     _show_refusal("in:seed")
     st.session_state["last-good:in:seed"] = values["seed"]
     for name, label, top, step, help_text in _SPREAD_SLIDERS:
-        seed_widget(f"in:{name}", start[name])
+        _start_at(f"in:{name}", start[name])
         values[name] = sb.slider(label, 0.0, top, step=step, key=f"in:{name}", help=help_text)
     return values
 
@@ -431,19 +427,24 @@ def _input_query(values: dict[str, Any]) -> dict[str, str]:
     return state.format_params(values, params)
 
 
+_LOADED_KEY = "input:loaded"
+
+
+def draw_sidebar() -> None:
+    """Draw the shared sidebar and load its tensor for the page; app.py calls it once per run."""
+    st.session_state["entry:ran"] = True
+    st.session_state[_LOADED_KEY] = sidebar_input()
+
+
 def current_input(page: str) -> LoadedInput:
-    """Draw the shared sidebar and return the tensor it loaded; call once, first, per page.
+    """The tensor the sidebar loaded on this run; call once, first, per page.
 
     `page` is the calling page's URL path (sitemap.PAGES), which tells the first
     run of a page after another page from a rerun of the same page.
-
-    Pages draw the sidebar themselves (rather than app.py) so that every widget
-    is part of the page's own run; choices survive page switches through the
-    ``store:`` copies and ``uploads:files``.
     """
     _ensure_entrypoint()
     _note_page_switch(page)
-    return sidebar_input()
+    return st.session_state[_LOADED_KEY]
 
 
 def _note_page_switch(page: str) -> None:

@@ -33,6 +33,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IN_CI = os.environ.get("CI") == "true"
+# AppTest starts here, not from app.py: see the module's docstring. Page paths given to
+# AppTest.switch_page are relative to it ("../pages/quiz.py").
+APP_ENTRY = ROOT / "tests" / "app_entry.py"
 
 
 def open_page(page: str, query: dict | None = None, sidebar: dict | None = None):
@@ -43,12 +46,12 @@ def open_page(page: str, query: dict | None = None, sidebar: dict | None = None)
     """
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(APP_ENTRY), default_timeout=60)
     at.query_params.update(sidebar or {})
     at.run()
     at.query_params.clear()
     at.query_params.update({**(sidebar or {}), **(query or {})})
-    at.switch_page(page).run()
+    at.switch_page("../" + page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -16,7 +16,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from normapp import sitemap, state, ui
-from tests.conftest import ROOT, shown
+from tests.conftest import APP_ENTRY, ROOT, shown
 
 HOSTILE_TAB = (
     "stats` **Your session expired.** [Click here to sign in again](http://evil.example/login) `"
@@ -26,7 +26,7 @@ MARKDOWN_SYNTAX = re.compile(r"\]\(|!\[|(?<!\\)\*\*|(?<!\\)`")
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(APP_ENTRY), default_timeout=60)
     at.query_params.update(query or {})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -67,7 +67,7 @@ def test_an_upload_named_like_markdown_is_named_literally():
     assert "://" not in error.replace("\\", "")
     assert shown(error).startswith("**Session expired** [sign in](http://evil.example)")
     # The same name in the "kept from earlier" caption after a page switch is literal too.
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("../pages/compare.py").run()
     (kept,) = [c.value for c in at.sidebar.caption if c.value.startswith("Keeping")]
     assert "Session expired" in kept and not MARKDOWN_SYNTAX.search(kept), kept
 

@@ -193,9 +193,9 @@ def test_choices_survive_a_visit_to_another_page():
     at = open_page()
     at.slider(key="bd:batch").set_value(12).run()
     at.radio(key="bd:mates").set_value("noise").run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("../pages/compare.py").run()
     assert not at.exception
-    at.switch_page(PAGE).run()
+    at.switch_page("../" + PAGE).run()
     assert not at.exception
     assert at.slider(key="bd:batch").value == 12
     assert at.radio(key="bd:mates").value == "noise"

@@ -155,9 +155,9 @@ def test_choices_survive_a_visit_to_another_page():
     at = open_page()
     at.pills(key="cmp:methods").set_value(["batchnorm", "layernorm"]).run()
     at.number_input(key="cmp:w").set_value(4).run()
-    at.switch_page("pages/batch.py").run()
+    at.switch_page("../pages/batch.py").run()
     assert not at.exception
-    at.switch_page(PAGE).run()
+    at.switch_page("../" + PAGE).run()
     assert not at.exception
     assert at.pills(key="cmp:methods").value == ["batchnorm", "layernorm"]
     assert at.number_input(key="cmp:w").value == 4

@@ -11,11 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 import normlib
 from normapp import explorer_controls as controls
-from tests.conftest import ROOT, shown
+from tests.conftest import APP_ENTRY, shown
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(APP_ENTRY), default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
@@ -216,14 +216,14 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
     ).run()
     at.sidebar.select_slider(key="in:size").set_value("16").run()
     assert "3 sets × 512 elements per set" in headline(at)  # 2 images of 16×16
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("../pages/compare.py").run()
     assert not at.exception
     assert at.sidebar.radio(key="in:source").value == "uploads"
     assert at.sidebar.select_slider(key="in:size").value == "16"
     assert any(
         "red.png" in shown(c.value) and "green.png" in shown(c.value) for c in at.sidebar.caption
     )
-    at.switch_page("pages/explorer.py").run()
+    at.switch_page("../pages/explorer.py").run()
     assert "3 sets × 512 elements per set" in headline(at)
     # Removing the files in the uploader forgets them.
     at.sidebar.file_uploader(key="in:uploads").clear().run()

@@ -114,8 +114,8 @@ def test_answers_and_score_survive_a_page_switch():
     question = quiz.make_quiz(11)[0]
     response = sorted(question.answer) if question.multi else next(iter(question.answer))
     answer(at, 11, 0, response)
-    at.switch_page("pages/question.py").run()
-    at.switch_page(PAGE).run()
+    at.switch_page("../pages/question.py").run()
+    at.switch_page("../" + PAGE).run()
     assert not at.exception
     assert at.query_params["quiz"] == "11"
     assert [m.value for m in at.metric] == ["1 / 6", "1 of 6"]

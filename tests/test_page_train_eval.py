@@ -117,8 +117,8 @@ def test_choices_survive_a_page_switch():
     at = open_page()
     at.slider(key="te:steps").set_value(30).run()
     at.select_slider(key="te:momentum").set_value("0.5").run()
-    at.switch_page("pages/quiz.py").run()
-    at.switch_page(PAGE).run()
+    at.switch_page("../pages/quiz.py").run()
+    at.switch_page("../" + PAGE).run()
     assert not at.exception
     assert at.slider(key="te:steps").value == 30
     assert at.select_slider(key="te:momentum").value == "0.5"
