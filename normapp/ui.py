@@ -307,15 +307,14 @@ def _show_refusal(key: str) -> None:
 
 
 def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:
-    """The uploader, plus a copy of the files that survives switching pages.
+    """The uploader, plus a copy of the files that survives choosing another source.
 
-    Streamlit forgets a page's file_uploader when another page is shown; the
-    ``uploads:files`` copy keeps what the user loaded. An uploader that is
-    present but empty means the user removed the files, so the copy goes too.
+    The uploader lives in app.py's sidebar, so page switches keep its files; but
+    it is not drawn while another source is chosen, and Streamlit then forgets
+    it. The ``uploads:files`` copy keeps what the user loaded. An uploader that
+    is present but empty means the user removed the files, so the copy goes too.
     """
-    uploader_was_drawn = "in:uploads" in st.session_state and not st.session_state.get(
-        "page:switched"
-    )
+    uploader_was_drawn = "in:uploads" in st.session_state
     files = st.sidebar.file_uploader(
         "Upload images (PNG, JPEG, GIF, WebP, BMP, TIFF)",
         type=UPLOAD_TYPES,

@@ -60,7 +60,7 @@ for method in question.QUESTION_METHODS:
             st.markdown(method.note)
         st.markdown(f"**What it is:** {method.verdict}")
         st.page_link(
-            "pages/explorer.py",
+            ui.PAGES_DIR / "explorer.py",
             label=f"See {method.key.replace('method', 'Method ')}'s sets in the Explorer",
             icon=":material/search:",
             query_params={"method": method.key},
@@ -94,7 +94,7 @@ if importlib.util.find_spec("torch") is not None:
 else:
     st.caption("PyTorch is not installed here, so only the stored check is shown.")
 st.page_link(
-    "pages/compare.py",
+    ui.PAGES_DIR / "compare.py",
     label="Compare the methods side by side",
     icon=":material/compare:",
     query_params={"methods": "method1,method2,method3"},
@@ -112,14 +112,14 @@ st.markdown(
 )
 link_col1, link_col2 = st.columns(2)
 link_col1.page_link(
-    "pages/explorer.py",
+    ui.PAGES_DIR / "explorer.py",
     label="LayerNorm's sets in the Explorer",
     icon=":material/search:",
     query_params={"method": "layernorm"},
     help=LINK_HELP,
 )
 link_col2.page_link(
-    "pages/batch.py",
+    ui.PAGES_DIR / "batch.py",
     label="Which methods depend on the batch",
     icon=":material/groups:",
     help=LINK_HELP,
@@ -144,7 +144,7 @@ st.markdown(
     f"pairs = {numbers['params']} parameters. That is Method 3."
 )
 st.page_link(
-    "pages/explorer.py",
+    ui.PAGES_DIR / "explorer.py",
     label="BatchNorm2d's statistics for this input",
     icon=":material/search:",
     query_params={"method": "batchnorm"},
@@ -160,7 +160,10 @@ st.markdown(
     "sample's output no longer depends on its batch mates."
 )
 st.page_link(
-    "pages/train-eval.py", label="Train vs eval", icon=":material/model_training:", help=LINK_HELP
+    ui.PAGES_DIR / "train-eval.py",
+    label="Train vs eval",
+    icon=":material/model_training:",
+    help=LINK_HELP,
 )
 
 # --- Keras
@@ -180,7 +183,10 @@ st.markdown(
     "rather than a variance."
 )
 st.page_link(
-    "pages/quiz.py", label="Test yourself in the quiz", icon=":material/quiz:", help=LINK_HELP
+    ui.PAGES_DIR / "quiz.py",
+    label="Test yourself in the quiz",
+    icon=":material/quiz:",
+    help=LINK_HELP,
 )
 
 # --- Why
@@ -230,7 +236,7 @@ st.markdown(
 )
 st.code(facts_for("positionnorm").pytorch, language="python")
 st.page_link(
-    "pages/explorer.py",
+    ui.PAGES_DIR / "explorer.py",
     label="LayerNorm over channels in the Explorer",
     icon=":material/search:",
     query_params={"method": "positionnorm"},
