@@ -2,7 +2,7 @@
 
 No Streamlit here: every function takes the controls as a mutable mapping
 (``st.session_state`` in the app, a plain dict in a test) whose keys are the
-widget keys (``ex:axes``, ``ex:groups``, …), and returns the messages the page
+widget keys (``axes``, ``groups``, …, ``ex:n``), and returns the messages the page
 shows. A link or a typed value is never corrected silently: each repair says
 what was asked, what is wrong and what is kept.
 """
@@ -23,29 +23,41 @@ Controls = MutableMapping[str, Any]
 # Typed values outside these ranges are refused with a message (the boxes have no
 # browser-side bounds, which would only show a red "!" and keep the old value).
 TYPED_RANGES = {
-    "ex:eps": ("eps", 0.0, 1.0),
-    "ex:gamma": ("γ", -10.0, 10.0),
-    "ex:beta": ("β", -10.0, 10.0),
+    "eps": ("eps", 0.0, 1.0),
+    "gamma": ("γ", -10.0, 10.0),
+    "beta": ("β", -10.0, 10.0),
 }
 PICK_KEYS = ("ex:n", "ex:c", "ex:h", "ex:w")
 
 
-def start_values(defaults: Mapping[str, Any], from_url: Mapping[str, Any], channels: int) -> dict:
-    """The controls' starting values: a preset named in the link fills in what it leaves out."""
-    start = {**defaults, **from_url}
+def link_assignments(from_url: Mapping[str, Any], channels: int) -> tuple[dict, list[str]]:
+    """What a just-opened link sets before the controls are drawn, and what to say about it.
+
+    A preset named in the link fills in what the link leaves out (``?method=layernorm``
+    gives its axes); a group count that does not divide C becomes the nearest one
+    that does. Returns widget values by key, and messages.
+    """
+    assign: dict[str, Any] = {}
     if "method" in from_url and "axes" not in from_url:
         preset = normlib.METHODS[from_url["method"]]
-        start.update(axes=preset.axes, center=preset.center)
+        assign.update(axes=list(preset.axes), center=preset.center)
         if from_url["method"] == "groupnorm" and "groups" not in from_url:
-            start["groups"] = state.default_groups(channels)
-    return start
+            assign["groups"] = state.default_groups(channels)
+    messages = []
+    wanted = from_url.get("groups")
+    if wanted is not None and wanted not in state.divisors(channels):
+        assign["groups"] = state.nearest_divisor(channels, wanted)
+        messages.append(
+            f"groups={wanted} does not divide C={channels}; using groups={assign['groups']}."
+        )
+    return assign, messages
 
 
 def current_spec(controls: Mapping[str, Any]) -> normlib.NormSpec:
     """The NormSpec the controls describe (G counts only when C is reduced)."""
-    axes = "".join(controls["ex:axes"])
-    groups = controls["ex:groups"] if "C" in axes else 1
-    return normlib.NormSpec(axes, groups=groups, center=controls["ex:center"])
+    axes = "".join(controls["axes"])
+    groups = controls["groups"] if "C" in axes else 1
+    return normlib.NormSpec(axes, groups=groups, center=controls["center"])
 
 
 def repair(
@@ -62,18 +74,17 @@ def repair(
 def _repair_groups(controls: Controls, from_url: Mapping[str, Any], shape: Shape4) -> list[str]:
     messages = []
     channels = shape[1]
-    if controls["ex:groups"] not in state.divisors(channels):
-        wanted = controls["ex:groups"]
-        controls["ex:groups"] = state.nearest_divisor(channels, wanted)
-        if "C" in controls["ex:axes"]:
+    if controls["groups"] not in state.divisors(channels):
+        wanted = controls["groups"]
+        controls["groups"] = state.nearest_divisor(channels, wanted)
+        if "C" in controls["axes"]:
             messages.append(
-                f"groups={wanted} does not divide C={channels}; using "
-                f"groups={controls['ex:groups']}."
+                f"groups={wanted} does not divide C={channels}; using groups={controls['groups']}."
             )
-    if "groups" in from_url and from_url["groups"] > 1 and "C" not in controls["ex:axes"]:
+    if "groups" in from_url and from_url["groups"] > 1 and "C" not in controls["axes"]:
         messages.append(
             f"Link parameter groups={from_url['groups']} splits the channels, but the axes "
-            f"{literal(''.join(controls['ex:axes']) or '(none)')} do not reduce C: "
+            f"{literal(''.join(controls['axes']) or '(none)')} do not reduce C: "
             "groups are ignored (G = 1)."
         )
     return messages
@@ -94,7 +105,7 @@ def _repair_preset(controls: Controls, from_url: Mapping[str, Any], shape: Shape
             f"groups={spec.groups} say otherwise. "
             f"Keeping the axes: this is {normlib.identify(spec, shape)}."
         )
-    controls["ex:method"] = presets.matching_preset(spec, controls["ex:method"])
+    controls["method"] = presets.matching_preset(spec, controls["method"])
     return messages
 
 
@@ -105,7 +116,7 @@ def _repair_typed_numbers(controls: Controls, start: Mapping[str, Any]) -> list[
         if isinstance(value, int | float) and math.isfinite(value) and low <= value <= high:
             controls[f"good:{key}"] = value
             continue
-        kept = controls.get(f"good:{key}", start[key.removeprefix("ex:")])
+        kept = controls.get(f"good:{key}", start[key])
         controls[key] = kept
         messages.append(
             f"{what} = {literal(value)} is outside {low:g} to {high:g}; keeping {what} = {kept:g}."
@@ -139,17 +150,15 @@ def _repair_pick(controls: Controls, shape: Shape4) -> list[str]:
 
 def apply_preset(controls: Controls, channels: int) -> None:
     """Set every control the preset defines, G included: G = 1 unless it is GroupNorm."""
-    key = controls["ex:method"]
+    key = controls["method"]
     if key is None:
         return
     preset = normlib.METHODS[key]
-    controls["ex:axes"] = list(preset.axes)
-    controls["ex:center"] = preset.center
-    controls["ex:groups"] = state.default_groups(channels) if key == "groupnorm" else 1
+    controls["axes"] = list(preset.axes)
+    controls["center"] = preset.center
+    controls["groups"] = state.default_groups(channels) if key == "groupnorm" else 1
 
 
 def follow_controls(controls: Controls) -> None:
     """Keep the preset row honest: highlight the preset the axes now equal, if any."""
-    controls["ex:method"] = presets.matching_preset(
-        current_spec(controls), controls.get("ex:method")
-    )
+    controls["method"] = presets.matching_preset(current_spec(controls), controls.get("method"))

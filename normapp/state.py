@@ -72,9 +72,18 @@ def parse_float_in(low: float, high: float, what: str) -> Callable[[str], float]
 
 
 def parse_choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Callable[[str], str]:
+    """A parser for one of `options`: its key, or (for a mapping) its label, any case.
+
+    Keys are the older link form (``source=random``); labels are what a bound
+    widget writes into the URL (``source=Random tensor``).
+    """
+    by_text = {str(key).lower(): key for key in options}
+    if isinstance(options, Mapping):
+        by_text.update({str(label).lower(): key for key, label in options.items()})
+
     def parse(text: str) -> str:
-        value = text.strip().lower()
-        if value not in options:
+        value = by_text.get(text.strip().lower())
+        if value is None:
             raise ValueError(f"{what} must be one of {', '.join(options)}; got {text!r}")
         return value
 

@@ -23,7 +23,7 @@ from typing import Any
 import streamlit as st
 
 import normlib
-from normapp import cached, inputs, sitemap, state
+from normapp import cached, inputs, links, sitemap, state
 from normapp.inputs import LoadedInput
 from normapp.text import literal
 
@@ -161,7 +161,12 @@ def url_values(
     query = _query()
     written = st.session_state.get("url:written")
     names_a_param = any(p.name in query for p in params)
-    followed_link = names_a_param and written is not None and query != written
+    own = {p.name: query.get(p.name) for p in params}
+    followed_link = (
+        names_a_param
+        and written is not None
+        and own != {p.name: written.get(p.name) for p in params}
+    )
     if st.session_state.get(flag) and not followed_link:
         return {}
     st.session_state[flag] = True
@@ -181,101 +186,139 @@ def show_url_messages() -> None:
 
 
 def sync_url(page_values: dict[str, str]) -> None:
-    """Write the sidebar's and this page's choices into the URL (exactly those)."""
-    wanted = {**st.session_state.get("input-query", {}), **page_values}
-    st.session_state["url:written"] = wanted
-    if _query() != wanted:
-        st.query_params.from_dict(wanted)
+    """Write this page's own parameters into the URL, and drop the other pages' ones.
+
+    The sidebar's widgets are bound to the URL and write their own parameters.
+    """
+    st.session_state["url:written"] = dict(page_values)
+    for name, text in page_values.items():
+        if st.query_params.get(name) != text:
+            st.query_params[name] = text
+    bound = set(_SIDEBAR_BOUNDS)
+    links.write({}, (), drop=[k for k in _query() if k not in page_values and k not in bound])
 
 
 # -------------------------------------------------------------- the sidebar
-def _start_at(key: str, value: Any) -> None:
-    """Give sidebar widget `key` its starting value (from the link) on its first run.
-
-    The sidebar is drawn by app.py, outside every page, so Streamlit keeps its
-    widgets across page switches: no copy to restore, unlike the pages' widgets.
-    """
-    if key not in st.session_state:
-        st.session_state[key] = value
+# Every sidebar widget is bound to the URL parameter of its key; the random
+# tensor's keep their values in the session while another source is shown.
+_SIDEBAR_BOUNDS = {
+    p.name: links.Bound(p, labels=state.SOURCES if p.name == "source" else None)
+    for p in state.INPUT_PARAMS
+}
+_SOURCE_PARAMS = {
+    "samples": ("source", "n", "size"),
+    "features": ("source", "n", "size"),
+    "uploads": ("source", "size"),
+    "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale"),
+}
+_DEFAULTS = {p.name: p.default for p in state.INPUT_PARAMS}
 
 
 def _sidebar_widgets() -> dict[str, Any]:
-    """Draw the input widgets (seeded from the URL) and return the chosen values."""
-    from_url = url_values("input", state.INPUT_PARAMS, prefix="in:")
-    defaults = {p.name: p.default for p in state.INPUT_PARAMS}
-    start = {**defaults, **from_url}
+    """Draw the input widgets (bound to the URL) and return the chosen values."""
+    raw = links.translate_bound(_SIDEBAR_BOUNDS.values())
     sb = st.sidebar
     sb.header("Input")
-    _start_at("in:source", start["source"])
     source = sb.radio(
         "Tensor to normalize",
         list(state.SOURCES),
         format_func=state.SOURCES.get,
-        key="in:source",
+        key="source",
+        bind="query-params",
         help="Images give C = 3 (red, green, blue); feature maps give C = 8 filter responses.",
     )
-    values = dict(defaults, source=source)
+    values = dict(_DEFAULTS, source=source)
     if source in ("samples", "features", "uploads"):
         if source != "uploads":
-            _start_at("in:n", start["n"])
-            values["n"] = sb.slider("N: images in the batch", 1, state.N_MAX, key="in:n")
-        _start_at("in:size", str(start["size"]))
+            values["n"] = sb.slider(
+                "N: images in the batch",
+                1,
+                state.N_MAX,
+                _DEFAULTS["n"],
+                key="n",
+                bind="query-params",
+            )
         values["size"] = sb.select_slider(
             "H = W: image size (pixels)",
             [str(s) for s in state.IMAGE_SIZES],
-            key="in:size",
+            value=str(_DEFAULTS["size"]),
+            key="size",
+            bind="query-params",
             help="Images are resized (shorter side) and centre-cropped to a square.",
         )
     if source == "random":
-        values.update(_random_tensor_widgets(start))
+        values.update(_random_tensor_widgets())
+    drawn = _SOURCE_PARAMS[source]
+    links.check_bound(raw, (_SIDEBAR_BOUNDS[name] for name in drawn), values)
+    if not links.has_fixes():  # else the next run draws other widgets, which read the URL
+        links.write({}, (), drop=(name for name in _SIDEBAR_BOUNDS if name not in drawn))
     return values
 
 
-def _random_tensor_widgets(start: dict[str, Any]) -> dict[str, Any]:
+def _random_tensor_widgets() -> dict[str, Any]:
     """The random tensor's widgets (shape, distribution, seed, spreads) and their values."""
     sb = st.sidebar
     values: dict[str, Any] = {}
-    _start_at("in:shape", state.format_shape(start["shape"]))
-    st.session_state.setdefault("last-good:in:shape", state.format_shape(start["shape"]))
+    default_shape = state.format_shape(_DEFAULTS["shape"])
+    st.session_state.setdefault("last-good:shape", default_shape)
     shape_text = sb.text_input(
         "Shape N×C×H×W",
-        key="in:shape",
+        default_shape,
+        key="shape",
+        bind="query-params",
+        persist_state="session",
         help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
         f"at most 2^24 elements.",
         on_change=_refuse_typed_value,
-        args=("in:shape", "Shape", state.parse_shape),
+        args=("shape", "Shape", state.parse_shape),
     )
-    _show_refusal("in:shape")
+    _show_refusal("shape")
     try:
         values["shape"] = state.parse_shape(shape_text)
-    except ValueError as error:  # a value the callback did not see (e.g. a stale store)
-        values["shape"] = state.parse_shape(st.session_state["last-good:in:shape"])
-        sb.error(
-            f"Shape “{literal(shape_text)}” was refused: {literal(error, 200)}. "
-            f"Kept {state.format_shape(values['shape'])}."
-        )
-    st.session_state["last-good:in:shape"] = state.format_shape(values["shape"])
-    _start_at("in:dist", start["dist"])
-    values["dist"] = sb.selectbox("Distribution", state.DISTRIBUTIONS, key="in:dist")
-    _start_at("in:seed", start["seed"])
-    st.session_state.setdefault("last-good:in:seed", start["seed"])
+    except ValueError:  # from a link: check_bound says what was wrong
+        values["shape"] = state.parse_shape(st.session_state["last-good:shape"])
+        links.fix_next_run("shape", st.session_state["last-good:shape"])
+    st.session_state["last-good:shape"] = state.format_shape(values["shape"])
+    values["dist"] = sb.selectbox(
+        "Distribution",
+        state.DISTRIBUTIONS,
+        key="dist",
+        bind="query-params",
+        persist_state="session",
+    )
+    st.session_state.setdefault("last-good:seed", _DEFAULTS["seed"])
     # No min/max here: the browser would refuse an out-of-range number with only a
     # red "!" on hover; the callback refuses it with a message instead.
-    values["seed"] = int(
-        sb.number_input(
-            "Seed",
-            step=1,
-            key="in:seed",
-            help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
-            on_change=_refuse_typed_value,
-            args=("in:seed", "Seed", _parse_seed),
-        )
+    seed = sb.number_input(
+        "Seed",
+        value=_DEFAULTS["seed"],
+        step=1,
+        key="seed",
+        bind="query-params",
+        persist_state="session",
+        help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
+        on_change=_refuse_typed_value,
+        args=("seed", "Seed", _parse_seed),
     )
-    _show_refusal("in:seed")
-    st.session_state["last-good:in:seed"] = values["seed"]
+    _show_refusal("seed")
+    try:
+        values["seed"] = _parse_seed(seed)
+    except ValueError:  # from a link: check_bound says what was wrong
+        values["seed"] = st.session_state["last-good:seed"]
+        links.fix_next_run("seed", values["seed"])
+    st.session_state["last-good:seed"] = values["seed"]
     for name, label, top, step, help_text in _SPREAD_SLIDERS:
-        _start_at(f"in:{name}", start[name])
-        values[name] = sb.slider(label, 0.0, top, step=step, key=f"in:{name}", help=help_text)
+        values[name] = sb.slider(
+            label,
+            0.0,
+            top,
+            float(_DEFAULTS[name]),
+            step=step,
+            key=name,
+            bind="query-params",
+            persist_state="session",
+            help=help_text,
+        )
     return values
 
 
@@ -376,6 +419,8 @@ def configure_page() -> None:
 def sidebar_input() -> LoadedInput:
     """Draw the shared sidebar and load the chosen tensor."""
     values = _sidebar_widgets()
+    if links.has_fixes():  # a link to repair: the next run loads what it asks for
+        st.rerun()
     size = state.image_size(values)
     loaded: LoadedInput | None = None
     if values["source"] == "uploads":
@@ -410,20 +455,7 @@ def sidebar_input() -> LoadedInput:
         loaded = cached.features(loaded.key, loaded)
     n, c, h, w = loaded.shape
     st.sidebar.caption(f"**{loaded.title}** · shape ({n}, {c}, {h}, {w})")
-    st.session_state["input-query"] = _input_query(values)
     return loaded
-
-
-def _input_query(values: dict[str, Any]) -> dict[str, str]:
-    """Only the parameters that matter for the chosen source go into the URL."""
-    names = {
-        "samples": ("source", "n", "size"),
-        "features": ("source", "n", "size"),
-        "uploads": ("source", "size"),
-        "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale"),
-    }[values["source"]]
-    params = tuple(p for p in state.INPUT_PARAMS if p.name in names)
-    return state.format_params(values, params)
 
 
 _LOADED_KEY = "input:loaded"
@@ -432,6 +464,7 @@ _LOADED_KEY = "input:loaded"
 def draw_sidebar() -> None:
     """Draw the shared sidebar and load its tensor for the page; app.py calls it once per run."""
     st.session_state["entry:ran"] = True
+    links.apply_fixes()
     st.session_state[_LOADED_KEY] = sidebar_input()
 
 

@@ -8,7 +8,9 @@ from normapp import (
     cached,
     downloads,
     element_walkthrough,
+    explorer_link,
     figures,
+    links,
     presets,
     seed_question,
     set_description,
@@ -18,11 +20,6 @@ from normapp import (
 )
 from normapp import explorer_controls as controls
 
-PAGE_PARAMS = state.NORM_PARAMS + (
-    state.Param("method", "batchnorm", state.parse_method),
-    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
-    state.Param("log", False, state.parse_bool("log"), state.format_bool),
-)
 TABS = {
     "stats": "Statistics",
     "cube": "GN-paper cube",
@@ -31,16 +28,15 @@ TABS = {
     "formula": "Formula",
     "downloads": "Downloads",
 }
-PAGE_PARAMS = PAGE_PARAMS + (state.Param("tab", "stats", state.parse_choice(TABS, "tab")),)
+BOUNDS = explorer_link.bounds(TABS)
 NO_BAR = figures.CHART_CONFIG
-TYPED_RANGES = controls.TYPED_RANGES
 PICK_KEYS = controls.PICK_KEYS
 
 
 data = ui.current_input("explorer")
 n_max, c_max, h_max, w_max = data.shape
-from_url = ui.url_values("explorer", PAGE_PARAMS, prefix="ex:")
-ui.show_url_messages()
+notices = st.container()  # messages about the link, filled once the controls are drawn
+link = explorer_link.open_link(BOUNDS, data.shape)
 
 st.title("Normalization Explorer", anchor=False)
 with st.expander(f"The question: {seed_question.TITLE}?", expanded=True):
@@ -59,28 +55,11 @@ with st.expander(f"The question: {seed_question.TITLE}?", expanded=True):
         "see its whole computation."
     )
 
-# --- Seed the controls: a preset named in the link fills in what the link leaves out.
-start = controls.start_values({p.name: p.default for p in PAGE_PARAMS}, from_url, c_max)
-ui.seed_widget("ex:method", start["method"])
-ui.seed_widget("ex:axes", list(start["axes"]))
-ui.seed_widget("ex:groups", start["groups"])
-ui.seed_widget("ex:eps", start["eps"])
-ui.seed_widget("ex:center", start["center"])
-ui.seed_widget("ex:gamma", start["gamma"])
-ui.seed_widget("ex:beta", start["beta"])
-ui.seed_widget("ex:log", start["log"])
-ui.seed_widget("ex:tab", TABS[start["tab"]])
-for key, value in zip(PICK_KEYS, start["pick"], strict=True):
-    ui.seed_widget(key, value)
-
 
 def current_spec() -> normlib.NormSpec:
     return controls.current_spec(st.session_state)
 
 
-# --- Repair what a link or a typed value got wrong, and say so (never silently).
-for message in controls.repair(st.session_state, from_url, start, data.shape):
-    st.warning(message)
 divisors = state.divisors(c_max)
 
 
@@ -106,7 +85,9 @@ st.segmented_control(
     "Method",
     list(normlib.METHODS),
     format_func=lambda k: normlib.METHODS[k].name,
-    key="ex:method",
+    default="batchnorm",
+    key="method",
+    bind="query-params",
     on_change=apply_preset,
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
@@ -118,41 +99,54 @@ axes_col.pills(
     "Reduce over (these share one mean)",
     list(normlib.AXES),
     selection_mode="multi",
-    key="ex:axes",
+    default=list(normlib.METHODS["batchnorm"].axes),
+    key="axes",
+    bind="query-params",
     on_change=follow_controls,
     help="N batch, C channel, H height, W width. Any subset, including none.",
 )
 groups_col.select_slider(
     "Groups G (GroupNorm)",
     divisors,
-    key="ex:groups",
+    value=1,
+    key="groups",
+    bind="query-params",
     on_change=follow_controls,
-    disabled="C" not in st.session_state["ex:axes"] or c_max == 1,
+    disabled="C" not in st.session_state["axes"] or c_max == 1,
     help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
 )
 eps_col.number_input(
     "eps",
     step=1e-5,
     format="%.0e",
-    key="ex:eps",
-    help=presets.eps_help(current_spec(), st.session_state["ex:method"]),
+    value=1e-5,
+    key="eps",
+    bind="query-params",
+    help=presets.eps_help(current_spec(), st.session_state["method"]),
 )
 center_col.toggle(
     "Center",
-    key="ex:center",
+    value=True,
+    key="center",
+    bind="query-params",
     on_change=follow_controls,
     help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
 )
 gamma_col.number_input(
     "γ",
     step=0.5,
-    key="ex:gamma",
+    value=1.0,
+    key="gamma",
+    bind="query-params",
     help="Scale after normalizing, the same for every channel here.",
 )
-beta_col.number_input("β", step=0.5, key="ex:beta", help="Shift after scaling.")
+beta_col.number_input(
+    "β", value=0.0, step=0.5, key="beta", bind="query-params", help="Shift after scaling."
+)
+explorer_link.check_controls(link, BOUNDS)
 
 spec = current_spec()
-eps, gamma, beta = (float(st.session_state[k]) for k in ("ex:eps", "ex:gamma", "ex:beta"))
+eps, gamma, beta = (float(st.session_state[k]) for k in ("eps", "gamma", "beta"))
 view = cached.View.of(data, spec, eps, gamma, beta)
 result = cached.normalized(view, data.x)
 element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
@@ -202,7 +196,7 @@ with sets_col:
     st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
 with hist_col:
     st.markdown("**Before and after**, on shared bins")
-    log_y = st.toggle("Log-scale counts", key="ex:log")
+    log_y = st.toggle("Log-scale counts", False, key="log", bind="query-params")
     st.plotly_chart(
         cached.histogram_figure(view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output),
         config=NO_BAR,
@@ -219,12 +213,12 @@ with st.expander(f"The arithmetic of element {element}", expanded=True):
     )
 
 stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
-    list(TABS.values()), key="ex:tab", on_change="rerun"
+    list(TABS.values()), default=TABS["stats"], key="tab", on_change="rerun", bind="query-params"
 )
 # Lazy tabs: only the open one is computed and sent to the browser.
 if stats_tab.open:
     with stats_tab:
-        params = presets.affine_parameters(spec, data.shape, st.session_state["ex:method"])
+        params = presets.affine_parameters(spec, data.shape, st.session_state["method"])
         left, middle, right = st.columns(3)
         left.metric("Reduction sets", f"{result.n_sets:,}")
         middle.metric("Elements per set", f"{result.count:,}")
@@ -348,31 +342,6 @@ if download_tab.open:
                 f"{tuple(result.mean.shape)}."
             )
 
-tab_slug = {label: slug for slug, label in TABS.items()}.get(st.session_state["ex:tab"], "stats")
-values = {
-    "axes": spec.axes,
-    "groups": spec.groups,
-    "eps": eps,
-    "center": spec.center,
-    "gamma": gamma,
-    "beta": beta,
-    "method": st.session_state["ex:method"] or "",
-    "pick": element,
-    "log": log_y,
-    "tab": tab_slug,
-}
-for key in (
-    "ex:method",
-    "ex:axes",
-    "ex:groups",
-    *TYPED_RANGES,
-    "ex:center",
-    "ex:log",
-    *PICK_KEYS,
-    "ex:tab",
-):
-    ui.remember(key)
-query = state.format_params(values, PAGE_PARAMS)
-if not values["method"]:
-    query.pop("method")
-ui.sync_url(query)
+explorer_link.finish(link, BOUNDS, element)
+with notices:
+    links.show_messages()

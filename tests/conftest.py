@@ -41,17 +41,23 @@ APP_ENTRY = ROOT / "tests" / "app_entry.py"
 def open_page(page: str, query: dict | None = None, sidebar: dict | None = None):
     """Open `page` under AppTest as a link with `sidebar` and `query` parameters would.
 
-    The default page runs first (AppTest's switch_page needs one run to know the
-    pages); then the link's parameters replace the URL and the page opens.
+    A link opens a new session, so its page's widgets start from the URL. The
+    default page (the Explorer) opens on the first run; another page after one
+    run of the default page with the sidebar's parameters (AppTest's
+    switch_page needs one run to know the pages).
     """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP_ENTRY), default_timeout=60)
-    at.query_params.update(sidebar or {})
-    at.run()
-    at.query_params.clear()
-    at.query_params.update({**(sidebar or {}), **(query or {})})
-    at.switch_page("../" + page).run()
+    if page.endswith("/explorer.py"):
+        at.query_params.update({**(sidebar or {}), **(query or {})})
+        at.run()
+    else:
+        at.query_params.update(sidebar or {})
+        at.run()
+        at.query_params.clear()
+        at.query_params.update({**(sidebar or {}), **(query or {})})
+        at.switch_page("../" + page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -68,34 +68,33 @@ def test_an_upload_named_like_markdown_is_named_literally():
     assert shown(error).startswith("**Session expired** [sign in](http://evil.example)")
     # The same name in the "kept from earlier" caption is literal too: choosing another
     # source and coming back shows the files kept from the uploader Streamlit forgot.
-    at.sidebar.radio(key="in:source").set_value("random").run()
-    at.sidebar.radio(key="in:source").set_value("uploads").run()
+    at.sidebar.radio(key="source").set_value("random").run()
+    at.sidebar.radio(key="source").set_value("uploads").run()
     (kept,) = [c.value for c in at.sidebar.caption if c.value.startswith("Keeping")]
     assert "Session expired" in kept and not MARKDOWN_SYNTAX.search(kept), kept
 
 
 def test_a_typed_negative_seed_is_refused_by_name_and_the_kept_seed_shown():
     at = run_app({"source": "random", "seed": "5"})
-    at.sidebar.number_input(key="in:seed").set_value(-3).run()
+    at.sidebar.number_input(key="seed").set_value(-3).run()
     assert not at.exception
     errors = " ".join(shown(e.value) for e in at.sidebar.error)
     assert "Seed “-3” was refused" in errors and "Kept 5." in errors, errors
-    assert at.sidebar.number_input(key="in:seed").value == 5
-    assert at.query_params["seed"] == "5"
+    assert at.sidebar.number_input(key="seed").value == 5
     # The next valid seed is used, and the message goes.
-    at.sidebar.number_input(key="in:seed").set_value(7).run()
-    assert at.query_params["seed"] == "7" and not at.sidebar.error
+    at.sidebar.number_input(key="seed").set_value(7).run()
+    assert at.sidebar.number_input(key="seed").value == 7 and not at.sidebar.error
+    assert "seed 7" in at.sidebar.caption[-1].value
 
 
 def test_a_typed_shape_out_of_range_is_refused_by_name_and_the_kept_shape_shown():
     at = run_app({"source": "random", "shape": "4x6x10x12"})
-    at.sidebar.text_input(key="in:shape").set_value("4x6x10x999").run()
+    at.sidebar.text_input(key="shape").set_value("4x6x10x999").run()
     assert not at.exception
     errors = " ".join(shown(e.value) for e in at.sidebar.error)
     assert "Shape “4x6x10x999” was refused" in errors and "W = 999" in errors, errors
     assert "Kept 4x6x10x12." in errors
-    assert at.sidebar.text_input(key="in:shape").value == "4x6x10x12"
-    assert at.query_params["shape"] == "4x6x10x12"
+    assert at.sidebar.text_input(key="shape").value == "4x6x10x12"
 
 
 def test_every_page_file_is_served_at_its_file_stem():
@@ -200,7 +199,7 @@ def test_a_redirected_path_is_named_once_and_dropped_from_the_url():
         "There is no page at /**x**/[y](http://evil.example) in this app, so Explorer is shown."
     )
     assert not MARKDOWN_SYNTAX.search(warning), warning
-    assert "missing" not in at.query_params and at.query_params["axes"] == "NHW"
+    assert "missing" not in at.query_params and at.pills(key="axes").value == ["N", "H", "W"]
     assert len(at.main.get("page_link")) == len(ui.page_paths())
     at.run()  # the next run (any widget change) says nothing more
     assert not [w for w in at.warning if "There is no page" in w.value]

@@ -63,8 +63,9 @@ def test_explorer_default_then_layernorm_preset(page, app_url):
     page.get_by_role("radio", name="LayerNorm", exact=True).click()
     expect_headline(page, "8 sets × 3,072 elements per set")
     expect_drawn(page)
-    expect(page).to_have_url(re.compile(r"[?&]axes=CHW(&|$)"))
-    expect(page).to_have_url(re.compile(r"[?&]method=layernorm(&|$)"))
+    # Bound widgets write the URL: one key per chosen axis, the preset by its name.
+    expect(page).to_have_url(re.compile(r"[?&]axes=C&axes=H&axes=W(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]method=LayerNorm(&|$)"))
     expect_charts_drawn(page)
     screenshot(page, "explorer-layernorm-light")
     # Figures carry pre-binned data only: a rerun sends well under 1 MB.
@@ -86,6 +87,10 @@ def test_explorer_dark_theme_and_shared_link(browser, app_url):
         tab.get_by_role("radio", name="Method 3", exact=True).click()
         expect_headline(tab, "6 sets × 480 elements per set")
         expect_drawn(tab)
+        # The older link form (source=random) is read and rewritten in the current one.
+        expect(tab).to_have_url(re.compile(r"[?&]source=Random(\+|%20)tensor(&|$)"))
+        expect(tab).to_have_url(re.compile(r"[?&]method=Method(\+|%20)3(&|$)"))
+        expect(tab).to_have_url(re.compile(r"[?&]shape=4x6x10x12(&|$)"))
         expect_charts_drawn(tab)
         screenshot(tab, "explorer-method3-dark")
     finally:

@@ -7,13 +7,13 @@ from normapp import explorer_controls as controls
 
 def fresh(**changes) -> dict:
     values = {
-        "ex:method": "batchnorm",
-        "ex:axes": ["N", "H", "W"],
-        "ex:groups": 1,
-        "ex:center": True,
-        "ex:eps": 1e-5,
-        "ex:gamma": 1.0,
-        "ex:beta": 0.0,
+        "method": "batchnorm",
+        "axes": ["N", "H", "W"],
+        "groups": 1,
+        "center": True,
+        "eps": 1e-5,
+        "gamma": 1.0,
+        "beta": 0.0,
         "ex:n": 0,
         "ex:c": 0,
         "ex:h": 0,
@@ -27,17 +27,17 @@ START = {"eps": 1e-5, "gamma": 1.0, "beta": 0.0}
 
 
 def test_a_group_count_that_does_not_divide_c_takes_the_nearest_divisor():
-    values = fresh(**{"ex:axes": ["C", "H", "W"], "ex:groups": 5, "ex:method": None})
+    values = fresh(**{"axes": ["C", "H", "W"], "groups": 5, "method": None})
     messages = controls.repair(values, {}, START, (2, 6, 4, 4))
-    assert values["ex:groups"] == 6  # divisors of 6: 1, 2, 3, 6; 6 is 1 away from 5
+    assert values["groups"] == 6  # divisors of 6: 1, 2, 3, 6; 6 is 1 away from 5
     assert messages == ["groups=5 does not divide C=6; using groups=6."]
-    assert values["ex:method"] == "groupnorm"  # the preset row: (C, H, W) in G groups
+    assert values["method"] == "groupnorm"  # the preset row: (C, H, W) in G groups
 
 
 def test_out_of_range_numbers_keep_the_last_good_value_and_say_so():
-    values = fresh(**{"ex:eps": 3.0, "ex:gamma": float("nan"), "good:ex:gamma": 2.0})
+    values = fresh(**{"eps": 3.0, "gamma": float("nan"), "good:gamma": 2.0})
     messages = controls.repair(values, {}, START, (2, 3, 4, 4))
-    assert (values["ex:eps"], values["ex:gamma"]) == (1e-5, 2.0)
+    assert (values["eps"], values["gamma"]) == (1e-5, 2.0)
     assert messages[0].startswith("eps = 3")
     assert messages[0].endswith("keeping eps = 1e-05.")
     assert "keeping γ = 2." in messages[1]
@@ -52,16 +52,16 @@ def test_an_element_outside_the_input_is_clipped_into_it_with_one_message():
 
 
 def test_a_link_whose_method_and_axes_disagree_keeps_the_axes():
-    values = fresh(**{"ex:axes": ["H"], "ex:method": "layernorm"})  # no preset reduces H alone
+    values = fresh(**{"axes": ["H"], "method": "layernorm"})  # no preset reduces H alone
     messages = controls.repair(values, {"method": "layernorm"}, START, (2, 3, 4, 4))
-    assert values["ex:axes"] == ["H"] and values["ex:method"] is None
+    assert values["axes"] == ["H"] and values["method"] is None
     assert messages[0].startswith("Link parameters disagree: method=layernorm")
 
 
 def test_presets_set_every_control_they_define():
-    values = fresh(**{"ex:method": "groupnorm", "ex:groups": 1})
+    values = fresh(**{"method": "groupnorm", "groups": 1})
     controls.apply_preset(values, channels=6)
-    assert (values["ex:axes"], values["ex:groups"], values["ex:center"]) == (
+    assert (values["axes"], values["groups"], values["center"]) == (
         ["C", "H", "W"],
         2,
         True,

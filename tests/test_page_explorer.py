@@ -39,13 +39,12 @@ def test_default_view_is_batchnorm_on_sample_images():
     at = run_app()
     assert "3 sets × 8,192 elements per set" in headline(at)
     assert any("BatchNorm2d (Method 3)" in m.value for m in at.markdown)
-    assert sorted(at.pills(key="ex:axes").value) == ["H", "N", "W"]
-    assert at.segmented_control(key="ex:method").value == "batchnorm"
+    assert sorted(at.pills(key="axes").value) == ["H", "N", "W"]
+    assert at.segmented_control(key="method").value == "batchnorm"
     assert any(
         "m = N \\cdot H \\cdot W = 8 \\cdot 32 \\cdot 32 = 8192" in m.value for m in at.latex
     )
-    assert at.query_params["axes"] == "NHW"
-    assert at.query_params["source"] == "samples"
+    # The URL itself is written by the browser for bound widgets: test_browser_explorer.
 
 
 def test_presets_set_the_axes_and_the_numbers_follow():
@@ -58,12 +57,11 @@ def test_presets_set_the_axes_and_the_numbers_follow():
         "groupnorm": ("CHW", "8 sets × 3,072 elements per set"),  # G = 3 on RGB: see below
     }
     for key, (axes, text) in expected.items():
-        at.segmented_control(key="ex:method").set_value(key).run()
+        at.segmented_control(key="method").set_value(key).run()
         assert not at.exception
-        assert "".join(sorted(at.pills(key="ex:axes").value)) == "".join(sorted(axes))
+        assert "".join(sorted(at.pills(key="axes").value)) == "".join(sorted(axes))
         if key != "groupnorm":
             assert text in headline(at)
-        assert at.query_params["method"] == key
     # GroupNorm on C = 3 uses G = 3, which has InstanceNorm's sets, and says so.
     assert "24 sets × 1,024 elements per set" in headline(at)
     assert any("G = C" in m.value for m in at.markdown)
@@ -71,32 +69,29 @@ def test_presets_set_the_axes_and_the_numbers_follow():
 
 def test_axis_toggles_allow_any_subset_and_update_the_preset_row():
     at = run_app()
-    at.pills(key="ex:axes").set_value(["N"]).run()
+    at.pills(key="axes").set_value(["N"]).run()
     assert "3,072 sets × 8 elements per set" in headline(at)
-    assert at.segmented_control(key="ex:method").value == "method2"
-    at.pills(key="ex:axes").set_value(["N", "H"]).run()
+    assert at.segmented_control(key="method").value == "method2"
+    at.pills(key="axes").set_value(["N", "H"]).run()
     assert "96 sets × 256 elements per set" in headline(at)
-    assert at.segmented_control(key="ex:method").value is None
+    assert at.segmented_control(key="method").value is None
     assert any("no standard name" in m.value for m in at.markdown)
-    assert at.query_params["axes"] == "NH"
-    assert "method" not in at.query_params
-    at.pills(key="ex:axes").set_value([]).run()
+    at.pills(key="axes").set_value([]).run()
     assert "24,576 sets × 1 element per set" in headline(at)
 
 
 def test_eps_center_gamma_beta_and_selection_controls():
     at = run_app()
-    at.number_input(key="ex:eps").set_value(1e-3).run()
-    at.toggle(key="ex:center").set_value(False).run()
-    at.number_input(key="ex:gamma").set_value(2.0).run()
-    at.number_input(key="ex:beta").set_value(0.5).run()
+    at.number_input(key="eps").set_value(1e-3).run()
+    at.toggle(key="center").set_value(False).run()
+    at.number_input(key="gamma").set_value(2.0).run()
+    at.number_input(key="beta").set_value(0.5).run()
     at.number_input(key="ex:c").set_value(2).run()
-    at.toggle(key="ex:log").set_value(True).run()
+    at.toggle(key="log").set_value(True).run()
     assert not at.exception
-    query = at.query_params
-    assert query["eps"] == "0.001" and query["center"] == "0"
-    assert query["gamma"] == "2" and query["beta"] == "0.5"
-    assert query["pick"] == "0,2,0,0" and query["log"] == "1"
+    held = {key: at.session_state[key] for key in ("eps", "center", "gamma", "beta", "log")}
+    assert held == {"eps": 1e-3, "center": False, "gamma": 2.0, "beta": 0.5, "log": True}
+    assert at.query_params["pick"] == "0,2,0,0"  # the one compound parameter, written here
     assert any("set 2" in m.value for m in at.markdown)  # BatchNorm: the set id is c
 
 
@@ -110,19 +105,22 @@ def test_groups_only_apply_when_c_is_reduced_and_divide_c():
 
 def test_a_link_reproduces_the_view():
     at = run_app()
-    at.segmented_control(key="ex:method").set_value("layernorm").run()
-    at.number_input(key="ex:eps").set_value(1e-3).run()
-    link = dict(at.query_params)
+    at.segmented_control(key="method").set_value("layernorm").run()
+    at.number_input(key="eps").set_value(1e-3).run()
+    # As the browser writes it (test_browser_explorer checks the real address bar).
+    link = {"method": "LayerNorm", "axes": ["C", "H", "W"], "eps": "0.001"}
     again = run_app(link)
     assert headline(again) == headline(at)
-    assert again.number_input(key="ex:eps").value == pytest.approx(1e-3)
-    assert again.segmented_control(key="ex:method").value == "layernorm"
+    assert again.number_input(key="eps").value == pytest.approx(1e-3)
+    assert again.segmented_control(key="method").value == "layernorm"
 
 
 def test_random_tensor_link_uses_its_shape():
     at = run_app({"source": "random", "shape": "4x6x10x12", "axes": "NHW", "seed": "7"})
     assert "6 sets × 480 elements per set" in headline(at)
-    assert at.query_params["shape"] == "4x6x10x12" and at.query_params["seed"] == "7"
+    assert (
+        at.text_input(key="shape").value == "4x6x10x12" and at.number_input(key="seed").value == 7
+    )
 
 
 def test_bad_link_parameters_warn_and_fall_back():
@@ -150,7 +148,7 @@ def test_method_in_the_link_fills_in_the_axes():
 
 def test_too_large_random_shape_is_refused_with_the_reason():
     at = run_app({"source": "random"})
-    at.sidebar.text_input(key="in:shape").set_value("64x64x256x256").run()
+    at.sidebar.text_input(key="shape").set_value("64x64x256x256").run()
     assert not at.exception
     assert any("2^24" in shown(e.value) for e in at.sidebar.error)
     assert headline(at)  # the previous tensor is still shown
@@ -189,11 +187,11 @@ def test_only_bad_uploads_fall_back_to_samples_with_a_message():
 def test_every_source_renders():
     at = run_app()
     for source in ("random", "features", "samples"):
-        at.sidebar.radio(key="in:source").set_value(source).run()
+        at.sidebar.radio(key="source").set_value(source).run()
         assert not at.exception, source
         assert headline(at)
-    at.sidebar.slider(key="in:n").set_value(3).run()
-    at.sidebar.select_slider(key="in:size").set_value("16").run()
+    at.sidebar.slider(key="n").set_value(3).run()
+    at.sidebar.select_slider(key="size").set_value("16").run()
     assert "3 sets × 768 elements per set" in headline(at)
 
 
@@ -214,12 +212,12 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
             ("green.png", png_bytes((20, 220, 20)), "image/png"),
         ]
     ).run()
-    at.sidebar.select_slider(key="in:size").set_value("16").run()
+    at.sidebar.select_slider(key="size").set_value("16").run()
     assert "3 sets × 512 elements per set" in headline(at)  # 2 images of 16×16
     at.switch_page("../pages/compare.py").run()
     assert not at.exception
-    assert at.sidebar.radio(key="in:source").value == "uploads"
-    assert at.sidebar.select_slider(key="in:size").value == "16"
+    assert at.sidebar.radio(key="source").value == "uploads"
+    assert at.sidebar.select_slider(key="size").value == "16"
     at.switch_page("../pages/explorer.py").run()
     assert "3 sets × 512 elements per set" in headline(at)
     # Removing the files in the uploader forgets them.
@@ -229,15 +227,16 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
 
 def test_a_link_followed_later_in_the_session_replaces_the_view():
     at = run_app()
-    at.pills(key="ex:axes").set_value(["C", "H", "W"]).run()
-    at.sidebar.slider(key="in:n").set_value(4).run()
+    at.pills(key="axes").set_value(["C", "H", "W"]).run()
+    at.sidebar.slider(key="n").set_value(4).run()
     # A link inside the app (e.g. from "The question, answered") names only the axes.
+    at.switch_page("../pages/question.py").run()
     at.query_params.clear()
     at.query_params["axes"] = "N"
-    at.run()
+    at.switch_page("../pages/explorer.py").run()
     assert not at.exception
     assert "3,072 sets × 4 elements per set" in headline(at)  # N = 4 kept: the link names no n
-    assert at.segmented_control(key="ex:method").value == "method2"
+    assert at.segmented_control(key="method").value == "method2"
 
 
 @pytest.mark.parametrize(
@@ -254,22 +253,20 @@ def test_a_link_followed_later_in_the_session_replaces_the_view():
 def test_each_tab_opens_from_the_link_and_only_it_is_computed(tab, check):
     at = run_app({"tab": tab})
     assert check(at)
-    assert at.query_params["tab"] == tab
-    assert at.session_state["ex:tab"] != "Statistics" or tab == "stats"
+    assert at.session_state["tab"] != "Statistics" or tab == "stats"
 
 
 def test_groups_control_makes_groupnorm_and_maps_control_picks_maps():
     at = run_app({"source": "features", "axes": "CHW"})
-    assert at.segmented_control(key="ex:method").value == "layernorm"
-    at.select_slider(key="ex:groups").set_value(4).run()
+    assert at.segmented_control(key="method").value == "layernorm"
+    at.select_slider(key="groups").set_value(4).run()
     assert "32 sets × 2,048 elements per set" in headline(at)
-    assert at.segmented_control(key="ex:method").value == "groupnorm"
-    assert at.query_params["groups"] == "4"
+    assert at.segmented_control(key="method").value == "groupnorm"
+    assert at.session_state["groups"] == 4
     # Groups only apply while C is reduced: dropping C disables them and resets to 1.
-    at.pills(key="ex:axes").set_value(["H", "W"]).run()
+    at.pills(key="axes").set_value(["H", "W"]).run()
     assert "64 sets × 1,024 elements per set" in headline(at)
-    assert at.select_slider(key="ex:groups").disabled
-    assert at.query_params["groups"] == "1"
+    assert at.select_slider(key="groups").disabled
     at = run_app({"tab": "maps"})
     at.multiselect(key="ex:maps").set_value([(1, 2)]).run()
     assert not at.exception
@@ -334,16 +331,16 @@ def test_every_preset_after_every_other_preset_sets_its_own_controls():
     walk = preset_walk(list(PRESET_SPECS))
     pairs = set(zip(walk, walk[1:], strict=False))
     assert len(pairs) == len(PRESET_SPECS) * (len(PRESET_SPECS) - 1)  # all 90 ordered pairs
-    values = {"ex:method": walk[0], "ex:axes": [], "ex:groups": 1, "ex:center": True}
+    values = {"method": walk[0], "axes": [], "groups": 1, "center": True}
     controls.apply_preset(values, PRESET_SHAPE[1])
     for previous, key in zip(walk, walk[1:], strict=False):
-        values["ex:method"] = key  # what clicking the preset row does, then its callback
+        values["method"] = key  # what clicking the preset row does, then its callback
         controls.apply_preset(values, PRESET_SHAPE[1])
         controls.follow_controls(values)
         spec = controls.current_spec(values)
         axes, groups, center = PRESET_SPECS[key]
         assert (spec.axes, spec.groups, spec.center) == (axes, groups, center), (previous, key)
-        assert values["ex:method"] == key, (previous, key)
+        assert values["method"] == key, (previous, key)
         n_sets, sizes = brute_force_sets(PRESET_SHAPE, axes, groups)
         result = normlib.normalize(np.zeros(PRESET_SHAPE), spec)
         assert (result.n_sets, {result.count}) == (n_sets, sizes), (previous, key)
@@ -355,14 +352,13 @@ def test_clicking_each_preset_after_groupnorm_sets_its_own_sets():
     at = run_app({"source": "random", "shape": "x".join(map(str, PRESET_SHAPE)), "tab": "formula"})
     others = [key for key in PRESET_SPECS if key != "groupnorm"]
     for key in [step for other in others for step in ("groupnorm", other)]:
-        at.segmented_control(key="ex:method").set_value(key).run()
+        at.segmented_control(key="method").set_value(key).run()
         assert not at.exception, key
         assert expected_headline(key) in headline(at), (key, headline(at))
         axes, groups, center = PRESET_SPECS[key]
-        assert at.segmented_control(key="ex:method").value == key
-        assert at.toggle(key="ex:center").value is center, key
-        assert at.query_params["method"] == key
-        assert at.query_params["groups"] == str(groups), key
+        assert at.segmented_control(key="method").value == key
+        assert at.toggle(key="center").value is center, key
+        assert at.session_state["groups"] == groups, key
 
 
 # ------------------------------------------------------ downloads at the cap
@@ -406,11 +402,11 @@ def test_method2_counts_gamma_beta_per_activation_and_eps_help_follows_the_metho
     at = run_app({"method": "method2"})
     metric = at.metric[2]
     assert metric.label == "γ/β parameters (2·C·H·W)" and metric.value == f"{2 * 3 * 32 * 32:,}"
-    assert "PyTorch 1e-5, Keras 1e-3" in at.number_input(key="ex:eps").help
-    at.segmented_control(key="ex:method").set_value("rmsnorm").run()
-    help_text = at.number_input(key="ex:eps").help
+    assert "PyTorch 1e-5, Keras 1e-3" in at.number_input(key="eps").help
+    at.segmented_control(key="method").set_value("rmsnorm").run()
+    help_text = at.number_input(key="eps").help
     assert "mean square" in help_text and "Keras 1e-6" in help_text
-    at.segmented_control(key="ex:method").set_value("method1").run()
+    at.segmented_control(key="method").set_value("method1").run()
     assert at.metric[2].value == "—"
 
 
@@ -455,20 +451,20 @@ def test_method_and_axes_that_disagree_in_a_link_say_which_wins():
     warnings = " ".join(w.value for w in at.warning)
     assert "method=batchnorm is BatchNorm, which reduces NHW" in warnings
     assert "axes=C" in warnings and "Keeping the axes" in warnings
-    assert at.segmented_control(key="ex:method").value == "positionnorm"
+    assert at.segmented_control(key="method").value == "positionnorm"
 
 
 def test_typed_values_out_of_range_are_refused_with_a_message_and_the_boxes_reset():
     at = run_app()
-    at.number_input(key="ex:eps").set_value(5.0).run()
+    at.number_input(key="eps").set_value(5.0).run()
     # The typed value is echoed literally (Markdown-escaped), the kept one is the last good one.
     assert any("eps = 5\\.0 is outside 0 to 1; keeping eps = 1e-05" in w.value for w in at.warning)
-    assert at.number_input(key="ex:eps").value == pytest.approx(1e-5)
+    assert at.number_input(key="eps").value == pytest.approx(1e-5)
     at.number_input(key="ex:h").set_value(3).run()
     at.number_input(key="ex:h").set_value(-1).run()
     assert any("h = \\-1 is outside 0 to 31" in w.value for w in at.warning)
     assert any("Using pick=0,0,3,0" in w.value for w in at.warning)
     assert at.number_input(key="ex:h").value == 3 and at.query_params["pick"] == "0,0,3,0"
-    at.number_input(key="ex:gamma").set_value(-11.0).run()
-    assert at.number_input(key="ex:gamma").value == 1.0
+    at.number_input(key="gamma").set_value(-11.0).run()
+    assert at.number_input(key="gamma").value == 1.0
     assert any("γ = \\-11\\.0 is outside -10 to 10; keeping γ = 1" in w.value for w in at.warning)

@@ -33,7 +33,6 @@ def test_default_view_numbers_agree_with_batchnorm2d():
     assert "In eval, a sample's output no longer depends on its batch mates." in text(at)
     q = at.query_params
     assert (q["momentum"], q["steps"], q["batch"], q["bseed"]) == ("0.1", "100", "4", "0")
-    assert q["source"] == "samples"
     # The page's running statistics are normlib.BatchNorm2d's on the same batches.
     x = inputs.load_samples(8, 32).x
     bn = normlib.BatchNorm2d(3)

@@ -1,0 +1,143 @@
+"""The Explorer's link: what an opened link implies, repairs and says.
+
+The Explorer's plain controls are bound to the URL (their keys are the
+parameters' names). This module adds what the binding leaves to the app
+(normapp/links.py lists it) with the Explorer's rules from
+normapp/explorer_controls.py: a preset named in a link fills in its axes,
+groups that do not divide C become the nearest divisor, and a link whose
+parameters disagree is repaired with a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import streamlit as st
+
+import normlib
+from normapp import explorer_controls, links, state
+from normlib.typing import Element, Shape4
+
+_CONTROL_KEYS = ("method", "axes", "groups", "eps", "center", "gamma", "beta")
+PICK = state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element)
+_DEFAULTS = {p.name: p.default for p in state.NORM_PARAMS} | {"method": "batchnorm"}
+
+
+@dataclass
+class OpenedLink:
+    """The raw query of a just-opened link (empty on other runs) and its good values."""
+
+    raw: dict[str, list[str]] = field(default_factory=dict)
+    from_url: dict[str, Any] = field(default_factory=dict)
+    repaired: set[str] = field(default_factory=set)
+    used: dict[str, Any] = field(default_factory=dict)
+
+
+def bounds(tabs: Mapping[str, str]) -> tuple[links.Bound, ...]:
+    """The Explorer's bound controls; `tabs` maps the older link's tab names to labels."""
+    names = {key: method.name for key, method in normlib.METHODS.items()}
+    tab_by_name = state.parse_choice(tabs, "tab")
+    by_name = {p.name: p for p in state.NORM_PARAMS}
+    return (
+        links.Bound(state.Param("method", "batchnorm", state.parse_choice(names, "method")), names),
+        links.Bound(by_name["axes"], multi=True),
+        *(links.Bound(by_name[name]) for name in ("groups", "eps", "center", "gamma", "beta")),
+        links.Bound(state.Param("log", False, state.parse_bool("log"), state.format_bool)),
+        links.Bound(
+            state.Param("tab", tabs["stats"], lambda text: tabs[tab_by_name(text)]),
+            {label: label for label in tabs.values()},
+        ),
+    )
+
+
+def open_link(bound: tuple[links.Bound, ...], shape: Shape4) -> OpenedLink:
+    """Before the controls are drawn: follow a just-opened link, and repair the controls.
+
+    A link counts as opened on the first run of the Explorer's controls (they
+    are new: a first visit, or a page link from another page, after which
+    Streamlit has forgotten the Explorer's widgets).
+    """
+    _follow_pick(PICK)
+    if all(key in st.session_state for key in (*_CONTROL_KEYS, *explorer_controls.PICK_KEYS)):
+        # A rerun: repair what the learner changed, in place.
+        # Session state is a mutable mapping of keys to values, which is all repair uses.
+        session = cast(explorer_controls.Controls, st.session_state)
+        links.add_messages(explorer_controls.repair(session, {}, _DEFAULTS, shape))
+        return OpenedLink()
+    raw = links.translate_bound(bound)
+    from_url = _link_values(raw, bound)
+    assign, messages = explorer_controls.link_assignments(from_url, shape[1])
+    controls = {
+        **_DEFAULTS,
+        **{key: st.session_state[key] for key in _CONTROL_KEYS if key in st.session_state},
+        **{key: _widget_value(key, value) for key, value in from_url.items()},
+        **assign,
+        **{key: st.session_state.get(key, 0) for key in explorer_controls.PICK_KEYS},
+    }
+    controls["axes"] = list(controls["axes"])
+    messages += explorer_controls.repair(controls, from_url, {**_DEFAULTS, **from_url}, shape)
+    links.add_messages(messages)
+    for key in _CONTROL_KEYS:
+        st.session_state[key] = controls[key]
+        # A value the widget can take from the URL wins on this run: repair it on the next
+        # (a value the parser refused, too: the widget may take eps=5).
+        refused = key in raw and key not in from_url
+        if refused or key in from_url and _widget_value(key, from_url[key]) != controls[key]:
+            links.fix_next_run(key, controls[key])
+    for key in explorer_controls.PICK_KEYS:
+        st.session_state[key] = controls[key]
+    # What check_controls compares the link with: its own values where they were good
+    # (a repaired one has its message already), else the value used.
+    used = {key: from_url.get(key, _held_form(key, controls[key])) for key in _CONTROL_KEYS}
+    return OpenedLink(raw, from_url, set(assign), used)
+
+
+def _follow_pick(pick: state.Param) -> None:
+    followed = links.followed(pick)
+    if followed is None:
+        return
+    element, message = followed
+    if message:
+        links.add_messages([message])
+    for key, value in zip(explorer_controls.PICK_KEYS, element, strict=True):
+        st.session_state[key] = value
+
+
+def _link_values(raw: Mapping[str, list[str]], bound: tuple[links.Bound, ...]) -> dict:
+    """The link's values its parsers accept (check_controls reports the others)."""
+    values = {}
+    for each in bound:
+        if each.name in raw and each.name in _CONTROL_KEYS:
+            try:
+                values[each.name] = each.param.parse(each.link_text(raw[each.name]))
+            except ValueError:
+                continue
+    return values
+
+
+def _widget_value(key: str, value: Any) -> Any:
+    return list(value) if key == "axes" else value
+
+
+def _held_form(key: str, value: Any) -> Any:
+    """A control's value in its parameter's form."""
+    return state.parse_axes("".join(value)) if key == "axes" else value
+
+
+def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
+    """After the controls are drawn: report link values they dropped; rerun for repairs."""
+    if link.raw:
+        checked = [b for b in bound if b.name in _CONTROL_KEYS and b.name not in link.repaired]
+        links.check_bound(link.raw, checked, link.used)
+    if links.has_fixes():
+        st.rerun()
+
+
+def finish(link: OpenedLink, bound: tuple[links.Bound, ...], element: Element) -> None:
+    """At the page's end: report the other dropped link values, and write the pick."""
+    if link.raw:
+        rest = [b for b in bound if b.name not in _CONTROL_KEYS and b.name in st.session_state]
+        links.check_bound(link.raw, rest, {b.name: st.session_state[b.name] for b in rest})
+    links.write({"pick": element}, [PICK])

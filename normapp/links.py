@@ -1,0 +1,219 @@
+"""Links: what Streamlit's URL binding leaves to the app.
+
+Every plain widget is bound to the URL parameter named by its key
+(``bind="query-params"``): Streamlit seeds it from a link, writes it back,
+and leaves defaults out. Three things it does not do, done here:
+
+- **Say so when a link's value is dropped.** Streamlit ignores a value its
+  widget cannot take, silently. :func:`check_bound` compares the link's raw
+  text with what each widget now holds and names the parameter, what was
+  wrong and the value kept.
+- **Keep older links working.** Choice widgets write their label into the
+  URL (``source=Random+tensor``), multi-selects one key per choice
+  (``axes=N&axes=H&axes=W``). :func:`translate_bound` reads the older forms
+  (``source=random``, ``axes=NHW``, ``tab=stats``) into the widget's state
+  before it is drawn; Streamlit uses that state when the URL's value is one
+  its widget cannot take.
+- **The compound parameters** (``pick=0,1,2,3``, ``methods``, ``momentum``):
+  one value for several widgets, read with :func:`followed` and written with
+  :func:`write` by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from normapp import state
+from normapp.text import literal
+
+MESSAGES_KEY = "url_messages"
+_WRITTEN_KEY = "links:written"
+_FIXES_KEY = "links:fixes"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A widget bound to the URL: its parameter, and how its value reads as the parameter's.
+
+    `labels` maps a choice widget's options to the labels Streamlit writes into
+    the URL (None when the options themselves are written); `multi` marks a
+    multi-select, whose URL holds one key per choice.
+    """
+
+    param: state.Param
+    labels: Mapping[Any, str] | None = None
+    multi: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.param.name
+
+    def link_text(self, raw: list[str]) -> str:
+        """The link's value as the parser reads it (a multi-select's choices joined)."""
+        return "".join(raw) if self.multi else raw[-1]
+
+    def is_current_form(self, raw: list[str]) -> bool:
+        """Whether Streamlit's widget reads `raw` itself (else it is an older form, or bad)."""
+        if self.multi:
+            return all(len(value) == 1 for value in raw)
+        if self.labels is not None:
+            return raw[-1] in self.labels.values()
+        return True
+
+    def widget_value(self, value: Any) -> Any:
+        """A parsed value as the widget holds it."""
+        return list(value) if self.multi else value
+
+
+def raw_query() -> dict[str, list[str]]:
+    """The URL's parameters, every value of a repeated key kept."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
+    """Before the widgets are drawn: queue an older link form's value for the next run.
+
+    Returns the raw query, for :func:`check_bound` after the widgets are drawn.
+    """
+    raw = raw_query()
+    for bound in bounds:
+        values = raw.get(bound.name)
+        if not values or bound.is_current_form(values):
+            continue
+        try:
+            parsed = bound.param.parse(bound.link_text(values))
+        except ValueError:
+            continue  # check_bound says what was wrong
+        # Streamlit drops the older form from the URL and draws the default; set on the
+        # next run, the value is a change the browser writes back in the current form.
+        fix_next_run(bound.name, bound.widget_value(parsed))
+    return raw
+
+
+def check_bound(
+    raw: Mapping[str, list[str]], bounds: Iterable[Bound], used: Mapping[str, Any]
+) -> None:
+    """After the widgets are drawn: queue a message for each link value that was not used.
+
+    `used` holds each parameter's value as the page uses it (parsed, not as text).
+    """
+    add_messages(unused_values(raw, bounds, used))
+
+
+def unused_values(
+    raw: Mapping[str, list[str]], bounds: Iterable[Bound], used: Mapping[str, Any]
+) -> list[str]:
+    r"""One message per link value that differs from the value used, `used[name]`.
+
+    Messages are Markdown-escaped (``\,``): the value comes from the link.
+
+    >>> n = Bound(state.Param("n", 8, state.parse_int_in(1, 64, "n")))
+    >>> unused_values({"n": ["999"]}, [n], {"n": 8})
+    ['Link parameter n=999 was ignored: n must be from 1 to 64\\, got 999. Using n=8.']
+    >>> unused_values({"n": ["4"]}, [n], {"n": 4})
+    []
+    """
+    messages = []
+    for bound in bounds:
+        values = raw.get(bound.name)
+        if not values or bound.name not in used:
+            continue
+        kept = used[bound.name]
+        try:
+            if bound.param.parse(bound.link_text(values)) == kept:
+                continue
+            reason = "its control cannot take that value"
+        except ValueError as error:
+            reason = literal(error, state.ERROR_ECHO_LIMIT)
+        messages.append(
+            f"Link parameter {bound.name}={literal(', '.join(values))} was ignored: {reason}. "
+            f"Using {bound.name}={literal(bound.param.format(kept) or '(none)')}."
+        )
+    return messages
+
+
+def fix_next_run(key: str, value: Any) -> None:
+    """Set widget `key` to `value` on the next run, before it is drawn.
+
+    On the run a link is opened, Streamlit gives a bound widget the URL's value
+    over anything the script assigned; a value that must be repaired (a shape
+    over the caps, groups that do not divide C) is set on the next run, which
+    the caller starts with ``st.rerun()`` once every fix is queued.
+    """
+    st.session_state.setdefault(_FIXES_KEY, {})[key] = value
+
+
+def has_fixes() -> bool:
+    return bool(st.session_state.get(_FIXES_KEY))
+
+
+def apply_fixes() -> None:
+    """Assign the values queued by :func:`fix_next_run` (call before any widget is drawn)."""
+    for key, value in st.session_state.pop(_FIXES_KEY, {}).items():
+        st.session_state[key] = value
+
+
+def add_messages(messages: Iterable[str]) -> None:
+    st.session_state.setdefault(MESSAGES_KEY, []).extend(messages)
+
+
+def show_messages() -> None:
+    """Show (once) every message about link parameters that were ignored."""
+    for message in st.session_state.pop(MESSAGES_KEY, []):
+        st.warning(message, icon=":material/link_off:")
+
+
+# ------------------------------------------------------ compound parameters
+def followed(param: state.Param) -> tuple[Any, str | None] | None:
+    """A compound parameter's value when a link brought a new one, else None.
+
+    New means different from what this session last wrote (so a rerun after
+    the learner changed a widget does not read the old value back). Returns
+    (value, None), or (default, message) for a value the parser refuses.
+    """
+    raw = st.query_params.get_all(param.name)
+    if not raw or st.session_state.get(_WRITTEN_KEY, {}).get(param.name) == raw[-1]:
+        return None
+    st.session_state.setdefault(_WRITTEN_KEY, {})[param.name] = raw[-1]
+    try:
+        return param.parse(raw[-1]), None
+    except ValueError as error:
+        return param.default, (
+            f"Link parameter {param.name}={literal(raw[-1])} was ignored: "
+            f"{literal(error, state.ERROR_ECHO_LIMIT)}. "
+            f"Using the default, {param.name}={literal(param.format(param.default))}."
+        )
+
+
+def write(
+    values: Mapping[str, Any], params: Iterable[state.Param], drop: Iterable[str] = ()
+) -> None:
+    """Write compound parameters (defaults left out) and remove the names in `drop`.
+
+    Only parameters no widget is bound to are touched: Streamlit writes the others.
+    """
+    written = st.session_state.setdefault(_WRITTEN_KEY, {})
+    for param in params:
+        text = param.format(values[param.name])
+        if text == param.format(param.default):
+            _remove(param.name)
+            written.pop(param.name, None)
+        elif st.query_params.get(param.name) != text:
+            st.query_params[param.name] = text
+        written[param.name] = text if text != param.format(param.default) else None
+    for name in drop:
+        _remove(name)
+
+
+def _remove(name: str) -> None:
+    """Remove `name` from the URL unless a widget still holds it (Streamlit then removes it)."""
+    if name in st.query_params:
+        try:
+            del st.query_params[name]
+        except StreamlitAPIException:
+            pass  # bound to a widget not drawn this run: Streamlit drops it at the run's end
