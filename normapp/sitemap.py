@@ -17,6 +17,8 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from normapp import link_forms
+
 PAGES = (
     # (file stem = URL path, title, icon); the first is the default page at "/"
     ("explorer", "Explorer", ":material/search:"),
@@ -76,6 +78,8 @@ class PagePathRedirect:
             if b"text/html" in accepts:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = page_redirect(scope["path"], query)
+                if target is None and (current := link_forms.current_form(query)) is not None:
+                    target = f"{scope['path']}?{current}"  # an older link, in today's form
                 if target is not None:
                     await RedirectResponse(target, status_code=302)(scope, receive, send)
                     return

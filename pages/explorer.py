@@ -10,6 +10,7 @@ from normapp import (
     element_walkthrough,
     explorer_link,
     figures,
+    link_forms,
     links,
     presets,
     seed_question,
@@ -20,14 +21,7 @@ from normapp import (
 )
 from normapp import explorer_controls as controls
 
-TABS = {
-    "stats": "Statistics",
-    "cube": "GN-paper cube",
-    "groups": "Histograms per group",
-    "maps": "Feature maps",
-    "formula": "Formula",
-    "downloads": "Downloads",
-}
+TABS = link_forms.EXPLORER_TABS
 BOUNDS = explorer_link.bounds(TABS)
 NO_BAR = figures.CHART_CONFIG
 PICK_KEYS = controls.PICK_KEYS

@@ -1,0 +1,53 @@
+"""Older link forms, rewritten in the form the bound widgets read (no Streamlit here).
+
+Before the widgets were bound to the URL, links named choices by key
+(``source=random``, ``method=layernorm``, ``tab=stats``) and a set of axes as
+one word (``axes=NHW``). Bound widgets read labels and one key per choice.
+The server redirects an older link to its current form before the page
+loads (normapp/sitemap.py), so the address bar, and any link copied from
+it, reproduces the view; normapp/links.py reads the older forms too, for
+links followed inside a session.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import normlib
+from normapp import state
+
+EXPLORER_TABS = {
+    "stats": "Statistics",
+    "cube": "GN-paper cube",
+    "groups": "Histograms per group",
+    "maps": "Feature maps",
+    "formula": "Formula",
+    "downloads": "Downloads",
+}
+METHOD_NAMES = {key: method.name for key, method in normlib.METHODS.items()}
+# Choice parameters: each key's current form is its label.
+LABELS = {"source": state.SOURCES, "method": METHOD_NAMES, "tab": EXPLORER_TABS}
+MULTI_LETTER = ("axes",)  # one key per chosen letter
+
+
+def current_form(query: str) -> str | None:
+    """`query` with older forms rewritten, or None when nothing is older.
+
+    >>> current_form("source=random&axes=NHW&n=4")
+    'source=Random+tensor&axes=N&axes=H&axes=W&n=4'
+    >>> current_form("method=layernorm&tab=cube")
+    'method=LayerNorm&tab=GN-paper+cube'
+    >>> current_form("axes=N&axes=C&source=Random+tensor")
+    """
+    pairs = parse_qsl(query, keep_blank_values=True)
+    rewritten = [new for name, value in pairs for new in _current(name, value)]
+    return urlencode(rewritten) if rewritten != pairs else None
+
+
+def _current(name: str, value: str) -> list[tuple[str, str]]:
+    if name in LABELS:
+        by_key = {key.lower(): label for key, label in LABELS[name].items()}
+        return [(name, by_key.get(value.strip().lower(), value))]
+    if name in MULTI_LETTER and 1 < len(value) <= len(normlib.AXES) and value.isalpha():
+        return [(name, letter) for letter in value.upper()]
+    return [(name, value)]
