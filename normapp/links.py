@@ -78,7 +78,8 @@ def raw_query() -> dict[str, list[str]]:
 def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
     """Before the widgets are drawn: queue an older link form's value for the next run.
 
-    Returns the raw query, for :func:`check_bound` after the widgets are drawn.
+    Returns the raw query without the names it read, for :func:`check_bound` after
+    the widgets are drawn.
     """
     raw = raw_query()
     for bound in bounds:
@@ -92,6 +93,7 @@ def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
         # Streamlit drops the older form from the URL and draws the default; set on the
         # next run, the value is a change the browser writes back in the current form.
         fix_next_run(bound.name, bound.widget_value(parsed))
+        del raw[bound.name]  # read, not dropped: nothing to report
     return raw
 
 
@@ -135,6 +137,22 @@ def unused_values(
             f"Using {bound.name}={literal(bound.param.format(kept) or '(none)')}."
         )
     return messages
+
+
+def check_refused(raw: Mapping[str, list[str]], bounds: Iterable[Bound]) -> None:
+    """Queue a message for each link value its parser refuses (for controls not drawn)."""
+    defaults = {
+        bound.name: bound.param.parse(bound.param.format(bound.param.default)) for bound in bounds
+    }
+    refused = []
+    for bound in bounds:
+        values = raw.get(bound.name)
+        try:
+            if values:
+                bound.param.parse(bound.link_text(values))
+        except ValueError:
+            refused.append(bound)
+    add_messages(unused_values(raw, refused, defaults))
 
 
 def fix_next_run(key: str, value: Any) -> None:

@@ -250,6 +250,8 @@ def _sidebar_widgets() -> dict[str, Any]:
         values.update(_random_tensor_widgets())
     drawn = _SOURCE_PARAMS[source]
     links.check_bound(raw, (_SIDEBAR_BOUNDS[name] for name in drawn), values)
+    # The other source's parameters are not used; a bad one is still named.
+    links.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])
     if not links.has_fixes():  # else the next run draws other widgets, which read the URL
         links.write({}, (), drop=(name for name in _SIDEBAR_BOUNDS if name not in drawn))
     return values
