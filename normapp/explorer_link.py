@@ -131,13 +131,12 @@ def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
     if link.raw:
         checked = [b for b in bound if b.name in _CONTROL_KEYS and b.name not in link.repaired]
         links.check_bound(link.raw, checked, link.used)
+        # The log toggle and the tabs come later on the page, after any rerun below.
+        links.check_refused(link.raw, [b for b in bound if b.name not in _CONTROL_KEYS])
     if links.has_fixes():
         st.rerun()
 
 
-def finish(link: OpenedLink, bound: tuple[links.Bound, ...], element: Element) -> None:
-    """At the page's end: report the other dropped link values, and write the pick."""
-    if link.raw:
-        rest = [b for b in bound if b.name not in _CONTROL_KEYS and b.name in st.session_state]
-        links.check_bound(link.raw, rest, {b.name: st.session_state[b.name] for b in rest})
+def finish(element: Element) -> None:
+    """At the page's end: write the selected element into the URL."""
     links.write({"pick": element}, [PICK])

@@ -21,6 +21,7 @@ and leaves defaults out. Three things it does not do, done here:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -231,7 +232,6 @@ def write(
 def _remove(name: str) -> None:
     """Remove `name` from the URL unless a widget still holds it (Streamlit then removes it)."""
     if name in st.query_params:
-        try:
+        # Bound to a widget not drawn this run: Streamlit drops it at the run's end.
+        with contextlib.suppress(StreamlitAPIException):
             del st.query_params[name]
-        except StreamlitAPIException:
-            pass  # bound to a widget not drawn this run: Streamlit drops it at the run's end

@@ -336,6 +336,6 @@ if download_tab.open:
                 f"{tuple(result.mean.shape)}."
             )
 
-explorer_link.finish(link, BOUNDS, element)
+explorer_link.finish(element)
 with notices:
     links.show_messages()
