@@ -35,6 +35,7 @@ from normapp.text import literal
 MESSAGES_KEY = "url_messages"
 _WRITTEN_KEY = "links:written"
 _FIXES_KEY = "links:fixes"
+ANNOUNCED_KEY = "page:missing:announced"  # normapp/ui.py's navigation sets it
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,14 @@ def raw_query() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
+def translate_bound(bounds: Iterable[Bound]) -> tuple[dict[str, list[str]], set[str]]:
     """Before the widgets are drawn: queue an older link form's value for the next run.
 
-    Returns the raw query without the names it read, for :func:`check_bound` after
-    the widgets are drawn.
+    Returns the raw query, for :func:`check_bound` after the widgets are drawn,
+    and the names read in an older form (nothing to report about those).
     """
     raw = raw_query()
+    translated = set()
     for bound in bounds:
         values = raw.get(bound.name)
         if not values or bound.is_current_form(values):
@@ -91,11 +93,14 @@ def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
             parsed = bound.param.parse(bound.link_text(values))
         except ValueError:
             continue  # check_bound says what was wrong
+        if parsed == bound.param.default:
+            translated.add(bound.name)  # the widget shows its default: nothing to set
+            continue
         # Streamlit drops the older form from the URL and draws the default; set on the
         # next run, the value is a change the browser writes back in the current form.
         fix_next_run(bound.name, bound.widget_value(parsed))
-        del raw[bound.name]  # read, not dropped: nothing to report
-    return raw
+        translated.add(bound.name)
+    return raw, translated
 
 
 def check_bound(
@@ -169,6 +174,14 @@ def fix_next_run(key: str, value: Any) -> None:
 
 def has_fixes() -> bool:
     return bool(st.session_state.get(_FIXES_KEY))
+
+
+def rerun() -> None:
+    """Rerun now for the queued fixes; a "no page at …" notice of this run shows again."""
+    announced = st.session_state.pop(ANNOUNCED_KEY, None)
+    if announced is not None:
+        st.session_state["page:missing"] = announced
+    st.rerun()
 
 
 def apply_fixes() -> None:

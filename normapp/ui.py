@@ -89,8 +89,11 @@ def navigation(announce: bool = True):
     if sitemap.MISSING_PARAM in st.query_params:
         st.session_state["page:missing"] = st.query_params[sitemap.MISSING_PARAM]
         del st.query_params[sitemap.MISSING_PARAM]
+    st.session_state.pop(links.ANNOUNCED_KEY, None)
     if announce and "page:missing" in st.session_state:
-        _page_not_found(st.session_state.pop("page:missing"), page, pages)
+        missing = st.session_state.pop("page:missing")
+        st.session_state[links.ANNOUNCED_KEY] = missing  # links.rerun shows it again
+        _page_not_found(missing, page, pages)
     return page
 
 
@@ -216,7 +219,7 @@ _DEFAULTS = {p.name: p.default for p in state.INPUT_PARAMS}
 
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (bound to the URL) and return the chosen values."""
-    raw = links.translate_bound(_SIDEBAR_BOUNDS.values())
+    raw, translated = links.translate_bound(_SIDEBAR_BOUNDS.values())
     sb = st.sidebar
     sb.header("Input")
     source = sb.radio(
@@ -249,7 +252,8 @@ def _sidebar_widgets() -> dict[str, Any]:
     if source == "random":
         values.update(_random_tensor_widgets())
     drawn = _SOURCE_PARAMS[source]
-    links.check_bound(raw, (_SIDEBAR_BOUNDS[name] for name in drawn), values)
+    checked = [_SIDEBAR_BOUNDS[name] for name in drawn if name not in translated]
+    links.check_bound(raw, checked, values)
     # The other source's parameters are not used; a bad one is still named.
     links.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])
     if not links.has_fixes():  # else the next run draws other widgets, which read the URL
@@ -422,7 +426,7 @@ def sidebar_input() -> LoadedInput:
     """Draw the shared sidebar and load the chosen tensor."""
     values = _sidebar_widgets()
     if links.has_fixes():  # a link to repair: the next run loads what it asks for
-        st.rerun()
+        links.rerun()
     size = state.image_size(values)
     loaded: LoadedInput | None = None
     if values["source"] == "uploads":
