@@ -89,7 +89,7 @@ st.segmented_control(
 axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
     [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
 )
-axes_col.pills(
+axes = axes_col.pills(
     "Reduce over (these share one mean)",
     list(normlib.AXES),
     selection_mode="multi",
@@ -99,7 +99,7 @@ axes_col.pills(
     on_change=follow_controls,
     help="N batch, C channel, H height, W width. Any subset, including none.",
 )
-groups_col.select_slider(
+groups = groups_col.select_slider(
     "Groups G (GroupNorm)",
     divisors,
     value=1,
@@ -118,7 +118,7 @@ eps_col.number_input(
     bind="query-params",
     help=presets.eps_help(current_spec(), st.session_state["method"]),
 )
-center_col.toggle(
+center = center_col.toggle(
     "Center",
     value=True,
     key="center",
@@ -139,7 +139,8 @@ beta_col.number_input(
 )
 explorer_link.check_controls(link, BOUNDS)
 
-spec = current_spec()
+# The one value every figure below is computed from (G counts only while C is reduced).
+spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
 eps, gamma, beta = (float(st.session_state[k]) for k in ("eps", "gamma", "beta"))
 view = cached.View.of(data, spec, eps, gamma, beta)
 result = cached.normalized(view, data.x)
