@@ -223,21 +223,26 @@ def followed(param: state.Param) -> tuple[Any, str | None] | None:
 
 
 def write(
-    values: Mapping[str, Any], params: Iterable[state.Param], drop: Iterable[str] = ()
+    values: Mapping[str, Any],
+    params: Iterable[state.Param],
+    drop: Iterable[str] = (),
+    keep_default: bool = False,
 ) -> None:
     """Write compound parameters (defaults left out) and remove the names in `drop`.
 
     Only parameters no widget is bound to are touched: Streamlit writes the others.
+    `keep_default` writes a default too (the quiz number, which a class shares).
     """
     written = st.session_state.setdefault(_WRITTEN_KEY, {})
     for param in params:
         text = param.format(values[param.name])
-        if text == param.format(param.default):
+        if text == param.format(param.default) and not keep_default:
             _remove(param.name)
-            written.pop(param.name, None)
-        elif st.query_params.get(param.name) != text:
+            written[param.name] = None
+            continue
+        if st.query_params.get(param.name) != text:
             st.query_params[param.name] = text
-        written[param.name] = text if text != param.format(param.default) else None
+        written[param.name] = text
     for name in drop:
         _remove(name)
 

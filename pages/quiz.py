@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from normapp import cached, figures, quiz, ui
+from normapp import cached, figures, links, quiz, ui
 
-PARAMS = quiz.QUIZ_PARAMS
+(QUIZ,) = quiz.QUIZ_PARAMS
 CHART = figures.CHART_CONFIG
 
 
@@ -29,13 +29,16 @@ def new_quiz() -> None:
 
 
 ui.current_input("quiz")  # the sidebar's input is not used: quiz shapes come from the quiz number
-from_url = ui.url_values("quiz", PARAMS, prefix="quiz:")
-ui.show_url_messages()
-start = {**{p.name: p.default for p in PARAMS}, **from_url}
-ui.seed_widget("quiz:seed", start["quiz"])
-if "quiz" in from_url:
-    st.session_state["quiz:seed"] = from_url["quiz"]
-seed = int(st.session_state["quiz:seed"])
+# The quiz number is no widget (New quiz draws one): read from a link that brings a new one.
+followed = links.followed(QUIZ)
+if followed is not None:
+    # Another quiz: the answers of the last one go (the Question page's q:* keys stay).
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("quiz:")]:
+        del st.session_state[key]
+    st.session_state["quiz:seed"], message = followed
+    links.add_messages([message] if message else [])
+links.show_messages()
+seed = int(st.session_state.setdefault("quiz:seed", QUIZ.default))
 questions = cached.quiz_questions(seed)
 results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
 
@@ -59,7 +62,6 @@ button_col.button(
 
 for index, question in enumerate(questions):
     key = answer_key(seed, index)
-    ui.seed_widget(key, [] if question.multi else None)
     with st.container(border=True):
         st.markdown(f"**Question {index + 1}.** {question.prompt}")
         if question.kind == "sets":
@@ -82,6 +84,7 @@ for index, question in enumerate(questions):
                 selection_mode="multi",
                 format_func=question.label,
                 key=key,
+                persist_state="session",  # answers stay while the learner visits other pages
             )
         else:
             st.radio(
@@ -90,6 +93,7 @@ for index, question in enumerate(questions):
                 index=None,
                 format_func=question.label,
                 key=key,
+                persist_state="session",
                 horizontal=True,
             )
         st.button("Check", key=f"{key}:check", on_click=check, args=(seed, index))
@@ -102,7 +106,6 @@ for index, question in enumerate(questions):
                 st.success(feedback.message, icon=":material/check_circle:")
             else:
                 st.error(feedback.message, icon=":material/cancel:")
-    ui.remember(key)
 
 if answered == len(questions):
     st.success(
@@ -110,4 +113,4 @@ if answered == len(questions):
         f"or share the link with `quiz={seed}`."
     )
 
-ui.sync_url({"quiz": str(seed)})
+links.write({"quiz": seed}, [QUIZ], keep_default=True)  # a class shares the number
