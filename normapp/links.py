@@ -22,7 +22,7 @@ and leaves defaults out. Three things it does not do, done here:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,6 +220,25 @@ def followed(param: state.Param) -> tuple[Any, str | None] | None:
             f"{literal(error, state.ERROR_ECHO_LIMIT)}. "
             f"Using the default, {param.name}={literal(param.format(param.default))}."
         )
+
+
+def follow_into(
+    param: state.Param, key: str, widget_value: Callable[[Any], Any] = lambda value: value
+) -> Any:
+    """Set widget `key` when a link brings a new value of `param`; return the link's value.
+
+    Returns None when no new value came, or when it was refused (its message is queued
+    and the widget gets the default).
+    """
+    followed_value = followed(param)
+    if followed_value is None:
+        return None
+    value, message = followed_value
+    st.session_state[key] = widget_value(value)
+    if message:
+        add_messages([message])
+        return None
+    return value
 
 
 def write(

@@ -6,6 +6,7 @@ import normlib
 from normapp import (
     batch_dependence,
     cached,
+    links,
     figures,
     momentum_conventions,
     running_statistics,
@@ -15,29 +16,29 @@ from normapp import (
     ui,
 )
 
-PARAMS = running_statistics.TRAIN_PARAMS
+MOMENTUM, STEPS, BATCH, BSEED = running_statistics.TRAIN_PARAMS
+BOUNDS = (links.Bound(STEPS), links.Bound(BSEED))
 CHART = figures.CHART_CONFIG
 
 
 data = ui.current_input("train-eval")
 n_max, c_max, h_max, w_max = data.shape
-from_url = ui.url_values("train-eval", PARAMS, prefix="te:")
-ui.show_url_messages()
-
-# --- Seed the controls from the link (or the last visit).
-start = {**{p.name: p.default for p in PARAMS}, **from_url}
-ui.seed_widget("te:momentum", momentum_conventions.format_momentum(start["momentum"]))
-ui.seed_widget("te:steps", start["steps"])
-ui.seed_widget("te:batch", start["batch"])
-ui.seed_widget("te:seed", start["bseed"])
+# Steps and the batch seed have fixed ranges: bound to the URL. Momentum (its options depend
+# on the value) and B (at most N, and the Batch page's "batch" too) are read by hand.
+raw, _ = links.translate_bound(BOUNDS)
+links.follow_into(MOMENTUM, "te:momentum", momentum_conventions.format_momentum)
+linked_batch = links.follow_into(BATCH, "te:batch")
+st.session_state.setdefault("te:momentum", momentum_conventions.format_momentum(MOMENTUM.default))
+st.session_state.setdefault("te:batch", BATCH.default)
 if st.session_state["te:batch"] > n_max:
-    if "batch" in from_url:
+    if linked_batch is not None:
         reason = f"is more than the input's N = {n_max} samples"
-        message = state.misfit_message("batch", from_url["batch"], reason, f"B = {min(4, n_max)}")
-        st.warning(message, icon=":material/link:")
-        st.session_state["te:batch"] = min(4, n_max)
+        used = f"B = {min(BATCH.default, n_max)}"
+        links.add_messages([state.misfit_message("batch", linked_batch, reason, used)])
+        st.session_state["te:batch"] = min(BATCH.default, n_max)
     else:
         st.session_state["te:batch"] = n_max
+notices = st.container()
 
 st.title("Train vs eval")
 st.markdown(
@@ -55,15 +56,23 @@ momentum_text = mom_col.select_slider(
         momentum_conventions.parse_momentum(st.session_state["te:momentum"])
     ),
     key="te:momentum",
+    persist_state="session",
     format_func=lambda t: "None (cumulative)" if t == "none" else t,
     help="Weight of the newest batch in the running statistics. PyTorch's default is 0.1.",
 )
 momentum = momentum_conventions.parse_momentum(momentum_text)
 if note := momentum_conventions.keras_mixup_note(momentum):
     st.info(note)
-steps = steps_col.slider("Training steps", 1, running_statistics.STEPS_MAX, key="te:steps")
+steps = steps_col.slider(
+    "Training steps",
+    1,
+    running_statistics.STEPS_MAX,
+    STEPS.default,
+    key="steps",
+    bind="query-params",
+)
 if n_max > 1:
-    batch = batch_col.slider("Batch size B", 1, n_max, key="te:batch")
+    batch = batch_col.slider("Batch size B", 1, n_max, key="te:batch", persist_state="session")
 else:
     st.session_state["te:batch"] = 1
     batch = 1
@@ -74,8 +83,10 @@ seed = int(
         "Batch seed",
         0,
         2**31 - 1,
+        BSEED.default,
         step=1,
-        key="te:seed",
+        key="bseed",
+        bind="query-params",
         help="Seeds which samples each batch draws.",
     )
 )
@@ -93,15 +104,10 @@ st.markdown(
     "the weight of the old value. PyTorch 0.1 ↔ Keras 0.9; Keras' default 0.99 ↔ PyTorch 0.01."
 )
 
-query = {
-    "momentum": momentum_conventions.format_momentum(momentum),
-    "steps": str(steps),
-    "batch": str(batch),
-    "bseed": str(seed),
-}
-for key in ("te:momentum", "te:steps", "te:batch", "te:seed"):
-    ui.remember(key)
-
+links.check_bound(raw, BOUNDS, {"steps": steps, "bseed": seed})
+with notices:
+    links.show_messages()
+own_values = {"momentum": momentum, "batch": batch}
 try:
     run, mates = cached.train_stream(data.key, momentum, steps, batch, seed, data.x)
 except normlib.NormError as error:
@@ -110,7 +116,7 @@ except normlib.NormError as error:
         f"a single number, so BatchNorm2d cannot train on it (PyTorch raises the same error). "
         f"Choose a larger batch or a larger image."
     )
-    ui.sync_url(query)
+    links.write(own_values, (MOMENTUM, BATCH))
     st.stop()
 for note in run.notes:
     st.info(note)
@@ -207,12 +213,18 @@ for key, size, start_at in (
     ("te:h", h_batch, h_batch // 2),
     ("te:w", w_batch, w_batch // 2),
 ):
-    ui.seed_widget(key, start_at)
-    st.session_state[key] = batch_dependence.clamp_index(st.session_state[key], size)[0]
+    start = st.session_state.get(key, start_at)
+    st.session_state[key] = batch_dependence.clamp_index(start, size)[0]
 c_col, h_col, w_col = st.columns(3)
-pick_c = int(c_col.number_input("channel c", 0, c_max - 1, step=1, key="te:c"))
-pick_h = int(h_col.number_input("row h", 0, h_batch - 1, step=1, key="te:h"))
-pick_w = int(w_col.number_input("column w", 0, w_batch - 1, step=1, key="te:w"))
+pick_c = int(
+    c_col.number_input("channel c", 0, c_max - 1, step=1, key="te:c", persist_state="session")
+)
+pick_h = int(
+    h_col.number_input("row h", 0, h_batch - 1, step=1, key="te:h", persist_state="session")
+)
+pick_w = int(
+    w_col.number_input("column w", 0, w_batch - 1, step=1, key="te:w", persist_state="session")
+)
 train_col, eval_col = st.columns(2)
 for column, mode, title in (
     (train_col, "train", "Training mode"),
@@ -227,8 +239,6 @@ for column, mode, title in (
             f"normlib.BatchNorm2d returned {steps_of.layer_output:.6g} (float32) for this element."
         )
 
-for key in ("te:c", "te:h", "te:w"):
-    ui.remember(key)
 
 # --- Small batches
 st.subheader("Why small batches hurt BatchNorm")
@@ -260,4 +270,4 @@ st.caption(
     )
 )
 
-ui.sync_url(query)
+links.write(own_values, (MOMENTUM, BATCH))
