@@ -54,17 +54,10 @@ def reference_rows(shape: Shape4, sample: int) -> np.ndarray:
     return np.array(sorted([sample, *others]))
 
 
-def _mates_choice(text: str) -> str:
-    value = text.strip().lower()
-    if value not in MATES:
-        raise ValueError(f"mates must be one of {', '.join(MATES)}; got {text!r}")
-    return value
-
-
 BATCH_PARAMS: tuple[state.Param, ...] = (
     state.Param("sample", 0, state.parse_int_in(0, state.N_MAX - 1, "sample (the sample's index)")),
     state.Param("batch", 4, state.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
-    state.Param("mates", "images", _mates_choice),
+    state.Param("mates", "images", state.parse_choice(MATES, "mates")),
     state.Param(
         "shuffle", 1, state.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")
     ),

@@ -66,7 +66,8 @@ def open_link(bound: tuple[links.Bound, ...], shape: Shape4) -> OpenedLink:
         session = cast(explorer_controls.Controls, st.session_state)
         links.add_messages(explorer_controls.repair(session, {}, _DEFAULTS, shape))
         return OpenedLink()
-    raw, _ = links.translate_bound(bound)  # its values are read below, older forms too
+    raw = links.raw_query()  # its values are read below, older forms too
+    links.translate_bound(bound)
     from_url = _link_values(raw, bound)
     assign, messages = explorer_controls.link_assignments(from_url, shape[1])
     controls = {
@@ -133,8 +134,7 @@ def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
         links.check_bound(link.raw, checked, link.used)
         # The log toggle and the tabs come later on the page, after any rerun below.
         links.check_refused(link.raw, [b for b in bound if b.name not in _CONTROL_KEYS])
-    if links.has_fixes():
-        links.rerun()
+    links.rerun_for_fixes()
 
 
 def finish(element: Element) -> None:

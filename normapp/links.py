@@ -77,14 +77,13 @@ def raw_query() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def translate_bound(bounds: Iterable[Bound]) -> tuple[dict[str, list[str]], set[str]]:
+def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
     """Before the widgets are drawn: queue an older link form's value for the next run.
 
-    Returns the raw query, for :func:`check_bound` after the widgets are drawn,
-    and the names read in an older form (nothing to report about those).
+    Returns the raw query without the names read in an older form (nothing to
+    report about those), for :func:`check_bound` after the widgets are drawn.
     """
     raw = raw_query()
-    translated = set()
     for bound in bounds:
         values = raw.get(bound.name)
         if not values or bound.is_current_form(values):
@@ -93,14 +92,12 @@ def translate_bound(bounds: Iterable[Bound]) -> tuple[dict[str, list[str]], set[
             parsed = bound.param.parse(bound.link_text(values))
         except ValueError:
             continue  # check_bound says what was wrong
-        if parsed == bound.param.default:
-            translated.add(bound.name)  # the widget shows its default: nothing to set
-            continue
-        # Streamlit drops the older form from the URL and draws the default; set on the
-        # next run, the value is a change the browser writes back in the current form.
-        fix_next_run(bound.name, bound.widget_value(parsed))
-        translated.add(bound.name)
-    return raw, translated
+        del raw[bound.name]
+        if parsed != bound.param.default:  # else the widget shows it already
+            # Streamlit drops the older form from the URL and draws the default; set on the
+            # next run, the value is a change the browser writes back in the current form.
+            fix_next_run(bound.name, bound.widget_value(parsed))
+    return raw
 
 
 def check_bound(
@@ -174,6 +171,12 @@ def fix_next_run(key: str, value: Any) -> None:
 
 def has_fixes() -> bool:
     return bool(st.session_state.get(_FIXES_KEY))
+
+
+def rerun_for_fixes() -> None:
+    """After a page's controls are drawn: rerun if a link left values to set (fix_next_run)."""
+    if has_fixes():
+        rerun()
 
 
 def rerun() -> None:

@@ -219,7 +219,7 @@ _DEFAULTS = {p.name: p.default for p in state.INPUT_PARAMS}
 
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (bound to the URL) and return the chosen values."""
-    raw, translated = links.translate_bound(_SIDEBAR_BOUNDS.values())
+    raw = links.translate_bound(_SIDEBAR_BOUNDS.values())
     sb = st.sidebar
     sb.header("Input")
     source = sb.radio(
@@ -252,8 +252,7 @@ def _sidebar_widgets() -> dict[str, Any]:
     if source == "random":
         values.update(_random_tensor_widgets())
     drawn = _SOURCE_PARAMS[source]
-    checked = [_SIDEBAR_BOUNDS[name] for name in drawn if name not in translated]
-    links.check_bound(raw, checked, values)
+    links.check_bound(raw, [_SIDEBAR_BOUNDS[name] for name in drawn], values)
     # The other source's parameters are not used; a bad one is still named.
     links.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])
     if not links.has_fixes():  # else the next run draws other widgets, which read the URL
@@ -425,8 +424,7 @@ def configure_page() -> None:
 def sidebar_input() -> LoadedInput:
     """Draw the shared sidebar and load the chosen tensor."""
     values = _sidebar_widgets()
-    if links.has_fixes():  # a link to repair: the next run loads what it asks for
-        links.rerun()
+    links.rerun_for_fixes()  # a link to repair: the next run loads what it asks for
     size = state.image_size(values)
     loaded: LoadedInput | None = None
     if values["source"] == "uploads":

@@ -2,41 +2,41 @@
 
 import streamlit as st
 
-from normapp import batch_dependence, cached, compare, figures, state, ui
+from normapp import batch_dependence, cached, compare, figures, links, state, ui
 from normapp.text import literal
 
-PARAMS = batch_dependence.BATCH_PARAMS
+SAMPLE, BATCH, MATES, SHUFFLE, CHANNEL = batch_dependence.BATCH_PARAMS
+BOUNDS = (links.Bound(MATES, batch_dependence.MATES), links.Bound(SHUFFLE))
 PER_ROW = 3
 CHART = figures.CHART_CONFIG
-KEYS = ("bd:sample", "bd:batch", "bd:mates", "bd:shuffle", "bd:channel")
+KEYS = ("bd:sample", "bd:batch", "mates", "shuffle", "bd:channel")
 
 
 data = ui.current_input("batch")
 n_max, c_max, h_max, w_max = data.shape
 batch_max = batch_dependence.batch_limit(data.shape)
 reference_rows = batch_dependence.reference_rows(data.shape, 0)  # its size; the sample joins it
-from_url = ui.url_values("batch", PARAMS, prefix="bd:")
-ui.show_url_messages()
-
-# --- Seed the controls from the link (or the last visit); keep them inside the input's shape.
-start = {**{p.name: p.default for p in PARAMS}, **from_url}
-for key, name in zip(KEYS, ("sample", "batch", "mates", "shuffle", "channel"), strict=True):
-    ui.seed_widget(key, start[name])
-for key, name, size in (
-    ("bd:sample", "sample", n_max),
-    ("bd:channel", "channel", c_max),
-    ("bd:batch", "batch", batch_max + 1),
+# The mates and the shuffle seed have fixed choices: bound to the URL. The sample, the batch
+# size and the channel must fit the loaded input (and the batch size's name is the Train vs
+# eval page's too): read by hand, and a link's value that does not fit says so.
+raw = links.translate_bound(BOUNDS)
+for key, param, size in (
+    ("bd:sample", SAMPLE, n_max),
+    ("bd:channel", CHANNEL, c_max),
+    ("bd:batch", BATCH, batch_max + 1),
 ):
+    linked = links.follow_into(param, key)
+    st.session_state.setdefault(key, param.default)
     value, moved = batch_dependence.clamp_index(st.session_state[key], size)
-    if moved and name in from_url:
-        default = next(p.default for p in PARAMS if p.name == name)
-        value = min(default, size - 1)
+    if moved and linked is not None:
+        value = min(param.default, size - 1)
         reason = f"does not fit this input ({literal(data.title)}, shape {data.shape})"
-        used = f"the default, {name}={value}"
-        st.warning(state.misfit_message(name, start[name], reason, used), icon=":material/link:")
+        used = f"the default, {param.name}={value}"
+        links.add_messages([state.misfit_message(param.name, linked, reason, used)])
     st.session_state[key] = value
 if st.session_state["bd:batch"] < 1:
     st.session_state["bd:batch"] = 1
+notices = st.container()
 
 st.title("Batch dependence")
 st.markdown(
@@ -52,6 +52,7 @@ sample_col.selectbox(
     "The fixed sample",
     list(range(n_max)),
     key="bd:sample",
+    persist_state="session",
     format_func=lambda i: f"n={i} · {data.sample_labels[i]}",
 )
 batch_col.slider(
@@ -59,6 +60,7 @@ batch_col.slider(
     1,
     batch_max,
     key="bd:batch",
+    persist_state="session",
     help=f"Capped at {batch_max} for this input, so a batch holds at most "
     f"{max(batch_dependence.BATCH_WORK_MAX, 2 * c_max * h_max * w_max):,} numbers and the page "
     "stays fast."
@@ -68,7 +70,8 @@ batch_col.slider(
 mates_col.radio(
     "Batch mates",
     list(batch_dependence.MATES),
-    key="bd:mates",
+    key="mates",
+    bind="query-params",
     format_func=batch_dependence.MATES.get,
     help="Other images: drawn with replacement from the input's other samples. Random noise: "
     "Gaussian noise with the input's per-channel mean and standard deviation.",
@@ -77,18 +80,25 @@ shuffle_col.number_input(
     "Shuffle seed",
     0,
     batch_dependence.SHUFFLE_MAX,
+    SHUFFLE.default,
     step=1,
-    key="bd:shuffle",
+    key="shuffle",
+    bind="query-params",
     help="Draws a different set of batch mates.",
 )
 channel_col.selectbox(
     "Channel shown",
     list(range(c_max)),
     key="bd:channel",
+    persist_state="session",
     format_func=lambda c: f"c={c} · {data.channel_labels[c]}",
 )
 sample, size, mates, shuffle, channel = (st.session_state[k] for k in KEYS)
 sample, size, shuffle, channel = int(sample), int(size), int(shuffle), int(channel)
+links.check_bound(raw, BOUNDS, {"mates": mates, "shuffle": shuffle})
+links.rerun_for_fixes()
+with notices:
+    links.show_messages()
 
 batch, movements = cached.movements(
     data.key, sample, size, mates, shuffle, data.x, data.sample_labels
@@ -162,11 +172,4 @@ with st.expander("A batch of one sample", expanded=size == 1):
         "was, and the unbiased running variance would divide by m − 1 = 0."
     )
 
-for key in KEYS:
-    ui.remember(key)
-ui.sync_url(
-    state.format_params(
-        {"sample": sample, "batch": size, "mates": mates, "shuffle": shuffle, "channel": channel},
-        PARAMS,
-    )
-)
+links.write({"sample": sample, "batch": size, "channel": channel}, (SAMPLE, BATCH, CHANNEL))

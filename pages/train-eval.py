@@ -25,7 +25,7 @@ data = ui.current_input("train-eval")
 n_max, c_max, h_max, w_max = data.shape
 # Steps and the batch seed have fixed ranges: bound to the URL. Momentum (its options depend
 # on the value) and B (at most N, and the Batch page's "batch" too) are read by hand.
-raw, _ = links.translate_bound(BOUNDS)
+raw = links.translate_bound(BOUNDS)
 links.follow_into(MOMENTUM, "te:momentum", momentum_conventions.format_momentum)
 linked_batch = links.follow_into(BATCH, "te:batch")
 st.session_state.setdefault("te:momentum", momentum_conventions.format_momentum(MOMENTUM.default))
@@ -105,6 +105,7 @@ st.markdown(
 )
 
 links.check_bound(raw, BOUNDS, {"steps": steps, "bseed": seed})
+links.rerun_for_fixes()
 with notices:
     links.show_messages()
 own_values = {"momentum": momentum, "batch": batch}
