@@ -31,6 +31,28 @@ PAGES = (
 
 PAGE_PATHS = frozenset(stem for stem, _, _ in PAGES)
 
+# Each page's own link parameters (the sidebar's are everyone's): a page drops the others'
+# from the URL, so a link copied on one page carries nothing another page left there.
+PAGE_PARAMS = {
+    "explorer": (
+        "method",
+        "axes",
+        "groups",
+        "eps",
+        "center",
+        "gamma",
+        "beta",
+        "pick",
+        "log",
+        "tab",
+    ),
+    "compare": ("methods", "pick"),
+    "batch": ("sample", "batch", "mates", "shuffle", "channel"),
+    "train-eval": ("momentum", "steps", "batch", "bseed"),
+    "quiz": ("quiz",),
+    "question": (),
+}
+
 # The server (normapp/server.py) redirects a path that names no page to the
 # nearest page with this parameter; the app says so and drops it. Without the
 # redirect, extra segments (/compare/extra/path) left the browser on a blank

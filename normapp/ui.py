@@ -1,18 +1,13 @@
-"""The one Streamlit module shared by the pages: sidebar input, navigation, URL state.
+"""The one Streamlit module shared by the pages: the sidebar, the navigation, the page config.
 
-A page script calls, top to bottom::
+app.py draws the sidebar once per run (`draw_sidebar`), before the navigation
+runs the page; a page then reads the loaded tensor, first thing::
 
-    data = ui.current_input("compare")                # the sidebar, and its tensor
-    from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
-    ui.show_url_messages()                            # bad link parameters, once
-    ui.seed_widget("cmp:methods", ...)                # then draw the widget
-    ...                                               # widgets and figures
-    ui.remember("cmp:methods")
-    ui.sync_url(state.format_params(values, PARAMS))
+    data = ui.current_input("compare")
 
-State lives in ``st.session_state`` (widget keys, plus a copy under
-``store:<key>`` that survives page switches) and in the URL, which is
-rewritten at the end of every run so a link reproduces the exact view.
+State lives in ``st.session_state`` and in the URL: the sidebar's widgets are
+bound to their link parameters (``bind="query-params"``); normapp/links.py
+reports what a link got wrong and reads older link forms.
 """
 
 from __future__ import annotations
@@ -31,7 +26,6 @@ from normapp.text import literal
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 FAVICON = PAGES_DIR.parent / "assets" / "favicon.png"  # drawn by assets/make_favicon.py
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
-_MESSAGES_KEY = "url_messages"
 _SEED_PARAM = next(p for p in state.INPUT_PARAMS if p.name == "seed")
 SEED_MAX = 2**31 - 1
 # The random tensor's spreads: (URL name, label, largest value, step, help); the
@@ -121,84 +115,6 @@ def _ensure_entrypoint() -> None:
     configure_page()  # else the tab shows the page's icon, fetched from a font host
     navigation(announce=False)
     st.rerun()
-
-
-# ----------------------------------------------------------------- URL state
-def _query() -> dict[str, str]:
-    return st.query_params.to_dict()  # the last value of a repeated key, as [key] gives
-
-
-def seed_widget(key: str, value: Any) -> None:
-    """Give widget `key` its starting value unless the user already set it.
-
-    On the first run after a page switch the widget is new to Streamlit, so
-    the user's last choice (the ``store:`` copy) is written back explicitly.
-    """
-    stored = f"store:{key}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(stored, value)
-    elif st.session_state.get("page:switched") and stored in st.session_state:
-        st.session_state[key] = st.session_state[stored]
-
-
-def remember(key: str) -> None:
-    """Copy widget `key`'s value where it survives a page switch."""
-    if key in st.session_state:
-        st.session_state[f"store:{key}"] = st.session_state[key]
-
-
-def url_values(
-    scope: str, params: tuple[state.Param, ...], prefix: str | None = None
-) -> dict[str, Any]:
-    """Parse `params` from the URL when a link was opened; warn about bad ones.
-
-    A link counts as opened on the first run of `scope` in the session, and
-    whenever the URL names one of `params` but differs from what this app last
-    wrote into it (a link followed inside the session). Then the widgets whose
-    keys start with `prefix` are reset, so the link's view replaces the old one.
-
-    Returns the values the link names (to seed widgets with), or {} when no
-    link was opened on this run.
-    """
-    flag = f"url-read:{scope}"
-    query = _query()
-    written = st.session_state.get("url:written")
-    names_a_param = any(p.name in query for p in params)
-    own = {p.name: query.get(p.name) for p in params}
-    followed_link = (
-        names_a_param
-        and written is not None
-        and own != {p.name: written.get(p.name) for p in params}
-    )
-    if st.session_state.get(flag) and not followed_link:
-        return {}
-    st.session_state[flag] = True
-    if followed_link and prefix:
-        for key in list(st.session_state.keys()):
-            if isinstance(key, str) and key.startswith((prefix, f"store:{prefix}")):
-                del st.session_state[key]
-    values, messages = state.parse_params(query, params)
-    st.session_state.setdefault(_MESSAGES_KEY, []).extend(messages)
-    return {name: value for name, value in values.items() if name in query}
-
-
-def show_url_messages() -> None:
-    """Show (once) every message about link parameters that were ignored."""
-    for message in st.session_state.pop(_MESSAGES_KEY, []):
-        st.warning(message, icon=":material/link:")
-
-
-def sync_url(page_values: dict[str, str]) -> None:
-    """Write this page's own parameters into the URL, and drop the other pages' ones.
-
-    The sidebar's widgets are bound to the URL and write their own parameters.
-    """
-    st.session_state["url:written"] = dict(page_values)
-    for name, text in page_values.items():
-        if st.query_params.get(name) != text:
-            st.query_params[name] = text
-    bound = set(_SIDEBAR_BOUNDS)
-    links.write({}, (), drop=[k for k in _query() if k not in page_values and k not in bound])
 
 
 # -------------------------------------------------------------- the sidebar
@@ -475,21 +391,10 @@ def draw_sidebar() -> None:
 def current_input(page: str) -> LoadedInput:
     """The tensor the sidebar loaded on this run; call once, first, per page.
 
-    `page` is the calling page's URL path (sitemap.PAGES), which tells the first
-    run of a page after another page from a rerun of the same page.
+    `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
+    parameters are dropped from the URL.
     """
     _ensure_entrypoint()
-    _note_page_switch(page)
+    keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}
+    links.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]
-
-
-def _note_page_switch(page: str) -> None:
-    """Flag the first run of a page after another page, for seed_widget.
-
-    A page switch makes Streamlit build every widget anew (a widget's id
-    includes its page), so the stored choices must be written back. Each page
-    names itself: st.navigation's return value is not reliable under AppTest's
-    switch_page, and the script-run context is Streamlit's internal API.
-    """
-    st.session_state["page:switched"] = st.session_state.get("page:last") != page
-    st.session_state["page:last"] = page

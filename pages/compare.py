@@ -3,9 +3,10 @@
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, element_walkthrough, facts, figures, state, ui
+from normapp import cached, compare, element_walkthrough, facts, figures, links, state, ui
 
-PARAMS = compare.COMPARE_PARAMS
+METHODS, PICK = compare.COMPARE_PARAMS
+PICK_KEYS = ("cmp:n", "cmp:c", "cmp:h", "cmp:w")
 PER_ROW = 3
 EPS = compare.COMPARE_EPS
 CHART = figures.CHART_CONFIG
@@ -14,25 +15,26 @@ CHART = figures.CHART_CONFIG
 data = ui.current_input("compare")
 n_max, c_max, h_max, w_max = data.shape
 GRID_TILES = compare.grid_tiles(c_max)
-from_url = ui.url_values("compare", PARAMS, prefix="cmp:")
-ui.show_url_messages()
-
-# --- Seed the controls from the link (or the last visit).
-start = {**{p.name: p.default for p in PARAMS}, **from_url}
-ui.seed_widget("cmp:methods", list(start["methods"]))
-for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), start["pick"], strict=True):
-    ui.seed_widget(key, value)
-wanted = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
+# Both parameters are compound (a list of methods; n,c,h,w): read by hand from a link.
+links.follow_into(METHODS, "cmp:methods", list)
+st.session_state.setdefault("cmp:methods", list(METHODS.default))
+linked = links.followed(PICK)
+if linked is not None:
+    links.add_messages([linked[1]] if linked[1] else [])
+for key, value in zip(PICK_KEYS, linked[0] if linked else PICK.default, strict=True):
+    st.session_state[key] = value if linked else st.session_state.get(key, value)
+wanted = tuple(int(st.session_state[k]) for k in PICK_KEYS)
 element, moved = compare.clamp_element(wanted, data.shape)
-if moved and "pick" in from_url:
+if moved and linked is not None:
     reason = f"is outside the input's shape {data.shape}"
     asked = ",".join(map(str, wanted))
     used = "the default, pick=0,0,0,0"
-    st.warning(state.misfit_message("pick", asked, reason, used), icon=":material/link:")
+    links.add_messages([state.misfit_message("pick", asked, reason, used)])
     element = (0, 0, 0, 0)
 if moved:
-    for key, value in zip(("cmp:n", "cmp:c", "cmp:h", "cmp:w"), element, strict=True):
+    for key, value in zip(PICK_KEYS, element, strict=True):
         st.session_state[key] = value
+links.show_messages()
 
 st.title("Compare methods")
 st.markdown(
@@ -46,16 +48,17 @@ st.pills(
     list(normlib.METHODS),
     selection_mode="multi",
     key="cmp:methods",
+    persist_state="session",
     format_func=lambda k: compare.method_label(k, c_max),
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
 )
 chosen = [k for k in normlib.METHODS if k in st.session_state["cmp:methods"]]
 n_col, c_col, h_col, w_col, text_col = st.columns([1, 1, 1, 1, 6], vertical_alignment="bottom")
-n_col.number_input("n", 0, n_max - 1, key="cmp:n")
-c_col.number_input("c", 0, c_max - 1, key="cmp:c")
-h_col.number_input("h", 0, h_max - 1, key="cmp:h")
-w_col.number_input("w", 0, w_max - 1, key="cmp:w")
+n_col.number_input("n", 0, n_max - 1, key="cmp:n", persist_state="session")
+c_col.number_input("c", 0, c_max - 1, key="cmp:c", persist_state="session")
+h_col.number_input("h", 0, h_max - 1, key="cmp:h", persist_state="session")
+w_col.number_input("w", 0, w_max - 1, key="cmp:w", persist_state="session")
 text_col.markdown(
     "These four numbers pick the **highlighted element** (n, c, h, w): its set is marked in "
     "every set picture, each card shows its map (n, c) after normalizing, and the table "
@@ -178,9 +181,5 @@ if chosen:
                     f"{frameworks['note'][row]}"
                 )
 
-for key in ("cmp:methods", "cmp:n", "cmp:c", "cmp:h", "cmp:w"):
-    ui.remember(key)
-query = {"methods": compare.format_methods(chosen), "pick": ",".join(map(str, element))}
-if not chosen:
-    query.pop("methods")
-ui.sync_url(query)
+# No method chosen: the link leaves methods out (it opens with the default six).
+links.write({"methods": tuple(chosen) or METHODS.default, "pick": element}, (METHODS, PICK))

@@ -5,7 +5,7 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, momentum_conventions, question, ui
+from normapp import cached, compare, links, momentum_conventions, question, ui
 from normapp.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
@@ -27,8 +27,7 @@ def check_table(check: question.TorchCheck) -> dict[str, list]:
 
 data = ui.current_input("question")
 n, c, h, w = data.shape
-ui.url_values("question", ())
-ui.show_url_messages()
+links.show_messages()  # about the sidebar's link parameters
 
 st.title("The question, answered")
 st.markdown(
@@ -258,5 +257,3 @@ st.markdown(
 )
 if note := compare.groupnorm_note(shape[1]):
     st.caption(note)
-
-ui.sync_url({})

@@ -6,8 +6,8 @@ import normlib
 from normapp import (
     batch_dependence,
     cached,
-    links,
     figures,
+    links,
     momentum_conventions,
     running_statistics,
     running_var_target,

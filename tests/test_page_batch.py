@@ -80,7 +80,6 @@ def expected(sample=0, size=4, mates="images", shuffle=1) -> dict[str, str]:
     return headlines
 
 
-
 def held(at) -> dict[str, str]:
     """The page's five choices as the controls hold them, written as a link writes them.
 

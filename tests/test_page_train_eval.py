@@ -27,7 +27,6 @@ def text(at: AppTest) -> str:
     return " ".join(parts)
 
 
-
 def held(at) -> tuple[str, str, str, str]:
     """(momentum, steps, batch, bseed) as the controls hold them, written as a link writes them.
 
