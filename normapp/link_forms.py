@@ -1,7 +1,7 @@
 """Older link forms, rewritten in the form the bound widgets read (no Streamlit here).
 
 Before the widgets were bound to the URL, links named choices by key
-(``source=random``, ``method=layernorm``, ``tab=stats``) and a set of axes as
+(``source=random``, ``method=layernorm``, ``tab=stats``, ``mates=noise``) and a set of axes as
 one word (``axes=NHW``). Bound widgets read labels and one key per choice.
 The server redirects an older link to its current form before the page
 loads (normapp/sitemap.py), so the address bar, and any link copied from
@@ -14,7 +14,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 import normlib
-from normapp import state
+from normapp import batch_dependence, state
 
 EXPLORER_TABS = {
     "stats": "Statistics",
@@ -26,7 +26,12 @@ EXPLORER_TABS = {
 }
 METHOD_NAMES = {key: method.name for key, method in normlib.METHODS.items()}
 # Choice parameters: each key's current form is its label.
-LABELS = {"source": state.SOURCES, "method": METHOD_NAMES, "tab": EXPLORER_TABS}
+LABELS = {
+    "source": state.SOURCES,
+    "method": METHOD_NAMES,
+    "tab": EXPLORER_TABS,
+    "mates": batch_dependence.MATES,
+}
 MULTI_LETTER = ("axes",)  # one key per chosen letter
 
 
