@@ -33,6 +33,8 @@ LABELS = {
     "mates": batch_dependence.MATES,
 }
 MULTI_LETTER = ("axes",)  # one key per chosen letter
+TOGGLES = ("center", "log")  # true/false, once 1/0
+_TOGGLE_WORDS = {"1": "true", "0": "false"}
 
 
 def current_form(query: str) -> str | None:
@@ -40,8 +42,8 @@ def current_form(query: str) -> str | None:
 
     >>> current_form("source=random&axes=NHW&n=4")
     'source=Random+tensor&axes=N&axes=H&axes=W&n=4'
-    >>> current_form("method=layernorm&tab=cube")
-    'method=LayerNorm&tab=GN-paper+cube'
+    >>> current_form("method=layernorm&tab=cube&center=0")
+    'method=LayerNorm&tab=GN-paper+cube&center=false'
     >>> current_form("axes=N&axes=C&source=Random+tensor")
     """
     pairs = parse_qsl(query, keep_blank_values=True)
@@ -53,6 +55,8 @@ def _current(name: str, value: str) -> list[tuple[str, str]]:
     if name in LABELS:
         by_key = {key.lower(): label for key, label in LABELS[name].items()}
         return [(name, by_key.get(value.strip().lower(), value))]
+    if name in TOGGLES and value in _TOGGLE_WORDS:
+        return [(name, _TOGGLE_WORDS[value])]
     if name in MULTI_LETTER and 1 < len(value) <= len(normlib.AXES) and value.isalpha():
         return [(name, letter) for letter in value.upper()]
     return [(name, value)]

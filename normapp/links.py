@@ -65,6 +65,8 @@ class Bound:
             return all(len(value) == 1 for value in raw)
         if self.labels is not None:
             return raw[-1] in self.labels.values()
+        if isinstance(self.param.default, bool):
+            return raw[-1].lower() in ("true", "false")  # what Streamlit's toggle reads
         return True
 
     def widget_value(self, value: Any) -> Any:

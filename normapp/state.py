@@ -102,7 +102,8 @@ def parse_bool(what: str) -> Callable[[str], bool]:
 
 
 def format_bool(value: bool) -> str:
-    return "1" if value else "0"
+    """As a bound toggle writes it into the URL (parse_bool reads 1 and 0 too)."""
+    return "true" if value else "false"
 
 
 def format_float(value: float) -> str:

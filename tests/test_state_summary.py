@@ -57,7 +57,7 @@ def test_norm_parameters_round_trip_through_the_url():
         "axes": "CHW",
         "groups": "2",
         "eps": "0.001",
-        "center": "0",
+        "center": "false",
         "gamma": "1.5",
         "beta": "-0.5",
     }
