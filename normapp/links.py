@@ -217,14 +217,49 @@ def followed(param: state.Param) -> tuple[Any, str | None] | None:
     if not raw or st.session_state.get(_WRITTEN_KEY, {}).get(param.name) == raw[-1]:
         return None
     st.session_state.setdefault(_WRITTEN_KEY, {})[param.name] = raw[-1]
-    try:
-        return param.parse(raw[-1]), None
-    except ValueError as error:
-        return param.default, (
-            f"Link parameter {param.name}={literal(raw[-1])} was ignored: "
-            f"{literal(error, state.ERROR_ECHO_LIMIT)}. "
-            f"Using the default, {param.name}={literal(param.format(param.default))}."
-        )
+    values, messages = parse_params({param.name: raw[-1]}, (param,))
+    return values[param.name], (messages[0] if messages else None)
+
+
+def parse_params(
+    query: Mapping[str, str | list[str]], params: Iterable[state.Param]
+) -> tuple[dict[str, Any], list[str]]:
+    """Parse the `params` found in `query`; a bad one falls back to its default.
+
+    Parameters
+    ----------
+    query : mapping
+        The URL's query parameters (a value may be a list; the last one wins).
+    params : iterable of Param
+
+    Returns
+    -------
+    values : dict
+        Every parameter's value: parsed from the query, else the default.
+    messages : list of str
+        One message per bad parameter: what was wrong and what is used instead.
+    """
+    values: dict[str, Any] = {}
+    messages: list[str] = []
+    for param in params:
+        raw = query.get(param.name)
+        if isinstance(raw, list):
+            raw = raw[-1] if raw else None
+        if raw is None:
+            values[param.name] = param.default
+            continue
+        try:
+            values[param.name] = param.parse(str(raw))
+        except ValueError as error:
+            values[param.name] = param.default
+            # The value and the parser's message (which may quote it) come from the
+            # link: shown literally and truncated, never as Markdown.
+            messages.append(
+                f"Link parameter {param.name}={literal(raw)} was ignored: "
+                f"{literal(error, state.ERROR_ECHO_LIMIT)}. "
+                f"Using the default, {param.name}={literal(param.format(param.default))}."
+            )
+    return values, messages
 
 
 def follow_into(

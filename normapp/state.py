@@ -223,47 +223,6 @@ NORM_PARAMS: tuple[Param, ...] = (
 )
 
 
-def parse_params(
-    query: Mapping[str, str | list[str]], params: tuple[Param, ...]
-) -> tuple[dict[str, Any], list[str]]:
-    """Parse the `params` found in `query`; bad ones fall back to their defaults.
-
-    Parameters
-    ----------
-    query : mapping
-        The URL's query parameters (a value may be a list; the last one wins).
-    params : tuple of Param
-
-    Returns
-    -------
-    values : dict
-        Every parameter's value: parsed from the query, else the default.
-    messages : list of str
-        One message per bad parameter: what was wrong and what is used instead.
-    """
-    values: dict[str, Any] = {}
-    messages: list[str] = []
-    for param in params:
-        raw = query.get(param.name)
-        if isinstance(raw, list):
-            raw = raw[-1] if raw else None
-        if raw is None:
-            values[param.name] = param.default
-            continue
-        try:
-            values[param.name] = param.parse(str(raw))
-        except ValueError as error:
-            values[param.name] = param.default
-            # The value and the parser's message (which may quote it) come from the
-            # link: shown literally and truncated, never as Markdown.
-            messages.append(
-                f"Link parameter {param.name}={literal(raw)} was ignored: "
-                f"{literal(error, ERROR_ECHO_LIMIT)}. "
-                f"Using the default, {param.name}={literal(param.format(param.default))}."
-            )
-    return values, messages
-
-
 def misfit_message(name: str, asked: object, reason: str, used: str) -> str:
     """A link parameter that parsed but does not fit the loaded input: what and what is used.
 
@@ -271,11 +230,6 @@ def misfit_message(name: str, asked: object, reason: str, used: str) -> str:
     the link and is shown literally.
     """
     return f"Link parameter {name}={literal(asked)} {reason}; using {used}."
-
-
-def format_params(values: Mapping[str, Any], params: tuple[Param, ...]) -> dict[str, str]:
-    """Write `values` back as query-string text, in the order of `params`."""
-    return {p.name: p.format(values[p.name]) for p in params if p.name in values}
 
 
 def image_size(values: Mapping[str, Any]) -> int:

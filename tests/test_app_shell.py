@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from normapp import sitemap, state, ui
+from normapp import links, sitemap, state, ui
 from tests.conftest import APP_ENTRY, ROOT, shown
 
 HOSTILE_TAB = (
@@ -112,7 +112,7 @@ def test_error_details_are_withheld_from_learners_in_the_config():
 
 
 def test_link_messages_name_the_default_that_is_used():
-    _, messages = state.parse_params({"seed": "-3"}, state.INPUT_PARAMS)
+    _, messages = links.parse_params({"seed": "-3"}, state.INPUT_PARAMS)
     assert shown(messages[0]) == (
         "Link parameter seed=-3 was ignored: seed must be from 0 to 2147483647, got -3. "
         "Using the default, seed=0."

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import batch_dependence, compare, element_walkthrough, facts, inputs, state
+from normapp import batch_dependence, compare, element_walkthrough, facts, inputs, links, state
 from tests.conftest import require_torch, shown
 
 IMAGES = (8, 3, 32, 32)
@@ -27,7 +27,7 @@ def test_parse_methods_refuses_unknown_keys_and_names_them(text):
 
 
 def test_bad_methods_parameter_falls_back_with_a_message():
-    values, messages = state.parse_params({"methods": "method9"}, compare.COMPARE_PARAMS)
+    values, messages = links.parse_params({"methods": "method9"}, compare.COMPARE_PARAMS)
     assert values["methods"] == compare.DEFAULT_METHODS
     assert len(messages) == 1 and "'method9'" in shown(messages[0])
 
@@ -37,7 +37,7 @@ def test_bad_methods_parameter_falls_back_with_a_message():
     [("sample", "-1"), ("batch", "0"), ("batch", "65"), ("mates", "cats"), ("shuffle", "x")],
 )
 def test_bad_batch_parameters_fall_back_with_a_message(name, raw):
-    values, messages = state.parse_params({name: raw}, batch_dependence.BATCH_PARAMS)
+    values, messages = links.parse_params({name: raw}, batch_dependence.BATCH_PARAMS)
     default = next(p.default for p in batch_dependence.BATCH_PARAMS if p.name == name)
     assert values[name] == default
     assert len(messages) == 1 and name in messages[0]
@@ -154,7 +154,7 @@ def test_clamp_element():
 def test_link_values_in_messages_are_literal_and_short():
     hostile = "**x**[y](http://evil.example)"
     for name, raw in (("methods", hostile), ("pick", hostile), ("methods", "a" * 20_000)):
-        _, messages = state.parse_params({name: raw}, compare.COMPARE_PARAMS)
+        _, messages = links.parse_params({name: raw}, compare.COMPARE_PARAMS)
         (message,) = messages
         assert name in message
         outside_code = message.split("`")[-1]  # after the code span that quotes the link

@@ -12,6 +12,7 @@ from normapp import (
     downloads,
     element_walkthrough,
     inputs,
+    links,
     presets,
     set_description,
     set_statistics,
@@ -38,7 +39,7 @@ def test_shape_parses_and_caps_say_why():
 
 
 def test_bad_parameters_fall_back_with_a_message_and_good_ones_are_kept():
-    values, messages = state.parse_params(
+    values, messages = links.parse_params(
         {"source": "random", "shape": "4x6x10x12", "seed": "-3", "dist": "cauchy"},
         state.INPUT_PARAMS,
     )
@@ -52,7 +53,7 @@ def test_bad_parameters_fall_back_with_a_message_and_good_ones_are_kept():
 
 def test_norm_parameters_round_trip_through_the_url():
     values = {"axes": "CHW", "groups": 2, "eps": 0.001, "center": False, "gamma": 1.5, "beta": -0.5}
-    query = state.format_params(values, state.NORM_PARAMS)
+    query = {p.name: p.format(values[p.name]) for p in state.NORM_PARAMS}
     assert query == {
         "axes": "CHW",
         "groups": "2",
@@ -61,15 +62,15 @@ def test_norm_parameters_round_trip_through_the_url():
         "gamma": "1.5",
         "beta": "-0.5",
     }
-    parsed, messages = state.parse_params(query, state.NORM_PARAMS)
+    parsed, messages = links.parse_params(query, state.NORM_PARAMS)
     assert parsed == values and messages == []
 
 
 def test_axes_typos_are_reported_with_the_fix():
-    values, messages = state.parse_params({"axes": "NHX"}, state.NORM_PARAMS)
+    values, messages = links.parse_params({"axes": "NHX"}, state.NORM_PARAMS)
     assert values["axes"] == "NHW"
     assert "unknown axis 'X'" in shown(messages[0])
-    assert state.parse_params({"axes": "whn"}, state.NORM_PARAMS)[0]["axes"] == "NHW"
+    assert links.parse_params({"axes": "whn"}, state.NORM_PARAMS)[0]["axes"] == "NHW"
 
 
 def test_element_parameter():
