@@ -21,6 +21,7 @@ import normlib
 from normapp import cached, inputs, links, sitemap, state
 from normapp.inputs import LoadedInput
 from normapp.text import literal
+from normlib.typing import Shape4
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -179,27 +180,7 @@ def _sidebar_widgets() -> dict[str, Any]:
 def _random_tensor_widgets() -> dict[str, Any]:
     """The random tensor's widgets (shape, distribution, seed, spreads) and their values."""
     sb = st.sidebar
-    values: dict[str, Any] = {}
-    default_shape = state.format_shape(_DEFAULTS["shape"])
-    st.session_state.setdefault("last-good:shape", default_shape)
-    shape_text = sb.text_input(
-        "Shape N×C×H×W",
-        default_shape,
-        key="shape",
-        bind="query-params",
-        persist_state="session",
-        help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
-        f"at most 2^24 elements.",
-        on_change=_refuse_typed_value,
-        args=("shape", "Shape", state.parse_shape),
-    )
-    _show_refusal("shape")
-    try:
-        values["shape"] = state.parse_shape(shape_text)
-    except ValueError:  # from a link: check_bound says what was wrong
-        values["shape"] = state.parse_shape(st.session_state["last-good:shape"])
-        links.fix_next_run("shape", st.session_state["last-good:shape"])
-    st.session_state["last-good:shape"] = state.format_shape(values["shape"])
+    values: dict[str, Any] = {"shape": _shape_widget()}
     values["dist"] = sb.selectbox(
         "Distribution",
         state.DISTRIBUTIONS,
@@ -207,27 +188,7 @@ def _random_tensor_widgets() -> dict[str, Any]:
         bind="query-params",
         persist_state="session",
     )
-    st.session_state.setdefault("last-good:seed", _DEFAULTS["seed"])
-    # No min/max here: the browser would refuse an out-of-range number with only a
-    # red "!" on hover; the callback refuses it with a message instead.
-    seed = sb.number_input(
-        "Seed",
-        value=_DEFAULTS["seed"],
-        step=1,
-        key="seed",
-        bind="query-params",
-        persist_state="session",
-        help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
-        on_change=_refuse_typed_value,
-        args=("seed", "Seed", _parse_seed),
-    )
-    _show_refusal("seed")
-    try:
-        values["seed"] = _parse_seed(seed)
-    except ValueError:  # from a link: check_bound says what was wrong
-        values["seed"] = st.session_state["last-good:seed"]
-        links.fix_next_run("seed", values["seed"])
-    st.session_state["last-good:seed"] = values["seed"]
+    values["seed"] = _seed_widget()
     for name, label, top, step, help_text in _SPREAD_SLIDERS:
         values[name] = sb.slider(
             label,
@@ -241,6 +202,57 @@ def _random_tensor_widgets() -> dict[str, Any]:
             help=help_text,
         )
     return values
+
+
+def _shape_widget() -> Shape4:
+    """The shape box; a typed shape over the caps is refused, a link's is repaired next run."""
+    default_shape = state.format_shape(_DEFAULTS["shape"])
+    st.session_state.setdefault("last-good:shape", default_shape)
+    shape_text = st.sidebar.text_input(
+        "Shape N×C×H×W",
+        default_shape,
+        key="shape",
+        bind="query-params",
+        persist_state="session",
+        help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
+        f"at most 2^24 elements.",
+        on_change=_refuse_typed_value,
+        args=("shape", "Shape", state.parse_shape),
+    )
+    _show_refusal("shape")
+    try:
+        shape = state.parse_shape(shape_text)
+    except ValueError:  # from a link: check_bound says what was wrong
+        shape = state.parse_shape(st.session_state["last-good:shape"])
+        links.fix_next_run("shape", st.session_state["last-good:shape"])
+    st.session_state["last-good:shape"] = state.format_shape(shape)
+    return shape
+
+
+def _seed_widget() -> int:
+    """The seed box; a typed seed out of range is refused, a link's is repaired next run."""
+    st.session_state.setdefault("last-good:seed", _DEFAULTS["seed"])
+    # No min/max here: the browser would refuse an out-of-range number with only a
+    # red "!" on hover; the callback refuses it with a message instead.
+    typed = st.sidebar.number_input(
+        "Seed",
+        value=_DEFAULTS["seed"],
+        step=1,
+        key="seed",
+        bind="query-params",
+        persist_state="session",
+        help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
+        on_change=_refuse_typed_value,
+        args=("seed", "Seed", _parse_seed),
+    )
+    _show_refusal("seed")
+    try:
+        seed = _parse_seed(typed)
+    except ValueError:  # from a link: check_bound says what was wrong
+        seed = st.session_state["last-good:seed"]
+        links.fix_next_run("seed", seed)
+    st.session_state["last-good:seed"] = seed
+    return seed
 
 
 def _parse_seed(value: Any) -> int:
