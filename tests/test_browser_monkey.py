@@ -71,7 +71,15 @@ SOURCE_BY_LABEL = {
     "Random tensor": "random",
     "CNN feature maps": "features",
 }
-LINK_DEFAULTS = {"axes": "NHW", "center": "1", "groups": "1", "source": "samples"}
+LINK_DEFAULTS = {
+    "axes": "NHW",
+    "center": "1",
+    "groups": "1",
+    "source": "samples",
+    "n": "8",
+    "size": "32",
+    "shape": "8x6x16x16",
+}
 
 
 def view_link(tab) -> dict[str, str]:
