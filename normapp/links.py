@@ -10,13 +10,15 @@ and leaves defaults out. Three things it does not do, done here:
   wrong and the value kept.
 - **Keep older links working.** Choice widgets write their label into the
   URL (``source=Random+tensor``), multi-selects one key per choice
-  (``axes=N&axes=H&axes=W``). :func:`translate_bound` reads the older forms
-  (``source=random``, ``axes=NHW``, ``tab=stats``) into the widget's state
-  before it is drawn; Streamlit uses that state when the URL's value is one
-  its widget cannot take.
-- **The compound parameters** (``pick=0,1,2,3``, ``methods``, ``momentum``):
-  one value for several widgets, read with :func:`followed` and written with
-  :func:`write` by hand.
+  (``axes=N&axes=H&axes=W``), toggles true/false. The server redirects an
+  older link to today's form (normapp/link_forms.py); inside a session,
+  :func:`translate_bound` reads the older forms (``source=random``,
+  ``axes=NHW``, ``tab=stats``) and sets the widget on the next run
+  (:func:`fix_next_run`), because on the run a link opens Streamlit gives a
+  bound widget the URL's value over anything the script assigned.
+- **The parameters no plain widget holds** (``pick=0,1,2,3``, ``methods``,
+  ``momentum``, the quiz number, and those whose range is the input's):
+  read with :func:`followed` / :func:`follow_into`, written with :func:`write`.
 """
 
 from __future__ import annotations

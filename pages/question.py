@@ -5,7 +5,7 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, links, momentum_conventions, question, ui
+from normapp import cached, compare, link_forms, links, momentum_conventions, question, ui
 from normapp.facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
@@ -62,7 +62,7 @@ for method in question.QUESTION_METHODS:
             ui.PAGES_DIR / "explorer.py",
             label=f"See {method.key.replace('method', 'Method ')}'s sets in the Explorer",
             icon=":material/search:",
-            query_params={"method": method.key},
+            query_params={"method": link_forms.METHOD_NAMES[method.key]},
             help=LINK_HELP,
         )
 
@@ -114,7 +114,7 @@ link_col1.page_link(
     ui.PAGES_DIR / "explorer.py",
     label="LayerNorm's sets in the Explorer",
     icon=":material/search:",
-    query_params={"method": "layernorm"},
+    query_params={"method": link_forms.METHOD_NAMES["layernorm"]},
     help=LINK_HELP,
 )
 link_col2.page_link(
@@ -146,7 +146,7 @@ st.page_link(
     ui.PAGES_DIR / "explorer.py",
     label="BatchNorm2d's statistics for this input",
     icon=":material/search:",
-    query_params={"method": "batchnorm"},
+    query_params={"method": link_forms.METHOD_NAMES["batchnorm"]},
     help=LINK_HELP,
 )
 
@@ -238,7 +238,7 @@ st.page_link(
     ui.PAGES_DIR / "explorer.py",
     label="LayerNorm over channels in the Explorer",
     icon=":material/search:",
-    query_params={"method": "positionnorm"},
+    query_params={"method": link_forms.METHOD_NAMES["positionnorm"]},
     help=LINK_HELP,
 )
 st.subheader("GroupNorm's two limits")
