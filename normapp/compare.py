@@ -51,7 +51,7 @@ def format_methods(keys: Sequence[str]) -> str:
 
 COMPARE_PARAMS: tuple[state.Param, ...] = (
     state.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
-    state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element),
+    state.PICK,
 )
 # Compare computes every method with the same eps (and γ = 1, β = 0), so that only the sets
 # differ between the cards; each layer's own default is in the framework table.

@@ -16,12 +16,10 @@ from typing import Any, cast
 
 import streamlit as st
 
-import normlib
-from normapp import explorer_controls, links, state
+from normapp import explorer_controls, link_forms, links, state
 from normlib.typing import Element, Shape4
 
 _CONTROL_KEYS = ("method", "axes", "groups", "eps", "center", "gamma", "beta")
-PICK = state.Param("pick", (0, 0, 0, 0), state.parse_element, state.format_element)
 _DEFAULTS = {p.name: p.default for p in state.NORM_PARAMS} | {"method": "batchnorm"}
 
 
@@ -37,7 +35,7 @@ class OpenedLink:
 
 def bounds(tabs: Mapping[str, str]) -> tuple[links.Bound, ...]:
     """The Explorer's bound controls; `tabs` maps the older link's tab names to labels."""
-    names = {key: method.name for key, method in normlib.METHODS.items()}
+    names = link_forms.METHOD_NAMES
     tab_by_name = state.parse_choice(tabs, "tab")
     by_name = {p.name: p for p in state.NORM_PARAMS}
     return (
@@ -59,7 +57,7 @@ def open_link(bound: tuple[links.Bound, ...], shape: Shape4) -> OpenedLink:
     are new: a first visit, or a page link from another page, after which
     Streamlit has forgotten the Explorer's widgets).
     """
-    _follow_pick(PICK)
+    links.follow_into(state.PICK, explorer_controls.PICK_KEYS)
     if all(key in st.session_state for key in (*_CONTROL_KEYS, *explorer_controls.PICK_KEYS)):
         # A rerun: repair what the learner changed, in place.
         # Session state is a mutable mapping of keys to values, which is all repair uses.
@@ -95,17 +93,6 @@ def open_link(bound: tuple[links.Bound, ...], shape: Shape4) -> OpenedLink:
     return OpenedLink(raw, from_url, set(assign), used)
 
 
-def _follow_pick(pick: state.Param) -> None:
-    followed = links.followed(pick)
-    if followed is None:
-        return
-    element, message = followed
-    if message:
-        links.add_messages([message])
-    for key, value in zip(explorer_controls.PICK_KEYS, element, strict=True):
-        st.session_state[key] = value
-
-
 def _link_values(raw: Mapping[str, list[str]], bound: tuple[links.Bound, ...]) -> dict:
     """The link's values its parsers accept (check_controls reports the others)."""
     values = {}
@@ -139,4 +126,4 @@ def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
 
 def finish(element: Element) -> None:
     """At the page's end: write the selected element into the URL."""
-    links.write({"pick": element}, [PICK])
+    links.write({"pick": element}, [state.PICK])

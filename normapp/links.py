@@ -148,9 +148,7 @@ def unused_values(
 
 def check_refused(raw: Mapping[str, list[str]], bounds: Iterable[Bound]) -> None:
     """Queue a message for each link value its parser refuses (for controls not drawn)."""
-    defaults = {
-        bound.name: bound.param.parse(bound.param.format(bound.param.default)) for bound in bounds
-    }
+    defaults = {bound.name: bound.param.default for bound in bounds}
     refused = []
     for bound in bounds:
         values = raw.get(bound.name)
@@ -265,10 +263,13 @@ def parse_params(
 
 
 def follow_into(
-    param: state.Param, key: str, widget_value: Callable[[Any], Any] = lambda value: value
+    param: state.Param,
+    key: str | tuple[str, ...],
+    widget_value: Callable[[Any], Any] = lambda value: value,
 ) -> Any:
     """Set widget `key` when a link brings a new value of `param`; return the link's value.
 
+    A tuple of keys takes the value's parts, one widget each (pick's n, c, h, w).
     Returns None when no new value came, or when it was refused (its message is queued
     and the widget gets the default).
     """
@@ -276,7 +277,11 @@ def follow_into(
     if followed_value is None:
         return None
     value, message = followed_value
-    st.session_state[key] = widget_value(value)
+    if isinstance(key, tuple):
+        for part_key, part in zip(key, widget_value(value), strict=True):
+            st.session_state[part_key] = part
+    else:
+        st.session_state[key] = widget_value(value)
     if message:
         add_messages([message])
         return None

@@ -175,13 +175,6 @@ def parse_axes(text: str) -> str:
         raise ValueError(str(error)) from None
 
 
-def parse_method(text: str) -> str:
-    key = text.strip().lower()
-    if key not in normlib.METHODS:
-        raise ValueError(f"method must be one of {', '.join(normlib.METHODS)}; got {text!r}")
-    return key
-
-
 # The sidebar's parameters, shared by every page.
 INPUT_PARAMS: tuple[Param, ...] = (
     Param("source", "samples", parse_choice(SOURCES, "source")),
@@ -210,6 +203,10 @@ INPUT_PARAMS: tuple[Param, ...] = (
     ),
 )
 # "size" is kept as its string so the select widget and the URL agree; see image_size().
+
+
+# The selected element n,c,h,w (the Explorer's and Compare's).
+PICK = Param("pick", (0, 0, 0, 0), parse_element, format_element)
 
 
 # The normalization choice, used by the Explorer (and any page that picks one spec).

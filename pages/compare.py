@@ -18,11 +18,9 @@ GRID_TILES = compare.grid_tiles(c_max)
 # Both parameters are compound (a list of methods; n,c,h,w): read by hand from a link.
 links.follow_into(METHODS, "cmp:methods", list)
 st.session_state.setdefault("cmp:methods", list(METHODS.default))
-linked = links.followed(PICK)
-if linked is not None:
-    links.add_messages([linked[1]] if linked[1] else [])
-for key, value in zip(PICK_KEYS, linked[0] if linked else PICK.default, strict=True):
-    st.session_state[key] = value if linked else st.session_state.get(key, value)
+linked = links.follow_into(PICK, PICK_KEYS)
+for key, value in zip(PICK_KEYS, PICK.default, strict=True):
+    st.session_state.setdefault(key, value)
 wanted = tuple(int(st.session_state[k]) for k in PICK_KEYS)
 element, moved = compare.clamp_element(wanted, data.shape)
 if moved and linked is not None:
