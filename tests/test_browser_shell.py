@@ -274,6 +274,15 @@ CAPTION_COLOURS = """() => Array.from(
     })"""
 
 
+# Captions are read once the page is at rest: no element stale from a rerun and no
+# opacity transition running. A stale element is drawn faded while a rerun is under
+# way (CI once caught a sidebar caption at 60 % mid-fade), which is not what a
+# reader looks at.
+PAGE_AT_REST = """() => document.querySelectorAll('[data-stale="true"]').length === 0
+    && document.getAnimations().every(a => a.playState !== 'running'
+        || !(a instanceof CSSTransition) || a.transitionProperty !== 'opacity')"""
+
+
 def rgb(css: str) -> tuple[float, ...]:
     return tuple(float(v) for v in re.findall(r"[\d.]+", css)[:4])
 
@@ -316,6 +325,8 @@ def test_layout_type_and_caption_contrast(browser, app_url, width, height, schem
             tab.get_by_test_id("stExpandSidebarButton").click()
             expect(sidebar).to_have_attribute("data-collapsed", "false")
         # Captions (page and sidebar) pass WCAG AA against their background.
+        expect_loaded(tab)
+        tab.wait_for_function(PAGE_AT_REST, timeout=LOAD_MS)
         for caption in tab.evaluate(CAPTION_COLOURS):
             text, background = rgb(caption["text"]), rgb(caption["bg"] or "rgb(255,255,255)")
             alpha = (text[3] if len(text) == 4 else 1) * caption["opacity"]
