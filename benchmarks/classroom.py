@@ -1,0 +1,270 @@
+"""A simulated class: many students opening views of a Streamlit server at once.
+
+Each student is one browser session reduced to what the server sees: a
+websocket on ``/_stcore/stream`` speaking Streamlit's own protocol
+(``streamlit.proto``: a BackMsg ``rerun_script`` asks for a page with a query
+string; ForwardMsgs come back until ``script_finished``). A view is timed from
+the request to the end of the last run it caused (a page that reruns itself,
+e.g. to repair a link, is waited for), and every exception element the server
+sends is kept, so a traceback anywhere in a view is an error.
+
+Used by ``tests/test_class_at_once.py`` (no traceback under concurrency) and
+``benchmarks/bench_class.py`` (views per second against a reference page).
+Only the standard library, ``websockets`` (which Streamlit's server already
+installs) and ``streamlit.proto``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+ROOT = Path(__file__).resolve().parent.parent
+_FINISHED = ForwardMsg.ScriptFinishedStatus
+# A run that ends for a rerun is followed by another run of the same view.
+_VIEW_DONE = {_FINISHED.FINISHED_SUCCESSFULLY, _FINISHED.FINISHED_WITH_COMPILE_ERROR}
+
+
+@dataclass(frozen=True)
+class View:
+    """One page of the app with one link's query string ("" for the default page)."""
+
+    page: str
+    query: str = ""
+
+
+@dataclass
+class ViewResult:
+    view: View
+    seconds: float
+    received_bytes: int
+    exceptions: list[str] = field(default_factory=list)
+    finished: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.finished and not self.exceptions
+
+
+class Student:
+    """One browser session: a websocket that asks for views one after another."""
+
+    def __init__(self, socket) -> None:
+        self._socket = socket
+        # What a browser keeps: ForwardMsgs it was told it may cache, sent back by hash.
+        self._cached_hashes: set[str] = set()
+
+    @classmethod
+    async def connect(cls, base_url: str, timeout_s: float = 60) -> Student:
+        url = base_url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+        socket = await websockets.connect(
+            url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=timeout_s,
+            ping_interval=None,
+        )
+        return cls(socket)
+
+    async def open(self, view: View, timeout_s: float = 120) -> ViewResult:
+        request = BackMsg()
+        request.rerun_script.query_string = view.query
+        request.rerun_script.page_name = view.page
+        request.rerun_script.cached_message_hashes.extend(sorted(self._cached_hashes))
+        start = time.perf_counter()
+        await self._socket.send(request.SerializeToString())
+        received = 0
+        exceptions: list[str] = []
+        deadline = start + timeout_s
+        while True:
+            remaining = deadline - time.perf_counter()
+            try:
+                data = await asyncio.wait_for(self._socket.recv(), timeout=max(remaining, 0.01))
+            except (TimeoutError, websockets.ConnectionClosed):
+                return ViewResult(view, time.perf_counter() - start, received, exceptions, False)
+            received += len(data)
+            message = ForwardMsg()
+            message.ParseFromString(data)
+            if message.metadata.cacheable and message.hash:
+                self._cached_hashes.add(message.hash)
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                element = message.delta.new_element
+                if element.WhichOneof("type") == "exception":
+                    exception = element.exception
+                    exceptions.append(f"{exception.type}: {exception.message}".strip(": "))
+            elif kind == "script_finished" and message.script_finished in _VIEW_DONE:
+                return ViewResult(view, time.perf_counter() - start, received, exceptions)
+
+    async def close(self) -> None:
+        await self._socket.close()
+
+
+async def _one_student(
+    base_url: str,
+    views: Sequence[View],
+    start: asyncio.Event,
+    results: list[ViewResult],
+    view_timeout_s: float,
+) -> None:
+    await start.wait()
+    try:
+        student = await Student.connect(base_url)
+    except (OSError, TimeoutError, websockets.InvalidHandshake) as error:
+        results.extend(ViewResult(v, 0.0, 0, [f"no connection: {error}"], False) for v in views)
+        return
+    try:
+        for view in views:
+            results.append(await student.open(view, view_timeout_s))
+    finally:
+        await student.close()
+
+
+@dataclass
+class ClassResult:
+    """What one wave of students saw."""
+
+    views: list[ViewResult]
+    seconds: float
+
+    @property
+    def errors(self) -> list[ViewResult]:
+        return [v for v in self.views if not v.ok]
+
+    @property
+    def views_per_second(self) -> float:
+        return len(self.views) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        times = sorted(v.seconds for v in self.views)
+        if not times:
+            return float("nan")
+        if len(times) == 1:
+            return times[0]
+        return statistics.quantiles(times, n=100, method="inclusive")[round(q) - 1]
+
+
+def run_class(
+    base_url: str, students: Sequence[Sequence[View]], view_timeout_s: float = 120
+) -> ClassResult:
+    """Every student connects at the same moment and opens their views in turn.
+
+    A view not finished within `view_timeout_s` counts as an error (unfinished).
+    """
+
+    async def main() -> ClassResult:
+        start = asyncio.Event()
+        results: list[ViewResult] = []
+        tasks = [
+            asyncio.create_task(_one_student(base_url, views, start, results, view_timeout_s))
+            for views in students
+        ]
+        await asyncio.sleep(0)  # every task is waiting on `start` before it is set
+        began = time.perf_counter()
+        start.set()
+        await asyncio.gather(*tasks)
+        return ClassResult(results, time.perf_counter() - began)
+
+    return asyncio.run(main())
+
+
+# The classroom load: a student follows the lecturer's link, then looks around. Each
+# student gets a different page and input first (the queries are the links the app
+# writes itself), then three more views.
+CLASS_VIEWS = (
+    View("", ""),
+    View("", "method=LayerNorm"),
+    View("", "source=Random+tensor&shape=4x6x10x12&seed=3&axes=N&axes=H&axes=W"),
+    View("compare", ""),
+    View("compare", "source=Random+tensor&seed=5"),
+    View("batch", ""),
+    View("batch", "mates=random+noise&shuffle=4"),
+    View("train-eval", ""),
+    View("train-eval", "steps=40"),
+    View("quiz", "quiz=7"),
+    View("question", ""),
+    View("", "method=GroupNorm&groups=3"),
+)
+
+
+def classroom(students: int, views_each: int = 4, views: Sequence[View] = CLASS_VIEWS):
+    """`students` lists of `views_each` views, each student starting at a different view."""
+    return [[views[(s + k * 5) % len(views)] for k in range(views_each)] for s in range(students)]
+
+
+class StreamlitServer:
+    """`streamlit run <script>` on a free loopback port, as `make run` serves the app."""
+
+    def __init__(self, script: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_until_healthy(self, timeout_s: float = 180) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self._process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"streamlit did not start on {self.url}; see {self._log.name}")
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory now, in MB (Linux /proc)."""
+        status = Path(f"/proc/{self._process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1]) / 1024
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
+
+    def __enter__(self) -> StreamlitServer:
+        self.wait_until_healthy()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
