@@ -29,6 +29,7 @@ from normapp import (
     quiz,
     running_statistics,
     running_var_target,
+    set_statistics,
     train_eval,
 )
 from normapp.after_check import AfterCheck
@@ -202,6 +203,27 @@ def histogram_figure(
     return figures.histogram_figure(
         histograms(view, None, bins, _x, _output), log_y=log_y, height=height
     )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def stats_figure(view: View, _result: normlib.NormResult):
+    """Each set's mean and variance: bars for up to 64 sets, else a heatmap of the means."""
+    if _result.n_sets <= 64:
+        labels = [f"set {i}" for i in range(_result.n_sets)]
+        return figures.stats_bar_figure(_result.set_mean, _result.set_var, labels)
+    grid = set_statistics.stats_grid(_result)
+    return figures.stats_heatmap_figure(
+        grid.means, row_label=grid.row_label, col_label=grid.col_label, title="per-set mean"
+    )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def histogram_grid_figure(
+    view: View, by: str, labels: tuple[str, ...], log_y: bool, _x: np.ndarray, _output: np.ndarray
+):
+    """Before/after histograms per set or per channel (`by`), 40 bins each."""
+    grouped = histograms(view, by, 40, _x, _output)
+    return figures.histogram_grid_figure(grouped, labels=list(labels), log_y=log_y)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -229,25 +229,10 @@ if stats_tab.open:
         check = cached.after_check(view, result)
         show = st.success if check.holds else (st.warning if check.checked else st.info)
         show(after_check.after_check_text(check))
+        st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
         if result.n_sets <= 64:
-            st.plotly_chart(
-                figures.stats_bar_figure(
-                    result.set_mean, result.set_var, [f"set {i}" for i in range(result.n_sets)]
-                ),
-                config=NO_BAR,
-            )
             st.dataframe(set_statistics.statistics_table(result), hide_index=True)
         else:
-            grid = set_statistics.stats_grid(result)
-            st.plotly_chart(
-                figures.stats_heatmap_figure(
-                    grid.means,
-                    row_label=grid.row_label,
-                    col_label=grid.col_label,
-                    title="per-set mean",
-                ),
-                config=NO_BAR,
-            )
             st.caption(
                 f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
                 "Downloads has every set's mean and variance."
@@ -263,14 +248,16 @@ if groups_tab.open:
     with groups_tab:
         # Per set when the sets are few and are not simply the channels; else per channel.
         by_set = result.n_sets <= 16 and spec.axes != "NHW"
-        grouped = cached.histograms(view, "set" if by_set else "channel", 40, data.x, result.output)
         labels = (
             [f"set {i}" for i in range(result.n_sets)]
             if by_set
             else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
         )
         st.plotly_chart(
-            figures.histogram_grid_figure(grouped, labels=labels, log_y=log_y), config=NO_BAR
+            cached.histogram_grid_figure(
+                view, "set" if by_set else "channel", tuple(labels), log_y, data.x, result.output
+            ),
+            config=NO_BAR,
         )
 if maps_tab.open:
     with maps_tab:
