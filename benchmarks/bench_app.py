@@ -34,12 +34,12 @@ def new_quiz(at, i):
 # page -> the interaction to repeat (the i-th call sets the i-th value)
 INTERACTIONS = {
     "pages/explorer.py": cycle(
-        lambda at: at.pills(key="ex:axes"),
+        lambda at: at.pills(key="axes"),
         [["N", "H", "W"], ["C", "H", "W"], ["H", "W"], ["N"], ["N", "C"], ["C"]],
     ),
     "pages/compare.py": cycle(lambda at: at.number_input(key="cmp:c"), [1, 2, 0]),
     "pages/batch.py": cycle(lambda at: at.slider(key="bd:batch"), [5, 6, 7, 8]),
-    "pages/train-eval.py": cycle(lambda at: at.slider(key="te:steps"), [50, 60, 70, 80]),
+    "pages/train-eval.py": cycle(lambda at: at.slider(key="steps"), [50, 60, 70, 80]),
     "pages/quiz.py": new_quiz,
 }
 COLD = 4  # interactions with new values; then the same again, twice, warm
@@ -55,9 +55,11 @@ def timed_run(at: AppTest) -> float:
 
 
 def measure(page: str) -> tuple[list[float], list[float]]:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    # tests/app_entry.py runs app.py on every run (see its docstring); page paths are
+    # relative to it.
+    at = AppTest.from_file(str(ROOT / "tests" / "app_entry.py"), default_timeout=60)
     at.run()
-    at.switch_page(page).run()
+    at.switch_page("../" + page).run()
     act = INTERACTIONS[page]
     cold, warm = [], []
     for i in range(3 * COLD):

@@ -17,9 +17,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from normapp import link_forms  # noqa: E402
 from normlib import METHODS  # noqa: E402
 
 TARGET_SECONDS = 3.0
@@ -46,16 +48,24 @@ def one_view(query: dict[str, str], page: str = "") -> dict[str, float]:
     and extra peak MB."""
     from streamlit.testing.v1 import AppTest
 
-    # A small view first, so imports and Streamlit's own start-up are not counted.
-    warm = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    # tests/app_entry.py runs app.py on every run (see its docstring); page paths are
+    # relative to it. A small view first, so imports and Streamlit's own start-up are
+    # not counted.
+    entry = str(ROOT / "tests" / "app_entry.py")
+    warm = AppTest.from_file(entry, default_timeout=120)
     warm.run()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
+    at = AppTest.from_file(entry, default_timeout=120)
+    # The link as the server would hand it to the page: older forms (axes=NHW) rewritten.
+    link = urlencode(query)
+    values: dict[str, list[str]] = {}
+    for key, value in parse_qsl(link_forms.current_form(link) or link):
+        values.setdefault(key, []).append(value)
+    for key, given in values.items():
+        at.query_params[key] = given[0] if len(given) == 1 else given
     start = time.perf_counter()
     if page:  # a link to a page: its parameters first, then the page (as tests/conftest.py)
-        at.switch_page(page)
+        at.switch_page("../" + page)
     at.run()
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,116 @@
+"""A whole class at once, the app against a plain Streamlit page, in one run.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class.py``).
+Both the app (`streamlit run normapp/server.py`, as `make run`) and
+benchmarks/reference_page.py (one widget, one NumPy normalization, one Plotly
+chart) are started fresh and sent the same load: STUDENTS sessions connecting
+at the same moment, each opening VIEWS_EACH views over the websocket
+(benchmarks/classroom.py), first on the cold server, then again warm. Then
+sessions come and go, WAVES waves of STUDENTS, and the server's memory is read
+after the first and the last wave.
+
+Targets (issue 10): the app serves at least 0.6× the reference's views per
+second, cold and warm, with 0 errors; its memory after the last wave is at
+most 1.3× its memory after the first. Exit status 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.classroom import (  # noqa: E402
+    ClassResult,
+    StreamlitServer,
+    View,
+    classroom,
+    run_class,
+)
+
+STUDENTS = 30
+VIEWS_EACH = 4
+WAVES = 10
+TARGET_SPEED_RATIO = 0.6
+TARGET_MEMORY_RATIO = 1.3
+LOGS = ROOT / "test-artifacts" / "bench-class"
+
+
+def describe(name: str, result: ClassResult, rss_mb: float) -> str:
+    return (
+        f"{name:<22} {result.views_per_second:7.2f} {result.percentile(50):7.2f} "
+        f"{result.percentile(95):7.2f} {len(result.errors):6d} {rss_mb:8.0f}"
+    )
+
+
+def measure(script: Path, name: str, students: list[list[View]], waves: int) -> dict:
+    """Cold and warm loads, then `waves` waves of sessions coming and going."""
+    figures: dict = {}
+    with StreamlitServer(script, LOGS / f"{name}.log") as server:
+        figures["cold"] = (run_class(server.url, students), server.rss_mb())
+        figures["warm"] = (run_class(server.url, students), server.rss_mb())
+        one_view_each = [views[:1] for views in students]
+        wave_rss = []
+        for _ in range(waves):
+            run_class(server.url, one_view_each)
+            wave_rss.append(server.rss_mb())
+        figures["waves"] = wave_rss
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=STUDENTS)
+    parser.add_argument("--views-each", type=int, default=VIEWS_EACH)
+    parser.add_argument("--waves", type=int, default=WAVES)
+    args = parser.parse_args()
+    students = classroom(args.students, args.views_each)
+    reference_views = [[View("", "")] * len(views) for views in students]
+
+    app = measure(ROOT / "normapp" / "server.py", "app", students, args.waves)
+    reference = measure(
+        ROOT / "benchmarks" / "reference_page.py", "reference", reference_views, args.waves
+    )
+
+    print(
+        f"{args.students} students at once, {args.views_each} views each "
+        f"({args.students * args.views_each} views), then {args.waves} waves of "
+        f"{args.students} sessions (one view each)"
+    )
+    header = ("views/s", "p50 s", "p95 s", "errors", "RSS MB")
+    print(f"{'server, load':<22} " + " ".join(f"{h:>{max(7, len(h))}}" for h in header))
+    for load in ("cold", "warm"):
+        print(describe(f"app, {load}", *app[load]))
+        print(describe(f"reference, {load}", *reference[load]))
+    missed = []
+    for load in ("cold", "warm"):
+        ratio = app[load][0].views_per_second / reference[load][0].views_per_second
+        print(
+            f"{load}: app / reference = {ratio:.2f}× views per second "
+            f"(target ≥ {TARGET_SPEED_RATIO}×)"
+        )
+        if ratio < TARGET_SPEED_RATIO:
+            missed.append(f"{load} speed")
+        if app[load][0].errors:
+            missed.append(f"{load} errors")
+            for view in app[load][0].errors[:5]:
+                print(f"  error in {view.view}: {view.exceptions or 'unfinished'}")
+    for name, figures in (("app", app), ("reference", reference)):
+        waves = figures["waves"]
+        ratio = waves[-1] / waves[0]
+        print(
+            f"{name} memory over {len(waves) * args.students} sessions: "
+            f"{waves[0]:.0f} MB after the first wave, {waves[-1]:.0f} MB after the last "
+            f"({ratio:.2f}×; each wave: {', '.join(f'{mb:.0f}' for mb in waves)})"
+        )
+        if name == "app" and ratio > TARGET_MEMORY_RATIO:
+            missed.append("memory")
+    print("targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
