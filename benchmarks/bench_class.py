@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.classroom import (  # noqa: E402
+    CLASS_VIEWS,
     ClassResult,
     StreamlitServer,
     View,
@@ -36,6 +37,7 @@ VIEWS_EACH = 4
 WAVES = 10
 TARGET_SPEED_RATIO = 0.6
 TARGET_MEMORY_RATIO = 1.3
+TARGET_RERUN_KB = 150
 LOGS = ROOT / "test-artifacts" / "bench-class"
 
 
@@ -46,7 +48,18 @@ def describe(name: str, result: ClassResult, rss_mb: float) -> str:
     )
 
 
-def measure(script: Path, name: str, students: list[list[View]], waves: int) -> dict:
+def page_bytes(url: str, pages: list[str]) -> dict[str, tuple[int, int]]:
+    """KB each page sends on the default input: a new session's first view, then a rerun."""
+    sent = {}
+    for page in pages:
+        first, again = run_class(url, [[View(page), View(page)]]).views
+        sent[page or "explorer"] = (first.received_bytes, again.received_bytes)
+    return sent
+
+
+def measure(
+    script: Path, name: str, students: list[list[View]], waves: int, pages: list[str]
+) -> dict:
     """Cold and warm loads, then `waves` waves of sessions coming and going."""
     figures: dict = {}
     with StreamlitServer(script, LOGS / f"{name}.log") as server:
@@ -58,6 +71,7 @@ def measure(script: Path, name: str, students: list[list[View]], waves: int) -> 
             run_class(server.url, one_view_each)
             wave_rss.append(server.rss_mb())
         figures["waves"] = wave_rss
+        figures["bytes"] = page_bytes(server.url, pages)
     return figures
 
 
@@ -70,9 +84,10 @@ def main() -> int:
     students = classroom(args.students, args.views_each)
     reference_views = [[View("", "")] * len(views) for views in students]
 
-    app = measure(ROOT / "normapp" / "server.py", "app", students, args.waves)
+    pages = sorted({view.page for view in CLASS_VIEWS})
+    app = measure(ROOT / "normapp" / "server.py", "app", students, args.waves, pages)
     reference = measure(
-        ROOT / "benchmarks" / "reference_page.py", "reference", reference_views, args.waves
+        ROOT / "benchmarks" / "reference_page.py", "reference", reference_views, args.waves, [""]
     )
 
     print(
@@ -108,6 +123,13 @@ def main() -> int:
         )
         if name == "app" and ratio > TARGET_MEMORY_RATIO:
             missed.append("memory")
+    print(f"KB sent per page on the default input (target ≤ {TARGET_RERUN_KB}):")
+    for page, (first, again) in app["bytes"].items():
+        print(f"  {page:<12} first view {first / 1000:6.1f} KB, a rerun {again / 1000:6.1f} KB")
+        if max(first, again) > TARGET_RERUN_KB * 1000:
+            missed.append(f"{page} KB")
+    first, again = reference["bytes"]["explorer"]
+    print(f"  {'reference':<12} first view {first / 1000:6.1f} KB, a rerun {again / 1000:6.1f} KB")
     print("targets met" if not missed else f"targets missed: {', '.join(missed)}")
     return 1 if missed else 0
 

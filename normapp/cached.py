@@ -233,8 +233,8 @@ def feature_maps_figure(view: View, maps: tuple, _x: np.ndarray, _output: np.nda
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def output_map_figure(view: View, n: int, c: int, title: str, _output: np.ndarray):
-    """One (n, c) map of the view's output, titled by the caller."""
-    return figures.map_figure(_output[n, c], title)
+    """One (n, c) map of the view's output, titled by the caller (a Compare card: no hover)."""
+    return figures.map_figure(_output[n, c], title, hover=False)
 
 
 # `batch_key` is None for a method that ignores the batch, so its two figures are

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from benchmarks.classroom import CLASS_VIEWS, View, classroom, run_class
+from normapp import sitemap
 from tests.conftest import ROOT, serve_app
 
 pytestmark = pytest.mark.server
@@ -64,3 +65,21 @@ def test_a_hostile_link_in_one_session_does_not_disturb_the_others(app_url):
     result = run_class(app_url, [[hostile, hostile], [plain], [plain], [plain]])
     assert [v for v in result.views if not v.ok] == []
     assert {v.view for v in result.views} == {hostile, plain}
+
+
+# What one rerun of a page may send on the default input (issue 10: Compare sent 416 KB).
+RERUN_BYTES_MAX = 150_000
+
+
+@pytest.mark.parametrize("page", [stem for stem, _, _ in sitemap.PAGES])
+def test_a_page_sends_at_most_150_kb_per_rerun_on_the_default_input(app_url, page):
+    # A new session's first view of the page (everything it draws, nothing cached in the
+    # browser yet), then a second run of the same view, as after a click that changes
+    # nothing: what the server sends again although the browser has it.
+    path = "" if page == sitemap.PAGES[0][0] else page
+    result = run_class(app_url, [[View(path), View(path)]], view_timeout_s=300)
+    first, again = result.views
+    assert first.ok and again.ok, (first.exceptions, again.exceptions)
+    assert first.received_bytes > 10_000  # the page was drawn
+    assert first.received_bytes <= RERUN_BYTES_MAX
+    assert again.received_bytes <= RERUN_BYTES_MAX

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
 import math
 import pkgutil
 from pathlib import Path
@@ -210,3 +211,23 @@ def test_set_labels_sit_on_a_pixel_of_their_own_set(spec):
     # Too small to write in: nothing placed, every set counted as unlabelled.
     none = F.set_label_positions(colours.tiles, mosaic_classes, colours.colours, layout, 1.0)
     assert none[:4] == ([], [], [], []) and none[4] == len(np.unique(colours.tiles))
+
+
+def test_every_heatmap_and_colour_axis_names_its_colour_scale_so_the_trimmed_template_is_safe():
+    # _style keeps none of the template's colour scales (they were half of every figure's
+    # bytes): a heatmap or colour axis without its own scale would lose its colours.
+    import streamlit.elements.plotly_chart  # noqa: F401  (sets Streamlit's template, as the app)
+
+    for name, fig in every_builder().items():
+        for trace in fig.data:
+            if trace.type == "heatmap" and trace.coloraxis is None:
+                assert trace.colorscale is not None, (name, trace.name)
+        layout = fig.layout.to_plotly_json()
+        for key in {getattr(trace, "coloraxis", None) for trace in fig.data} - {None}:
+            assert layout[key].get("colorscale"), (name, key)
+        template = fig.layout.template.to_plotly_json()
+        assert "colorscale" not in template.get("layout", {}), name
+        assert set(template.get("data", {})) <= {t.type for t in fig.data} | set(
+            _style._TEMPLATE_TRACES
+        )
+        assert len(json.dumps(template)) < 600, name

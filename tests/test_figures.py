@@ -714,3 +714,20 @@ def test_range_words_names_one_index_alone():
     assert "channel 0 of 4" in text and "0–0" not in text
     grid = F.set_grid_figure(normlib.set_ids((3, 1, 2, 2), "HW"), max_tiles=1)
     assert "n 0 of 3" in grid.layout.annotations[0].text
+
+
+def test_a_map_without_hover_sends_levels_whose_colours_match_the_values():
+    values = np.linspace(-3.0, 2.0, 12 * 10).reshape(12, 10)
+    exact = F.map_figure(values, "exact")
+    levels = F.map_figure(values, "levels", hover=False)
+    trace = levels.data[0]
+    assert trace.hoverinfo == "skip" and exact.data[0].hoverinfo is None
+    assert np.asarray(trace.z).dtype == np.uint8
+    # Same place on the colour scale (0 = -top, 1 = +top) to within one level of 254.
+    where_exact = (np.asarray(exact.data[0].z) + 3.0) / 6.0
+    where_level = np.asarray(trace.z) / 254
+    assert np.max(np.abs(where_exact - where_level)) <= 0.5 / 254 + 1e-6
+    # The colour bar is labelled in values: -3 at level 0, 0 at 127, +3 at 254.
+    labels = dict(zip(trace.colorbar.tickvals, trace.colorbar.ticktext, strict=True))
+    assert labels == {0.0: "-3", 63.5: "-1.5", 127.0: "0", 190.5: "1.5", 254.0: "3"}
+    assert len(levels.to_json()) < len(exact.to_json()) - 300

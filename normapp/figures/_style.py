@@ -26,9 +26,11 @@ theme supplies them (:func:`themed` sets them for a known theme). Colours:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 BEFORE_COLOUR = "#E69F00"  # Okabe–Ito orange
 AFTER_COLOUR = "#56B4E9"  # Okabe–Ito sky blue
@@ -81,6 +83,27 @@ def figure_bytes(fig: go.Figure) -> int:
     return len(fig.to_json())
 
 
+# The default template travels inside every figure, on every rerun. Streamlit's
+# ("streamlit": colour placeholders that its front end swaps for the theme's) is 3.7 kB,
+# mostly colour scales for candlesticks, contours, heatmaps, tables and colour axes. The
+# app draws no candlestick, contour, table, map, polar or ternary plot, and names the
+# colour scale of every heatmap and colour axis it draws (tests/test_figure_style.py), so
+# the template's scales never apply. Only what can apply is kept: about 0.2 kB.
+_TEMPLATE_TRACES = frozenset({"bar", "mesh3d", "scatter", "scatter3d", "scattergl"})
+_TEMPLATE_UNUSED_LAYOUT = frozenset(
+    {"coloraxis", "colorscale", "geo", "map", "mapbox", "polar", "smith", "ternary"}
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _template(name: str) -> go.layout.Template:
+    """The template `name` cut to the trace and subplot types the app draws."""
+    full = pio.templates[name].to_plotly_json()
+    data = {kind: v for kind, v in full.get("data", {}).items() if kind in _TEMPLATE_TRACES}
+    layout = {k: v for k, v in full.get("layout", {}).items() if k not in _TEMPLATE_UNUSED_LAYOUT}
+    return go.layout.Template(data=data, layout=layout)
+
+
 def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = None) -> go.Figure:
     """The look every figure shares: transparent, projector-sized text, fixed height.
 
@@ -92,6 +115,7 @@ def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = N
     Streamlit backgrounds (see :func:`themed`).
     """
     fig.update_layout(
+        template=_template(pio.templates.default),
         height=height,
         margin=margin or _MARGIN,
         font=dict(size=FONT_SIZE),

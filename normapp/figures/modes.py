@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from normapp.figures._arrays import _block_mean
+from normapp.figures._arrays import _block_mean, _float_payload
 from normapp.figures._style import _style
 
 
@@ -59,7 +59,7 @@ def modes_figure(
     fig = make_subplots(rows=2, cols=1, row_heights=[h, 2 * h + gap], vertical_spacing=0.06)
     fig.add_trace(
         go.Heatmap(
-            z=top,
+            z=_float_payload(top),
             colorscale="Cividis",
             showscale=False,
             hovertemplate="input: %{z:.3f}<extra></extra>",
@@ -69,7 +69,7 @@ def modes_figure(
     )
     fig.add_trace(
         go.Heatmap(
-            z=bottom,
+            z=_float_payload(bottom),
             colorscale="RdBu_r",
             zmin=-limit,
             zmax=limit,
