@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# make serve: Streamlit replicas behind nginx, one per core unless REPLICAS=n.
+REPLICAS ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run serve test lint typecheck bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11 (or newer)")'
@@ -23,6 +25,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/python -m streamlit run normapp/server.py --server.port $(PORT)
 
+serve: $(VENV)/.installed-run
+	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT)
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .
 
@@ -39,4 +44,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_class.py || status=1; exit $$status
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts .serve
