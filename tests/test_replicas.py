@@ -181,8 +181,7 @@ def test_sessions_spread_over_both_replicas_and_stay_on_their_own(browser, proxy
                 timeout=LOAD_MS
             )
             expect_drawn(tab, LOAD_MS)
-            # A student uploads once the page is on screen, charts included: an upload sent
-            # while the page was still drawing was lost (the uploader came back empty).
+            # A student uploads once the page is on screen, charts included.
             expect_charts_drawn(tab, LOAD_MS)
             # A different colour per session: each upload is its own file.
             png = _png((40 * number, 255 - 40 * number, 128))
