@@ -29,6 +29,7 @@ from benchmarks.classroom import (  # noqa: E402
     StreamlitServer,
     View,
     classroom,
+    rss_mb,
     run_class,
 )
 
@@ -38,6 +39,8 @@ WAVES = 10
 TARGET_SPEED_RATIO = 0.6
 TARGET_MEMORY_RATIO = 1.3
 TARGET_RERUN_KB = 150
+REPLICAS = 2
+TARGET_REPLICA_RATIO = 1.6
 LOGS = ROOT / "test-artifacts" / "bench-class"
 
 
@@ -75,11 +78,49 @@ def measure(
     return figures
 
 
+def measure_replicas(count: int, students: list[list[View]]) -> dict:
+    """Cold and warm loads through `make serve`'s launcher: `count` replicas behind nginx."""
+    from deploy import serve
+
+    nginx = serve.find_nginx()
+    if nginx is None:
+        raise SystemExit("nginx is not installed (apt-get install -y nginx): no replica figures")
+    replicas = serve.Replicas(count, serve.free_port(), "127.0.0.1", LOGS / "replicas")
+    try:
+        replicas.start(nginx)
+        replicas.wait_until_healthy()
+        figures = {}
+        for load in ("cold", "warm"):
+            result = run_class(replicas.url, students)
+            streamlit = [p for name, p in replicas.processes if name.startswith("replica")]
+            figures[load] = (result, sum(rss_mb(process.pid) for process in streamlit))
+        return figures
+    finally:
+        replicas.stop()
+
+
+def speed_report(measured: dict, against: dict, words: str, target: float) -> list[str]:
+    """Print `measured`'s views per second over `against`'s, cold and warm; the misses."""
+    missed = []
+    for load in ("cold", "warm"):
+        result = measured[load][0]
+        ratio = result.views_per_second / against[load][0].views_per_second
+        print(f"{load}: {words} = {ratio:.2f}× views per second (target ≥ {target}×)")
+        if ratio < target:
+            missed.append(f"{load}: {words}")
+        if result.errors:
+            missed.append(f"{load}: errors")
+            for view in result.errors[:5]:
+                print(f"  error in {view.view}: {view.exceptions or 'unfinished'}")
+    return missed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=STUDENTS)
     parser.add_argument("--views-each", type=int, default=VIEWS_EACH)
     parser.add_argument("--waves", type=int, default=WAVES)
+    parser.add_argument("--replicas", type=int, default=REPLICAS)
     args = parser.parse_args()
     students = classroom(args.students, args.views_each)
     reference_views = [[View("", "")] * len(views) for views in students]
@@ -89,6 +130,7 @@ def main() -> int:
     reference = measure(
         ROOT / "benchmarks" / "reference_page.py", "reference", reference_views, args.waves, [""]
     )
+    replicas = measure_replicas(args.replicas, students)
 
     print(
         f"{args.students} students at once, {args.views_each} views each "
@@ -100,19 +142,10 @@ def main() -> int:
     for load in ("cold", "warm"):
         print(describe(f"app, {load}", *app[load]))
         print(describe(f"reference, {load}", *reference[load]))
-    missed = []
-    for load in ("cold", "warm"):
-        ratio = app[load][0].views_per_second / reference[load][0].views_per_second
-        print(
-            f"{load}: app / reference = {ratio:.2f}× views per second "
-            f"(target ≥ {TARGET_SPEED_RATIO}×)"
-        )
-        if ratio < TARGET_SPEED_RATIO:
-            missed.append(f"{load} speed")
-        if app[load][0].errors:
-            missed.append(f"{load} errors")
-            for view in app[load][0].errors[:5]:
-                print(f"  error in {view.view}: {view.exceptions or 'unfinished'}")
+        print(describe(f"{args.replicas} replicas, {load}", *replicas[load]))
+    missed = speed_report(app, reference, "app / reference", TARGET_SPEED_RATIO)
+    replica_words = f"{args.replicas} replicas behind nginx / one process"
+    missed += speed_report(replicas, app, replica_words, TARGET_REPLICA_RATIO)
     for name, figures in (("app", app), ("reference", reference)):
         waves = figures["waves"]
         ratio = waves[-1] / waves[0]

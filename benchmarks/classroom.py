@@ -204,6 +204,13 @@ def classroom(students: int, views_each: int = 4, views: Sequence[View] = CLASS_
     return [[views[(s + k * 5) % len(views)] for k in range(views_each)] for s in range(students)]
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory now, in MB (Linux /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 class StreamlitServer:
     """`streamlit run <script>` on a free loopback port, as `make run` serves the app."""
 
@@ -248,10 +255,8 @@ class StreamlitServer:
         raise RuntimeError(f"streamlit did not start on {self.url}; see {self._log.name}")
 
     def rss_mb(self) -> float:
-        """The server process's resident memory now, in MB (Linux /proc)."""
-        status = Path(f"/proc/{self._process.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(line.split()[1]) / 1024
+        """The server process's resident memory now, in MB."""
+        return rss_mb(self._process.pid)
 
     def stop(self) -> None:
         self._process.terminate()
