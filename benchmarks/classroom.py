@@ -212,13 +212,25 @@ def rss_mb(pid: int) -> float:
 
 
 class StreamlitServer:
-    """`streamlit run <script>` on a free loopback port, as `make run` serves the app."""
+    """`streamlit run <script>` on a free loopback port, as `make run` serves the app.
 
-    def __init__(self, script: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    Starting returns at once; `wait_until_healthy` waits for the server to answer, so
+    several servers can start side by side (each start is seconds of imports).
+    tests/conftest.py's `Server` is this class for tests.
+    """
+
+    def __init__(
+        self,
+        script: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         self._process = subprocess.Popen(
@@ -236,6 +248,7 @@ class StreamlitServer:
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                *options,
             ],
             cwd=ROOT,
             env=env,
@@ -244,6 +257,7 @@ class StreamlitServer:
         )
 
     def wait_until_healthy(self, timeout_s: float = 180) -> None:
+        """Wait for /_stcore/health (which runs no script: the first page request stays first)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and self._process.poll() is None:
             try:
@@ -251,8 +265,8 @@ class StreamlitServer:
                     if answer.status == 200:
                         return
             except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"streamlit did not start on {self.url}; see {self._log.name}")
+                time.sleep(0.2)  # polling a server that is still importing
+        raise RuntimeError(f"streamlit did not start on {self.url}; see {self.log_path}")
 
     def rss_mb(self) -> float:
         """The server process's resident memory now, in MB."""

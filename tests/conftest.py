@@ -12,14 +12,12 @@ import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from benchmarks.classroom import StreamlitServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -100,11 +98,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """`streamlit run` of the app as `make run` does (or of `script`) on a loopback port.
+class Server(StreamlitServer):
+    """`streamlit run` of the app as `make run` does (or of `script`), its log in test-artifacts/.
 
-    Starting returns at once; `wait_until_healthy` waits for the server to answer, so
-    several servers can start side by side (each start is seconds of imports).
+    benchmarks/classroom.py's server; a server that does not start fails the test.
     """
 
     def __init__(
@@ -114,55 +111,14 @@ class Server:
         options: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
     ):
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.log_path = ARTIFACTS / f"{log_name}.log"
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script or ROOT / "normapp" / "server.py"),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                *options,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        script = script or ROOT / "normapp" / "server.py"
+        super().__init__(script, ARTIFACTS / f"{log_name}.log", env=env, options=options)
 
     def wait_until_healthy(self, timeout_s: float = 180) -> None:
-        """Wait for /_stcore/health (which runs no script: the first page request stays first)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"streamlit did not start on {self.url}; see {self.log_path}")
-
-    def stop(self) -> None:
-        self._process.terminate()
         try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-        self._log.close()
+            super().wait_until_healthy(timeout_s)
+        except RuntimeError as error:
+            pytest.fail(str(error))
 
 
 @contextlib.contextmanager
