@@ -41,7 +41,8 @@ bench: $(VENV)/.installed-dev
 	status=0; $(BIN)/python benchmarks/bench_normalize.py || status=1; \
 	$(BIN)/python benchmarks/bench_app.py || status=1; \
 	$(BIN)/python benchmarks/bench_explorer_caps.py || status=1; \
-	$(BIN)/python benchmarks/bench_class.py || status=1; exit $$status
+	$(BIN)/python benchmarks/bench_class.py || status=1; \
+	$(BIN)/python benchmarks/bench_browser.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts .serve

@@ -1,0 +1,146 @@
+"""What a learner waits for in the browser: click → the new headline on screen.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_browser.py``). In headless
+Chromium at 1280×720, on the app and on benchmarks/reference_page.py served side by side
+in the same run:
+
+- the app: the Explorer on the default input, a preset clicked (BatchNorm → LayerNorm →
+  InstanceNorm → …), timed from the click to the headline reading the new counts;
+- the reference page: an axis pill clicked, timed from the click to its line of counts
+  reading the new ones;
+- the app on a 2^24-element random tensor (64, 64, 64, 64), the same preset clicks.
+
+The time is taken in the page (a MutationObserver set before the click, performance.now()
+on both sides), so Playwright's own round trips are not counted. Targets (issue 10): the
+app's median within 2× the reference's; on 2^24 elements within 1.0 s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.classroom import StreamlitServer  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOGS = ROOT / "test-artifacts" / "bench-browser"
+ROUNDS = 3  # each preset clicked this many times (the first round builds the figures)
+TARGET_RATIO = 2.0
+TARGET_BIG_SECONDS = 1.0
+LOAD_MS = 180_000
+
+# The Explorer's presets and the headline each gives on the default input (8 sample images,
+# 32×32 RGB) and on the 2^24 tensor: counts a reader can check by hand.
+PRESETS = {
+    "LayerNorm": ("8 sets × 3,072 elements per set", "64 sets × 262,144 elements per set"),
+    "InstanceNorm": ("24 sets × 1,024 elements per set", "4,096 sets × 4,096 elements per set"),
+    "BatchNorm": ("3 sets × 8,192 elements per set", "64 sets × 262,144 elements per set"),
+}
+BIG_LINK = "/?source=Random+tensor&shape=64x64x64x64"
+# Set before a click: resolves with performance.now() once some element's whole text is
+# `expected`.
+WATCH = """([expected]) => {
+    window.__shown = new Promise(resolve => {
+        const seen = () => Array.from(document.querySelectorAll('div, p, span'))
+            .some(node => node.childElementCount === 0 && node.textContent.trim() === expected);
+        const observer = new MutationObserver(() => {
+            if (seen()) { observer.disconnect(); resolve(performance.now()); }
+        });
+        observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+    });
+    return performance.now();
+}"""
+
+
+def click_to_text(tab, target, expected: str) -> float:
+    """Seconds from clicking `target` (a locator) to `expected` shown as an element's text."""
+    started = tab.evaluate(WATCH, [expected])
+    target.click()
+    shown = tab.evaluate("window.__shown")
+    return (shown - started) / 1000
+
+
+def open_and_wait(tab, url: str, text: str) -> None:
+    from playwright.sync_api import expect
+
+    tab.goto(url)
+    expect(tab.get_by_text(text, exact=True).first).to_be_visible(timeout=LOAD_MS)
+
+
+def app_clicks(tab, url: str, big: bool) -> list[float]:
+    """Click each preset in turn, ROUNDS times; the seconds of each click."""
+    first = PRESETS["BatchNorm"][1 if big else 0]
+    open_and_wait(tab, url, first)
+    times = []
+    for _ in range(ROUNDS):
+        for preset, headlines in PRESETS.items():
+            button = tab.get_by_role("radio", name=preset, exact=True)
+            times.append(click_to_text(tab, button, headlines[1 if big else 0]))
+    return times
+
+
+def reference_clicks(tab, url: str) -> list[float]:
+    """Toggle the C pill on and off, ROUNDS × len(PRESETS) times."""
+    open_and_wait(tab, url, "3 sets × 8,192 elements per set")
+    times = []
+    counts = ("1 set × 24,576 elements per set", "3 sets × 8,192 elements per set")
+    for k in range(ROUNDS * len(PRESETS)):
+        button = tab.get_by_role("button", name="C", exact=True)
+        times.append(click_to_text(tab, button, counts[k % 2]))
+    return times
+
+
+def summary(times: list[float]) -> str:
+    return f"median {statistics.median(times) * 1000:6.0f} ms, worst {max(times) * 1000:6.0f} ms"
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    app = StreamlitServer(ROOT / "normapp" / "server.py", LOGS / "app.log")
+    reference = StreamlitServer(ROOT / "benchmarks" / "reference_page.py", LOGS / "reference.log")
+    try:
+        app.wait_until_healthy()
+        reference.wait_until_healthy()
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            context = chromium.new_context(viewport={"width": 1280, "height": 720})
+            tab = context.new_page()
+            measured = {
+                "reference": reference_clicks(tab, reference.url),
+                "app": app_clicks(tab, app.url, big=False),
+                "app, 2^24 elements": app_clicks(tab, app.url + BIG_LINK, big=True),
+            }
+            chromium.close()
+    finally:
+        app.stop()
+        reference.stop()
+
+    print("Click → new headline on screen, headless Chromium 1280×720:")
+    for name, times in measured.items():
+        print(f"  {name:<20} {summary(times)} ({len(times)} clicks)")
+    ratio = statistics.median(measured["app"]) / statistics.median(measured["reference"])
+    big = statistics.median(measured["app, 2^24 elements"])
+    print(f"app / reference = {ratio:.2f}× (target ≤ {TARGET_RATIO}×)")
+    print(f"2^24 elements: {big:.2f} s (target ≤ {TARGET_BIG_SECONDS} s)")
+    met = ratio <= TARGET_RATIO and big <= TARGET_BIG_SECONDS
+    print("targets met" if met else "targets missed")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
