@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,7 +178,10 @@ def run_class(
         await asyncio.gather(*tasks)
         return ClassResult(results, time.perf_counter() - began)
 
-    return asyncio.run(main())
+    # On a thread of its own: asyncio.run refuses to start where an event loop already
+    # runs, as Playwright's sync API keeps one in a test process that drove a browser.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 # The classroom load: a student follows the lecturer's link, then looks around. Each
