@@ -7,6 +7,7 @@ PagePathRedirect). And it imports, once, in the server's own thread before any
 session exists, every module a page will need (`preload`).
 """
 
+import gc
 import importlib
 from pathlib import Path
 
@@ -41,6 +42,9 @@ def preload() -> tuple[str, ...]:
 
 
 preload()
+# Everything imported so far lives as long as the server: moved out of the collector's
+# sight, it is not walked again by every collection a session's garbage triggers.
+gc.freeze()
 
 app = st.App(
     Path(__file__).resolve().parent.parent / "app.py", middleware=[Middleware(PagePathRedirect)]

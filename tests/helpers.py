@@ -1,9 +1,9 @@
 """Browser helpers for the monkey, hostile-link and screen tests (playwright, sync API).
 
 Waiting is done on Streamlit's own signals, never on fixed sleeps: an init
-script counts the script runs the page sees (``stApp``'s
-``data-test-script-state`` turning to ``running``), and an interaction waits
-until a new run has started and finished with nothing left as a skeleton.
+script counts the script runs the server reports finished (its
+``script_finished`` messages on the websocket), and an interaction waits until
+a new run has finished and been drawn, with nothing left as a skeleton or stale.
 """
 
 from __future__ import annotations
@@ -20,18 +20,43 @@ from normapp import sitemap
 
 RUN_TIMEOUT_MS = 120_000  # generous: a busy 2-core CI machine can take a minute
 
-# Counts Streamlit script runs: every change of stApp's script state to "running".
+# Counts Streamlit script runs: every ForwardMsg `script_finished` (field 6, a varint) the
+# server sends, except FINISHED_EARLY_FOR_RERUN (2), whose rerun is counted when it finishes.
+# Not stApp's data-test-script-state turning to "running": a run faster than a frame
+# (the Quiz's Check button, with Streamlit's post-run GC off) never shows "running", so
+# that count missed real reruns. The count goes up a task, a frame and a task after the
+# message, once Streamlit has dispatched it and React has drawn what it changed.
 COUNT_RUNS_SCRIPT = """
 window.__stRuns = 0;
-new MutationObserver((records) => {
-  for (const record of records) {
-    const state = record.target.getAttribute('data-test-script-state');
-    if (state === 'running' && record.oldValue !== 'running') window.__stRuns += 1;
+const countFinishedRun = (event) => {
+  if (!(event.data instanceof ArrayBuffer)) return;
+  const bytes = new Uint8Array(event.data);
+  let at = 0;
+  const varint = () => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[at++]; value += (byte & 127) * 2 ** shift; shift += 7; } while (byte & 128);
+    return value;
+  };
+  while (at < bytes.length) {
+    const tag = varint(), field = Math.floor(tag / 8), wire = tag & 7;
+    if (wire === 0) {
+      const value = varint();
+      if (field === 6 && value !== 2) {
+        setTimeout(() => requestAnimationFrame(() => setTimeout(() => { window.__stRuns += 1; })));
+      }
+    } else if (wire === 2) { const length = varint(); at += length; }
+    else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else return;
   }
-}).observe(document, {
-  attributes: true, attributeOldValue: true, subtree: true,
-  attributeFilter: ['data-test-script-state'],
-});
+};
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', countFinishedRun);
+  }
+};
 """
 
 _RUN_FINISHED = """(before) => {
@@ -50,7 +75,7 @@ def runs(tab) -> int:
 
 
 def wait_for_run_after(tab, before: int, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
-    """Wait until a script run that started after `before` runs has finished drawing."""
+    """Wait until a script run that finished after `before` runs has been drawn."""
     tab.wait_for_function(_RUN_FINISHED, arg=before, timeout=timeout_ms)
 
 
