@@ -9,8 +9,9 @@ the input they came from.
 Results are ``cache_resource`` objects, shared and read-only: ``cache_data``
 pickles what it stores and unpickles a copy on every hit, which at the 2^24
 element cap is a 64 MB copy and about a second per rerun. Plotly figures are
-never changed after they are built, so one object serves every session. Each
-cache is bounded (``max_entries``): the few large ones hold a handful.
+never changed after they are built, so one object serves every session, and
+each is a `SharedFigure`, turned into Plotly's dict once rather than on every
+draw. Each cache is bounded (``max_entries``): the few large ones hold a handful.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import normlib
@@ -170,6 +172,31 @@ def quiz_questions(seed: int) -> tuple[quiz.Question, ...]:
 
 
 # ----------------------------------------------------------------- figures
+class SharedFigure(go.Figure):
+    """A finished figure that every session draws: its dict is made once, then reused.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on every draw, and Plotly's deep-copies the
+    whole figure and base64-encodes its arrays each time: 62 % of st.plotly_chart's
+    time, 18 % of the server's, in a profile of a warm class (py-spy --gil while 30
+    simulated students viewed the app). A cached figure is never changed after it is
+    built, so its dict is the same on every draw. Callers must not change the dict.
+    """
+
+    _drawn: dict | None = None
+
+    def to_dict(self) -> dict:
+        drawn = self._drawn
+        if drawn is None:
+            drawn = self._drawn = super().to_dict()
+        return drawn
+
+
+def _shared(figure: go.Figure) -> SharedFigure:
+    """`figure` as a SharedFigure, in place: re-building it would validate it all again."""
+    figure.__class__ = SharedFigure
+    return figure
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def set_grid_figure(
     shape: Shape4,
@@ -180,14 +207,20 @@ def set_grid_figure(
     compact: bool = False,
 ):
     """The reduction-set grid; `compact` (Compare's narrow cards) has no legend or footnote."""
-    return figures.set_grid_figure(
-        set_ids(shape, spec), selected=element, max_tiles=max_tiles, height=height, compact=compact
+    return _shared(
+        figures.set_grid_figure(
+            set_ids(shape, spec),
+            selected=element,
+            max_tiles=max_tiles,
+            height=height,
+            compact=compact,
+        )
     )
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def cube_figure(shape: Shape4, spec: normlib.NormSpec, element: Element):
-    return figures.cube_figure(shape, spec, selected=element)
+    return _shared(figures.cube_figure(shape, spec, selected=element))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -200,8 +233,10 @@ def histogram_figure(
     _output: np.ndarray,
 ):
     """Before/after histogram of all values, on `bins` shared bins."""
-    return figures.histogram_figure(
-        histograms(view, None, bins, _x, _output), log_y=log_y, height=height
+    return _shared(
+        figures.histogram_figure(
+            histograms(view, None, bins, _x, _output), log_y=log_y, height=height
+        )
     )
 
 
@@ -210,10 +245,12 @@ def stats_figure(view: View, _result: normlib.NormResult):
     """Each set's mean and variance: bars for up to 64 sets, else a heatmap of the means."""
     if _result.n_sets <= 64:
         labels = [f"set {i}" for i in range(_result.n_sets)]
-        return figures.stats_bar_figure(_result.set_mean, _result.set_var, labels)
+        return _shared(figures.stats_bar_figure(_result.set_mean, _result.set_var, labels))
     grid = set_statistics.stats_grid(_result)
-    return figures.stats_heatmap_figure(
-        grid.means, row_label=grid.row_label, col_label=grid.col_label, title="per-set mean"
+    return _shared(
+        figures.stats_heatmap_figure(
+            grid.means, row_label=grid.row_label, col_label=grid.col_label, title="per-set mean"
+        )
     )
 
 
@@ -223,48 +260,51 @@ def histogram_grid_figure(
 ):
     """Before/after histograms per set or per channel (`by`), 40 bins each."""
     grouped = histograms(view, by, 40, _x, _output)
-    return figures.histogram_grid_figure(grouped, labels=list(labels), log_y=log_y)
+    return _shared(figures.histogram_grid_figure(grouped, labels=list(labels), log_y=log_y))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def feature_maps_figure(view: View, maps: tuple, _x: np.ndarray, _output: np.ndarray):
-    return figures.feature_maps_figure(_x, _output, list(maps))
+    return _shared(figures.feature_maps_figure(_x, _output, list(maps)))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def output_map_figure(view: View, n: int, c: int, title: str, _output: np.ndarray):
     """One (n, c) map of the view's output, titled by the caller (a Compare card: no hover)."""
-    return figures.map_figure(_output[n, c], title, hover=False)
+    return _shared(figures.map_figure(_output[n, c], title, hover=False))
 
 
 # `batch_key` is None for a method that ignores the batch, so its two figures are
 # built once per sample and channel.
 @st.cache_resource(max_entries=64, show_spinner=False)
 def movement_output_figure(input_key, sample, batch_key, method, channel, _move):
-    return figures.map_figure(_move.output[channel], f"output, c={channel}", height=220)
+    return _shared(figures.map_figure(_move.output[channel], f"output, c={channel}", height=220))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def movement_difference_figure(input_key, sample, batch_key, method, channel, _move):
-    return figures.difference_heatmap_figure(
-        _move.diff(channel), title=f"Δ, c={channel}", height=260
+    return _shared(
+        figures.difference_heatmap_figure(_move.diff(channel), title=f"Δ, c={channel}", height=260)
     )
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
     """Running mean and variance against the population's, one figure each."""
-    return figures.running_pair_figures(
+    mean_figure, var_figure = figures.running_pair_figures(
         _run.running_mean,
         _run.population.mean,
         _run.running_var,
         _run.population.target_var,
         _labels,
     )
+    return _shared(mean_figure), _shared(var_figure)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
-    return figures.modes_figure(
-        _run.last_x[sample], _run.train_out[sample], _run.eval_out[sample], _labels
+    return _shared(
+        figures.modes_figure(
+            _run.last_x[sample], _run.train_out[sample], _run.eval_out[sample], _labels
+        )
     )

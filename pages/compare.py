@@ -124,7 +124,7 @@ if chosen:
         "comes out as a different number."
     )
     st.dataframe(
-        compare.element_table(c_max, steps),
+        ui.table(compare.element_table(c_max, steps)),
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )
@@ -145,7 +145,7 @@ if chosen:
 if chosen:
     st.subheader("Side by side")
     st.dataframe(
-        compare.comparison_table(chosen, data.shape),
+        ui.table(compare.comparison_table(chosen, data.shape)),
         hide_index=True,
         column_config={"method": st.column_config.TextColumn(pinned=True)},
     )

@@ -231,7 +231,7 @@ if stats_tab.open:
         show(after_check.after_check_text(check))
         st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
         if result.n_sets <= 64:
-            st.dataframe(set_statistics.statistics_table(result), hide_index=True)
+            st.dataframe(ui.table(set_statistics.statistics_table(result)), hide_index=True)
         else:
             st.caption(
                 f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "

@@ -77,7 +77,7 @@ golden = cached.golden_check()
 if isinstance(golden, str):
     st.warning(golden + " Run `tests/golden/make_goldens.py` with torch installed.")
 else:
-    st.dataframe(check_table(golden), hide_index=True)
+    st.dataframe(ui.table(check_table(golden)), hide_index=True)
     st.caption(
         f"Stored output of torch {golden.torch_version} on a float64 tensor of shape "
         f"{golden.shape} ({golden.source}, made by tests/golden/make_goldens.py)."
@@ -85,7 +85,7 @@ else:
 if importlib.util.find_spec("torch") is not None:
     if st.toggle("Also run PyTorch now, on the current input", key="q:live"):
         live = cached.torch_check(data.key, data.x)
-        st.dataframe(check_table(live), hide_index=True)
+        st.dataframe(ui.table(check_table(live)), hide_index=True)
         st.caption(
             f"torch {live.torch_version}, float32, on {data.title}: Method 3's difference is "
             "float32 rounding."

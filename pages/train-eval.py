@@ -146,7 +146,9 @@ st.caption(
 )
 st.markdown(running_var_target.variance_gap(run).words(data.channel_labels))
 with st.expander("The numbers behind the dashed lines"):
-    st.dataframe(running_statistics.target_table(run, data.channel_labels), hide_index=True)
+    st.dataframe(
+        ui.table(running_statistics.target_table(run, data.channel_labels)), hide_index=True
+    )
     st.caption(
         f"M = N·H·W = {run.population.count:,} elements per channel in the whole input; "
         f"m = B·H·W = {run.m:,} per batch. After {run.steps} steps, "
@@ -175,7 +177,7 @@ shown = st.selectbox(
 st.plotly_chart(cached.modes_figure(*stream_key, shown, run, data.channel_labels), config=CHART)
 table_col, mates_col = st.columns([3, 2])
 with table_col:
-    st.dataframe(train_eval.channel_table(run, data.channel_labels), hide_index=True)
+    st.dataframe(ui.table(train_eval.channel_table(run, data.channel_labels)), hide_index=True)
     st.caption(
         "Per channel over the batch: training output has mean 0 and std ≈ 1 (just under, "
         "because of eps); eval output is off by how far the running statistics are from this "
@@ -246,7 +248,9 @@ st.subheader("Why small batches hurt BatchNorm")
 small = cached.small_batch(data.key, data.x)
 st.markdown(running_var_target.small_batch_words(small))
 if n_max > 1:
-    st.dataframe(running_var_target.small_batch_table(small, data.channel_labels), hide_index=True)
+    st.dataframe(
+        ui.table(running_var_target.small_batch_table(small, data.channel_labels)), hide_index=True
+    )
 st.caption(
     "running_var at each B is the value it settles around (the dashed line above for that B); "
     "the eval output's standard deviation is over the whole input once it has. Source: Wu & He, "
@@ -261,7 +265,7 @@ st.markdown(
     "(÷ (m − 1)) in `running_var`. Channel 0 of the last batch:"
 )
 st.latex(train_eval.variance_latex(run, 0))
-st.dataframe(train_eval.variance_table(run, data.channel_labels), hide_index=True)
+st.dataframe(ui.table(train_eval.variance_table(run, data.channel_labels)), hide_index=True)
 st.caption(
     f"With m = {run.m:,} the two differ by a factor {run.m / (run.m - 1):.6f}: "
     + (

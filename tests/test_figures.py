@@ -731,3 +731,23 @@ def test_a_map_without_hover_sends_levels_whose_colours_match_the_values():
     labels = dict(zip(trace.colorbar.tickvals, trace.colorbar.ticktext, strict=True))
     assert labels == {0.0: "-3", 63.5: "-1.5", 127.0: "0", 190.5: "1.5", 254.0: "3"}
     assert len(levels.to_json()) < len(exact.to_json()) - 300
+
+
+# ------------------------------------------------------------------ shared between sessions
+@pytest.mark.parametrize("name", sorted(_all_figures()))
+def test_a_shared_figure_sends_what_the_plain_figure_sends(name):
+    """normapp.cached hands every session the same figure as a SharedFigure, whose dict
+    is made on the first draw only: each draw must send exactly what a plain figure sends."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from normapp.cached import _shared
+
+    plain = _all_figures()[name]
+    shared = _shared(_all_figures()[name])
+    assert isinstance(shared, go.Figure)
+    # What st.plotly_chart sends: Plotly's JSON of the figure's dict.
+    expected = pio.to_json(plain.to_dict(), validate=False)
+    assert pio.to_json(shared.to_dict(), validate=False) == expected
+    assert pio.to_json(shared.to_dict(), validate=False) == expected  # the second draw too
+    assert shared.to_dict() is shared.to_dict()  # made once, not per draw
