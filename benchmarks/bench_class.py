@@ -3,8 +3,14 @@
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class.py``).
 Both the app (`streamlit run normapp/server.py`, as `make run`) and
 benchmarks/reference_page.py (one widget, one NumPy normalization, one Plotly
-chart) are started fresh and sent the same load: STUDENTS sessions connecting
-at the same moment, each opening VIEWS_EACH views over the websocket
+chart) are started fresh and sent the same load. The reference is a plain
+Streamlit page: it runs with Streamlit's defaults, from a directory without the
+app's .streamlit/config.toml. It is also measured with the app's server settings
+(no post-run garbage collection, no file watcher), cold and warm, and printed
+beside, so what the settings give and what the pages cost can be told apart.
+
+The load: STUDENTS sessions connecting at the same moment, each opening
+VIEWS_EACH views over the websocket
 (benchmarks/classroom.py), first on the cold server, then again warm. Then
 sessions come and go, WAVES waves of STUDENTS, and the server's memory is read
 after the first and the last wave.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,11 +68,16 @@ def page_bytes(url: str, pages: list[str]) -> dict[str, tuple[int, int]]:
 
 
 def measure(
-    script: Path, name: str, students: list[list[View]], waves: int, pages: list[str]
+    script: Path,
+    name: str,
+    students: list[list[View]],
+    waves: int,
+    pages: list[str],
+    cwd: Path = ROOT,
 ) -> dict:
     """Cold and warm loads, then `waves` waves of sessions coming and going."""
     figures: dict = {}
-    with StreamlitServer(script, LOGS / f"{name}.log") as server:
+    with StreamlitServer(script, LOGS / f"{name}.log", cwd=cwd) as server:
         figures["cold"] = (run_class(server.url, students), server.rss_mb())
         figures["warm"] = (run_class(server.url, students), server.rss_mb())
         one_view_each = [views[:1] for views in students]
@@ -127,9 +139,12 @@ def main() -> int:
 
     pages = sorted({view.page for view in CLASS_VIEWS})
     app = measure(ROOT / "normapp" / "server.py", "app", students, args.waves, pages)
-    reference = measure(
-        ROOT / "benchmarks" / "reference_page.py", "reference", reference_views, args.waves, [""]
-    )
+    reference_script = ROOT / "benchmarks" / "reference_page.py"
+    with tempfile.TemporaryDirectory() as plain:
+        reference = measure(
+            reference_script, "reference", reference_views, args.waves, [""], cwd=Path(plain)
+        )
+    tuned = measure(reference_script, "reference-app-settings", reference_views, 0, [])
     replicas = measure_replicas(args.replicas, students)
 
     print(
@@ -142,8 +157,12 @@ def main() -> int:
     for load in ("cold", "warm"):
         print(describe(f"app, {load}", *app[load]))
         print(describe(f"reference, {load}", *reference[load]))
+        print(describe(f"  app's settings, {load}", *tuned[load]))
         print(describe(f"{args.replicas} replicas, {load}", *replicas[load]))
     missed = speed_report(app, reference, "app / reference", TARGET_SPEED_RATIO)
+    for load in ("cold", "warm"):
+        ratio = app[load][0].views_per_second / tuned[load][0].views_per_second
+        print(f"{load}: app / reference with the app's settings = {ratio:.2f}× (no target)")
     replica_words = f"{args.replicas} replicas behind nginx / one process"
     missed += speed_report(replicas, app, replica_words, TARGET_REPLICA_RATIO)
     for name, figures in (("app", app), ("reference", reference)):

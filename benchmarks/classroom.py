@@ -229,6 +229,7 @@ class StreamlitServer:
         log_path: Path,
         env: dict[str, str] | None = None,
         options: tuple[str, ...] = (),
+        cwd: Path = ROOT,
     ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -254,7 +255,9 @@ class StreamlitServer:
                 "false",
                 *options,
             ],
-            cwd=ROOT,
+            # Streamlit reads .streamlit/config.toml from here: the project's, unless
+            # `cwd` is elsewhere (a plain page with Streamlit's defaults).
+            cwd=cwd,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
