@@ -16,7 +16,9 @@ draw. Each cache is bounded (``max_entries``): the few large ones hold a handful
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -62,35 +64,54 @@ class View:
         return cls(data.key, spec, float(eps), float(gamma), float(beta))
 
 
+# Streamlit hashes a cache argument it has no rule for through its pickle reduction, one
+# level at a time: 0.6-0.9 ms for one View, several times per view of a page (7 % of the
+# server's time in a profile of a warm class). These rules name what a View and a NormSpec
+# are made of, as one string each (about 0.06 ms). A Preset keys as the spec it stands for.
+def _spec_key(spec: normlib.NormSpec) -> str:
+    return repr((spec.axes, spec.groups, spec.center))
+
+
+def _view_key(view: View) -> str:
+    return repr((view.input_key, _spec_key(view.spec), view.eps, view.gamma, view.beta))
+
+
+KEYS: dict[str | type[Any], Callable[[Any], Any]] = {
+    View: _view_key,
+    normlib.NormSpec: _spec_key,
+    normlib.Preset: _spec_key,
+}
+
+
 def _read_only(loaded: LoadedInput) -> LoadedInput:
     loaded.x.flags.writeable = False  # one object serves every session: nobody writes
     return loaded
 
 
 # ------------------------------------------------------------------ inputs
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs=KEYS)
 def samples(n: int, size: int) -> LoadedInput:
     return _read_only(inputs.load_samples(n, size))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs=KEYS)
 def random_tensor(shape, seed, distribution, coff, cscale, soff, sscale) -> LoadedInput:
     return _read_only(inputs.load_random(shape, seed, distribution, coff, cscale, soff, sscale))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs=KEYS)
 def features(images_key: tuple, _images: LoadedInput) -> LoadedInput:
     return _read_only(inputs.load_features(_images))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=KEYS)
 def upload(name: str, digest: str, size: int, _data: bytes) -> inputs.UploadOutcome:
     """One uploaded file decoded, keyed by its content digest (not its bytes)."""
     return inputs.decode_upload(name, _data, size)
 
 
 # ----------------------------------------------------------------- numbers
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=KEYS)
 def normalized(view: View, _x: np.ndarray) -> normlib.NormResult:
     """normalize() of the view's input, with scalar γ and β broadcast over channels."""
     channels = _x.shape[1]
@@ -102,7 +123,7 @@ def normalized(view: View, _x: np.ndarray) -> normlib.NormResult:
     return result
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=KEYS)
 def set_ids(shape: Shape4, spec: normlib.NormSpec) -> np.ndarray:
     """normlib.set_ids, shared rather than copied per rerun (up to 2^24 ids)."""
     ids = normlib.set_ids(shape, spec)
@@ -110,7 +131,7 @@ def set_ids(shape: Shape4, spec: normlib.NormSpec) -> np.ndarray:
     return ids
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def histograms(
     view: View, by: str | None, bins: int, _before: np.ndarray, _after: np.ndarray
 ) -> normlib.Histograms:
@@ -122,14 +143,14 @@ def histograms(
     return normlib.histograms(_before, _after, bins=bins, by=labels)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def after_check(view: View, _result: normlib.NormResult) -> AfterCheck:
     """after_check.after_check (a second normalization of the output), once per view."""
     return check_after(_result, view.gamma, view.beta)
 
 
 # Two entries: at the input cap one entry holds six methods' outputs of a 2^21-number batch.
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False, hash_funcs=KEYS)
 def movements(input_key: tuple, sample, size, mates, shuffle, _x, _labels):
     """The Batch page's batch and every method's movement of the fixed sample."""
     batch = batch_dependence.build_batch(_x, _labels, sample, size, mates, shuffle)
@@ -140,19 +161,19 @@ def movements(input_key: tuple, sample, size, mates, shuffle, _x, _labels):
 
 # A run holds the last batch three times (input, training and eval output), up to
 # 3 × 64 MB at the input cap: three entries.
-@st.cache_resource(max_entries=3, show_spinner=False)
+@st.cache_resource(max_entries=3, show_spinner=False, hash_funcs=KEYS)
 def train_stream(input_key: tuple, momentum, steps: int, batch: int, seed: int, _x: np.ndarray):
     """The train-vs-eval stream and its batch-mates check."""
     run = running_statistics.train_stream(_x, momentum, steps, batch, seed)
     return run, train_eval.batch_mates_check(run, _x)
 
 
-@st.cache_resource(max_entries=3, show_spinner=False)
+@st.cache_resource(max_entries=3, show_spinner=False, hash_funcs=KEYS)
 def small_batch(input_key: tuple, _x: np.ndarray) -> running_var_target.SmallBatch:
     return running_var_target.small_batch(_x)
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
+@st.cache_data(max_entries=2, show_spinner=False, hash_funcs=KEYS)
 def golden_check() -> question.TorchCheck | str:
     """The stored-torch comparison, or the reason it cannot be made."""
     try:
@@ -161,12 +182,12 @@ def golden_check() -> question.TorchCheck | str:
         return f"The golden file could not be read ({error})."
 
 
-@st.cache_data(max_entries=8, show_spinner="Running torch.nn.BatchNorm2d…")
+@st.cache_data(max_entries=8, show_spinner="Running torch.nn.BatchNorm2d…", hash_funcs=KEYS)
 def torch_check(input_key: tuple, _x) -> question.TorchCheck:
     return question.torch_check(_x)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def quiz_questions(seed: int) -> tuple[quiz.Question, ...]:
     return quiz.make_quiz(seed)
 
@@ -197,7 +218,7 @@ def _shared(figure: go.Figure) -> SharedFigure:
     return figure
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def set_grid_figure(
     shape: Shape4,
     spec: normlib.NormSpec,
@@ -218,12 +239,12 @@ def set_grid_figure(
     )
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=KEYS)
 def cube_figure(shape: Shape4, spec: normlib.NormSpec, element: Element):
     return _shared(figures.cube_figure(shape, spec, selected=element))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def histogram_figure(
     view: View,
     bins: int,
@@ -240,7 +261,7 @@ def histogram_figure(
     )
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def stats_figure(view: View, _result: normlib.NormResult):
     """Each set's mean and variance: bars for up to 64 sets, else a heatmap of the means."""
     if _result.n_sets <= 64:
@@ -254,7 +275,7 @@ def stats_figure(view: View, _result: normlib.NormResult):
     )
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def histogram_grid_figure(
     view: View, by: str, labels: tuple[str, ...], log_y: bool, _x: np.ndarray, _output: np.ndarray
 ):
@@ -263,12 +284,12 @@ def histogram_grid_figure(
     return _shared(figures.histogram_grid_figure(grouped, labels=list(labels), log_y=log_y))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=KEYS)
 def feature_maps_figure(view: View, maps: tuple, _x: np.ndarray, _output: np.ndarray):
     return _shared(figures.feature_maps_figure(_x, _output, list(maps)))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def output_map_figure(view: View, n: int, c: int, title: str, _output: np.ndarray):
     """One (n, c) map of the view's output, titled by the caller (a Compare card: no hover)."""
     return _shared(figures.map_figure(_output[n, c], title, hover=False))
@@ -276,19 +297,19 @@ def output_map_figure(view: View, n: int, c: int, title: str, _output: np.ndarra
 
 # `batch_key` is None for a method that ignores the batch, so its two figures are
 # built once per sample and channel.
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def movement_output_figure(input_key, sample, batch_key, method, channel, _move):
     return _shared(figures.map_figure(_move.output[channel], f"output, c={channel}", height=220))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def movement_difference_figure(input_key, sample, batch_key, method, channel, _move):
     return _shared(
         figures.difference_heatmap_figure(_move.diff(channel), title=f"Δ, c={channel}", height=260)
     )
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=KEYS)
 def running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _labels):
     """Running mean and variance against the population's, one figure each."""
     mean_figure, var_figure = figures.running_pair_figures(
@@ -301,7 +322,7 @@ def running_figures(input_key: tuple, momentum, steps, batch, seed, _run, _label
     return _shared(mean_figure), _shared(var_figure)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
 def modes_figure(input_key: tuple, momentum, steps, batch, seed, sample, _run, _labels):
     return _shared(
         figures.modes_figure(
