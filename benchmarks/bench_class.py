@@ -3,11 +3,13 @@
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class.py``).
 Both the app (`streamlit run normapp/server.py`, as `make run`) and
 benchmarks/reference_page.py (one widget, one NumPy normalization, one Plotly
-chart) are started fresh and sent the same load. The reference is a plain
-Streamlit page: it runs with Streamlit's defaults, from a directory without the
-app's .streamlit/config.toml. It is also measured with the app's server settings
-(no post-run garbage collection, no file watcher), cold and warm, and printed
-beside, so what the settings give and what the pages cost can be told apart.
+chart) are started fresh and sent the same load. The reference runs with the
+app's server settings (.streamlit/config.toml: no post-run garbage collection, no
+file watcher), so the ratio compares what the pages cost. It is also measured as
+a plain page with Streamlit's defaults (run from a directory without that file),
+cold and warm, for information: the defaults' file watcher and per-run collection
+made it 4 times slower than the app itself in one run here, a ratio that would say
+nothing about the app's pages.
 
 The load: STUDENTS sessions connecting at the same moment, each opening
 VIEWS_EACH views over the websocket
@@ -111,14 +113,20 @@ def measure_replicas(count: int, students: list[list[View]]) -> dict:
         replicas.stop()
 
 
-def speed_report(measured: dict, against: dict, words: str, target: float) -> list[str]:
-    """Print `measured`'s views per second over `against`'s, cold and warm; the misses."""
+def speed_report(
+    measured: dict, against: dict, words: str, target: float, targeted=("cold", "warm")
+) -> list[str]:
+    """Print `measured`'s views per second over `against`'s, cold and warm; the misses.
+
+    Only the `targeted` loads are held to `target`; the others are printed as they are.
+    """
     missed = []
     for load in ("cold", "warm"):
         result = measured[load][0]
         ratio = result.views_per_second / against[load][0].views_per_second
-        print(f"{load}: {words} = {ratio:.2f}× views per second (target ≥ {target}×)")
-        if ratio < target:
+        aim = f"target ≥ {target}×" if load in targeted else "no target"
+        print(f"{load}: {words} = {ratio:.2f}× views per second ({aim})")
+        if load in targeted and ratio < target:
             missed.append(f"{load}: {words}")
         if result.errors:
             missed.append(f"{load}: errors")
@@ -140,11 +148,11 @@ def main() -> int:
     pages = sorted({view.page for view in CLASS_VIEWS})
     app = measure(ROOT / "normapp" / "server.py", "app", students, args.waves, pages)
     reference_script = ROOT / "benchmarks" / "reference_page.py"
-    with tempfile.TemporaryDirectory() as plain:
-        reference = measure(
-            reference_script, "reference", reference_views, args.waves, [""], cwd=Path(plain)
+    reference = measure(reference_script, "reference", reference_views, args.waves, [""])
+    with tempfile.TemporaryDirectory() as elsewhere:
+        defaults = measure(
+            reference_script, "reference-defaults", reference_views, 0, [], cwd=Path(elsewhere)
         )
-    tuned = measure(reference_script, "reference-app-settings", reference_views, 0, [])
     replicas = measure_replicas(args.replicas, students)
 
     print(
@@ -157,14 +165,16 @@ def main() -> int:
     for load in ("cold", "warm"):
         print(describe(f"app, {load}", *app[load]))
         print(describe(f"reference, {load}", *reference[load]))
-        print(describe(f"  app's settings, {load}", *tuned[load]))
+        print(describe(f"  Streamlit defaults, {load}", *defaults[load]))
         print(describe(f"{args.replicas} replicas, {load}", *replicas[load]))
     missed = speed_report(app, reference, "app / reference", TARGET_SPEED_RATIO)
     for load in ("cold", "warm"):
-        ratio = app[load][0].views_per_second / tuned[load][0].views_per_second
-        print(f"{load}: app / reference with the app's settings = {ratio:.2f}× (no target)")
+        ratio = app[load][0].views_per_second / defaults[load][0].views_per_second
+        print(f"{load}: app / reference with Streamlit's defaults = {ratio:.2f}× (no target)")
     replica_words = f"{args.replicas} replicas behind nginx / one process"
-    missed += speed_report(replicas, app, replica_words, TARGET_REPLICA_RATIO)
+    # Warm only: started cold, each replica imports the app and builds every figure for
+    # itself, so a cold class through two replicas does that work twice on the same cores.
+    missed += speed_report(replicas, app, replica_words, TARGET_REPLICA_RATIO, ("warm",))
     for name, figures in (("app", app), ("reference", reference)):
         waves = figures["waves"]
         ratio = waves[-1] / waves[0]
