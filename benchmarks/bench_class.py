@@ -55,7 +55,7 @@ LOGS = ROOT / "test-artifacts" / "bench-class"
 
 def describe(name: str, result: ClassResult, rss_mb: float) -> str:
     return (
-        f"{name:<22} {result.views_per_second:7.2f} {result.percentile(50):7.2f} "
+        f"{name:<26} {result.views_per_second:7.2f} {result.percentile(50):7.2f} "
         f"{result.percentile(95):7.2f} {len(result.errors):6d} {rss_mb:8.0f}"
     )
 
@@ -161,7 +161,7 @@ def main() -> int:
         f"{args.students} sessions (one view each)"
     )
     header = ("views/s", "p50 s", "p95 s", "errors", "RSS MB")
-    print(f"{'server, load':<22} " + " ".join(f"{h:>{max(7, len(h))}}" for h in header))
+    print(f"{'server, load':<26} " + " ".join(f"{h:>{max(7, len(h))}}" for h in header))
     for load in ("cold", "warm"):
         print(describe(f"app, {load}", *app[load]))
         print(describe(f"reference, {load}", *reference[load]))

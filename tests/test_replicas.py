@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.conftest import ARTIFACTS, ROOT, _free_port, missing, screenshot
-from tests.helpers import expect_charts_drawn, expect_drawn, new_tab, open_app
+from tests.helpers import expect_charts_drawn, expect_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -71,16 +71,6 @@ def proxy(browser) -> Iterator[Proxy]:
         upstream = re.search(r"upstream normx_replicas \{(.*?)\}", site, re.S)[1]
         replicas = set(re.findall(r"server (\S+);", upstream))
         assert len(replicas) == REPLICA_COUNT, site
-        # Each replica's first visit, made straight to it (the round robin is left as it
-        # was): like conftest's warm_app_url, the sessions under test do not each pay for a
-        # fresh server's first run. On a cold replica the first upload was seen lost (its
-        # rerun came back without the file); that is a first-request problem of its own.
-        for replica in sorted(replicas):
-            context, tab = new_tab(browser)
-            try:
-                open_app(tab, f"http://{replica}/", timeout_ms=LOAD_MS)
-            finally:
-                context.close()
         yield Proxy(f"http://127.0.0.1:{port}", replicas, run_dir)
     finally:
         launcher.send_signal(signal.SIGTERM)
