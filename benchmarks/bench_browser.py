@@ -26,17 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from benchmarks.classroom import StreamlitServer  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LOGS = ROOT / "test-artifacts" / "bench-browser"
 ROUNDS = 3  # each preset clicked this many times (the first round builds the figures)
 TARGET_RATIO = 2.0

@@ -17,19 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from benchmarks.classroom import StreamlitServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IN_CI = os.environ.get("CI") == "true"
 # AppTest starts here, not from app.py: see the module's docstring. Page paths given to
 # AppTest.switch_page are relative to it ("../pages/quiz.py").
