@@ -4,6 +4,7 @@ order), each with its marked answer derived from normlib, and grading.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -339,3 +340,44 @@ QUIZ_PARAMS: tuple[state.Param, ...] = (
         state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)"),
     ),
 )
+
+
+# ============================================================ a class taking the quiz
+def student_order(question: Question, student_id: str, index: int) -> tuple[str, ...]:
+    """The question's option keys in this student's order.
+
+    A class answers the same questions, but neighbours should not copy a position
+    ("the third one"): each student sees the options in an order drawn from their
+    own id and the question's number. The order comes from SHA-256 rather than
+    Python's hash(), which differs between server processes (replicas).
+    """
+    digest = hashlib.sha256(f"{student_id}:{index}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return tuple(question.options[int(k)] for k in rng.permutation(len(question.options)))
+
+
+def explorer_view(question: Question) -> tuple[str, dict[str, str | list[str]]]:
+    """The page and link parameters of the view that shows a question's answer.
+
+    Sets and counts open the Explorer on a random tensor of the question's shape
+    with the answer's axes (and the marked element for sets); the Keras questions
+    open it with the axes the layer reduces over; the train/eval question opens
+    the Train vs eval page, where the difference is measured.
+    """
+    if question.kind == "train_eval":
+        return "train-eval", {}
+    query: dict[str, str | list[str]] = {}
+    if question.kind == "keras":
+        axes = "".join(a for a in "NCHW" if a in question.answer)
+    else:
+        spec = question.shown_spec if question.kind == "sets" else METHODS["batchnorm"]
+        assert spec is not None and question.shape is not None
+        axes = spec.axes
+        query["source"] = state.SOURCES["random"]
+        query["shape"] = state.format_shape(question.shape)
+        if spec.groups > 1:
+            query["groups"] = str(spec.groups)
+        if question.element is not None:
+            query["pick"] = state.format_element(question.element)
+    query["axes"] = list(axes)
+    return "explorer", query

@@ -49,7 +49,7 @@ PAGE_PARAMS = {
     "compare": ("methods", "pick"),
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
-    "quiz": ("quiz",),
+    "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/class_quiz.py
     "question": (),
 }
 

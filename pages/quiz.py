@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from normapp import cached, figures, links, quiz, ui
+from normapp import cached, class_quiz, class_views, figures, links, quiz, ui
 
 (QUIZ,) = quiz.QUIZ_PARAMS
 CHART = figures.CHART_CONFIG
@@ -29,6 +29,16 @@ def new_quiz() -> None:
 
 
 ui.current_input("quiz")  # the sidebar's input is not used: quiz shapes come from the quiz number
+# A class session's link: a student's quiz, or with the session's secret the lecturer's board.
+class_code = st.query_params.get(class_quiz.CODE_PARAM)
+if class_code is not None:
+    links.write({}, (), drop=["quiz"])  # the session knows its quiz number
+    secret = st.query_params.get(class_quiz.KEY_PARAM)
+    if secret is None:
+        class_views.student_view(class_code)
+    else:
+        class_views.board_view(class_code, secret)
+    st.stop()
 # The quiz number is no widget (New quiz draws one): read from a link that brings a new one.
 followed = links.followed(QUIZ)
 if followed is not None:
@@ -59,6 +69,8 @@ button_col.button(
     icon=":material/shuffle:",
     help="Another quiz number, other questions.",
 )
+with st.expander("Take this quiz with a class: a code for the room and a live board"):
+    class_views.class_panel(seed)
 
 for index, question in enumerate(questions):
     key = answer_key(seed, index)

@@ -63,6 +63,10 @@ def every_builder() -> dict:
         "difference": F.difference_heatmap_figure(out[0] - x[0], title="Δ", max_panels=2),
         "map": F.map_figure(out[0, 0], "output, c=0"),
         "compare_map": F.map_figure(out[0, 0], "output, c=0", height=300),
+        "board": F.board_figure(["Method 1", "LayerNorm", "BatchNorm2d"], [3, 0, 27], 30),
+        "board_revealed": F.board_figure(
+            ["N", "C", "H", "W"], [30, 2, 28, 28], 30, right=[True, False, True, True]
+        ),
     }
 
 
@@ -75,6 +79,7 @@ def test_every_public_builder_is_covered():
     covered = {"set_grid_figure", "cube_figure", "histogram_figure", "histogram_grid_figure"}
     covered |= {"feature_maps_figure", "stats_heatmap_figure", "stats_bar_figure"}
     covered |= {"running_stats_figure", "difference_heatmap_figure", "map_figure", "modes_figure"}
+    covered |= {"board_figure"}
     assert builders == covered
 
 

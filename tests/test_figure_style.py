@@ -36,7 +36,7 @@ def _package_builders() -> set:
 
 def test_builders_lists_every_figure_function_of_the_package():
     assert set(F.BUILDERS) == _package_builders()
-    assert len(F.BUILDERS) == 11  # ten families plus the train-vs-eval mosaic
+    assert len(F.BUILDERS) == 12  # ten families, the train-vs-eval mosaic, the class board
     for builder in F.BUILDERS:  # and the package re-exports each under its own name
         assert getattr(F, builder.__name__) is builder
 

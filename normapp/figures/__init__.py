@@ -15,6 +15,7 @@ No Streamlit here. One module per figure family, all over one style module:
 ``stats``           :func:`stats_heatmap_figure`, :func:`stats_bar_figure`
 ``running``         :func:`running_stats_figure`, :func:`running_pair_figures`
 ``modes``           :func:`modes_figure` (train vs eval outputs of one sample)
+``board``           :func:`board_figure` (how a class answered one question)
 ==================  ==========================================================
 
 Every figure
@@ -60,6 +61,7 @@ from normapp.figures._style import (
     range_words,
     themed,
 )
+from normapp.figures.board import board_figure
 from normapp.figures.cube import CubeCells, cube_cells, cube_figure
 from normapp.figures.grid_geometry import (
     GRID_PAYLOAD_BYTES,
@@ -97,6 +99,7 @@ BUILDERS = (
     stats_bar_figure,
     running_stats_figure,
     modes_figure,
+    board_figure,
 )
 
 __all__ = [
@@ -133,6 +136,7 @@ __all__ = [
     "GridLayout",
     "contrast_ratio",
     "cube_cells",
+    "board_figure",
     "cube_figure",
     "difference_heatmap_figure",
     "feature_maps_figure",

@@ -1,0 +1,134 @@
+"""A live class quiz in the app: its database through Streamlit, and what its links carry.
+
+The store itself (normapp/class_store.py) knows nothing of Streamlit; this module
+gives the Quiz page one ClassStore per server process, over the SQLAlchemy engine
+of ``st.connection("class_quiz", type="sql")``:
+
+- ``NORMAPP_CLASS_DB`` (a SQLAlchemy URL) wins: PostgreSQL
+  (``postgresql+psycopg://user:password@host/db``) is what replicas behind a
+  proxy need, since they share no memory and may not share a disk;
+- else ``[connections.class_quiz] url`` in ``.streamlit/secrets.toml``, Streamlit's
+  own place for it;
+- else a SQLite file, ``class_quiz.sqlite`` in the data directory
+  (``NORMAPP_DATA_DIR``, by default ``.data/`` beside app.py): nothing to install,
+  and it serves `make run` and `make serve`'s replicas on one machine.
+
+Links: ``quiz?class=CODE`` is a student's (the code is public, 6 letters);
+``quiz?class=CODE&key=SECRET`` is the lecturer's board (the secret is not shown
+to students); ``me=ID`` is the random id a student's browser got when it joined,
+so a reload keeps their answers. Nothing else identifies a student.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+from streamlit.errors import StreamlitSecretNotFoundError
+
+from normapp import class_store
+from normapp.class_store import ClassStore, ClassStoreError
+from normapp.text import literal
+
+ROOT = Path(__file__).resolve().parent.parent
+CLASS_DB_ENV = "NORMAPP_CLASS_DB"
+DATA_DIR_ENV = "NORMAPP_DATA_DIR"
+CODE_PARAM, KEY_PARAM, STUDENT_PARAM = "class", "key", "me"
+_STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class ClassQuizUnavailable(RuntimeError):
+    """The class quiz's database cannot be used; the message says so without internals."""
+
+
+def database_url() -> str:
+    """Where the class sessions live (see the module's docstring for the order)."""
+    url = os.environ.get(CLASS_DB_ENV, "").strip()
+    if url:
+        return url
+    try:
+        url = str(st.secrets["connections"]["class_quiz"]["url"])
+    except (KeyError, FileNotFoundError, StreamlitSecretNotFoundError):
+        url = ""
+    if url:
+        return url
+    data_dir = Path(os.environ.get(DATA_DIR_ENV) or ROOT / ".data")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return class_store.default_url(data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> ClassStore:
+    # One engine (and one schema check) per server process and database, shared by every
+    # session: st.connection keeps the engine, the ClassStore only queries through it.
+    connection = st.connection(
+        "class_quiz", type="sql", url=url, **class_store.engine_options(url)
+    )
+    return ClassStore(connection.engine)
+
+
+def store() -> ClassStore:
+    """The process's ClassStore; ClassQuizUnavailable (a message, no traceback) if it fails."""
+    try:
+        return _store(database_url())
+    except (SQLAlchemyError, OSError) as error:
+        raise ClassQuizUnavailable(
+            "The class quiz's database cannot be reached, so class sessions are off for now "
+            f"({type(error).__name__}). The quiz itself still works; the server's log has "
+            f"the details. An administrator sets its URL with {CLASS_DB_ENV}."
+        ) from error
+
+
+def new_student_id() -> str:
+    """A random id for a browser that joins (128 bits; it names nobody)."""
+    return secrets.token_urlsafe(16)
+
+
+def valid_student_id(text: str | None) -> bool:
+    return text is not None and _STUDENT_ID.match(text) is not None
+
+
+def valid_secret(text: str | None) -> bool:
+    return text is not None and _SECRET.match(text) is not None
+
+
+def page_url(path: str = "quiz") -> str:
+    """The absolute URL of a page of this app as the browser reaches it (relative in tests)."""
+    here = st.context.url
+    if not here:
+        return path
+    base = here.rsplit("/", 1)[0] if "/" in here.split("://", 1)[-1] else here
+    return f"{base.rstrip('/')}/{path}"
+
+
+def student_link(code: str) -> str:
+    return f"{page_url()}?{CODE_PARAM}={code}"
+
+
+def board_link(code: str, secret: str) -> str:
+    return f"{page_url()}?{CODE_PARAM}={code}&{KEY_PARAM}={secret}"
+
+
+def refusal(error: Exception) -> str:
+    """A store's or a link's refusal as literal text (it may quote what a link carried)."""
+    return literal(str(error), 300)
+
+
+__all__ = [
+    "ClassQuizUnavailable",
+    "ClassStoreError",
+    "board_link",
+    "database_url",
+    "new_student_id",
+    "page_url",
+    "refusal",
+    "store",
+    "student_link",
+    "valid_secret",
+    "valid_student_id",
+]

@@ -1,0 +1,52 @@
+"""A live class quiz: how the room answered one question, as horizontal bars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from normapp.figures._style import BEFORE_COLOUR, GREY, SET_HIGHLIGHT, _style
+
+_BAR_HEIGHT = 46  # px per option: room for a projector-sized label
+
+
+def board_figure(
+    labels: Sequence[str],
+    counts: Sequence[int],
+    answered: int,
+    right: Sequence[bool] | None = None,
+) -> go.Figure:
+    """One bar per option: how many students' answers include it.
+
+    `right` is None until the lecturer reveals the answer (every bar one colour,
+    so the board does not give it away); then the right options are drawn blue and
+    the others grey. Each bar is labelled with its count and its share of the
+    `answered` students.
+    """
+    if right is None:
+        colours = [BEFORE_COLOUR] * len(labels)
+    else:
+        colours = [SET_HIGHLIGHT if ok else GREY for ok in right]
+    text = [f"{n} ({n / answered:.0%})" if answered else "0" for n in counts]
+    shown = [
+        f"✓ {label}" if right is not None and ok else label
+        for label, ok in zip(labels, right or [False] * len(labels), strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=list(counts),
+            y=shown,
+            orientation="h",
+            marker_color=colours,
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x} students<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)  # options top to bottom, as listed
+    fig.update_xaxes(
+        range=[0, max(1, answered) * 1.25], title="students", rangemode="tozero", dtick=None
+    )
+    return _style(fig, height=90 + _BAR_HEIGHT * len(labels), margin=dict(l=10, r=20, t=10, b=50))
