@@ -42,7 +42,7 @@ _STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-class ClassQuizUnavailable(RuntimeError):
+class ClassDatabaseError(RuntimeError):
     """The class quiz's database cannot be used; the message says so without internals."""
 
 
@@ -66,18 +66,16 @@ def database_url() -> str:
 def _store(url: str) -> ClassStore:
     # One engine (and one schema check) per server process and database, shared by every
     # session: st.connection keeps the engine, the ClassStore only queries through it.
-    connection = st.connection(
-        "class_quiz", type="sql", url=url, **class_store.engine_options(url)
-    )
+    connection = st.connection("class_quiz", type="sql", url=url, **class_store.engine_options(url))
     return ClassStore(connection.engine)
 
 
 def store() -> ClassStore:
-    """The process's ClassStore; ClassQuizUnavailable (a message, no traceback) if it fails."""
+    """The process's ClassStore; ClassDatabaseError (a message, no traceback) if it fails."""
     try:
         return _store(database_url())
     except (SQLAlchemyError, OSError) as error:
-        raise ClassQuizUnavailable(
+        raise ClassDatabaseError(
             "The class quiz's database cannot be reached, so class sessions are off for now "
             f"({type(error).__name__}). The quiz itself still works; the server's log has "
             f"the details. An administrator sets its URL with {CLASS_DB_ENV}."
@@ -120,7 +118,7 @@ def refusal(error: Exception) -> str:
 
 
 __all__ = [
-    "ClassQuizUnavailable",
+    "ClassDatabaseError",
     "ClassStoreError",
     "board_link",
     "database_url",

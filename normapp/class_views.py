@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from normapp import cached, class_quiz, figures, quiz, share, ui
-from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassQuizUnavailable
+from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
 from normapp.class_store import ClassSession, ClassStore, ClassStoreError, QuestionTally
 from normapp.text import literal
 
@@ -29,7 +29,7 @@ CHART = figures.CHART_CONFIG
 def _open_store() -> ClassStore | None:
     try:
         return class_quiz.store()
-    except ClassQuizUnavailable as error:
+    except ClassDatabaseError as error:
         st.error(str(error), icon=":material/cloud_off:")
         return None
 
@@ -115,81 +115,89 @@ def student_view(code: str) -> None:
     )
     st.metric("Sent", f"{len(answers)} of {len(questions)}")
     _watch_reveals(session.code, session.revealed)
-    sent_messages = st.session_state.setdefault(_SEND_MESSAGES, {})
     for index, question in enumerate(questions):
-        key = f"class:{session.code}:{index}"
-        stored = answers.get(index)
-        if key not in st.session_state and stored is not None:
-            # A reload (or another device with this link) starts from what was sent.
-            st.session_state[key] = list(stored) if question.multi else stored[0]
-        closed = index in session.revealed
-        with st.container(border=True):
-            st.markdown(f"**Question {index + 1}.** {question.prompt}")
-            if question.kind == "sets":
-                st.plotly_chart(
-                    cached.set_grid_figure(
-                        question.shape, question.shown_spec, question.element, height=300
-                    ),
-                    config=CHART,
-                    key=f"{key}:grid",
-                )
-            order = quiz.student_order(question, student, index)
-            if question.multi:
-                st.pills(
-                    "Your answer (choose all that apply)",
-                    order,
-                    selection_mode="multi",
-                    format_func=question.label,
-                    key=key,
-                    disabled=closed,
-                )
+        _student_question(session, student, index, question, answers.get(index))
+
+
+def _student_question(
+    session: ClassSession,
+    student: str,
+    index: int,
+    question: quiz.Question,
+    stored: tuple[str, ...] | None,
+) -> None:
+    key = f"class:{session.code}:{index}"
+    if key not in st.session_state and stored is not None:
+        # A reload (or another device with this link) starts from what was sent.
+        st.session_state[key] = list(stored) if question.multi else stored[0]
+    closed = index in session.revealed
+    with st.container(border=True):
+        st.markdown(f"**Question {index + 1}.** {question.prompt}")
+        if question.kind == "sets":
+            assert question.shape and question.shown_spec and question.element
+            st.plotly_chart(
+                cached.set_grid_figure(
+                    question.shape, question.shown_spec, question.element, height=300
+                ),
+                config=CHART,
+                key=f"{key}:grid",
+            )
+        order = quiz.student_order(question, student, index)
+        if question.multi:
+            st.pills(
+                "Your answer (choose all that apply)",
+                order,
+                selection_mode="multi",
+                format_func=question.label,
+                key=key,
+                disabled=closed,
+            )
+        else:
+            st.radio(
+                "Your answer",
+                order,
+                index=None,
+                format_func=question.label,
+                key=key,
+                disabled=closed,
+                horizontal=True,
+            )
+        if not closed:
+            st.button(
+                "Send",
+                key=f"{key}:send",
+                on_click=_send,
+                args=(session.code, student, index, key),
+                icon=":material/send:",
+            )
+        message = st.session_state.setdefault(_SEND_MESSAGES, {}).pop(index, None)
+        if message is not None:
+            (st.success if message[0] else st.error)(message[1])
+        elif stored is not None and not closed:
+            st.caption("Sent: " + ", ".join(question.label(k) for k in stored) + ".")
+        if closed:
+            feedback = quiz.grade(question, list(stored) if stored else None)
+            if not feedback.answered:
+                st.info(f"The answer is revealed; you did not send one. {question.explanation}")
+            elif feedback.correct:
+                st.success(feedback.message, icon=":material/check_circle:")
             else:
-                st.radio(
-                    "Your answer",
-                    order,
-                    index=None,
-                    format_func=question.label,
-                    key=key,
-                    disabled=closed,
-                    horizontal=True,
-                )
-            if not closed:
-                st.button(
-                    "Send",
-                    key=f"{key}:send",
-                    on_click=_send,
-                    args=(session.code, student, index, key),
-                    icon=":material/send:",
-                )
-            message = sent_messages.pop(index, None)
-            if message is not None:
-                (st.success if message[0] else st.error)(message[1])
-            elif stored is not None and not closed:
-                st.caption("Sent: " + ", ".join(question.label(k) for k in stored) + ".")
-            if closed:
-                feedback = quiz.grade(question, list(stored) if stored else None)
-                if not feedback.answered:
-                    st.info(f"The answer is revealed; you did not send one. {question.explanation}")
-                elif feedback.correct:
-                    st.success(feedback.message, icon=":material/check_circle:")
-                else:
-                    st.error(feedback.message, icon=":material/cancel:")
-                _explorer_link(question)
+                st.error(feedback.message, icon=":material/cancel:")
+            _explorer_link(question)
 
 
 def _student_id() -> str:
     """This browser's id in the class: from the link it was given when it joined, else new."""
-    given = st.query_params.get(STUDENT_PARAM)
-    if class_quiz.valid_student_id(given):
-        assert given is not None
+    given: str | None = st.query_params.get(STUDENT_PARAM)
+    if given is not None and class_quiz.valid_student_id(given):
         return given
     if given is not None:
         st.warning(
             f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this app "
             "made; you join as a new student."
         )
-    student = st.session_state.get("class:student")
-    if not class_quiz.valid_student_id(student):
+    student: str | None = st.session_state.get("class:student")
+    if student is None or not class_quiz.valid_student_id(student):
         student = class_quiz.new_student_id()
         st.session_state["class:student"] = student
     st.query_params[STUDENT_PARAM] = student  # a reload keeps it, and so the answers
@@ -205,7 +213,7 @@ def _send(code: str, student: str, index: int, key: str) -> None:
     chosen = [choice] if isinstance(choice, str) else list(choice)
     try:
         class_quiz.store().record_answer(code, student, index, chosen)
-    except (ClassStoreError, ClassQuizUnavailable) as error:
+    except (ClassStoreError, ClassDatabaseError) as error:
         messages[index] = (False, class_quiz.refusal(error))
         return
     messages[index] = (True, "Sent. You can change it until the answer is revealed.")
@@ -216,7 +224,7 @@ def _watch_reveals(code: str, seen: frozenset[int]) -> None:
     """Rerun the student's page when the lecturer reveals (or hides) an answer."""
     try:
         revealed = class_quiz.store().session(code).revealed
-    except (ClassStoreError, ClassQuizUnavailable):
+    except (ClassStoreError, ClassDatabaseError):
         return  # the page's next full run says why
     if revealed != seen:
         st.rerun(scope="app")
@@ -270,7 +278,7 @@ def _board(code: str, secret: str, length: int) -> None:
         store = class_quiz.store()
         session = store.lecturer_session(code, secret)
         tallies = store.tallies(code, secret)
-    except (ClassStoreError, ClassQuizUnavailable) as error:
+    except (ClassStoreError, ClassDatabaseError) as error:
         st.error(class_quiz.refusal(error))
         return
     problem = st.session_state.pop("class:problem", None)
@@ -282,8 +290,10 @@ def _board(code: str, secret: str, length: int) -> None:
     students_col, answers_col, _ = st.columns(3)
     students_col.metric("Students who answered", joined)
     answers_col.metric("Answers", sum(t.answered for t in tallies))
-    st.caption(f"Counts refresh every {BOARD_REFRESH_S} s. {answered_all} of {length} questions "
-               "have answers.")
+    st.caption(
+        f"Counts refresh every {BOARD_REFRESH_S} s. {answered_all} of {length} questions "
+        "have answers."
+    )
     for index, (question, tally) in enumerate(zip(questions, tallies, strict=True)):
         _board_question(session, index, question, tally, joined)
 
@@ -295,8 +305,7 @@ def _board_question(
     with st.container(border=True, key=f"board-q{index}"):
         head_col, button_col = st.columns([5, 1], vertical_alignment="center")
         head_col.markdown(
-            f"**Question {index + 1}** · {tally.answered} of {joined} answered\n\n"
-            f"{question.prompt}"
+            f"**Question {index + 1}** · {tally.answered} of {joined} answered\n\n{question.prompt}"
         )
         button_col.button(
             "Hide answer" if revealed else "Reveal answer",
@@ -331,7 +340,7 @@ def _board_question(
 def _reveal(code: str, secret: str, index: int, revealed: bool) -> None:
     try:
         class_quiz.store().reveal(code, secret, index, revealed)
-    except (ClassStoreError, ClassQuizUnavailable) as error:
+    except (ClassStoreError, ClassDatabaseError) as error:
         st.session_state["class:problem"] = class_quiz.refusal(error)
 
 
