@@ -131,7 +131,7 @@ def _student_question(
         # A reload (or another device with this link) starts from what was sent.
         st.session_state[key] = list(stored) if question.multi else stored[0]
     closed = index in session.revealed
-    with st.container(border=True):
+    with st.container(border=True, key=f"class-q{index}"):
         st.markdown(f"**Question {index + 1}.** {question.prompt}")
         if question.kind == "sets":
             assert question.shape and question.shown_spec and question.element

@@ -1,0 +1,137 @@
+"""A live class quiz in headless Chromium: a lecturer's board and five students at once.
+
+The server is the app as `make run` serves it, with a database of its own (a fresh
+SQLite file). The lecturer starts a session at projector size; five students on
+phones open the join link and send their answers in the same moment (every click
+first, then every wait); the board, left alone, must count exactly what the test
+sent, option by option, and a reveal must reach every student's page by itself.
+Screenshots land in test-artifacts/ for a person to judge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from normapp import quiz
+from tests.conftest import Server, screenshot, serve_apps
+from tests.helpers import LOAD_MS, PHONE, expect_charts_drawn, expect_drawn, open_page_at, query
+
+pytestmark = pytest.mark.browser
+SEED = 1  # the quiz a session started from /quiz uses
+QUESTIONS = quiz.make_quiz(SEED)
+STUDENTS = 5
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+def plan(student: int) -> dict[int, tuple[str, ...]]:
+    """What student `student` sends: every question, spread over the options."""
+    answers = {}
+    for index, question in enumerate(QUESTIONS):
+        first = question.options[(student + index) % len(question.options)]
+        if question.multi and student % 2:
+            second = question.options[(student + index + 1) % len(question.options)]
+            answers[index] = tuple(k for k in question.options if k in (first, second))
+        else:
+            answers[index] = (first,)
+    return answers
+
+
+@pytest.fixture(scope="module")
+def class_url(tmp_path_factory):
+    data = tmp_path_factory.mktemp("class-data")
+    server = Server("class-quiz-server", env={"NORMAPP_DATA_DIR": str(data)})
+    with serve_apps({"class": server}) as urls:
+        yield urls["class"]
+
+
+def choose(tab, index: int, keys: tuple[str, ...]) -> None:
+    question = QUESTIONS[index]
+    block = tab.locator(f".st-key-class-q{index}")
+    for key in keys:
+        label = question.label(key)
+        if question.multi:
+            block.get_by_role("button", name=label, exact=True).click()
+        else:
+            block.get_by_text(label, exact=True).click()
+
+
+def test_a_lecturer_and_five_students_at_once(browser, class_url):
+    from playwright.sync_api import expect
+
+    lecturer_context = browser.new_context(viewport=PROJECTOR)
+    student_contexts = [browser.new_context(viewport=PHONE) for _ in range(STUDENTS)]
+    try:
+        board = lecturer_context.new_page()
+        open_page_at(board, f"{class_url}/quiz", "Question 6.")
+        board.get_by_text("Take this quiz with a class").click()
+        board.get_by_role("button", name="Start a class session").click()
+        expect(board.get_by_role("heading", name=re.compile(r"· board$"))).to_be_visible(
+            timeout=LOAD_MS
+        )
+        code = query(board)["class"]
+        assert re.fullmatch(r"[A-Z]{6}", code)
+        expect(board.get_by_test_id("stImage").locator("img")).to_be_visible()
+        qr_width = board.get_by_test_id("stImage").locator("img").bounding_box()["width"]
+        assert qr_width >= 400, qr_width
+
+        # Five students open the join link in the same moment, then answer in the same moment.
+        tabs = [context.new_page() for context in student_contexts]
+        for tab in tabs:
+            tab.goto(f"{class_url}/quiz?class={code}", wait_until="commit")
+        for tab in tabs:
+            expect(tab.get_by_role("heading", name=f"Class quiz · {code}")).to_be_visible(
+                timeout=LOAD_MS
+            )
+            expect_drawn(tab)
+        for index in range(len(QUESTIONS)):
+            for student, tab in enumerate(tabs):
+                choose(tab, index, plan(student)[index])
+            for tab in tabs:
+                expect_drawn(tab)
+            for tab in tabs:  # every Send, then every wait: the server gets them together
+                tab.locator(f".st-key-class-q{index}").get_by_role("button", name="Send").click()
+            for tab in tabs:
+                expect(
+                    tab.locator(f".st-key-class-q{index}").get_by_text("Sent. You can change")
+                ).to_be_visible(timeout=LOAD_MS)
+
+        # The board was not touched: it refreshes itself and must show exactly what was sent.
+        for index, question in enumerate(QUESTIONS):
+            chosen = Counter(k for s in range(STUDENTS) for k in plan(s)[index])
+            expected = [f"{chosen[k]} ({chosen[k] / STUDENTS:.0%})" for k in question.options]
+            block = board.locator(f".st-key-board-q{index}")
+            expect(block).to_contain_text(
+                f"Question {index + 1} · {STUDENTS} of {STUDENTS} answered", timeout=LOAD_MS
+            )
+            expect(block.locator("text.bartext")).to_have_text(expected, timeout=LOAD_MS)
+
+        # Reveal one question: every student's page shows its verdict without a click.
+        single = next(i for i, q in enumerate(QUESTIONS) if not q.multi)
+        right = sum(plan(s)[single] == tuple(QUESTIONS[single].answer) for s in range(STUDENTS))
+        board.locator(f".st-key-board-q{single}").get_by_role(
+            "button", name="Reveal answer"
+        ).click()
+        expect(board.locator(f".st-key-board-q{single}")).to_contain_text(
+            f"{right} of {STUDENTS} right", timeout=LOAD_MS
+        )
+        for student, tab in enumerate(tabs):
+            verdict = (
+                "Correct."
+                if plan(student)[single] == tuple(QUESTIONS[single].answer)
+                else "Not quite"
+            )
+            expect(tab.locator(f".st-key-class-q{single}")).to_contain_text(
+                verdict, timeout=LOAD_MS
+            )
+        for tab in [board, *tabs]:
+            assert tab.get_by_test_id("stException").count() == 0
+
+        expect_charts_drawn(board)
+        screenshot(board, "class-board-1920-light")
+        screenshot(tabs[0], "class-student-phone")
+    finally:
+        for context in [lecturer_context, *student_contexts]:
+            context.close()
