@@ -108,6 +108,14 @@ def test_the_image_holds_everything_the_app_reads():
     assert needed <= copied, needed - copied
 
 
+def test_the_image_gives_its_user_a_data_directory_for_the_class_quiz():
+    (user,) = _instruction("USER")
+    (environment,) = [e for e in _instruction("ENV") if "NORMAPP_DATA_DIR" in e]
+    data_dir = environment.split("=", 1)[1]
+    assert any(f"chown {user} {data_dir}" in run for run in _instruction("RUN"))
+    assert _instruction("VOLUME") == [data_dir]
+
+
 def test_no_file_passes_the_cookie_secret_as_a_flag():
     """`streamlit run --server.cookieSecret` is refused: the secret goes through the environment."""
     for path in [*DEPLOY.iterdir(), ROOT / "Makefile"]:
@@ -171,6 +179,23 @@ def test_compose_replicas_share_one_cookie_secret(compose):
     assert re.fullmatch(r"\$\{" + SECRET_VARIABLE + r":\?.+\}", next(iter(secrets.values())))
 
 
+def test_compose_replicas_share_one_class_quiz_database_that_compose_starts(compose):
+    urls = {name: r["environment"]["NORMAPP_CLASS_DB"] for name, r in _replicas(compose).items()}
+    assert len(set(urls.values())) == 1, urls
+    url = next(iter(urls.values()))
+    database = compose["services"]["postgres"]
+    match = re.fullmatch(r"postgresql\+psycopg://(\w+):\$\{(\w+):\?.+\}@postgres:5432/(\w+)", url)
+    assert match, url
+    user, password_variable, name = match.groups()
+    environment = database["environment"]
+    assert (environment["POSTGRES_USER"], environment["POSTGRES_DB"]) == (user, name)
+    assert environment["POSTGRES_PASSWORD"].startswith("${" + password_variable + ":?")
+    assert "pg_isready" in database["healthcheck"]["test"]
+    for replica in _replicas(compose).values():
+        assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert set(database["networks"]) <= set(compose["networks"])
+
+
 # ------------------------------------------------------------------ Kubernetes
 def test_kubernetes_probes_hit_the_health_endpoint_on_the_app_port(manifests):
     pod = manifests["Deployment"]["spec"]["template"]["spec"]
@@ -192,6 +217,14 @@ def test_kubernetes_replicas_read_the_cookie_secret_from_the_secret(manifests):
     assert reference["name"] == secret["metadata"]["name"]
     assert reference["key"] in secret["stringData"]
     assert "cookieSecret" not in str(container.get("args", [])) + str(container.get("command", []))
+
+
+def test_kubernetes_replicas_read_the_class_quiz_database_from_the_secret(manifests):
+    (container,) = manifests["Deployment"]["spec"]["template"]["spec"]["containers"]
+    (variable,) = [v for v in container["env"] if v["name"] == "NORMAPP_CLASS_DB"]
+    reference = variable["valueFrom"]["secretKeyRef"]
+    assert reference["name"] == manifests["Secret"]["metadata"]["name"]
+    assert manifests["Secret"]["stringData"][reference["key"]].startswith("postgresql+psycopg://")
 
 
 def test_kubernetes_service_and_ingress_reach_the_pods(manifests):
