@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import re
 import signal
 import subprocess
@@ -51,16 +52,20 @@ class Proxy:
 
 
 @pytest.fixture(scope="module")
-def proxy(browser) -> Iterator[Proxy]:
-    """`make serve` with two replicas on a free loopback port; stopped (SIGTERM) after."""
+def proxy(browser, tmp_path_factory) -> Iterator[Proxy]:
+    """`make serve` with two replicas on a free loopback port; stopped (SIGTERM) after.
+
+    The replicas share one class-quiz database, a SQLite file in a fresh data directory.
+    """
     if _launcher().find_nginx() is None:
         missing("nginx is not installed (apt-get install -y nginx)")
     run_dir = ARTIFACTS / "serve"
     port = _free_port()
     command = [sys.executable, "deploy/serve.py", "--replicas", str(REPLICA_COUNT)]
     command += ["--port", str(port), "--address", "127.0.0.1", "--run-dir", str(run_dir)]
+    env = {**os.environ, "NORMAPP_DATA_DIR": str(tmp_path_factory.mktemp("replica-data"))}
     launcher = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
     try:
         # The launcher says it is ready once every replica and nginx answer, or exits.
@@ -214,4 +219,50 @@ def test_sessions_spread_over_both_replicas_and_stay_on_their_own(browser, proxy
         assert set(per_replica) == proxy.replicas, per_replica
     finally:
         for session in sessions:
+            session.context.close()
+
+
+@pytest.mark.timeout(600)
+def test_a_class_quiz_spans_both_replicas(browser, proxy):
+    """The lecturer's board on one replica counts a student's answer sent through the other."""
+    from playwright.sync_api import expect
+
+    from normapp import quiz
+
+    question = next(i for i, q in enumerate(quiz.make_quiz(1)) if not q.multi)
+    lecturer = _open_session(browser, proxy.url)
+    students: list[Session] = []
+    try:
+        tab = lecturer.tab
+        tab.goto(f"{proxy.url}/quiz", timeout=LOAD_MS)
+        tab.get_by_text("Take this quiz with a class").click(timeout=LOAD_MS)
+        tab.get_by_role("button", name="Start a class session").click()
+        heading = tab.get_by_role("heading", name=re.compile(r"· board$"))
+        expect(heading).to_be_visible(timeout=LOAD_MS)
+        code = re.search(r"class=([A-Z]{6})", tab.url)[1]
+        (lecturer_replica,) = lecturer.replicas() - {""}
+        # New browsers take the replicas in turn: the next one or two reach the other one.
+        while not students or students[-1].replicas() - {""} == {lecturer_replica}:
+            assert len(students) < 4, "no new browser reached the other replica"
+            student = _open_session(browser, proxy.url)
+            students.append(student)
+            student.tab.goto(f"{proxy.url}/quiz?class={code}", timeout=LOAD_MS)
+            expect(student.tab.get_by_role("heading", name=f"Class quiz · {code}")).to_be_visible(
+                timeout=LOAD_MS
+            )
+        student = students[-1]
+        expect_drawn(student.tab)
+        block = student.tab.locator(f".st-key-class-q{question}")
+        block.get_by_role("radio").first.check(force=True)
+        expect_drawn(student.tab)
+        block.get_by_role("button", name="Send").click()
+        expect(block.get_by_text("Sent. You can change")).to_be_visible(timeout=LOAD_MS)
+        # The board refreshes by itself, on the lecturer's replica.
+        expect(tab.locator(f".st-key-board-q{question}")).to_contain_text(
+            f"Question {question + 1} · 1 of 1 answered", timeout=LOAD_MS
+        )
+        assert lecturer.replicas() - {""} == {lecturer_replica}
+        assert student.replicas() - {""} != {lecturer_replica}
+    finally:
+        for session in [lecturer, *students]:
             session.context.close()
