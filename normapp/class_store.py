@@ -262,6 +262,10 @@ class ClassStore:
     # -- schema ---------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        database = self.engine.url.database
+        if self._dialect == "sqlite" and database and database != ":memory:":
+            # The app's data directory (default_url) need not exist on a fresh checkout.
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         if self._dialect == "sqlite":
             # WAL lets readers (the board) read while a student writes; it is stored in the
             # database file, so once is enough. Outside a transaction, as SQLite requires.

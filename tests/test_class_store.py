@@ -365,3 +365,26 @@ def test_a_class_of_100_answering_at_once_loses_nothing(store):
     assert not failures, failures[:3]
     assert count_rows(store.engine, "class_answers") == 600
     assert as_dicts(store.tallies(session.code, session.secret)) == brute_force_tallies(sent)
+
+
+def test_the_default_database_is_a_wal_sqlite_file_in_the_data_directory(tmp_path):
+    data_dir = tmp_path / "fresh" / ".data"  # not there yet, as on a fresh checkout
+    url = default_url(data_dir)
+    assert url == f"sqlite:///{data_dir}/class_quiz.sqlite"
+    options = engine_options(url)
+    assert options["connect_args"]["check_same_thread"] is False
+    assert options["connect_args"]["timeout"] >= 30
+    engine = sa.create_engine(url, **options)
+    try:
+        ClassStore(engine)
+        assert (data_dir / "class_quiz.sqlite").exists()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_engines_check_their_connections_and_pool_for_a_class():
+    options = engine_options("postgresql+psycopg://quiz@db.example/quiz")
+    assert options["pool_pre_ping"] is True
+    assert options["pool_size"] + options["max_overflow"] >= 20
