@@ -388,3 +388,30 @@ def test_postgresql_engines_check_their_connections_and_pool_for_a_class():
     options = engine_options("postgresql+psycopg://quiz@db.example/quiz")
     assert options["pool_pre_ping"] is True
     assert options["pool_size"] + options["max_overflow"] >= 20
+
+
+def test_an_answer_racing_a_reveal_waits_for_it_and_is_refused(store, engine):
+    session = store.create_session(SEED)
+    outcome: dict[str, BaseException] = {}
+
+    def answer() -> None:
+        try:
+            store.record_answer(session.code, student(1), SINGLE, [QUIZ[SINGLE].options[0]])
+        except BaseException as error:  # looked at below
+            outcome["error"] = error
+
+    with engine.connect() as lecturer:
+        # The lecturer's reveal, written but not yet committed when the answer comes in.
+        lecturer.execute(
+            sa.text("UPDATE class_sessions SET revealed = :mask WHERE code = :code"),
+            {"mask": 1 << SINGLE, "code": session.code},
+        )
+        racing = threading.Thread(target=answer)
+        racing.start()
+        racing.join(1.0)
+        assert racing.is_alive(), outcome  # it saw the question open and waits to write
+        lecturer.commit()
+    racing.join(60)
+    assert isinstance(outcome.get("error"), ClassStoreError), outcome
+    assert f"{SINGLE}'s answer is revealed" in str(outcome["error"])
+    assert count_rows(store.engine, "class_answers") == 0
