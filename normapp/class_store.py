@@ -20,7 +20,10 @@ rest and calls ``sqlalchemy.create_engine(url, **kwargs)`` (merged over
 ``create_engine_kwargs`` from secrets.toml). That is why engine_options gives
 plain, deep-copyable values (connect_args, pool sizes) and no event listener:
 SQLite's WAL journal mode is a property of the database file, which ClassStore
-sets once when it opens the schema.
+sets once when it opens the schema. (Checked with Streamlit 1.67's st.connection on a
+SQLite URL: the engine it returns has engine_options' pool size, overflow and timeout.)
+A ClassStore checks the schema when it is made: make one per engine (st.cache_resource),
+not one per script run.
 
 Schema: ``schema_version`` records the migrations applied; MIGRATIONS are applied
 in order, all pending ones in one transaction, under a lock (PostgreSQL: an
