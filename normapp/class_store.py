@@ -190,7 +190,7 @@ def normalize_code(code: str) -> str:
     normalized = re.sub(r"[\s-]+", "", str(code)).upper()
     if len(normalized) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalized):
         raise ClassStoreError(
-            f"{_echo(code)!r} is not a class code: a code is {CODE_LENGTH} letters "
+            f"'{_echo(code)}' is not a class code: a code is {CODE_LENGTH} letters "
             "(no I or O), like ABCDEF. Check the code or ask the lecturer for the link."
         )
     return normalized
@@ -199,7 +199,7 @@ def normalize_code(code: str) -> str:
 def _check_student_id(student_id: str) -> None:
     if not isinstance(student_id, str) or not STUDENT_ID_PATTERN.fullmatch(student_id):
         raise ClassStoreError(
-            f"The student id {_echo(student_id)!r} is not valid: it must be 16 to 64 letters, "
+            f"The student id '{_echo(student_id)}' is not valid: it must be 16 to 64 letters, "
             "digits, '-' or '_'. Reload the page to get a new one."
         )
 
@@ -230,12 +230,12 @@ def canonical_choice(
     for key in keys:
         if not isinstance(key, str) or key not in question.options:
             raise ClassStoreError(
-                f"{_echo(key)!r} is not an option of question {number}. Reload the page."
+                f"'{_echo(key)}' is not an option of question {number}. Reload the page."
             )
     repeated = sorted(key for key, count in Counter(keys).items() if count > 1)
     if repeated:
         raise ClassStoreError(
-            f"Option {_echo(repeated[0])!r} is chosen twice in the answer to question "
+            f"Option '{_echo(repeated[0])}' is chosen twice in the answer to question "
             f"{number}: choose each option once."
         )
     if not keys:

@@ -163,7 +163,11 @@ def test_malformed_unknown_and_ended_codes_say_which(store, clock):
         with pytest.raises(ClassStoreError, match="is not a class code") as error:
             store.session(malformed)
         assert "X" * 41 not in str(error.value) and "Traceback" not in str(error.value)
-        messages["malformed"] = str(error.value)
+    with pytest.raises(ClassStoreError) as error:
+        store.session("\\'" * 100)  # escapes must not lengthen what is echoed
+    echoed = re.search(r"'(.*)' is not a class code", str(error.value)).group(1)
+    assert len(echoed) <= 40
+    messages["malformed"] = str(error.value)
     unknown = next(c for c in ("ABCDEF", "ZYXWVU") if c != session.code)
     with pytest.raises(ClassStoreError, match=f"No class session {unknown}: check the code"):
         store.session(unknown)
