@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
-from normapp.quiz import Question, make_quiz
+from normapp.quiz import QUIZ_SEED_MAX, Question, make_quiz
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O lookalikes of 1 and 0
 CODE_LENGTH = 6
@@ -226,7 +226,12 @@ def canonical_choice(
     A bare string is one key. Raises ClassStoreError for a key that is not an option,
     a key given twice, no key, or more than one key on a single-choice question.
     """
-    keys = [choice] if isinstance(choice, str) else list(choice)
+    try:
+        keys = [choice] if isinstance(choice, str) else list(choice)
+    except TypeError:
+        raise ClassStoreError(
+            f"The answer to question {number} is not a list of options. Reload the page."
+        ) from None
     for key in keys:
         if not isinstance(key, str) or key not in question.options:
             raise ClassStoreError(
@@ -302,6 +307,15 @@ class ClassStore:
 
     def create_session(self, quiz_seed: int) -> ClassSession:
         """A new session of the quiz of `quiz_seed`; expired sessions and answers go."""
+        if (
+            not isinstance(quiz_seed, int)
+            or isinstance(quiz_seed, bool)
+            or not 0 <= quiz_seed <= QUIZ_SEED_MAX
+        ):
+            raise ClassStoreError(
+                f"The quiz seed must be a whole number from 0 to {QUIZ_SEED_MAX}, "
+                f"not {_echo(repr(quiz_seed))}: pick another seed."
+            )
         now = self.clock()
         with self.engine.begin() as conn:
             self._purge_expired(conn, now)
@@ -311,7 +325,7 @@ class ClassStore:
             session = ClassSession(
                 code=self._new_code(),
                 secret=secret,
-                quiz_seed=int(quiz_seed),
+                quiz_seed=quiz_seed,
                 created_at=now,
                 expires_at=now + SESSION_HOURS * 3600,
                 revealed=frozenset(),

@@ -205,6 +205,7 @@ FORGED = [
     (student(1), MULTI, [], "is empty"),
     (student(1), MULTI, [QUIZ[MULTI].options[0]] * 2, "chosen twice"),
     (student(1), MULTI, [QUIZ[MULTI].options[0], 7], "7 is not an option|'7' is not an option"),
+    (student(1), SINGLE, 7, "is not a list of options"),
     ("short", SINGLE, [QUIZ[SINGLE].options[0]], "student id 'short' is not valid"),
     ("x" * 65, SINGLE, [QUIZ[SINGLE].options[0]], "student id .* is not valid"),
     ("<script>alert(1)</script>", SINGLE, [QUIZ[SINGLE].options[0]], "student id"),
@@ -419,3 +420,10 @@ def test_an_answer_racing_a_reveal_waits_for_it_and_is_refused(store, engine):
     assert isinstance(outcome.get("error"), ClassStoreError), outcome
     assert f"{SINGLE}'s answer is revealed" in str(outcome["error"])
     assert count_rows(store.engine, "class_answers") == 0
+
+
+@pytest.mark.parametrize("seed", [-1, 1_000_000, "7", 2.0, None])
+def test_a_session_needs_a_quiz_seed_the_quiz_page_offers(store, seed):
+    with pytest.raises(ClassStoreError, match="quiz seed must be a whole number from 0 to"):
+        store.create_session(seed)
+    assert count_rows(store.engine, "class_sessions") == 0
