@@ -20,7 +20,10 @@ rest and calls ``sqlalchemy.create_engine(url, **kwargs)`` (merged over
 ``create_engine_kwargs`` from secrets.toml). That is why engine_options gives
 plain, deep-copyable values (connect_args, pool sizes) and no event listener:
 SQLite's WAL journal mode is a property of the database file, which ClassStore
-sets once when it opens the schema.
+sets once when it opens the schema. (Checked with Streamlit 1.67's st.connection on a
+SQLite URL: the engine it returns has engine_options' pool size, overflow and timeout.)
+A ClassStore checks the schema when it is made: make one per engine (st.cache_resource),
+not one per script run.
 
 Schema: ``schema_version`` records the migrations applied; MIGRATIONS are applied
 in order, all pending ones in one transaction, under a lock (PostgreSQL: an
@@ -45,7 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
-from normapp.quiz import Question, make_quiz
+from normapp.quiz import QUIZ_SEED_MAX, Question, make_quiz
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O lookalikes of 1 and 0
 CODE_LENGTH = 6
@@ -187,7 +190,7 @@ def normalize_code(code: str) -> str:
     normalized = re.sub(r"[\s-]+", "", str(code)).upper()
     if len(normalized) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalized):
         raise ClassStoreError(
-            f"{_echo(code)!r} is not a class code: a code is {CODE_LENGTH} letters "
+            f"'{_echo(code)}' is not a class code: a code is {CODE_LENGTH} letters "
             "(no I or O), like ABCDEF. Check the code or ask the lecturer for the link."
         )
     return normalized
@@ -196,7 +199,7 @@ def normalize_code(code: str) -> str:
 def _check_student_id(student_id: str) -> None:
     if not isinstance(student_id, str) or not STUDENT_ID_PATTERN.fullmatch(student_id):
         raise ClassStoreError(
-            f"The student id {_echo(student_id)!r} is not valid: it must be 16 to 64 letters, "
+            f"The student id '{_echo(student_id)}' is not valid: it must be 16 to 64 letters, "
             "digits, '-' or '_'. Reload the page to get a new one."
         )
 
@@ -223,16 +226,21 @@ def canonical_choice(
     A bare string is one key. Raises ClassStoreError for a key that is not an option,
     a key given twice, no key, or more than one key on a single-choice question.
     """
-    keys = [choice] if isinstance(choice, str) else list(choice)
+    try:
+        keys = [choice] if isinstance(choice, str) else list(choice)
+    except TypeError:
+        raise ClassStoreError(
+            f"The answer to question {number} is not a list of options. Reload the page."
+        ) from None
     for key in keys:
         if not isinstance(key, str) or key not in question.options:
             raise ClassStoreError(
-                f"{_echo(key)!r} is not an option of question {number}. Reload the page."
+                f"'{_echo(key)}' is not an option of question {number}. Reload the page."
             )
     repeated = sorted(key for key, count in Counter(keys).items() if count > 1)
     if repeated:
         raise ClassStoreError(
-            f"Option {_echo(repeated[0])!r} is chosen twice in the answer to question "
+            f"Option '{_echo(repeated[0])}' is chosen twice in the answer to question "
             f"{number}: choose each option once."
         )
     if not keys:
@@ -262,6 +270,10 @@ class ClassStore:
     # -- schema ---------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        database = self.engine.url.database
+        if self._dialect == "sqlite" and database and database != ":memory:":
+            # The app's data directory (default_url) need not exist on a fresh checkout.
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         if self._dialect == "sqlite":
             # WAL lets readers (the board) read while a student writes; it is stored in the
             # database file, so once is enough. Outside a transaction, as SQLite requires.
@@ -295,6 +307,15 @@ class ClassStore:
 
     def create_session(self, quiz_seed: int) -> ClassSession:
         """A new session of the quiz of `quiz_seed`; expired sessions and answers go."""
+        if (
+            not isinstance(quiz_seed, int)
+            or isinstance(quiz_seed, bool)
+            or not 0 <= quiz_seed <= QUIZ_SEED_MAX
+        ):
+            raise ClassStoreError(
+                f"The quiz seed must be a whole number from 0 to {QUIZ_SEED_MAX}, "
+                f"not {_echo(repr(quiz_seed))}: pick another seed."
+            )
         now = self.clock()
         with self.engine.begin() as conn:
             self._purge_expired(conn, now)
@@ -304,7 +325,7 @@ class ClassStore:
             session = ClassSession(
                 code=self._new_code(),
                 secret=secret,
-                quiz_seed=int(quiz_seed),
+                quiz_seed=quiz_seed,
                 created_at=now,
                 expires_at=now + SESSION_HOURS * 3600,
                 revealed=frozenset(),

@@ -1,7 +1,7 @@
 """Shared fixtures: the app served on loopback and headless Chromium driving it.
 
-Under CI (``CI=true``) a missing Chromium or playwright is a failure, not a
-skip: `.ci/run` installs both. Elsewhere the browser tests skip, saying why.
+Under CI (``CI=true``) a missing Chromium, playwright or PostgreSQL server is a
+failure, not a skip: `.ci/run` installs them. Elsewhere the browser tests skip, saying why.
 Screenshots go to ``test-artifacts/`` (not committed).
 """
 
@@ -19,6 +19,7 @@ import pytest
 
 from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from benchmarks.classroom import StreamlitServer
+from benchmarks.postgres import PostgresUnavailableError, temporary_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -137,6 +138,16 @@ def app_url() -> Iterator[str]:
     """The app served once for the whole test session."""
     with serve_app() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (benchmarks/postgres.py), fsync off."""
+    try:
+        with temporary_postgres(durable=False) as url:
+            yield url
+    except PostgresUnavailableError as error:
+        missing(str(error))
 
 
 @pytest.fixture(scope="session")

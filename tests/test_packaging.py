@@ -128,7 +128,9 @@ def test_the_wheel_ships_normlib_and_nothing_of_the_app(wheel):
 def test_the_wheel_requires_numpy_and_pillow_and_the_app_only_as_an_extra(wheel):
     plain, extras, requires_python = _metadata(wheel)
     assert plain == ["numpy", "pillow"]
-    assert extras == {"app": ["orjson", "plotly", "pyarrow", "streamlit"]}
+    assert extras == {
+        "app": ["orjson", "plotly", "psycopg", "pyarrow", "segno", "sqlalchemy", "streamlit"]
+    }
     assert requires_python == ">=3.11"
 
 

@@ -1,0 +1,177 @@
+"""A class of 100 answering the live quiz at once, against the class store (no Streamlit).
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class_quiz.py``).
+normapp.class_store is measured on a SQLite file (the app's default) and on a
+temporary PostgreSQL cluster (benchmarks/postgres.py, PostgreSQL's default
+durability: fsync on).
+
+Each student is a separate process (multiprocessing, forked after the quiz is
+built, so no process pays for the imports), with its own engine and ClassStore
+as a replica of the app would have: threads would share one GIL and one
+connection pool and measure those rather than the database. All wait at a
+barrier, then each answers every question of one class session as fast as it
+can. Meanwhile the lecturer's board, in the parent, calls ``tallies`` every
+0.25 s.
+
+Printed per store: answers sent, rows stored, answers lost (sent but not stored
+as sent), rows duplicated (more than one per student and question), answers/s
+(answers stored over the time from the barrier to the last student's last
+answer), p50/p95 latency of one answer, and the time from the barrier until the
+board first shows every answer. Exit status 1 when an answer is lost or
+duplicated, an answer is refused, or the board never shows them all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from benchmarks.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402
+from normapp.class_store import ClassStore, default_url, engine_options  # noqa: E402
+from normapp.quiz import make_quiz  # noqa: E402
+
+STUDENTS = 100
+QUIZ_SEED = 2024
+BOARD_PERIOD_S = 0.25
+BOARD_GIVES_UP_S = 120.0
+
+
+@dataclass
+class StudentReport:
+    student_id: str
+    latencies_s: list[float]
+    errors: list[str]
+    finished_at: float  # time.monotonic(), the same clock in every process on Linux
+
+
+def _student(url, code, student_id, answers, start, reports) -> None:
+    engine = sa.create_engine(url, **engine_options(url))
+    store = ClassStore(engine)
+    store.session(code)  # connected and warm before the start, as a student with the page open
+    latencies, errors = [], []
+    start.wait()
+    for number, keys in answers:
+        began = time.monotonic()
+        try:
+            store.record_answer(code, student_id, number, keys)
+        except Exception as error:  # counted and reported: a refused answer is a failure
+            errors.append(repr(error)[:200])
+        latencies.append(time.monotonic() - began)
+    reports.put(StudentReport(student_id, latencies, errors, time.monotonic()))
+    engine.dispose()
+
+
+def _board(store: ClassStore, code: str, secret: str, expected: int, seen: dict) -> None:
+    """Poll the tallies as the lecturer's page would; note when all answers show."""
+    deadline = time.monotonic() + BOARD_GIVES_UP_S
+    polls = 0
+    while time.monotonic() < deadline:
+        shown = sum(tally.answered for tally in store.tallies(code, secret))
+        polls += 1
+        if shown == expected:
+            seen["all_at"] = time.monotonic()
+            break
+        time.sleep(BOARD_PERIOD_S)
+    seen["polls"] = polls
+
+
+def run_class(name: str, url: str) -> bool:
+    quiz = make_quiz(QUIZ_SEED)
+    engine = sa.create_engine(url, **engine_options(url))
+    store = ClassStore(engine)
+    session = store.create_session(QUIZ_SEED)
+    rng = random.Random(QUIZ_SEED)
+    sent: dict[tuple[str, int], str] = {}
+    plans = []
+    for _ in range(STUDENTS):
+        student_id = secrets.token_urlsafe(16)
+        answers = []
+        for number, question in enumerate(quiz):
+            size = rng.randint(1, len(question.options)) if question.multi else 1
+            keys = rng.sample(question.options, size)
+            answers.append((number, keys))
+            sent[(student_id, number)] = ",".join(k for k in question.options if k in keys)
+        plans.append((student_id, answers))
+    engine.dispose()  # no pooled connection crosses the fork
+
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(STUDENTS + 1)
+    reports = context.Queue()
+    processes = [
+        context.Process(
+            target=_student, args=(url, session.code, student_id, answers, start, reports)
+        )
+        for student_id, answers in plans
+    ]
+    for process in processes:
+        process.start()
+    seen: dict = {}
+    board = threading.Thread(
+        target=_board, args=(store, session.code, session.secret, len(sent), seen)
+    )
+    board.start()
+    start.wait()
+    started_at = time.monotonic()
+    finished = [reports.get(timeout=300) for _ in processes]
+    for process in processes:
+        process.join()
+    board.join()
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT student_id, question, choice FROM class_answers WHERE code = :code"),
+            {"code": session.code},
+        ).all()
+    engine.dispose()
+    stored = {(student_id, question): choice for student_id, question, choice in rows}
+    lost = sum(stored.get(key) != choice for key, choice in sent.items())
+    duplicated = len(rows) - len(stored)
+    errors = [error for report in finished for error in report.errors]
+    latencies = sorted(s for report in finished for s in report.latencies_s)
+    elapsed = max(report.finished_at for report in finished) - started_at
+    board_s = seen["all_at"] - started_at if "all_at" in seen else None
+
+    print(f"{name}:")
+    print(f"  answers sent        {len(sent)} ({STUDENTS} students x {len(quiz)} questions)")
+    print(f"  rows stored         {len(rows)}")
+    print(f"  lost                {lost}")
+    print(f"  duplicated          {duplicated}")
+    print(f"  refused (errors)    {len(errors)}" + (f": {errors[0]}" if errors else ""))
+    print(f"  answers/s           {len(sent) / elapsed:.0f} ({elapsed:.2f} s for all)")
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
+    print(f"  latency per answer  p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    board_text = f"{board_s:.2f} s" if board_s is not None else "never"
+    print(f"  board shows all     {board_text} after the start ({seen.get('polls', 0)} polls)")
+    return lost == 0 and duplicated == 0 and not errors and board_s is not None
+
+
+def main() -> int:
+    make_quiz(QUIZ_SEED)  # built once here; the forked students inherit it
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench-class-quiz-") as data_dir:
+        ok &= run_class("SQLite (file, WAL)", default_url(Path(data_dir)))
+    try:
+        with temporary_postgres() as url:
+            ok &= run_class("PostgreSQL (temporary cluster)", url)
+    except PostgresUnavailableError as error:
+        print(f"PostgreSQL: not measured: {error}")
+        ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
