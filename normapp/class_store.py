@@ -443,12 +443,18 @@ class ClassStore:
             "choice": ",".join(keys),
             "answered_at": self.clock(),
         }
-        with self.engine.begin() as conn:
-            conn.execute(self._upsert_answer(values))
-            # Checked again after the write, in its transaction: a reveal that came in
-            # since the first look closes the question and this answer is rolled back.
-            if number in self._read_session(conn, session.code, lock=True).revealed:
-                raise _closed(number)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self._upsert_answer(values))
+                # Checked again after the write, in its transaction: a reveal that came in
+                # since the first look closes the question and this answer is rolled back.
+                if number in self._read_session(conn, session.code, lock=True).revealed:
+                    raise _closed(number)
+        except sa.exc.IntegrityError:
+            # PostgreSQL's foreign key: the session was purged (it had ended) meanwhile.
+            raise ClassStoreError(
+                f"Class session {session.code} has ended: ask the lecturer for a new link."
+            ) from None
 
     def student_answers(self, code: str, student_id: str) -> dict[int, tuple[str, ...]]:
         """The answers `student_id` stored in session `code`: question → keys."""
