@@ -30,12 +30,16 @@ from pathlib import Path
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Delta_pb2 import Delta
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ROOT = Path(__file__).resolve().parent.parent
 _FINISHED = ForwardMsg.ScriptFinishedStatus
 # A run that ends for a rerun is followed by another run of the same view.
 _VIEW_DONE = {_FINISHED.FINISHED_SUCCESSFULLY, _FINISHED.FINISHED_WITH_COMPILE_ERROR}
+# A fragment's rerun ends with its own status (or a whole run, if the fragment asked for one).
+_FRAGMENT_DONE = _VIEW_DONE | {_FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,26 @@ class Student:
         )
         return cls(socket)
 
-    async def open(self, view: View, timeout_s: float = 120) -> ViewResult:
+    async def open(
+        self,
+        view: View,
+        timeout_s: float = 120,
+        widget_states: Sequence[WidgetState] = (),
+        deltas: list[Delta] | None = None,
+        fragment_id: str = "",
+    ) -> ViewResult:
+        """Ask for `view` (with `widget_states`, as a browser's rerun after a click sends).
+
+        A `fragment_id` reruns only that fragment, as a browser asks after a click inside
+        one. Every new element the server draws is appended to `deltas` when it is given
+        (a Delta also names the fragment that drew it).
+        """
         request = BackMsg()
         request.rerun_script.query_string = view.query
         request.rerun_script.page_name = view.page
+        request.rerun_script.widget_states.widgets.extend(widget_states)
+        request.rerun_script.fragment_id = fragment_id
+        done = _FRAGMENT_DONE if fragment_id else _VIEW_DONE
         request.rerun_script.cached_message_hashes.extend(sorted(self._cached_hashes))
         start = time.perf_counter()
         await self._socket.send(request.SerializeToString())
@@ -103,10 +123,12 @@ class Student:
             kind = message.WhichOneof("type")
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
+                if deltas is not None:
+                    deltas.append(message.delta)
                 if element.WhichOneof("type") == "exception":
                     exception = element.exception
                     exceptions.append(f"{exception.type}: {exception.message}".strip(": "))
-            elif kind == "script_finished" and message.script_finished in _VIEW_DONE:
+            elif kind == "script_finished" and message.script_finished in done:
                 return ViewResult(view, time.perf_counter() - start, received, exceptions)
 
     async def close(self) -> None:

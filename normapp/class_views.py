@@ -23,6 +23,7 @@ from normapp.text import literal
 BOARD_REFRESH_S = 2  # the board's counts: live enough for a room, cheap for the server
 REVEAL_CHECK_S = 3  # how soon a student's page learns that an answer was revealed
 _SEND_MESSAGES = "class:sent"
+_SENT_KEYS = "class:sent-keys"  # {(code, question): keys} sent by this session
 CHART = figures.CHART_CONFIG
 
 
@@ -113,7 +114,6 @@ def student_view(code: str) -> None:
         "class (your options are in an order of your own). Choose, then **Send**; you can "
         "change an answer until the lecturer reveals it. Nobody sees who answered what."
     )
-    st.metric("Sent", f"{len(answers)} of {len(questions)}")
     _watch_reveals(session.code, session.revealed)
     for index, question in enumerate(questions):
         _student_question(session, student, index, question, answers.get(index))
@@ -126,11 +126,6 @@ def _student_question(
     question: quiz.Question,
     stored: tuple[str, ...] | None,
 ) -> None:
-    key = f"class:{session.code}:{index}"
-    if key not in st.session_state and stored is not None:
-        # A reload (or another device with this link) starts from what was sent.
-        st.session_state[key] = list(stored) if question.multi else stored[0]
-    closed = index in session.revealed
     with st.container(border=True, key=f"class-q{index}"):
         st.markdown(f"**Question {index + 1}.** {question.prompt}")
         if question.kind == "sets":
@@ -140,50 +135,76 @@ def _student_question(
                     question.shape, question.shown_spec, question.element, height=300
                 ),
                 config=CHART,
-                key=f"{key}:grid",
+                key=f"class:{session.code}:{index}:grid",
             )
-        order = quiz.student_order(question, student, index)
-        if question.multi:
-            st.pills(
-                "Your answer (choose all that apply)",
-                order,
-                selection_mode="multi",
-                format_func=question.label,
-                key=key,
-                disabled=closed,
-            )
+        _student_answer(session, student, index, question, stored)
+
+
+@st.fragment
+def _student_answer(
+    session: ClassSession,
+    student: str,
+    index: int,
+    question: quiz.Question,
+    stored: tuple[str, ...] | None,
+) -> None:
+    """A question's answer and its Send: a click reruns only this, not the whole quiz.
+
+    A class sends hundreds of answers in a minute; each one rerunning every question
+    and figure of the page cost the server ~75 ms, this part alone a fraction of it.
+    The arguments are those of the last full run: what was sent since is in the
+    session's own record (_SENT_KEYS).
+    """
+    key = f"class:{session.code}:{index}"
+    if key not in st.session_state and stored is not None:
+        # A reload (or another device with this link) starts from what was sent.
+        st.session_state[key] = list(stored) if question.multi else stored[0]
+    closed = index in session.revealed
+    order = quiz.student_order(question, student, index)
+    if question.multi:
+        st.pills(
+            "Your answer (choose all that apply)",
+            order,
+            selection_mode="multi",
+            format_func=question.label,
+            key=key,
+            disabled=closed,
+        )
+    else:
+        st.radio(
+            "Your answer",
+            order,
+            index=None,
+            format_func=question.label,
+            key=key,
+            disabled=closed,
+            horizontal=True,
+        )
+    if closed:
+        feedback = quiz.grade(question, list(stored) if stored else None)
+        if not feedback.answered:
+            st.info(f"The answer is revealed; you did not send one. {question.explanation}")
+        elif feedback.correct:
+            st.success(feedback.message, icon=":material/check_circle:")
         else:
-            st.radio(
-                "Your answer",
-                order,
-                index=None,
-                format_func=question.label,
-                key=key,
-                disabled=closed,
-                horizontal=True,
-            )
-        if not closed:
-            st.button(
-                "Send",
-                key=f"{key}:send",
-                on_click=_send,
-                args=(session.code, student, index, key),
-                icon=":material/send:",
-            )
-        message = st.session_state.setdefault(_SEND_MESSAGES, {}).pop(index, None)
-        if message is not None:
-            (st.success if message[0] else st.error)(message[1])
-        elif stored is not None and not closed:
-            st.caption("Sent: " + ", ".join(question.label(k) for k in stored) + ".")
-        if closed:
-            feedback = quiz.grade(question, list(stored) if stored else None)
-            if not feedback.answered:
-                st.info(f"The answer is revealed; you did not send one. {question.explanation}")
-            elif feedback.correct:
-                st.success(feedback.message, icon=":material/check_circle:")
-            else:
-                st.error(feedback.message, icon=":material/cancel:")
-            _explorer_link(question)
+            st.error(feedback.message, icon=":material/cancel:")
+        _explorer_link(question)
+        return
+    st.button(
+        "Send",
+        key=f"{key}:send",
+        on_click=_send,
+        args=(session.code, student, index, key),
+        icon=":material/send:",
+    )
+    message = st.session_state.setdefault(_SEND_MESSAGES, {}).pop(index, None)
+    sent = st.session_state.setdefault(_SENT_KEYS, {}).get((session.code, index), stored)
+    if message is not None:
+        (st.success if message[0] else st.error)(message[1])
+    elif sent is not None:
+        st.caption(
+            "Sent: " + ", ".join(question.label(k) for k in question.options if k in sent) + "."
+        )
 
 
 def _student_id() -> str:
@@ -207,15 +228,21 @@ def _student_id() -> str:
 def _send(code: str, student: str, index: int, key: str) -> None:
     choice = st.session_state.get(key)
     messages = st.session_state.setdefault(_SEND_MESSAGES, {})
-    if choice is None or (isinstance(choice, list) and not choice):
+    # What the widget holds: a key (radio) or a list of keys (pills). Anything else (a
+    # forged widget state can carry any value) is no answer; the store checks the keys.
+    if isinstance(choice, str):
+        chosen = [choice]
+    elif isinstance(choice, list) and choice and all(isinstance(k, str) for k in choice):
+        chosen = choice
+    else:
         messages[index] = (False, "Choose an answer first.")
         return
-    chosen = [choice] if isinstance(choice, str) else list(choice)
     try:
         class_quiz.store().record_answer(code, student, index, chosen)
     except (ClassStoreError, ClassDatabaseError) as error:
         messages[index] = (False, class_quiz.refusal(error))
         return
+    st.session_state.setdefault(_SENT_KEYS, {})[(code, index)] = tuple(chosen)
     messages[index] = (True, "Sent. You can change it until the answer is revealed.")
 
 

@@ -73,8 +73,9 @@ def test_a_lecturer_and_five_students_at_once(browser, class_url):
         )
         code = query(board)["class"]
         assert re.fullmatch(r"[A-Z]{6}", code)
-        expect(board.get_by_test_id("stImage").locator("img")).to_be_visible()
-        qr_width = board.get_by_test_id("stImage").locator("img").bounding_box()["width"]
+        join_qr = board.get_by_test_id("stImage").filter(has_text="Scan to join").locator("img")
+        expect(join_qr).to_be_visible(timeout=LOAD_MS)
+        qr_width = join_qr.bounding_box()["width"]
         assert qr_width >= 400, qr_width
 
         # Five students open the join link in the same moment, then answer in the same moment.
