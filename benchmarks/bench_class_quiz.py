@@ -1,4 +1,4 @@
-"""A class of 100 answering the live quiz at once, against the class store (no Streamlit).
+"""A class of 100 answering the live quiz at once: against the class store, then the app.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class_quiz.py``).
 normapp.class_store is measured on a SQLite file (the app's default) and on a
@@ -13,6 +13,12 @@ barrier, then each answers every question of one class session as fast as it
 can. Meanwhile the lecturer's board, in the parent, calls ``tallies`` every
 0.25 s.
 
+Then the same class through the app's own server (`streamlit run normapp/server.py`
+with the store's URL): 100 websocket students (benchmarks/class_quiz_load.py) open
+their quiz link, then at one moment each sends every answer as a browser reports a
+click (the question's fragment reruns); an answer counts only when its redraw says
+"Sent.", and the board polls the database as above.
+
 Printed per store: answers sent, rows stored, answers lost (sent but not stored
 as sent), rows duplicated (more than one per student and question), answers/s
 (answers stored over the time from the barrier to the last student's last
@@ -23,6 +29,7 @@ duplicated, an answer is refused, or the board never shows them all.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import random
 import secrets
@@ -39,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from benchmarks.class_quiz_load import class_answers  # noqa: E402
+from benchmarks.classroom import StreamlitServer  # noqa: E402
 from benchmarks.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402
 from normapp.class_store import ClassStore, default_url, engine_options  # noqa: E402
 from normapp.quiz import make_quiz  # noqa: E402
@@ -159,14 +168,93 @@ def run_class(name: str, url: str) -> bool:
     return lost == 0 and duplicated == 0 and not errors and board_s is not None
 
 
+def run_class_through_app(name: str, url: str, env: dict[str, str]) -> bool:
+    """The same class through the app's own server: websocket students clicking Send."""
+    engine = sa.create_engine(url, **engine_options(url))
+    store = ClassStore(engine)
+    session = store.create_session(QUIZ_SEED)
+    log = ROOT / "test-artifacts" / "bench-class-quiz-server.log"
+    seen: dict = {}
+    board_threads: list[threading.Thread] = []
+
+    def start_board(_: float) -> None:
+        seen["started_at"] = time.monotonic()
+        board = threading.Thread(
+            target=_board,
+            args=(store, session.code, session.secret, STUDENTS * len(make_quiz(QUIZ_SEED)), seen),
+        )
+        board.start()
+        board_threads.append(board)
+
+    with StreamlitServer(ROOT / "normapp" / "server.py", log, env=env) as server:
+        server.wait_until_healthy()
+        joined_at = time.monotonic()
+        outcomes, began = asyncio.run(
+            class_answers(server.url, session.code, STUDENTS, QUIZ_SEED, on_start=start_board)
+        )
+        rss = server.rss_mb()
+    for board in board_threads:
+        board.join()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT student_id, question, choice FROM class_answers WHERE code = :code"),
+            {"code": session.code},
+        ).all()
+    engine.dispose()
+    questions = make_quiz(QUIZ_SEED)
+    sent = {
+        (o.student_id, number): ",".join(k for k in questions[number].options if k in keys)
+        for o in outcomes
+        for number, keys in o.answers.items()
+    }
+    stored = {(student_id, question): choice for student_id, question, choice in rows}
+    lost = sum(stored.get(key) != choice for key, choice in sent.items())
+    duplicated = len(rows) - len(stored)
+    problems = [p for o in outcomes for p in o.problems]
+    confirmed = sum(len(o.confirmed) for o in outcomes)
+    latencies = sorted(s for o in outcomes for s in o.latencies_s)
+    started_at = seen.get("started_at", joined_at)
+    # The students' clocks are perf_counter: their last answer, measured from the start line.
+    elapsed = max((o.finished_at for o in outcomes), default=began) - began
+    board_s = seen["all_at"] - started_at if "all_at" in seen else None
+
+    print(f"{name}, through the app (one Streamlit process, websocket students):")
+    print(f"  answers sent        {len(sent)} ({STUDENTS} students x {len(questions)} questions)")
+    print(f"  'Sent.' shown       {confirmed}")
+    print(f"  rows stored         {len(rows)}")
+    print(f"  lost                {lost}")
+    print(f"  duplicated          {duplicated}")
+    print(f"  problems            {len(problems)}" + (f": {problems[0]}" if problems else ""))
+    if latencies:
+        print(f"  answers/s           {len(sent) / elapsed:.0f} ({elapsed:.2f} s for all)")
+        p50 = statistics.median(latencies) * 1000
+        p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
+        print(f"  latency per answer  p50 {p50:.1f} ms, p95 {p95:.1f} ms (a Send, to its redraw)")
+    board_text = f"{board_s:.2f} s" if board_s is not None else "never"
+    print(f"  board shows all     {board_text} after the start ({seen.get('polls', 0)} polls)")
+    print(f"  server RSS          {rss:.0f} MB")
+    return (
+        lost == 0
+        and duplicated == 0
+        and not problems
+        and confirmed == len(sent)
+        and board_s is not None
+    )
+
+
 def main() -> int:
     make_quiz(QUIZ_SEED)  # built once here; the forked students inherit it
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-class-quiz-") as data_dir:
         ok &= run_class("SQLite (file, WAL)", default_url(Path(data_dir)))
+    with tempfile.TemporaryDirectory(prefix="bench-class-quiz-app-") as data_dir:
+        ok &= run_class_through_app(
+            "SQLite", default_url(Path(data_dir)), {"NORMAPP_DATA_DIR": data_dir}
+        )
     try:
         with temporary_postgres() as url:
             ok &= run_class("PostgreSQL (temporary cluster)", url)
+            ok &= run_class_through_app("PostgreSQL", url, {"NORMAPP_CLASS_DB": url})
     except PostgresUnavailableError as error:
         print(f"PostgreSQL: not measured: {error}")
         ok = False

@@ -151,4 +151,3 @@ async def class_answers(
         on_start(began)
     start.set()
     return list(await asyncio.gather(*tasks)), began
-
