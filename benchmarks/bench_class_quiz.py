@@ -29,7 +29,6 @@ duplicated, an answer is refused, or the board never shows them all.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import random
 import secrets
@@ -46,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.class_quiz_load import class_answers  # noqa: E402
+from benchmarks.class_quiz_load import run_class_answers  # noqa: E402
 from benchmarks.classroom import StreamlitServer  # noqa: E402
 from benchmarks.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402
 from normapp.class_store import ClassStore, default_url, engine_options  # noqa: E402
@@ -189,8 +188,8 @@ def run_class_through_app(name: str, url: str, env: dict[str, str]) -> bool:
     with StreamlitServer(ROOT / "normapp" / "server.py", log, env=env) as server:
         server.wait_until_healthy()
         joined_at = time.monotonic()
-        outcomes, began = asyncio.run(
-            class_answers(server.url, session.code, STUDENTS, QUIZ_SEED, on_start=start_board)
+        outcomes, began = run_class_answers(
+            server.url, session.code, STUDENTS, QUIZ_SEED, on_start=start_board
         )
         rss = server.rss_mb()
     for board in board_threads:

@@ -17,6 +17,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from streamlit.proto.Delta_pb2 import Delta
@@ -151,3 +152,17 @@ async def class_answers(
         on_start(began)
     start.set()
     return list(await asyncio.gather(*tasks)), began
+
+
+def run_class_answers(
+    base_url: str, code: str, students: int, quiz_seed: int, on_start=None
+) -> tuple[list[StudentOutcome], float]:
+    """:func:`class_answers` from synchronous code (a test, a benchmark's main).
+
+    On a thread of its own: asyncio.run refuses to start where an event loop already
+    runs (Playwright's sync API keeps one in a test process).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(
+            asyncio.run, class_answers(base_url, code, students, quiz_seed, on_start)
+        ).result()

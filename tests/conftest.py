@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,6 +149,23 @@ def postgres_url() -> Iterator[str]:
             yield url
     except PostgresUnavailableError as error:
         missing(str(error))
+
+
+@pytest.fixture
+def postgres_database_url(postgres_url) -> Iterator[str]:
+    """A fresh, empty database in the session's PostgreSQL cluster, dropped after the test."""
+    import sqlalchemy as sa
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
@@ -54,17 +53,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield default_url(tmp_path)
         return
-    server_url = request.getfixturevalue("postgres_url")
-    name = f"class_store_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
+    yield request.getfixturevalue("postgres_database_url")
 
 
 @pytest.fixture
