@@ -19,10 +19,12 @@ from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
 from normapp.figures._style import (
     GREY,
     LABEL_SIZE,
+    NORMAL_TEXT,
     SET_HIGHLIGHT,
     SET_PALETTE,
     SIDE_HEIGHT,
     TRANSPARENT,
+    TextSizes,
     _black_under_yellow,
     _label_colour,
     _legend_swatch,
@@ -394,6 +396,7 @@ def set_grid_figure(
     height: int = SIDE_HEIGHT,
     compact: bool = False,
     labels: bool = True,
+    text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """The exact reduction-set view: an N × C grid of H × W tiles coloured by set id.
 
@@ -426,6 +429,8 @@ def set_grid_figure(
         margins, no hover. The page must say once what the legend and notes said.
     labels : bool
         Write set numbers on the tiles (palette mode only).
+    text : TextSizes
+        Text sizes (``PRESENTER_TEXT`` for the presenter view).
 
     Returns
     -------
@@ -474,7 +479,7 @@ def set_grid_figure(
         _add_ring(fig, ring)
     _add_grid_legend(fig, colours)
     _grid_axes(fig, layout, x_range, y_range)
-    _style(fig, height=height, margin=margin)
+    _style(fig, height=height, margin=margin, text=text)
     fig.update_layout(
         title=_title(title),
         legend=dict(**_grid_legend_place(wide), itemclick=False),
