@@ -96,7 +96,7 @@ st.segmented_control(
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
 )
-if presenting:  # eps, γ and β keep their values (and their link parameters) meanwhile
+if presenting:  # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
     axes_col, groups_col, center_col = st.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
 else:
     axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
@@ -130,7 +130,7 @@ if not presenting:
         value=1e-5,
         key="eps",
         bind="query-params",
-        persist_state="session",
+        persist_state="page",
         help=presets.eps_help(current_spec(), st.session_state["method"]),
     )
 center = center_col.toggle(
@@ -148,7 +148,7 @@ if not presenting:
         value=1.0,
         key="gamma",
         bind="query-params",
-        persist_state="session",
+        persist_state="page",
         help="Scale after normalizing, the same for every channel here.",
     )
     beta_col.number_input(
@@ -157,7 +157,7 @@ if not presenting:
         step=0.5,
         key="beta",
         bind="query-params",
-        persist_state="session",
+        persist_state="page",
         help="Shift after scaling.",
     )
 else:
@@ -249,14 +249,14 @@ else:
                 key.removeprefix("ex:"),
                 step=1,
                 key=key,
-                persist_state="session",
+                persist_state="page",
                 help=f"0 to {size - 1}",
             )
         st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
     with hist_col:
         st.markdown("**Before and after**, on shared bins")
         log_y = st.toggle(
-            "Log-scale counts", False, key="log", bind="query-params", persist_state="session"
+            "Log-scale counts", False, key="log", bind="query-params", persist_state="page"
         )
         st.plotly_chart(
             cached.histogram_figure(view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output),
