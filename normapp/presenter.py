@@ -159,7 +159,7 @@ def _reveal() -> None:
 def reveal_prompt() -> None:
     """The question in place of the grid, and the button (key V) that shows the grid."""
     with st.container(key="present-predict", border=True):
-        st.markdown(f"## {QUESTION}")
+        st.header(QUESTION, anchor=False)
         st.markdown("Predict it for the method above, then reveal the grid.")
         st.button(
             "Reveal the grid",

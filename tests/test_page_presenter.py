@@ -107,10 +107,10 @@ def test_shortcut_keys_are_ones_streamlit_accepts_and_c_r_are_not_used():
 def test_predict_then_reveal_shows_the_grid_and_a_new_method_hides_it():
     at = open_page(EXPLORER, {"present": "true"})
     assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
-    assert any(presenter.QUESTION in m.value for m in at.markdown)
+    assert any(presenter.QUESTION in h.value for h in at.header)
     at.button(key="key:reveal").click().run()
     assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
-    assert not any(presenter.QUESTION in m.value for m in at.markdown)
+    assert not any(presenter.QUESTION in h.value for h in at.header)
     at.button(key="key:layernorm").click().run()  # a new prediction
     assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
     at.toggle(key="ex:predict").set_value(False).run()  # no prediction: shown at once
