@@ -35,7 +35,8 @@ link = explorer_link.open_link(BOUNDS, data.shape)
 
 title_slot = st.container()  # the title and the question, left out of the presenter view
 top = st.container(key="present-top")  # sticky in the presenter view (assets/presenter.css)
-with top:
+name_slot, toggle_col = top.columns([5, 1], vertical_alignment="top")
+with toggle_col:
     presenting = presenter.toggle()
 if presenting:
     presenter.style()
@@ -96,6 +97,7 @@ st.segmented_control(
     help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
     "same computation.",
 )
+figure_slot = st.container()  # the presenter view's figure, under the Method row
 if presenting:  # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
     axes_col, groups_col, center_col = st.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
 else:
@@ -177,7 +179,7 @@ element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w
 # --- The answer, big
 name = normlib.identify(spec, data.shape)
 formulas = spec.latex(data.shape)
-with top if presenting else st.container():
+with name_slot if presenting else st.container():
     st.markdown(f"### {name}")
     st.markdown(
         f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>"
@@ -200,31 +202,32 @@ if eps_zero_note:
     st.warning(eps_zero_note)
 
 if presenting:
-    # --- One figure at a time, full width, projector-sized text
-    choice, predict = presenter.figure_choice()
-    big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
-    if choice == "grid" and presenter.grid_waits(predict):
-        presenter.reveal_prompt()
-    elif choice == "grid":
-        st.plotly_chart(
-            cached.set_grid_figure(data.shape, spec, element, **big),
-            key="ex:grid",
-            on_select=pick_from_click,
-            selection_mode="points",
-            config=NO_BAR,
-        )
-    elif choice == "hist":
-        log_y = bool(st.session_state.get("log", False))
-        st.plotly_chart(
-            cached.histogram_figure(
-                view, 60, big["height"], log_y, data.x, result.output, "presenter"
-            ),
-            config=NO_BAR,
-        )
-    elif choice == "stats":
-        st.plotly_chart(cached.stats_figure(view, result, **big), config=NO_BAR)
-    else:
-        st.plotly_chart(cached.cube_figure(data.shape, spec, element, **big), config=NO_BAR)
+    with figure_slot:
+        # --- One figure at a time, full width, projector-sized text
+        choice, predict = presenter.figure_choice()
+        big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
+        if choice == "grid" and presenter.grid_waits(predict):
+            presenter.reveal_prompt()
+        elif choice == "grid":
+            st.plotly_chart(
+                cached.set_grid_figure(data.shape, spec, element, **big),
+                key="ex:grid",
+                on_select=pick_from_click,
+                selection_mode="points",
+                config=NO_BAR,
+            )
+        elif choice == "hist":
+            log_y = bool(st.session_state.get("log", False))
+            st.plotly_chart(
+                cached.histogram_figure(
+                    view, 60, big["height"], log_y, data.x, result.output, "presenter"
+                ),
+                config=NO_BAR,
+            )
+        elif choice == "stats":
+            st.plotly_chart(cached.stats_figure(view, result, **big), config=NO_BAR)
+        else:
+            st.plotly_chart(cached.cube_figure(data.shape, spec, element, **big), config=NO_BAR)
 else:
     # --- Which cells share a mean | before and after
     sets_col, hist_col = st.columns(2)
