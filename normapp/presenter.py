@@ -24,7 +24,7 @@ import streamlit as st
 
 import normlib
 from normapp import explorer_controls as controls
-from normapp import figures, links, state
+from normapp import links, state
 
 KEY = "present"  # the toggle's key and its URL parameter
 CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presenter.css"
@@ -80,15 +80,9 @@ def toggle() -> bool:
     return on
 
 
-def paper_css(theme: str | None) -> str:
-    """The sticky headline's background for Streamlit's `theme` (light unless dark)."""
-    _, paper = figures.THEME_COLOURS["dark" if theme == "dark" else "light"]
-    return f":root {{ --present-paper: {paper}; }}"
-
-
 def style() -> None:
-    """The presenter stylesheet: the app's own file and colours, no user text in it."""
-    st.html(f"<style>\n{CSS}\n{paper_css(st.context.theme.type)}\n</style>")
+    """The presenter stylesheet: the app's own file, no user text in it."""
+    st.html(f"<style>\n{CSS}\n</style>")
 
 
 def _session() -> controls.Controls:

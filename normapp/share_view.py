@@ -14,6 +14,12 @@ from normapp import share
 from normapp.text import literal
 
 BUTTON = "Share this view"
+# The QR code shrinks to fit a phone's popover (it is 480 px or more wide).
+SHARE_CSS = """<style>
+[data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"],
+[data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"] * { max-width: 100%; }
+[data-testid="stPopoverBody"] [data-testid="stImage"] img { height: auto; }
+</style>"""
 
 
 def current_url(path: str) -> str:
@@ -39,4 +45,5 @@ def draw(slot, path: str) -> None:
         except share.ShareError as error:
             st.warning(f"No QR code: {literal(error, 300)}.", icon=":material/qr_code_2:")
             return
+        st.html(SHARE_CSS)
         st.image(png, width=share.PROJECTOR_PX, caption="Scan to open this view")

@@ -79,7 +79,7 @@ NORMAL_TEXT = TextSizes()
 # projector; tick labels of 22 px read from the back of a lecture hall.
 PRESENTER_TEXT = TextSizes(font=22, title=24, figure_title=26, note=20, label=20)
 TEXT_SIZES = {"normal": NORMAL_TEXT, "presenter": PRESENTER_TEXT}
-PRESENTER_HEIGHT = 600  # a presenter figure: under the sticky headline and Method row at 1080 px
+PRESENTER_HEIGHT = 560  # a presenter figure: under the sticky headline and Method row at 1080 px
 _MARGIN = dict(l=60, r=20, t=50, b=60)
 
 # The ``config`` of every ``st.plotly_chart`` in the app: no Plotly mode bar
