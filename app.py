@@ -13,7 +13,8 @@ import streamlit as st
 from normapp import share_view, ui
 
 ui.configure_page()
-share_slot = st.container(key="share-slot")  # filled once the page has run
+# Filled once the page has run; at the right, above the page's title.
+share_slot = st.container(key="share-slot", horizontal=True, horizontal_alignment="right")
 ui.draw_sidebar()
 page = ui.navigation()
 page.run()

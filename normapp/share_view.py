@@ -14,11 +14,14 @@ from normapp import share
 from normapp.text import literal
 
 BUTTON = "Share this view"
-# The QR code shrinks to fit a phone's popover (it is 480 px or more wide).
+# The QR code shrinks to fit a phone's popover (it is 480 px or more wide), and a short
+# window's (the popover would cut it off): never taller than 55 % of the window.
 SHARE_CSS = """<style>
 [data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"],
 [data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"] * { max-width: 100%; }
-[data-testid="stPopoverBody"] [data-testid="stImage"] img { height: auto; }
+[data-testid="stPopoverBody"] [data-testid="stImage"] img {
+  height: auto; width: auto; max-height: 55vh;
+}
 </style>"""
 
 
@@ -38,12 +41,12 @@ def draw(slot, path: str) -> None:
     """Fill `slot` (a container at the page's top) with the Share button and its popover."""
     with slot, st.popover(BUTTON, icon=":material/qr_code_2:", key="share:open"):
         url = current_url(path)
-        st.markdown("**Link to this view** (copy it, or scan the code)")
-        st.code(url, language=None, wrap_lines=True)
         try:
             png = _qr_png(url)
         except share.ShareError as error:
             st.warning(f"No QR code: {literal(error, 300)}.", icon=":material/qr_code_2:")
-            return
-        st.html(SHARE_CSS)
-        st.image(png, width=share.PROJECTOR_PX, caption="Scan to open this view")
+        else:  # the code first: on a short window the popover scrolls to the link
+            st.html(SHARE_CSS)
+            st.image(png, width=share.PROJECTOR_PX, caption="Scan to open this view")
+        st.markdown("**Link to this view** (copy it with the button at its right)")
+        st.code(url, language=None, wrap_lines=True)

@@ -35,7 +35,7 @@ link = explorer_link.open_link(BOUNDS, data.shape)
 
 title_slot = st.container()  # the title and the question, left out of the presenter view
 top = st.container(key="present-top")  # sticky in the presenter view (assets/presenter.css)
-name_slot, toggle_col = top.columns([5, 1], vertical_alignment="top")
+name_slot, toggle_col = top.columns([3, 1], vertical_alignment="top")
 with toggle_col:
     presenting = presenter.toggle()
 if presenting:

@@ -96,3 +96,26 @@ def test_presenter_view_dark_and_on_a_phone(browser, warm_app_url):
             screenshot(tab, f"presenter-{name}-share")
         finally:
             context.close()
+
+
+def test_share_on_another_page_and_the_normal_explorer(browser, warm_app_url):
+    from playwright.sync_api import expect
+
+    for name, path, landmark in (
+        ("share-compare", "/compare?methods=batchnorm,layernorm", "Compare"),
+        ("share-explorer-normal", "/?axes=C", HEADLINE),
+    ):
+        context, tab = page_tab(browser, f"{warm_app_url}{path}", landmark)
+        try:
+            # The normal view keeps its sidebar and has no presenter stylesheet.
+            expect(tab.get_by_test_id("stSidebar")).to_be_visible()
+            expect_charts_drawn(tab)
+            screenshot(tab, f"{name}-closed")
+            tab.get_by_role("button", name=re.compile("Share this view")).click()
+            qr = tab.get_by_test_id("stImage").locator("img")
+            expect(qr).to_be_visible(timeout=LOAD_MS)
+            link = tab.get_by_test_id("stPopoverBody").get_by_test_id("stCode")
+            expect(link).to_contain_text(path)
+            screenshot(tab, name)
+        finally:
+            context.close()
