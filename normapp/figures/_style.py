@@ -238,7 +238,13 @@ def _title(text: str | None) -> dict | None:
 
 
 def _note(
-    fig: go.Figure, text: str, *, y: float = -0.02, yanchor: str = "top", yshift: float = 0
+    fig: go.Figure,
+    text: str,
+    *,
+    y: float = -0.02,
+    yanchor: str = "top",
+    yshift: float = 0,
+    size: int = NOTE_SIZE,
 ) -> None:
     """A small explanatory line below the plotting area (theme text colour)."""
     fig.add_annotation(
@@ -252,7 +258,7 @@ def _note(
         yanchor=yanchor,
         showarrow=False,
         align="left",
-        font=dict(size=NOTE_SIZE),
+        font=dict(size=size),
     )
 
 

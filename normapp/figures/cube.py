@@ -443,5 +443,5 @@ def cube_figure(
         ),
         margin=dict(b=15 + 21 * len(notes)),
     )
-    _note(fig, "<br>".join(notes), y=0, yanchor="top")
+    _note(fig, "<br>".join(notes), y=0, yanchor="top", size=text.note)
     return fig

@@ -147,6 +147,7 @@ def set_label_positions(
     colours: Sequence[str],
     layout: GridLayout,
     cell_px: float,
+    size: int = LABEL_SIZE,
 ) -> tuple[list[float], list[float], list[str], list[str], int]:
     """Where each set's number fits: (x, y, text, ink) per label and the sets left without one.
 
@@ -159,9 +160,9 @@ def set_label_positions(
     labelled: set[int] = set()
     for set_id in np.unique(tiles).tolist():
         text = str(set_id)
-        need_w = 0.62 * LABEL_SIZE * len(text) + 6
+        need_w = 0.62 * size * len(text) + 6
         for top, left, bottom, right in _set_rectangles(tiles == set_id, layout):
-            if (bottom - top + 1) * cell_px < LABEL_SIZE + 5:
+            if (bottom - top + 1) * cell_px < size + 5:
                 continue
             if (right - left + 1) * cell_px < need_w:
                 continue
@@ -182,6 +183,7 @@ def _add_set_labels(
     colours: Sequence[str],
     layout: GridLayout,
     cell_px: float,
+    size: int = LABEL_SIZE,
 ) -> int:
     """Write each set's number on its pixels, wherever the number fits.
 
@@ -189,7 +191,9 @@ def _add_set_labels(
     colour-blind reader can match tiles with each other and with the legend.
     Returns how many sets visible in the tiles got no label anywhere.
     """
-    xs, ys, texts, inks, unlabelled = set_label_positions(tiles, classes, colours, layout, cell_px)
+    xs, ys, texts, inks, unlabelled = set_label_positions(
+        tiles, classes, colours, layout, cell_px, size
+    )
     if xs:
         fig.add_trace(
             go.Scatter(
@@ -198,7 +202,7 @@ def _add_set_labels(
                 mode="text",
                 text=texts,
                 textposition="middle center",
-                textfont=dict(size=LABEL_SIZE, color=inks),
+                textfont=dict(size=size, color=inks),
                 hoverinfo="skip",
                 showlegend=False,
                 cliponaxis=False,
@@ -468,7 +472,9 @@ def set_grid_figure(
     )
     if colours.palette_mode and labels:
         cell_px = _cell_px(height, margin, compact, x_range, y_range)
-        unlabelled = _add_set_labels(fig, colours.tiles, z, colours.colours, layout, cell_px)
+        unlabelled = _add_set_labels(
+            fig, colours.tiles, z, colours.colours, layout, cell_px, text.label
+        )
         if unlabelled and not compact:
             notes.append(UNLABELLED_NOTE)
             margin["b"] += 22
@@ -489,5 +495,5 @@ def set_grid_figure(
         hovermode="closest",
     )
     if notes:
-        _note(fig, "<br>".join(notes))
+        _note(fig, "<br>".join(notes), size=text.note)
     return fig
