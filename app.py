@@ -3,11 +3,19 @@
 The sidebar is drawn here, once, before the navigation runs the page: its
 widgets then belong to no page, so their values (and uploads) stay as the
 learner moves between pages. Pages read the loaded tensor with
-``ui.current_input(page)``. Tests start AppTest from tests/app_entry.py.
+``ui.current_input(page)``. The "Share this view" button sits at the top of every
+page, filled in after the page has run, so its link has all of the page's
+parameters. Tests start AppTest from tests/app_entry.py.
 """
 
-from normapp import ui
+import streamlit as st
+
+from normapp import share_view, ui
 
 ui.configure_page()
+# Filled once the page has run; at the right, above the page's title.
+share_slot = st.container(key="share-slot", horizontal=True, horizontal_alignment="right")
 ui.draw_sidebar()
-ui.navigation().run()
+page = ui.navigation()
+page.run()
+share_view.draw(share_slot, page.url_path)

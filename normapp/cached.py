@@ -226,8 +226,12 @@ def set_grid_figure(
     max_tiles: int = 8,
     height: int = figures.SIDE_HEIGHT,
     compact: bool = False,
+    text: str = "normal",
 ):
-    """The reduction-set grid; `compact` (Compare's narrow cards) has no legend or footnote."""
+    """The reduction-set grid; `compact` (Compare's narrow cards) has no legend or footnote.
+
+    `text` names the text sizes, figures.TEXT_SIZES ("presenter" for the presenter view).
+    """
     return _shared(
         figures.set_grid_figure(
             set_ids(shape, spec),
@@ -235,13 +239,24 @@ def set_grid_figure(
             max_tiles=max_tiles,
             height=height,
             compact=compact,
+            text=figures.TEXT_SIZES[text],
         )
     )
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=KEYS)
-def cube_figure(shape: Shape4, spec: normlib.NormSpec, element: Element):
-    return _shared(figures.cube_figure(shape, spec, selected=element))
+def cube_figure(
+    shape: Shape4,
+    spec: normlib.NormSpec,
+    element: Element,
+    height: int = figures.SIDE_HEIGHT,
+    text: str = "normal",
+):
+    return _shared(
+        figures.cube_figure(
+            shape, spec, selected=element, height=height, text=figures.TEXT_SIZES[text]
+        )
+    )
 
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=KEYS)
@@ -252,25 +267,41 @@ def histogram_figure(
     log_y: bool,
     _x: np.ndarray,
     _output: np.ndarray,
+    text: str = "normal",
 ):
     """Before/after histogram of all values, on `bins` shared bins."""
     return _shared(
         figures.histogram_figure(
-            histograms(view, None, bins, _x, _output), log_y=log_y, height=height
+            histograms(view, None, bins, _x, _output),
+            log_y=log_y,
+            height=height,
+            text=figures.TEXT_SIZES[text],
         )
     )
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=KEYS)
-def stats_figure(view: View, _result: normlib.NormResult):
+def stats_figure(
+    view: View, _result: normlib.NormResult, height: int | None = None, text: str = "normal"
+):
     """Each set's mean and variance: bars for up to 64 sets, else a heatmap of the means."""
+    sizes = figures.TEXT_SIZES[text]
     if _result.n_sets <= 64:
         labels = [f"set {i}" for i in range(_result.n_sets)]
-        return _shared(figures.stats_bar_figure(_result.set_mean, _result.set_var, labels))
+        return _shared(
+            figures.stats_bar_figure(
+                _result.set_mean, _result.set_var, labels, height=height or 380, text=sizes
+            )
+        )
     grid = set_statistics.stats_grid(_result)
     return _shared(
         figures.stats_heatmap_figure(
-            grid.means, row_label=grid.row_label, col_label=grid.col_label, title="per-set mean"
+            grid.means,
+            row_label=grid.row_label,
+            col_label=grid.col_label,
+            title="per-set mean",
+            height=height or figures.SIDE_HEIGHT,
+            text=sizes,
         )
     )
 

@@ -162,3 +162,24 @@ def apply_preset(controls: Controls, channels: int) -> None:
 def follow_controls(controls: Controls) -> None:
     """Keep the preset row honest: highlight the preset the axes now equal, if any."""
     controls["method"] = presets.matching_preset(current_spec(controls), controls.get("method"))
+
+
+def choose_preset(controls: Controls, key: str, channels: int) -> None:
+    """What choosing preset `key` in the Method row does (a keyboard shortcut's way in)."""
+    controls["method"] = key
+    apply_preset(controls, channels)
+
+
+def toggle_axis(controls: Controls, letter: str) -> None:
+    """Add axis `letter` to the reduced axes or take it out, as its pill would (NCHW order)."""
+    if letter not in normlib.AXES:
+        raise ValueError(f"axis must be one of {', '.join(normlib.AXES)}, got {letter!r}")
+    chosen = set(controls["axes"]) ^ {letter}
+    controls["axes"] = [axis for axis in normlib.AXES if axis in chosen]
+    follow_controls(controls)
+
+
+def spec_key(controls: Mapping[str, Any]) -> str:
+    """One string per normalization the controls describe (what a reveal was for)."""
+    spec = current_spec(controls)
+    return f"{spec.axes}/{spec.groups}/{int(spec.center)}"

@@ -33,7 +33,7 @@ LABELS = {
     "mates": batch_dependence.MATES,
 }
 MULTI_LETTER = ("axes",)  # one key per chosen letter
-TOGGLES = ("center", "log")  # true/false, once 1/0
+TOGGLES = ("center", "log", "present")  # true/false, once 1/0 (present: also 1/0)
 _TOGGLE_WORDS = {"1": "true", "0": "false"}
 
 

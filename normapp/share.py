@@ -31,7 +31,7 @@ def view_url(base: str | None, path: str, params: Iterable[tuple[str, str]]) -> 
     Repeated keys (``axes=C&axes=H``) are kept in order.
 
     >>> view_url("http://localhost:8501/compare", "compare", [("methods", "a,b")])
-    'http://localhost:8501/compare?methods=a%2Cb'
+    'http://localhost:8501/compare?methods=a,b'
     >>> view_url(None, "", [("axes", "C"), ("axes", "H")])
     '/?axes=C&axes=H'
     >>> view_url("http://h:1", "", [])
@@ -42,7 +42,7 @@ def view_url(base: str | None, path: str, params: Iterable[tuple[str, str]]) -> 
         page = f"/{path}"
     elif page.count("/") == 2:  # scheme and host only: the root page
         page += "/"
-    query = urlencode(list(params))
+    query = urlencode(list(params), safe=",")
     return f"{page}?{query}" if query else page
 
 
@@ -67,7 +67,7 @@ def qr_code(url: str) -> segno.QRCode:
 def qr_modules(url: str) -> int:
     """The QR code's width in modules, its quiet zone included."""
     width, _ = qr_code(url).symbol_size(scale=1, border=QR_BORDER)
-    return width
+    return int(width)
 
 
 def projector_scale(url: str, width_px: int = PROJECTOR_PX) -> int:

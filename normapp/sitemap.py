@@ -45,6 +45,7 @@ PAGE_PARAMS = {
         "pick",
         "log",
         "tab",
+        "present",
     ),
     "compare": ("methods", "pick"),
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),

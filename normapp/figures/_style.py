@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -60,6 +61,25 @@ LABEL_SIZE = 15  # set numbers written on the set grid's tiles
 MAP_X_TITLE = "w (column) →"
 MAP_Y_TITLE = "h (row) ↓"
 SIDE_HEIGHT = 440  # a figure that shares the screen width with another one
+
+
+@dataclass(frozen=True)
+class TextSizes:
+    """A figure's text sizes in px; builders take one (``text=``) and :func:`_style` applies it."""
+
+    font: int = FONT_SIZE  # tick labels, legend, hover
+    title: int = TITLE_SIZE  # axis, colour-bar and panel titles
+    figure_title: int = FIGURE_TITLE_SIZE
+    note: int = NOTE_SIZE  # footnotes: the smallest text
+    label: int = LABEL_SIZE  # numbers written on tiles
+
+
+NORMAL_TEXT = TextSizes()
+# The Explorer's presenter view: one figure at a time, full width on a 1920×1080
+# projector; tick labels of 22 px read from the back of a lecture hall.
+PRESENTER_TEXT = TextSizes(font=22, title=24, figure_title=26, note=20, label=20)
+TEXT_SIZES = {"normal": NORMAL_TEXT, "presenter": PRESENTER_TEXT}
+PRESENTER_HEIGHT = 560  # a presenter figure: under the sticky headline and Method row at 1080 px
 _MARGIN = dict(l=60, r=20, t=50, b=60)
 
 # The ``config`` of every ``st.plotly_chart`` in the app: no Plotly mode bar
@@ -104,7 +124,13 @@ def _template(name: str) -> go.layout.Template:
     return go.layout.Template(data=data, layout=layout)
 
 
-def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = None) -> go.Figure:
+def _style(
+    fig: go.Figure,
+    *,
+    height: int = SIDE_HEIGHT,
+    margin: dict | None = None,
+    text: TextSizes = NORMAL_TEXT,
+) -> go.Figure:
     """The look every figure shares: transparent, projector-sized text, fixed height.
 
     Streamlit's Plotly theme puts 12–14 px tick, axis-title, legend and
@@ -118,27 +144,27 @@ def _style(fig: go.Figure, *, height: int = SIDE_HEIGHT, margin: dict | None = N
         template=_template(pio.templates.default),
         height=height,
         margin=margin or _MARGIN,
-        font=dict(size=FONT_SIZE),
+        font=dict(size=text.font),
         paper_bgcolor=TRANSPARENT,
         plot_bgcolor=TRANSPARENT,
-        hoverlabel=dict(font=dict(size=FONT_SIZE)),
-        legend=dict(font=dict(size=FONT_SIZE)),
+        hoverlabel=dict(font=dict(size=text.font)),
+        legend=dict(font=dict(size=text.font)),
     )
-    axis_fonts = dict(tickfont=dict(size=FONT_SIZE), title_font=dict(size=TITLE_SIZE))
+    axis_fonts = dict(tickfont=dict(size=text.font), title_font=dict(size=text.title))
     fig.update_xaxes(**axis_fonts)
     fig.update_yaxes(**axis_fonts)
-    scene_ticks = dict(tickfont=dict(size=FONT_SIZE))  # the cube sets its own axis titles
+    scene_ticks = dict(tickfont=dict(size=text.font))  # the cube sets its own axis titles
     fig.update_scenes(xaxis=scene_ticks, yaxis=scene_ticks, zaxis=scene_ticks)
-    bar_fonts = dict(tickfont=dict(size=FONT_SIZE), title=dict(font=dict(size=TITLE_SIZE)))
+    bar_fonts = dict(tickfont=dict(size=text.font), title=dict(font=dict(size=text.title)))
     fig.update_coloraxes(colorbar=bar_fonts)
     fig.update_traces(
         colorbar=bar_fonts, selector=lambda t: t.type == "heatmap" and t.showscale is not False
     )
     for annotation in fig.layout.annotations:
-        if annotation.font.size is None or annotation.font.size < NOTE_SIZE:
-            annotation.font.size = NOTE_SIZE
+        if annotation.font.size is None or annotation.font.size < text.note:
+            annotation.font.size = text.note
     if fig.layout.title.text is not None:
-        fig.layout.title.font.size = max(fig.layout.title.font.size or 0, FIGURE_TITLE_SIZE)
+        fig.layout.title.font.size = max(fig.layout.title.font.size or 0, text.figure_title)
     return fig
 
 
@@ -212,7 +238,13 @@ def _title(text: str | None) -> dict | None:
 
 
 def _note(
-    fig: go.Figure, text: str, *, y: float = -0.02, yanchor: str = "top", yshift: float = 0
+    fig: go.Figure,
+    text: str,
+    *,
+    y: float = -0.02,
+    yanchor: str = "top",
+    yshift: float = 0,
+    size: int = NOTE_SIZE,
 ) -> None:
     """A small explanatory line below the plotting area (theme text colour)."""
     fig.add_annotation(
@@ -226,7 +258,7 @@ def _note(
         yanchor=yanchor,
         showarrow=False,
         align="left",
-        font=dict(size=NOTE_SIZE),
+        font=dict(size=size),
     )
 
 

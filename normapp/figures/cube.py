@@ -19,9 +19,11 @@ from normapp.figures._style import (
     FONT_SIZE,
     LATTICE,
     MARKER_FILL,
+    NORMAL_TEXT,
     SET_HIGHLIGHT,
     SIDE_HEIGHT,
     TRANSPARENT,
+    TextSizes,
     _black_under_yellow,
     _mix,
     _note,
@@ -381,6 +383,7 @@ def cube_figure(
     hw_cells: int = 8,
     title: str | None = None,
     height: int = SIDE_HEIGHT,
+    text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """The Group Normalization paper's cube (Wu & He 2018, fig. 2) for any spec.
 
@@ -431,12 +434,14 @@ def cube_figure(
     fig.add_traces(_selected_cell_traces(cells, element))
     notes = cube_notes(cells, shape, element)
     fig.update_layout(scene=_cube_scene(cells), title=_title(title))
-    _style(fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10))
+    _style(
+        fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10), text=text
+    )
     fig.update_layout(
         legend=dict(
             orientation="h", x=0, y=1, yref="container", yanchor="top", bgcolor=TRANSPARENT
         ),
         margin=dict(b=15 + 21 * len(notes)),
     )
-    _note(fig, "<br>".join(notes), y=0, yanchor="top")
+    _note(fig, "<br>".join(notes), y=0, yanchor="top", size=text.note)
     return fig

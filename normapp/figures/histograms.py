@@ -21,8 +21,10 @@ from normapp.figures._arrays import _float_payload, _small_uint
 from normapp.figures._style import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
+    NORMAL_TEXT,
     SIDE_HEIGHT,
     TITLE_SIZE,
+    TextSizes,
     _note,
     _rgba,
     _style,
@@ -186,6 +188,7 @@ def histogram_figure(
     height: int = SIDE_HEIGHT,
     max_bins: int = 60,
     tail: float = HISTOGRAM_TAIL,
+    text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """Before and after histograms on the same bins, overlaid.
 
@@ -223,7 +226,12 @@ def histogram_figure(
     top = max((int(r.max()) for r in view.rows if r.size), default=1)
     fig.update_yaxes(title_text="count", **_count_axis(log_y, top))
     bottom = 60 + (40 if view.note else 0)
-    _style(fig, height=height, margin=dict(l=70, r=20, t=50 if title is None else 80, b=bottom))
+    _style(
+        fig,
+        height=height,
+        margin=dict(l=70, r=20, t=50 if title is None else 80, b=bottom),
+        text=text,
+    )
     if view.note:
         _note(fig, _wrap(view.note), y=0, yshift=-52)
     return fig

@@ -19,10 +19,12 @@ from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
 from normapp.figures._style import (
     GREY,
     LABEL_SIZE,
+    NORMAL_TEXT,
     SET_HIGHLIGHT,
     SET_PALETTE,
     SIDE_HEIGHT,
     TRANSPARENT,
+    TextSizes,
     _black_under_yellow,
     _label_colour,
     _legend_swatch,
@@ -145,6 +147,7 @@ def set_label_positions(
     colours: Sequence[str],
     layout: GridLayout,
     cell_px: float,
+    size: int = LABEL_SIZE,
 ) -> tuple[list[float], list[float], list[str], list[str], int]:
     """Where each set's number fits: (x, y, text, ink) per label and the sets left without one.
 
@@ -157,9 +160,9 @@ def set_label_positions(
     labelled: set[int] = set()
     for set_id in np.unique(tiles).tolist():
         text = str(set_id)
-        need_w = 0.62 * LABEL_SIZE * len(text) + 6
+        need_w = 0.62 * size * len(text) + 6
         for top, left, bottom, right in _set_rectangles(tiles == set_id, layout):
-            if (bottom - top + 1) * cell_px < LABEL_SIZE + 5:
+            if (bottom - top + 1) * cell_px < size + 5:
                 continue
             if (right - left + 1) * cell_px < need_w:
                 continue
@@ -180,6 +183,7 @@ def _add_set_labels(
     colours: Sequence[str],
     layout: GridLayout,
     cell_px: float,
+    size: int = LABEL_SIZE,
 ) -> int:
     """Write each set's number on its pixels, wherever the number fits.
 
@@ -187,7 +191,9 @@ def _add_set_labels(
     colour-blind reader can match tiles with each other and with the legend.
     Returns how many sets visible in the tiles got no label anywhere.
     """
-    xs, ys, texts, inks, unlabelled = set_label_positions(tiles, classes, colours, layout, cell_px)
+    xs, ys, texts, inks, unlabelled = set_label_positions(
+        tiles, classes, colours, layout, cell_px, size
+    )
     if xs:
         fig.add_trace(
             go.Scatter(
@@ -196,7 +202,7 @@ def _add_set_labels(
                 mode="text",
                 text=texts,
                 textposition="middle center",
-                textfont=dict(size=LABEL_SIZE, color=inks),
+                textfont=dict(size=size, color=inks),
                 hoverinfo="skip",
                 showlegend=False,
                 cliponaxis=False,
@@ -394,6 +400,7 @@ def set_grid_figure(
     height: int = SIDE_HEIGHT,
     compact: bool = False,
     labels: bool = True,
+    text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """The exact reduction-set view: an N × C grid of H × W tiles coloured by set id.
 
@@ -426,6 +433,8 @@ def set_grid_figure(
         margins, no hover. The page must say once what the legend and notes said.
     labels : bool
         Write set numbers on the tiles (palette mode only).
+    text : TextSizes
+        Text sizes (``PRESENTER_TEXT`` for the presenter view).
 
     Returns
     -------
@@ -463,7 +472,9 @@ def set_grid_figure(
     )
     if colours.palette_mode and labels:
         cell_px = _cell_px(height, margin, compact, x_range, y_range)
-        unlabelled = _add_set_labels(fig, colours.tiles, z, colours.colours, layout, cell_px)
+        unlabelled = _add_set_labels(
+            fig, colours.tiles, z, colours.colours, layout, cell_px, text.label
+        )
         if unlabelled and not compact:
             notes.append(UNLABELLED_NOTE)
             margin["b"] += 22
@@ -474,7 +485,7 @@ def set_grid_figure(
         _add_ring(fig, ring)
     _add_grid_legend(fig, colours)
     _grid_axes(fig, layout, x_range, y_range)
-    _style(fig, height=height, margin=margin)
+    _style(fig, height=height, margin=margin, text=text)
     fig.update_layout(
         title=_title(title),
         legend=dict(**_grid_legend_place(wide), itemclick=False),
@@ -484,5 +495,5 @@ def set_grid_figure(
         hovermode="closest",
     )
     if notes:
-        _note(fig, "<br>".join(notes))
+        _note(fig, "<br>".join(notes), size=text.note)
     return fig

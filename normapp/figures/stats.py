@@ -10,10 +10,12 @@ from plotly.subplots import make_subplots
 
 from normapp.figures._arrays import _float_payload, _small_uint, _stride
 from normapp.figures._style import (
+    NORMAL_TEXT,
     SET_HIGHLIGHT,
     SET_PALETTE,
     SIDE_HEIGHT,
     TITLE_SIZE,
+    TextSizes,
     _note,
     _style,
     _title,
@@ -30,6 +32,7 @@ def stats_heatmap_figure(
     value_label: str | None = None,
     max_cells: int = 128,
     height: int = SIDE_HEIGHT,
+    text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """Per-set statistics laid out as a 2-D heatmap (for many sets).
 
@@ -87,7 +90,9 @@ def stats_heatmap_figure(
     fig.update_yaxes(title_text=row_label, autorange="reversed", showgrid=False, zeroline=False)
     fig.update_layout(title=_title(title))
     thinned = step_r > 1 or step_c > 1
-    _style(fig, height=height, margin=dict(l=70, r=20, t=60, b=60 + (22 if thinned else 0)))
+    _style(
+        fig, height=height, margin=dict(l=70, r=20, t=60, b=60 + (22 if thinned else 0)), text=text
+    )
     if thinned:
         _note(
             fig,
@@ -104,6 +109,7 @@ def stats_bar_figure(
     *,
     title: str | None = None,
     height: int = 380,
+    text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """Mean and variance of each set as bars (for few sets), side by side.
 
@@ -147,4 +153,6 @@ def stats_bar_figure(
         annotation.font = dict(size=TITLE_SIZE)
     fig.update_xaxes(tickangle=-45 if means.size > 8 else 0, automargin=True)
     fig.update_layout(title=_title(title), bargap=0.15)
-    return _style(fig, height=height, margin=dict(l=60, r=20, t=60 if title is None else 90, b=40))
+    return _style(
+        fig, height=height, margin=dict(l=60, r=20, t=60 if title is None else 90, b=40), text=text
+    )

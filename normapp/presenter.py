@@ -1,0 +1,165 @@
+"""The Explorer's presenter view: for a lecturer at a 1920×1080 projector.
+
+``?present=true`` (the "Presenter view" toggle, bound to the URL) hides the
+sidebar and the controls a lecturer does not need, makes type projector-sized
+(body 24 px, chart ticks 22 px from figures.PRESENTER_TEXT), shows one figure at
+a time at full width, and keeps the headline in view. Keyboard shortcuts (Streamlit's
+``shortcut=`` on buttons) choose presets and toggle axes; they change the same
+session state as the Method row and the axis pills, so the URL follows.
+
+Shortcuts are drawn in the presenter view only: the normal view stays as it
+was, and a learner's stray key press cannot change the view under them.
+Streamlit reserves C and R (clear cache, rerun), even with modifiers, so
+the channel axis is K. Keys do nothing while the cursor is in a text box.
+The reveal is V, not Space or Enter: those also press whichever button has
+the focus (the last one clicked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+import streamlit as st
+
+import normlib
+from normapp import explorer_controls as controls
+from normapp import links, state
+
+KEY = "present"  # the toggle's key and its URL parameter
+CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presenter.css"
+CSS = CSS_FILE.read_text(encoding="utf-8")  # the app's own file, read once
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def parse_present(text: str) -> bool:
+    """The link's ``present`` value: true or false (1 and 0 too)."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"present must be true or false, got {text!r}")
+
+
+BOUND = links.Bound(state.Param(KEY, False, parse_present, state.format_bool))
+
+FIGURES = {
+    "grid": "Which cells share a mean",
+    "hist": "Before and after",
+    "stats": "Statistics",
+    "cube": "GN-paper cube",
+}
+# (preset key, shortcut) and (axis, shortcut): see the module's docstring for K and V.
+PRESET_SHORTCUTS = (
+    ("method1", "1"),
+    ("method2", "2"),
+    ("method3", "3"),
+    ("batchnorm", "B"),
+    ("layernorm", "L"),
+    ("groupnorm", "G"),
+    ("instancenorm", "I"),
+)
+AXIS_SHORTCUTS = (("N", "N"), ("C", "K"), ("H", "H"), ("W", "W"))
+REVEAL_SHORTCUT = "V"
+REVEALED_KEY = "ex:revealed"  # the spec_key the grid was revealed for
+QUESTION = "Which cells share one mean?"
+
+
+def toggle() -> bool:
+    """The "Presenter view" toggle, bound to ``present``; a bad link value gets a message."""
+    raw = links.translate_bound([BOUND])  # present=1 is set (as true) on the next run
+    on = st.toggle(
+        "Presenter view",
+        key=KEY,
+        bind="query-params",
+        help="For a projector: large type, one figure at a time, keyboard shortcuts. "
+        "A link with ?present=true opens in it.",
+    )
+    links.check_bound(raw, [BOUND], {KEY: on})
+    return on
+
+
+def style() -> None:
+    """The presenter stylesheet: the app's own file, no user text in it."""
+    st.html(f"<style>\n{CSS}\n</style>")
+
+
+def _session() -> controls.Controls:
+    """Session state as the mutable mapping explorer_controls works on."""
+    return cast(controls.Controls, st.session_state)
+
+
+def _choose(key: str, channels: int) -> None:
+    controls.choose_preset(_session(), key, channels)
+
+
+def _toggle(axis: str) -> None:
+    controls.toggle_axis(_session(), axis)
+
+
+def shortcut_buttons(channels: int) -> None:
+    """One button per preset and per axis, each with its key (Streamlit shows it on the button)."""
+    with st.container(horizontal=True, gap="small", key="present-keys"):
+        for key, shortcut in PRESET_SHORTCUTS:
+            st.button(
+                normlib.METHODS[key].name,
+                key=f"key:{key}",
+                shortcut=shortcut,
+                on_click=_choose,
+                args=(key, channels),
+            )
+        for axis, shortcut in AXIS_SHORTCUTS:
+            st.button(
+                f"Axis {axis}",
+                key=f"key:axis-{axis}",
+                shortcut=shortcut,
+                on_click=_toggle,
+                args=(axis,),
+                help=f"Reduce over {axis}, or stop reducing over it.",
+            )
+    st.caption(
+        "Keys: 1 2 3 Method 1–3 · B BatchNorm · L LayerNorm · G GroupNorm · I InstanceNorm · "
+        "N K H W add or remove an axis (K is C: Streamlit keeps C for itself) · "
+        "V reveals the grid. Not while typing in a box."
+    )
+
+
+def figure_choice() -> tuple[str, bool]:
+    """Which figure to show, and whether the grid waits for a prediction."""
+    choice_col, predict_col = st.columns([4, 1.3], vertical_alignment="bottom")
+    choice = choice_col.segmented_control(
+        "Show", list(FIGURES), format_func=FIGURES.__getitem__, default="grid", key="ex:show"
+    )
+    predict = predict_col.toggle(
+        "Predict, then reveal",
+        value=True,
+        key="ex:predict",
+        help="The grid waits behind the question until you reveal it; each new method "
+        "hides it again.",
+    )
+    return choice or "grid", predict
+
+
+def grid_waits(predict: bool) -> bool:
+    """Whether the grid is hidden: predicting, and not yet revealed for this normalization."""
+    return predict and st.session_state.get(REVEALED_KEY) != controls.spec_key(_session())
+
+
+def _reveal() -> None:
+    st.session_state[REVEALED_KEY] = controls.spec_key(_session())
+
+
+def reveal_prompt() -> None:
+    """The question in place of the grid, and the button (key V) that shows the grid."""
+    with st.container(key="present-predict", border=True):
+        st.header(QUESTION, anchor=False)
+        st.markdown("Predict it for the method above, then reveal the grid.")
+        st.button(
+            "Reveal the grid",
+            key="key:reveal",
+            shortcut=REVEAL_SHORTCUT,
+            type="primary",
+            on_click=_reveal,
+            icon=":material/visibility:",
+        )

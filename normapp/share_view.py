@@ -1,0 +1,52 @@
+"""“Share this view”: the current view's full link and a projector-sized QR code of it.
+
+app.py keeps a slot at the top of every page and fills it after the page has
+run (`draw`), so the link carries every parameter the page wrote this run.
+The link is shown with ``st.code`` (plain text, a copy button); the QR code is
+made on the server (normapp/share.py), nothing is fetched from elsewhere.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from normapp import share
+from normapp.text import literal
+
+BUTTON = "Share this view"
+# The QR code shrinks to fit a phone's popover (it is 480 px or more wide), and a short
+# window's (the popover would cut it off): never taller than 55 % of the window.
+SHARE_CSS = """<style>
+[data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"],
+[data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"] * { max-width: 100%; }
+[data-testid="stPopoverBody"] [data-testid="stImage"] img {
+  height: auto; width: auto; max-height: 55vh;
+}
+</style>"""
+
+
+def current_url(path: str) -> str:
+    """The page's full link: ``st.context.url`` (no query) plus the current query string."""
+    params = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    return share.view_url(st.context.url, path, params)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _qr_png(url: str) -> bytes:
+    """The link's QR code, at least share.PROJECTOR_PX wide (made once per link)."""
+    return share.qr_png(url, scale=share.projector_scale(url))
+
+
+def draw(slot, path: str) -> None:
+    """Fill `slot` (a container at the page's top) with the Share button and its popover."""
+    with slot, st.popover(BUTTON, icon=":material/qr_code_2:", key="share:open"):
+        url = current_url(path)
+        try:
+            png = _qr_png(url)
+        except share.ShareError as error:
+            st.warning(f"No QR code: {literal(error, 300)}.", icon=":material/qr_code_2:")
+        else:  # the code first: on a short window the popover scrolls to the link
+            st.html(SHARE_CSS)
+            st.image(png, width=share.PROJECTOR_PX, caption="Scan to open this view")
+        st.markdown("**Link to this view** (copy it with the button at its right)")
+        st.code(url, language=None, wrap_lines=True)

@@ -1,0 +1,173 @@
+"""The Explorer's presenter view and the Share control, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+import normlib
+from normapp import explorer_controls, figures, presenter
+from tests.conftest import open_page, shown
+
+EXPLORER = "pages/explorer.py"
+
+
+def headline(at) -> str:
+    texts = [m.value for m in at.markdown if "font-size:2.4rem" in m.value]
+    assert texts, "no headline on the page"
+    return texts[0]
+
+
+def presenter_css_drawn(at) -> bool:
+    return any("presenter view" in h.proto.body for h in at.get("html"))
+
+
+def axes(at) -> str:
+    return "".join(sorted(at.pills(key="axes").value))
+
+
+def test_present_true_opens_the_presenter_view():
+    at = open_page(EXPLORER, {"present": "true"})
+    assert at.toggle(key="present").value is True
+    assert presenter_css_drawn(at)
+    # One figure at a time, chosen in a full-width selector.
+    show = at.segmented_control(key="ex:show")
+    assert show.options == list(presenter.FIGURES.values())
+    # Controls a lecturer does not need are not drawn; the presets and axes are.
+    keys = {n.key for n in at.number_input}
+    assert not keys & {"eps", "gamma", "beta", "ex:n", "ex:c", "ex:h", "ex:w"}
+    assert not any("The question:" in e.label for e in at.expander)
+    assert len(at.tabs) == 0
+    assert at.pills(key="axes") and at.segmented_control(key="method")
+    assert "3 sets × 8,192 elements per set" in headline(at)
+
+
+def test_normal_view_has_no_presenter_css_and_all_its_controls():
+    at = open_page(EXPLORER)
+    assert at.toggle(key="present").value is False
+    assert not presenter_css_drawn(at)
+    assert {"eps", "gamma", "beta"} <= {n.key for n in at.number_input}
+    assert not [b for b in at.button if b.key and b.key.startswith("key:")]
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "<b>x</b>"])
+def test_a_bad_present_value_says_so_and_stays_in_the_normal_view(value):
+    at = open_page(EXPLORER, {"present": value})
+    assert at.toggle(key="present").value is False
+    assert not presenter_css_drawn(at)
+    messages = [shown(w.value) for w in at.warning]
+    assert any(f"present={value} was ignored" in m and "present=false" in m for m in messages)
+    assert "eps" in {n.key for n in at.number_input}
+
+
+def test_present_1_is_read_as_true():
+    at = open_page(EXPLORER, {"present": "1"})
+    assert at.toggle(key="present").value is True
+    assert presenter_css_drawn(at)
+
+
+@pytest.mark.parametrize(("preset", "_"), presenter.PRESET_SHORTCUTS)
+def test_each_preset_shortcut_sets_the_axes_of_its_preset(preset, _):
+    at = open_page(EXPLORER, {"present": "true", "axes": ["W"]})
+    at.button(key=f"key:{preset}").click().run()
+    assert not at.exception
+    expected = normlib.METHODS[preset]
+    assert axes(at) == "".join(sorted(expected.axes))
+    assert at.toggle(key="center").value is expected.center
+    assert at.segmented_control(key="method").value == preset
+
+
+def test_axis_shortcuts_toggle_their_axis():
+    at = open_page(EXPLORER, {"present": "true"})  # BatchNorm: N, H, W
+    for axis, after in (("N", "HW"), ("C", "CHW"), ("H", "CW"), ("W", "C"), ("N", "CN")):
+        at.button(key=f"key:axis-{axis}").click().run()
+        assert not at.exception
+        assert axes(at) == after, axis
+    # The Method row follows the axes as the pills' own callback makes it.
+    at.button(key="key:axis-N").click().run()  # C alone: no preset with centering
+    at.button(key="key:axis-H").click().run()
+    at.button(key="key:axis-W").click().run()  # C, H, W: LayerNorm
+    assert at.segmented_control(key="method").value == "layernorm"
+    assert "8 sets × 3,072 elements per set" in headline(at)
+
+
+def test_shortcut_keys_are_ones_streamlit_accepts_and_c_r_are_not_used():
+    from streamlit.elements.lib.shortcut_utils import normalize_shortcut
+
+    keys = [k for _, k in presenter.PRESET_SHORTCUTS + presenter.AXIS_SHORTCUTS]
+    keys.append(presenter.REVEAL_SHORTCUT)
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        normalize_shortcut(key)
+    assert not {"C", "R"} & {k.upper() for k in keys}
+
+
+def test_predict_then_reveal_shows_the_grid_and_a_new_method_hides_it():
+    at = open_page(EXPLORER, {"present": "true"})
+    assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    assert any(presenter.QUESTION in h.value for h in at.header)
+    at.button(key="key:reveal").click().run()
+    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    assert not any(presenter.QUESTION in h.value for h in at.header)
+    at.button(key="key:layernorm").click().run()  # a new prediction
+    assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    at.toggle(key="ex:predict").set_value(False).run()  # no prediction: shown at once
+    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+
+
+def test_each_figure_choice_draws_one_chart_with_presenter_text():
+    at = open_page(EXPLORER, {"present": "true"})
+    at.toggle(key="ex:predict").set_value(False).run()
+    for choice in presenter.FIGURES:
+        at.segmented_control(key="ex:show").set_value(choice).run()
+        assert not at.exception
+        charts = at.get("plotly_chart")
+        assert len(charts) == 1, choice
+        layout = json.loads(charts[0].proto.spec)["layout"]
+        assert layout["font"]["size"] == figures.PRESENTER_TEXT.font >= 18, choice
+        assert layout["height"] == figures.PRESENTER_HEIGHT
+
+
+def test_leaving_the_presenter_view_keeps_eps_gamma_beta_and_the_element():
+    at = open_page(EXPLORER, {"eps": "0.001", "gamma": "2", "pick": "1,2,3,4"})
+    at.toggle(key="present").set_value(True).run()
+    assert "eps" not in {n.key for n in at.number_input}
+    at.toggle(key="present").set_value(False).run()
+    assert not at.exception
+    assert at.number_input(key="eps").value == pytest.approx(0.001)
+    assert at.number_input(key="gamma").value == 2.0
+    assert [at.number_input(key=k).value for k in explorer_controls.PICK_KEYS] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [
+        (EXPLORER, {"present": "true", "axes": ["C", "H"]}),
+        (EXPLORER, {"source": "Random tensor", "shape": "4x6x10x12"}),
+        ("pages/compare.py", {"methods": "batchnorm,layernorm"}),
+        ("pages/quiz.py", {"quiz": "42"}),
+    ],
+)
+def test_share_shows_the_link_with_the_current_query_string(page, query):
+    at = open_page(page, query)
+    popovers = [p for p in at.get("popover") if p.proto.popover.label == "Share this view"]
+    assert len(popovers) == 1
+    links = [c.value for c in at.code if "?" in c.value]
+    assert links, [c.value for c in at.code]
+    link = urlsplit(links[0])
+    path = page.removeprefix("pages/").removesuffix(".py")
+    assert link.path == ("/" if path == "explorer" else f"/{path}")
+    pairs = parse_qsl(link.query)
+    current = [
+        (key, str(each))
+        for key, value in at.query_params.items()
+        for each in (value if isinstance(value, list) else [value])
+    ]
+    assert sorted(pairs) == sorted(current)
+    for key, value in query.items():
+        for each in [value] if isinstance(value, str) else value:
+            assert (key, each) in pairs
+    # The QR code is an image in the same popover, PNG bytes from normapp/share.py.
+    assert [child.type for child in popovers[0].children.values()].count("image") == 1
