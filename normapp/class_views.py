@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from normapp import cached, class_quiz, figures, quiz, share, ui
+from normapp import cached, class_quiz, figures, presenter, quiz, share, ui
 from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
 from normapp.class_store import ClassSession, ClassStore, ClassStoreError, QuestionTally
 from normapp.text import literal
@@ -270,6 +270,9 @@ def board_view(code: str, secret: str) -> None:
         return
     questions = cached.quiz_questions(session.quiz_seed)
     join_link = class_quiz.student_link(session.code)
+    # The board is for the projector: the presenter view's stylesheet (no sidebar, 24 px
+    # type on a wide screen) and its figure text.
+    presenter.style()
 
     st.title(f"Class quiz · {session.code} · board", anchor=False)
     join_col, qr_col = st.columns([3, 2], vertical_alignment="center")
@@ -296,6 +299,11 @@ def board_view(code: str, secret: str) -> None:
     with qr_col:
         st.image(share.qr_png(join_link), caption="Scan to join", width=420)
     _board(session.code, secret, len(questions))
+    st.page_link(
+        ui.PAGES_DIR / "quiz.py",
+        label="Leave the board (the session goes on; this page's link brings you back)",
+        icon=":material/arrow_back:",
+    )
 
 
 @st.fragment(run_every=BOARD_REFRESH_S)
@@ -350,6 +358,7 @@ def _board_question(
                 [tally.by_option[k] for k in question.options],
                 tally.answered,
                 right,
+                text=figures.PRESENTER_TEXT,
             ),
             config=CHART,
             key=f"board:chart:{index}",

@@ -25,9 +25,19 @@ SHARE_CSS = """<style>
 </style>"""
 
 
+# Never shared: a class session's lecturer secret and a student's own id (a room that
+# scanned either would get the board, or answer as one student).
+PRIVATE_PARAMS = frozenset({"key", "me"})
+
+
 def current_url(path: str) -> str:
     """The page's full link: ``st.context.url`` (no query) plus the current query string."""
-    params = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    params = [
+        (key, value)
+        for key in st.query_params
+        if key not in PRIVATE_PARAMS
+        for value in st.query_params.get_all(key)
+    ]
     return share.view_url(st.context.url, path, params)
 
 

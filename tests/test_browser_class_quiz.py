@@ -77,6 +77,8 @@ def test_a_lecturer_and_five_students_at_once(browser, class_url):
         expect(join_qr).to_be_visible(timeout=LOAD_MS)
         qr_width = join_qr.bounding_box()["width"]
         assert qr_width >= 400, qr_width
+        expect_drawn(board)
+        screenshot(board, "class-board-join-1920-light")
 
         # Five students open the join link in the same moment, then answer in the same moment.
         tabs = [context.new_page() for context in student_contexts]
@@ -129,9 +131,21 @@ def test_a_lecturer_and_five_students_at_once(browser, class_url):
             )
         for tab in [board, *tabs]:
             assert tab.get_by_test_id("stException").count() == 0
+            # No "Share this view" here: its link would carry the board's secret or a
+            # student's id (a room scanning it would get the board, or answer as one).
+            assert tab.get_by_role("button", name="Share this view").count() == 0
 
+        # Projector-sized: no sidebar, presenter type (24 px body text).
+        expect(board.get_by_test_id("stSidebar")).to_be_hidden()
+        body_px = board.evaluate(
+            "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+        )
+        assert body_px >= 24, body_px
         expect_charts_drawn(board)
         screenshot(board, "class-board-1920-light")
+        board.emulate_media(color_scheme="dark")  # Streamlit follows the system's theme
+        expect_charts_drawn(board)
+        screenshot(board, "class-board-1920-dark")
         screenshot(tabs[0], "class-student-phone")
     finally:
         for context in [lecturer_context, *student_contexts]:
