@@ -314,7 +314,15 @@ def test_layout_type_and_caption_contrast(browser, app_url, width, height, schem
         # Body text: 20 px on a projector-sized screen, 16 px elsewhere.
         # (expect retries: the app's stylesheet arrives with the run, after the title.)
         expect(tab.locator("html")).to_have_css("font-size", f"{root_px}px", timeout=LOAD_MS)
-        paragraph = tab.get_by_test_id("stMain").get_by_test_id("stMarkdownContainer").first
+        # The page's first paragraph (not the "Share this view" button's label above it).
+        paragraph = (
+            tab.get_by_test_id("stMain")
+            .locator(
+                '[data-testid="stMarkdownContainer"]'
+                ':not(.st-key-share-slot [data-testid="stMarkdownContainer"])'
+            )
+            .first
+        )
         expect(paragraph).to_be_visible(timeout=LOAD_MS)
         expect(paragraph).to_have_css("font-size", f"{root_px}px", timeout=LOAD_MS)
         # A phone starts with the sidebar closed; a wide screen with it open.
