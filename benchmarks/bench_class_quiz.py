@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,71 @@ def _board(store: ClassStore, code: str, secret: str, expected: int, seen: dict)
     seen["polls"] = polls
 
 
+@dataclass
+class Measured:
+    """One class's answers: what was sent and stored, and how long it took."""
+
+    sent: dict[tuple[str, int], str]  # (student, question) -> the choice, canonical
+    rows: list  # (student, question, choice) rows in the database
+    problems: list[str]
+    latencies_s: list[float]
+    elapsed_s: float
+    board_s: float | None  # from the start until the board showed every answer
+    polls: int
+
+    @property
+    def stored(self) -> dict[tuple[str, int], str]:
+        return {(student, question): choice for student, question, choice in self.rows}
+
+    @property
+    def lost(self) -> int:
+        """Answers sent but not stored as sent."""
+        stored = self.stored
+        return sum(stored.get(key) != choice for key, choice in self.sent.items())
+
+    @property
+    def duplicated(self) -> int:
+        """Rows beyond one per student and question."""
+        return len(self.rows) - len(self.stored)
+
+
+def _stored_rows(engine: sa.Engine, code: str) -> list:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text("SELECT student_id, question, choice FROM class_answers WHERE code = :c"),
+                {"c": code},
+            ).all()
+        )
+
+
+def _report(title: str, m: Measured, problems_label: str, extra: Sequence[str] = ()) -> bool:
+    """Print one class's figures; True when nothing was lost, doubled or refused."""
+    questions = len(make_quiz(QUIZ_SEED))
+    print(title)
+    print(f"  answers sent        {len(m.sent)} ({STUDENTS} students x {questions} questions)")
+    for line in extra[:1]:
+        print(f"  {line}")
+    print(f"  rows stored         {len(m.rows)}")
+    print(f"  lost                {m.lost}")
+    print(f"  duplicated          {m.duplicated}")
+    label = f"{problems_label:<19}"
+    print(f"  {label} {len(m.problems)}" + (f": {m.problems[0]}" if m.problems else ""))
+    if m.latencies_s:
+        latencies = sorted(m.latencies_s)
+        print(
+            f"  answers/s           {len(m.sent) / m.elapsed_s:.0f} ({m.elapsed_s:.2f} s for all)"
+        )
+        p50 = statistics.median(latencies) * 1000
+        p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
+        print(f"  latency per answer  p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    board_text = f"{m.board_s:.2f} s" if m.board_s is not None else "never"
+    print(f"  board shows all     {board_text} after the start ({m.polls} polls)")
+    for line in extra[1:]:
+        print(f"  {line}")
+    return m.lost == 0 and m.duplicated == 0 and not m.problems and m.board_s is not None
+
+
 def run_class(name: str, url: str) -> bool:
     quiz = make_quiz(QUIZ_SEED)
     engine = sa.create_engine(url, **engine_options(url))
@@ -138,33 +204,22 @@ def run_class(name: str, url: str) -> bool:
         process.join()
     board.join()
 
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT student_id, question, choice FROM class_answers WHERE code = :code"),
-            {"code": session.code},
-        ).all()
+    rows = _stored_rows(engine, session.code)
     engine.dispose()
-    stored = {(student_id, question): choice for student_id, question, choice in rows}
-    lost = sum(stored.get(key) != choice for key, choice in sent.items())
-    duplicated = len(rows) - len(stored)
-    errors = [error for report in finished for error in report.errors]
-    latencies = sorted(s for report in finished for s in report.latencies_s)
     elapsed = max(report.finished_at for report in finished) - started_at
-    board_s = seen["all_at"] - started_at if "all_at" in seen else None
-
-    print(f"{name}:")
-    print(f"  answers sent        {len(sent)} ({STUDENTS} students x {len(quiz)} questions)")
-    print(f"  rows stored         {len(rows)}")
-    print(f"  lost                {lost}")
-    print(f"  duplicated          {duplicated}")
-    print(f"  refused (errors)    {len(errors)}" + (f": {errors[0]}" if errors else ""))
-    print(f"  answers/s           {len(sent) / elapsed:.0f} ({elapsed:.2f} s for all)")
-    p50 = statistics.median(latencies) * 1000
-    p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
-    print(f"  latency per answer  p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    board_text = f"{board_s:.2f} s" if board_s is not None else "never"
-    print(f"  board shows all     {board_text} after the start ({seen.get('polls', 0)} polls)")
-    return lost == 0 and duplicated == 0 and not errors and board_s is not None
+    return _report(
+        f"{name}:",
+        Measured(
+            sent=sent,
+            rows=rows,
+            problems=[error for report in finished for error in report.errors],
+            latencies_s=[s for report in finished for s in report.latencies_s],
+            elapsed_s=elapsed,
+            board_s=seen["all_at"] - started_at if "all_at" in seen else None,
+            polls=seen.get("polls", 0),
+        ),
+        "refused (errors)",
+    )
 
 
 def run_class_through_app(name: str, url: str, env: dict[str, str]) -> bool:
@@ -194,11 +249,7 @@ def run_class_through_app(name: str, url: str, env: dict[str, str]) -> bool:
         rss = server.rss_mb()
     for board in board_threads:
         board.join()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT student_id, question, choice FROM class_answers WHERE code = :code"),
-            {"code": session.code},
-        ).all()
+    rows = _stored_rows(engine, session.code)
     engine.dispose()
     questions = make_quiz(QUIZ_SEED)
     sent = {
@@ -206,39 +257,26 @@ def run_class_through_app(name: str, url: str, env: dict[str, str]) -> bool:
         for o in outcomes
         for number, keys in o.answers.items()
     }
-    stored = {(student_id, question): choice for student_id, question, choice in rows}
-    lost = sum(stored.get(key) != choice for key, choice in sent.items())
-    duplicated = len(rows) - len(stored)
-    problems = [p for o in outcomes for p in o.problems]
     confirmed = sum(len(o.confirmed) for o in outcomes)
-    latencies = sorted(s for o in outcomes for s in o.latencies_s)
     started_at = seen.get("started_at", joined_at)
     # The students' clocks are perf_counter: their last answer, measured from the start line.
     elapsed = max((o.finished_at for o in outcomes), default=began) - began
-    board_s = seen["all_at"] - started_at if "all_at" in seen else None
-
-    print(f"{name}, through the app (one Streamlit process, websocket students):")
-    print(f"  answers sent        {len(sent)} ({STUDENTS} students x {len(questions)} questions)")
-    print(f"  'Sent.' shown       {confirmed}")
-    print(f"  rows stored         {len(rows)}")
-    print(f"  lost                {lost}")
-    print(f"  duplicated          {duplicated}")
-    print(f"  problems            {len(problems)}" + (f": {problems[0]}" if problems else ""))
-    if latencies:
-        print(f"  answers/s           {len(sent) / elapsed:.0f} ({elapsed:.2f} s for all)")
-        p50 = statistics.median(latencies) * 1000
-        p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
-        print(f"  latency per answer  p50 {p50:.1f} ms, p95 {p95:.1f} ms (a Send, to its redraw)")
-    board_text = f"{board_s:.2f} s" if board_s is not None else "never"
-    print(f"  board shows all     {board_text} after the start ({seen.get('polls', 0)} polls)")
-    print(f"  server RSS          {rss:.0f} MB")
-    return (
-        lost == 0
-        and duplicated == 0
-        and not problems
-        and confirmed == len(sent)
-        and board_s is not None
+    measured = Measured(
+        sent=sent,
+        rows=rows,
+        problems=[p for o in outcomes for p in o.problems],
+        latencies_s=[s for o in outcomes for s in o.latencies_s],
+        elapsed_s=elapsed,
+        board_s=seen["all_at"] - started_at if "all_at" in seen else None,
+        polls=seen.get("polls", 0),
     )
+    ok = _report(
+        f"{name}, through the app (one Streamlit process, websocket students):",
+        measured,
+        "problems",
+        [f"'Sent.' shown       {confirmed}", f"server RSS          {rss:.0f} MB"],
+    )
+    return ok and confirmed == len(sent)
 
 
 def main() -> int:

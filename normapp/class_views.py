@@ -73,9 +73,7 @@ def _start_session(seed: int) -> None:
     if store is None:
         return
     session = store.create_session(seed)
-    st.query_params.pop("quiz", None)
-    st.query_params[CODE_PARAM] = session.code
-    st.query_params[KEY_PARAM] = session.secret
+    _enter(session.code, session.secret)
 
 
 def _join() -> None:
@@ -88,8 +86,15 @@ def _join() -> None:
     except ClassStoreError as error:
         st.session_state["class:problem"] = class_quiz.refusal(error)
         return
-    st.query_params.pop("quiz", None)
-    st.query_params[CODE_PARAM] = session.code
+    _enter(session.code)
+
+
+def _enter(code: str, secret: str | None = None) -> None:
+    """Go to a class session's page (its board with the secret): the link says which."""
+    st.query_params.pop("quiz", None)  # the session knows its quiz number
+    st.query_params[CODE_PARAM] = code
+    if secret is not None:
+        st.query_params[KEY_PARAM] = secret
 
 
 # ============================================================== a student's quiz
