@@ -16,7 +16,8 @@ of ``st.connection("class_quiz", type="sql")``:
 Links: ``quiz?class=CODE`` is a student's (the code is public, 6 letters);
 ``quiz?class=CODE&key=SECRET`` is the lecturer's board (the secret is not shown
 to students); ``me=ID`` is the random id a student's browser got when it joined,
-so a reload keeps their answers. Nothing else identifies a student.
+so a reload keeps their answers, and a cookie of the browser's (``normx_class_CODE``)
+keeps it for when the join link is opened again. Nothing else identifies a student.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ CLASS_DB_ENV = "NORMAPP_CLASS_DB"
 DATA_DIR_ENV = "NORMAPP_DATA_DIR"
 CODE_PARAM, KEY_PARAM, STUDENT_PARAM = "class", "key", "me"
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class ClassDatabaseError(RuntimeError):
@@ -87,12 +87,14 @@ def new_student_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def valid_student_id(text: str | None) -> bool:
-    return text is not None and _STUDENT_ID.match(text) is not None
+def valid_student_id(text: object) -> bool:
+    """An id this app makes (a link's or a cookie's text is anything until checked)."""
+    return isinstance(text, str) and _STUDENT_ID.match(text) is not None
 
 
-def valid_secret(text: str | None) -> bool:
-    return text is not None and _SECRET.match(text) is not None
+def student_cookie(code: str) -> str:
+    """The name of the cookie that keeps a browser's student id for class session `code`."""
+    return f"normx_class_{code}"
 
 
 def page_url(path: str = "quiz") -> str:
@@ -126,7 +128,7 @@ __all__ = [
     "page_url",
     "refusal",
     "store",
+    "student_cookie",
     "student_link",
-    "valid_secret",
     "valid_student_id",
 ]

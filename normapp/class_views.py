@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from normapp import cached, class_quiz, figures, presenter, quiz, share, ui
+from normapp import cached, class_quiz, class_store, figures, presenter, quiz, share, ui
 from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
 from normapp.class_store import ClassSession, ClassStore, ClassStoreError, QuestionTally
 from normapp.text import literal
@@ -109,7 +109,7 @@ def student_view(code: str) -> None:
         st.error(class_quiz.refusal(error), icon=":material/error:")
         class_panel(quiz.QUIZ_PARAMS[0].default)
         return
-    student = _student_id()
+    student = _student_id(session.code)
     questions = cached.quiz_questions(session.quiz_seed)
     answers = store.student_answers(session.code, student)
 
@@ -212,21 +212,36 @@ def _student_answer(
         )
 
 
-def _student_id() -> str:
-    """This browser's id in the class: from the link it was given when it joined, else new."""
+def _student_id(code: str) -> str:
+    """This browser's id in the class session `code`.
+
+    From the link (``me``: a reload keeps it), else from this browser's cookie for the
+    session (the join link opened again, a QR code scanned twice), else new. The id is
+    written into the link and into the cookie, so both ways find it next time.
+    """
     given: str | None = st.query_params.get(STUDENT_PARAM)
+    remembered = st.context.cookies.get(class_quiz.student_cookie(code))
     if given is not None and class_quiz.valid_student_id(given):
-        return given
-    if given is not None:
-        st.warning(
-            f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this app "
-            "made; you join as a new student."
-        )
-    student: str | None = st.session_state.get("class:student")
-    if student is None or not class_quiz.valid_student_id(student):
-        student = class_quiz.new_student_id()
+        student = given
+    elif class_quiz.valid_student_id(remembered):
+        student = str(remembered)
+    else:
+        if given is not None:
+            st.warning(
+                f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this "
+                "app made; you join as a new student."
+            )
+        student = st.session_state.get("class:student") or class_quiz.new_student_id()
         st.session_state["class:student"] = student
-    st.query_params[STUDENT_PARAM] = student  # a reload keeps it, and so the answers
+    st.query_params[STUDENT_PARAM] = student
+    if remembered != student:
+        # Streamlit sets no cookies itself: the browser does, from this script. The name
+        # and the value are the app's own (6 letters; an id checked against its pattern).
+        st.html(
+            f"<script>document.cookie = '{class_quiz.student_cookie(code)}={student}; "
+            f"path=/; max-age={class_store.SESSION_HOURS * 3600}; SameSite=Lax';</script>",
+            unsafe_allow_javascript=True,
+        )
     return student
 
 

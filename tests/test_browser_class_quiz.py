@@ -58,6 +58,65 @@ def choose(tab, index: int, keys: tuple[str, ...]) -> None:
             block.get_by_text(label, exact=True).click()
 
 
+def start_session(board, class_url: str) -> str:
+    """The lecturer starts a class session from the Quiz page; returns its code."""
+    from playwright.sync_api import expect
+
+    open_page_at(board, f"{class_url}/quiz", "Question 6.")
+    board.get_by_text("Take this quiz with a class").click()
+    board.get_by_role("button", name="Start a class session").click()
+    expect(board.get_by_role("heading", name=re.compile(r"· board$"))).to_be_visible(
+        timeout=LOAD_MS
+    )
+    code = query(board)["class"]
+    assert re.fullmatch(r"[A-Z]{6}", code)
+    join_qr = board.get_by_test_id("stImage").filter(has_text="Scan to join").locator("img")
+    expect(join_qr).to_be_visible(timeout=LOAD_MS)
+    qr_width = join_qr.bounding_box()["width"]
+    assert qr_width >= 400, qr_width
+    expect_drawn(board)
+    screenshot(board, "class-board-join-1920-light")
+    return code
+
+
+def answer_together(tabs, class_url: str, code: str) -> None:
+    """The students open the join link in the same moment, then answer in the same moment."""
+    from playwright.sync_api import expect
+
+    for tab in tabs:
+        tab.goto(f"{class_url}/quiz?class={code}", wait_until="commit")
+    for tab in tabs:
+        expect(tab.get_by_role("heading", name=f"Class quiz · {code}")).to_be_visible(
+            timeout=LOAD_MS
+        )
+        expect_drawn(tab)
+    for index in range(len(QUESTIONS)):
+        for student, tab in enumerate(tabs):
+            choose(tab, index, plan(student)[index])
+        for tab in tabs:
+            expect_drawn(tab)
+        for tab in tabs:  # every Send, then every wait: the server gets them together
+            tab.locator(f".st-key-class-q{index}").get_by_role("button", name="Send").click()
+        for tab in tabs:
+            expect(
+                tab.locator(f".st-key-class-q{index}").get_by_text("Sent. You can change")
+            ).to_be_visible(timeout=LOAD_MS)
+
+
+def expect_board_counts(board) -> None:
+    """The board, left alone, refreshes itself and shows exactly what was sent."""
+    from playwright.sync_api import expect
+
+    for index, question in enumerate(QUESTIONS):
+        chosen = Counter(k for s in range(STUDENTS) for k in plan(s)[index])
+        expected = [f"{chosen[k]} ({chosen[k] / STUDENTS:.0%})" for k in question.options]
+        block = board.locator(f".st-key-board-q{index}")
+        expect(block).to_contain_text(
+            f"Question {index + 1} · {STUDENTS} of {STUDENTS} answered", timeout=LOAD_MS
+        )
+        expect(block.locator("text.bartext")).to_have_text(expected, timeout=LOAD_MS)
+
+
 def test_a_lecturer_and_five_students_at_once(browser, class_url):
     from playwright.sync_api import expect
 
@@ -65,51 +124,10 @@ def test_a_lecturer_and_five_students_at_once(browser, class_url):
     student_contexts = [browser.new_context(viewport=PHONE) for _ in range(STUDENTS)]
     try:
         board = lecturer_context.new_page()
-        open_page_at(board, f"{class_url}/quiz", "Question 6.")
-        board.get_by_text("Take this quiz with a class").click()
-        board.get_by_role("button", name="Start a class session").click()
-        expect(board.get_by_role("heading", name=re.compile(r"· board$"))).to_be_visible(
-            timeout=LOAD_MS
-        )
-        code = query(board)["class"]
-        assert re.fullmatch(r"[A-Z]{6}", code)
-        join_qr = board.get_by_test_id("stImage").filter(has_text="Scan to join").locator("img")
-        expect(join_qr).to_be_visible(timeout=LOAD_MS)
-        qr_width = join_qr.bounding_box()["width"]
-        assert qr_width >= 400, qr_width
-        expect_drawn(board)
-        screenshot(board, "class-board-join-1920-light")
-
-        # Five students open the join link in the same moment, then answer in the same moment.
+        code = start_session(board, class_url)
         tabs = [context.new_page() for context in student_contexts]
-        for tab in tabs:
-            tab.goto(f"{class_url}/quiz?class={code}", wait_until="commit")
-        for tab in tabs:
-            expect(tab.get_by_role("heading", name=f"Class quiz · {code}")).to_be_visible(
-                timeout=LOAD_MS
-            )
-            expect_drawn(tab)
-        for index in range(len(QUESTIONS)):
-            for student, tab in enumerate(tabs):
-                choose(tab, index, plan(student)[index])
-            for tab in tabs:
-                expect_drawn(tab)
-            for tab in tabs:  # every Send, then every wait: the server gets them together
-                tab.locator(f".st-key-class-q{index}").get_by_role("button", name="Send").click()
-            for tab in tabs:
-                expect(
-                    tab.locator(f".st-key-class-q{index}").get_by_text("Sent. You can change")
-                ).to_be_visible(timeout=LOAD_MS)
-
-        # The board was not touched: it refreshes itself and must show exactly what was sent.
-        for index, question in enumerate(QUESTIONS):
-            chosen = Counter(k for s in range(STUDENTS) for k in plan(s)[index])
-            expected = [f"{chosen[k]} ({chosen[k] / STUDENTS:.0%})" for k in question.options]
-            block = board.locator(f".st-key-board-q{index}")
-            expect(block).to_contain_text(
-                f"Question {index + 1} · {STUDENTS} of {STUDENTS} answered", timeout=LOAD_MS
-            )
-            expect(block.locator("text.bartext")).to_have_text(expected, timeout=LOAD_MS)
+        answer_together(tabs, class_url, code)
+        expect_board_counts(board)
 
         # Reveal one question: every student's page shows its verdict without a click.
         single = next(i for i, q in enumerate(QUESTIONS) if not q.multi)
@@ -129,6 +147,15 @@ def test_a_lecturer_and_five_students_at_once(browser, class_url):
             expect(tab.locator(f".st-key-class-q{single}")).to_contain_text(
                 verdict, timeout=LOAD_MS
             )
+        # The join link opened again (a second scan, no `me` in it): this browser's cookie
+        # brings back its id, and with it its answers.
+        first_id = query(tabs[0])["me"]
+        tabs[0].goto(f"{class_url}/quiz?class={code}")
+        expect(tabs[0]).to_have_url(
+            re.compile(f"[?&]me={re.escape(first_id)}(&|$)"), timeout=LOAD_MS
+        )
+        other = next(i for i in range(len(QUESTIONS)) if i != single)
+        expect(tabs[0].locator(f".st-key-class-q{other}")).to_contain_text("Sent:", timeout=LOAD_MS)
         for tab in [board, *tabs]:
             assert tab.get_by_test_id("stException").count() == 0
             # No "Share this view" here: its link would carry the board's secret or a
