@@ -250,7 +250,10 @@ _CONTROLS_SCRIPT = """() => {
     if (area === 'main') {
       for (const el of all('stButton')) {
         const b = el.querySelector('button');
-        if (b && !b.disabled) add(b, 'press', `${area}: ${b.innerText.trim()}`);
+        // A button in a closed expander keeps its box but is hidden: no learner can press it.
+        if (b && !b.disabled && b.checkVisibility({visibilityProperty: true})) {
+          add(b, 'press', `${area}: ${b.innerText.trim()}`);
+        }
       }
     }
   }
