@@ -58,6 +58,9 @@ STUDENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ECHO_CHARS = 40
 # Tries at a fresh code before giving up: 24**6 (191 million) codes make even two rare.
 CODE_TRIES = 20
+# Sessions alive at once: far more than the lecturers one server serves in 12 hours, and a
+# bound on what pressing "Start a class session" over and over can make the database hold.
+MAX_ACTIVE_SESSIONS = 1000
 # pg_advisory_xact_lock's key for schema migrations (any constant; "NORMQUIZ" in ASCII).
 MIGRATION_LOCK_KEY = 0x4E4F524D5155495A
 # SQLite: seconds a writer waits for the write lock before "database is locked".
@@ -260,9 +263,15 @@ def _revealed_set(mask: int, questions: int) -> frozenset[int]:
 class ClassStore:
     """Class sessions and their answers in one database (see the module docstring)."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], float] = time.time,
+        max_sessions: int = MAX_ACTIVE_SESSIONS,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.max_sessions = max_sessions
         self._dialect = engine.dialect.name
         self._new_code = _new_code
         self._migrate()
@@ -319,6 +328,15 @@ class ClassStore:
         now = self.clock()
         with self.engine.begin() as conn:
             self._purge_expired(conn, now)
+            active = conn.execute(
+                sa.select(sa.func.count()).select_from(class_sessions)
+            ).scalar_one()
+        if active >= self.max_sessions:
+            raise ClassStoreError(
+                f"This server already holds {active} class sessions, its limit: a new one can "
+                "start when the oldest ends (12 hours after it started). Use a session already "
+                "running, or ask the administrator."
+            )
         secret = secrets.token_urlsafe(16)
         session = None
         for _ in range(CODE_TRIES):

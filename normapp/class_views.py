@@ -72,7 +72,11 @@ def _start_session(seed: int) -> None:
     store = _open_store()
     if store is None:
         return
-    session = store.create_session(seed)
+    try:
+        session = store.create_session(seed)
+    except ClassStoreError as error:
+        st.session_state["class:problem"] = class_quiz.refusal(error)
+        return
     _enter(session.code, session.secret)
 
 

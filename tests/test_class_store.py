@@ -336,6 +336,22 @@ def test_ended_sessions_and_their_answers_are_purged_by_create_session(store, cl
         store.session(old.code)
 
 
+def test_sessions_alive_at_once_are_capped_until_the_oldest_ends(engine, clock):
+    capped = ClassStore(engine, clock=clock, max_sessions=3)
+    first = capped.create_session(SEED)
+    clock.now += 60
+    capped.create_session(SEED)
+    capped.create_session(SEED)
+    with pytest.raises(ClassStoreError, match="already holds 3 class sessions"):
+        capped.create_session(SEED)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM class_sessions").scalar_one() == 3
+    clock.now = first.expires_at  # the oldest ends: room for one more
+    capped.create_session(SEED)
+    with pytest.raises(ClassStoreError, match="already holds 3 class sessions"):
+        capped.create_session(SEED)
+
+
 def test_a_class_of_100_answering_at_once_loses_nothing(store):
     session = store.create_session(SEED)
     rng = random.Random(100)

@@ -7,9 +7,11 @@ store is the real one (SQLite in a temporary data directory, the app's default).
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 import normlib
@@ -206,6 +208,33 @@ def test_an_unreachable_database_is_a_message_and_the_quiz_still_works(monkeypat
     assert any("database cannot be reached" in e.value for e in at.error)
     assert param(at, "class") is None
     assert at.radio  # the solo quiz is still there
+
+
+def test_a_full_server_refuses_a_new_session_with_a_message(data_dir):
+    # The store's cap, reached by sessions written straight into the app's database.
+    url = class_store.default_url(data_dir)
+    engine = sa.create_engine(url, **class_store.engine_options(url))
+    class_store.ClassStore(engine)  # the schema
+    now = time.time()
+    rows = [
+        {
+            "code": f"A{n:05d}",
+            "secret": "s" * 22,
+            "quiz_seed": 1,
+            "created_at": now,
+            "expires_at": now + 3600,
+            "revealed": 0,
+        }
+        for n in range(class_store.MAX_ACTIVE_SESSIONS)
+    ]
+    with engine.begin() as conn:
+        conn.execute(class_store.class_sessions.insert(), rows)
+    engine.dispose()
+    at = conftest.open_page(PAGE)
+    at.button(key="class:start").click().run()
+    no_exception(at)
+    assert param(at, "class") is None
+    assert any("already holds" in conftest.shown(e.value).replace("\\", "") for e in at.error)
 
 
 @pytest.mark.parametrize("index", range(len(QUESTIONS)))
