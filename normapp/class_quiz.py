@@ -31,7 +31,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from normapp import class_store
+from normapp import class_store, share
 from normapp.class_store import ClassStore, ClassStoreError
 from normapp.text import literal
 
@@ -97,21 +97,13 @@ def student_cookie(code: str) -> str:
     return f"normx_class_{code}"
 
 
-def page_url(path: str = "quiz") -> str:
-    """The absolute URL of a page of this app as the browser reaches it (relative in tests)."""
-    here = st.context.url
-    if not here:
-        return path
-    base = here.rsplit("/", 1)[0] if "/" in here.split("://", 1)[-1] else here
-    return f"{base.rstrip('/')}/{path}"
-
-
 def student_link(code: str) -> str:
-    return f"{page_url()}?{CODE_PARAM}={code}"
+    """The students' link, from the Quiz page the board is on."""
+    return share.view_url(st.context.url, "quiz", [(CODE_PARAM, code)])
 
 
 def board_link(code: str, secret: str) -> str:
-    return f"{page_url()}?{CODE_PARAM}={code}&{KEY_PARAM}={secret}"
+    return share.view_url(st.context.url, "quiz", [(CODE_PARAM, code), (KEY_PARAM, secret)])
 
 
 def refusal(error: Exception) -> str:
@@ -125,7 +117,6 @@ __all__ = [
     "board_link",
     "database_url",
     "new_student_id",
-    "page_url",
     "refusal",
     "store",
     "student_cookie",

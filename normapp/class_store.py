@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
@@ -416,20 +417,11 @@ class ClassStore:
     # -- answers --------------------------------------------------------------------------
 
     def _upsert_answer(self, values: dict[str, Any]) -> sa.Executable:
-        if self._dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            pg_statement = pg_insert(class_answers).values(**values)
-            return pg_statement.on_conflict_do_update(
-                index_elements=["code", "student_id", "question"],
-                set_={
-                    "choice": pg_statement.excluded.choice,
-                    "answered_at": pg_statement.excluded.answered_at,
-                },
-            )
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(class_answers).values(**values)
+        # Both dialects spell the upsert alike (ON CONFLICT … DO UPDATE), from their own insert.
+        insert: Callable[..., Any] = (
+            postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        )
+        statement = insert(class_answers).values(**values)
         return statement.on_conflict_do_update(
             index_elements=["code", "student_id", "question"],
             set_={

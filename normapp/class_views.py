@@ -11,7 +11,8 @@ trusted to.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDataba
 from normapp.class_store import ClassSession, ClassStore, ClassStoreError, QuestionTally
 from normapp.text import literal
 
+T = TypeVar("T")
 BOARD_REFRESH_S = 2  # the board's counts: live enough for a room, cheap for the server
 REVEAL_CHECK_S = 3  # how soon a student's page learns that an answer was revealed
 _SEND_MESSAGES = "class:sent"
@@ -68,29 +70,27 @@ def class_panel(seed: int) -> None:
         st.error(problem)
 
 
-def _start_session(seed: int) -> None:
-    store = _open_store()
-    if store is None:
-        return
+def _ask_store(request: Callable[[ClassStore], T]) -> T | None:
+    """A button's request to the store; a refusal or an unreachable database becomes the
+    message the page shows next ("class:problem"), and the result None."""
     try:
-        session = store.create_session(seed)
-    except ClassStoreError as error:
+        return request(class_quiz.store())
+    except (ClassStoreError, ClassDatabaseError) as error:
         st.session_state["class:problem"] = class_quiz.refusal(error)
-        return
-    _enter(session.code, session.secret)
+        return None
+
+
+def _start_session(seed: int) -> None:
+    session = _ask_store(lambda store: store.create_session(seed))
+    if session is not None:
+        _enter(session.code, session.secret)
 
 
 def _join() -> None:
     typed = st.session_state.get("class:code", "")
-    store = _open_store()
-    if store is None:
-        return
-    try:
-        session = store.session(typed)
-    except ClassStoreError as error:
-        st.session_state["class:problem"] = class_quiz.refusal(error)
-        return
-    _enter(session.code)
+    session = _ask_store(lambda store: store.session(typed))
+    if session is not None:
+        _enter(session.code)
 
 
 def _enter(code: str, secret: str | None = None) -> None:
@@ -398,10 +398,7 @@ def _board_question(
 
 
 def _reveal(code: str, secret: str, index: int, revealed: bool) -> None:
-    try:
-        class_quiz.store().reveal(code, secret, index, revealed)
-    except (ClassStoreError, ClassDatabaseError) as error:
-        st.session_state["class:problem"] = class_quiz.refusal(error)
+    _ask_store(lambda store: store.reveal(code, secret, index, revealed))
 
 
 def _explorer_link(question: quiz.Question) -> None:
