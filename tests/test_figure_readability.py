@@ -43,7 +43,38 @@ def every_builder() -> dict:
     result = normlib.normalize(x, "batchnorm")
     steps = np.arange(40)
     running = np.cumsum(np.ones((40, 3)), axis=0) / 40
+    lab_steps = np.arange(1, 41)
+    lab_curves = [
+        F.Curve("BatchNorm2d", "batchnorm", lab_steps, np.linspace(1.4, 0.3, 40)),
+        F.Curve("GroupNorm(4)", "groupnorm", lab_steps, np.linspace(1.4, 0.4, 40)),
+    ]
+    batches = np.array([2, 4, 8, 16, 32])
     return {
+        "lab_loss": F.steps_figure(lab_curves, title="loss", y_title="loss", smooth=5),
+        "lab_accuracy": F.steps_figure(
+            [
+                *lab_curves,
+                F.Curve("BN, batch stats", "batchnorm", lab_steps, 0.5 + 0 * lab_steps, True),
+            ],
+            title="held-out accuracy",
+            y_title="accuracy",
+            percent=True,
+            markers=True,
+        ),
+        "lab_batch_stats": F.batch_statistics_figure(
+            np.sin(lab_steps),
+            np.cumsum(np.sin(lab_steps)) / 40,
+            1 + np.cos(lab_steps) ** 2,
+            np.ones(40),
+            batch_size=4,
+        ),
+        "lab_error_by_batch": F.error_by_batch_figure(
+            [
+                F.Curve("BatchNorm2d", "batchnorm", batches, np.array([0.5, 0.3, 0.2, 0.15, 0.1])),
+                F.Curve("GroupNorm(4)", "groupnorm", batches, np.full(5, 0.12)),
+            ],
+            note="5 runs per point",
+        ),
         "set_grid": F.set_grid_figure(ids, selected=(0, 0, 0, 0), title="sets"),
         "set_grid_many": F.set_grid_figure(
             normlib.set_ids((2, 3, 4, 4), ""), selected=(0, 0, 0, 0)
@@ -79,7 +110,7 @@ def test_every_public_builder_is_covered():
     covered = {"set_grid_figure", "cube_figure", "histogram_figure", "histogram_grid_figure"}
     covered |= {"feature_maps_figure", "stats_heatmap_figure", "stats_bar_figure"}
     covered |= {"running_stats_figure", "difference_heatmap_figure", "map_figure", "modes_figure"}
-    covered |= {"board_figure"}
+    covered |= {"board_figure", "steps_figure", "batch_statistics_figure", "error_by_batch_figure"}
     assert builders == covered
 
 

@@ -17,6 +17,8 @@ No Streamlit here. One module per figure family, all over one style module:
 ``running``         :func:`running_stats_figure`, :func:`running_pair_figures`
 ``modes``           :func:`modes_figure` (train vs eval outputs of one sample)
 ``board``           :func:`board_figure` (how a class answered one question)
+``lab``             :func:`steps_figure`, :func:`batch_statistics_figure`,
+                    :func:`error_by_batch_figure` (the Training lab)
 ==================  ==========================================================
 
 Every figure
@@ -77,6 +79,14 @@ from normapp.figures.grid_geometry import (
     grid_point_to_element,
 )
 from normapp.figures.histograms import HISTOGRAM_TAIL, histogram_figure, histogram_grid_figure
+from normapp.figures.lab import (
+    NORM_COLOURS,
+    Curve,
+    batch_statistics_figure,
+    error_by_batch_figure,
+    moving_average,
+    steps_figure,
+)
 from normapp.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
 from normapp.figures.modes import modes_figure
 from normapp.figures.running import FIGURE_CHANNELS, running_pair_figures, running_stats_figure
@@ -106,12 +116,21 @@ BUILDERS = (
     running_stats_figure,
     modes_figure,
     board_figure,
+    steps_figure,
+    batch_statistics_figure,
+    error_by_batch_figure,
 )
 
 __all__ = [
     "AFTER_COLOUR",
     "BEFORE_COLOUR",
     "BUILDERS",
+    "NORM_COLOURS",
+    "Curve",
+    "batch_statistics_figure",
+    "error_by_batch_figure",
+    "moving_average",
+    "steps_figure",
     "CHART_CONFIG",
     "FIGURE_CHANNELS",
     "FIGURE_TITLE_SIZE",
