@@ -25,6 +25,7 @@ PAGES = (
     ("compare", "Compare methods", ":material/compare:"),
     ("batch", "Batch dependence", ":material/groups:"),
     ("train-eval", "Train vs eval", ":material/model_training:"),
+    ("lab", "Training lab", ":material/science:"),
     ("quiz", "Quiz", ":material/quiz:"),
     ("question", "The question, answered", ":material/task_alt:"),
 )
@@ -50,6 +51,7 @@ PAGE_PARAMS = {
     "compare": ("methods", "pick"),
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
+    "lab": ("norms", "batch", "lr", "steps", "tseed", "groups", "axes"),  # normapp/lab/controls.py
     "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/class_quiz.py
     "question": (),
 }

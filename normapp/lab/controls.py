@@ -1,0 +1,141 @@
+"""The Training lab's link parameters and the names its controls show.
+
+Every control is in the URL like every other page's (the keys below); a value a link brings
+that no control can take is reported and the default used (normapp.links).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import normlib
+from normapp import state
+from normapp.lab.training import RunConfig
+from normapp.text import literal
+
+NORM_KEYS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm", "custom")
+BATCH_SIZES = (2, 4, 8, 16, 32)
+LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+STEP_CHOICES = (50, 100, 200, 400, 800)
+GROUP_CHOICES = (1, 2, 4, 8, 16)  # divisors of the network's 16 channels
+SEED_MAX = 99
+DEFAULT_NORMS = ("batchnorm", "groupnorm")
+DEFAULT_AXES = "C"
+
+_DEFAULT = RunConfig(norm="batchnorm", batch_size=32)
+
+
+def norm_label(key: str, groups: int = 4, axes: str = DEFAULT_AXES) -> str:
+    """The name a learner knows for a norm choice.
+
+    Examples
+    --------
+    >>> norm_label("groupnorm", 8), norm_label("custom", axes="NH")
+    ('GroupNorm(8)', 'custom axes NH')
+    """
+    if key == "groupnorm":
+        return f"GroupNorm({groups})"
+    if key == "custom":
+        return f"custom axes {axes}"
+    return {
+        "none": "no normalization",
+        "batchnorm": "BatchNorm2d",
+        "layernorm": "LayerNorm",
+        "instancenorm": "InstanceNorm2d",
+    }[key]
+
+
+def parse_norms(text: str) -> tuple[str, ...]:
+    """``batchnorm,groupnorm`` into norm keys (order of NORM_KEYS, repeats dropped).
+
+    >>> parse_norms("groupnorm, BatchNorm")
+    ('batchnorm', 'groupnorm')
+    """
+    keys = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not keys:
+        raise ValueError(f"norms must name at least one of {', '.join(NORM_KEYS)}")
+    unknown = [key for key in keys if key not in NORM_KEYS]
+    if unknown:
+        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
+        raise ValueError(f"unknown norms {named}; choose from {', '.join(NORM_KEYS)}")
+    return tuple(k for k in NORM_KEYS if k in keys)
+
+
+def format_norms(keys: Sequence[str]) -> str:
+    return ",".join(keys)
+
+
+def parse_custom_axes(text: str) -> str:
+    """The custom normalization's axes: letters of N, C, H, W that reduce something.
+
+    >>> parse_custom_axes("hn")
+    'NH'
+    """
+    try:
+        spec = normlib.NormSpec(text)
+    except normlib.NormError as error:
+        raise ValueError(str(error)) from None
+    if not spec.axes:
+        raise ValueError(
+            "axes must name at least one axis: with none every element is its own set and "
+            "the layer outputs 0, so nothing could be learned; e.g. C or NH"
+        )
+    return spec.axes
+
+
+def _parse_choice_number(options: Sequence[float], what: str, kind: type) -> object:
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ValueError(f"{what} must be one of {', '.join(map(str, options))}") from None
+        if value not in options:
+            raise ValueError(
+                f"{what} must be one of {', '.join(map(str, options))}, got {literal(text)}"
+            )
+        return value
+
+    return parse
+
+
+NORMS = state.Param("norms", DEFAULT_NORMS, parse_norms, format_norms)
+BATCH = state.Param(
+    "batch", _DEFAULT.batch_size, _parse_choice_number(BATCH_SIZES, "batch (the batch size)", int)
+)
+LEARNING_RATE = state.Param(
+    "lr",
+    _DEFAULT.learning_rate,
+    _parse_choice_number(LEARNING_RATES, "lr (the learning rate)", float),
+    state.format_float,
+)
+STEPS = state.Param("steps", _DEFAULT.steps, _parse_choice_number(STEP_CHOICES, "steps", int))
+SEED = state.Param("tseed", 0, state.parse_int_in(0, SEED_MAX, "tseed (the training seed)"))
+GROUPS = state.Param(
+    "groups", _DEFAULT.groups, _parse_choice_number(GROUP_CHOICES, "groups (GroupNorm's G)", int)
+)
+AXES = state.Param("axes", DEFAULT_AXES, parse_custom_axes)
+LAB_PARAMS = (NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES)
+
+
+def run_configs(
+    norms: Sequence[str],
+    batch_size: int,
+    learning_rate: float,
+    steps: int,
+    seed: int,
+    groups: int,
+    axes: str,
+) -> list[RunConfig]:
+    """One RunConfig per chosen norm; G and the axes only where they matter (cache keys)."""
+    return [
+        RunConfig(
+            norm=norm,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            steps=steps,
+            seed=seed,
+            groups=groups if norm == "groupnorm" else _DEFAULT.groups,
+            axes=axes if norm == "custom" else "",
+        )
+        for norm in norms
+    ]

@@ -1,0 +1,193 @@
+"""Training runs shared by every session of one server: bounded, deduplicated and cached.
+
+A run is a pure function of its :class:`RunConfig` (deterministic for a seed), so the server
+keeps each finished run and hands it to every session that asks for the same parameters: a
+class opening the lecturer's link gets the finished curves at once. Runs train on a small pool
+of worker threads (one by default, ``NORMAPP_LAB_WORKERS``), so a class starting runs at once
+queues them instead of starving the other pages; past `max_pending` runs waiting, a request is
+refused with :class:`Busy` and the page says so rather than hang. Sessions asking for a run
+that is already training watch the same run. A run stops early only when every session that
+asked for it has pressed Stop.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from normapp.lab.training import RunConfig, RunResult, train
+
+# Finished runs kept per server process. A 800-step run's record is about 40 KB.
+MAX_RESULTS = 512
+# Runs queued or training at once, over all sessions; more are refused with Busy.
+MAX_PENDING = 40
+# Runs one session may have queued or training: one request is at most 6 norms × 5 batch sizes.
+MAX_PER_WATCHER = 30
+
+
+class Busy(Exception):  # noqa: N818 (a state the page shows, not a failure)
+    """`pending` runs are queued or training (the session's own when `mine`); `asked` more
+    would pass `cap`."""
+
+    def __init__(self, pending: int, asked: int, cap: int, mine: bool = False) -> None:
+        super().__init__(f"{pending} runs are waiting or training; {asked} more would pass {cap}")
+        self.pending, self.asked, self.cap, self.mine = pending, asked, cap, mine
+
+
+@dataclass
+class RunJob:
+    """One run queued or training: what has been done so far, and who is watching it."""
+
+    config: RunConfig
+    state: str = "queued"  # queued, running, done
+    latest: RunResult | None = None
+    watchers: set[str] = field(default_factory=set)
+    stop: threading.Event = field(default_factory=threading.Event)
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a page shows for one config: a result (finished, diverged or partial) or a wait."""
+
+    config: RunConfig
+    result: RunResult | None
+    state: str  # finished, diverged, stopped, running, queued, failed, absent
+    ahead: int = 0  # runs queued before this one (state "queued")
+    error: str | None = None
+
+
+class RunRegistry:
+    """The server's training runs: finished ones cached, the rest queued on a few workers."""
+
+    def __init__(
+        self,
+        workers: int = 1,
+        max_pending: int = MAX_PENDING,
+        max_results: int = MAX_RESULTS,
+        max_per_watcher: int = MAX_PER_WATCHER,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._results: OrderedDict[RunConfig, RunResult] = OrderedDict()
+        self._jobs: dict[RunConfig, RunJob] = {}
+        # Runs that raised: deterministic, so asking again would fail again. Kept for the message.
+        self._failed: OrderedDict[RunConfig, str] = OrderedDict()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-run")
+        self._counter = 0
+        self.max_pending = max_pending
+        self.max_results = max_results
+        self.max_per_watcher = max_per_watcher
+
+    # ---------------------------------------------------------------- asking
+    def request(self, configs: Iterable[RunConfig], watcher: str) -> None:
+        """Start (or join) a run for each config not finished yet; `watcher` is the session.
+
+        Raises Busy, starting none of them, when the new runs would pass `max_pending`.
+        """
+        with self._lock:
+            new = [
+                c
+                for c in dict.fromkeys(configs)
+                if c not in self._results and c not in self._jobs and c not in self._failed
+            ]
+            pending = len(self._jobs)
+            if new and pending + len(new) > self.max_pending:
+                raise Busy(pending, len(new), self.max_pending)
+            own = sum(1 for job in self._jobs.values() if watcher in job.watchers)
+            if new and own + len(new) > self.max_per_watcher:
+                raise Busy(own, len(new), self.max_per_watcher, mine=True)
+            for config in dict.fromkeys(configs):
+                job = self._jobs.get(config)
+                if job is not None:
+                    job.watchers.add(watcher)
+            for config in new:
+                self._counter += 1
+                job = RunJob(config, watchers={watcher}, order=self._counter)
+                self._jobs[config] = job
+                self._executor.submit(self._run, job)
+
+    def stop(self, configs: Iterable[RunConfig], watcher: str) -> None:
+        """`watcher` stops watching; a run nobody watches any more stops at its next step."""
+        with self._lock:
+            for config in configs:
+                job = self._jobs.get(config)
+                if job is None:
+                    continue
+                job.watchers.discard(watcher)
+                if not job.watchers:
+                    job.stop.set()
+
+    def view(self, config: RunConfig) -> RunView:
+        with self._lock:
+            result = self._results.get(config)
+            if result is not None:
+                self._results.move_to_end(config)
+                return RunView(config, result, result.status)
+            if config in self._failed:
+                return RunView(config, None, "failed", error=self._failed[config])
+            job = self._jobs.get(config)
+            if job is None:
+                return RunView(config, None, "absent")
+            if job.state == "queued":
+                ahead = sum(
+                    1 for j in self._jobs.values() if j.state == "queued" and j.order < job.order
+                )
+                running = sum(1 for j in self._jobs.values() if j.state == "running")
+                return RunView(config, None, "queued", ahead=ahead + running)
+            return RunView(config, job.latest, "running")
+
+    def views(self, configs: Sequence[RunConfig]) -> list[RunView]:
+        return [self.view(config) for config in configs]
+
+    def finished(self, configs: Iterable[RunConfig]) -> dict[RunConfig, RunResult]:
+        """The cached results among `configs` (finished or diverged), without starting any."""
+        with self._lock:
+            return {c: self._results[c] for c in configs if c in self._results}
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    # --------------------------------------------------------------- working
+    def _run(self, job: RunJob) -> None:
+        with self._lock:
+            if job.stop.is_set():  # everyone stopped watching before it started
+                self._jobs.pop(job.config, None)
+                return
+            job.state = "running"
+
+        def keep(partial: RunResult) -> None:
+            job.latest = partial
+
+        try:
+            result = train(job.config, on_step=keep, should_stop=job.stop.is_set)
+        except Exception as error:  # noqa: BLE001 (shown to the watchers, never a traceback)
+            with self._lock:
+                self._failed[job.config] = f"{type(error).__name__}: {error}"
+                while len(self._failed) > self.max_results:
+                    self._failed.popitem(last=False)
+                self._jobs.pop(job.config, None)
+                job.state = "done"
+            return
+        with self._lock:
+            job.latest = result
+            if result.status in ("finished", "diverged"):
+                self._results[job.config] = result
+                while len(self._results) > self.max_results:
+                    self._results.popitem(last=False)
+            self._jobs.pop(job.config, None)
+            job.state = "done"
+
+
+def _workers() -> int:
+    try:
+        return max(1, int(os.environ.get("NORMAPP_LAB_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
+REGISTRY = RunRegistry(workers=_workers())

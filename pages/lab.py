@@ -1,0 +1,418 @@
+"""Training lab: a tiny CNN trained live with each normalization, to see why it matters."""
+
+import uuid
+
+import numpy as np
+import streamlit as st
+
+from normapp import figures, links, ui
+from normapp.lab import controls, gallery, runs, summary
+from normapp.lab.task import make_task
+from normapp.text import literal
+
+CHART = figures.CHART_CONFIG
+NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES = controls.LAB_PARAMS
+KEYS = {
+    "norms": "lab:norms",
+    "batch": "lab:batch",
+    "lr": "lab:lr",
+    "steps": "lab:steps",
+    "tseed": "lab:seed",
+    "groups": "lab:groups",
+    "axes": "lab:axes_typed",
+}
+REGISTRY = runs.REGISTRY
+
+
+ui.current_input("lab")  # the lab trains on its own task; this keeps the URL and sidebar right
+watcher = st.session_state.setdefault("lab:watcher", uuid.uuid4().hex)
+for param in controls.LAB_PARAMS:
+    links.follow_into(param, KEYS[param.name], list if param is NORMS else lambda value: value)
+    default = param.default
+    st.session_state.setdefault(KEYS[param.name], list(default) if param is NORMS else default)
+st.session_state.setdefault("lab:axes", AXES.default)  # the custom axes last typed correctly
+notices = st.container()
+
+st.title("Training lab")
+st.markdown(
+    "Every other page shows what a normalization layer **computes**. Here you see what it "
+    "does to **learning**: a tiny CNN is trained live, in this app's own NumPy, once per "
+    "normalization you choose, on a small image task made for the purpose. Shrink the batch "
+    "and watch BatchNorm2d's held-out error climb while GroupNorm's stays flat, as in Figure 1 "
+    "of the GroupNorm paper (Wu & He, 2018)."
+)
+task = make_task()
+with st.expander("The task and the network", expanded=False):
+    st.markdown(
+        f"**Task:** {len(task.class_names)} classes of 16×16 RGB images "
+        f"({', '.join(task.class_names)}), {task.train_labels.size:,} for training and "
+        f"{task.test_labels.size:,} held out. Every image gets its own random brightness, "
+        "contrast, colour cast and noise, which say nothing about its class: the kind of "
+        "variation normalization removes. One row per class, each image in one fixed "
+        "brightness window:"
+    )
+    st.image(
+        gallery.class_sheet(task.train_images, task.train_labels, len(task.class_names)),
+        caption=" · ".join(f"row {i + 1}: {name}" for i, name in enumerate(task.class_names)),
+    )
+    st.markdown(
+        "**Network:** conv 3×3 (3→16) → **norm** → ReLU → conv 3×3 (16→16) → **norm** → ReLU "
+        "→ global average pool → linear (16→4), softmax cross-entropy, SGD with momentum 0.9. "
+        "Both norm layers are the method you choose, computed by normlib (forward and "
+        "backward, checked against PyTorch); every norm has a learnable γ and β per channel "
+        "(LayerNorm as in the GroupNorm paper, i.e. GroupNorm(1); InstanceNorm2d with "
+        "affine=True). Runs are deterministic for a seed."
+    )
+
+# --- Controls, every one in the URL.
+st.pills(
+    "Normalizations to train (several to compare)",
+    list(controls.NORM_KEYS),
+    selection_mode="multi",
+    key="lab:norms",
+    persist_state="session",
+    format_func=lambda key: controls.norm_label(
+        key, st.session_state["lab:groups"], st.session_state["lab:axes"]
+    ),
+)
+norms = [k for k in controls.NORM_KEYS if k in st.session_state["lab:norms"]]
+batch_col, lr_col, steps_col, seed_col = st.columns([3, 3, 3, 1.4])
+batch_col.select_slider(
+    "Batch size (images per step)",
+    list(controls.BATCH_SIZES),
+    key="lab:batch",
+    persist_state="session",
+)
+lr_col.select_slider(
+    "Learning rate",
+    list(controls.LEARNING_RATES),
+    key="lab:lr",
+    persist_state="session",
+    help="SGD's step size. Too large and the loss can blow up: the run then stops and says so.",
+)
+steps_col.select_slider(
+    "Training steps", list(controls.STEP_CHOICES), key="lab:steps", persist_state="session"
+)
+seed_col.number_input(
+    "Seed",
+    0,
+    controls.SEED_MAX,
+    key="lab:seed",
+    persist_state="session",
+    help="Sets the starting weights and the order of the images.",
+)
+if "groupnorm" in norms or "custom" in norms:
+    groups_col, axes_col = st.columns(2)
+if "groupnorm" in norms:
+    groups_col.selectbox(
+        "GroupNorm's number of groups G",
+        list(controls.GROUP_CHOICES),
+        key="lab:groups",
+        persist_state="session",
+        help="16 channels in G groups. G = 1 has LayerNorm's statistics, G = 16 InstanceNorm's.",
+    )
+if "custom" in norms:
+    typed_axes = axes_col.text_input(
+        "Custom axes (letters of N, C, H, W)",
+        key="lab:axes_typed",
+        persist_state="session",
+        max_chars=8,
+        help="The axes one mean and variance are taken over, as in the Explorer: NHW is "
+        "BatchNorm2d, CHW LayerNorm, HW InstanceNorm2d. With N among them the layer uses the "
+        "batch's statistics in training and at evaluation alike (no running statistics).",
+    )
+    try:
+        st.session_state["lab:axes"] = controls.parse_custom_axes(typed_axes)
+    except ValueError as error:
+        axes_col.error(
+            f"Custom axes {literal(typed_axes)} cannot be used: {literal(error)}. "
+            f"Keeping {st.session_state['lab:axes']}."
+        )
+values = {
+    "norms": tuple(norms) or NORMS.default,
+    "batch": int(st.session_state["lab:batch"]),
+    "lr": float(st.session_state["lab:lr"]),
+    "steps": int(st.session_state["lab:steps"]),
+    "tseed": int(st.session_state["lab:seed"]),
+    "groups": int(st.session_state["lab:groups"]),
+    "axes": st.session_state["lab:axes"],
+}
+links.write(values, controls.LAB_PARAMS)
+with notices:
+    links.show_messages()
+if not norms:
+    st.info("Choose at least one normalization above.")
+    st.stop()
+
+
+def configs_at(batch: int) -> list:
+    return controls.run_configs(
+        norms, batch, values["lr"], values["steps"], values["tseed"], values["groups"], values["axes"]
+    )
+
+
+configs = configs_at(values["batch"])
+# "Train every batch size" holds for these settings only: a change of any other one ends it.
+sweep_key = (tuple(norms), *(values[k] for k in ("lr", "steps", "tseed", "groups", "axes")))
+sweep = [c for b in controls.BATCH_SIZES for c in configs_at(b)] if st.session_state.get(
+    "lab:sweep"
+) == sweep_key else []
+stopped: dict = st.session_state.setdefault("lab:stopped", {})
+wanted = [c for c in dict.fromkeys([*configs, *sweep]) if c not in stopped]
+busy: runs.Busy | None = None
+try:
+    REGISTRY.request(wanted, watcher)
+except runs.Busy as refused:
+    busy = refused
+labels = {c: controls.norm_label(c.norm, c.groups, c.axes or values["axes"]) for c in configs}
+
+
+def stop_training() -> None:
+    watching = [c for c in dict.fromkeys([*configs, *sweep])]
+    for view in REGISTRY.views(watching):
+        if view.state in ("running", "queued"):
+            stopped[view.config] = view.result
+    REGISTRY.stop(watching, watcher)
+    st.session_state.pop("lab:sweep", None)
+
+
+def train_again() -> None:
+    for config in configs:
+        stopped.pop(config, None)
+
+
+def progress_rows(views: list) -> None:
+    for view in views:
+        label = labels.get(view.config, controls.norm_label(view.config.norm))
+        where = f"{label}, batch {view.config.batch_size}"
+        if view.state == "queued":
+            st.progress(0.0, text=f"{where}: waiting, {view.ahead} run(s) ahead")
+        elif view.state == "running":
+            done = view.result.steps_done if view.result is not None else 0
+            st.progress(
+                done / view.config.steps, text=f"{where}: step {done} of {view.config.steps}"
+            )
+
+
+def results_now() -> dict:
+    """Each config's result to draw: finished, diverged, partial (training) or stopped."""
+    shown = {}
+    for view in REGISTRY.views(configs):
+        if view.config in stopped and view.state not in ("finished", "diverged"):
+            if stopped[view.config] is not None:
+                shown[view.config] = stopped[view.config]
+        elif view.result is not None:
+            shown[view.config] = view.result
+    return shown
+
+
+def draw_curves(shown: dict) -> None:
+    loss_curves, accuracy_curves = [], []
+    for config, result in shown.items():
+        steps = np.arange(1, result.steps_done + 1)
+        label = labels[config]
+        loss_curves.append(figures.Curve(label, config.norm, steps, result.loss[: steps.size]))
+        if result.eval_steps.size:
+            accuracy_curves.append(
+                figures.Curve(label, config.norm, result.eval_steps, result.test_accuracy)
+            )
+        if result.test_accuracy_train_mode is not None and result.eval_steps.size:
+            accuracy_curves.append(
+                figures.Curve(
+                    f"{label}, train mode",
+                    config.norm,
+                    result.eval_steps,
+                    result.test_accuracy_train_mode,
+                    dashed=True,
+                )
+            )
+    loss_col, accuracy_col = st.columns(2)
+    loss_col.plotly_chart(
+        figures.steps_figure(
+            loss_curves,
+            title="Training loss",
+            y_title="cross-entropy",
+            smooth=max(1, values["steps"] // 20),
+        ),
+        config=CHART,
+        key="lab:loss",
+    )
+    accuracy_col.plotly_chart(
+        figures.steps_figure(
+            accuracy_curves,
+            title="Held-out accuracy (eval mode)",
+            y_title="accuracy",
+            percent=True,
+            markers=True,
+        ),
+        config=CHART,
+        key="lab:accuracy",
+    )
+
+
+def draw_messages(shown: dict) -> None:
+    for config, result in shown.items():
+        label = labels[config]
+        if result.status == "diverged":
+            st.error(
+                f"{label} diverged at step {result.diverged_at}: the loss was no longer a "
+                f"finite number, so training stopped there. Try a smaller learning rate than "
+                f"{values['lr']:g}."
+            )
+        elif result.status == "stopped" or (config in stopped and result.status == "running"):
+            st.warning(
+                f"{label} was stopped at step {result.steps_done} of {config.steps}; its "
+                "curves end there."
+            )
+
+
+def draw_batchnorm(shown: dict) -> None:
+    bn = next((r for c, r in shown.items() if c.norm == "batchnorm"), None)
+    if bn is None or bn.batch_mean is None or bn.steps_done == 0:
+        return
+    st.subheader("BatchNorm2d's statistics at this batch size")
+    done = bn.steps_done
+    st.plotly_chart(
+        figures.batch_statistics_figure(
+            bn.batch_mean[:done],
+            bn.running_mean[:done],
+            bn.batch_var[:done],
+            bn.running_var[:done],
+            batch_size=bn.config.batch_size,
+        ),
+        config=CHART,
+        key="lab:bnstats",
+    )
+    half = bn.batch_mean[done // 2 : done]
+    st.markdown(
+        f"Each dot is one training batch's mean (left) or variance (right) of channel 0 in the "
+        f"first BatchNorm layer; the line is `running_mean` / `running_var`, what eval mode "
+        f"uses. Over the second half of training the batch means spread with a standard "
+        f"deviation of **{np.std(half):.3g}** around their average {np.mean(half):.3g} at "
+        f"batch {bn.config.batch_size}: every step normalizes with a different estimate."
+    )
+    if bn.test_accuracy_train_mode is not None and bn.eval_steps.size:
+        st.markdown(
+            summary.train_eval_gap_words(
+                float(bn.test_accuracy[-1]),
+                float(bn.test_accuracy_train_mode[-1]),
+                bn.config.batch_size,
+            )
+        )
+
+
+def draw_live() -> None:
+    views = REGISTRY.views([*configs, *sweep])
+    if busy is not None:
+        if busy.mine:
+            st.warning(
+                f"You already have {busy.pending} runs waiting or training (at most "
+                f"{busy.cap} per visitor), so these {busy.asked} were not started. Press Stop, "
+                "or wait for them to finish."
+            )
+        else:
+            st.warning(
+                f"The server is busy: {busy.pending} runs are waiting or training for other "
+                f"learners (at most {busy.cap} at once), so yours were not started. Finished "
+                "runs are kept and shown at once; try again in a moment."
+            )
+        st.button("Try again", key="lab:retry")
+    pending = [v for v in views if v.state in ("queued", "running") and v.config not in stopped]
+    for view in views:
+        if view.state == "failed":
+            st.error(
+                f"The run for {labels.get(view.config, view.config.norm)} failed: "
+                f"{literal(view.error)}"
+            )
+    if pending:
+        progress_rows(pending)
+        st.button("Stop training", key="lab:stop", on_click=stop_training, type="primary")
+    elif any(c in stopped for c in configs):
+        st.button("Train again", key="lab:again", on_click=train_again)
+    shown = results_now()
+    draw_messages(shown)
+    if shown:
+        draw_curves(shown)
+        draw_batchnorm(shown)
+    if st.session_state.get("lab:pending") and not pending:
+        st.session_state["lab:pending"] = False
+        st.rerun()  # the whole page, so the summary below has the new runs
+    st.session_state["lab:pending"] = bool(pending)
+
+
+has_pending = any(
+    v.state in ("queued", "running") and v.config not in stopped
+    for v in REGISTRY.views([*configs, *sweep])
+)
+st.session_state["lab:pending"] = has_pending
+st.fragment(draw_live, run_every=1.0 if has_pending else None)()
+
+# --- The summary: held-out error against batch size, from the runs made so far.
+st.subheader("Held-out error by batch size")
+by_batch = {b: configs_at(b) for b in controls.BATCH_SIZES}
+finished = REGISTRY.finished([c for group in by_batch.values() for c in group])
+error_curves = []
+errors: dict[str, dict[int, float]] = {}
+for index, norm in enumerate(norms):
+    label = controls.norm_label(norm, values["groups"], values["axes"])
+    points = {
+        b: finished[group[index]]
+        for b, group in by_batch.items()
+        if group[index] in finished and finished[group[index]].status == "finished"
+    }
+    if not points:
+        continue
+    batches = np.array(sorted(points))
+    eval_error = np.array([1.0 - points[b].test_accuracy[-1] for b in batches])
+    errors[label] = dict(zip(batches.tolist(), eval_error.tolist(), strict=True))
+    error_curves.append(figures.Curve(label, norm, batches, eval_error))
+    if norm == "batchnorm":
+        train_mode = np.array([1.0 - points[b].test_accuracy_train_mode[-1] for b in batches])
+        error_curves.append(
+            figures.Curve(f"{label}, train mode", norm, batches, train_mode, dashed=True)
+        )
+missing = [c for group in by_batch.values() for c in group if c not in finished]
+if missing:
+    st.button(
+        f"Train every batch size ({len(missing)} more runs)",
+        key="lab:sweep_button",
+        on_click=lambda: st.session_state.update({"lab:sweep": sweep_key}),
+        help="The same settings at batch sizes 2, 4, 8, 16 and 32; runs already made are reused.",
+    )
+if error_curves:
+    st.plotly_chart(
+        figures.error_by_batch_figure(
+            error_curves,
+            note=f"{values['steps']} steps each, learning rate {values['lr']:g}, seed "
+            f"{values['tseed']}; error in eval mode on the {task.test_labels.size:,} held-out "
+            "images; dashed: BatchNorm2d with each held-out batch's own statistics.",
+        ),
+        config=CHART,
+        key="lab:by_batch",
+    )
+    if "batchnorm" in norms:
+        groupnorm_label = (
+            controls.norm_label("groupnorm", values["groups"]) if "groupnorm" in norms else None
+        )
+        for line in summary.error_by_batch_words(errors, "BatchNorm2d", groupnorm_label):
+            st.markdown(line)
+else:
+    st.caption("Finished runs appear here, one point per batch size.")
+
+with st.expander("Why BatchNorm suffers at small batches (sources)"):
+    st.markdown(
+        "- **Noisy statistics.** BatchNorm2d normalizes each channel with the mean and "
+        "variance of the current batch (over N, H, W). They are estimates of the statistics "
+        "of all the data, and the fewer images in the batch, the more they swing from one "
+        "step to the next (the dots above). Ioffe & Szegedy, *Batch Normalization*, ICML "
+        "2015, §3; Wu & He, *Group Normalization*, ECCV 2018, §1 and Figure 1.\n"
+        "- **Train/eval mismatch.** In eval mode BatchNorm2d uses `running_mean` and "
+        "`running_var`, averages of those batch statistics. A network trained on noisy "
+        "per-batch statistics then meets different ones at test time, and its accuracy "
+        "differs from what training saw. Ioffe, *Batch Renormalization*, NeurIPS 2017, §1–2.\n"
+        "- **Per-sample methods do not depend on the batch.** LayerNorm (over C, H, W), "
+        "InstanceNorm2d (over H, W) and GroupNorm (over groups of channels and H, W) take "
+        "their statistics inside one sample, so they compute the same thing in training and "
+        "evaluation, at any batch size. Ba, Kiros & Hinton, *Layer Normalization*, 2016; "
+        "Ulyanov, Vedaldi & Lempitsky, *Instance Normalization*, 2016; Wu & He, 2018, §3."
+    )
