@@ -13,6 +13,7 @@ Examples
 ('BatchNorm2d (Method 3)', 3, 8192)
 """
 
+from normlib._backward import NormGrads, normalize_backward
 from normlib._batchnorm import BatchNorm2d
 from normlib._compute import NormResult, as_spec, identify, normalize, set_ids
 from normlib._errors import InputError, NormError
@@ -37,6 +38,7 @@ __all__ = [
     "Histograms",
     "InputError",
     "NormError",
+    "NormGrads",
     "NormResult",
     "NormSpec",
     "Preset",
@@ -48,6 +50,7 @@ __all__ = [
     "image_digest",
     "load_images",
     "normalize",
+    "normalize_backward",
     "random_tensor",
     "sample_images",
     "sample_names",

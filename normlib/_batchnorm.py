@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from normlib._compute import _as_real_tensor, normalize
+from normlib._backward import NormGrads, normalize_backward
+from normlib._compute import NormResult, _as_real_tensor, normalize
 from normlib._errors import NormError
 from normlib._spec import METHODS
 
@@ -95,6 +96,9 @@ class BatchNorm2d:
         self.num_batches_tracked = 0
         self.weight = np.ones(self.num_features, self.dtype) if affine else None
         self.bias = np.zeros(self.num_features, self.dtype) if affine else None
+        # The last call's input and, in training, its batch statistics: what backward needs.
+        self._last_input: np.ndarray | None = None
+        self._last_forward: NormResult | None = None
 
     def reset_running_stats(self) -> None:
         """Set running_mean to 0, running_var to 1 and num_batches_tracked to 0."""
@@ -132,6 +136,7 @@ class BatchNorm2d:
                 normalize(work, METHODS["batchnorm"])
             mean = self.running_mean.astype(work.dtype).reshape(1, c, 1, 1)
             inv_std = 1.0 / np.sqrt(self.running_var.astype(work.dtype) + self.eps)
+            self._last_input, self._last_forward = work, None
             out = (work - mean) * inv_std.reshape(1, c, 1, 1)
             if weight is not None:
                 out = out * weight.reshape(1, c, 1, 1)
@@ -153,6 +158,7 @@ class BatchNorm2d:
                 "Use a batch of at least 2, or evaluate with training=False"
             )
         result = normalize(work, METHODS["batchnorm"], eps=self.eps, gamma=weight, beta=bias)
+        self._last_input, self._last_forward = work, result
         self.num_batches_tracked += 1
         factor = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
         batch_mean = result.set_mean.astype(np.float64)
@@ -165,6 +171,60 @@ class BatchNorm2d:
             self.dtype
         )
         return result.output.astype(out_dtype, copy=False)
+
+    def backward(self, grad_output: Any) -> NormGrads:
+        """dL/dx, dL/dweight and dL/dbias for the last call, given dL/dy.
+
+        After a training call the gradient flows through the batch statistics too (each
+        sample's gradient depends on its batch mates), as torch autograd computes it. After an
+        eval call the running statistics are constants: dL/dx = dL/dy · weight / sqrt(running_var
+        + eps). grad_gamma and grad_beta are None when the layer is not affine.
+
+        Examples
+        --------
+        >>> bn = BatchNorm2d(2, dtype=np.float64)
+        >>> x = np.random.default_rng(0).normal(size=(4, 2, 3, 3))
+        >>> grads = bn.backward(np.ones_like(bn(x)))  # a constant dL/dy moves only the mean
+        >>> bool(np.allclose(grads.grad_input, 0)), grads.grad_beta.tolist()
+        (True, [36.0, 36.0])
+        """
+        if self._last_input is None:
+            raise NormError(
+                "backward needs a forward pass first: call bn(x) (training) or "
+                "bn(x, training=False), then bn.backward(dL/dy) for that call"
+            )
+        work = self._last_input
+        weight = None if self.weight is None else np.asarray(self.weight, work.dtype)
+        bias = None if self.bias is None else np.asarray(self.bias, work.dtype)
+        if self._last_forward is not None:
+            return normalize_backward(
+                work,
+                grad_output,
+                METHODS["batchnorm"],
+                eps=self.eps,
+                gamma=weight,
+                beta=bias,
+                forward=self._last_forward,
+            )
+        c = self.num_features
+        running_mean = self.running_mean.astype(work.dtype).reshape(1, c, 1, 1)
+        running_var = self.running_var.astype(work.dtype).reshape(1, c, 1, 1)
+        # Eval mode: x̂ = (x - running_mean) / sqrt(running_var + eps), statistics constant.
+        grad = np.asarray(grad_output, dtype=work.dtype)
+        if grad.shape != work.shape:
+            raise NormError(
+                f"grad_output has shape {grad.shape} but the last input had shape {work.shape}; "
+                "pass dL/dy for the last call's output"
+            )
+        inv_std = 1.0 / np.sqrt(running_var + self.eps)
+        scale = inv_std if weight is None else weight.reshape(1, c, 1, 1) * inv_std
+        grad_input = grad * scale
+        x_hat = (work - running_mean) * inv_std
+        return NormGrads(
+            grad_input,
+            None if weight is None else (grad * x_hat).sum(axis=(0, 2, 3)),
+            None if bias is None else grad.sum(axis=(0, 2, 3)),
+        )
 
     def __repr__(self) -> str:
         return (

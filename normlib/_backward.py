@@ -1,0 +1,177 @@
+"""normalize_backward: the gradient of :func:`normalize` for any axes, groups and centering.
+
+With x̂ = (x - mean) · r, r = 1 / sqrt(var + eps) and y = x̂ · gamma + beta, and g = dL/dy ·
+gamma, the gradient with respect to x is, over each reduction set of m elements,
+
+    dL/dx = r · (g - mean(g) - x̂ · mean(g · x̂))
+
+(the mean(g) term is absent when the set is not centered: RMS normalization). The mean and
+variance depend on every element of their set, which is why a sample's gradient under
+BatchNorm depends on its batch mates. dL/dgamma and dL/dbeta are dL/dy · x̂ and dL/dy summed
+over the axes gamma and beta are broadcast along.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from normlib._compute import (
+    NormResult,
+    SpecLike,
+    _affine,
+    _as_real_tensor,
+    _check_eps,
+    _layout,
+    _reduced5,
+    as_spec,
+    normalize,
+)
+from normlib._errors import NormError
+
+
+@dataclass(frozen=True, eq=False)
+class NormGrads:
+    """Gradients of a loss through one normalization.
+
+    Attributes
+    ----------
+    grad_input : ndarray
+        dL/dx, the input's shape.
+    grad_gamma, grad_beta : ndarray or None
+        dL/dgamma and dL/dbeta in the shape gamma and beta were given in ((C,) for per-channel
+        parameters); None when that parameter was not given.
+    """
+
+    grad_input: np.ndarray
+    grad_gamma: np.ndarray | None
+    grad_beta: np.ndarray | None
+
+
+def _sum_to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum `array` over the axes that broadcasting `shape` to array.shape had stretched."""
+    lead = array.ndim - len(shape)
+    summed = array.sum(axis=tuple(range(lead))) if lead else array
+    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and summed.shape[i] != 1)
+    if stretched:
+        summed = summed.sum(axis=stretched, keepdims=True)
+    return summed.reshape(shape)
+
+
+def _param_shape(param: Any, name: str) -> tuple[int, ...] | None:
+    if param is None:
+        return None
+    try:
+        return np.shape(param)
+    except (TypeError, ValueError):
+        raise NormError(f"{name} must be a real array, got {type(param).__name__}") from None
+
+
+def _grad_output(grad_output: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    try:
+        grad = np.asarray(grad_output, dtype=dtype)
+    except (TypeError, ValueError):
+        raise NormError(
+            f"grad_output must be a real array of x's shape {shape}, "
+            f"got {type(grad_output).__name__}"
+        ) from None
+    if grad.shape != shape:
+        raise NormError(
+            f"grad_output has shape {grad.shape} but x has shape {shape}; pass dL/dy for the "
+            "output y = normalize(x, ...).output, which has x's shape"
+        )
+    if not np.all(np.isfinite(grad)):
+        raise NormError("grad_output contains NaN or Inf; a gradient needs finite values")
+    return grad
+
+
+def normalize_backward(
+    x: Any,
+    grad_output: Any,
+    spec: SpecLike,
+    *,
+    eps: float = 1e-5,
+    gamma: Any = None,
+    beta: Any = None,
+    forward: NormResult | None = None,
+) -> NormGrads:
+    """Backpropagate dL/dy through ``y = normalize(x, spec, eps=eps, gamma=gamma, beta=beta)``.
+
+    Parameters
+    ----------
+    x : array_like
+        The input of the forward pass, (N, C, H, W).
+    grad_output : array_like
+        dL/dy, x's shape.
+    spec : NormSpec or str
+        As for :func:`normalize`.
+    eps, gamma, beta
+        As for :func:`normalize`; only beta's shape is used.
+    forward : NormResult, optional
+        What ``normalize`` returned for these arguments, to reuse its statistics;
+        computed when not given.
+
+    Returns
+    -------
+    NormGrads
+        dL/dx, dL/dgamma and dL/dbeta, the latter in their parameters' own shapes.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(4, 6, 3, 3))
+    >>> grads = normalize_backward(x, np.ones_like(x), "layernorm", gamma=np.ones(6))
+    >>> bool(np.allclose(grads.grad_input, 0))  # a constant dL/dy only moves the mean: no gradient
+    True
+    >>> grads.grad_gamma.shape
+    (6,)
+    """
+    spec = as_spec(spec)
+    work, _ = _as_real_tensor(x)
+    eps = _check_eps(eps)
+    layout = _layout(work.shape, spec)
+    grad = _grad_output(grad_output, layout.shape, work.dtype)
+    gamma_shape, beta_shape = _param_shape(gamma, "gamma"), _param_shape(beta, "beta")
+    gamma_b = _affine(gamma, "gamma", layout.shape, work.dtype)
+    _affine(beta, "beta", layout.shape, work.dtype)  # the same checks as the forward pass
+    if forward is None:
+        forward = normalize(work, spec, eps=eps)
+    elif forward.shape != layout.shape or forward.spec != spec or forward.eps != eps:
+        raise NormError(
+            f"forward is a normalization of shape {forward.shape} over {forward.spec} with "
+            f"eps={forward.eps}, not of x's shape {layout.shape} over {spec} with eps={eps}; "
+            "pass the NormResult normalize returned for these same arguments, or none"
+        )
+    var = forward.var.reshape(layout.stat_shape5).astype(work.dtype, copy=False)
+    if eps == 0 and not np.all(var > 0):
+        raise NormError(
+            "the gradient is infinite: a reduction set has variance 0 and eps = 0, so the "
+            "output's scale 1/sqrt(var + eps) is infinite; use eps > 0 (PyTorch's default 1e-5)"
+        )
+    mean = forward.mean.reshape(layout.stat_shape5).astype(work.dtype, copy=False)
+    reduced = tuple(i for i, red in enumerate(_reduced5(spec)) if red)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x5 = work.reshape(layout.grouped_shape)
+    x_hat = (x5 - mean) * inv_std
+    g = grad if gamma_b is None else grad * gamma_b
+    g5 = g.reshape(layout.grouped_shape)
+    if reduced:
+        projection = np.mean(g5 * x_hat, axis=reduced, keepdims=True)
+        centered = g5 - np.mean(g5, axis=reduced, keepdims=True) if spec.center else g5
+        grad_input = inv_std * (centered - x_hat * projection)
+    else:
+        # Every element is its own set: x̂ is 0 (centered) or x·r with r depending on x alone.
+        grad_input = np.zeros_like(g5) if spec.center else inv_std * (g5 - x_hat * (g5 * x_hat))
+    x_hat4 = x_hat.reshape(layout.shape)
+    grad_gamma = None if gamma_shape is None else _affine_grad(grad * x_hat4, gamma_shape, layout)
+    grad_beta = None if beta_shape is None else _affine_grad(grad, beta_shape, layout)
+    return NormGrads(grad_input.reshape(layout.shape), grad_gamma, grad_beta)
+
+
+def _affine_grad(per_element: np.ndarray, shape: tuple[int, ...], layout: Any) -> np.ndarray:
+    """Sum a per-element gradient to a parameter of `shape` (per channel (C,) or broadcast)."""
+    c = layout.shape[1]
+    if len(shape) == 1 and shape[0] == c:
+        return per_element.sum(axis=(0, 2, 3))
+    return _sum_to_shape(per_element, shape)
