@@ -1,1 +1,8 @@
-"""The Training lab's engine: a tiny CNN trained in NumPy with each normalization (no Streamlit)."""
+"""The training lab: a tiny CNN trained live in NumPy with a choice of normalization.
+
+No Streamlit and no Plotly here: `layers` (forward/backward of each layer, SGD),
+`task` (the synthetic image task), `network` (the fixed architecture with its norm
+layers from normlib), `training` (RunConfig, train, RunResult), `runs` (the server's
+shared, bounded and cached runs), `controls` (the page's link parameters), `summary`
+(sentences computed from the runs' numbers) and `gallery` (the task's picture).
+"""

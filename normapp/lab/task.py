@@ -1,0 +1,114 @@
+"""The training lab's task: a synthetic 4-class image classification problem made by code.
+
+Classes (16×16 RGB): horizontal stripes, vertical stripes, a checkerboard and a centered
+ring. Each image's pattern has a random period/phase (ring: radius, small centre shift),
+and then gets jitter that has nothing to do with its class, the kind normalization
+removes:
+
+* contrast: the pattern's amplitude is log-uniform over a wide range,
+* brightness: a large random offset added to all channels,
+* colour: each channel scaled and shifted by its own random factor,
+* noise: Gaussian pixel noise, in proportion to the image's contrast.
+
+Without normalization the network must cope with inputs (and hence activations) whose
+scale varies by an order of magnitude from one image to the next; with it, that jitter is
+divided away. The images are deliberately not standardized.
+
+Tuning notes (what was changed and why) are at CONTRAST below.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+SIZE = 16
+CHANNELS = 3
+CLASS_NAMES = ("horizontal stripes", "vertical stripes", "checkerboard", "ring")
+N_TRAIN = 4096
+N_TEST = 1024
+
+# Jitter of the class-free nuisances (see the module docstring). Tuning history:
+# first choice, kept after running benchmarks/bench_lab.py --table.
+CONTRAST = (0.25, 4.0)  # the pattern's amplitude, log-uniform
+BRIGHTNESS = 2.0  # offset uniform in [-BRIGHTNESS, BRIGHTNESS]
+COLOUR_SCALE = (0.5, 1.5)  # per channel, uniform
+COLOUR_SHIFT = 0.5  # per channel, uniform in [-COLOUR_SHIFT, COLOUR_SHIFT]
+NOISE = 0.6  # pixel noise σ relative to the contrast
+
+
+@dataclass(frozen=True, eq=False)
+class Task:
+    """A fixed image-classification data set; arrays are read-only.
+
+    train_images : float32 (4096, 3, 16, 16); train_labels : int64 (4096,)
+    test_images : float32 (1024, 3, 16, 16); test_labels : int64 (1024,)
+    class_names : one name per label 0..3
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: tuple[str, ...]
+
+
+def _patterns(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(n, 16, 16) zero-mean-ish patterns in [-1, 1] for the labels, random period/phase."""
+    n = labels.size
+    coords = np.arange(SIZE, dtype=np.float64)
+    y = coords[None, :, None]
+    x = coords[None, None, :]
+    period = rng.uniform(3.0, 6.0, size=(n, 1, 1))
+    phase_y = rng.uniform(0, 2 * np.pi, size=(n, 1, 1))
+    phase_x = rng.uniform(0, 2 * np.pi, size=(n, 1, 1))
+    wave_y = np.sin(2 * np.pi * y / period + phase_y)
+    wave_x = np.sin(2 * np.pi * x / period + phase_x)
+    centre = (SIZE - 1) / 2 + rng.uniform(-2.0, 2.0, size=(n, 2, 1, 1))
+    radius = np.hypot(y - centre[:, 0], x - centre[:, 1])
+    ring_radius = rng.uniform(3.5, 6.0, size=(n, 1, 1))
+    ring = 2 * np.exp(-(((radius - ring_radius) / 1.2) ** 2)) - 1
+    patterns = np.empty((n, SIZE, SIZE))
+    for label, pattern in enumerate(
+        (
+            np.broadcast_to(wave_y, (n, SIZE, SIZE)),
+            np.broadcast_to(wave_x, (n, SIZE, SIZE)),
+            np.sign(wave_y * wave_x),
+            ring,
+        )
+    ):
+        chosen = labels == label
+        patterns[chosen] = pattern[chosen]
+    return patterns
+
+
+def _images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = labels.size
+    pattern = _patterns(labels, rng)[:, None]  # (n, 1, 16, 16), shared by the channels
+    log_low, log_high = np.log(CONTRAST[0]), np.log(CONTRAST[1])
+    contrast = np.exp(rng.uniform(log_low, log_high, size=(n, 1, 1, 1)))
+    brightness = rng.uniform(-BRIGHTNESS, BRIGHTNESS, size=(n, 1, 1, 1))
+    colour_scale = rng.uniform(COLOUR_SCALE[0], COLOUR_SCALE[1], size=(n, CHANNELS, 1, 1))
+    colour_shift = rng.uniform(-COLOUR_SHIFT, COLOUR_SHIFT, size=(n, CHANNELS, 1, 1))
+    noise = rng.normal(size=(n, CHANNELS, SIZE, SIZE)) * NOISE
+    images = contrast * (colour_scale * pattern + noise) + brightness + colour_shift
+    return images.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def make_task(seed: int = 0) -> Task:
+    """The task for `seed` (the lab always trains on seed 0); the same arrays on every call."""
+    rng = np.random.default_rng(np.random.SeedSequence([12, seed]))
+    labels = np.arange(N_TRAIN + N_TEST) % len(CLASS_NAMES)
+    labels = rng.permutation(labels).astype(np.int64)
+    images = _images(labels, rng)
+    arrays = (images[:N_TRAIN], labels[:N_TRAIN], images[N_TRAIN:], labels[N_TRAIN:])
+    frozen = []
+    for array in arrays:
+        copy = np.ascontiguousarray(array)
+        copy.flags.writeable = False
+        frozen.append(copy)
+    train_images, train_labels, test_images, test_labels = frozen
+    return Task(train_images, train_labels, test_images, test_labels, CLASS_NAMES)

@@ -1,0 +1,279 @@
+"""Train the lab's CNN on the synthetic task: RunConfig in, RunResult out.
+
+The run is deterministic for a config: the task is always make_task(0), the initial
+weights come from the config's seed and so does the order of the training images (a new
+permutation of the 4,096 images every epoch, the last incomplete batch dropped).
+
+Held-out accuracy is measured about ten times during a run (every steps // 10 steps) on a
+fixed subset of the first EVAL_SUBSET test images, and on all 1,024 at the last step (or
+where the run stopped), so evaluation stays a small part of the run's time.
+
+* ``test_accuracy``: eval mode. BatchNorm normalizes with its running statistics. A
+  "custom" norm whose axes contain N keeps no running statistics: it is evaluated in
+  batches of the training batch size, each normalized with its own statistics.
+* ``test_accuracy_train_mode`` (BatchNorm only): the held-out images pushed through in
+  batches of the training batch size, each normalized with its own batch statistics (the
+  running statistics are not touched), so the train/eval gap at small batches shows.
+
+Divergence: when a step's loss is not finite (or an activation overflows so that normlib
+refuses it), the run stops with status "diverged"; diverged_at is that 1-based step and
+the per-step arrays hold the steps before it (all finite): steps_done = diverged_at - 1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import normlib
+from normapp.lab import layers
+from normapp.lab.network import NORMS, WIDTH, Network, norm_spec
+from normapp.lab.task import make_task
+
+__all__ = ["BATCH_SIZES", "NORMS", "RunConfig", "RunResult", "train"]
+
+BATCH_SIZES = (2, 4, 8, 16, 32)  # the app's choices; RunConfig accepts any size >= 1
+MOMENTUM = 0.9
+EVAL_SUBSET = 512  # test images used for the periodic held-out points
+EVAL_POINTS = 10
+EVAL_CHUNK = 256  # eval-mode forward in chunks of this many images (bounds im2col memory)
+TASK_SEED = 0
+STATUSES = ("finished", "stopped", "diverged")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run. Invalid values raise ValueError saying what is allowed.
+
+    norm : one of NORMS
+    batch_size : images per step, >= 1 (the app offers 2, 4, 8, 16 and 32)
+    learning_rate : SGD's step size (momentum 0.9, no weight decay), > 0
+    steps : SGD steps, >= 1
+    seed : initial weights and data order, >= 0
+    groups : GroupNorm's G, a divisor of 16 (used by "groupnorm" only)
+    axes : the NormSpec axes of "custom" (letters of NCHW, at least one); ignored otherwise
+    """
+
+    norm: str
+    batch_size: int
+    learning_rate: float = 0.05
+    steps: int = 200
+    seed: int = 0
+    groups: int = 4
+    axes: str = ""
+
+    def __post_init__(self) -> None:
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}; got {self.norm!r}")
+        if not _whole(self.batch_size) or not 1 <= self.batch_size <= 4096:
+            raise ValueError(
+                f"batch_size must be a whole number from 1 to 4096 (the training set's size); "
+                f"got {self.batch_size!r}"
+            )
+        rate = self.learning_rate
+        if not isinstance(rate, (int, float, np.floating)) or isinstance(rate, bool):
+            raise ValueError(f"learning_rate must be a number > 0; got {rate!r}")
+        if not (np.isfinite(rate) and rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0; got {rate!r}")
+        if not _whole(self.steps) or self.steps < 1:
+            raise ValueError(f"steps must be a whole number >= 1; got {self.steps!r}")
+        if not _whole(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0; got {self.seed!r}")
+        if self.norm == "groupnorm" and (
+            not _whole(self.groups) or self.groups < 1 or WIDTH % self.groups
+        ):
+            divisors = ", ".join(str(g) for g in range(1, WIDTH + 1) if WIDTH % g == 0)
+            raise ValueError(
+                f"groups must divide the {WIDTH} channels: one of {divisors}; got {self.groups!r}"
+            )
+        if self.norm == "custom":
+            if not isinstance(self.axes, str) or not self.axes.strip():
+                raise ValueError(
+                    "norm 'custom' needs axes: a string of the letters N, C, H, W to reduce "
+                    f"over, e.g. 'NH' or 'C'; got {self.axes!r}"
+                )
+            try:
+                norm_spec("custom", axes=self.axes)
+            except normlib.NormError as error:
+                raise ValueError(
+                    f"axes {self.axes!r} is not valid for norm 'custom': {error}"
+                ) from None
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """What a run did (so far, for a partial result given to on_step).
+
+    Per-step arrays have steps_done entries (index i is step i + 1).
+    """
+
+    config: RunConfig
+    status: str  # "finished" | "stopped" | "diverged" ("running" in a partial result)
+    steps_done: int
+    diverged_at: int | None
+    loss: np.ndarray
+    train_accuracy: np.ndarray  # accuracy on that step's batch (training mode)
+    eval_steps: np.ndarray  # int: steps after which held-out accuracy was measured
+    test_accuracy: np.ndarray  # eval mode, one per eval step
+    test_accuracy_train_mode: np.ndarray | None  # BatchNorm: batch statistics; else None
+    running_mean: np.ndarray | None  # BatchNorm: channel 0 of the first BN, after the step
+    running_var: np.ndarray | None
+    batch_mean: np.ndarray | None  # BatchNorm: channel 0's batch statistics in the step
+    batch_var: np.ndarray | None  # biased, as normalize uses
+    seconds: float
+
+
+def eval_schedule(steps: int) -> tuple[int, ...]:
+    """The steps after which held-out accuracy is measured: every steps // 10 and the last."""
+    interval = max(1, steps // EVAL_POINTS)
+    return tuple(sorted({*range(interval, steps + 1, interval), steps}))
+
+
+def _batches(seed: int, n_train: int, batch_size: int):
+    """Index arrays of the training batches: a fresh permutation per epoch."""
+    rng = np.random.default_rng(np.random.SeedSequence([12, 2, seed]))
+    per_epoch = n_train // batch_size
+    while True:
+        order = rng.permutation(n_train)
+        for k in range(per_epoch):
+            yield order[k * batch_size : (k + 1) * batch_size]
+
+
+def _predict(net: Network, images: np.ndarray, batch_size: int, train_mode: bool) -> np.ndarray:
+    """Predicted classes of `images` in eval mode, or BatchNorm's training mode per batch."""
+    if train_mode:
+        return net.forward(images, batch_size=batch_size).argmax(axis=1)
+    chunk = batch_size if net.uses_batch_in_eval else EVAL_CHUNK
+    return np.concatenate(
+        [
+            net.forward(images[start : start + chunk], training=False).argmax(axis=1)
+            for start in range(0, len(images), chunk)
+        ]
+    )
+
+
+class _Recorder:
+    """The growing per-step lists of a run and the partial results built from them."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.bn = config.norm == "batchnorm"
+        self.loss: list[float] = []
+        self.train_accuracy: list[float] = []
+        self.eval_steps: list[int] = []
+        self.test_accuracy: list[float] = []
+        self.test_accuracy_train_mode: list[float] = []
+        self.bn_stats: dict[str, list[float]] = {
+            key: [] for key in ("running_mean", "running_var", "batch_mean", "batch_var")
+        }
+        self.start = time.perf_counter()
+
+    def step(self, net: Network, loss: float, logits: np.ndarray, labels: np.ndarray) -> None:
+        self.loss.append(loss)
+        self.train_accuracy.append(float((logits.argmax(axis=1) == labels).mean()))
+        if self.bn:
+            bn = net.norms[0]
+            assert isinstance(bn, normlib.BatchNorm2d)
+            channel = net.bn_inputs[0][:, 0].astype(np.float64)
+            self.bn_stats["running_mean"].append(float(bn.running_mean[0]))
+            self.bn_stats["running_var"].append(float(bn.running_var[0]))
+            self.bn_stats["batch_mean"].append(float(channel.mean()))
+            self.bn_stats["batch_var"].append(float(channel.var()))
+
+    def evaluate(self, net: Network, step: int, full: bool) -> None:
+        task = make_task(TASK_SEED)
+        count = len(task.test_images) if full else EVAL_SUBSET
+        images, labels = task.test_images[:count], task.test_labels[:count]
+        size = self.config.batch_size
+        self.eval_steps.append(step)
+        self.test_accuracy.append(float((_predict(net, images, size, False) == labels).mean()))
+        if self.bn:
+            predicted = _predict(net, images, size, True)
+            self.test_accuracy_train_mode.append(float((predicted == labels).mean()))
+
+    def result(self, status: str, diverged_at: int | None = None) -> RunResult:
+        def stats(key: str) -> np.ndarray | None:
+            return np.array(self.bn_stats[key]) if self.bn else None
+
+        return RunResult(
+            config=self.config,
+            status=status,
+            steps_done=len(self.loss),
+            diverged_at=diverged_at,
+            loss=np.array(self.loss),
+            train_accuracy=np.array(self.train_accuracy),
+            eval_steps=np.array(self.eval_steps, dtype=np.int64),
+            test_accuracy=np.array(self.test_accuracy),
+            test_accuracy_train_mode=(
+                np.array(self.test_accuracy_train_mode) if self.bn else None
+            ),
+            running_mean=stats("running_mean"),
+            running_var=stats("running_var"),
+            batch_mean=stats("batch_mean"),
+            batch_var=stats("batch_var"),
+            seconds=time.perf_counter() - self.start,
+        )
+
+
+def build_network(config: RunConfig, dtype: object = np.float32) -> Network:
+    """The untrained network of a run (its initial weights come from config.seed)."""
+    return Network(
+        config.norm, groups=config.groups, axes=config.axes, seed=config.seed, dtype=dtype
+    )
+
+
+def train(
+    config: RunConfig,
+    *,
+    on_step: Callable[[RunResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    report_every: int = 10,
+) -> RunResult:
+    """Train the lab's network for config.steps SGD steps (momentum 0.9) in float32.
+
+    on_step receives a partial RunResult (status "running") every `report_every` steps and
+    the final one at the end. should_stop is asked before every step; when it returns True
+    the run ends with status "stopped" and held-out accuracy measured where it stopped.
+    """
+    if report_every < 1:
+        raise ValueError(f"report_every must be >= 1; got {report_every!r}")
+    task = make_task(TASK_SEED)
+    net = build_network(config)
+    sgd = layers.SGD(lr=config.learning_rate, momentum=MOMENTUM)
+    batches = _batches(config.seed, len(task.train_images), config.batch_size)
+    schedule = set(eval_schedule(config.steps))
+    record = _Recorder(config)
+    status, diverged_at = "finished", None
+    with np.errstate(all="ignore"):
+        for step in range(1, config.steps + 1):
+            if should_stop is not None and should_stop():
+                status = "stopped"
+                break
+            index = next(batches)
+            images, labels = task.train_images[index], task.train_labels[index]
+            try:
+                loss, logits, grads = net.loss_and_grads(images, labels)
+            except normlib.NormError:  # an overflowed activation (inf) reached a norm layer
+                loss = float("nan")
+            if not np.isfinite(loss):
+                status, diverged_at = "diverged", step
+                break
+            sgd.step(net.params, grads)
+            record.step(net, loss, logits, labels)
+            if step in schedule:
+                record.evaluate(net, step, full=step == config.steps)
+            if on_step is not None and step % report_every == 0 and step != config.steps:
+                on_step(record.result("running"))
+        if status == "stopped" and record.loss and record.eval_steps[-1:] != [len(record.loss)]:
+            record.evaluate(net, len(record.loss), full=True)
+    final = record.result(status, diverged_at)
+    if on_step is not None:
+        on_step(final)
+    return final
