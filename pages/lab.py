@@ -146,9 +146,8 @@ if not norms:
 
 
 def configs_at(batch: int) -> list:
-    return controls.run_configs(
-        norms, batch, values["lr"], values["steps"], values["tseed"], values["groups"], values["axes"]
-    )
+    settings = (values[k] for k in ("lr", "steps", "tseed", "groups", "axes"))
+    return controls.run_configs(norms, batch, *settings)
 
 
 configs = configs_at(values["batch"])

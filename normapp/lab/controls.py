@@ -6,7 +6,8 @@ that no control can take is reported and the default used (normapp.links).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import normlib
 from normapp import state
@@ -83,8 +84,10 @@ def parse_custom_axes(text: str) -> str:
     return spec.axes
 
 
-def _parse_choice_number(options: Sequence[float], what: str, kind: type) -> object:
-    def parse(text: str) -> object:
+def _parse_choice_number(
+    options: Sequence[float], what: str, kind: type
+) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:

@@ -27,11 +27,14 @@ def error_by_batch_words(
     Examples
     --------
     >>> errors = {"BatchNorm2d": {2: 0.40, 32: 0.10}, "GroupNorm(4)": {2: 0.12, 32: 0.11}}
-    >>> for line in error_by_batch_words(errors, "BatchNorm2d", "GroupNorm(4)"):
-    ...     print(line)
-    From batch 32 to batch 2, BatchNorm2d's held-out error goes from 10% to 40% (30 points higher).
-    GroupNorm(4)'s goes from 11% to 12% (about the same).
-    At batch 2, BatchNorm2d's error is 28 points higher than GroupNorm(4)'s: these runs show the GroupNorm paper's Figure 1.
+    >>> first, second, third = error_by_batch_words(errors, "BatchNorm2d", "GroupNorm(4)")
+    >>> first.split(", ", 1)
+    ['From batch 32 to batch 2', "BatchNorm2d's held-out error goes from 10% to 40% (30 points higher)."]
+    >>> second
+    "GroupNorm(4)'s goes from 11% to 12% (about the same)."
+    >>> third.split(": ")
+    ["At batch 2, BatchNorm2d's error is 28 points higher than GroupNorm(4)'s", \
+"these runs show the GroupNorm paper's Figure 1."]
     """
     lines: list[str] = []
     bn = errors.get(batchnorm, {})
@@ -82,8 +85,11 @@ def _change(before: float, after: float) -> str:
 def train_eval_gap_words(eval_accuracy: float, train_mode_accuracy: float, batch: int) -> str:
     """BatchNorm2d's held-out accuracy in eval mode against train mode, in one sentence.
 
-    >>> train_eval_gap_words(0.62, 0.81, 2)
-    "On held-out images BatchNorm2d gets 62% right in eval mode (its running statistics, as deployed) and 81% in train mode (each batch of 2's own statistics): eval mode is 19 points worse, the train/eval gap."
+    >>> words = train_eval_gap_words(0.62, 0.81, 2)
+    >>> "62% right in eval mode" in words, "81% in train mode" in words
+    (True, True)
+    >>> words.split(": ")[1]
+    'eval mode is 19 points worse, the train/eval gap.'
     """
     gap = 100 * (train_mode_accuracy - eval_accuracy)
     if abs(gap) <= SAME_POINTS:
