@@ -153,9 +153,11 @@ def configs_at(batch: int) -> list:
 configs = configs_at(values["batch"])
 # "Train every batch size" holds for these settings only: a change of any other one ends it.
 sweep_key = (tuple(norms), *(values[k] for k in ("lr", "steps", "tseed", "groups", "axes")))
-sweep = [c for b in controls.BATCH_SIZES for c in configs_at(b)] if st.session_state.get(
-    "lab:sweep"
-) == sweep_key else []
+sweep = (
+    [c for b in controls.BATCH_SIZES for c in configs_at(b)]
+    if st.session_state.get("lab:sweep") == sweep_key
+    else []
+)
 stopped: dict = st.session_state.setdefault("lab:stopped", {})
 wanted = [c for c in dict.fromkeys([*configs, *sweep]) if c not in stopped]
 busy: runs.Busy | None = None

@@ -84,9 +84,7 @@ def parse_custom_axes(text: str) -> str:
     return spec.axes
 
 
-def _parse_choice_number(
-    options: Sequence[float], what: str, kind: type
-) -> Callable[[str], Any]:
+def _parse_choice_number(options: Sequence[float], what: str, kind: type) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
             value = kind(text)

@@ -211,9 +211,7 @@ class _Recorder:
             train_accuracy=np.array(self.train_accuracy),
             eval_steps=np.array(self.eval_steps, dtype=np.int64),
             test_accuracy=np.array(self.test_accuracy),
-            test_accuracy_train_mode=(
-                np.array(self.test_accuracy_train_mode) if self.bn else None
-            ),
+            test_accuracy_train_mode=(np.array(self.test_accuracy_train_mode) if self.bn else None),
             running_mean=stats("running_mean"),
             running_var=stats("running_var"),
             batch_mean=stats("batch_mean"),
