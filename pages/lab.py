@@ -207,6 +207,27 @@ def results_now() -> dict:
     return shown
 
 
+def draw_table(shown: dict) -> None:
+    """One row per run: how far it got and how well it does on the held-out images."""
+
+    def percent(values, index=-1) -> str:
+        return "—" if values is None or not values.size else f"{100 * values[index]:.1f}%"
+
+    rows = {"normalization": [], "status": [], "steps": [], "held-out (eval mode)": []}
+    rows |= {"held-out (train mode)": [], "last loss": [], "seconds": []}
+    for config, result in shown.items():
+        done = result.steps_done
+        rows["normalization"].append(labels[config])
+        rows["status"].append(result.status if config not in stopped else "stopped")
+        rows["steps"].append(f"{done} of {config.steps}")
+        rows["held-out (eval mode)"].append(percent(result.test_accuracy))
+        rows["held-out (train mode)"].append(percent(result.test_accuracy_train_mode))
+        last = result.loss[max(0, done - 10) : done]
+        rows["last loss"].append(f"{np.mean(last):.3f}" if last.size else "—")
+        rows["seconds"].append(f"{result.seconds:.1f}")
+    st.dataframe(ui.table(rows), hide_index=True)
+
+
 def draw_curves(shown: dict) -> None:
     loss_curves, accuracy_curves = [], []
     for config, result in shown.items():
@@ -333,6 +354,7 @@ def draw_live() -> None:
     shown = results_now()
     draw_messages(shown)
     if shown:
+        draw_table(shown)
         draw_curves(shown)
         draw_batchnorm(shown)
     if st.session_state.get("lab:pending") and not pending:

@@ -24,6 +24,7 @@ from normapp.figures._style import (
     _rgba,
     _style,
     _title,
+    _wrap,
 )
 
 # Blue for BatchNorm and red for GroupNorm, as in the GroupNorm paper's Figure 1; the others
@@ -36,6 +37,11 @@ NORM_COLOURS = {
     "instancenorm": "#AA4499",
     "custom": "#999933",
 }
+
+
+# Legends go under the x axis title: above the plot, three entries ran into the title.
+_LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left")
+_MARGIN_LEGEND_BELOW = dict(l=70, r=20, t=50, b=130)
 
 
 @dataclass(frozen=True)
@@ -127,16 +133,12 @@ def steps_figure(
                 hovertemplate=f"{curve.label}<br>step %{{x}}: {value}<extra></extra>",
             )
         )
-    fig.update_layout(
-        title=_title(title),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
-        margin=dict(l=70, r=20, t=90, b=60),
-    )
+    fig.update_layout(title=_title(title), legend=_LEGEND_BELOW)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_title, ticksuffix="%" if percent else None)
     if percent:
         fig.update_yaxes(range=[0, 100])
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=110, b=60), text=text)
+    return _style(fig, height=height, margin=_MARGIN_LEGEND_BELOW, text=text)
 
 
 def batch_statistics_figure(
@@ -193,16 +195,16 @@ def batch_statistics_figure(
         fig.update_yaxes(title_text=f"channel 0 {name}", row=1, col=col)
     fig.update_layout(
         title=_title(f"First BatchNorm layer, channel 0, batches of {batch_size}"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
+        legend=_LEGEND_BELOW,
     )
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=110, b=60), text=text)
+    return _style(fig, height=height, margin=_MARGIN_LEGEND_BELOW, text=text)
 
 
 def error_by_batch_figure(
     curves: Sequence[Curve],
     *,
     note: str | None = None,
-    height: int = SIDE_HEIGHT,
+    height: int = 520,
     text: TextSizes = NORMAL_TEXT,
 ) -> go.Figure:
     """Held-out error (%) against batch size, one line per normalization: the GN paper's Fig. 1.
@@ -236,12 +238,10 @@ def error_by_batch_figure(
         autorange="reversed",
     )
     fig.update_yaxes(title_text="held-out error", ticksuffix="%", rangemode="tozero")
-    fig.update_layout(
-        title=_title("Held-out error by batch size"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
-    )
-    bottom = 60
+    fig.update_layout(title=_title("Held-out error by batch size"), legend=_LEGEND_BELOW)
+    margin = dict(_MARGIN_LEGEND_BELOW)
     if note:
-        _note(fig, note, y=-0.2)
-        bottom = 110
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=110, b=bottom), text=text)
+        wrapped = _wrap(note, 90)
+        _note(fig, wrapped, y=-0.36)
+        margin["b"] += 24 * (wrapped.count("<br>") + 1)
+    return _style(fig, height=height, margin=margin, text=text)
