@@ -1,0 +1,166 @@
+"""The Training lab's shared runs (normapp/lab/runs.py): deduplicated, cached, bounded, stoppable.
+
+`train` is replaced by a fake whose every run waits for the test's go-ahead, so what runs when
+is decided here and the expected counts follow from the test's own actions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from normapp.lab import runs
+from normapp.lab.training import RunConfig
+
+
+class FakeTrain:
+    """Counts calls; each run blocks until `release(config)` or until it is told to stop."""
+
+    def __init__(self, fail: set | None = None) -> None:
+        self.calls: list[RunConfig] = []
+        self.go: dict[RunConfig, threading.Event] = {}
+        self.started = threading.Semaphore(0)
+        self.fail = fail or set()
+        self.lock = threading.Lock()
+
+    def gate(self, config: RunConfig) -> threading.Event:
+        with self.lock:
+            return self.go.setdefault(config, threading.Event())
+
+    def release(self, config: RunConfig) -> None:
+        self.gate(config).set()
+
+    def __call__(self, config, *, on_step=None, should_stop=None):
+        self.calls.append(config)
+        self.started.release()
+        if config in self.fail:
+            raise ValueError("the fake run failed")
+        on_step(SimpleNamespace(status="running", steps_done=1, config=config))
+        gate = self.gate(config)
+        while not gate.wait(0.01):
+            if should_stop():
+                return SimpleNamespace(status="stopped", steps_done=1, config=config)
+        return SimpleNamespace(status="finished", steps_done=config.steps, config=config)
+
+
+def config(norm="batchnorm", batch=32) -> RunConfig:
+    return RunConfig(norm=norm, batch_size=batch, steps=50)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    fake = FakeTrain()
+    monkeypatch.setattr(runs, "train", fake)
+    return fake
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+def test_the_same_run_asked_twice_trains_once_and_is_then_cached(fake):
+    registry = runs.RunRegistry(workers=1)
+    bn = config()
+    registry.request([bn], "student-a")
+    registry.request([bn], "student-b")
+    assert fake.started.acquire(timeout=5)
+    wait_for(lambda: registry.view(bn).state == "running")
+    fake.release(bn)
+    wait_for(lambda: registry.view(bn).state == "finished")
+    registry.request([bn], "student-c")  # a class opening the lecturer's link
+    assert registry.view(bn).state == "finished"
+    assert fake.calls == [bn]
+    assert registry.finished([bn, config("groupnorm")]).keys() == {bn}
+
+
+def test_a_queued_run_says_how_many_are_ahead(fake):
+    registry = runs.RunRegistry(workers=1)
+    first, second, third = config(batch=2), config(batch=4), config(batch=8)
+    registry.request([first, second, third], "lecturer")
+    wait_for(lambda: registry.view(first).state == "running")
+    assert registry.view(second).state == "queued" and registry.view(second).ahead == 1
+    assert registry.view(third).state == "queued" and registry.view(third).ahead == 2
+    for c in (first, second, third):
+        fake.release(c)
+    wait_for(lambda: registry.view(third).state == "finished")
+    assert fake.calls == [first, second, third]
+
+
+def test_past_the_server_cap_a_request_is_refused_whole(fake):
+    registry = runs.RunRegistry(workers=1, max_pending=3)
+    registry.request([config(batch=2), config(batch=4)], "a")
+    with pytest.raises(runs.Busy) as refused:
+        registry.request([config(batch=8), config(batch=16)], "b")
+    assert (refused.value.pending, refused.value.asked, refused.value.cap) == (2, 2, 3)
+    assert not refused.value.mine
+    assert registry.view(config(batch=8)).state == "absent"  # none of them started
+    registry.request([config(batch=2)], "b")  # joining a pending run adds no work: allowed
+    for batch in (2, 4):
+        fake.release(config(batch=batch))
+    wait_for(lambda: registry.pending() == 0)
+
+
+def test_one_visitor_cannot_queue_more_than_its_share(fake):
+    registry = runs.RunRegistry(workers=1, max_pending=40, max_per_watcher=2)
+    registry.request([config(batch=2), config(batch=4)], "a")
+    with pytest.raises(runs.Busy) as refused:
+        registry.request([config(batch=8)], "a")
+    assert refused.value.mine and refused.value.cap == 2
+    registry.request([config(batch=8)], "b")  # another visitor still can
+    for batch in (2, 4, 8):
+        fake.release(config(batch=batch))
+    wait_for(lambda: registry.pending() == 0)
+
+
+def test_a_run_stops_only_when_everyone_watching_it_has_stopped(fake):
+    registry = runs.RunRegistry(workers=1)
+    bn = config()
+    registry.request([bn], "lecturer")
+    registry.request([bn], "student")
+    wait_for(lambda: registry.view(bn).state == "running")
+    registry.stop([bn], "student")
+    time.sleep(0.1)
+    assert registry.view(bn).state == "running"  # the lecturer still watches
+    registry.stop([bn], "lecturer")
+    wait_for(lambda: registry.view(bn).state == "absent")
+    assert registry.finished([bn]) == {}  # a stopped run is not kept as if finished
+    registry.request([bn], "lecturer")  # asking again trains it again
+    fake.release(bn)
+    wait_for(lambda: registry.view(bn).state == "finished")
+    assert fake.calls == [bn, bn]
+
+
+def test_a_run_that_raises_is_reported_and_not_retried(monkeypatch):
+    broken = config("groupnorm")
+    fake = FakeTrain(fail={broken})
+    monkeypatch.setattr(runs, "train", fake)
+    registry = runs.RunRegistry(workers=1)
+    registry.request([broken], "a")
+    wait_for(lambda: registry.view(broken).state == "failed")
+    assert registry.view(broken).error == "ValueError: the fake run failed"
+    assert registry.pending() == 0  # a failure holds no place in the queue
+    registry.request([broken], "b")
+    time.sleep(0.05)
+    assert fake.calls == [broken]
+
+
+def test_the_cache_keeps_the_most_recently_used_runs(fake):
+    registry = runs.RunRegistry(workers=1, max_results=2)
+    a, b, c = config(batch=2), config(batch=4), config(batch=8)
+    for run in (a, b):
+        registry.request([run], "x")
+        fake.release(run)
+        wait_for(lambda run=run: registry.view(run).state == "finished")
+    registry.view(a)  # used: b is now the oldest
+    registry.request([c], "x")
+    fake.release(c)
+    wait_for(lambda: registry.view(c).state == "finished")
+    assert set(registry.finished([a, b, c])) == {a, c}

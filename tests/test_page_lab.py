@@ -1,0 +1,197 @@
+"""The Training lab page through AppTest: runs shown as trained, links, bad links, stop, busy.
+
+The numbers the page shows are compared with the engine's own run of the same configuration
+(normapp.lab.training.train, itself checked against torch in test_lab_training.py): what is
+tested here is that the page asks for the right runs and shows them faithfully.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import time
+
+import numpy as np
+import pytest
+
+from normapp.lab import runs
+from normapp.lab.training import RunConfig, train
+from tests import conftest
+
+PAGE = "pages/lab.py"
+
+
+@functools.lru_cache(maxsize=None)
+def expected_run(config: RunConfig):
+    """The engine's own run of `config`, computed once per test session."""
+    return train(config)
+
+
+def open_page(query: dict[str, str] | None = None):
+    return conftest.open_page(PAGE, query)
+
+
+def text(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += (
+        [w.value for w in at.warning] + [e.value for e in at.error] + [i.value for i in at.info]
+    )
+    return " ".join(parts)
+
+
+def settle(at, timeout: float = 180.0):
+    """Rerun the page until no run is waiting or training (the browser's fragment does this)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not at.get("progress"):  # a bar per run waiting or training
+            return at
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    raise AssertionError("the runs did not finish in time")
+
+
+def table(at) -> dict[str, list]:
+    frame = at.dataframe[0].value
+    return {column: list(frame[column]) for column in frame.columns}
+
+
+def test_default_view_trains_batchnorm_and_groupnorm_and_shows_their_numbers():
+    at = settle(open_page())
+    assert at.title[0].value == "Training lab"
+    rows = table(at)
+    assert rows["normalization"] == ["BatchNorm2d", "GroupNorm(4)"]
+    assert rows["status"] == ["finished", "finished"]
+    assert rows["steps"] == ["200 of 200", "200 of 200"]
+    for row, norm in enumerate(("batchnorm", "groupnorm")):
+        expected = expected_run(RunConfig(norm=norm, batch_size=32))
+        assert rows["held-out (eval mode)"][row] == f"{100 * expected.test_accuracy[-1]:.1f}%"
+    expected_bn = expected_run(RunConfig(norm="batchnorm", batch_size=32))
+    assert (
+        rows["held-out (train mode)"][0] == f"{100 * expected_bn.test_accuracy_train_mode[-1]:.1f}%"
+    )
+    assert rows["held-out (train mode)"][1] == "—"
+    assert not set(at.query_params) & {"norms", "batch", "lr", "steps", "tseed"}  # defaults
+    # The running statistics' figure is drawn from the BatchNorm run's own arrays.
+    spread = np.std(expected_bn.batch_mean[100:200])
+    assert f"standard deviation of **{spread:.3g}**" in text(at)
+
+
+def test_a_link_sets_every_control_and_the_runs_follow_it():
+    query = {
+        "norms": "layernorm,instancenorm",
+        "batch": "8",
+        "lr": "0.1",
+        "steps": "50",
+        "tseed": "3",
+    }
+    at = settle(open_page(query))
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["lab:batch"] == 8 and at.session_state["lab:lr"] == 0.1
+    assert at.session_state["lab:steps"] == 50 and at.session_state["lab:seed"] == 3
+    rows = table(at)
+    assert rows["normalization"] == ["LayerNorm", "InstanceNorm2d"]
+    for row, norm in enumerate(("layernorm", "instancenorm")):
+        expected = expected_run(RunConfig(norm, 8, learning_rate=0.1, steps=50, seed=3))
+        assert rows["held-out (eval mode)"][row] == f"{100 * expected.test_accuracy[-1]:.1f}%"
+    assert at.query_params["norms"] == "layernorm,instancenorm"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "used"),
+    [
+        ("batch", "3", "batch=32"),
+        ("lr", "fast", "lr=0.05"),
+        ("steps", "100000", "steps=200"),
+        ("norms", "batchnorm,<b>evil</b>", "norms=batchnorm,groupnorm"),
+        ("tseed", "-1", "tseed=0"),
+        ("groups", "3", "groups=4"),
+        ("axes", "XYZ", "axes=C"),
+    ],
+)
+def test_a_bad_link_value_is_named_and_the_default_used(name, value, used):
+    at = open_page({name: value, "steps": "50"} if name != "steps" else {name: value})
+    messages = " ".join(w.value for w in at.warning)
+    assert f"Link parameter {name}=" in messages and "was ignored" in messages, messages
+    assert f"Using {used}" in conftest.shown(messages) or f"Using {used}" in messages
+    assert "<b>" not in messages  # shown literally, escaped
+    assert not at.exception
+
+
+def test_a_diverging_run_stops_and_says_at_which_step():
+    query = {"norms": "none", "lr": "2.0", "steps": "50", "batch": "32"}
+    expected = expected_run(RunConfig("none", 32, learning_rate=2.0, steps=50))
+    assert expected.status == "diverged"  # the configuration the page is tested with diverges
+    at = settle(open_page(query))
+    errors = " ".join(e.value for e in at.error)
+    assert f"diverged at step {expected.diverged_at}" in errors
+    assert table(at)["status"] == ["diverged"]
+
+
+def test_stop_keeps_the_partial_curves_and_train_again_restarts():
+    query = {"norms": "batchnorm", "steps": "800", "tseed": "97"}
+    at = open_page(query)
+    deadline = time.monotonic() + 60
+    while not any(b.key == "lab:stop" for b in at.button):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+        at.run()
+    time.sleep(1.0)
+    at.button(key="lab:stop").click().run()
+    at.run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "BatchNorm2d was stopped at step" in warnings, warnings
+    assert table(at)["status"] == ["stopped"]
+    config = RunConfig("batchnorm", 32, steps=800, seed=97)
+    assert runs.REGISTRY.finished([config]) == {}  # a stopped run is not kept as finished
+    assert any(b.key == "lab:again" for b in at.button)
+    at.button(key="lab:again").click().run()
+    assert "BatchNorm2d was stopped" not in " ".join(w.value for w in at.warning)
+    runs.REGISTRY.stop([config], at.session_state["lab:watcher"])  # don't leave it training
+
+
+def test_a_busy_server_says_so_and_starts_nothing(monkeypatch):
+    monkeypatch.setattr(runs.REGISTRY, "max_pending", 0)
+    at = open_page({"norms": "instancenorm", "steps": "50", "tseed": "98"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "The server is busy" in warnings and "yours were not started" in warnings
+    config = RunConfig("instancenorm", 32, steps=50, seed=98)
+    assert runs.REGISTRY.view(config).state == "absent"
+    assert any(b.key == "lab:retry" for b in at.button)
+
+
+def test_typed_custom_axes_are_checked_and_the_last_good_ones_kept():
+    at = open_page({"norms": "custom", "axes": "NH", "steps": "50"})
+    assert at.text_input(key="lab:axes_typed").value == "NH"
+    at.text_input(key="lab:axes_typed").input("Q").run()
+    errors = " ".join(e.value for e in at.error)
+    assert "Custom axes Q cannot be used" in errors and "Keeping NH" in errors
+    settle(at)
+    assert table(at)["normalization"] == ["custom axes NH"]
+
+
+def test_train_every_batch_size_fills_the_summary_with_each_runs_error():
+    query = {"norms": "batchnorm,groupnorm", "steps": "50", "tseed": "5"}
+    at = settle(open_page(query))
+    at.button(key="lab:sweep_button").click().run()
+    settle(at, timeout=300)
+    figure = at.get("plotly_chart")[-1]
+    data = json.loads(figure.proto.spec)["data"]
+    by_name = {trace["name"]: trace for trace in data}
+    for norm, name in (("batchnorm", "BatchNorm2d"), ("groupnorm", "GroupNorm(4)")):
+        trace = by_name[name]
+        assert list(trace["x"]) == [2, 4, 8, 16, 32]
+        expected = [
+            100 * (1 - expected_run(RunConfig(norm, b, steps=50, seed=5)).test_accuracy[-1])
+            for b in (2, 4, 8, 16, 32)
+        ]
+        np.testing.assert_allclose(_values(trace["y"]), expected, rtol=1e-5)
+    assert "From batch 32 to batch 2, BatchNorm2d's held-out error goes from" in text(at)
+
+
+def _values(payload) -> np.ndarray:
+    """A trace's numbers, whether Plotly wrote a list or a base64 typed array."""
+    if isinstance(payload, dict):
+        return np.frombuffer(base64.b64decode(payload["bdata"]), dtype=payload["dtype"])
+    return np.asarray(payload, dtype=float)
