@@ -69,21 +69,34 @@ def _param_shape(param: Any, name: str) -> tuple[int, ...] | None:
         raise NormError(f"{name} must be a real array, got {type(param).__name__}") from None
 
 
-def _grad_output(grad_output: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+def _grad_output(
+    grad_output: Any,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    output: str = "the output y = normalize(x, ...).output",
+) -> np.ndarray:
+    """grad_output as an array of `dtype`, checked: `shape` (that of `output`), finite."""
     try:
         grad = np.asarray(grad_output, dtype=dtype)
     except (TypeError, ValueError):
         raise NormError(
             f"grad_output must be a real array of x's shape {shape}, "
-            f"got {type(grad_output).__name__}"
+            f"got {type(grad_output).__name__}; pass dL/dy for {output}"
         ) from None
     if grad.shape != shape:
         raise NormError(
-            f"grad_output has shape {grad.shape} but x has shape {shape}; pass dL/dy for the "
-            "output y = normalize(x, ...).output, which has x's shape"
+            f"grad_output has shape {grad.shape} but x has shape {shape}; pass dL/dy for "
+            f"{output}, which has x's shape"
         )
-    if not np.all(np.isfinite(grad)):
-        raise NormError("grad_output contains NaN or Inf; a gradient needs finite values")
+    finite = np.isfinite(grad)
+    if not finite.all():
+        n_nan = int(np.isnan(grad).sum())
+        n_inf = grad.size - int(finite.sum()) - n_nan
+        raise NormError(
+            f"grad_output contains {n_nan} NaN and {n_inf} Inf; a gradient needs finite "
+            "values: find where the loss produced them (np.isfinite(grad_output) shows "
+            "where), or replace them, e.g. np.nan_to_num(grad_output)"
+        )
     return grad
 
 
@@ -154,6 +167,12 @@ def normalize_backward(
     inv_std = 1.0 / np.sqrt(var + eps)
     x5 = work.reshape(layout.grouped_shape)
     x_hat = (x5 - mean) * inv_std
+    if spec.center and reduced and work.dtype != np.float64:
+        # The stored mean is rounded to float32, so x - mean is off by the same amount in every
+        # element of a set: x̂ no longer sums to 0, and where the spread is small against the
+        # mean (x̂ near ±1 in a two-element set) dL/dx, a difference of near-equal terms, was
+        # several times torch's own float32 error. Re-centering x̂ removes that shift.
+        x_hat -= np.mean(x_hat, axis=reduced, keepdims=True, dtype=np.float64).astype(x_hat.dtype)
     g = grad if gamma_b is None else grad * gamma_b
     g5 = g.reshape(layout.grouped_shape)
     if reduced:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from normlib._backward import NormGrads, normalize_backward
+from normlib._backward import NormGrads, _grad_output, normalize_backward
 from normlib._compute import NormResult, _as_real_tensor, normalize
 from normlib._errors import NormError
 from normlib._spec import METHODS
@@ -194,12 +194,15 @@ class BatchNorm2d:
                 "bn(x, training=False), then bn.backward(dL/dy) for that call"
             )
         work = self._last_input
+        # Checked here for both modes: eval mode used to pass NaN through and raise NumPy's
+        # own ValueError for a non-numeric grad_output.
+        grad = _grad_output(grad_output, work.shape, work.dtype, "the last call's output bn(x)")
         weight = None if self.weight is None else np.asarray(self.weight, work.dtype)
         bias = None if self.bias is None else np.asarray(self.bias, work.dtype)
         if self._last_forward is not None:
             return normalize_backward(
                 work,
-                grad_output,
+                grad,
                 METHODS["batchnorm"],
                 eps=self.eps,
                 gamma=weight,
@@ -210,12 +213,6 @@ class BatchNorm2d:
         running_mean = self.running_mean.astype(work.dtype).reshape(1, c, 1, 1)
         running_var = self.running_var.astype(work.dtype).reshape(1, c, 1, 1)
         # Eval mode: x̂ = (x - running_mean) / sqrt(running_var + eps), statistics constant.
-        grad = np.asarray(grad_output, dtype=work.dtype)
-        if grad.shape != work.shape:
-            raise NormError(
-                f"grad_output has shape {grad.shape} but the last input had shape {work.shape}; "
-                "pass dL/dy for the last call's output"
-            )
         inv_std = 1.0 / np.sqrt(running_var + self.eps)
         scale = inv_std if weight is None else weight.reshape(1, c, 1, 1) * inv_std
         grad_input = grad * scale

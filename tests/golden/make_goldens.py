@@ -12,6 +12,14 @@ Two compressed files are written next to this script:
   each with the output and the statistics torch computes for it.
 * ``bn_sequence.npz``: nn.BatchNorm2d driven through training and eval steps for momentum
   0.1, 0.5 and None, with outputs and buffers after every step.
+* ``backward.npz``: torch autograd gradients (dL/dx, dL/dgamma, dL/dbeta for a random dL/dy)
+  on the functional cases' shapes and data (F.batch_norm in training, nn.LayerNorm,
+  nn.InstanceNorm2d, nn.GroupNorm for every G, nn.RMSNorm) and, through an autograd
+  expression of mean and variance, on every other subset of NCHW, centered and not, with
+  groups > 1; plus nn.BatchNorm2d sequences with a backward pass after every train and eval
+  step. Only the gradients, running statistics and a checksum of each case's inputs are
+  stored: the inputs are regenerated from their seeds (``backward_cases``,
+  ``backward_inputs``, ``bn_backward_cases``).
 * ``float32_accuracy.npz``: torch's own float32 error (max |torch float32 - float64 truth|)
   on float32 inputs whose mean is far from 0 (up to 1e4 standard deviations), for the named
   ops and for other axis subsets (torch.var_mean). Only the errors and a checksum of each
@@ -37,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 FUNCTIONAL_FILE = HERE / "functional.npz"
 BN_SEQUENCE_FILE = HERE / "bn_sequence.npz"
 FLOAT32_FILE = HERE / "float32_accuracy.npz"
+BACKWARD_FILE = HERE / "backward.npz"
 # The app shows one torch.nn.BatchNorm2d training step (the Question page): a copy of
 # bn_sequence.npz's first default-affine step, kept with the app, which never reads tests/.
 APP_REFERENCE_FILE = HERE.parent.parent / "assets" / "reference" / "batchnorm2d_train_step.npz"
@@ -245,12 +254,14 @@ BN_SETTINGS = [  # (name, momentum, affine: None = no affine, "ones" = default, 
 ]
 
 
-def bn_sequence_cases() -> tuple[dict[str, np.ndarray], list[dict]]:
+def bn_sequence_cases(
+    settings=BN_SETTINGS, first_seed: int = 2000
+) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Inputs and parameters for the nn.BatchNorm2d sequences (NumPy only)."""
     arrays: dict[str, np.ndarray] = {}
     index: list[dict] = []
-    for k, (name, momentum, affine) in enumerate(BN_SETTINGS):
-        rng = np.random.default_rng(2000 + k)
+    for k, (name, momentum, affine) in enumerate(settings):
+        rng = np.random.default_rng(first_seed + k)
         setting = dict(
             name=name, momentum=momentum, affine=affine, num_features=BN_C, eps=1e-5, steps=[]
         )
@@ -427,6 +438,269 @@ def torch_float32_error(case: dict) -> float:
     return float(np.abs(torch_float32(x, *args) - float64_truth(x, *args)).max())
 
 
+# ----------------------------------------------------------------- backward (autograd)
+AXIS_SUBSETS = ["".join(a for i, a in enumerate("NCHW") if mask >> i & 1) for mask in range(16)]
+# (axes, groups, center) that a named torch op below already covers for every groups value.
+_NAMED_BACKWARD = {("NHW", True), ("CHW", True), ("HW", True), ("CHW", False)}
+
+
+def _seed_of(text: str) -> int:
+    """A stable seed from a name (crc32: the same in every Python run, unlike hash())."""
+    import zlib
+
+    return zlib.crc32(text.encode())
+
+
+def _x_seed(shape, kind: str) -> int:
+    """functional_cases()'s seed for (shape, kind), so x is that case's input; else by name."""
+    seed = 1000
+    for functional_shape in SHAPES:
+        for functional_kind in DATA_KINDS:
+            seed += 1
+            if (tuple(functional_shape), functional_kind) == (tuple(shape), kind):
+                return seed
+    return _seed_of(f"x_{kind}_{shape_tag(shape)}")
+
+
+# The golden file runs the subsets of NCHW on SHAPES with the large (4, 6, 5, 7) replaced by a
+# smaller shape with every axis > 1 too (the file's size: every gradient is stored); the live
+# tests run them on SHAPES as well.
+BACKWARD_SUBSET_SHAPES = [(3, 4, 3, 2), (1, 4, 3, 3), (2, 8, 1, 1)]
+
+
+def _named_backward_cases(add, shape) -> None:
+    n, c, h, w = shape
+    for kind in DATA_KINDS:
+        channel = dict(weight="channel", bias="channel")
+        add("batch_norm_affine", "batch_norm", shape, kind, "NHW", **channel)
+        add("batch_norm_eps1e-3", "batch_norm", shape, kind, "NHW", eps=1e-3)
+        add("layer_norm", "layer_norm", shape, kind, "CHW", weight="element", bias="element")
+        if h * w > 1:  # torch refuses one spatial element in training
+            add("instance_norm_affine", "instance_norm", shape, kind, "HW", **channel)
+        for g in _divisors(c):
+            add(f"group_norm_G{g}", "group_norm", shape, kind, "CHW", groups=g, **channel)
+        add("rms_norm", "rms_norm", shape, kind, "CHW", center=False, weight="element")
+
+
+def _subset_backward_cases(add, shape) -> None:
+    c = shape[1]
+    params = [("channel", "channel"), ("element", "element"), (None, None), ("channel", None)]
+    k = 0
+    groups = [g for g in _divisors(c) if g > 1]
+    for i, axes in enumerate(AXIS_SUBSETS):
+        runs = [(1, center) for center in (True, False) if (axes, center) not in _NAMED_BACKWARD]
+        if "C" in axes and groups and axes != "CHW":
+            runs.append((groups[i % len(groups)], bool(i % 2)))
+        for g, center in runs:
+            weight, bias = params[k % len(params)]
+            k += 1
+            tag = f"{axes or 'none'}{f'_G{g}' if g > 1 else ''}_{'c' if center else 'rms'}"
+            kind = DATA_KINDS[(i + center + g) % 2]
+            add(f"autograd_{tag}", "autograd", shape, kind, axes, groups=g, center=center,
+                weight=weight, bias=bias)  # fmt: skip
+    if groups:  # GroupNorm's statistics without centering (a grouped RMSNorm): no torch op
+        add(f"autograd_CHW_G{groups[-1]}_rms", "autograd", shape, DATA_KINDS[0], "CHW",
+            groups=groups[-1], center=False, weight="channel", bias="channel")  # fmt: skip
+
+
+def backward_cases(subset_shapes=BACKWARD_SUBSET_SHAPES) -> list[dict]:
+    """Every one-shot backward case (plain data; inputs come from ``backward_inputs``).
+
+    Each entry: name, op (a torch op, or "autograd" for the mean/var expression), shape, kind,
+    x_seed (for the functional shapes the functional case's seed, so x is that case's input),
+    seed (dL/dy and the parameters; from the name, so a case is the same in every list), eps,
+    axes, groups, center, weight and bias ("channel" for shape (C,), "element" for (C, H, W),
+    or None).
+
+    The named ops run on every shape and data kind of SHAPES, as in functional.npz. Every other
+    subset of NCHW runs on each of `subset_shapes` once per centering, the data kind
+    alternating (each subset meets both kinds); each subset with C (but CHW, GroupNorm's) also
+    runs once with groups > 1 when C allows, and CHW once grouped without centering.
+    """
+    cases: list[dict] = []
+
+    def add(name, op, shape, kind, axes, *, groups=1, center=True, eps=1e-5, weight=None,
+            bias=None):  # fmt: skip
+        name = f"{name}_{kind}_{shape_tag(shape)}"
+        cases.append(
+            dict(
+                name=name,
+                op=op,
+                shape=list(shape),
+                kind=kind,
+                x_seed=_x_seed(shape, kind),
+                seed=_seed_of(name),
+                eps=eps,
+                axes=axes,
+                groups=groups,
+                center=center,
+                weight=weight,
+                bias=bias,
+            )
+        )
+
+    for shape in SHAPES:
+        _named_backward_cases(add, shape)
+    for shape in subset_shapes:
+        _subset_backward_cases(add, shape)
+    return cases
+
+
+def backward_inputs(case: dict) -> dict[str, np.ndarray | None]:
+    """x, dL/dy and the parameters of one backward case, float64, regenerated from its seeds."""
+    shape = tuple(case["shape"])
+    n, c, h, w = shape
+    rng = np.random.default_rng(case["seed"])
+    sizes = {"channel": (c,), "element": (c, h, w), None: None}
+    grad_output = rng.standard_normal(shape)
+    wshape, bshape = sizes[case["weight"]], sizes[case["bias"]]
+    return dict(
+        x=make_input(shape, case["kind"], case["x_seed"]),
+        grad_output=grad_output,
+        weight=None if wshape is None else rng.normal(1.0, 0.5, size=wshape),
+        bias=None if bshape is None else rng.normal(0.0, 0.5, size=bshape),
+    )
+
+
+def inputs_checksum(inputs: dict[str, np.ndarray | None]) -> str:
+    """sha256 over a case's input arrays (None skipped), in key order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key in sorted(inputs):
+        if inputs[key] is not None:
+            digest.update(key.encode())
+            digest.update(np.ascontiguousarray(inputs[key], dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def torch_autograd_normalize(x, axes: str, groups: int, center: bool, eps: float):
+    """normalize over any axes as a torch expression (autograd differentiates it)."""
+    import torch
+
+    n, c, h, w = x.shape
+    grouped = x.reshape(n, groups, c // groups, h, w)
+    dims = _grouped_axes(axes)
+    if not dims:  # torch's mean over dim=() would reduce everything: every element is its set
+        centered = grouped - grouped if center else grouped
+        y = centered * torch.rsqrt(centered * centered + eps)
+    else:
+        centered = grouped - grouped.mean(dim=dims, keepdim=True) if center else grouped
+        var = (centered * centered).mean(dim=dims, keepdim=True)
+        y = centered * torch.rsqrt(var + eps)
+    return y.reshape(x.shape)
+
+
+def _torch_forward(case: dict, x, weight, bias):
+    import torch.nn.functional as F
+
+    op, eps = case["op"], case["eps"]
+    n, c, h, w = x.shape
+    if op == "batch_norm":
+        return F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)
+    if op == "layer_norm":
+        return F.layer_norm(x, (c, h, w), weight, bias, eps=eps)
+    if op == "instance_norm":
+        return F.instance_norm(x, weight=weight, bias=bias, eps=eps)
+    if op == "group_norm":
+        return F.group_norm(x, case["groups"], weight, bias, eps=eps)
+    if op == "rms_norm":
+        return F.rms_norm(x, (c, h, w), weight, eps=eps)
+    if op != "autograd":
+        raise ValueError(op)
+    y = torch_autograd_normalize(x, case["axes"], case["groups"], case["center"], eps)
+    if weight is not None:
+        y = y * (weight.reshape(1, c, 1, 1) if weight.ndim == 1 else weight)
+    if bias is not None:
+        y = y + (bias.reshape(1, c, 1, 1) if bias.ndim == 1 else bias)
+    return y
+
+
+def torch_backward(case: dict, inputs: dict, dtype=None):
+    """torch autograd's (grad_input, grad_weight, grad_bias) for one backward case, as float64
+    NumPy arrays (None for a parameter the case does not have).
+
+    The named ops go through torch.nn.functional (the kernels nn.LayerNorm, nn.InstanceNorm2d,
+    nn.GroupNorm and nn.RMSNorm call); "autograd" through ``torch_autograd_normalize``.
+    """
+    import torch
+
+    dtype = torch.float64 if dtype is None else dtype
+
+    def leaf(key):
+        value = inputs[key]
+        return None if value is None else torch.tensor(value, dtype=dtype, requires_grad=True)
+
+    x, weight, bias = leaf("x"), leaf("weight"), leaf("bias")
+    y = _torch_forward(case, x, weight, bias)
+    wanted = [t for t in (x, weight, bias) if t is not None]
+    grads = iter(torch.autograd.grad(y, wanted, torch.tensor(inputs["grad_output"], dtype=dtype)))
+    return tuple(
+        None if t is None else next(grads).detach().double().numpy() for t in (x, weight, bias)
+    )
+
+
+BN_BACKWARD_SETTINGS = [  # as BN_SETTINGS: (name, momentum, affine)
+    ("momentum0.1_random_affine", 0.1, "random"),
+    ("momentumNone_random_affine", None, "random"),
+    ("momentumNone_no_affine", None, None),
+]
+
+
+def bn_backward_cases() -> tuple[dict[str, np.ndarray], list[dict]]:
+    """The nn.BatchNorm2d sequences of BN_SCHEDULE with a random dL/dy per step (NumPy only)."""
+    arrays, index = bn_sequence_cases(BN_BACKWARD_SETTINGS, first_seed=6000)
+    for k, setting in enumerate(index):
+        rng = np.random.default_rng(6100 + k)
+        for i, step in enumerate(setting["steps"]):
+            step["grad_output"] = f"{setting['name']}_step{i}_grad_output"
+            arrays[step["grad_output"]] = rng.standard_normal(arrays[step["x"]].shape)
+    return arrays, index
+
+
+def torch_bn_backward(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
+    """nn.BatchNorm2d through one sequence, backward after every step: one dict per step of
+    out, grad_input, grad_weight, grad_bias (None without affine), running_mean, running_var
+    and num_batches_tracked (float64 NumPy)."""
+    import torch
+    from torch import nn
+
+    dtype = torch.float64 if dtype is None else dtype
+    bn = nn.BatchNorm2d(
+        setting["num_features"],
+        eps=setting["eps"],
+        momentum=setting["momentum"],
+        affine=setting["affine"] is not None,
+        dtype=dtype,
+    )
+    if setting["weight"] is not None:
+        with torch.no_grad():
+            bn.weight.copy_(torch.tensor(arrays[setting["weight"]], dtype=dtype))
+            bn.bias.copy_(torch.tensor(arrays[setting["bias"]], dtype=dtype))
+    results = []
+    for step in setting["steps"]:
+        bn.train(step["training"])
+        x = torch.tensor(arrays[step["x"]], dtype=dtype, requires_grad=True)
+        out = bn(x)
+        params = [bn.weight, bn.bias] if bn.affine else []
+        grads = torch.autograd.grad(
+            out, [x, *params], torch.tensor(arrays[step["grad_output"]], dtype=dtype)
+        )
+        grad_weight, grad_bias = grads[1:] if bn.affine else (None, None)
+        results.append(
+            dict(
+                out=out.detach().double().numpy(),
+                grad_input=grads[0].double().numpy(),
+                grad_weight=None if grad_weight is None else grad_weight.double().numpy(),
+                grad_bias=None if grad_bias is None else grad_bias.double().numpy(),
+                running_mean=bn.running_mean.double().numpy().copy(),
+                running_var=bn.running_var.double().numpy().copy(),
+                num_batches_tracked=int(bn.num_batches_tracked),
+            )
+        )
+    return results
+
+
 def _meta(index) -> dict[str, np.ndarray]:
     import torch
 
@@ -468,6 +742,57 @@ def write_float32() -> None:
     np.savez_compressed(FLOAT32_FILE, **_meta(cases))
 
 
+class _Packer:
+    """Arrays concatenated into one flat float64 array (one .npy in the file, not hundreds:
+    each has ~300 bytes of headers); an index entry keeps [offset, shape] for ``unpack``."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, array):
+        if array is None:
+            return None
+        array = np.asarray(array, dtype=np.float64)
+        self.parts.append(array.ravel())
+        self.size += array.size
+        return [self.size - array.size, list(array.shape)]
+
+    def packed(self) -> np.ndarray:
+        return np.concatenate(self.parts)
+
+
+def unpack(packed: np.ndarray, where) -> np.ndarray | None:
+    """The array an index entry [offset, shape] of ``_Packer.add`` points to (None for None)."""
+    if where is None:
+        return None
+    offset, shape = where
+    return packed[offset : offset + int(np.prod(shape, dtype=np.int64))].reshape(shape)
+
+
+def write_backward() -> None:
+    packer = _Packer()
+    cases = backward_cases()
+    for case in cases:
+        inputs = backward_inputs(case)
+        case["inputs_sha256"] = inputs_checksum(inputs)
+        grads = torch_backward(case, inputs)
+        for key, grad in zip(("grad_input", "grad_gamma", "grad_beta"), grads, strict=True):
+            case[key] = packer.add(grad)
+    bn_arrays, settings = bn_backward_cases()
+    for setting in settings:
+        results = torch_bn_backward(setting, bn_arrays)
+        for step, res in zip(setting["steps"], results, strict=True):
+            step["inputs_sha256"] = inputs_checksum(
+                {"x": bn_arrays[step["x"]], "grad_output": bn_arrays[step["grad_output"]]}
+            )
+            for key in ("grad_input", "grad_weight", "grad_bias", "running_mean", "running_var"):
+                step[key] = packer.add(res[key])
+            step["num_batches_tracked"] = res["num_batches_tracked"]
+    index = dict(functional=cases, bn_sequences=settings)
+    np.savez_compressed(BACKWARD_FILE, packed=packer.packed(), **_meta(index))
+
+
 def app_reference_step(path: Path = BN_SEQUENCE_FILE) -> dict[str, np.ndarray]:
     """The first training step with default affine parameters (γ = 1, β = 0) in `path`."""
     with np.load(path) as data:
@@ -494,6 +819,7 @@ WRITERS = {
     FUNCTIONAL_FILE.name: (FUNCTIONAL_FILE, write_functional),
     BN_SEQUENCE_FILE.name: (BN_SEQUENCE_FILE, write_bn_sequence),
     FLOAT32_FILE.name: (FLOAT32_FILE, write_float32),
+    BACKWARD_FILE.name: (BACKWARD_FILE, write_backward),
     APP_REFERENCE_FILE.name: (APP_REFERENCE_FILE, write_app_reference),  # after bn_sequence
 }
 
