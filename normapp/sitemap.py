@@ -51,7 +51,8 @@ PAGE_PARAMS = {
     "compare": ("methods", "pick"),
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
-    "lab": ("norms", "batch", "lr", "steps", "tseed", "groups", "axes"),  # normapp/lab/controls.py
+    # normapp/lab/controls.py
+    "lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes"),
     "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/class_quiz.py
     "question": (),
 }

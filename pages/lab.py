@@ -18,8 +18,8 @@ KEYS = {
     "lr": "lab:lr",
     "steps": "lab:steps",
     "tseed": "lab:seed",
-    "groups": "lab:groups",
-    "axes": "lab:axes_typed",
+    "gn_groups": "lab:groups",
+    "custom_axes": "lab:axes_typed",
 }
 REGISTRY = runs.REGISTRY
 
@@ -134,8 +134,8 @@ values = {
     "lr": float(st.session_state["lab:lr"]),
     "steps": int(st.session_state["lab:steps"]),
     "tseed": int(st.session_state["lab:seed"]),
-    "groups": int(st.session_state["lab:groups"]),
-    "axes": st.session_state["lab:axes"],
+    "gn_groups": int(st.session_state["lab:groups"]),
+    "custom_axes": st.session_state["lab:axes"],
 }
 links.write(values, controls.LAB_PARAMS)
 with notices:
@@ -146,13 +146,16 @@ if not norms:
 
 
 def configs_at(batch: int) -> list:
-    settings = (values[k] for k in ("lr", "steps", "tseed", "groups", "axes"))
+    settings = (values[k] for k in ("lr", "steps", "tseed", "gn_groups", "custom_axes"))
     return controls.run_configs(norms, batch, *settings)
 
 
 configs = configs_at(values["batch"])
 # "Train every batch size" holds for these settings only: a change of any other one ends it.
-sweep_key = (tuple(norms), *(values[k] for k in ("lr", "steps", "tseed", "groups", "axes")))
+sweep_key = (
+    tuple(norms),
+    *(values[k] for k in ("lr", "steps", "tseed", "gn_groups", "custom_axes")),
+)
 sweep = (
     [c for b in controls.BATCH_SIZES for c in configs_at(b)]
     if st.session_state.get("lab:sweep") == sweep_key
@@ -165,7 +168,9 @@ try:
     REGISTRY.request(wanted, watcher)
 except runs.Busy as refused:
     busy = refused
-labels = {c: controls.norm_label(c.norm, c.groups, c.axes or values["axes"]) for c in configs}
+labels = {
+    c: controls.norm_label(c.norm, c.groups, c.axes or values["custom_axes"]) for c in configs
+}
 
 
 def stop_training() -> None:
@@ -273,19 +278,17 @@ def draw_curves(shown: dict) -> None:
 
 
 def draw_messages(shown: dict) -> None:
-    for config, result in shown.items():
-        label = labels[config]
-        if result.status == "diverged":
+    for config in configs:
+        label, result = labels[config], shown.get(config)
+        if result is not None and result.status == "diverged":
             st.error(
                 f"{label} diverged at step {result.diverged_at}: the loss was no longer a "
                 f"finite number, so training stopped there. Try a smaller learning rate than "
                 f"{values['lr']:g}."
             )
-        elif result.status == "stopped" or (config in stopped and result.status == "running"):
-            st.warning(
-                f"{label} was stopped at step {result.steps_done} of {config.steps}; its "
-                "curves end there."
-            )
+        elif config in stopped and (result is None or result.status != "finished"):
+            where = f"at step {result.steps_done}" if result is not None else "before step 10"
+            st.warning(f"{label} was stopped {where} of {config.steps}; its curves end there.")
 
 
 def draw_batchnorm(shown: dict) -> None:
@@ -377,7 +380,7 @@ finished = REGISTRY.finished([c for group in by_batch.values() for c in group])
 error_curves = []
 errors: dict[str, dict[int, float]] = {}
 for index, norm in enumerate(norms):
-    label = controls.norm_label(norm, values["groups"], values["axes"])
+    label = controls.norm_label(norm, values["gn_groups"], values["custom_axes"])
     points = {
         b: finished[group[index]]
         for b, group in by_batch.items()
@@ -415,7 +418,7 @@ if error_curves:
     )
     if "batchnorm" in norms:
         groupnorm_label = (
-            controls.norm_label("groupnorm", values["groups"]) if "groupnorm" in norms else None
+            controls.norm_label("groupnorm", values["gn_groups"]) if "groupnorm" in norms else None
         )
         for line in summary.error_by_batch_words(errors, "BatchNorm2d", groupnorm_label):
             st.markdown(line)

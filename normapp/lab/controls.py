@@ -16,7 +16,8 @@ from normapp.text import literal
 
 NORM_KEYS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm", "custom")
 BATCH_SIZES = (2, 4, 8, 16, 32)
-LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+# Up to 100: large enough that a run blows up (the page then says at which step it diverged).
+LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 20.0, 100.0)
 STEP_CHOICES = (50, 100, 200, 400, 800)
 GROUP_CHOICES = (1, 2, 4, 8, 16)  # divisors of the network's 16 channels
 SEED_MAX = 99
@@ -111,10 +112,13 @@ LEARNING_RATE = state.Param(
 )
 STEPS = state.Param("steps", _DEFAULT.steps, _parse_choice_number(STEP_CHOICES, "steps", int))
 SEED = state.Param("tseed", 0, state.parse_int_in(0, SEED_MAX, "tseed (the training seed)"))
+# Not "groups" and "axes": those are the Explorer's, whose older link forms the server rewrites.
 GROUPS = state.Param(
-    "groups", _DEFAULT.groups, _parse_choice_number(GROUP_CHOICES, "groups (GroupNorm's G)", int)
+    "gn_groups",
+    _DEFAULT.groups,
+    _parse_choice_number(GROUP_CHOICES, "gn_groups (GroupNorm's G)", int),
 )
-AXES = state.Param("axes", DEFAULT_AXES, parse_custom_axes)
+AXES = state.Param("custom_axes", DEFAULT_AXES, parse_custom_axes)
 LAB_PARAMS = (NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES)
 
 
