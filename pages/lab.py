@@ -38,8 +38,9 @@ st.markdown(
     "Every other page shows what a normalization layer **computes**. Here you see what it "
     "does to **learning**: a tiny CNN is trained live, in this app's own NumPy, once per "
     "normalization you choose, on a small image task made for the purpose. Shrink the batch "
-    "and watch BatchNorm2d's held-out error climb while GroupNorm's stays flat, as in Figure 1 "
-    "of the GroupNorm paper (Wu & He, 2018)."
+    "and see whether BatchNorm2d's held-out error climbs while GroupNorm's stays flat, as in "
+    "Figure 1 of the GroupNorm paper (Wu & He, 2018): the summary at the foot of the page says "
+    "what your runs show."
 )
 task = make_task()
 with st.expander("The task and the network", expanded=False):

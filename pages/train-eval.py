@@ -257,6 +257,13 @@ st.caption(
     "Group Normalization (ECCV 2018), section 1 and figure 1: BatchNorm's error rises sharply "
     "as the batch shrinks, because its batch statistics become poor estimates."
 )
+st.page_link(
+    ui.PAGES_DIR / "lab.py",
+    label="See it in training: a CNN trained with BatchNorm and GroupNorm at batch sizes 2 to 32",
+    icon=":material/science:",
+    query_params={"batch": "2"},
+    help="The Training lab trains a tiny CNN live with each normalization.",
+)
 
 # --- Biased vs unbiased variance
 st.subheader("Biased and unbiased variance")
