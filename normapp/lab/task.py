@@ -32,11 +32,11 @@ N_TEST = 1024
 
 # Jitter of the class-free nuisances (see the module docstring). Tuning history:
 # first choice, kept after running benchmarks/bench_lab.py --table.
-CONTRAST = (0.25, 4.0)  # the pattern's amplitude, log-uniform
-BRIGHTNESS = 2.0  # offset uniform in [-BRIGHTNESS, BRIGHTNESS]
+CONTRAST = (0.1, 10.0)  # the pattern's amplitude, log-uniform
+BRIGHTNESS = 4.0  # offset uniform in [-BRIGHTNESS, BRIGHTNESS]
 COLOUR_SCALE = (0.5, 1.5)  # per channel, uniform
-COLOUR_SHIFT = 0.5  # per channel, uniform in [-COLOUR_SHIFT, COLOUR_SHIFT]
-NOISE = 0.6  # pixel noise σ relative to the contrast
+COLOUR_SHIFT = 1.0  # per channel, uniform in [-COLOUR_SHIFT, COLOUR_SHIFT]
+NOISE = 0.3  # pixel noise σ relative to the contrast
 
 
 @dataclass(frozen=True, eq=False)
