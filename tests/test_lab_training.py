@@ -170,9 +170,11 @@ def test_should_stop_returns_partial_result():
 
 
 def test_huge_learning_rate_diverges():
-    result = train(RunConfig("none", 8, learning_rate=50.0, steps=60, seed=0))
+    """lr 1e6 without normalization: the second step's logits are ~1e20, the third overflows
+    float32. (Moderate rates such as 50 only kill every ReLU, and the loss stays finite.)"""
+    result = train(RunConfig("none", 8, learning_rate=1e6, steps=10, seed=0))
     assert result.status == "diverged"
-    assert result.diverged_at is not None and 1 < result.diverged_at <= 60
+    assert result.diverged_at is not None and 1 < result.diverged_at <= 10
     assert result.steps_done == result.diverged_at - 1 == len(result.loss)
     assert np.isfinite(result.loss).all()
     assert len(result.test_accuracy) == len(result.eval_steps)
