@@ -39,7 +39,7 @@ BATCH_SIZES = (2, 4, 8, 16, 32)  # the app's choices; RunConfig accepts any size
 MOMENTUM = 0.9
 EVAL_SUBSET = 256  # test images used for the periodic held-out points
 EVAL_POINTS = 10
-EVAL_CHUNK = 256  # eval-mode forward in chunks of this many images (bounds im2col memory)
+EVAL_CHUNK = 64  # eval forward in chunks of about this many images (im2col stays in cache)
 TASK_SEED = 0
 STATUSES = ("finished", "stopped", "diverged")
 
@@ -147,16 +147,29 @@ def training_batches(seed: int, n_train: int, batch_size: int):
 
 
 def _predict(net: Network, images: np.ndarray, batch_size: int, train_mode: bool) -> np.ndarray:
-    """Predicted classes of `images` in eval mode, or BatchNorm's training mode per batch."""
-    if train_mode:
-        return net.forward(images, batch_size=batch_size).argmax(axis=1)
-    chunk = batch_size if net.uses_batch_in_eval else EVAL_CHUNK
-    return np.concatenate(
-        [
-            net.forward(images[start : start + chunk], training=False).argmax(axis=1)
-            for start in range(0, len(images), chunk)
-        ]
-    )
+    """Predicted classes of `images` in eval mode, or BatchNorm's training mode per batch.
+
+    Forward in chunks of about EVAL_CHUNK images (whole batches when the batch matters), so
+    the im2col matrices stay small.
+    """
+    batch_matters = train_mode or net.uses_batch_in_eval
+    chunk = max(batch_size, EVAL_CHUNK // batch_size * batch_size) if batch_matters else EVAL_CHUNK
+    predictions = []
+    for start in range(0, len(images), chunk):
+        part = images[start : start + chunk]
+        if train_mode:
+            logits = net.forward(part, batch_size=batch_size)
+        elif net.uses_batch_in_eval:
+            logits = np.concatenate(
+                [
+                    net.forward(part[k : k + batch_size], training=False)
+                    for k in range(0, len(part), batch_size)
+                ]
+            )
+        else:
+            logits = net.forward(part, training=False)
+        predictions.append(logits.argmax(axis=1))
+    return np.concatenate(predictions)
 
 
 class _Recorder:
