@@ -23,8 +23,11 @@ from __future__ import annotations
 import os
 
 # Before NumPy loads OpenBLAS: one thread, like the torch side (and one per table worker).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Only when run as a script: tests import torch_network from here and must not change the
+# environment of their session.
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
