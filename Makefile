@@ -43,6 +43,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_explorer_caps.py || status=1; \
 	$(BIN)/python benchmarks/bench_class.py || status=1; \
 	$(BIN)/python benchmarks/bench_class_quiz.py || status=1; \
+	$(BIN)/python benchmarks/bench_lab.py || status=1; \
 	$(BIN)/python benchmarks/bench_browser.py || status=1; exit $$status
 
 clean:

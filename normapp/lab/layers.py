@@ -39,14 +39,26 @@ class ConvGrads:
     grad_bias: np.ndarray
 
 
+def _shifts(h: int, w: int):
+    """Per kernel offset k: (k, destination slices, source slices) of a zero-padded shift.
+
+    Kernel position (i, j) reads pixel (p + i - 1, q + j - 1) for output pixel (p, q); the
+    slices cover the pixels where that read falls inside the image (outside it is padding).
+    """
+    for k, (i, j) in enumerate(_OFFSETS):
+        di, dj = i - 1, j - 1
+        destination = (slice(max(0, -di), h - max(0, di)), slice(max(0, -dj), w - max(0, dj)))
+        source = (slice(max(0, di), h - max(0, -di)), slice(max(0, dj), w - max(0, -dj)))
+        yield k, destination, source
+
+
 def _im2col(x: np.ndarray) -> np.ndarray:
     """(N, C, H, W) → (C * 9, N * H * W): row (c, k) holds x shifted by kernel offset k."""
     n, c, h, w = x.shape
-    padded = np.zeros((c, n, h + 2, w + 2), x.dtype)
-    padded[:, :, 1:-1, 1:-1] = x.transpose(1, 0, 2, 3)
-    columns = np.empty((c, KERNEL * KERNEL, n, h, w), x.dtype)
-    for k, (i, j) in enumerate(_OFFSETS):
-        columns[:, k] = padded[:, :, i : i + h, j : j + w]
+    channels_first = x.transpose(1, 0, 2, 3)
+    columns = np.zeros((c, KERNEL * KERNEL, n, h, w), x.dtype)
+    for k, (dy, dx), (sy, sx) in _shifts(h, w):
+        columns[:, k, :, dy, dx] = channels_first[:, :, sy, sx]
     return columns.reshape(c * KERNEL * KERNEL, n * h * w)
 
 
@@ -54,10 +66,10 @@ def _col2im(columns: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray
     """The adjoint of _im2col: add each shifted copy back where it came from."""
     n, c, h, w = shape
     blocks = columns.reshape(c, KERNEL * KERNEL, n, h, w)
-    padded = np.zeros((c, n, h + 2, w + 2), columns.dtype)
-    for k, (i, j) in enumerate(_OFFSETS):
-        padded[:, :, i : i + h, j : j + w] += blocks[:, k]
-    return np.ascontiguousarray(padded[:, :, 1:-1, 1:-1].transpose(1, 0, 2, 3))
+    channels_first = np.zeros((c, n, h, w), columns.dtype)
+    for k, (dy, dx), (sy, sx) in _shifts(h, w):
+        channels_first[:, :, sy, sx] += blocks[:, k, :, dy, dx]
+    return np.ascontiguousarray(channels_first.transpose(1, 0, 2, 3))
 
 
 def conv3x3_forward(

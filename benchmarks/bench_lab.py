@@ -1,0 +1,255 @@
+"""The training lab's NumPy engine (normapp/lab) against the same network in torch, and
+the accuracy table that shows where the normalization methods part ways.
+
+Run with ``make bench`` (speed, and the table with 2 seeds) or directly:
+
+    python benchmarks/bench_lab.py            # speed + table, 2 seeds
+    python benchmarks/bench_lab.py --speed    # speed only
+    python benchmarks/bench_lab.py --table    # table only, 5 seeds (the full one)
+
+(a) Speed: 200 SGD steps at batch 32 (groupnorm, then batchnorm), one process, one thread
+    on each side (OpenBLAS and torch.set_num_threads(1)); the torch network starts from the
+    same weights and sees the same batches. Prints steps/s of both and their ratio, and the
+    time of the whole NumPy run with its held-out evaluation. Targets: the NumPy training
+    steps within 3× torch's time, a whole 200-step run at most 10 s.
+(b) Table: seeds × norms {none, batchnorm, groupnorm, layernorm, instancenorm} × batch
+    {2, 4, 8, 16, 32} at RunConfig's default steps and learning rate; mean held-out accuracy
+    ± std over seeds (eval mode), and BatchNorm's accuracy with batch statistics (train
+    mode). multiprocessing over the machine's cores.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before NumPy loads OpenBLAS: one thread, like the torch side (and one per table worker).
+# Only when run as a script: tests import torch_network from here and must not change the
+# environment of their session.
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import multiprocessing  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from normapp.lab import layers  # noqa: E402
+from normapp.lab.network import EPS, Network  # noqa: E402
+from normapp.lab.task import make_task  # noqa: E402
+from normapp.lab.training import (  # noqa: E402
+    BATCH_SIZES,
+    MOMENTUM,
+    TASK_SEED,
+    RunConfig,
+    build_network,
+    train,
+    training_batches,
+)
+
+SPEED_NORMS = ("groupnorm", "batchnorm")
+TABLE_NORMS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm")
+TARGET_RATIO = 3.0
+TARGET_SECONDS = 10.0
+
+
+def torch_network(net: Network, torch, *, groups: int = 4, axes: str = ""):
+    """A torch nn.Module computing what `net` computes, with a copy of its weights.
+
+    The norm layers are torch's own: nn.BatchNorm2d, nn.GroupNorm(G, 16) for groupnorm,
+    nn.GroupNorm(1, 16) for layernorm, nn.GroupNorm(16, 16) for instancenorm, and for
+    "custom" a few torch ops (mean and biased variance over the axes, per-channel affine).
+    """
+    nn = torch.nn
+    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
+
+    class AxesNorm(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dims = [("N", "C", "H", "W").index(a) for a in axes.upper()]
+            self.weight = nn.Parameter(torch.ones(16))
+            self.bias = nn.Parameter(torch.zeros(16))
+
+        def forward(self, x):
+            mean = x.mean(dim=self.dims, keepdim=True)
+            var = x.var(dim=self.dims, keepdim=True, unbiased=False)
+            out = (x - mean) / torch.sqrt(var + EPS)
+            return out * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+
+    def make_norm():
+        return {
+            "none": lambda: nn.Identity(),
+            "batchnorm": lambda: nn.BatchNorm2d(16, eps=EPS, momentum=0.1),
+            "groupnorm": lambda: nn.GroupNorm(groups, 16, eps=EPS),
+            "layernorm": lambda: nn.GroupNorm(1, 16, eps=EPS),
+            "instancenorm": lambda: nn.GroupNorm(16, 16, eps=EPS),
+            "custom": AxesNorm,
+        }[net.norm]()
+
+    class Twin(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+            self.norm1 = make_norm()
+            self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
+            self.norm2 = make_norm()
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x):
+            x = torch.relu(self.norm1(self.conv1(x)))
+            x = torch.relu(self.norm2(self.conv2(x)))
+            return self.fc(x.mean(dim=(2, 3)))
+
+    model = Twin().to(dtype)
+    names = {name for name, _ in model.named_parameters()}
+    if names != set(net.params):
+        raise AssertionError(f"parameter names differ: {sorted(names)} vs {sorted(net.params)}")
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            param.copy_(torch.from_numpy(np.array(net.params[name])))
+    return model
+
+
+def numpy_steps(config: RunConfig, steps: int) -> float:
+    """Seconds for `steps` training steps of the NumPy engine (no evaluation)."""
+    task = make_task(TASK_SEED)
+    net = build_network(config)
+    sgd = layers.SGD(lr=config.learning_rate, momentum=MOMENTUM)
+    batches = training_batches(config.seed, len(task.train_images), config.batch_size)
+    start = time.perf_counter()
+    for _ in range(steps):
+        index = next(batches)
+        _, _, grads = net.loss_and_grads(task.train_images[index], task.train_labels[index])
+        sgd.step(net.params, grads)
+    return time.perf_counter() - start
+
+
+def torch_steps(config: RunConfig, steps: int, torch) -> float:
+    """Seconds for the same steps in torch: same initial weights, same batches."""
+    task = make_task(TASK_SEED)
+    model = torch_network(build_network(config), torch, groups=config.groups, axes=config.axes)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=MOMENTUM)
+    batches = training_batches(config.seed, len(task.train_images), config.batch_size)
+    images, labels = torch.from_numpy(task.train_images.copy()), torch.from_numpy(
+        task.train_labels.copy()
+    )
+    model.train()
+    start = time.perf_counter()
+    for _ in range(steps):
+        index = torch.from_numpy(next(batches))
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(images[index]), labels[index])
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def speed() -> int:
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("torch is not installed: only the NumPy times are shown (pip install torch==2.13.0)")
+    if torch is not None:
+        torch.set_num_threads(1)
+    steps = 200
+    print(f"(a) {steps} SGD steps at batch 32, one thread on each side")
+    header = (
+        f"{'norm':<12}{'numpy steps/s':>15}{'torch steps/s':>15}{'ratio':>8}{'run s':>8}  verdict"
+    )
+    print(header)
+    print("-" * len(header))
+    failures = 0
+    for norm in SPEED_NORMS:
+        config = RunConfig(norm, 32, steps=steps)
+        numpy_steps(config, 5)  # warm up
+        ours = numpy_steps(config, steps)
+        run_seconds = train(config).seconds
+        theirs = torch_steps(config, steps, torch) if torch is not None else None
+        ratio = ours / theirs if theirs else float("nan")
+        ok = run_seconds <= TARGET_SECONDS and (theirs is None or ratio <= TARGET_RATIO)
+        failures += not ok
+        torch_text = f"{steps / theirs:15.1f}" if theirs else f"{'-':>15}"
+        print(
+            f"{norm:<12}{steps / ours:15.1f}{torch_text}{ratio:8.2f}{run_seconds:8.2f}  "
+            f"{'ok' if ok else 'OVER TARGET'}"
+        )
+    print(
+        f"targets: numpy time <= {TARGET_RATIO}x torch's; a whole run (with held-out "
+        f"evaluation, 'run s') <= {TARGET_SECONDS} s\n"
+    )
+    return failures
+
+
+def _table_run(args: tuple[str, int, int]) -> tuple[str, int, int, float, float, str]:
+    norm, batch, seed = args
+    result = train(RunConfig(norm, batch, seed=seed))
+    train_mode = (
+        result.test_accuracy_train_mode[-1]
+        if result.test_accuracy_train_mode is not None and len(result.test_accuracy_train_mode)
+        else float("nan")
+    )
+    final = result.test_accuracy[-1] if len(result.test_accuracy) else float("nan")
+    return norm, batch, seed, float(final), float(train_mode), result.status
+
+
+def table(seeds: int) -> None:
+    defaults = RunConfig("none", 2)
+    print(
+        f"(b) held-out accuracy after {defaults.steps} steps at learning rate "
+        f"{defaults.learning_rate} (momentum {MOMENTUM}), mean ± std over {seeds} seeds"
+    )
+    jobs = list(itertools.product(TABLE_NORMS, BATCH_SIZES, range(seeds)))
+    start = time.perf_counter()
+    with multiprocessing.Pool(os.cpu_count() or 1) as pool:
+        rows = pool.map(_table_run, jobs)
+    cells: dict[tuple[str, int], list[tuple[float, float, str]]] = {}
+    for norm, batch, _, accuracy, train_mode, status in rows:
+        cells.setdefault((norm, batch), []).append((accuracy, train_mode, status))
+
+    def cell(values: list[float]) -> str:
+        return f"{np.mean(values):.2f} ± {np.std(values):.2f}"
+
+    print()
+    print("| norm | " + " | ".join(f"batch {b}" for b in BATCH_SIZES) + " |")
+    print("|---" * (len(BATCH_SIZES) + 1) + "|")
+    for norm in TABLE_NORMS:
+        print(
+            f"| {norm} (eval) | "
+            + " | ".join(cell([v[0] for v in cells[norm, b]]) for b in BATCH_SIZES)
+            + " |"
+        )
+        if norm == "batchnorm":
+            print(
+                "| batchnorm (train mode) | "
+                + " | ".join(cell([v[1] for v in cells[norm, b]]) for b in BATCH_SIZES)
+                + " |"
+            )
+    odd = [(key, v[2]) for key, values in cells.items() for v in values if v[2] != "finished"]
+    if odd:
+        print(f"\nruns that did not finish: {odd}")
+    print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed", action="store_true", help="the speed comparison only")
+    parser.add_argument("--table", action="store_true", help="the accuracy table only")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds in the table")
+    args = parser.parse_args()
+    both = not (args.speed or args.table)
+    failures = 0
+    if args.speed or both:
+        failures += speed()
+    if args.table or both:
+        table(args.seeds or (5 if args.table else 2))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
