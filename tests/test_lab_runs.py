@@ -10,6 +10,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from normapp.lab import runs
@@ -67,7 +68,7 @@ def wait_for(predicate, timeout=10.0):
 
 
 def test_the_same_run_asked_twice_trains_once_and_is_then_cached(fake):
-    registry = runs.RunRegistry(workers=1)
+    registry = runs.RunRegistry(processes=False, workers=1)
     bn = config()
     registry.request([bn], "student-a")
     registry.request([bn], "student-b")
@@ -82,7 +83,7 @@ def test_the_same_run_asked_twice_trains_once_and_is_then_cached(fake):
 
 
 def test_a_queued_run_says_how_many_are_ahead(fake):
-    registry = runs.RunRegistry(workers=1)
+    registry = runs.RunRegistry(processes=False, workers=1)
     first, second, third = config(batch=2), config(batch=4), config(batch=8)
     registry.request([first, second, third], "lecturer")
     wait_for(lambda: registry.view(first).state == "running")
@@ -95,7 +96,7 @@ def test_a_queued_run_says_how_many_are_ahead(fake):
 
 
 def test_past_the_server_cap_a_request_is_refused_whole(fake):
-    registry = runs.RunRegistry(workers=1, max_pending=3)
+    registry = runs.RunRegistry(processes=False, workers=1, max_pending=3)
     registry.request([config(batch=2), config(batch=4)], "a")
     with pytest.raises(runs.Busy) as refused:
         registry.request([config(batch=8), config(batch=16)], "b")
@@ -109,7 +110,7 @@ def test_past_the_server_cap_a_request_is_refused_whole(fake):
 
 
 def test_one_visitor_cannot_queue_more_than_its_share(fake):
-    registry = runs.RunRegistry(workers=1, max_pending=40, max_per_watcher=2)
+    registry = runs.RunRegistry(processes=False, workers=1, max_pending=40, max_per_watcher=2)
     registry.request([config(batch=2), config(batch=4)], "a")
     with pytest.raises(runs.Busy) as refused:
         registry.request([config(batch=8)], "a")
@@ -121,7 +122,7 @@ def test_one_visitor_cannot_queue_more_than_its_share(fake):
 
 
 def test_a_run_stops_only_when_everyone_watching_it_has_stopped(fake):
-    registry = runs.RunRegistry(workers=1)
+    registry = runs.RunRegistry(processes=False, workers=1)
     bn = config()
     registry.request([bn], "lecturer")
     registry.request([bn], "student")
@@ -142,7 +143,7 @@ def test_a_run_that_raises_is_reported_and_not_retried(monkeypatch):
     broken = config("groupnorm")
     fake = FakeTrain(fail={broken})
     monkeypatch.setattr(runs, "train", fake)
-    registry = runs.RunRegistry(workers=1)
+    registry = runs.RunRegistry(processes=False, workers=1)
     registry.request([broken], "a")
     wait_for(lambda: registry.view(broken).state == "failed")
     assert registry.view(broken).error == "ValueError: the fake run failed"
@@ -153,7 +154,7 @@ def test_a_run_that_raises_is_reported_and_not_retried(monkeypatch):
 
 
 def test_the_cache_keeps_the_most_recently_used_runs(fake):
-    registry = runs.RunRegistry(workers=1, max_results=2)
+    registry = runs.RunRegistry(processes=False, workers=1, max_results=2)
     a, b, c = config(batch=2), config(batch=4), config(batch=8)
     for run in (a, b):
         registry.request([run], "x")
@@ -164,3 +165,31 @@ def test_the_cache_keeps_the_most_recently_used_runs(fake):
     fake.release(c)
     wait_for(lambda: registry.view(c).state == "finished")
     assert set(registry.finished([a, b, c])) == {a, c}
+
+
+# ------------------------------------------------------------ real training processes
+def test_a_run_in_a_training_process_equals_the_same_run_here():
+    registry = runs.RunRegistry(workers=1)
+    small = RunConfig(norm="groupnorm", batch_size=4, steps=20, seed=3)
+    registry.request([small], "a")
+    wait_for(lambda: registry.view(small).state == "finished", timeout=120)
+    there = registry.view(small).result
+    here = runs.train(small)
+    for name in ("loss", "train_accuracy", "eval_steps", "test_accuracy"):
+        np.testing.assert_array_equal(getattr(there, name), getattr(here, name), err_msg=name)
+    assert (there.status, there.steps_done) == ("finished", 20)
+
+
+def test_a_training_process_reports_progress_and_stops_when_told():
+    registry = runs.RunRegistry(workers=1)
+    long = RunConfig(norm="batchnorm", batch_size=32, steps=800, seed=4)
+    registry.request([long], "a")
+    wait_for(
+        lambda: (view := registry.view(long)).result is not None and view.result.steps_done >= 10,
+        timeout=120,
+    )
+    assert registry.view(long).state == "running"
+    assert registry.view(long).result.status == "running"  # a partial record, sent every 10 steps
+    registry.stop([long], "a")
+    wait_for(lambda: registry.view(long).state == "absent", timeout=60)
+    assert registry.finished([long]) == {}

@@ -12,12 +12,15 @@ asked for it has pressed Stop.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
 
 from normapp.lab.training import RunConfig, RunResult, train
 
@@ -27,6 +30,11 @@ MAX_RESULTS = 512
 MAX_PENDING = 40
 # Runs one session may have queued or training: one request is at most 6 norms × 5 batch sizes.
 MAX_PER_WATCHER = 30
+# Stop flags shared with the training processes, one per run, reused round robin: far more
+# slots than runs can be pending at once.
+STOP_SLOTS = 1024
+# "spawn": the server has threads, and a forked child would inherit their locks mid-use.
+_CONTEXT = multiprocessing.get_context("spawn")
 
 
 class Busy(Exception):  # noqa: N818 (a state the page shows, not a failure)
@@ -70,14 +78,21 @@ class RunRegistry:
         max_pending: int = MAX_PENDING,
         max_results: int = MAX_RESULTS,
         max_per_watcher: int = MAX_PER_WATCHER,
+        processes: bool = True,
     ) -> None:
+        """`workers` runs train at once, each in a process of its own unless not `processes`
+        (then on a thread of this process: for tests that replace `train`)."""
         self._lock = threading.Lock()
+        self._processes: _TrainingProcesses | None = (
+            _TrainingProcesses(workers, self._progress) if processes else None
+        )
         self._results: OrderedDict[RunConfig, RunResult] = OrderedDict()
         self._jobs: dict[RunConfig, RunJob] = {}
         # Runs that raised: deterministic, so asking again would fail again. Kept for the message.
         self._failed: OrderedDict[RunConfig, str] = OrderedDict()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-run")
         self._counter = 0
+        self._running: dict[int, RunJob] = {}  # by run id, while a process trains it
         self.max_pending = max_pending
         self.max_results = max_results
         self.max_per_watcher = max_per_watcher
@@ -120,6 +135,8 @@ class RunRegistry:
                 job.watchers.discard(watcher)
                 if not job.watchers:
                     job.stop.set()
+                    if self._processes is not None:
+                        self._processes.stop(job.order)
 
     def view(self, config: RunConfig) -> RunView:
         with self._lock:
@@ -152,6 +169,12 @@ class RunRegistry:
         with self._lock:
             return len(self._jobs)
 
+    def _progress(self, run_id: int, partial: RunResult) -> None:
+        """A training process reported a partial run (every few steps)."""
+        job = self._running.get(run_id)
+        if job is not None:
+            job.latest = partial
+
     # --------------------------------------------------------------- working
     def _run(self, job: RunJob) -> None:
         with self._lock:
@@ -164,7 +187,14 @@ class RunRegistry:
             job.latest = partial
 
         try:
-            result = train(job.config, on_step=keep, should_stop=job.stop.is_set)
+            if self._processes is not None:
+                self._running[job.order] = job
+                try:
+                    result = self._processes.train(job.order, job.config, job.stop)
+                finally:
+                    self._running.pop(job.order, None)
+            else:
+                result = train(job.config, on_step=keep, should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 (shown to the watchers, never a traceback)
             with self._lock:
                 self._failed[job.config] = f"{type(error).__name__}: {error}"
@@ -181,6 +211,77 @@ class RunRegistry:
                     self._results.popitem(last=False)
             self._jobs.pop(job.config, None)
             job.state = "done"
+
+
+class _TrainingProcesses:
+    """A pool of training processes, with their progress reports and stop flags.
+
+    Each process gets, once when it starts, the queue it reports partial runs on and the
+    array of stop flags (multiprocessing objects travel to a pool only that way).
+    """
+
+    def __init__(self, workers: int, on_progress: Callable[[int, Any], None]) -> None:
+        self._workers = workers
+        self._reports: Any = _CONTEXT.Queue()
+        self._stop_flags: Any = _CONTEXT.Array("b", STOP_SLOTS, lock=False)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._on_progress = on_progress
+        threading.Thread(target=self._relay, name="lab-progress", daemon=True).start()
+
+    def _relay(self) -> None:
+        while True:
+            run_id, partial = self._reports.get()
+            self._on_progress(run_id, partial)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=_CONTEXT,
+                    initializer=_start_worker,
+                    initargs=(self._reports, self._stop_flags),
+                )
+            return self._pool
+
+    def train(self, run_id: int, config: RunConfig, stopped: threading.Event) -> RunResult:
+        """Train `config` in a process; wait (without the interpreter lock) for the result.
+
+        `stopped` is the run's own stop event: set before the flag was cleared here, the stop
+        still reaches the process (stop() sets the event first, then the flag).
+        """
+        self._stop_flags[run_id % STOP_SLOTS] = 0
+        if stopped.is_set():
+            self._stop_flags[run_id % STOP_SLOTS] = 1
+        try:
+            return self._executor().submit(_train_in_worker, run_id, config).result()
+        except BrokenProcessPool:
+            with self._lock:  # a process died (killed, out of memory): start a new pool
+                self._pool = None
+            raise RuntimeError("the training process ended unexpectedly; try again") from None
+
+    def stop(self, run_id: int) -> None:
+        self._stop_flags[run_id % STOP_SLOTS] = 1
+
+
+# In a training process: where to report, and which runs to stop.
+_REPORTS: Any = None
+_STOP_FLAGS: Any = None
+
+
+def _start_worker(reports: Any, stop_flags: Any) -> None:
+    global _REPORTS, _STOP_FLAGS
+    _REPORTS, _STOP_FLAGS = reports, stop_flags
+
+
+def _train_in_worker(run_id: int, config: RunConfig) -> RunResult:
+    slot = run_id % STOP_SLOTS
+    return train(
+        config,
+        on_step=lambda partial: _REPORTS.put((run_id, partial)),
+        should_stop=lambda: _STOP_FLAGS[slot] == 1,
+    )
 
 
 def _workers() -> int:
