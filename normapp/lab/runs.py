@@ -22,6 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+import threadpoolctl
+
 from normapp.lab.training import RunConfig, RunResult, train
 
 # Finished runs kept per server process. A 800-step run's record is about 40 KB.
@@ -273,6 +275,9 @@ _STOP_FLAGS: Any = None
 def _start_worker(reports: Any, stop_flags: Any) -> None:
     global _REPORTS, _STOP_FLAGS
     _REPORTS, _STOP_FLAGS = reports, stop_flags
+    # One BLAS thread: the network's matrices are small, and several BLAS threads per process
+    # beside the server's (or another run's) spun against each other: 4x slower on 2 cores.
+    threadpoolctl.threadpool_limits(1, "blas")
 
 
 def _train_in_worker(run_id: int, config: RunConfig) -> RunResult:
