@@ -52,7 +52,7 @@ PAGE_PARAMS = {
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
     # normapp/lab/controls.py
-    "lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes"),
+    "lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes", "match"),
     "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/class_quiz.py
     "question": (),
 }

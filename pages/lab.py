@@ -20,6 +20,7 @@ KEYS = {
     "tseed": "lab:seed",
     "gn_groups": "lab:groups",
     "custom_axes": "lab:axes_typed",
+    "match": "lab:match",
 }
 REGISTRY = runs.REGISTRY
 
@@ -77,6 +78,8 @@ st.pills(
     ),
 )
 norms = [k for k in controls.NORM_KEYS if k in st.session_state["lab:norms"]]
+by_images = st.session_state["lab:match"] == "images"
+at_reference = f" at batch {controls.REFERENCE_BATCH}" if by_images else ""
 batch_col, lr_col, steps_col, seed_col = st.columns([3, 3, 3, 1.4])
 batch_col.select_slider(
     "Batch size (images per step)",
@@ -85,14 +88,17 @@ batch_col.select_slider(
     persist_state="session",
 )
 lr_col.select_slider(
-    "Learning rate",
+    f"Learning rate{at_reference}",
     list(controls.LEARNING_RATES),
     key="lab:lr",
     persist_state="session",
     help="SGD's step size. Too large and the loss can blow up: the run then stops and says so.",
 )
 steps_col.select_slider(
-    "Training steps", list(controls.STEP_CHOICES), key="lab:steps", persist_state="session"
+    f"Training steps{at_reference}",
+    list(controls.STEP_CHOICES),
+    key="lab:steps",
+    persist_state="session",
 )
 seed_col.number_input(
     "Seed",
@@ -129,6 +135,18 @@ if "custom" in norms:
             f"Custom axes {literal(typed_axes)} cannot be used: {literal(error)}. "
             f"Keeping {st.session_state['lab:axes']}."
         )
+st.radio(
+    "Compare batch sizes with",
+    list(controls.MATCHES),
+    key="lab:match",
+    persist_state="session",
+    horizontal=True,
+    format_func=controls.MATCHES.get,
+    help="The same images: a batch of B takes 32/B times the steps, with the learning rate "
+    "times B/32, so every batch size sees the same images (the GroupNorm paper trains every "
+    "batch size for the same epochs with a learning rate proportional to the batch, after "
+    "Goyal et al., 2017). The same steps: a small batch then sees fewer images.",
+)
 values = {
     "norms": tuple(norms) or NORMS.default,
     "batch": int(st.session_state["lab:batch"]),
@@ -137,6 +155,7 @@ values = {
     "tseed": int(st.session_state["lab:seed"]),
     "gn_groups": int(st.session_state["lab:groups"]),
     "custom_axes": st.session_state["lab:axes"],
+    "match": st.session_state["lab:match"],
 }
 links.write(values, controls.LAB_PARAMS)
 with notices:
@@ -147,15 +166,28 @@ if not norms:
 
 
 def configs_at(batch: int) -> list:
-    settings = (values[k] for k in ("lr", "steps", "tseed", "gn_groups", "custom_axes"))
+    settings = (values[k] for k in ("lr", "steps", "tseed", "gn_groups", "custom_axes", "match"))
     return controls.run_configs(norms, batch, *settings)
 
 
 configs = configs_at(values["batch"])
+run_steps, run_lr = configs[0].steps, configs[0].learning_rate
+images = run_steps * values["batch"]
+if by_images and values["batch"] != controls.REFERENCE_BATCH:
+    st.caption(
+        f"At batch {values['batch']} each run takes **{run_steps:,} steps at learning rate "
+        f"{run_lr:g}**: the same {images:,} images as {values['steps']} steps at batch "
+        f"{controls.REFERENCE_BATCH}, with the learning rate scaled by "
+        f"{values['batch']}/{controls.REFERENCE_BATCH}."
+    )
+else:
+    st.caption(
+        f"Each run takes {run_steps:,} steps of {values['batch']} images: {images:,} in all."
+    )
 # "Train every batch size" holds for these settings only: a change of any other one ends it.
 sweep_key = (
     tuple(norms),
-    *(values[k] for k in ("lr", "steps", "tseed", "gn_groups", "custom_axes")),
+    *(values[k] for k in ("lr", "steps", "tseed", "gn_groups", "custom_axes", "match")),
 )
 sweep = (
     [c for b in controls.BATCH_SIZES for c in configs_at(b)]
@@ -219,13 +251,15 @@ def draw_table(shown: dict) -> None:
     def percent(values, index=-1) -> str:
         return "—" if values is None or not values.size else f"{100 * values[index]:.1f}%"
 
-    rows = {"normalization": [], "status": [], "steps": [], "held-out (eval mode)": []}
+    rows = {"normalization": [], "status": [], "steps": [], "learning rate": []}
+    rows |= {"held-out (eval mode)": []}
     rows |= {"held-out (train mode)": [], "last loss": [], "seconds": []}
     for config, result in shown.items():
         done = result.steps_done
         rows["normalization"].append(labels[config])
         rows["status"].append(result.status if config not in stopped else "stopped")
         rows["steps"].append(f"{done} of {config.steps}")
+        rows["learning rate"].append(f"{config.learning_rate:g}")
         rows["held-out (eval mode)"].append(percent(result.test_accuracy))
         rows["held-out (train mode)"].append(percent(result.test_accuracy_train_mode))
         last = result.loss[max(0, done - 10) : done]
@@ -260,7 +294,7 @@ def draw_curves(shown: dict) -> None:
             loss_curves,
             title="Training loss",
             y_title="cross-entropy",
-            smooth=max(1, values["steps"] // 20),
+            smooth=max(1, run_steps // 20),
         ),
         config=CHART,
         key="lab:loss",
@@ -285,7 +319,7 @@ def draw_messages(shown: dict) -> None:
             st.error(
                 f"{label} diverged at step {result.diverged_at}: the loss was no longer a "
                 f"finite number, so training stopped there. Try a smaller learning rate than "
-                f"{values['lr']:g}."
+                f"{config.learning_rate:g}."
             )
         elif config in stopped and (result is None or result.status != "finished"):
             where = f"at step {result.steps_done}" if result is not None else "before step 10"
@@ -410,9 +444,15 @@ if error_curves:
     st.plotly_chart(
         figures.error_by_batch_figure(
             error_curves,
-            note=f"{values['steps']} steps each, learning rate {values['lr']:g}, seed "
-            f"{values['tseed']}; error in eval mode on the {task.test_labels.size:,} held-out "
-            "images; dashed: BatchNorm2d with each held-out batch's own statistics.",
+            note=(
+                f"Every batch size saw the same {values['steps'] * controls.REFERENCE_BATCH:,} "
+                f"images (learning rate {values['lr']:g} at batch 32, proportional to the batch)"
+                if by_images
+                else f"{values['steps']} steps at every batch size, learning rate {values['lr']:g}"
+            )
+            + f", seed {values['tseed']}; error in eval mode on the "
+            f"{task.test_labels.size:,} held-out images; dashed: BatchNorm2d with each held-out "
+            "batch's own statistics.",
         ),
         config=CHART,
         key="lab:by_batch",

@@ -36,7 +36,7 @@ PAGES = {
     "/compare": ("methods", "pick"),
     "/batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "/train-eval": ("momentum", "steps", "batch", "bseed"),
-    "/lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes"),
+    "/lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes", "match"),
     "/quiz": ("quiz",),
     "/question": (),
 }

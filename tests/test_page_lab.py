@@ -92,8 +92,12 @@ def test_a_link_sets_every_control_and_the_runs_follow_it():
     assert at.session_state["lab:steps"] == 50 and at.session_state["lab:seed"] == 3
     rows = table(at)
     assert rows["normalization"] == ["LayerNorm", "InstanceNorm2d"]
+    # Compared at the same images (the default): 50 steps at batch 32 are 200 at batch 8,
+    # at a learning rate of 0.1 × 8/32.
+    assert table(at)["steps"] == ["200 of 200", "200 of 200"]
+    assert table(at)["learning rate"] == ["0.025", "0.025"]
     for row, norm in enumerate(("layernorm", "instancenorm")):
-        expected = expected_run(RunConfig(norm, 8, learning_rate=0.1, steps=50, seed=3))
+        expected = expected_run(RunConfig(norm, 8, learning_rate=0.025, steps=200, seed=3))
         assert rows["held-out (eval mode)"][row] == f"{100 * expected.test_accuracy[-1]:.1f}%"
     assert at.query_params["norms"] == "layernorm,instancenorm"
 
@@ -108,6 +112,7 @@ def test_a_link_sets_every_control_and_the_runs_follow_it():
         ("tseed", "-1", "tseed=0"),
         ("gn_groups", "3", "gn_groups=4"),
         ("custom_axes", "XYZ", "custom_axes=C"),
+        ("match", "epochs", "match=images"),
     ],
 )
 def test_a_bad_link_value_is_named_and_the_default_used(name, value, used):
@@ -163,6 +168,15 @@ def test_a_busy_server_says_so_and_starts_nothing(monkeypatch):
     assert any(b.key == "lab:retry" for b in at.button)
 
 
+def test_the_same_steps_at_every_batch_size_on_request():
+    at = settle(open_page({"norms": "groupnorm", "batch": "4", "steps": "50", "match": "steps"}))
+    rows = table(at)
+    assert rows["steps"] == ["50 of 50"] and rows["learning rate"] == ["0.02"]
+    expected = expected_run(RunConfig("groupnorm", 4, learning_rate=0.02, steps=50))
+    assert rows["held-out (eval mode)"] == [f"{100 * expected.test_accuracy[-1]:.1f}%"]
+    assert at.query_params["match"] == "steps"
+
+
 def test_typed_custom_axes_are_checked_and_the_last_good_ones_kept():
     at = open_page({"norms": "custom", "custom_axes": "NH", "steps": "50"})
     assert at.text_input(key="lab:axes_typed").value == "NH"
@@ -185,7 +199,11 @@ def test_train_every_batch_size_fills_the_summary_with_each_runs_error():
         trace = by_name[name]
         assert _values(trace["x"]).tolist() == [2, 4, 8, 16, 32]
         expected = [
-            100 * (1 - expected_run(RunConfig(norm, b, steps=50, seed=5)).test_accuracy[-1])
+            100
+            * (
+                1
+                - expected_run(RunConfig(norm, b, 0.02 * b / 32, 50 * 32 // b, 5)).test_accuracy[-1]
+            )
             for b in (2, 4, 8, 16, 32)
         ]
         np.testing.assert_allclose(_values(trace["y"]), expected, rtol=1e-5)

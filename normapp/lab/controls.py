@@ -21,6 +21,16 @@ LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 20.0, 1
 STEP_CHOICES = (50, 100, 200, 400, 800)
 GROUP_CHOICES = (1, 2, 4, 8, 16)  # divisors of the network's 16 channels
 SEED_MAX = 99
+# How runs at different batch sizes are made comparable. "images": steps and learning rate are
+# given for REFERENCE_BATCH and scaled for the others, so every batch size sees the same images
+# with a learning rate proportional to the batch (the GroupNorm paper's protocol for its
+# Figure 1, after Goyal et al., 2017). "steps": every batch size takes the same steps at the
+# same learning rate, so a small batch sees fewer images.
+MATCHES = {
+    "images": "the same images (as the GroupNorm paper)",
+    "steps": "the same steps",
+}
+REFERENCE_BATCH = 32
 DEFAULT_NORMS = ("batchnorm", "groupnorm")
 DEFAULT_AXES = "C"
 
@@ -119,7 +129,21 @@ GROUPS = state.Param(
     _parse_choice_number(GROUP_CHOICES, "gn_groups (GroupNorm's G)", int),
 )
 AXES = state.Param("custom_axes", DEFAULT_AXES, parse_custom_axes)
-LAB_PARAMS = (NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES)
+MATCH = state.Param("match", "images", state.parse_choice(tuple(MATCHES), "match"))
+LAB_PARAMS = (NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES, MATCH)
+
+
+def scaled(steps: int, learning_rate: float, batch_size: int, match: str) -> tuple[int, float]:
+    """The steps and learning rate a run at `batch_size` uses, from the controls' values.
+
+    >>> scaled(200, 0.02, 4, "images")  # the images of 200 steps at batch 32, lr × 4/32
+    (1600, 0.0025)
+    >>> scaled(200, 0.02, 4, "steps")
+    (200, 0.02)
+    """
+    if match == "images":
+        return steps * REFERENCE_BATCH // batch_size, learning_rate * batch_size / REFERENCE_BATCH
+    return steps, learning_rate
 
 
 def run_configs(
@@ -130,8 +154,13 @@ def run_configs(
     seed: int,
     groups: int,
     axes: str,
+    match: str = "images",
 ) -> list[RunConfig]:
-    """One RunConfig per chosen norm; G and the axes only where they matter (cache keys)."""
+    """One RunConfig per chosen norm; G and the axes only where they matter (cache keys).
+
+    `steps` and `learning_rate` are the controls' values, scaled for `batch_size` by `match`.
+    """
+    steps, learning_rate = scaled(steps, learning_rate, batch_size, match)
     return [
         RunConfig(
             norm=norm,
