@@ -11,7 +11,7 @@ from normapp.lab.task import make_task
 from normapp.text import literal
 
 CHART = figures.CHART_CONFIG
-NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES = controls.LAB_PARAMS
+NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES, MATCH = controls.LAB_PARAMS
 KEYS = {
     "norms": "lab:norms",
     "batch": "lab:batch",

@@ -159,8 +159,9 @@ def test_should_stop_returns_partial_result():
         return len(asked) > 7  # stop before step 8
 
     reports: list[RunResult] = []
-    result = train(_small(steps=50), should_stop=should_stop, on_step=reports.append,
-                   report_every=3)
+    result = train(
+        _small(steps=50), should_stop=should_stop, on_step=reports.append, report_every=3
+    )
     assert result.status == "stopped"
     assert result.steps_done == 7 and len(result.loss) == 7 and len(result.running_mean) == 7
     assert result.eval_steps[-1] == 7  # held-out accuracy measured at the stop
@@ -225,3 +226,15 @@ def test_task_is_fixed_and_read_only():
     means = task.train_images.mean(axis=(1, 2, 3))
     spreads = task.train_images.std(axis=(1, 2, 3))
     assert means.std() > 1.0 and spreads.max() / spreads.min() > 20
+
+
+def test_a_run_whose_update_overflows_the_evaluation_is_diverged_not_an_error():
+    """BatchNorm at learning rate 100: an update makes the weights overflow float32, so the
+    held-out pass after it cannot be normalized (normlib refuses the infinite statistics)."""
+    result = train(RunConfig("batchnorm", 32, learning_rate=100.0, steps=50))
+    assert result.status == "diverged"
+    assert result.steps_done == result.diverged_at - 1 == len(result.loss)
+    assert np.isfinite(result.loss).all()
+    assert (
+        len(result.eval_steps) == len(result.test_accuracy) == len(result.test_accuracy_train_mode)
+    )

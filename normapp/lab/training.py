@@ -210,11 +210,13 @@ class _Recorder:
         count = len(task.test_images) if full else EVAL_SUBSET
         images, labels = task.test_images[:count], task.test_labels[:count]
         size = self.config.batch_size
-        self.eval_steps.append(step)
-        self.test_accuracy.append(float((_predict(net, images, size, False) == labels).mean()))
+        # Both passes first, then the records: a pass that raises leaves them all as they were.
+        accuracy = float((_predict(net, images, size, False) == labels).mean())
         if self.bn:
-            predicted = _predict(net, images, size, True)
-            self.test_accuracy_train_mode.append(float((predicted == labels).mean()))
+            train_mode = float((_predict(net, images, size, True) == labels).mean())
+            self.test_accuracy_train_mode.append(train_mode)
+        self.eval_steps.append(step)
+        self.test_accuracy.append(accuracy)
 
     def result(self, status: str, diverged_at: int | None = None) -> RunResult:
         def stats(key: str) -> np.ndarray | None:
@@ -284,11 +286,20 @@ def train(
             sgd.step(net.params, grads)
             record.step(net, loss, logits, labels)
             if step in schedule:
-                record.evaluate(net, step, full=step == config.steps)
+                try:
+                    record.evaluate(net, step, full=step == config.steps)
+                except normlib.NormError:
+                    # This step's update made the weights overflow: the next step's loss would
+                    # not be finite either (an eval forward is the same computation).
+                    status, diverged_at = "diverged", step + 1
+                    break
             if on_step is not None and step % report_every == 0 and step != config.steps:
                 on_step(record.result("running"))
         if status == "stopped" and record.loss and record.eval_steps[-1:] != [len(record.loss)]:
-            record.evaluate(net, len(record.loss), full=True)
+            try:
+                record.evaluate(net, len(record.loss), full=True)
+            except normlib.NormError:
+                status, diverged_at = "diverged", len(record.loss) + 1
     final = record.result(status, diverged_at)
     if on_step is not None:
         on_step(final)
