@@ -13,7 +13,9 @@ Run with ``make bench`` (speed, and the table with 2 seeds) or directly:
     time of the whole NumPy run with its held-out evaluation. Targets: the NumPy training
     steps within 3× torch's time, a whole 200-step run at most 10 s.
 (b) Table: seeds × norms {none, batchnorm, groupnorm, layernorm, instancenorm} × batch
-    {2, 4, 8, 16, 32} at RunConfig's default steps and learning rate; mean held-out accuracy
+    {2, 4, 8, 16, 32} at the page's default steps and learning rate, compared as the page
+    compares them: first at the same images (the page's default: steps × 32/B, learning rate
+    × B/32, the GroupNorm paper's protocol), then at the same steps; mean held-out accuracy
     ± std over seeds (eval mode), and BatchNorm's accuracy with batch statistics (train
     mode). multiprocessing over the machine's cores.
 """
@@ -39,7 +41,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from normapp.lab import layers  # noqa: E402
+from normapp.lab import controls, layers  # noqa: E402
 from normapp.lab.network import EPS, Network  # noqa: E402
 from normapp.lab.task import make_task  # noqa: E402
 from normapp.lab.training import (  # noqa: E402
@@ -186,9 +188,11 @@ def speed() -> int:
     return failures
 
 
-def _table_run(args: tuple[str, int, int]) -> tuple[str, int, int, float, float, str]:
-    norm, batch, seed = args
-    result = train(RunConfig(norm, batch, seed=seed))
+def _table_run(args: tuple[str, int, int, str]) -> tuple[str, int, int, float, float, str]:
+    norm, batch, seed, match = args
+    defaults = RunConfig(norm, batch)
+    steps, rate = controls.scaled(defaults.steps, defaults.learning_rate, batch, match)
+    result = train(RunConfig(norm, batch, learning_rate=rate, steps=steps, seed=seed))
     train_mode = (
         result.test_accuracy_train_mode[-1]
         if result.test_accuracy_train_mode is not None and len(result.test_accuracy_train_mode)
@@ -198,13 +202,19 @@ def _table_run(args: tuple[str, int, int]) -> tuple[str, int, int, float, float,
     return norm, batch, seed, float(final), float(train_mode), result.status
 
 
-def table(seeds: int) -> None:
+def table(seeds: int, match: str) -> None:
     defaults = RunConfig("none", 2)
-    print(
-        f"(b) held-out accuracy after {defaults.steps} steps at learning rate "
-        f"{defaults.learning_rate} (momentum {MOMENTUM}), mean ± std over {seeds} seeds"
+    compared = (
+        f"the same images: {defaults.steps} steps at batch 32 and learning rate "
+        f"{defaults.learning_rate}, steps × 32/B and learning rate × B/32 at batch B"
+        if match == "images"
+        else f"the same steps: {defaults.steps} at learning rate {defaults.learning_rate}"
     )
-    jobs = list(itertools.product(TABLE_NORMS, BATCH_SIZES, range(seeds)))
+    print(
+        f"(b) held-out accuracy at {compared} (momentum {MOMENTUM}), mean ± std over "
+        f"{seeds} seeds"
+    )
+    jobs = [(*job, match) for job in itertools.product(TABLE_NORMS, BATCH_SIZES, range(seeds))]
     start = time.perf_counter()
     with multiprocessing.Pool(os.cpu_count() or 1) as pool:
         rows = pool.map(_table_run, jobs)
@@ -241,13 +251,21 @@ def main() -> int:
     parser.add_argument("--speed", action="store_true", help="the speed comparison only")
     parser.add_argument("--table", action="store_true", help="the accuracy table only")
     parser.add_argument("--seeds", type=int, default=None, help="seeds in the table")
+    parser.add_argument(
+        "--match",
+        choices=("images", "steps", "both"),
+        default="both",
+        help="compare batch sizes at the same images (the page's default), steps, or both",
+    )
     args = parser.parse_args()
     both = not (args.speed or args.table)
     failures = 0
     if args.speed or both:
         failures += speed()
     if args.table or both:
-        table(args.seeds or (5 if args.table else 2))
+        for match in ("images", "steps") if args.match == "both" else (args.match,):
+            table(args.seeds or (5 if args.table else 2), match)
+            print()
     return 1 if failures else 0
 
 
