@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,7 +93,12 @@ class RunRegistry:
         self._jobs: dict[RunConfig, RunJob] = {}
         # Runs that raised: deterministic, so asking again would fail again. Kept for the message.
         self._failed: OrderedDict[RunConfig, str] = OrderedDict()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-run")
+        # Runs wait here for one of `workers` daemon threads, each of which trains one run at a
+        # time (in a process, or itself). Daemon threads: a server that stops does not first
+        # work through the queue, as a ThreadPoolExecutor's threads would at exit.
+        self._queue: queue.SimpleQueue[RunJob] = queue.SimpleQueue()
+        self._workers = workers
+        self._started = False
         self._counter = 0
         self._running: dict[int, RunJob] = {}  # by run id, while a process trains it
         self.max_pending = max_pending
@@ -125,7 +131,13 @@ class RunRegistry:
                 self._counter += 1
                 job = RunJob(config, watchers={watcher}, order=self._counter)
                 self._jobs[config] = job
-                self._executor.submit(self._run, job)
+                self._queue.put(job)
+            if new and not self._started:
+                self._started = True
+                for index in range(self._workers):
+                    threading.Thread(
+                        target=self._work, name=f"lab-run-{index}", daemon=True
+                    ).start()
 
     def stop(self, configs: Iterable[RunConfig], watcher: str) -> None:
         """`watcher` stops watching; a run nobody watches any more stops at its next step."""
@@ -178,6 +190,10 @@ class RunRegistry:
             job.latest = partial
 
     # --------------------------------------------------------------- working
+    def _work(self) -> None:
+        while True:
+            self._run(self._queue.get())
+
     def _run(self, job: RunJob) -> None:
         with self._lock:
             if job.stop.is_set():  # everyone stopped watching before it started
@@ -266,6 +282,11 @@ class _TrainingProcesses:
     def stop(self, run_id: int) -> None:
         self._stop_flags[run_id % STOP_SLOTS] = 1
 
+    def stop_all(self) -> None:
+        """At the server's exit: stop the runs training, so the exit does not wait for them."""
+        for slot in range(STOP_SLOTS):
+            self._stop_flags[slot] = 1
+
 
 # In a training process: where to report, and which runs to stop.
 _REPORTS: Any = None
@@ -297,3 +318,7 @@ def _workers() -> int:
 
 
 REGISTRY = RunRegistry(workers=_workers())
+# Before concurrent.futures joins the training processes at exit (its hook was registered on
+# import, above; these hooks run last registered first): stop what they train.
+if REGISTRY._processes is not None and hasattr(threading, "_register_atexit"):
+    threading._register_atexit(REGISTRY._processes.stop_all)
