@@ -1,0 +1,78 @@
+"""A class starting Training lab runs at once, on a freshly started server.
+
+Speaks Streamlit's websocket protocol (benchmarks/classroom.py). Every student opens the lab
+with a seed of their own, so each asks for two new runs; more runs are asked for than the
+server queues (normapp/lab/runs.py: MAX_PENDING), while other students open other pages. No
+view may show a traceback, every view must finish, every lab student must see either their
+runs queued or training or a clear "busy" message, and the other pages must be served while
+the runs train. The server must then stop promptly although runs are still queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from benchmarks.classroom import Student, View
+from normapp.lab import runs
+from tests.conftest import Server, serve_apps
+
+pytestmark = pytest.mark.server
+
+LAB_STUDENTS = 24  # two runs each: 48 asked for, more than MAX_PENDING
+OTHER_VIEWS = [View(""), View("compare"), View("batch"), View("", "method=LayerNorm")]
+
+
+def lab_view(student: int) -> View:
+    # 800 steps: a run lasts seconds, so the queue is still full when the last student asks.
+    return View("lab", f"norms=batchnorm,groupnorm&steps=800&tseed={20 + student}")
+
+
+async def _open(url: str, view: View, texts: list[str]) -> tuple[View, list[str], bool]:
+    student = await Student.connect(url)
+    try:
+        deltas: list = []
+        result = await student.open(view, timeout_s=600, deltas=deltas)
+    finally:
+        await student.close()
+    for delta in deltas:
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "alert":
+            texts.append(element.alert.body)
+        elif kind == "progress":
+            texts.append(element.progress.text)
+    return view, result.exceptions, result.finished
+
+
+async def _class(url: str):
+    lab_texts: list[list[str]] = [[] for _ in range(LAB_STUDENTS)]
+    lab = [_open(url, lab_view(i), lab_texts[i]) for i in range(LAB_STUDENTS)]
+    others = [_open(url, view, []) for view in OTHER_VIEWS * 2]
+    results = await asyncio.gather(*lab, *others)
+    return results, lab_texts
+
+
+@pytest.mark.timeout(900)
+def test_a_class_starting_runs_at_once_gets_queued_or_busy_never_a_traceback():
+    assert 2 * LAB_STUDENTS > runs.MAX_PENDING
+    server = Server("lab-at-once")
+    with serve_apps({"lab": server}) as urls:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run off playwright's loop
+            results, lab_texts = pool.submit(asyncio.run, _class(urls["lab"])).result()
+        started_stop = time.monotonic()
+    stopped_in = time.monotonic() - started_stop
+    assert [(view, errors) for view, errors, _ in results if errors] == []
+    assert [view for view, _, finished in results if not finished] == []
+    busy = [texts for texts in lab_texts if any("The server is busy" in t for t in texts)]
+    queued = [
+        texts for texts in lab_texts if any(t.endswith("ahead") or " of 800" in t for t in texts)
+    ]
+    assert len(busy) + len(queued) == LAB_STUDENTS, lab_texts
+    assert busy, "more runs were asked for than the server queues: someone must be told"
+    assert queued, "the first students' runs must be queued or training"
+    # Runs were still queued (minutes of training): the server stopped without them.
+    assert stopped_in < 60, f"the server took {stopped_in:.0f} s to stop"
