@@ -129,7 +129,16 @@ def test_the_wheel_requires_numpy_and_pillow_and_the_app_only_as_an_extra(wheel)
     plain, extras, requires_python = _metadata(wheel)
     assert plain == ["numpy", "pillow"]
     assert extras == {
-        "app": ["orjson", "plotly", "psycopg", "pyarrow", "segno", "sqlalchemy", "streamlit", "threadpoolctl"]
+        "app": [
+            "orjson",
+            "plotly",
+            "psycopg",
+            "pyarrow",
+            "segno",
+            "sqlalchemy",
+            "streamlit",
+            "threadpoolctl",
+        ]
     }
     assert requires_python == ">=3.11"
 
