@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from normapp import state
 from normapp.element_walkthrough import ElementArithmetic
 from normapp.facts import MethodFacts, facts_for
-from normapp.text import literal
 from normlib import METHODS, NormSpec
 from normlib.typing import Element, Shape4
 
@@ -30,19 +29,7 @@ def parse_methods(text: str) -> tuple[str, ...]:
 
     Raises ValueError naming every unknown key and listing the valid ones.
     """
-    keys = [part.strip().lower() for part in text.split(",") if part.strip()]
-    if not keys:
-        raise ValueError(f"methods must name at least one of {', '.join(METHODS)}")
-    unknown = [key for key in keys if key not in METHODS]
-    if unknown:
-        # The keys come from a link: shown literally (escaped, truncated), never as Markdown.
-        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise ValueError(
-            f"unknown method{'s' if len(unknown) > 1 else ''} {named}{more}; "
-            f"choose from {', '.join(METHODS)}"
-        )
-    return tuple(dict.fromkeys(keys))
+    return tuple(state.parse_key_list(text, tuple(METHODS), "methods", "method"))
 
 
 def format_methods(keys: Sequence[str]) -> str:

@@ -8,7 +8,7 @@ message a learner can act on, and a formatter that writes it back.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +88,30 @@ def parse_choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Cal
         return value
 
     return parse
+
+
+def parse_key_list(text: str, options: Sequence[str], name: str, noun: str) -> list[str]:
+    """``a,b,c`` into keys of `options`: lower case, repeats dropped, in the order given.
+
+    Raises ValueError naming (literally, as a link gave them) every unknown key and listing the
+    valid ones; `name` is the parameter, `noun` what one key is.
+
+    >>> parse_key_list("B, a,b", ("a", "b"), "letters", "letter")
+    ['b', 'a']
+    """
+    keys = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not keys:
+        raise ValueError(f"{name} must name at least one of {', '.join(options)}")
+    unknown = [key for key in keys if key not in options]
+    if unknown:
+        # The keys come from a link: shown literally (escaped, truncated), never as Markdown.
+        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise ValueError(
+            f"unknown {noun}{'s' if len(unknown) > 1 else ''} {named}{more}; "
+            f"choose from {', '.join(options)}"
+        )
+    return list(dict.fromkeys(keys))
 
 
 def parse_bool(what: str) -> Callable[[str], bool]:

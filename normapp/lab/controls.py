@@ -63,13 +63,7 @@ def parse_norms(text: str) -> tuple[str, ...]:
     >>> parse_norms("groupnorm, BatchNorm")
     ('batchnorm', 'groupnorm')
     """
-    keys = [part.strip().lower() for part in text.split(",") if part.strip()]
-    if not keys:
-        raise ValueError(f"norms must name at least one of {', '.join(NORM_KEYS)}")
-    unknown = [key for key in keys if key not in NORM_KEYS]
-    if unknown:
-        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
-        raise ValueError(f"unknown norms {named}; choose from {', '.join(NORM_KEYS)}")
+    keys = state.parse_key_list(text, NORM_KEYS, "norms", "norm")
     return tuple(k for k in NORM_KEYS if k in keys)
 
 

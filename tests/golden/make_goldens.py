@@ -282,12 +282,11 @@ def bn_sequence_cases(
     return arrays, index
 
 
-def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
-    """Run one BatchNorm2d sequence in torch; one dict of float64 arrays per step."""
+def _torch_batchnorm(setting: dict, arrays: dict[str, np.ndarray], dtype):
+    """nn.BatchNorm2d built as `setting` says, with its weight and bias from `arrays`."""
     import torch
     from torch import nn
 
-    dtype = torch.float64 if dtype is None else dtype
     bn = nn.BatchNorm2d(
         setting["num_features"],
         eps=setting["eps"],
@@ -299,6 +298,15 @@ def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
         with torch.no_grad():
             bn.weight.copy_(torch.tensor(arrays[setting["weight"]], dtype=dtype))
             bn.bias.copy_(torch.tensor(arrays[setting["bias"]], dtype=dtype))
+    return bn
+
+
+def torch_bn_sequence(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
+    """Run one BatchNorm2d sequence in torch; one dict of float64 arrays per step."""
+    import torch
+
+    dtype = torch.float64 if dtype is None else dtype
+    bn = _torch_batchnorm(setting, arrays, dtype)
     results = []
     for step in setting["steps"]:
         bn.train(step["training"])
@@ -663,20 +671,9 @@ def torch_bn_backward(setting: dict, arrays: dict[str, np.ndarray], dtype=None):
     out, grad_input, grad_weight, grad_bias (None without affine), running_mean, running_var
     and num_batches_tracked (float64 NumPy)."""
     import torch
-    from torch import nn
 
     dtype = torch.float64 if dtype is None else dtype
-    bn = nn.BatchNorm2d(
-        setting["num_features"],
-        eps=setting["eps"],
-        momentum=setting["momentum"],
-        affine=setting["affine"] is not None,
-        dtype=dtype,
-    )
-    if setting["weight"] is not None:
-        with torch.no_grad():
-            bn.weight.copy_(torch.tensor(arrays[setting["weight"]], dtype=dtype))
-            bn.bias.copy_(torch.tensor(arrays[setting["bias"]], dtype=dtype))
+    bn = _torch_batchnorm(setting, arrays, dtype)
     results = []
     for step in setting["steps"]:
         bn.train(step["training"])
