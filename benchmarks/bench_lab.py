@@ -18,6 +18,11 @@ Run with ``make bench`` (speed, and the table with 2 seeds) or directly:
     × B/32, the GroupNorm paper's protocol), then at the same steps; mean held-out accuracy
     ± std over seeds (eval mode), and BatchNorm's accuracy with batch statistics (train
     mode). multiprocessing over the machine's cores.
+(c) The other pages while a class trains: the app's server, warm, serves a class of
+    simulated students (benchmarks/classroom.py) the Explorer, Compare, Batch and Train vs
+    eval pages; then again while lab students start runs of their own (the runs train in the
+    lab's training process). Prints views/s and p95 of both, side by side. Target: the other
+    pages keep at least half their views per second.
 """
 
 from __future__ import annotations
@@ -137,8 +142,9 @@ def torch_steps(config: RunConfig, steps: int, torch) -> float:
     model = torch_network(build_network(config), torch, groups=config.groups, axes=config.axes)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=MOMENTUM)
     batches = training_batches(config.seed, len(task.train_images), config.batch_size)
-    images, labels = torch.from_numpy(task.train_images.copy()), torch.from_numpy(
-        task.train_labels.copy()
+    images, labels = (
+        torch.from_numpy(task.train_images.copy()),
+        torch.from_numpy(task.train_labels.copy()),
     )
     model.train()
     start = time.perf_counter()
@@ -211,8 +217,7 @@ def table(seeds: int, match: str) -> None:
         else f"the same steps: {defaults.steps} at learning rate {defaults.learning_rate}"
     )
     print(
-        f"(b) held-out accuracy at {compared} (momentum {MOMENTUM}), mean ± std over "
-        f"{seeds} seeds"
+        f"(b) held-out accuracy at {compared} (momentum {MOMENTUM}), mean ± std over {seeds} seeds"
     )
     jobs = [(*job, match) for job in itertools.product(TABLE_NORMS, BATCH_SIZES, range(seeds))]
     start = time.perf_counter()
@@ -246,10 +251,54 @@ def table(seeds: int, match: str) -> None:
     print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s")
 
 
+OTHER_VIEWS = ("", "compare", "batch", "train-eval")
+LOAD_TARGET = 0.5
+
+
+def other_pages_while_training(students: int = 12, lab_students: int = 8) -> int:
+    """(c): views/s of the other pages, idle and while `lab_students` start runs."""
+    from benchmarks.classroom import StreamlitServer, View, run_class
+
+    views = [View(page) for page in OTHER_VIEWS]
+    class_views = [[views[(s + k) % len(views)] for k in range(3)] for s in range(students)]
+    # 800 steps each: the lab's queue keeps training for the whole measurement.
+    lab_views = [
+        [View("lab", f"norms=batchnorm,groupnorm&steps=800&tseed={60 + s}")]
+        for s in range(lab_students)
+    ]
+    log = Path(__file__).resolve().parent.parent / "test-artifacts" / "bench-lab-server.log"
+    with StreamlitServer(
+        Path(__file__).resolve().parent.parent / "normapp" / "server.py", log
+    ) as server:
+        run_class(server.url, class_views)  # warm: every page's first run and caches
+        idle = run_class(server.url, class_views)
+        started = run_class(server.url, lab_views)  # returns once each lab view is drawn
+        loaded = run_class(server.url, class_views)
+    errors = len(idle.errors) + len(loaded.errors) + len(started.errors)
+    ratio = loaded.views_per_second / idle.views_per_second
+    pages = ", ".join(page or "explorer" for page in OTHER_VIEWS)
+    print(f"(c) {students} students, 3 views each of {pages}")
+    print(f"{'':<34}{'views/s':>9}{'p95 s':>8}")
+    print(f"{'idle server':<34}{idle.views_per_second:9.2f}{idle.percentile(95):8.2f}")
+    print(
+        f"{f'while {lab_students} lab students train':<34}{loaded.views_per_second:9.2f}"
+        f"{loaded.percentile(95):8.2f}"
+    )
+    ok = ratio >= LOAD_TARGET and errors == 0
+    print(
+        f"ratio {ratio:.2f} (target >= {LOAD_TARGET}), errors {errors}: "
+        f"{'ok' if ok else 'OVER TARGET'}\n"
+    )
+    return 0 if ok else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed", action="store_true", help="the speed comparison only")
     parser.add_argument("--table", action="store_true", help="the accuracy table only")
+    parser.add_argument(
+        "--load", action="store_true", help="only the other pages while a class trains"
+    )
     parser.add_argument("--seeds", type=int, default=None, help="seeds in the table")
     parser.add_argument(
         "--match",
@@ -258,10 +307,12 @@ def main() -> int:
         help="compare batch sizes at the same images (the page's default), steps, or both",
     )
     args = parser.parse_args()
-    both = not (args.speed or args.table)
+    both = not (args.speed or args.table or args.load)
     failures = 0
     if args.speed or both:
         failures += speed()
+    if args.load or both:
+        failures += other_pages_while_training()
     if args.table or both:
         for match in ("images", "steps") if args.match == "both" else (args.match,):
             table(args.seeds or (5 if args.table else 2), match)
