@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from normapp import figures, links, ui
-from normapp.lab import controls, gallery, runs, summary
+from normapp.lab import controls, gallery, runs, summary, training
 from normapp.lab.task import make_task
 from normapp.text import literal
 
@@ -269,11 +269,14 @@ def draw_table(shown: dict) -> None:
 
 
 def draw_curves(shown: dict) -> None:
-    loss_curves, accuracy_curves = [], []
+    loss_curves, train_curves, accuracy_curves = [], [], []
     for config, result in shown.items():
         steps = np.arange(1, result.steps_done + 1)
         label = labels[config]
         loss_curves.append(figures.Curve(label, config.norm, steps, result.loss[: steps.size]))
+        train_curves.append(
+            figures.Curve(label, config.norm, steps, result.train_accuracy[: steps.size])
+        )
         if result.eval_steps.size:
             accuracy_curves.append(
                 figures.Curve(label, config.norm, result.eval_steps, result.test_accuracy)
@@ -288,27 +291,44 @@ def draw_curves(shown: dict) -> None:
                     dashed=True,
                 )
             )
-    loss_col, accuracy_col = st.columns(2)
+    smooth = max(1, run_steps // 20)
+    loss_col, train_col = st.columns(2)
     loss_col.plotly_chart(
         figures.steps_figure(
-            loss_curves,
-            title="Training loss",
-            y_title="cross-entropy",
-            smooth=max(1, run_steps // 20),
+            loss_curves, title="Training loss", y_title="cross-entropy", smooth=smooth
         ),
         config=CHART,
         key="lab:loss",
     )
-    accuracy_col.plotly_chart(
+    train_col.plotly_chart(
+        figures.steps_figure(
+            train_curves,
+            title="Training accuracy (each step's batch)",
+            y_title="accuracy",
+            smooth=smooth,
+            percent=True,
+        ),
+        config=CHART,
+        key="lab:train_accuracy",
+    )
+    st.plotly_chart(
         figures.steps_figure(
             accuracy_curves,
-            title="Held-out accuracy (eval mode)",
+            title="Held-out accuracy: eval mode (dashed: BatchNorm2d in train mode)",
             y_title="accuracy",
             percent=True,
             markers=True,
         ),
         config=CHART,
         key="lab:accuracy",
+    )
+    st.caption(
+        f"Held-out accuracy is measured at {len(training.eval_schedule(run_steps))} points on "
+        f"the first {training.EVAL_SUBSET} held-out images, and at the end on all "
+        f"{task.test_labels.size:,}. Eval mode is how a network "
+        "is deployed: BatchNorm2d then uses its running statistics. Train mode pushes the "
+        "held-out images through in batches of the training batch size, with each batch's "
+        "own statistics."
     )
 
 

@@ -27,14 +27,15 @@ def test_runs_train_live_and_fill_the_batch_size_summary(browser, app_url):
     context, tab = page_tab(browser, f"{app_url}/lab?{QUICK}&batch=4", TITLE)
     try:
         main = tab.get_by_test_id("stMain")
-        # While training: a progress bar per run; afterwards the loss, accuracy, BatchNorm
-        # statistics and summary figures (the fragment redraws by itself, no click).
+        # While training: a progress bar per run; afterwards the figures (the fragment
+        # redraws by itself, no click).
         expect(main.get_by_role("heading", name="BatchNorm2d's statistics at this batch size"))
         expect(
             main.get_by_text(re.compile(r"in eval mode \(its running statistics"))
         ).to_be_visible(timeout=TRAINING_MS)
         expect(tab.get_by_test_id("stProgress")).to_have_count(0, timeout=TRAINING_MS)
-        expect(main.locator(".js-plotly-plot")).to_have_count(4, timeout=LOAD_MS)
+        # Loss, training accuracy, held-out accuracy, BatchNorm's statistics, the summary.
+        expect(main.locator(".js-plotly-plot")).to_have_count(5, timeout=LOAD_MS)
         expect(tab).to_have_url(re.compile(r"[?&]batch=4(&|$)"))
         main.get_by_role("button", name=re.compile(r"Train every batch size")).click()
         expect(
