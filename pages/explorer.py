@@ -21,6 +21,7 @@ from normapp import (
     ui,
 )
 from normapp import explorer_controls as controls
+from normapp.lab import controls as lab_controls
 
 TABS = link_forms.EXPLORER_TABS
 BOUNDS = explorer_link.bounds(TABS)
@@ -192,6 +193,14 @@ words_col.markdown(
     f"{set_description.one_statistic_per(spec)}. "
     f"Input: {data.title}, shape (N, C, H, W) = {data.shape}."
 )
+if not presenting and (lab_query := lab_controls.lab_query(spec)) is not None:
+    words_col.page_link(
+        ui.PAGES_DIR / "lab.py",
+        label="Train a small CNN with this normalization",
+        icon=":material/science:",
+        query_params=lab_query,
+        help="The Training lab trains a tiny CNN live with it, beside BatchNorm2d if you like.",
+    )
 with formula_col:
     st.latex(formulas.mean)
     if formulas.group_set:

@@ -11,6 +11,7 @@ import base64
 import functools
 import json
 import time
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
@@ -215,3 +216,32 @@ def _values(payload) -> np.ndarray:
     if isinstance(payload, dict):
         return np.frombuffer(base64.b64decode(payload["bdata"]), dtype=payload["dtype"])
     return np.asarray(payload, dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("explorer_query", "lab_params"),
+    [
+        ({"method": "BatchNorm"}, {"norms": "batchnorm"}),
+        ({"method": "GroupNorm"}, {"norms": "groupnorm", "gn_groups": None}),
+        ({"axes": ["N", "H"]}, {"norms": "custom", "custom_axes": "NH"}),
+    ],
+)
+def test_the_explorer_links_its_normalization_to_the_lab(explorer_query, lab_params):
+    at = conftest.open_page("pages/explorer.py", explorer_query)
+    links_to_lab = [link for link in at.get("page_link") if "lab" in link.proto.page]
+    assert len(links_to_lab) == 1
+    query = dict(parse_qsl(links_to_lab[0].proto.query_string))
+    for name, value in lab_params.items():
+        if value is None:  # G = 3 on the sample images does not divide 16: the lab's own G
+            assert name not in query
+        else:
+            assert query[name] == value
+    # The link's parameters are ones the lab reads without a message.
+    lab = open_page(dict(query, steps="50"))
+    assert not lab.warning, [w.value for w in lab.warning]
+    assert lab.session_state["lab:norms"] == [lab_params["norms"]]
+
+
+def test_an_uncentered_normalization_has_no_lab_link():
+    at = conftest.open_page("pages/explorer.py", {"method": "RMSNorm"})
+    assert not [link for link in at.get("page_link") if "lab" in link.proto.page]

@@ -167,3 +167,34 @@ def run_configs(
         )
         for norm in norms
     ]
+
+
+def lab_query(spec: normlib.NormSpec) -> dict[str, str] | None:
+    """The Training lab's link parameters for training with `spec`, or None when it cannot.
+
+    The lab's network has 16 channels and centers every norm: an uncentered spec or one that
+    reduces nothing has no lab run, and a GroupNorm whose G does not divide 16 gets the lab's
+    G. A named method is asked for by name (BatchNorm2d also keeps its running statistics),
+    any other axes as custom.
+
+    >>> lab_query(normlib.NormSpec("NHW"))
+    {'norms': 'batchnorm'}
+    >>> lab_query(normlib.NormSpec("CHW", groups=8))
+    {'norms': 'groupnorm', 'gn_groups': '8'}
+    >>> lab_query(normlib.NormSpec("CHW", groups=3))  # 3 channels per group do not fit 16
+    {'norms': 'groupnorm'}
+    >>> lab_query(normlib.NormSpec("NH"))
+    {'norms': 'custom', 'custom_axes': 'NH'}
+    >>> lab_query(normlib.NormSpec("CHW", center=False)) is None
+    True
+    """
+    if not spec.center or not spec.axes:
+        return None
+    if spec.groups > 1:
+        if spec.groups not in GROUP_CHOICES:
+            return {"norms": "groupnorm"}
+        return {"norms": "groupnorm", "gn_groups": str(spec.groups)}
+    named = {"NHW": "batchnorm", "CHW": "layernorm", "HW": "instancenorm"}
+    if spec.axes in named:
+        return {"norms": named[spec.axes]}
+    return {"norms": "custom", "custom_axes": spec.axes}
