@@ -303,9 +303,10 @@ def draw_curves(shown: dict) -> None:
     train_col.plotly_chart(
         figures.steps_figure(
             train_curves,
-            title="Training accuracy (each step's batch)",
+            title=f"Training accuracy (each step's batch, mean of {smooth} steps)",
             y_title="accuracy",
             smooth=smooth,
+            raw=False,
             percent=True,
         ),
         config=CHART,

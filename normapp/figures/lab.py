@@ -88,6 +88,7 @@ def steps_figure(
     title: str,
     y_title: str,
     smooth: int = 0,
+    raw: bool = True,
     percent: bool = False,
     markers: bool = False,
     max_points: int = 400,
@@ -96,8 +97,9 @@ def steps_figure(
 ) -> go.Figure:
     """Values over training steps, one line per curve.
 
-    With `smooth` > 1 each curve is drawn faint as measured and solid as its moving average
-    over `smooth` steps (a step's batch loss is noisy at small batches).
+    With `smooth` > 1 each curve is drawn solid as its moving average over `smooth` steps
+    and, when `raw`, faint as measured (a step's batch loss is noisy at small batches; a
+    small batch's accuracy takes a few values only, so its raw trace is a hatch, not a line).
     """
     fig = go.Figure()
     for curve in curves:
@@ -107,18 +109,19 @@ def steps_figure(
         dash = "dash" if curve.dashed else "solid"
         value = "%{y:.1f}%" if percent else "%{y:.4g}"
         if smooth > 1 and y.size > 1:
-            raw_x, raw_y = _thin(x, y, max_points)
-            fig.add_trace(
-                go.Scatter(
-                    x=raw_x,
-                    y=_float_payload(raw_y),
-                    mode="lines",
-                    line=dict(color=_rgba(colour, 0.25), width=1),
-                    legendgroup=curve.label,
-                    showlegend=False,
-                    hoverinfo="skip",
+            if raw:
+                raw_x, raw_y = _thin(x, y, max_points)
+                fig.add_trace(
+                    go.Scatter(
+                        x=raw_x,
+                        y=_float_payload(raw_y),
+                        mode="lines",
+                        line=dict(color=_rgba(colour, 0.25), width=1),
+                        legendgroup=curve.label,
+                        showlegend=False,
+                        hoverinfo="skip",
+                    )
                 )
-            )
             y = moving_average(y, smooth)
         x, y = _thin(x, y, max_points)
         fig.add_trace(
