@@ -259,10 +259,10 @@ st.caption(
 )
 st.page_link(
     ui.PAGES_DIR / "lab.py",
-    label="See it in training: a CNN trained with BatchNorm and GroupNorm at batch sizes 2 to 32",
+    label="See it in training: the Training lab",
     icon=":material/science:",
     query_params={"batch": "2"},
-    help="The Training lab trains a tiny CNN live with each normalization.",
+    help="A tiny CNN trained live with BatchNorm and GroupNorm, at batch sizes 2 to 32.",
 )
 
 # --- Biased vs unbiased variance
