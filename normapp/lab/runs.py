@@ -317,7 +317,11 @@ def _workers() -> int:
         return 1
 
 
-REGISTRY = RunRegistry(workers=_workers())
+# NORMAPP_LAB_PROCESSES=0 trains on the server's own threads instead: only for
+# benchmarks/bench_lab.py, which measures what the separate process saves the other pages.
+REGISTRY = RunRegistry(
+    workers=_workers(), processes=os.environ.get("NORMAPP_LAB_PROCESSES", "1") != "0"
+)
 # Before concurrent.futures joins the training processes at exit (its hook was registered on
 # import, above; these hooks run last registered first): stop what they train.
 if REGISTRY._processes is not None and hasattr(threading, "_register_atexit"):
