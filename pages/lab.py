@@ -303,7 +303,7 @@ def draw_curves(shown: dict) -> None:
     train_col.plotly_chart(
         figures.steps_figure(
             train_curves,
-            title=f"Training accuracy (each step's batch, mean of {smooth} steps)",
+            title=f"Training accuracy (last {smooth} batches)",
             y_title="accuracy",
             smooth=smooth,
             raw=False,
