@@ -193,3 +193,48 @@ def test_a_training_process_reports_progress_and_stops_when_told():
     registry.stop([long], "a")
     wait_for(lambda: registry.view(long).state == "absent", timeout=60)
     assert registry.finished([long]) == {}
+
+
+_KILLED_SERVER = """
+import sys, time
+from normapp.lab import runs
+from normapp.lab.training import RunConfig
+registry = runs.RunRegistry(workers=1)
+long = RunConfig("batchnorm", 32, steps=100000, seed=9)
+registry.request([long], "a")
+while registry.view(long).result is None:  # training: it has reported its first steps
+    time.sleep(0.05)
+print(*registry._processes._pool._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_training_process_ends_when_its_server_is_killed():
+    """A server killed outright (no exit handlers run) must not leave its training process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        workers = [int(pid) for pid in server.stdout.readline().split()]
+        assert workers, "the training process did not start"
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # A child of this test's process group may linger as a zombie until reaped by init.
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" in status.read()
+
+    wait_for(lambda: all(gone(pid) for pid in workers), timeout=10 * runs.ORPHAN_CHECK_S + 5)

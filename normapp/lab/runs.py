@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +39,7 @@ MAX_PER_WATCHER = 30
 STOP_SLOTS = 1024
 # "spawn": the server has threads, and a forked child would inherit their locks mid-use.
 _CONTEXT = multiprocessing.get_context("spawn")
+ORPHAN_CHECK_S = 1.0  # how often a training process checks that the server is still there
 
 
 class Busy(Exception):  # noqa: N818 (a state the page shows, not a failure)
@@ -296,9 +298,20 @@ _STOP_FLAGS: Any = None
 def _start_worker(reports: Any, stop_flags: Any) -> None:
     global _REPORTS, _STOP_FLAGS
     _REPORTS, _STOP_FLAGS = reports, stop_flags
+    # A server that dies without shutting its pool down (killed, or stopped mid-exit) would
+    # leave this process waiting for work forever: it holds both ends of its own pipes, so
+    # it never sees the server go. It watches its parent instead, and ends with it.
+    parent = os.getppid()
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
     # One BLAS thread: the network's matrices are small, and several BLAS threads per process
     # beside the server's (or another run's) spun against each other: 4x slower on 2 cores.
     threadpoolctl.threadpool_limits(1, "blas")
+
+
+def _end_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_S)
+    os._exit(0)
 
 
 def _train_in_worker(run_id: int, config: RunConfig) -> RunResult:
