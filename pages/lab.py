@@ -195,23 +195,21 @@ sweep = (
     else []
 )
 stopped: dict = st.session_state.setdefault("lab:stopped", {})
-wanted = [c for c in dict.fromkeys([*configs, *sweep]) if c not in stopped]
+watched = list(dict.fromkeys([*configs, *sweep]))  # this view's runs, each once
+wanted = [c for c in watched if c not in stopped]
 busy: runs.Busy | None = None
 try:
     REGISTRY.request(wanted, watcher)
 except runs.Busy as refused:
     busy = refused
-labels = {
-    c: controls.norm_label(c.norm, c.groups, c.axes or values["custom_axes"]) for c in configs
-}
+labels = {c: controls.norm_label(c.norm, c.groups, c.axes) for c in configs}
 
 
 def stop_training() -> None:
-    watching = [c for c in dict.fromkeys([*configs, *sweep])]
-    for view in REGISTRY.views(watching):
+    for view in REGISTRY.views(watched):
         if view.state in ("running", "queued"):
             stopped[view.config] = view.result
-    REGISTRY.stop(watching, watcher)
+    REGISTRY.stop(watched, watcher)
     st.session_state.pop("lab:sweep", None)
 
 
@@ -233,10 +231,17 @@ def progress_rows(views: list) -> None:
             )
 
 
-def results_now() -> dict:
+def pending_views(views: list) -> list:
+    """The runs still queued or training that this session has not stopped."""
+    return [v for v in views if v.state in ("queued", "running") and v.config not in stopped]
+
+
+def results_now(views: list) -> dict:
     """Each config's result to draw: finished, diverged, partial (training) or stopped."""
     shown = {}
-    for view in REGISTRY.views(configs):
+    for view in views:
+        if view.config not in configs:  # another batch size of the sweep: the summary's
+            continue
         if view.config in stopped and view.state not in ("finished", "diverged"):
             if stopped[view.config] is not None:
                 shown[view.config] = stopped[view.config]
@@ -383,7 +388,7 @@ def draw_batchnorm(shown: dict) -> None:
 
 
 def draw_live() -> None:
-    views = REGISTRY.views([*configs, *sweep])
+    views = REGISTRY.views(watched)
     if busy is not None:
         if busy.mine:
             st.warning(
@@ -398,7 +403,7 @@ def draw_live() -> None:
                 "runs are kept and shown at once; try again in a moment."
             )
         st.button("Try again", key="lab:retry")
-    pending = [v for v in views if v.state in ("queued", "running") and v.config not in stopped]
+    pending = pending_views(views)
     for view in views:
         if view.state == "failed":
             st.error(
@@ -410,7 +415,7 @@ def draw_live() -> None:
         st.button("Stop training", key="lab:stop", on_click=stop_training, type="primary")
     elif any(c in stopped for c in configs):
         st.button("Train again", key="lab:again", on_click=train_again)
-    shown = results_now()
+    shown = results_now(views)
     draw_messages(shown)
     if shown:
         draw_table(shown)
@@ -422,10 +427,7 @@ def draw_live() -> None:
     st.session_state["lab:pending"] = bool(pending)
 
 
-has_pending = any(
-    v.state in ("queued", "running") and v.config not in stopped
-    for v in REGISTRY.views([*configs, *sweep])
-)
+has_pending = bool(pending_views(REGISTRY.views(watched)))
 st.session_state["lab:pending"] = has_pending
 st.fragment(draw_live, run_every=1.0 if has_pending else None)()
 
