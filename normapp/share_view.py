@@ -47,9 +47,21 @@ def _qr_png(url: str) -> bytes:
     return share.qr_png(url, scale=share.projector_scale(url))
 
 
+OPEN_KEY = "share:open"
+
+
 def draw(slot, path: str) -> None:
-    """Fill `slot` (a container at the page's top) with the Share button and its popover."""
-    with slot, st.popover(BUTTON, icon=":material/qr_code_2:", key="share:open"):
+    """Fill `slot` (a container at the page's top) with the Share button and its popover.
+
+    The popover is lazy (``on_change="rerun"``): its link and QR code are made only in
+    the run that opening it causes. Drawn closed on every run of every page, the QR
+    code's PNG went to the browser each time, a twentieth of a class's server time.
+    """
+    with slot:
+        popover = st.popover(BUTTON, icon=":material/qr_code_2:", key=OPEN_KEY, on_change="rerun")
+    if not popover.open:
+        return
+    with popover:
         url = current_url(path)
         try:
             png = _qr_png(url)

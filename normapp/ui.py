@@ -12,6 +12,7 @@ reports what a link got wrong and reads older link forms.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ from normlib.typing import Shape4
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 FAVICON = PAGES_DIR.parent / "assets" / "favicon.png"  # drawn by assets/make_favicon.py
+# Given as a data URL, made once: given as a file, Streamlit read it, checked it with
+# Pillow and stored it as a new media file on every run of every page.
+FAVICON_URL = "data:image/png;base64," + base64.b64encode(FAVICON.read_bytes()).decode("ascii")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
 _SEED_PARAM = next(p for p in state.INPUT_PARAMS if p.name == "seed")
 SEED_MAX = 2**31 - 1
@@ -356,7 +360,7 @@ def configure_page() -> None:
     st.set_page_config(
         page_title="Normalization Explorer",
         # A file shipped with the app: a ":material/…:" icon is fetched from a font host.
-        page_icon=str(FAVICON),
+        page_icon=FAVICON_URL,
         layout="wide",
         # "auto": beside the page on a wide screen, closed on a phone (it covered 77% of it).
         initial_sidebar_state="auto",

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import normlib
-from normapp import explorer_controls, figures, presenter
+from normapp import explorer_controls, figures, presenter, share_view
 from tests.conftest import open_page, shown
 
 EXPLORER = "pages/explorer.py"
@@ -152,6 +152,12 @@ def test_leaving_the_presenter_view_keeps_eps_gamma_beta_and_the_element():
 )
 def test_share_shows_the_link_with_the_current_query_string(page, query):
     at = open_page(page, query)
+    popovers = [p for p in at.get("popover") if p.proto.popover.label == "Share this view"]
+    # Closed, the popover is an empty button: its link and QR code are made on opening.
+    assert len(popovers) == 1 and not popovers[0].children
+    assert not [c.value for c in at.code if "?" in c.value]
+    at.session_state[share_view.OPEN_KEY] = True  # what the browser sends on a click
+    at.run()
     popovers = [p for p in at.get("popover") if p.proto.popover.label == "Share this view"]
     assert len(popovers) == 1
     links = [c.value for c in at.code if "?" in c.value]
