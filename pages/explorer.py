@@ -86,332 +86,359 @@ def pick_from_click() -> None:
                 st.session_state[key] = value
 
 
-# --- Choosing the normalization
-st.segmented_control(
-    "Method",
-    list(normlib.METHODS),
-    format_func=lambda k: normlib.METHODS[k].name,
-    default="batchnorm",
-    key="method",
-    bind="query-params",
-    on_change=apply_preset,
-    help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
-    "same computation.",
-)
-figure_slot = st.container()  # the presenter view's figure, under the Method row
-if presenting:  # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
-    axes_col, groups_col, center_col = st.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
-else:
-    axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
-        [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
-    )
-axes = axes_col.pills(
-    "Reduce over (these share one mean)",
-    list(normlib.AXES),
-    selection_mode="multi",
-    default=list(normlib.METHODS["batchnorm"].axes),
-    key="axes",
-    bind="query-params",
-    on_change=follow_controls,
-    help="N batch, C channel, H height, W width. Any subset, including none.",
-)
-groups = groups_col.select_slider(
-    "Groups G (GroupNorm)",
-    divisors,
-    value=1,
-    key="groups",
-    bind="query-params",
-    on_change=follow_controls,
-    disabled="C" not in st.session_state["axes"] or c_max == 1,
-    help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
-)
-if not presenting:
-    eps_col.number_input(
-        "eps",
-        step=1e-5,
-        format="%.0e",
-        value=1e-5,
-        key="eps",
-        bind="query-params",
-        persist_state="page",
-        help=presets.eps_help(current_spec(), st.session_state["method"]),
-    )
-center = center_col.toggle(
-    "Center",
-    value=True,
-    key="center",
-    bind="query-params",
-    on_change=follow_controls,
-    help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
-)
-if not presenting:
-    gamma_col.number_input(
-        "γ",
-        step=0.5,
-        value=1.0,
-        key="gamma",
-        bind="query-params",
-        persist_state="page",
-        help="Scale after normalizing, the same for every channel here.",
-    )
-    beta_col.number_input(
-        "β",
-        value=0.0,
-        step=0.5,
-        key="beta",
-        bind="query-params",
-        persist_state="page",
-        help="Shift after scaling.",
-    )
-else:
-    presenter.shortcut_buttons(c_max)
-explorer_link.check_controls(link, BOUNDS)
+# The page from the Method row down is one fragment: a click on its controls (a preset,
+# an axis, a grid cell, a tab) reruns only it, not the sidebar, the title and the question
+# above, which it cannot change. The browser redraws only the fragment, and the headline
+# shows sooner. A link to check, a sidebar change or opening Share reruns the whole page.
+# The presenter view writes its headline into `name_slot` above, outside any fragment, so
+# there the body runs as part of the page.
+opened_link = [link]  # checked by the body's first run only: a fragment rerun opens no link
 
-# The one value every figure below is computed from (G counts only while C is reduced).
-spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
-eps, gamma, beta = (
-    float(st.session_state.get(k, default))
-    for k, default in (("eps", 1e-5), ("gamma", 1.0), ("beta", 0.0))
-)
-view = cached.View.of(data, spec, eps, gamma, beta)
-result = cached.normalized(view, data.x)
-element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
 
-# --- The answer, big
-name = normlib.identify(spec, data.shape)
-formulas = spec.latex(data.shape)
-with name_slot if presenting else st.container():
-    st.markdown(f"### {name}")
-    st.markdown(
-        f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>"
-        f"{set_description.headline(spec, data.shape)}</div>",
-        unsafe_allow_html=True,
+def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as it looks)
+    """The controls, the answer, the figures and the tabs: the page under the question."""
+    # --- Choosing the normalization
+    st.segmented_control(
+        "Method",
+        list(normlib.METHODS),
+        format_func=lambda k: normlib.METHODS[k].name,
+        default="batchnorm",
+        key="method",
+        bind="query-params",
+        on_change=apply_preset,
+        help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
+        "same computation.",
     )
-words_col, formula_col = st.columns([1, 1], vertical_alignment="center")
-words_col.markdown(
-    f"Reduced over **{set_description.reduced_words(spec)}** → "
-    f"{set_description.one_statistic_per(spec)}. "
-    f"Input: {data.title}, shape (N, C, H, W) = {data.shape}."
-)
-if not presenting and (lab_query := lab_controls.lab_query(spec)) is not None:
-    words_col.page_link(
-        ui.PAGES_DIR / "lab.py",
-        label="Train a small CNN with this normalization",
-        icon=":material/science:",
-        query_params=lab_query,
-        help="The Training lab trains a tiny CNN live with it, beside BatchNorm2d if you like.",
+    figure_slot = st.container()  # the presenter view's figure, under the Method row
+    # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
+    if presenting:
+        axes_col, groups_col, center_col = st.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
+    else:
+        axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
+            [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
+        )
+    axes = axes_col.pills(
+        "Reduce over (these share one mean)",
+        list(normlib.AXES),
+        selection_mode="multi",
+        default=list(normlib.METHODS["batchnorm"].axes),
+        key="axes",
+        bind="query-params",
+        on_change=follow_controls,
+        help="N batch, C channel, H height, W width. Any subset, including none.",
     )
-with formula_col:
-    st.latex(formulas.mean)
-    if formulas.group_set:
-        st.latex(formulas.group_set)
-    st.latex(formulas.count)
-eps_zero_note = after_check.eps_zero_note(result)
-if eps_zero_note:
-    st.warning(eps_zero_note)
+    groups = groups_col.select_slider(
+        "Groups G (GroupNorm)",
+        divisors,
+        value=1,
+        key="groups",
+        bind="query-params",
+        on_change=follow_controls,
+        disabled="C" not in st.session_state["axes"] or c_max == 1,
+        help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
+    )
+    if not presenting:
+        eps_col.number_input(
+            "eps",
+            step=1e-5,
+            format="%.0e",
+            value=1e-5,
+            key="eps",
+            bind="query-params",
+            persist_state="page",
+            help=presets.eps_help(current_spec(), st.session_state["method"]),
+        )
+    center = center_col.toggle(
+        "Center",
+        value=True,
+        key="center",
+        bind="query-params",
+        on_change=follow_controls,
+        help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
+    )
+    if not presenting:
+        gamma_col.number_input(
+            "γ",
+            step=0.5,
+            value=1.0,
+            key="gamma",
+            bind="query-params",
+            persist_state="page",
+            help="Scale after normalizing, the same for every channel here.",
+        )
+        beta_col.number_input(
+            "β",
+            value=0.0,
+            step=0.5,
+            key="beta",
+            bind="query-params",
+            persist_state="page",
+            help="Shift after scaling.",
+        )
+    else:
+        presenter.shortcut_buttons(c_max)
+    explorer_link.check_controls(
+        opened_link.pop() if opened_link else explorer_link.OpenedLink(), BOUNDS
+    )
 
-if presenting:
-    with figure_slot:
-        # --- One figure at a time, full width, projector-sized text
-        choice, predict = presenter.figure_choice()
-        big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
-        if choice == "grid" and presenter.grid_waits(predict):
-            presenter.reveal_prompt()
-        elif choice == "grid":
+    # The one value every figure below is computed from (G counts only while C is reduced).
+    spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
+    eps, gamma, beta = (
+        float(st.session_state.get(k, default))
+        for k, default in (("eps", 1e-5), ("gamma", 1.0), ("beta", 0.0))
+    )
+    view = cached.View.of(data, spec, eps, gamma, beta)
+    result = cached.normalized(view, data.x)
+    element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
+
+    # --- The answer, big
+    name = normlib.identify(spec, data.shape)
+    formulas = spec.latex(data.shape)
+    with name_slot if presenting else st.container():
+        st.markdown(f"### {name}")
+        st.markdown(
+            f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>"
+            f"{set_description.headline(spec, data.shape)}</div>",
+            unsafe_allow_html=True,
+        )
+    words_col, formula_col = st.columns([1, 1], vertical_alignment="center")
+    words_col.markdown(
+        f"Reduced over **{set_description.reduced_words(spec)}** → "
+        f"{set_description.one_statistic_per(spec)}. "
+        f"Input: {data.title}, shape (N, C, H, W) = {data.shape}."
+    )
+    if not presenting and (lab_query := lab_controls.lab_query(spec)) is not None:
+        words_col.page_link(
+            ui.PAGES_DIR / "lab.py",
+            label="Train a small CNN with this normalization",
+            icon=":material/science:",
+            query_params=lab_query,
+            help="The Training lab trains a tiny CNN live with it, beside BatchNorm2d if you like.",
+        )
+    with formula_col:
+        st.latex(formulas.mean)
+        if formulas.group_set:
+            st.latex(formulas.group_set)
+        st.latex(formulas.count)
+    eps_zero_note = after_check.eps_zero_note(result)
+    if eps_zero_note:
+        st.warning(eps_zero_note)
+
+    if presenting:
+        with figure_slot:
+            # --- One figure at a time, full width, projector-sized text
+            choice, predict = presenter.figure_choice()
+            big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
+            if choice == "grid" and presenter.grid_waits(predict):
+                presenter.reveal_prompt()
+            elif choice == "grid":
+                st.plotly_chart(
+                    cached.set_grid_figure(data.shape, spec, element, **big),
+                    key="ex:grid",
+                    on_select=pick_from_click,
+                    selection_mode="points",
+                    config=NO_BAR,
+                )
+            elif choice == "hist":
+                log_y = bool(st.session_state.get("log", False))
+                st.plotly_chart(
+                    cached.histogram_figure(
+                        view, 60, big["height"], log_y, data.x, result.output, "presenter"
+                    ),
+                    config=NO_BAR,
+                )
+            elif choice == "stats":
+                st.plotly_chart(cached.stats_figure(view, result, **big), config=NO_BAR)
+            else:
+                st.plotly_chart(cached.cube_figure(data.shape, spec, element, **big), config=NO_BAR)
+    else:
+        # --- Which cells share a mean | before and after
+        sets_col, hist_col = st.columns(2)
+        with sets_col:
+            set_id, words = set_description.element_set(spec, data.shape, element)
+            st.markdown(
+                f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
+                f"set {set_id}, {set_description.plural(result.count, 'element')} ({words})"
+            )
             st.plotly_chart(
-                cached.set_grid_figure(data.shape, spec, element, **big),
+                cached.set_grid_figure(data.shape, spec, element),
                 key="ex:grid",
                 on_select=pick_from_click,
                 selection_mode="points",
                 config=NO_BAR,
             )
-        elif choice == "hist":
-            log_y = bool(st.session_state.get("log", False))
+            n_col, c_col, h_col, w_col = st.columns(4)
+            for column, key, size in zip(
+                (n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True
+            ):
+                column.number_input(
+                    key.removeprefix("ex:"),
+                    step=1,
+                    key=key,
+                    persist_state="page",
+                    help=f"0 to {size - 1}",
+                )
+            st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
+        with hist_col:
+            st.markdown("**Before and after**, on shared bins")
+            log_y = st.toggle(
+                "Log-scale counts", False, key="log", bind="query-params", persist_state="page"
+            )
             st.plotly_chart(
                 cached.histogram_figure(
-                    view, 60, big["height"], log_y, data.x, result.output, "presenter"
+                    view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output
                 ),
                 config=NO_BAR,
             )
-        elif choice == "stats":
-            st.plotly_chart(cached.stats_figure(view, result, **big), config=NO_BAR)
-        else:
-            st.plotly_chart(cached.cube_figure(data.shape, spec, element, **big), config=NO_BAR)
-else:
-    # --- Which cells share a mean | before and after
-    sets_col, hist_col = st.columns(2)
-    with sets_col:
-        set_id, words = set_description.element_set(spec, data.shape, element)
-        st.markdown(
-            f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
-            f"set {set_id}, {set_description.plural(result.count, 'element')} ({words})"
-        )
-        st.plotly_chart(
-            cached.set_grid_figure(data.shape, spec, element),
-            key="ex:grid",
-            on_select=pick_from_click,
-            selection_mode="points",
-            config=NO_BAR,
-        )
-        n_col, c_col, h_col, w_col = st.columns(4)
-        for column, key, size in zip(
-            (n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True
-        ):
-            column.number_input(
-                key.removeprefix("ex:"),
-                step=1,
-                key=key,
-                persist_state="page",
-                help=f"0 to {size - 1}",
-            )
-        st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
-    with hist_col:
-        st.markdown("**Before and after**, on shared bins")
-        log_y = st.toggle(
-            "Log-scale counts", False, key="log", bind="query-params", persist_state="page"
-        )
-        st.plotly_chart(
-            cached.histogram_figure(view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output),
-            config=NO_BAR,
-        )
 
-    # --- The selected element's whole computation, full width (the LaTeX is wide)
-    with st.expander(f"The arithmetic of element {element}", expanded=True):
-        arithmetic = element_walkthrough.element_arithmetic(data.x, result, element, gamma, beta)
-        st.latex(element_walkthrough.element_arithmetic_latex(arithmetic))
-        st.caption(
-            f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
-            if spec.center
-            else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
-        )
-
-    stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
-        list(TABS.values()),
-        default=TABS["stats"],
-        key="tab",
-        on_change="rerun",
-        bind="query-params",
-    )
-    # Lazy tabs: only the open one is computed and sent to the browser.
-    if stats_tab.open:
-        with stats_tab:
-            params = presets.affine_parameters(spec, data.shape, st.session_state["method"])
-            left, middle, right = st.columns(3)
-            left.metric("Reduction sets", f"{result.n_sets:,}")
-            middle.metric("Elements per set", f"{result.count:,}")
-            right.metric(
-                f"γ/β parameters ({params.formula})",
-                "—" if params.count is None else f"{params.count:,}",
-                help=params.note,
+        # --- The selected element's whole computation, full width (the LaTeX is wide)
+        with st.expander(f"The arithmetic of element {element}", expanded=True):
+            arithmetic = element_walkthrough.element_arithmetic(
+                data.x, result, element, gamma, beta
             )
-            st.markdown(
-                f"Mean and variance shape: `{set_description.stat_shape_text(result)}` · "
-                f"γ, β: {params.shape} ({params.note})."
-            )
-            check = cached.after_check(view, result)
-            show = st.success if check.holds else (st.warning if check.checked else st.info)
-            show(after_check.after_check_text(check))
-            st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
-            if result.n_sets <= 64:
-                st.dataframe(ui.table(set_statistics.statistics_table(result)), hide_index=True)
-            else:
-                st.caption(
-                    f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
-                    "Downloads has every set's mean and variance."
-                )
-    if cube_tab.open:
-        with cube_tab:
-            st.plotly_chart(cached.cube_figure(data.shape, spec, element), config=NO_BAR)
+            st.latex(element_walkthrough.element_arithmetic_latex(arithmetic))
             st.caption(
-                "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
-                "H·W merged; the shaded cells share one mean and variance."
+                f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
+                if spec.center
+                else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
             )
-    if groups_tab.open:
-        with groups_tab:
-            # Per set when the sets are few and are not simply the channels; else per channel.
-            by_set = result.n_sets <= 16 and spec.axes != "NHW"
-            labels = (
-                [f"set {i}" for i in range(result.n_sets)]
-                if by_set
-                else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
-            )
-            st.plotly_chart(
-                cached.histogram_grid_figure(
-                    view,
-                    "set" if by_set else "channel",
-                    tuple(labels),
-                    log_y,
-                    data.x,
-                    result.output,
-                ),
-                config=NO_BAR,
-            )
-    if maps_tab.open:
-        with maps_tab:
-            options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
-            # A diagonal (sample k, channel k) shows different images and channels at once.
-            diagonal = list(dict.fromkeys((k % min(n_max, 8), k % min(c_max, 8)) for k in range(3)))
-            chosen = st.multiselect(
-                "Maps (n, c) to show",
-                options,
-                default=diagonal,
-                format_func=lambda nc: (
-                    f"n={nc[0]} {data.sample_labels[nc[0]]}, c={nc[1]} {data.channel_labels[nc[1]]}"
-                ),
-                max_selections=6,
-                key="ex:maps",
-            )
-            if chosen:
+
+        stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
+            list(TABS.values()),
+            default=TABS["stats"],
+            key="tab",
+            on_change="rerun",
+            bind="query-params",
+        )
+        # Lazy tabs: only the open one is computed and sent to the browser.
+        if stats_tab.open:
+            with stats_tab:
+                params = presets.affine_parameters(spec, data.shape, st.session_state["method"])
+                left, middle, right = st.columns(3)
+                left.metric("Reduction sets", f"{result.n_sets:,}")
+                middle.metric("Elements per set", f"{result.count:,}")
+                right.metric(
+                    f"γ/β parameters ({params.formula})",
+                    "—" if params.count is None else f"{params.count:,}",
+                    help=params.note,
+                )
+                st.markdown(
+                    f"Mean and variance shape: `{set_description.stat_shape_text(result)}` · "
+                    f"γ, β: {params.shape} ({params.note})."
+                )
+                check = cached.after_check(view, result)
+                show = st.success if check.holds else (st.warning if check.checked else st.info)
+                show(after_check.after_check_text(check))
+                st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
+                if result.n_sets <= 64:
+                    st.dataframe(ui.table(set_statistics.statistics_table(result)), hide_index=True)
+                else:
+                    st.caption(
+                        f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
+                        "Downloads has every set's mean and variance."
+                    )
+        if cube_tab.open:
+            with cube_tab:
+                st.plotly_chart(cached.cube_figure(data.shape, spec, element), config=NO_BAR)
+                st.caption(
+                    "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
+                    "H·W merged; the shaded cells share one mean and variance."
+                )
+        if groups_tab.open:
+            with groups_tab:
+                # Per set when the sets are few and are not simply the channels; else per channel.
+                by_set = result.n_sets <= 16 and spec.axes != "NHW"
+                labels = (
+                    [f"set {i}" for i in range(result.n_sets)]
+                    if by_set
+                    else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
+                )
                 st.plotly_chart(
-                    cached.feature_maps_figure(view, tuple(chosen), data.x, result.output),
+                    cached.histogram_grid_figure(
+                        view,
+                        "set" if by_set else "channel",
+                        tuple(labels),
+                        log_y,
+                        data.x,
+                        result.output,
+                    ),
                     config=NO_BAR,
                 )
-    if formula_tab.open:
-        with formula_tab:
-            st.latex(formulas.mean)
-            if formulas.group_set:
-                st.latex(formulas.group_set)
-            st.latex(formulas.var)
-            st.latex(formulas.output)
-            st.latex(formulas.count)
-            st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
-    if download_tab.open:
-        with download_tab:
-            # Files are made only when a button is clicked (Streamlit calls `data` then):
-            # opening this tab costs nothing, even at 2^24 elements.
-            st.caption("Each file is made when you click its button, not when this tab opens.")
-            st.download_button(
-                f"Normalized tensor (.npy, {downloads.npy_megabytes(result.output):.1f} MB)",
-                lambda: downloads.tensor_npy(result.output),
-                file_name="normalized.npy",
-                mime="application/octet-stream",
-                on_click="ignore",
-            )
-            if result.n_sets <= downloads.CSV_MAX_ROWS:
-                st.download_button(
-                    f"Statistics (.csv, {set_description.plural(result.n_sets, 'row')})",
-                    lambda: downloads.statistics_csv(result),
-                    file_name="statistics.csv",
-                    mime="text/csv",
-                    on_click="ignore",
+        if maps_tab.open:
+            with maps_tab:
+                options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
+                # A diagonal (sample k, channel k) shows different images and channels at once.
+                diagonal = list(
+                    dict.fromkeys((k % min(n_max, 8), k % min(c_max, 8)) for k in range(3))
                 )
-            else:
+                chosen = st.multiselect(
+                    "Maps (n, c) to show",
+                    options,
+                    default=diagonal,
+                    format_func=lambda nc: (
+                        f"n={nc[0]} {data.sample_labels[nc[0]]}, "
+                        f"c={nc[1]} {data.channel_labels[nc[1]]}"
+                    ),
+                    max_selections=6,
+                    key="ex:maps",
+                )
+                if chosen:
+                    st.plotly_chart(
+                        cached.feature_maps_figure(view, tuple(chosen), data.x, result.output),
+                        config=NO_BAR,
+                    )
+        if formula_tab.open:
+            with formula_tab:
+                st.latex(formulas.mean)
+                if formulas.group_set:
+                    st.latex(formulas.group_set)
+                st.latex(formulas.var)
+                st.latex(formulas.output)
+                st.latex(formulas.count)
+                st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
+        if download_tab.open:
+            with download_tab:
+                # Files are made only when a button is clicked (Streamlit calls `data` then):
+                # opening this tab costs nothing, even at 2^24 elements.
+                st.caption("Each file is made when you click its button, not when this tab opens.")
                 st.download_button(
-                    "Statistics (.npz)",
-                    lambda: downloads.statistics_npz(result),
-                    file_name="statistics.npz",
+                    f"Normalized tensor (.npy, {downloads.npy_megabytes(result.output):.1f} MB)",
+                    lambda: downloads.tensor_npy(result.output),
+                    file_name="normalized.npy",
                     mime="application/octet-stream",
                     on_click="ignore",
                 )
-                st.caption(
-                    f"{result.n_sets:,} sets are more than the {downloads.CSV_MAX_ROWS:,} "
-                    "rows a CSV "
-                    "here may have (a spreadsheet would not open it, and writing it takes long): "
-                    "the statistics come as NumPy arrays instead, `np.load('statistics.npz')`, "
-                    f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "
-                    f"{tuple(result.mean.shape)}."
-                )
+                if result.n_sets <= downloads.CSV_MAX_ROWS:
+                    st.download_button(
+                        f"Statistics (.csv, {set_description.plural(result.n_sets, 'row')})",
+                        lambda: downloads.statistics_csv(result),
+                        file_name="statistics.csv",
+                        mime="text/csv",
+                        on_click="ignore",
+                    )
+                else:
+                    st.download_button(
+                        "Statistics (.npz)",
+                        lambda: downloads.statistics_npz(result),
+                        file_name="statistics.npz",
+                        mime="application/octet-stream",
+                        on_click="ignore",
+                    )
+                    st.caption(
+                        f"{result.n_sets:,} sets are more than the {downloads.CSV_MAX_ROWS:,} "
+                        "rows a CSV here may have (a spreadsheet would not open it, and writing "
+                        "it takes long): the statistics come as NumPy arrays instead, "
+                        "`np.load('statistics.npz')`, "
+                        f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "
+                        f"{tuple(result.mean.shape)}."
+                    )
 
-explorer_link.finish(element)
+    explorer_link.finish(element)
+
+
+if presenting:
+    explorer_body()
+else:
+    st.fragment(explorer_body)()
 with notices:
     links.show_messages()
