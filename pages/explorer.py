@@ -27,6 +27,9 @@ TABS = link_forms.EXPLORER_TABS
 BOUNDS = explorer_link.bounds(TABS)
 NO_BAR = figures.CHART_CONFIG
 PICK_KEYS = controls.PICK_KEYS
+# The statistics table shows every row up to this many sets; more scroll in this height.
+STATS_ROWS_SHOWN = 12
+STATS_HEIGHT = 420
 
 
 data = ui.current_input("explorer")
@@ -331,7 +334,13 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
                 show(after_check.after_check_text(check))
                 st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
                 if result.n_sets <= 64:
-                    st.dataframe(ui.table(set_statistics.statistics_table(result)), hide_index=True)
+                    # A static table: the browser draws a few rows of HTML faster than it
+                    # mounts an interactive grid, on every click that changes the sets.
+                    st.table(
+                        ui.table(set_statistics.statistics_table(result)),
+                        hide_index=True,
+                        height="content" if result.n_sets <= STATS_ROWS_SHOWN else STATS_HEIGHT,
+                    )
                 else:
                     st.caption(
                         f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "

@@ -199,7 +199,7 @@ def test_numbers_on_the_page_match_normlib():
     at = run_app({"source": "random", "shape": "4x6x10x12", "seed": "3", "axes": "HW"})
     x = normlib.random_tensor((4, 6, 10, 12), seed=3, channel_offset=2.0, channel_scale=1.0)
     result = normlib.normalize(x, "HW")
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     np.testing.assert_allclose(frame["mean"].to_numpy(), result.set_mean, rtol=1e-6)
     np.testing.assert_allclose(frame["variance"].to_numpy(), result.set_var, rtol=1e-5)
 
@@ -242,9 +242,9 @@ def test_a_link_followed_later_in_the_session_replaces_the_view():
 @pytest.mark.parametrize(
     ("tab", "check"),
     [
-        ("stats", lambda at: len(at.dataframe) == 1 and len(at.metric) == 3),
+        ("stats", lambda at: len(at.table) == 1 and len(at.metric) == 3),
         ("cube", lambda at: any("Group Normalization paper" in c.value for c in at.caption)),
-        ("groups", lambda at: len(at.dataframe) == 0 and not at.metric),
+        ("groups", lambda at: len(at.table) == 0 and not at.metric),
         ("maps", lambda at: len(at.multiselect(key="ex:maps").value) == 3),
         ("formula", lambda at: any("\\sigma^2_{c}" in m.value for m in at.latex)),
         ("downloads", lambda at: len(at.get("download_button")) == 2),
