@@ -34,8 +34,6 @@ STATS_HEIGHT = 420
 
 data = ui.current_input("explorer")
 n_max, c_max, h_max, w_max = data.shape
-notices = st.container()  # messages about the link, filled once the controls are drawn
-link = explorer_link.open_link(BOUNDS, data.shape)
 
 title_slot = st.container()  # the title and the question, left out of the presenter view
 top = st.container(key="present-top")  # sticky in the presenter view (assets/presenter.css)
@@ -92,14 +90,16 @@ def pick_from_click() -> None:
 # The page from the Method row down is one fragment: a click on its controls (a preset,
 # an axis, a grid cell, a tab) reruns only it, not the sidebar, the title and the question
 # above, which it cannot change. The browser redraws only the fragment, and the headline
-# shows sooner. A link to check, a sidebar change or opening Share reruns the whole page.
-# The presenter view writes its headline into `name_slot` above, outside any fragment, so
-# there the body runs as part of the page.
-opened_link = [link]  # checked by the body's first run only: a fragment rerun opens no link
-
-
+# shows sooner. A sidebar change or opening Share reruns the whole page. The fragment reads
+# the link and repairs typed values itself (open_link), so a fragment rerun checks them as
+# a whole run does, and shows its messages at its top. The presenter view writes its
+# headline into `name_slot` above, outside any fragment, so there the body runs as part of
+# the page.
 def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as it looks)
     """The controls, the answer, the figures and the tabs: the page under the question."""
+    notices = st.container()  # messages about the link or a typed value, filled at the end
+    link = explorer_link.open_link(BOUNDS, data.shape)
+
     # --- Choosing the normalization
     st.segmented_control(
         "Method",
@@ -180,9 +180,7 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
         )
     else:
         presenter.shortcut_buttons(c_max)
-    explorer_link.check_controls(
-        opened_link.pop() if opened_link else explorer_link.OpenedLink(), BOUNDS
-    )
+    explorer_link.check_controls(link, BOUNDS)
 
     # The one value every figure below is computed from (G counts only while C is reduced).
     spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
@@ -443,11 +441,11 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
                     )
 
     explorer_link.finish(element)
+    with notices:
+        links.show_messages()
 
 
 if presenting:
     explorer_body()
 else:
     st.fragment(explorer_body)()
-with notices:
-    links.show_messages()

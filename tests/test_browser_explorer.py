@@ -115,3 +115,27 @@ def test_clicking_the_set_grid_selects_that_element(page, app_url):
     assert pick[1] == "2"  # pick=n,c,h,w with c = 2
     expect_charts_drawn(page)
     screenshot(page, "explorer-clicked-grid")
+
+
+def test_a_typed_value_out_of_range_is_refused_by_the_fragments_own_rerun(page, app_url):
+    """Typing into a box reruns the Explorer's fragment alone; it repairs and says so itself."""
+    from playwright.sync_api import expect
+
+    open_page_at(page, f"{app_url}/?method=LayerNorm", HEADLINE)
+    expect_headline(page, "8 sets × 3,072 elements per set")
+    eps = page.get_by_label("eps", exact=True)
+    eps.fill("5")
+    eps.press("Enter")
+    expect(page.get_by_text("eps = 5.0 is outside 0 to 1; keeping eps = 1e-05.")).to_be_visible(
+        timeout=LOAD_MS
+    )
+    expect_drawn(page)
+    expect(eps).to_have_value("1e-5")
+    expect_headline(page, "8 sets × 3,072 elements per set")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    # The same box typed again with a good value: the message goes, the value stays.
+    eps.fill("1e-3")
+    eps.press("Enter")
+    expect(page.get_by_text("is outside 0 to 1")).to_have_count(0, timeout=LOAD_MS)
+    expect(eps).to_have_value("1e-3")
+    screenshot(page, "explorer-typed-eps-refused")
