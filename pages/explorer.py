@@ -34,6 +34,7 @@ STATS_HEIGHT = 420
 
 data = ui.current_input("explorer")
 n_max, c_max, h_max, w_max = data.shape
+page_notices = st.container()  # a whole run's messages (the link's), above the title
 
 title_slot = st.container()  # the title and the question, left out of the presenter view
 top = st.container(key="present-top")  # sticky in the presenter view (assets/presenter.css)
@@ -91,13 +92,17 @@ def pick_from_click() -> None:
 # an axis, a grid cell, a tab) reruns only it, not the sidebar, the title and the question
 # above, which it cannot change. The browser redraws only the fragment, and the headline
 # shows sooner. A sidebar change or opening Share reruns the whole page. The fragment reads
-# the link and repairs typed values itself (open_link), so a fragment rerun checks them as
-# a whole run does, and shows its messages at its top. The presenter view writes its
-# headline into `name_slot` above, outside any fragment, so there the body runs as part of
-# the page.
+# the link and repairs typed values itself (open_link), so its own rerun checks them as a
+# whole run does. A whole run's messages (a link's) go above the title, where a phone shows
+# them first; a fragment rerun's (a typed value's) go at the fragment's top, the only place
+# it can write, by the controls. The presenter view writes its headline into `name_slot`
+# above, outside any fragment, so there the body runs as part of the page.
+whole_run = [True]  # taken by the body's first call, the one inside this whole run
+
+
 def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as it looks)
     """The controls, the answer, the figures and the tabs: the page under the question."""
-    notices = st.container()  # messages about the link or a typed value, filled at the end
+    notices = page_notices if whole_run and whole_run.pop() else st.container()
     link = explorer_link.open_link(BOUNDS, data.shape)
 
     # --- Choosing the normalization
