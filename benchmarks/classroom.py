@@ -11,13 +11,12 @@ sends is kept, so a traceback anywhere in a view is an error.
 Used by ``tests/test_class_at_once.py`` (no traceback under concurrency) and
 ``benchmarks/bench_class.py`` (views per second against a reference page).
 Only the standard library, ``websockets`` (which Streamlit's server already
-installs) and ``streamlit.proto``.
+installs), ``streamlit.proto`` and ``deploy/serve.py``'s port picker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Delta_pb2 import Delta
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from deploy.serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 _FINISHED = ForwardMsg.ScriptFinishedStatus
@@ -245,6 +246,8 @@ class StreamlitServer:
     tests/conftest.py's `Server` is this class for tests.
     """
 
+    PORT_ATTEMPTS = 3  # starts on a new port when another process took the one picked
+
     def __init__(
         self,
         script: Path,
@@ -253,49 +256,78 @@ class StreamlitServer:
         options: tuple[str, ...] = (),
         cwd: Path = ROOT,
     ) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
+        self._command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            *options,
+        ]
+        # Streamlit reads .streamlit/config.toml from `cwd`: the project's, unless `cwd`
+        # is elsewhere (a plain page with Streamlit's defaults).
+        self._cwd = cwd
+        self._env = env
+        self._attempts = 0
+        self._start()
+
+    def _start(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._attempts += 1
+        self._log.write(f"[classroom] starting on port {port}\n")
+        self._log.flush()
         self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                *options,
-            ],
-            # Streamlit reads .streamlit/config.toml from here: the project's, unless
-            # `cwd` is elsewhere (a plain page with Streamlit's defaults).
-            cwd=cwd,
-            env=env,
+            [*self._command, "--server.port", str(port)],
+            cwd=self._cwd,
+            env=self._env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
 
+    def _lost_its_port(self) -> bool:
+        """The server exited because another process bound its port first."""
+        self._log.flush()
+        return "is not available" in self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 15) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
     def wait_until_healthy(self, timeout_s: float = 180) -> None:
-        """Wait for /_stcore/health (which runs no script: the first page request stays first)."""
+        """Wait for /_stcore/health (which runs no script: the first page request stays first).
+
+        A server that exits for a port someone else took is started again on another
+        port, before any request has reached it; any other exit or a timeout raises
+        RuntimeError with the end of the server's log.
+        """
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self._process.poll() is None:
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                if self._attempts < self.PORT_ATTEMPTS and self._lost_its_port():
+                    self._start()
+                    continue
+                break
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
                     if answer.status == 200:
                         return
             except OSError:
                 time.sleep(0.2)  # polling a server that is still importing
-        raise RuntimeError(f"streamlit did not start on {self.url}; see {self.log_path}")
+        how = "exited" if self._process.poll() is not None else f"no answer in {timeout_s:.0f} s"
+        raise RuntimeError(
+            f"streamlit did not start on {self.url} ({how}); the end of {self.log_path}:\n"
+            + self.log_tail()
+        )
 
     def rss_mb(self) -> float:
         """The server process's resident memory now, in MB."""

@@ -14,11 +14,12 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from deploy.serve import free_port
 
 # Enough for bench_class_quiz: 100 student processes and the board, one connection each.
 MAX_CONNECTIONS = 250
@@ -49,12 +50,6 @@ def server_bindir() -> Path:
     raise PostgresUnavailableError(
         "PostgreSQL's server (initdb, pg_ctl) is not installed: apt-get install -y postgresql"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_server_user() -> list[str]:
@@ -115,7 +110,7 @@ def temporary_postgres(durable: bool = True) -> Iterator[str]:
             ],
             "initdb",
         )
-        port = _free_port()
+        port = free_port()
         settings = [
             f"-p {port}",
             f"-k {sockets}",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -71,10 +72,49 @@ def find_nginx() -> str | None:
     return next((path for path in NGINX_CANDIDATES if os.access(path, os.X_OK)), None)
 
 
-def free_port() -> int:
+# Ports this process has handed out: two servers started side by side never get the same.
+_HANDED_OUT: set[int] = set()
+_LOWEST_PORT = 10_000  # below it lie the ports services are configured on
+
+
+def _outgoing_ports_start() -> int:
+    """Where the kernel's ports for outgoing connections begin (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A free loopback port for a server we are about to start, below the outgoing range.
+
+    A port the kernel hands out (bind to port 0) lies in the range it also gives every
+    outgoing connection its local port from: between the pick and the server's own bind,
+    a health poll or a browser's connection can take it, and Streamlit then exits with
+    "Port ... is not available" (a CI run lost a test module's servers that way). Below
+    that range only another listener can take a port, and this process hands each out once.
+    """
+    top = _outgoing_ports_start()
+    if top - _LOWEST_PORT < 1000:  # an unusual range: the kernel's own pick is all there is
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    pick = random.SystemRandom()
+    for _ in range(10_000):
+        port = pick.randrange(_LOWEST_PORT, top)
+        if port not in _HANDED_OUT and _bindable(port):
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError(f"no free loopback port between {_LOWEST_PORT} and {top}")
 
 
 def site_values(listen: str, replica_addresses: list[str]) -> dict[str, str]:

@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,12 +83,6 @@ def require_torch():
     except ImportError:
         missing("torch is not installed (pip install torch==2.13.0)")
     return torch
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server(StreamlitServer):

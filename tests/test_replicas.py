@@ -12,7 +12,6 @@ Under CI a missing nginx is a failure (`.ci/run` installs it), elsewhere a skip.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import re
@@ -26,7 +25,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, _free_port, missing, screenshot
+from deploy.serve import find_nginx, free_port
+from tests.conftest import ARTIFACTS, ROOT, missing, screenshot
 from tests.helpers import expect_charts_drawn, expect_drawn
 
 pytestmark = pytest.mark.browser
@@ -34,14 +34,6 @@ pytestmark = pytest.mark.browser
 LOAD_MS = 180_000  # a replica's first runs while five more sessions start on 2 cores
 SESSIONS = 6
 REPLICA_COUNT = 2
-
-
-def _launcher():
-    """deploy/serve.py as a module (deploy/ is no package: it is run as a script)."""
-    spec = importlib.util.spec_from_file_location("serve", ROOT / "deploy" / "serve.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -57,10 +49,10 @@ def proxy(browser, tmp_path_factory) -> Iterator[Proxy]:
 
     The replicas share one class-quiz database, a SQLite file in a fresh data directory.
     """
-    if _launcher().find_nginx() is None:
+    if find_nginx() is None:
         missing("nginx is not installed (apt-get install -y nginx)")
     run_dir = ARTIFACTS / "serve"
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "deploy/serve.py", "--replicas", str(REPLICA_COUNT)]
     command += ["--port", str(port), "--address", "127.0.0.1", "--run-dir", str(run_dir)]
     env = {**os.environ, "NORMAPP_DATA_DIR": str(tmp_path_factory.mktemp("replica-data"))}
