@@ -57,7 +57,7 @@ def reference_rows(shape: Shape4, sample: int) -> np.ndarray:
 BATCH_PARAMS: tuple[state.Param, ...] = (
     state.Param("sample", 0, state.parse_int_in(0, state.N_MAX - 1, "sample (the sample's index)")),
     state.Param("batch", 4, state.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
-    state.Param("mates", "images", state.parse_choice(MATES, "mates")),
+    state.Param("mates", "images", state.parse_choice(MATES, "mates"), MATES.__getitem__),
     state.Param(
         "shuffle", 1, state.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")
     ),

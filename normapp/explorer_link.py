@@ -39,7 +39,12 @@ def bounds(tabs: Mapping[str, str]) -> tuple[links.Bound, ...]:
     tab_by_name = state.parse_choice(tabs, "tab")
     by_name = {p.name: p for p in state.NORM_PARAMS}
     return (
-        links.Bound(state.Param("method", "batchnorm", state.parse_choice(names, "method")), names),
+        links.Bound(
+            state.Param(
+                "method", "batchnorm", state.parse_choice(names, "method"), names.__getitem__
+            ),
+            names,
+        ),
         links.Bound(by_name["axes"], multi=True),
         *(links.Bound(by_name[name]) for name in ("groups", "eps", "center", "gamma", "beta")),
         links.Bound(state.Param("log", False, state.parse_bool("log"), state.format_bool)),

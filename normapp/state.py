@@ -23,7 +23,7 @@ HW_MAX = 256
 ELEMENTS_MAX = 2**24
 SEED_MAX = 2**31 - 1  # the random tensor's seed: a 32-bit signed int, as in the URL
 
-ERROR_ECHO_LIMIT = 200  # characters of a parser's message (it may quote the link's value)
+ERROR_ECHO_LIMIT = 320  # characters of a parser's message: its valid labels and the value
 
 SOURCES = {
     "samples": "Sample images",
@@ -75,16 +75,24 @@ def parse_choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Cal
     """A parser for one of `options`: its key, or (for a mapping) its label, any case.
 
     Keys are the older link form (``source=random``); labels are what a bound
-    widget writes into the URL (``source=Random tensor``).
+    widget writes into the URL (``source=Random tensor``). A refusal names the labels
+    first, as the control shows them, then the keys.
+
+    >>> parse_choice({"random": "Random tensor", "samples": "Sample images"}, "source")("x")
+    Traceback (most recent call last):
+    ...
+    ValueError: source must be one of “Random tensor”, “Sample images” (or random, samples); got 'x'
     """
     by_text = {str(key).lower(): key for key in options}
+    valid = ", ".join(map(str, options))
     if isinstance(options, Mapping):
         by_text.update({str(label).lower(): key for key, label in options.items()})
+        valid = ", ".join(f"“{label}”" for label in options.values()) + f" (or {valid})"
 
     def parse(text: str) -> str:
         value = by_text.get(text.strip().lower())
         if value is None:
-            raise ValueError(f"{what} must be one of {', '.join(options)}; got {text!r}")
+            raise ValueError(f"{what} must be one of {valid}; got {text!r}")
         return value
 
     return parse
@@ -201,7 +209,7 @@ def parse_axes(text: str) -> str:
 
 # The sidebar's parameters, shared by every page.
 INPUT_PARAMS: tuple[Param, ...] = (
-    Param("source", "samples", parse_choice(SOURCES, "source")),
+    Param("source", "samples", parse_choice(SOURCES, "source"), SOURCES.__getitem__),
     Param("n", 8, parse_int_in(1, N_MAX, "n (the number of images)")),
     Param("size", 32, parse_choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
     Param("shape", (8, 6, 16, 16), parse_shape, format_shape),

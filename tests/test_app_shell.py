@@ -119,6 +119,16 @@ def test_link_messages_name_the_default_that_is_used():
     )
 
 
+def test_a_bad_choice_is_answered_with_the_labels_its_control_shows():
+    """The sidebar shows "Random tensor", not the short key `random` older links used."""
+    _, messages = links.parse_params({"source": "bogus"}, state.INPUT_PARAMS)
+    assert shown(messages[0]) == (
+        "Link parameter source=bogus was ignored: source must be one of “Sample images”, "
+        "“My images (upload)”, “Random tensor”, “CNN feature maps” (or samples, uploads, "
+        "random, features); got 'bogus'. Using the default, source=Sample images."
+    )
+
+
 # ------------------------------------------------------- paths that name no page
 @pytest.mark.parametrize(
     ("path", "query", "expected"),
