@@ -23,7 +23,7 @@ HW_MAX = 256
 ELEMENTS_MAX = 2**24
 SEED_MAX = 2**31 - 1  # the random tensor's seed: a 32-bit signed int, as in the URL
 
-ERROR_ECHO_LIMIT = 320  # characters of a parser's message: its valid labels and the value
+ERROR_ECHO_LIMIT = 200  # characters of a parser's message (it may quote the link's value)
 
 SOURCES = {
     "samples": "Sample images",
@@ -75,19 +75,19 @@ def parse_choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Cal
     """A parser for one of `options`: its key, or (for a mapping) its label, any case.
 
     Keys are the older link form (``source=random``); labels are what a bound
-    widget writes into the URL (``source=Random tensor``). A refusal names the labels
-    first, as the control shows them, then the keys.
+    widget writes into the URL (``source=Random tensor``). A refusal names the labels,
+    as the control shows them (the keys still work, but a link is written with labels).
 
     >>> parse_choice({"random": "Random tensor", "samples": "Sample images"}, "source")("x")
     Traceback (most recent call last):
     ...
-    ValueError: source must be one of “Random tensor”, “Sample images” (or random, samples); got 'x'
+    ValueError: source must be one of “Random tensor”, “Sample images”; got 'x'
     """
     by_text = {str(key).lower(): key for key in options}
     valid = ", ".join(map(str, options))
     if isinstance(options, Mapping):
         by_text.update({str(label).lower(): key for key, label in options.items()})
-        valid = ", ".join(f"“{label}”" for label in options.values()) + f" (or {valid})"
+        valid = ", ".join(f"“{label}”" for label in options.values())
 
     def parse(text: str) -> str:
         value = by_text.get(text.strip().lower())

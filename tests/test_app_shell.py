@@ -124,8 +124,8 @@ def test_a_bad_choice_is_answered_with_the_labels_its_control_shows():
     _, messages = links.parse_params({"source": "bogus"}, state.INPUT_PARAMS)
     assert shown(messages[0]) == (
         "Link parameter source=bogus was ignored: source must be one of “Sample images”, "
-        "“My images (upload)”, “Random tensor”, “CNN feature maps” (or samples, uploads, "
-        "random, features); got 'bogus'. Using the default, source=Sample images."
+        "“My images (upload)”, “Random tensor”, “CNN feature maps”; got 'bogus'. "
+        "Using the default, source=Sample images."
     )
 
 
