@@ -12,12 +12,15 @@ made it 4 times slower than the app itself in one run here, a ratio that would s
 nothing about the app's pages.
 
 The load: STUDENTS sessions connecting at the same moment, each opening
-VIEWS_EACH views over the websocket
-(benchmarks/classroom.py), first on the cold server, then again warm, WARM_LOADS
-times: the warm figure is the load with the median views per second, since one
-load of a few seconds on a shared 2-core machine varies by a fifth from one run to
-the next. Then sessions come and go, WAVES waves of STUDENTS, and the server's
-memory is read after the first and the last wave.
+VIEWS_EACH views over the websocket (benchmarks/classroom.py). Every server (the
+app, the reference twice, REPLICAS replicas behind nginx) is started first; each
+then gets the load once cold, one after another. Then the warm loads take turns,
+WARM_LOADS rounds of one load per server, and each server's warm figure is its
+load with the median views per second. Taking turns matters on a shared 2-core
+machine: the same reference page served 124 and 157 views/s warm in two runs five
+minutes apart, so warm loads measured minutes apart would compare the machine's
+moods as much as the servers. Then sessions come and go, WAVES waves of STUDENTS,
+and the server's memory is read after the first and the last wave.
 
 Targets (issue 10): the app serves at least 0.6× the reference's views per
 second, cold and warm, with 0 errors; its memory after the last wave is at
@@ -27,8 +30,11 @@ most 1.3× its memory after the first. Exit status 1 when one is missed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,60 +78,73 @@ def page_bytes(url: str, pages: list[str]) -> dict[str, tuple[int, int]]:
     return sent
 
 
-def median_load(url: str, students: list[list[View]], rss) -> tuple[ClassResult, float]:
-    """WARM_LOADS warm loads; the one with the median views per second, and the RSS after it."""
-    loads = []
-    for _ in range(WARM_LOADS):
-        result = run_class(url, students)
-        loads.append((result, rss()))
-    loads.sort(key=lambda load: load[0].views_per_second)
-    return loads[len(loads) // 2]
+@dataclass
+class Served:
+    """A running server under measurement: where it answers, its load, and what it gave."""
+
+    url: str
+    wait_until_healthy: Callable[[], None]
+    rss: Callable[[], float]  # the server's resident memory now, MB (all replicas summed)
+    views: list[list[View]]
+    figures: dict = field(default_factory=dict)
+    warm_loads: list[tuple[ClassResult, float]] = field(default_factory=list)
+
+    def load(self) -> tuple[ClassResult, float]:
+        result = run_class(self.url, self.views)
+        return result, self.rss()
+
+    def settle_warm(self) -> None:
+        """The warm figure: the load with the median views per second, and the RSS after it."""
+        loads = sorted(self.warm_loads, key=lambda load: load[0].views_per_second)
+        self.figures["warm"] = loads[len(loads) // 2]
 
 
-def measure(
-    script: Path,
-    name: str,
-    students: list[list[View]],
-    waves: int,
-    pages: list[str],
-    cwd: Path = ROOT,
-) -> dict:
-    """Cold and warm loads, then `waves` waves of sessions coming and going."""
-    figures: dict = {}
-    with StreamlitServer(script, LOGS / f"{name}.log", cwd=cwd) as server:
-        figures["cold"] = (run_class(server.url, students), server.rss_mb())
-        figures["warm"] = median_load(server.url, students, server.rss_mb)
-        one_view_each = [views[:1] for views in students]
-        wave_rss = []
-        for _ in range(waves):
-            run_class(server.url, one_view_each)
-            wave_rss.append(server.rss_mb())
-        figures["waves"] = wave_rss
-        figures["bytes"] = page_bytes(server.url, pages)
-    return figures
+def streamlit_served(
+    stack: contextlib.ExitStack, script: Path, name: str, views: list[list[View]], cwd: Path = ROOT
+) -> Served:
+    """`streamlit run script`, started now; stopped when `stack` closes."""
+    server = StreamlitServer(script, LOGS / f"{name}.log", cwd=cwd)
+    stack.callback(server.stop)
+    return Served(server.url, server.wait_until_healthy, server.rss_mb, views)
 
 
-def measure_replicas(count: int, students: list[list[View]]) -> dict:
-    """Cold and warm loads through `make serve`'s launcher: `count` replicas behind nginx."""
+def replicas_served(stack: contextlib.ExitStack, count: int, views: list[list[View]]) -> Served:
+    """`make serve`'s launcher: `count` replicas behind nginx, started now; stopped with `stack`."""
     from deploy import serve
 
     nginx = serve.find_nginx()
     if nginx is None:
         raise SystemExit("nginx is not installed (apt-get install -y nginx): no replica figures")
     replicas = serve.Replicas(count, serve.free_port(), "127.0.0.1", LOGS / "replicas")
-    try:
-        replicas.start(nginx)
-        replicas.wait_until_healthy()
-        streamlit = [p for name, p in replicas.processes if name.startswith("replica")]
+    stack.callback(replicas.stop)
+    replicas.start(nginx)
+    streamlit = [p for name, p in replicas.processes if name.startswith("replica")]
+    return Served(
+        replicas.url,
+        replicas.wait_until_healthy,
+        lambda: sum(rss_mb(process.pid) for process in streamlit),
+        views,
+    )
 
-        def replicas_rss() -> float:
-            return sum(rss_mb(process.pid) for process in streamlit)
 
-        figures = {"cold": (run_class(replicas.url, students), replicas_rss())}
-        figures["warm"] = median_load(replicas.url, students, replicas_rss)
-        return figures
-    finally:
-        replicas.stop()
+def measure_all(served: dict[str, Served], waves: dict[str, int], pages: dict[str, list[str]]):
+    """Cold loads one server after another, warm loads taking turns, then waves and bytes."""
+    for one in served.values():
+        one.wait_until_healthy()
+    for one in served.values():
+        one.figures["cold"] = one.load()
+    for _ in range(WARM_LOADS):
+        for one in served.values():
+            one.warm_loads.append(one.load())
+    for name, one in served.items():
+        one.settle_warm()
+        one_view_each = [views[:1] for views in one.views]
+        wave_rss = []
+        for _ in range(waves.get(name, 0)):
+            run_class(one.url, one_view_each)
+            wave_rss.append(one.rss())
+        one.figures["waves"] = wave_rss
+        one.figures["bytes"] = page_bytes(one.url, pages.get(name, []))
 
 
 def speed_report(
@@ -161,14 +180,25 @@ def main() -> int:
     reference_views = [[View("", "")] * len(views) for views in students]
 
     pages = sorted({view.page for view in CLASS_VIEWS})
-    app = measure(ROOT / "normapp" / "server.py", "app", students, args.waves, pages)
     reference_script = ROOT / "benchmarks" / "reference_page.py"
-    reference = measure(reference_script, "reference", reference_views, args.waves, [""])
-    with tempfile.TemporaryDirectory() as elsewhere:
-        defaults = measure(
-            reference_script, "reference-defaults", reference_views, 0, [], cwd=Path(elsewhere)
+    with contextlib.ExitStack() as stack:
+        elsewhere = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        served = {
+            "app": streamlit_served(stack, ROOT / "normapp" / "server.py", "app", students),
+            "reference": streamlit_served(stack, reference_script, "reference", reference_views),
+            "defaults": streamlit_served(
+                stack, reference_script, "reference-defaults", reference_views, cwd=elsewhere
+            ),
+            "replicas": replicas_served(stack, args.replicas, students),
+        }
+        measure_all(
+            served,
+            waves={"app": args.waves, "reference": args.waves},
+            pages={"app": pages, "reference": [""]},
         )
-    replicas = measure_replicas(args.replicas, students)
+    app, reference, defaults, replicas = (
+        served[name].figures for name in ("app", "reference", "defaults", "replicas")
+    )
 
     print(
         f"{args.students} students at once, {args.views_each} views each "
@@ -182,6 +212,9 @@ def main() -> int:
         print(describe(f"reference, {load}", *reference[load]))
         print(describe(f"  Streamlit defaults, {load}", *defaults[load]))
         print(describe(f"{args.replicas} replicas, {load}", *replicas[load]))
+    print("warm loads in the order they ran, views/s (rounds taking turns, servers as above):")
+    for name, one in served.items():
+        print(f"  {name:<10} " + ", ".join(f"{r.views_per_second:.1f}" for r, _ in one.warm_loads))
     missed = speed_report(app, reference, "app / reference", TARGET_SPEED_RATIO)
     for load in ("cold", "warm"):
         ratio = app[load][0].views_per_second / defaults[load][0].views_per_second
