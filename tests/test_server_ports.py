@@ -1,13 +1,15 @@
 """Servers the tests and benchmarks start get a port no other process can take first.
 
 A CI run once lost a whole module of browser tests: eleven servers started side by side
-on ports the kernel had picked (bind to port 0), and one of them exited with "Port ... is
-not available" because something else had bound its port before it did.
+on ports the kernel had picked (bind to port 0), and one of them did not start, most
+likely with "Port ... is not available": such a port lies where any outgoing connection
+can take it before the server binds it.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,36 +35,41 @@ def test_free_ports_lie_below_the_outgoing_range_and_are_never_handed_out_twice(
             sock.bind(("127.0.0.1", port))
 
 
-def test_a_server_whose_port_was_taken_starts_again_on_another(tmp_path, monkeypatch):
+@pytest.fixture
+def plain_script(tmp_path) -> Path:
     script = tmp_path / "plain.py"
     script.write_text(PLAIN_SCRIPT)
+    return script
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port another socket listens on for the whole test."""
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        taken = squatter.getsockname()[1]
-        ports = iter([taken, free_port()])
-        monkeypatch.setattr(classroom, "free_port", lambda: next(ports))
-        server = classroom.StreamlitServer(script, tmp_path / "server.log")
-        try:
-            server.wait_until_healthy(timeout_s=120)
-            assert server.url != f"http://127.0.0.1:{taken}"
-            log = server.log_tail(lines=200)
-            assert f"Port {taken} is not available" in log
-        finally:
-            server.stop()
+        yield squatter.getsockname()[1]
 
 
-def test_a_server_that_cannot_start_says_why(tmp_path, monkeypatch):
-    script = tmp_path / "plain.py"
-    script.write_text(PLAIN_SCRIPT)
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", 0))
-        squatter.listen()
-        taken = squatter.getsockname()[1]
-        monkeypatch.setattr(classroom, "free_port", lambda: taken)  # every attempt loses
-        server = classroom.StreamlitServer(script, tmp_path / "server.log")
-        try:
-            with pytest.raises(RuntimeError, match=f"exited(.|\\n)*Port {taken} is not available"):
-                server.wait_until_healthy(timeout_s=120)  # the message ends with the log's end
-        finally:
-            server.stop()
+def test_a_server_whose_port_was_taken_starts_again_on_another(
+    plain_script, taken_port, tmp_path, monkeypatch
+):
+    ports = iter([taken_port, free_port()])
+    monkeypatch.setattr(classroom, "free_port", lambda: next(ports))
+    server = classroom.StreamlitServer(plain_script, tmp_path / "server.log")
+    try:
+        server.wait_until_healthy(timeout_s=120)
+        assert server.url != f"http://127.0.0.1:{taken_port}"
+        assert f"Port {taken_port} is not available" in server.log_tail(lines=200)
+    finally:
+        server.stop()
+
+
+def test_a_server_that_cannot_start_says_why(plain_script, taken_port, tmp_path, monkeypatch):
+    monkeypatch.setattr(classroom, "free_port", lambda: taken_port)  # every attempt loses
+    server = classroom.StreamlitServer(plain_script, tmp_path / "server.log")
+    try:
+        with pytest.raises(RuntimeError, match=f"exited(.|\\n)*Port {taken_port} is not available"):
+            server.wait_until_healthy(timeout_s=120)  # the message ends with the log's end
+    finally:
+        server.stop()
