@@ -165,24 +165,20 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
         help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
     )
     if not presenting:
-        gamma_col.number_input(
-            "γ",
-            step=0.5,
-            value=1.0,
-            key="gamma",
-            bind="query-params",
-            persist_state="page",
-            help="Scale after normalizing, the same for every channel here.",
-        )
-        beta_col.number_input(
-            "β",
-            value=0.0,
-            step=0.5,
-            key="beta",
-            bind="query-params",
-            persist_state="page",
-            help="Shift after scaling.",
-        )
+        gamma_help = "Scale after normalizing, the same for every channel here."
+        for column, label, key, default, meaning in (
+            (gamma_col, "γ", "gamma", 1.0, gamma_help),
+            (beta_col, "β", "beta", 0.0, "Shift after scaling."),
+        ):
+            column.number_input(
+                label,
+                step=0.5,
+                value=default,
+                key=key,
+                bind="query-params",
+                persist_state="page",
+                help=meaning,
+            )
     else:
         presenter.shortcut_buttons(c_max)
     explorer_link.check_controls(link, BOUNDS)
