@@ -1,7 +1,8 @@
 """Shared fixtures: the app served on loopback and headless Chromium driving it.
 
-Under CI (``CI=true``) a missing Chromium, playwright or PostgreSQL server is a
-failure, not a skip: `.ci/run` installs them. Elsewhere the browser tests skip, saying why.
+Under CI (``CI=true``) a missing Chromium or PostgreSQL server is a failure, not a skip:
+`.ci/run` installs them. torch and Keras are test requirements (requirements-oracle.txt):
+missing, they fail everywhere. Elsewhere the browser tests skip, saying why.
 Screenshots go to ``test-artifacts/`` (not committed).
 """
 
@@ -72,17 +73,33 @@ def link(at) -> dict[str, str]:
 def missing(what: str) -> None:
     """Fail under CI, skip elsewhere."""
     if IN_CI:
-        pytest.fail(f"{what} (CI installs it in .ci/run; it must be there)")
+        pytest.fail(f"{what} (.ci/run installs the README's system packages; it must be there)")
     pytest.skip(what)
 
 
 def require_torch():
-    """Import torch for a live cross-check: a failure under CI, a skip elsewhere."""
+    """Import torch for a live cross-check; missing, it is a failure everywhere.
+
+    torch is a test requirement (requirements-oracle.txt, which `make test` installs), not an
+    optional tool: a skipped oracle check would pass a claim nobody checked.
+    """
     try:
         import torch
     except ImportError:
-        missing("torch is not installed (pip install torch==2.13.0)")
+        pytest.fail("torch is not installed: run `make test` (it installs requirements-oracle.txt)")
     return torch
+
+
+def require_keras():
+    """Import Keras 3 on the torch backend (requirements-oracle.txt); missing, a failure."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    require_torch()
+    try:
+        import keras
+    except ImportError:
+        pytest.fail("keras is not installed: run `make test` (it installs requirements-oracle.txt)")
+    assert keras.backend.backend() == "torch", keras.backend.backend()
+    return keras
 
 
 class Server(StreamlitServer):

@@ -2,8 +2,8 @@
 
 PyTorch (2.13) and Keras 3 (torch backend) are the oracles: each call of the table
 is executed on a tensor and compared with normlib's method, each layer is built
-and its parameters counted and its default eps read. Under CI a missing torch or
-keras is a failure (`.ci/run` must install both), elsewhere a skip.
+and its parameters counted and its default eps read. Both are test
+requirements (requirements-oracle.txt): missing, they fail.
 """
 
 from __future__ import annotations
@@ -15,23 +15,12 @@ import pytest
 
 import normlib
 from normapp import compare, facts
-from tests.conftest import missing, require_torch
+from tests.conftest import require_keras, require_torch
 
 SHAPE = (4, 6, 5, 3)  # N, C, H, W: every count distinct (2·C = 12, C·H·W = 90, 2·C·H·W = 180)
 GROUPS = 3
 KEYS = [key for key in normlib.METHODS if key != "method1"]
 
-
-def require_keras():
-    """Import Keras 3 on the torch backend: a failure under CI, a skip elsewhere."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    require_torch()
-    try:
-        import keras
-    except ImportError:
-        missing("keras is not installed (pip install keras)")
-    assert keras.backend.backend() == "torch", keras.backend.backend()
-    return keras
 
 
 @pytest.fixture(scope="module")

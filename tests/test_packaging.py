@@ -240,3 +240,44 @@ def test_the_leak_check_catches_the_old_samples_path():
     old = 'SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"'
     reasons = {_reaches_outside(node) for node in ast.walk(ast.parse(old))} - {None}
     assert reasons == {"__file__", ".parent", "'assets'", "'samples'"}
+
+
+# ------------------------------------------ CI runs what a newcomer runs, nothing more
+def _ci_commands() -> list[str]:
+    """.ci/run's command lines: comments, blank lines and shell set-up dropped."""
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_ci_installs_no_python_package_and_ends_in_make_test():
+    """Issue 22: CI installed torch and Keras itself, so `make test` on a fresh clone failed
+    at mypy while CI passed. CI may install system packages only, then run `make test`."""
+    commands = _ci_commands()
+    python_installs = [line for line in commands if re.search(r"\bpip3?\b|\buv\b|python -m", line)]
+    assert not python_installs, python_installs
+    assert commands[-1] == "make test", commands[-1]
+
+
+def test_the_oracles_are_pinned_in_a_file_make_test_installs():
+    """torch and Keras, the tests' oracles, are installed by `make test` at CI's versions."""
+    dev = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+    assert "-r requirements-oracle.txt" in dev
+    oracle = (ROOT / "requirements-oracle.txt").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([a-z]+)==(\S+)$", oracle, flags=re.M))
+    assert pins == {"torch": "2.13.0", "keras": "3.15.1"}
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^\$\(VENV\)/\.installed-dev:.*requirements-oracle\.txt", makefile, re.M)
+    import keras
+    import torch
+
+    # The versions the tests ran against are the pinned ones (no other torch slipped in).
+    assert torch.__version__.split("+")[0] == pins["torch"]
+    assert keras.__version__ == pins["keras"]
+
+
+def test_the_readme_names_every_system_package_ci_installs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "apt-get install -y chromium nginx postgresql" in readme
+    for package in ("chromium", "nginx", "postgresql"):
+        assert f"missing+=({package})" in ci, package

@@ -353,23 +353,13 @@ def test_question_methods_match_normlib_presets():
 
 
 # ------------------------------------------- train vs eval: claims checked against torch/Keras
-def require_keras():
-    """Keras 3 on the torch backend: a failure under CI (.ci/run installs it), a skip elsewhere."""
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        import keras
-    except ImportError:
-        conftest.missing("keras is not installed (pip install keras)")
-    return keras
 
 
 @pytest.mark.torch
 def test_keras_moving_variance_is_biased_torch_running_var_unbiased():
     """The note's factor m/(m − 1) is the ratio of what one batch adds, in Keras 3 and torch."""
     torch = conftest.require_torch()
-    keras = require_keras()
+    keras = conftest.require_keras()
     x = small_input((2, 3, 2, 3))
     m = 2 * 2 * 3
     layer = keras.layers.BatchNormalization(axis=1, momentum=0.9, epsilon=1e-5)
