@@ -8,8 +8,6 @@ requirements (requirements-oracle.txt): missing, they fail.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -20,7 +18,6 @@ from tests.conftest import require_keras, require_torch
 SHAPE = (4, 6, 5, 3)  # N, C, H, W: every count distinct (2·C = 12, C·H·W = 90, 2·C·H·W = 180)
 GROUPS = 3
 KEYS = [key for key in normlib.METHODS if key != "method1"]
-
 
 
 @pytest.fixture(scope="module")

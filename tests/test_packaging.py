@@ -267,9 +267,9 @@ def test_the_oracles_are_pinned_in_a_file_make_test_installs():
     assert pins == {"torch": "2.13.0", "keras": "3.15.1"}
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^\$\(VENV\)/\.installed-dev:.*requirements-oracle\.txt", makefile, re.M)
-    import keras
-    import torch
+    from tests.conftest import require_keras, require_torch
 
+    torch, keras = require_torch(), require_keras()
     # The versions the tests ran against are the pinned ones (no other torch slipped in).
     assert torch.__version__.split("+")[0] == pins["torch"]
     assert keras.__version__ == pins["keras"]
