@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from normapp import state
 from normapp.element_walkthrough import ElementArithmetic
 from normapp.facts import MethodFacts, facts_for
@@ -233,3 +235,105 @@ def grid_note(
             "pictures; its set still shows wherever it reaches them"
         )
     return text + "."
+
+
+# ------------------------------------------------ one element under several methods, in words
+def _index_box(spec: NormSpec, shape: Shape4, element: Element) -> tuple[tuple[int, int], ...]:
+    """The element's set as one [start, stop) range per axis: every set is such a box."""
+    box = []
+    for axis, size, value in zip("NCHW", shape, element, strict=True):
+        if axis not in spec.axes:
+            box.append((value, value + 1))
+        elif axis == "C" and spec.groups > 1:
+            per = size // spec.groups
+            box.append((value // per * per, value // per * per + per))
+        else:
+            box.append((0, size))
+    return tuple(box)
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _same_set_reason(keys: Sequence[str], shape: Shape4) -> str:
+    """Why different methods' sets coincide, from their specs and the shape."""
+    specs = [method_spec(key, shape[1]) for key in keys]
+    if all((s.axes, s.groups) == (specs[0].axes, specs[0].groups) for s in specs):
+        return "the same axes"
+    if "groupnorm" in keys and state.default_groups(shape[1]) == shape[1]:
+        return f"GroupNorm's G = C = {shape[1]}: one channel per group"
+    differ = sorted(
+        set().union(*(set(s.axes) ^ set(specs[0].axes) for s in specs)), key="NCHW".index
+    )
+    ones = [axis for axis in differ if shape["NCHW".index(axis)] == 1]
+    if ones and len(ones) == len(differ):
+        return f"they differ only in {', '.join(ones)}, of size 1 here"
+    return "their axes cover the same elements on this shape"
+
+
+def _same_stats_reason(x: np.ndarray, small: tuple, large: tuple) -> str:
+    """Why two different sets share μ and σ²: the larger one repeats the smaller one's values."""
+    region = x[tuple(slice(a, b) for a, b in large)]
+    extra = [i for i, (s, g) in enumerate(zip(small, large, strict=True)) if s != g]
+    if extra and all(np.ptp(region, axis=i).max() == 0 for i in extra):
+        words = " and ".join(AXIS_WORDS["NCHW"[i]] for i in extra)
+        copies = _box_size(large) // _box_size(small)
+        return (
+            f"the larger set repeats the smaller one's values {copies} times along the {words} axis"
+        )
+    return "it happens on these numbers"
+
+
+def element_outcome_note(
+    x: np.ndarray, channels: int, steps: Sequence[tuple[str, ElementArithmetic]]
+) -> str:
+    """What the element-table shows, in words: which methods share the element's set, which
+    share its statistics without sharing the set, and how many different outputs result.
+
+    Everything is compared as the table shows it (6 significant digits), so the sentence
+    says "the same" exactly when the reader sees the same numbers.
+    """
+    shape: Shape4 = x.shape  # type: ignore[assignment]
+    element = steps[0][1].element
+    head = f"The highlighted element {element} holds x = {_number(steps[0][1].x)} in every method"
+    if len(steps) == 1:
+        key, a = steps[0]
+        return (
+            f"{head}; under {method_label(key, channels)} it comes out as y = {_number(a.output)}."
+        )
+    label = {key: method_label(key, channels) for key, _ in steps}
+    boxes: dict[tuple, list[str]] = {}
+    for key, _ in steps:
+        boxes.setdefault(_index_box(method_spec(key, channels), shape, element), []).append(key)
+    stats: dict[tuple, list[tuple]] = {}
+    arith = dict(steps)
+    for box, keys in boxes.items():
+        a = arith[keys[0]]
+        shown = (None if a.mean is None else _number(a.mean), _number(a.stat))
+        stats.setdefault(shown, []).append(box)
+    outputs = {_number(a.output) for _, a in steps}
+    if len(boxes) == len(steps) and len(stats) == len(steps) and len(outputs) == len(steps):
+        return (
+            f"{head}; each method puts it into a different set, so it gets a different mean and "
+            "spread and comes out as a different number."
+        )
+    parts = [f"{head}, in {len(boxes)} different set{'s' if len(boxes) > 1 else ''}"]
+    for keys in (k for k in boxes.values() if len(k) > 1):
+        m = arith[keys[0]].count
+        reason = _same_set_reason(keys, shape)
+        parts.append(f"{_join([label[k] for k in keys])} use the same set of {m:,} ({reason})")
+    for (mean, stat), shared in stats.items():
+        if len(shared) > 1:
+            groups = [" = ".join(label[k] for k in boxes[box]) for box in shared]
+            small, large = min(shared, key=_box_size), max(shared, key=_box_size)
+            centre = f"μ = {mean}, σ² = {stat}" if mean is not None else f"mean square {stat}"
+            reason = _same_stats_reason(x, small, large)
+            parts.append(f"{_join(groups)} use different sets with the same {centre} ({reason})")
+    count = len(outputs)
+    tail = "one number under every method" if count == 1 else f"{count} different numbers"
+    return "; ".join(parts) + f". So it comes out as {tail} from {len(steps)} methods."
+
+
+def _box_size(box: tuple) -> int:
+    return int(np.prod([b - a for a, b in box]))

@@ -118,11 +118,7 @@ if chosen:
             cached.View.of(data, compare.method_spec(key, c_max), EPS), data.x
         )
         steps.append((key, element_walkthrough.element_arithmetic(data.x, result, element)))
-    st.markdown(
-        f"The highlighted element {element} holds x = {steps[0][1].x:.6g} in every method; each "
-        "method puts it into a different set, so it gets a different mean and spread and "
-        "comes out as a different number."
-    )
+    st.markdown(compare.element_outcome_note(data.x, c_max, steps))
     st.dataframe(
         ui.table(compare.element_table(c_max, steps)),
         hide_index=True,

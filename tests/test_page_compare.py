@@ -6,11 +6,12 @@ the page itself draws the shared sidebar (``ui.current_input()``).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from normapp import compare, facts, inputs
+from normapp import compare, element_walkthrough, facts, inputs
 from tests import conftest
 
 PAGE = "pages/compare.py"
@@ -185,3 +186,103 @@ def test_hostile_link_values_are_echoed_literally_and_short(name, value):
     outside_code = warning.split("`")[-1]  # after the code span that quotes the link
     assert "**x**" not in outside_code and "](http" not in outside_code
     assert len(warning) < 600
+
+
+# ------------------------------- the sentence under the element table, checked against torch
+def _torch_outputs(x, element, keys, channels):
+    """y at `element` for each method, computed by torch (modules where torch has one)."""
+    torch = conftest.require_torch()
+    t = torch.from_numpy(x).double()
+    eps = compare.COMPARE_EPS
+    groups = compare.method_spec("groupnorm", channels).groups
+
+    def over(dims, center=True):
+        mean = t.mean(dim=dims, keepdim=True) if center else 0
+        var = ((t - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (t - mean) / torch.sqrt(var + eps)
+
+    modules = {
+        "method1": lambda: over((0, 1)),
+        "method2": lambda: over((0,)),
+        "method3": lambda: torch.nn.BatchNorm2d(channels, eps=eps, affine=False).double()(t),
+        "batchnorm": lambda: torch.nn.BatchNorm2d(channels, eps=eps, affine=False).double()(t),
+        "layernorm": lambda: torch.nn.GroupNorm(1, channels, eps=eps, affine=False).double()(t),
+        "instancenorm": lambda: torch.nn.InstanceNorm2d(channels, eps=eps).double()(t),
+        "groupnorm": lambda: torch.nn.GroupNorm(groups, channels, eps=eps, affine=False).double()(
+            t
+        ),
+        "rmsnorm": lambda: torch.nn.RMSNorm(
+            x.shape[1:], eps=eps, elementwise_affine=False
+        ).double()(t),
+        "pixelnorm": lambda: over((1,), center=False),
+        "positionnorm": lambda: over((1,)),
+    }
+    return {key: float(modules[key]()[element]) for key in keys}
+
+
+def _outcome_sentence(at: AppTest) -> str:
+    (sentence,) = [m.value for m in at.markdown if m.value.startswith("The highlighted element")]
+    return sentence
+
+
+@pytest.mark.torch
+def test_default_view_names_the_methods_that_coincide_as_torch_computes_them():
+    """Issue 25.1: the sentence said every method gives a different number; on the default
+    input torch gives InstanceNorm, GroupNorm(3) and LayerNorm the same −1.10333."""
+    at = open_page()
+    x = normlib.sample_images(inputs.SAMPLES_DIR, size=(32, 32))[:8]
+    keys = compare.DEFAULT_METHODS
+    outputs = _torch_outputs(x, (0, 0, 0, 0), keys, 3)
+    shown = {f"{value:.6g}" for value in outputs.values()}
+    sentence = _outcome_sentence(at)
+    assert "different set, so" not in sentence
+    assert f"comes out as {len(shown)} different numbers from {len(keys)} methods" in sentence
+    same = sorted(k for k in keys if f"{outputs[k]:.6g}" == f"{outputs['instancenorm']:.6g}")
+    assert same == ["groupnorm", "instancenorm", "layernorm"]  # what torch says coincides
+    assert "InstanceNorm and GroupNorm(3) use the same set of 1,024" in sentence
+    assert "G = C = 3" in sentence
+    assert "LayerNorm and InstanceNorm = GroupNorm(3) use different sets" in sentence
+    assert "3 times along the channel axis" in sentence  # R = G = B in that sample
+
+
+@pytest.mark.torch
+def test_every_preset_sentence_counts_the_distinct_numbers_torch_gives():
+    keys = tuple(normlib.METHODS)
+    at = open_page({"methods": ",".join(keys), "pick": "1,2,3,4"})
+    x = normlib.sample_images(inputs.SAMPLES_DIR, size=(32, 32))[:8]
+    outputs = _torch_outputs(x, (1, 2, 3, 4), keys, 3)
+    distinct = len({f"{value:.6g}" for value in outputs.values()})
+    sentence = _outcome_sentence(at)
+    assert f"comes out as {distinct} different numbers from {len(keys)} methods" in sentence
+    assert "Method 3 and BatchNorm use the same set of 8,192 (the same axes)" in sentence
+
+
+def test_every_methods_set_is_the_brute_force_set():
+    """The index box behind 'the same set' is every element with the element's set id."""
+    shape = (3, 6, 2, 5)
+    rng = np.random.default_rng(3)
+    for key in normlib.METHODS:
+        spec = compare.method_spec(key, shape[1])
+        ids = normlib.set_ids(shape, spec)
+        for _ in range(5):
+            element = tuple(int(rng.integers(size)) for size in shape)
+            members = set(zip(*np.nonzero(ids == ids[element]), strict=True))
+            box = compare._index_box(spec, shape, element)
+            boxed = {
+                idx
+                for idx in np.ndindex(*shape)
+                if all(a <= i < b for i, (a, b) in zip(idx, box, strict=True))
+            }
+            assert boxed == members, (key, element)
+
+
+def test_a_single_method_or_all_distinct_views_say_so_plainly():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6, 5, 5)).astype(np.float32)
+    steps = []
+    for key in ("method1", "method2", "layernorm"):
+        result = normlib.normalize(x, compare.method_spec(key, 6), eps=compare.COMPARE_EPS)
+        steps.append((key, element_walkthrough.element_arithmetic(x, result, (1, 2, 3, 4))))
+    assert "each method puts it into a different set" in compare.element_outcome_note(x, 6, steps)
+    one = compare.element_outcome_note(x, 6, steps[:1])
+    assert "under Method 1 it comes out as y = " in one and "different" not in one
