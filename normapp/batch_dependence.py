@@ -13,7 +13,7 @@ import numpy as np
 import normlib
 from normapp import state
 from normapp.compare import depends_on_batch, method_label, method_spec
-from normapp.facts import facts_for
+from normapp.facts import facts_for, torch_refusal
 from normlib import NormSpec
 from normlib.typing import Shape4
 
@@ -30,6 +30,10 @@ MATES = {
     "noise": "random noise",
 }
 BATCH_MAX = 64
+# A max |Δ| at most this fraction of the output's size (at least 1) is float64 rounding, not
+# a move: two batches with the same statistics computed in another order differ by ~1e-16.
+ROUNDING = 1e-9
+ROUNDING_TEXT = "10⁻⁹ × the output's size"
 SHUFFLE_MAX = 9999
 # Numbers in one batch (and in the reference batch) of the Batch-dependence page: six methods
 # run on both in float64, so 2^21 numbers keep a view near a second on a laptop; a batch of two
@@ -132,7 +136,16 @@ def build_batch(
             mean, std = mean_c.reshape(1, c, 1, 1), std_c.reshape(1, c, 1, 1)
             noise = rng.normal(size=(size - 1, c, h, w)) * std + mean
             rows.extend(noise)
-            row_labels.extend(f"noise {i + 1}" for i in range(size - 1))
+            copies = not std_c.any()
+            row_labels.extend(
+                f"noise {i + 1}" + (" (= the sample)" if copies else "") for i in range(size - 1)
+            )
+            if copies:
+                message += (" " if message else "") + (
+                    f"Every channel of the input holds one value (N·H·W = {count}), so its "
+                    "spread is 0 and noise mates drawn with its mean and spread are exact "
+                    "copies of the sample."
+                )
     return Batch(np.stack(rows), tuple(row_labels), mates, message)
 
 
@@ -159,10 +172,17 @@ class Movement:
     reference: np.ndarray | None
     max_abs: float
     error: str = ""
+    refused_batch: str = ""  # e.g. "the reference batch (N = 1)", when PyTorch refuses one
+    scale: float = 1.0  # max |reference|: what a rounding-sized Δ is measured against
 
     @property
     def depends(self) -> bool:
         return depends_on_batch(self.spec)
+
+    @property
+    def moved(self) -> bool:
+        """Moved by more than float64 rounding: max |Δ| > ROUNDING · max(1, max |reference|)."""
+        return not self.error and self.max_abs > ROUNDING * max(1.0, self.scale)
 
     def diff(self, channel: int) -> np.ndarray:
         """``output - reference`` in `channel` (H, W); exactly 0 where both are equal."""
@@ -198,42 +218,60 @@ def batch_movement(
     for key in keys:
         spec = method_spec(key, channels)
         label = method_label(key, channels)
+        which, refusal = _refusal(key, spec, ref64.shape, batch.x.shape)
+        if refusal:
+            nan = float("nan")
+            movements.append(Movement(key, label, spec, None, None, nan, refusal, which))
+            continue
         try:
             if depends_on_batch(spec):
                 reference = _run_method(key, spec, ref64)[sample]
             else:
                 reference = _run_method(key, spec, ref64[sample : sample + 1])[0]
             output = _run_method(key, spec, batch.x)[0]
-        except normlib.NormError as error:
-            movements.append(Movement(key, label, spec, None, None, float("nan"), str(error)))
+        except normlib.NormError as error:  # not expected: facts.REFUSALS is torch's and normlib's
+            nan = float("nan")
+            movements.append(Movement(key, label, spec, None, None, nan, str(error), "a batch"))
             continue
         max_abs = float(np.abs(output - reference).max())
+        scale = float(np.abs(reference).max())
         movements.append(
             Movement(
-                key, label, spec, output.astype(np.float32), reference.astype(np.float32), max_abs
+                key,
+                label,
+                spec,
+                output.astype(np.float32),
+                reference.astype(np.float32),
+                max_abs,
+                scale=scale,
             )
         )
         del output, reference  # the float64 maps go before the next method runs
     return movements
 
 
+def _refusal(key: str, spec: NormSpec, reference: tuple, batch: tuple) -> tuple[str, str]:
+    """Which of the two batches PyTorch's layer for `key` refuses in training, and its words
+    (facts.REFUSALS, checked against torch); ("", "") when it trains on both."""
+    for name, shape in (("the reference batch", reference), ("this batch", batch)):
+        if said := torch_refusal(key, shape, spec.groups):
+            which = f"{name} (N = {shape[0]})"
+            return which, f"PyTorch refuses {which}: {said}"
+    return "", ""
+
+
 def movement_parts(movement: Movement) -> tuple[str, str]:
     """The headline number and the words under it."""
     if movement.error:
-        return "refused", "a single value per channel: BatchNorm2d cannot train on it"
+        return "refused", f"PyTorch's layer refuses {movement.refused_batch}"
     if movement.max_abs == 0.0:
         if movement.depends:
             return "max |Δ| = 0", "this batch happens to give the same statistics"
         return "max |Δ| = 0", "does not depend on the batch"
-    return f"max |Δ| = {movement.max_abs:.3g}", "moved: depends on the batch"
-
-
-def movement_text(movement: Movement) -> str:
-    """One line: 'max |Δ| = 0 (does not depend on the batch)' or 'max |Δ| = 0.412'."""
-    number, words = movement_parts(movement)
-    if movement.max_abs == 0.0 or movement.error:
-        return number if movement.error else f"{number} ({words})"
-    return number
+    number = f"max |Δ| = {movement.max_abs:.3g}"
+    if not movement.moved:
+        return number, f"float64 rounding, not a move (at most {ROUNDING_TEXT})"
+    return number, "moved: depends on the batch"
 
 
 def single_value_error(channels: int) -> str:
@@ -260,27 +298,21 @@ class BatchOfOne:
 
 
 def batch_of_one_layers(shape_chw: tuple[int, int, int]) -> list[BatchOfOne]:
-    """BatchNorm2d(C) on (1, C, H, W) and Method 2's layer, BatchNorm1d(C·H·W) on x.flatten(1).
-
-    Both are run through normlib.BatchNorm2d, which refuses what torch refuses
-    (one value per channel in training): BatchNorm1d on (N, F) is BatchNorm2d
-    on (N, F, 1, 1), one statistic per feature over N.
-    """
-
+    """BatchNorm2d(C) on (1, C, H, W) and Method 2's layer, BatchNorm1d(C·H·W) on x.flatten(1):
+    whether each refuses, from the one refusal table (facts.REFUSALS, checked against torch)."""
     c, h, w = shape_chw
-    layers = []
-    for method, key, channels, shape in (
-        ("BatchNorm2d", "batchnorm", c, (1, c, h, w)),
-        ("Method 2", "method2", c * h * w, (1, c * h * w, 1, 1)),
-    ):
-        layer = facts_for(key).pytorch.split(", then")[0]
-        try:
-            normlib.BatchNorm2d(channels)(np.zeros(shape, dtype=np.float32))
-            error = ""
-        except normlib.NormError as refusal:
-            error = str(refusal)
-        layers.append(BatchOfOne(method, layer, shape[2] * shape[3], error))
-    return layers
+    return [
+        BatchOfOne(
+            method,
+            facts_for(key).pytorch.split(", then")[0],
+            per_statistic,
+            torch_refusal(key, (1, c, h, w)),
+        )
+        for method, key, per_statistic in (
+            ("BatchNorm2d", "batchnorm", h * w),
+            ("Method 2", "method2", 1),
+        )
+    ]
 
 
 def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
@@ -310,7 +342,16 @@ def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
             "values. With N = 1 its statistics are InstanceNorm's (one mean per channel of "
             "this sample)."
         )
-    notes.append("**LayerNorm, InstanceNorm and GroupNorm** never look at other samples.")
+    per_sample = "**LayerNorm, InstanceNorm and GroupNorm** never look at other samples."
+    groups = state.default_groups(c)
+    refusing = [
+        f"{method_label(key, c)}: {said}"
+        for key in ("instancenorm", "groupnorm")
+        if (said := torch_refusal(key, (1, c, h, w), groups if key == "groupnorm" else 1))
+    ]
+    if refusing:
+        per_sample += " Here PyTorch still refuses some of them: " + "; ".join(refusing) + "."
+    notes.append(per_sample)
     return notes
 
 
@@ -350,14 +391,23 @@ def clamp_index(value: int | str, size: int) -> tuple[int, bool]:
 
 def movement_summary(movements: Sequence[Movement]) -> str:
     """One line for the top of the page: who moved, by how much, and who did not."""
-    moved = [f"{m.label} {m.max_abs:.3g}" for m in movements if not m.error and m.max_abs > 0]
+    moved = [f"{m.label} {m.max_abs:.3g}" for m in movements if m.moved]
     still = [m.label for m in movements if not m.error and m.max_abs == 0.0]
-    refused = [m.label for m in movements if m.error]
+    rounding = [
+        f"{m.label} {m.max_abs:.3g}"
+        for m in movements
+        if not m.error and m.max_abs > 0 and not m.moved
+    ]
+    refused = [f"{m.label}, {m.refused_batch}" for m in movements if m.error]
     parts = []
     if moved:
-        parts.append("**Moved** (max |Δ|): " + " · ".join(moved))
+        parts.append(
+            f"**Moved** (max |Δ| above {ROUNDING:g} of the output's size): " + " · ".join(moved)
+        )
     if still:
         parts.append("**Did not move** (exactly 0): " + " · ".join(still))
+    if rounding:
+        parts.append("**Did not move** (float64 rounding only): " + " · ".join(rounding))
     if refused:
-        parts.append("**Refused this batch**: " + " · ".join(refused))
+        parts.append("**Refused by PyTorch in training**: " + " · ".join(refused))
     return " — ".join(parts)

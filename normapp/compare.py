@@ -11,7 +11,7 @@ import numpy as np
 
 from normapp import state
 from normapp.element_walkthrough import ElementArithmetic
-from normapp.facts import MethodFacts, facts_for
+from normapp.facts import REFUSALS, MethodFacts, facts_for, has_layer, torch_refusal
 from normlib import METHODS, NormSpec
 from normlib.typing import Element, Shape4
 
@@ -139,7 +139,21 @@ def comparison_table(keys: Sequence[str], shape: Shape4) -> dict[str, list]:
         "γ/β count": [r.facts.affine.count_text(shape) for r in rows],
         "depends on the batch": [_yes_no(r.depends_on_batch) for r in rows],
         "same in train and eval": [_train_eval_text(r) for r in rows],
+        "PyTorch's layer in training, on this input": [
+            _torch_training_text(r.key, shape) for r in rows
+        ],
     }
+
+
+def _torch_training_text(key: str, shape: Shape4) -> str:
+    """Whether the method's PyTorch layer runs on a tensor of `shape` in training mode
+    (facts.REFUSALS, checked against torch)."""
+    if not has_layer(facts_for(key).pytorch):
+        return "no layer"
+    groups = state.default_groups(shape[1]) if key == "groupnorm" else 1
+    if torch_refusal(key, shape, groups):
+        return f"refuses ({REFUSALS[key].condition(groups)})"
+    return "runs"
 
 
 def framework_table(keys: Sequence[str], shape: Shape4) -> dict[str, list]:

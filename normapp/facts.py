@@ -220,8 +220,10 @@ METHOD_FACTS: dict[str, MethodFacts] = {
     ),
     "pixelnorm": MethodFacts(
         "x / torch.sqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)",
-        NO_LAYER,
-        "no layer in either framework: ProGAN writes it by hand as here; no learnable parameters",
+        "UnitNormalization(axis=1)(x) * C ** 0.5",
+        "no PyTorch layer: ProGAN writes it by hand as here. Keras' UnitNormalization(axis=1) "
+        "divides by the channel vector's L2 norm, which is √C times its root mean square, so "
+        "PixelNorm is that layer's output times √C (up to eps); no learnable parameters",
         AffineShape("C", has_gamma=False, has_beta=False, note="no learnable parameters"),
         DefaultEps(None, None, "ProGAN 1e-8"),
         eps_added_to=_MEAN_SQUARE,
@@ -250,6 +252,63 @@ CUSTOM_FACTS = MethodFacts(
 def facts_for(key: str | None) -> MethodFacts:
     """The facts of a method key from normlib.METHODS, or CUSTOM_FACTS for anything else."""
     return METHOD_FACTS.get(key or "", CUSTOM_FACTS)
+
+
+# ------------------------------------------------ which inputs PyTorch's layers refuse
+@dataclass(frozen=True)
+class Refusal:
+    """When the PyTorch layer of a method refuses an input, and what it says.
+
+    ``pooled`` names the product that must exceed 1 (over N, C/G, H, W) and ``message`` is
+    the start of torch's ValueError. ``in_eval`` says whether eval mode refuses too.
+    tests/test_facts.py runs every layer on every degenerate shape and checks this table.
+    """
+
+    layer: str
+    pooled: str  # the axes whose sizes multiply to the number torch checks, e.g. "NHW"
+    message: str
+    in_eval: bool
+
+    def count(self, shape: Shape4, groups: int = 1) -> int:
+        sizes = dict(zip("NCHW", shape, strict=True))
+        sizes["C"] = shape[1] // groups  # GroupNorm checks the channels per group
+        return int(np.prod([sizes[axis] for axis in self.pooled]))
+
+    def refuses(self, shape: Shape4, training: bool = True, groups: int = 1) -> bool:
+        return (training or self.in_eval) and self.count(shape, groups) == 1
+
+    def condition(self, groups: int = 1) -> str:
+        """E.g. 'H·W = 1, in training and in eval'."""
+        product = "·".join(self.pooled).replace("C", "(C/G)" if groups > 1 else "C")
+        return f"{product} = 1, " + ("in training and in eval" if self.in_eval else "in training")
+
+    def sentence(self, groups: int = 1) -> str:
+        """E.g. 'nn.InstanceNorm2d refuses it (H·W = 1, in training …): “Expected more …”'."""
+        return f"{self.layer} refuses it ({self.condition(groups)}): “{self.message}”"
+
+
+_ONE_VALUE = "Expected more than 1 value per channel when training"
+REFUSALS: dict[str, Refusal] = {
+    "method2": Refusal("nn.BatchNorm1d(C·H·W)", "N", _ONE_VALUE, in_eval=False),
+    "method3": Refusal("nn.BatchNorm2d", "NHW", _ONE_VALUE, in_eval=False),
+    "batchnorm": Refusal("nn.BatchNorm2d", "NHW", _ONE_VALUE, in_eval=False),
+    # Default InstanceNorm2d keeps no running statistics, so eval uses the input's too.
+    "instancenorm": Refusal(
+        "nn.InstanceNorm2d",
+        "HW",
+        "Expected more than 1 spatial element when training",
+        in_eval=True,
+    ),
+    "groupnorm": Refusal("nn.GroupNorm", "NCHW", _ONE_VALUE, in_eval=True),
+}
+
+
+def torch_refusal(key: str, shape: Shape4, groups: int = 1, training: bool = True) -> str:
+    """The sentence saying how PyTorch's layer for `key` refuses `shape`, or "" if it runs."""
+    refusal = REFUSALS.get(key)
+    if refusal is None or not refusal.refuses(shape, training, groups):
+        return ""
+    return refusal.sentence(groups)
 
 
 def has_layer(call: str) -> bool:

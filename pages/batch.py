@@ -139,7 +139,7 @@ for first in range(0, len(movements), PER_ROW):
                 unsafe_allow_html=True,
             )
             if move.error:
-                st.warning(f"normlib.BatchNorm2d (like PyTorch) refuses this batch: {move.error}")
+                st.warning(move.error)
                 continue
             batch_key = (size, mates, shuffle) if move.depends else None
             made_by = (data.key, sample, batch_key, move.key, channel, move)

@@ -7,6 +7,7 @@ the page itself draws the shared sidebar (``ui.current_input()``).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from normapp import batch_dependence, inputs
@@ -72,12 +73,26 @@ def expected(sample=0, size=4, mates="images", shuffle=1) -> dict[str, str]:
         if "N" not in axes:  # the sets never leave the sample: nothing can move
             headlines[card] = ZERO
             continue
+        if card == "Method 2" and _torch_batchnorm1d_refuses(new_batch):
+            headlines[card] = "refused (PyTorch's layer refuses this batch (N = 1))"
+            continue
         before = brute_force_normalize(reference_batch, axes, groups)[position]
         after = brute_force_normalize(new_batch, axes, groups)[0]  # the sample is row 0
         headlines[card] = (
             f"max |Δ| = {np.abs(after - before).max():.3g} (moved: depends on the batch)"
         )
     return headlines
+
+
+def _torch_batchnorm1d_refuses(batch: np.ndarray) -> bool:
+    """Whether Method 2's layer, torch's BatchNorm1d(C·H·W) on x.flatten(1), refuses `batch`."""
+    torch = conftest.require_torch()
+    flat = torch.from_numpy(batch).float().flatten(1)
+    try:
+        torch.nn.BatchNorm1d(flat.shape[1]).train()(flat)
+    except ValueError:
+        return True
+    return False
 
 
 def held(at) -> dict[str, str]:
@@ -107,7 +122,8 @@ def test_default_view_batch_methods_move_and_per_sample_methods_do_not():
         assert moved[name] != ZERO and float(moved[name].split("=")[1].split()[0]) > 0.01
     for name in ("LayerNorm", "InstanceNorm", "GroupNorm(3)"):
         assert moved[name] == ZERO
-    assert any(m.value.startswith("**Moved** (max |Δ|): BatchNorm") for m in at.markdown)
+    (summary,) = [m.value for m in at.markdown if m.value.startswith("**Moved** (max |Δ|")]
+    assert summary.split(": ")[1].startswith("BatchNorm")
     assert held(at)["batch"] == "4" and held(at)["mates"] == "images"
     assert "batch" not in link(at)  # a default is left out of the link
 
@@ -172,6 +188,31 @@ def test_one_value_per_channel_is_refused_in_the_card_not_with_a_traceback():
     assert any("single image" in i.value for i in at.info)
 
 
+@pytest.mark.torch
+def test_one_value_per_channel_says_which_batch_torch_refuses():
+    """Issue 25.3: on a 1×6×1×1 input torch's BatchNorm2d trains on the (4, 6, 1, 1) batch and
+    refuses the (1, 6, 1, 1) reference; the noise mates are copies of the sample; a Δ of
+    float64 rounding is no move."""
+    torch = conftest.require_torch()
+    at = open_page({"source": "random", "shape": "1x6x1x1", "batch": "4"})
+    at.radio(key="mates").set_value("noise").run()
+    bn = torch.nn.BatchNorm2d(6).train()
+    bn(torch.randn(4, 6, 1, 1))  # trains on this batch
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        bn(torch.randn(1, 6, 1, 1))  # refuses the reference batch
+    moved = movements(at)
+    assert moved["BatchNorm"] == "refused (PyTorch's layer refuses the reference batch (N = 1))"
+    summary = " ".join(m.value for m in at.markdown if "**" in m.value and "Refused" in m.value)
+    assert "BatchNorm, the reference batch (N = 1)" in summary
+    assert "this batch (N = 4)" not in summary
+    info = " ".join(i.value for i in at.info)
+    assert "exact copies of the sample" in info
+    caption = " ".join(c.value for c in at.caption)
+    assert "noise 1 (= the sample)" in caption
+    # Method 1's mean over N and C of four copies is the sample's own: Δ is rounding at most.
+    assert not moved["Method 1"].endswith("(moved: depends on the batch)")
+
+
 def test_link_round_trip_and_bad_values():
     at = open_page({"sample": "2", "batch": "9", "mates": "noise", "shuffle": "7", "channel": "1"})
     assert not at.warning
@@ -202,6 +243,9 @@ def test_per_sample_methods_move_exactly_zero_and_maps_are_kept_in_float32():
     for size in (1, 7, 64):
         batch = batch_dependence.build_batch(data.x, data.sample_labels, 0, size, "noise", size)
         for move in batch_dependence.batch_movement(data.x, 0, batch):
+            if move.error:  # Method 2 at N = 1: nn.BatchNorm1d refuses it
+                assert (move.key, size) == ("method2", 1)
+                continue
             assert move.output.dtype == move.reference.dtype == np.float32
             assert (move.max_abs == 0.0) == (not move.depends)
             if not move.depends:
