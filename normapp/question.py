@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import normlib
-from normapp.facts import facts_for
+from normapp.facts import REFUSALS, facts_for, torch_refusal
 from normlib import METHODS, NormSpec
 from normlib.typing import Shape4
 
@@ -186,7 +186,7 @@ def torch_check(x: np.ndarray) -> TorchCheck:
     """Run torch.nn.BatchNorm2d (training, float32) on `x` now; needs torch."""
     import torch
 
-    x32 = np.ascontiguousarray(x, dtype=np.float32)
+    x32 = np.array(x, dtype=np.float32)  # a writable copy: torch warns on read-only arrays
     bn = torch.nn.BatchNorm2d(x32.shape[1])
     bn.train()
     with torch.no_grad():
@@ -268,4 +268,71 @@ def convolutional_property(x: np.ndarray, channel: int = 0, eps: float = 1e-5):
         method2_min=float(scale2.min()),
         method2_max=float(scale2.max()),
         method2_distinct=int(np.unique(np.round(scale2, 12)).size),
+    )
+
+
+def convolutional_sentence(conv: ConvolutionalProperty, shape: Shape4, eps: float = 1e-5) -> str:
+    """Section 7's sentence on the current input, true on every shape (N = 1, H·W = 1 too)."""
+    n, c, h, w = shape
+    where = f"{conv.positions:,} positions"
+    m3 = "its one position by" if conv.positions == 1 else f"all {where} by the same"
+    text = (
+        f"On the current input, channel {conv.channel}: Method 3 scales {m3} "
+        f"1/√(σ² + ε) = {conv.method3_scale:.4g}"
+    )
+    if conv.positions == 1:
+        text += (
+            "; with H·W = 1 there is one position, so Method 2's one set per position is "
+            "Method 3's set and both use that scale: there is no position to differ."
+        )
+    elif n == 1:
+        text += (
+            f". With N = 1 each of Method 2's sets holds one value, so every variance is 0 and "
+            f"every position gets the same scale 1/√ε = {1 / np.sqrt(eps):.4g}; but x − μ = 0 "
+            "there, so Method 2 outputs 0 (β) at every position, whatever the image."
+        )
+    elif conv.method2_distinct == 1:
+        text += (
+            f"; Method 2 happens to use one scale, {conv.method2_min:.4g}, at every position: "
+            "the per-position variances are equal on this input."
+        )
+    else:
+        text += (
+            f"; Method 2 uses {conv.method2_distinct:,} different scales, from "
+            f"{conv.method2_min:.4g} to {conv.method2_max:.4g}, so the same filter response "
+            "comes out differently depending on where in the image it is."
+        )
+    refusals = [
+        f"{label}'s layer: {said}"
+        for label, key in (("Method 2", "method2"), ("Method 3", "method3"))
+        if (said := torch_refusal(key, shape))
+    ]
+    if refusals:
+        text += " In PyTorch, on this shape: " + "; ".join(refusals) + "."
+    return text
+
+
+def limit_refusals(shape: Shape4) -> str:
+    """What PyTorch's GroupNorm(1, C), GroupNorm(C, C) and InstanceNorm2d refuse on `shape`
+    (facts.REFUSALS), as a line to append to GroupNorm's two limits; "" when all run."""
+    c = shape[1]
+    layers = [(f"nn.GroupNorm({g}, {c})", "groupnorm", g) for g in sorted({1, c})]
+    layers.append(("nn.InstanceNorm2d", "instancenorm", 1))
+    found = [
+        f"{layer} ({REFUSALS[key].condition(groups)}: “{REFUSALS[key].message}”)"
+        for layer, key, groups in layers
+        if torch_refusal(key, shape, groups)
+    ]
+    if not found:
+        return ""
+    return "\n- On this input's shape PyTorch refuses " + "; ".join(found) + "."
+
+
+def torch_refusal_text(shape: Shape4) -> str:
+    """Why the live check shows torch's error instead of a table (BatchNorm2d on N·H·W = 1)."""
+    n, _, h, w = shape
+    return (
+        f"PyTorch's nn.BatchNorm2d refuses this input in training mode: with N·H·W = {n * h * w} "
+        "each channel holds one value, whose variance says nothing about a distribution (and "
+        "the unbiased running variance would divide by m − 1 = 0). Its answer, verbatim:"
     )

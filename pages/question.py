@@ -7,6 +7,7 @@ import streamlit as st
 import normlib
 from normapp import cached, compare, link_forms, links, momentum_conventions, question, ui
 from normapp.facts import eps_words, facts_for
+from normapp.set_description import plural
 
 LINK_HELP = "Opens the page that shows this with numbers."
 BN = facts_for("method3")  # what torch.nn.BatchNorm2d / Keras BatchNormalization are
@@ -84,12 +85,17 @@ else:
     )
 if importlib.util.find_spec("torch") is not None:
     if st.toggle("Also run PyTorch now, on the current input", key="q:live"):
-        live = cached.torch_check(data.key, data.x)
-        st.dataframe(ui.table(check_table(live)), hide_index=True)
-        st.caption(
-            f"torch {live.torch_version}, float32, on {data.title}: Method 3's difference is "
-            "float32 rounding."
-        )
+        try:
+            live = cached.torch_check(data.key, data.x)
+        except ValueError as refusal:  # torch's own answer on N·H·W = 1: shown, not a crash
+            st.info(question.torch_refusal_text(data.shape))
+            st.code(str(refusal), language=None, wrap_lines=True)
+        else:
+            st.dataframe(ui.table(check_table(live)), hide_index=True)
+            st.caption(
+                f"torch {live.torch_version}, float32, on {data.title}: Method 3's difference "
+                "is float32 rounding."
+            )
 else:
     st.caption("PyTorch is not installed here, so only the stored check is shown.")
 st.page_link(
@@ -202,13 +208,7 @@ st.markdown(
     f"makes each statistic average m' = N·H·W = {numbers['m_prime']:,} values here "
     f"instead of N = {numbers['m']}."
 )
-st.markdown(
-    f"On the current input, channel {conv.channel}: Method 3 scales all {conv.positions:,} "
-    f"positions by the same 1/√(σ² + ε) = {conv.method3_scale:.4g}; Method 2 uses "
-    f"{conv.method2_distinct:,} different scales, from {conv.method2_min:.4g} to "
-    f"{conv.method2_max:.4g}, so the same filter response comes out differently depending on "
-    "where in the image it is."
-)
+st.markdown(question.convolutional_sentence(conv, shape))
 st.subheader("Where Method 2 is actually used")
 method2 = question.sets_and_parameters("method2", shape)
 method3 = question.sets_and_parameters("method3", shape)
@@ -219,9 +219,10 @@ st.markdown(
 )
 st.code(facts_for("method2").pytorch, language="python")
 st.markdown(
-    f"Here that is {method2.sets:,} statistics of N = {method2.elements:,} values each and "
-    f"γ/β = {method2.affine}, against BatchNorm2d's {method3.sets:,} statistics of "
-    f"{method3.elements:,} values and γ/β = {method3.affine}."
+    f"Here that is {plural(method2.sets, 'statistic')} of N = "
+    f"{plural(method2.elements, 'value')} each and γ/β = {method2.affine}, against "
+    f"BatchNorm2d's {plural(method3.sets, 'statistic')} of {plural(method3.elements, 'value')} "
+    f"and γ/β = {method3.affine}."
 )
 st.subheader("LayerNorm in transformers and ConvNeXt: over C only")
 pixel = question.sets_and_parameters("positionnorm", shape)
@@ -229,9 +230,8 @@ st.markdown(
     "Transformers normalize each token over its features, and ConvNeXt (Liu et al. 2022) "
     "does the same per pixel: `nn.LayerNorm(C)` on a channels-last tensor. Those are the "
     "sets of the reduced axes “C” alone (the app's “LayerNorm over channels” preset; "
-    "also called PONO), not the "
-    f"GN paper's LayerNorm over (C, H, W): here {pixel.sets:,} sets of C = {pixel.elements:,} "
-    f"values, γ/β = {pixel.affine}."
+    "also called PONO), not the GN paper's LayerNorm over (C, H, W): here "
+    f"{plural(pixel.sets, 'set')} of C = {plural(pixel.elements, 'value')}, γ/β = {pixel.affine}."
 )
 st.code(facts_for("positionnorm").pytorch, language="python")
 st.page_link(
@@ -248,12 +248,12 @@ layer = question.sets_and_parameters("layernorm", shape)
 instance = question.sets_and_parameters("instancenorm", shape)
 st.markdown(
     "The GN paper (Wu & He 2018, section 3.1) places GroupNorm between two others:\n"
-    f"- G = 1: {g_one.sets:,} sets of {g_one.elements:,}, the sets of LayerNorm "
+    f"- G = 1: {plural(g_one.sets, 'set')} of {g_one.elements:,}, the sets of LayerNorm "
     f"({layer.sets:,} of {layer.elements:,}). The γ/β differ: GroupNorm {g_one.affine_shape}, "
     f"{g_one.affine}; LayerNorm {layer.affine_shape}, {layer.affine}.\n"
-    f"- G = C = {shape[1]}: {g_all.sets:,} sets of {g_all.elements:,}, the sets of "
+    f"- G = C = {shape[1]}: {plural(g_all.sets, 'set')} of {g_all.elements:,}, the sets of "
     f"InstanceNorm ({instance.sets:,} of {instance.elements:,}). Both have γ/β per channel: "
-    f"GroupNorm {g_all.affine}; InstanceNorm2d {instance.affine}."
+    f"GroupNorm {g_all.affine}; InstanceNorm2d {instance.affine}." + question.limit_refusals(shape)
 )
 if note := compare.groupnorm_note(shape[1]):
     st.caption(note)

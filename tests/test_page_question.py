@@ -100,3 +100,55 @@ def test_why_sections_carry_the_inputs_numbers():
     codes = [x.value for x in at.code]
     assert "nn.LayerNorm(C)(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)" in codes
     assert "nn.BatchNorm1d(C * H * W)(x.flatten(1)).reshape(N, C, H, W)" in codes
+
+
+# ------------------------------------- degenerate inputs (issue 25.2, 25.4, 25.6), torch live
+def _torch_refusal(make_layer, x) -> str:
+    """torch's ValueError text for a layer in training mode on `x`, or ""."""
+    try:
+        make_layer().train()(x)
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
+@pytest.mark.torch
+def test_a_batch_of_one_gets_the_true_method2_sentence():
+    """With N = 1 the page said 'Method 2 uses 1 different scales … depending on where in the
+    image it is'; every position gets 1/√eps and outputs 0, and torch refuses Method 2's layer."""
+    torch = conftest.require_torch()
+    at = open_page(sidebar={"n": "1"})
+    (sentence,) = [m.value for m in at.markdown if m.value.startswith("On the current input")]
+    assert "different scales" not in sentence and "1 different" not in sentence
+    assert "1/√ε = 316.2" in sentence and "outputs 0 (β) at every position" in sentence
+    x = torch.randn(1, 3, 32, 32)
+    # torch: each per-position variance over N = 1 is 0, so BatchNorm1d's formula gives 0 …
+    flat = x.flatten(1)
+    out = (flat - flat.mean(0)) / torch.sqrt(flat.var(0, unbiased=False) + 1e-5)
+    assert torch.count_nonzero(out) == 0
+    # … and its layer refuses N = 1 in training, which the sentence quotes.
+    refusal = _torch_refusal(lambda: torch.nn.BatchNorm1d(3 * 32 * 32), x.flatten(1))
+    assert refusal.startswith("Expected more than 1 value per channel when training")
+    assert "nn.BatchNorm1d(C·H·W) refuses it (N = 1, in training)" in sentence
+    assert "“Expected more than 1 value per channel when training”" in sentence
+
+
+@pytest.mark.torch
+def test_one_value_per_channel_shows_torchs_refusal_not_a_crash():
+    """Issue 25.6: 'Also run PyTorch now' on a 1×6×1×1 input raised torch's ValueError."""
+    torch = conftest.require_torch()
+    at = open_page(sidebar={"source": "random", "shape": "1x6x1x1"})
+    at.toggle(key="q:live").set_value(True).run()
+    assert not at.exception
+    expected = _torch_refusal(lambda: torch.nn.BatchNorm2d(6), torch.zeros(1, 6, 1, 1))
+    assert expected in [c.value for c in at.code]  # torch's own words, verbatim
+    assert any("refuses this input in training mode" in i.value for i in at.info)
+    text = page_text(at)
+    # GroupNorm's limits: nn.GroupNorm(6, 6) and nn.InstanceNorm2d refuse this shape, live.
+    assert _torch_refusal(lambda: torch.nn.GroupNorm(6, 6), torch.zeros(1, 6, 1, 1))
+    assert _torch_refusal(lambda: torch.nn.InstanceNorm2d(6), torch.zeros(1, 6, 1, 1))
+    assert not _torch_refusal(lambda: torch.nn.GroupNorm(1, 6), torch.zeros(1, 6, 1, 1))
+    assert "PyTorch refuses nn.GroupNorm(6, 6) (N·(C/G)·H·W = 1" in text
+    assert "nn.InstanceNorm2d (H·W = 1" in text and "nn.GroupNorm(1, 6)" not in text
+    assert "1 sets" not in text and "6 sets of 1," in text
+    assert "its one position by 1/√(σ² + ε)" in text
