@@ -1,7 +1,8 @@
 """Students answering a live class quiz through the app's own server, as browsers would.
 
 Each student is a websocket session (benchmarks/classroom.py's Student): it opens
-``quiz?class=CODE&me=ID`` (its own id, so the bench knows its option order),
+``quiz?class=CODE``, learns the id the session issued it from the cookie the page sets
+(as a browser keeps it), reopens ``quiz?class=CODE&me=ID`` as the page's link then reads,
 reads the ids of its answer widgets and Send buttons from what the server drew,
 then answers every question the way a browser reports a click: a rerun carrying
 the chosen option's index and the button's trigger. An answer counts as sent
@@ -14,7 +15,7 @@ tests/test_class_at_once.py-style checks.
 from __future__ import annotations
 
 import asyncio
-import secrets
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,17 @@ def _widget_ids(deltas: Sequence[Delta], code: str) -> dict[str, tuple[str, str]
     return ids
 
 
+def _issued_id(deltas: Sequence[Delta], code: str) -> str | None:
+    """The student id the session issued, from the cookie the page asks the browser to set."""
+    for delta in deltas:
+        element = delta.new_element
+        if element.WhichOneof("type") == "html":
+            found = re.search(rf"normx_class_{code}=([A-Za-z0-9_-]+);", element.html.body)
+            if found:
+                return found.group(1)
+    return None
+
+
 def _texts(deltas: Sequence[Delta]) -> list[str]:
     elements = [d.new_element for d in deltas]
     return [e.alert.body for e in elements if e.WhichOneof("type") == "alert"] + [
@@ -82,9 +94,8 @@ async def answer_everything(
     timeout_s: float = 300,
 ) -> StudentOutcome:
     """One student: join (then appear in `joined`), answer everything once `start` is set."""
-    student_id = secrets.token_urlsafe(16)
-    outcome = StudentOutcome(student_id, planned_answers(questions, number))
-    view = View("quiz", f"class={code}&me={student_id}")
+    outcome = StudentOutcome("", planned_answers(questions, number))
+    view = View("quiz", f"class={code}")
     try:
         student = await Student.connect(base_url, timeout_s)
     except (OSError, TimeoutError) as error:
@@ -94,9 +105,13 @@ async def answer_everything(
         deltas: list[Delta] = []
         first_view = await student.open(view, timeout_s, deltas=deltas)
         ids = _widget_ids(deltas, code)
-        if not first_view.ok:
-            outcome.problems.append(f"join: {first_view.exceptions or 'no end of run'}")
+        issued = _issued_id(deltas, code)
+        if not first_view.ok or issued is None:
+            problem = first_view.exceptions or ("no end of run" if issued else "no id issued")
+            outcome.problems.append(f"join: {problem}")
             return outcome
+        outcome.student_id = student_id = issued
+        view = View("quiz", f"class={code}&me={student_id}")
         joined.append(student_id)
         await start.wait()
         for index, keys in outcome.answers.items():

@@ -15,16 +15,15 @@ of ``st.connection("class_quiz", type="sql")``:
 
 Links: ``quiz?class=CODE`` is a student's (the code is public, 6 letters);
 ``quiz?class=CODE&key=SECRET`` is the lecturer's board (the secret is not shown
-to students); ``me=ID`` is the random id a student's browser got when it joined,
-so a reload keeps their answers, and a cookie of the browser's (``normx_class_CODE``)
-keeps it for when the join link is opened again. Nothing else identifies a student.
+to students); ``me=ID`` is the random id the session issued to a student's browser when it
+joined (ClassStore.join; any other id counts for nobody), so a reload keeps their
+answers, and a cookie of the browser's (``normx_class_CODE``) keeps it for when the
+join link is opened again. Nothing else identifies a student.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -39,7 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CLASS_DB_ENV = "NORMAPP_CLASS_DB"
 DATA_DIR_ENV = "NORMAPP_DATA_DIR"
 CODE_PARAM, KEY_PARAM, STUDENT_PARAM = "class", "key", "me"
-_STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class ClassDatabaseError(RuntimeError):
@@ -82,16 +80,6 @@ def store() -> ClassStore:
         ) from error
 
 
-def new_student_id() -> str:
-    """A random id for a browser that joins (128 bits; it names nobody)."""
-    return secrets.token_urlsafe(16)
-
-
-def valid_student_id(text: object) -> bool:
-    """An id this app makes (a link's or a cookie's text is anything until checked)."""
-    return isinstance(text, str) and _STUDENT_ID.match(text) is not None
-
-
 def student_cookie(code: str) -> str:
     """The name of the cookie that keeps a browser's student id for class session `code`."""
     return f"normx_class_{code}"
@@ -116,10 +104,8 @@ __all__ = [
     "ClassStoreError",
     "board_link",
     "database_url",
-    "new_student_id",
     "refusal",
     "store",
     "student_cookie",
     "student_link",
-    "valid_student_id",
 ]

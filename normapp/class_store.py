@@ -64,6 +64,12 @@ CODE_TRIES = 20
 MAX_ACTIVE_SESSIONS = 1000
 # pg_advisory_xact_lock's key for schema migrations (any constant; "NORMQUIZ" in ASCII).
 MIGRATION_LOCK_KEY = 0x4E4F524D5155495A
+# Students one session issues ids to: a bound on what reloading a join link can make it hold.
+MAX_STUDENTS = 2000
+# A student's answers (sends, changes included) per window: a class answers a question in
+# seconds, a script sending in a loop is held to this.
+ANSWERS_PER_WINDOW = 30
+ANSWER_WINDOW_S = 60.0
 # SQLite: seconds a writer waits for the write lock before "database is locked".
 SQLITE_BUSY_SECONDS = 60
 
@@ -90,7 +96,8 @@ class QuestionTally:
     by_option: dict[str, int]  # every option key: students whose answer includes it
     by_answer: dict[tuple[str, ...], int]  # exact answer (keys in option order) → students
     correct: int  # answers equal to the question's marked answer
-    students_joined: int  # distinct students with any answer in the session
+    students_joined: int  # students the session issued an id to (who opened the join link)
+    students_answered: int  # distinct students with any answer in the session
 
 
 def default_url(data_dir: Path) -> str:
@@ -161,13 +168,38 @@ class_answers = sa.Table(
 )
 
 
+# The students a session issued ids to: an answer counts only from an id issued here (a
+# forged `me=` in a link is refused), and each id's answers are rate-limited through its
+# window (answers counted since window_start).
+class_students = sa.Table(
+    "class_students",
+    metadata,
+    sa.Column(
+        "code",
+        sa.String(CODE_LENGTH),
+        sa.ForeignKey("class_sessions.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("student_id", sa.String(64), primary_key=True),
+    sa.Column("joined_at", sa.Float, nullable=False),
+    sa.Column("window_start", sa.Float, nullable=False, server_default="0"),
+    sa.Column("window_count", sa.Integer, nullable=False, server_default="0"),
+)
+
+
 def _migration_1(conn: Connection) -> None:
     class_sessions.create(conn)
     class_answers.create(conn)
 
 
+def _migration_2(conn: Connection) -> None:
+    class_students.create(conn)
+    # Answers from before ids were issued came from ids nobody can check: they go.
+    conn.execute(class_answers.delete())
+
+
 # Applied in order; the version of MIGRATIONS[i] is i + 1. Append, never edit.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration_2)
 
 
 def _echo(text: object) -> str:
@@ -313,6 +345,7 @@ class ClassStore:
     def _purge_expired(self, conn: Connection, now: float) -> None:
         expired = sa.select(class_sessions.c.code).where(class_sessions.c.expires_at <= now)
         conn.execute(class_answers.delete().where(class_answers.c.code.in_(expired)))
+        conn.execute(class_students.delete().where(class_students.c.code.in_(expired)))
         conn.execute(class_sessions.delete().where(class_sessions.c.expires_at <= now))
 
     def create_session(self, quiz_seed: int) -> ClassSession:
@@ -414,6 +447,76 @@ class ClassStore:
             )
         return session
 
+    # -- students -------------------------------------------------------------------------
+
+    def join(self, code: str) -> str:
+        """Issue a new student id in session `code` (random, 128 bits; it names nobody)."""
+        session = self.session(code)
+        student_id = secrets.token_urlsafe(16)
+        with self.engine.begin() as conn:
+            joined = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(class_students)
+                .where(class_students.c.code == session.code)
+            ).scalar_one()
+            if joined >= MAX_STUDENTS:
+                raise ClassStoreError(
+                    f"Class session {session.code} already has {joined:,} students, its "
+                    "limit: ask the lecturer to start another session."
+                )
+            conn.execute(
+                class_students.insert().values(
+                    code=session.code, student_id=student_id, joined_at=self.clock()
+                )
+            )
+        return student_id
+
+    def is_student(self, code: str, student_id: object) -> bool:
+        """Whether session `code` issued `student_id` (any text a link or cookie carried)."""
+        if not isinstance(student_id, str) or not STUDENT_ID_PATTERN.fullmatch(student_id):
+            return False
+        session = self.session(code)
+        query = sa.select(class_students.c.student_id).where(
+            class_students.c.code == session.code, class_students.c.student_id == student_id
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def _count_answer(self, conn: Connection, code: str, student_id: str) -> None:
+        """Count one answer in the student's window; refuse an unissued id or a full window."""
+        now = self.clock()
+        s = class_students.c
+        fresh = s.window_start <= now - ANSWER_WINDOW_S
+        # One UPDATE decides and counts (both SET expressions read the row's old values), so
+        # two sends at once cannot both take the window's last place.
+        counted = conn.execute(
+            class_students.update()
+            .where(
+                s.code == code,
+                s.student_id == student_id,
+                sa.or_(fresh, s.window_count < ANSWERS_PER_WINDOW),
+            )
+            .values(
+                window_start=sa.case((fresh, now), else_=s.window_start),
+                window_count=sa.case((fresh, 1), else_=s.window_count + 1),
+            )
+        ).rowcount
+        if counted == 1:
+            return
+        known = conn.execute(
+            sa.select(s.student_id).where(s.code == code, s.student_id == student_id)
+        ).first()
+        if known is None:
+            raise ClassStoreError(
+                f"The student id '{_echo(student_id)}' was not issued by class session {code}: "
+                "open the join link again to join (an id from another link counts for nobody)."
+            )
+        raise ClassStoreError(
+            f"Too many answers: a student may send {ANSWERS_PER_WINDOW} in "
+            f"{ANSWER_WINDOW_S:g} seconds. Wait a moment, then send again; your last answer "
+            "is kept."
+        )
+
     # -- answers --------------------------------------------------------------------------
 
     def _upsert_answer(self, values: dict[str, Any]) -> sa.Executable:
@@ -435,9 +538,11 @@ class ClassStore:
     ) -> None:
         """Store (or change) a student's answer to question number `question`.
 
-        Refused with a ClassStoreError, and nothing stored, for a bad student id, a
-        malformed, unknown or ended session, a question number not in the quiz, a
-        choice that is not a valid answer to it, or a question already revealed.
+        Refused with a ClassStoreError, and nothing stored, for a bad student id or one
+        the session did not issue (join), a student over ANSWERS_PER_WINDOW answers in
+        ANSWER_WINDOW_S seconds, a malformed, unknown or ended session, a question number
+        not in the quiz, a choice that is not a valid answer to it, or a question already
+        revealed.
         """
         _check_student_id(student_id)
         session = self.session(code)
@@ -455,6 +560,7 @@ class ClassStore:
         }
         try:
             with self.engine.begin() as conn:
+                self._count_answer(conn, session.code, student_id)
                 conn.execute(self._upsert_answer(values))
                 # Checked again after the write, in its transaction: a reveal that came in
                 # since the first look closes the question and this answer is rolled back.
@@ -504,18 +610,24 @@ class ClassStore:
             .where(class_answers.c.code == session.code)
             .group_by(class_answers.c.question, class_answers.c.choice)
         )
-        joined = sa.select(sa.func.count(sa.distinct(class_answers.c.student_id))).where(
+        answered = sa.select(sa.func.count(sa.distinct(class_answers.c.student_id))).where(
             class_answers.c.code == session.code
+        )
+        joined = (
+            sa.select(sa.func.count())
+            .select_from(class_students)
+            .where(class_students.c.code == session.code)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(counts).all()
+            students_answered = conn.execute(answered).scalar() or 0
             students_joined = conn.execute(joined).scalar() or 0
         by_question: list[dict[tuple[str, ...], int]] = [{} for _ in quiz]
         for number, choice, count in rows:
             if 0 <= number < len(quiz):
                 by_question[number][tuple(choice.split(","))] = count
         return tuple(
-            _tally(question, by_answer, students_joined)
+            _tally(question, by_answer, students_joined, students_answered)
             for question, by_answer in zip(quiz, by_question, strict=True)
         )
 
@@ -528,7 +640,10 @@ def _closed(number: int) -> ClassStoreError:
 
 
 def _tally(
-    question: Question, by_answer: dict[tuple[str, ...], int], students_joined: int
+    question: Question,
+    by_answer: dict[tuple[str, ...], int],
+    students_joined: int,
+    students_answered: int,
 ) -> QuestionTally:
     by_option = {key: 0 for key in question.options}
     for keys, count in by_answer.items():
@@ -541,4 +656,5 @@ def _tally(
         by_answer=dict(sorted(by_answer.items(), key=lambda item: (-item[1], item[0]))),
         correct=by_answer.get(right, 0),
         students_joined=students_joined,
+        students_answered=students_answered,
     )

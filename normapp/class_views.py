@@ -113,7 +113,12 @@ def student_view(code: str) -> None:
         st.error(class_quiz.refusal(error), icon=":material/error:")
         class_panel(quiz.QUIZ_PARAMS[0].default)
         return
-    student = _student_id(session.code)
+    try:
+        student = _student_id(store, session.code)
+    except ClassStoreError as error:  # the session's student limit
+        st.title(f"Class quiz · {session.code}", anchor=False)
+        st.error(class_quiz.refusal(error), icon=":material/error:")
+        return
     questions = cached.quiz_questions(session.quiz_seed)
     answers = store.student_answers(session.code, student)
 
@@ -216,31 +221,36 @@ def _student_answer(
         )
 
 
-def _student_id(code: str) -> str:
-    """This browser's id in the class session `code`.
+def _student_id(store: ClassStore, code: str) -> str:
+    """This browser's id in the class session `code`: one the session issued (store.join).
 
     From the link (``me``: a reload keeps it), else from this browser's cookie for the
-    session (the join link opened again, a QR code scanned twice), else new. The id is
-    written into the link and into the cookie, so both ways find it next time.
+    session (the join link opened again, a QR code scanned twice), else a new one the
+    session issues. An id the session did not issue (a forged or mistyped ``me``) counts
+    for nobody: the page says so and joins as a new student. The id is written into the
+    link and into the cookie, so both ways find it next time.
     """
     given: str | None = st.query_params.get(STUDENT_PARAM)
     remembered = st.context.cookies.get(class_quiz.student_cookie(code))
-    if given is not None and class_quiz.valid_student_id(given):
+    kept = st.session_state.get("class:student")
+    if given is not None and store.is_student(code, given):
         student = given
-    elif class_quiz.valid_student_id(remembered):
+    elif store.is_student(code, remembered):
         student = str(remembered)
+    elif isinstance(kept, tuple) and kept[0] == code:
+        student = kept[1]  # this session joined already: a refused link does not join again
     else:
-        if given is not None:
-            st.warning(
-                f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this "
-                "app made; you join as a new student."
-            )
-        student = st.session_state.get("class:student") or class_quiz.new_student_id()
-        st.session_state["class:student"] = student
+        student = store.join(code)
+    if given is not None and given != student:
+        st.warning(
+            f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this class "
+            "session issued, so it counts for nobody; you take part with your own id."
+        )
+    st.session_state["class:student"] = (code, student)
     st.query_params[STUDENT_PARAM] = student
     if remembered != student:
         # Streamlit sets no cookies itself: the browser does, from this script. The name
-        # and the value are the app's own (6 letters; an id checked against its pattern).
+        # and the value are the app's own (6 letters; an id the store issued).
         st.html(
             f"<script>document.cookie = '{class_quiz.student_cookie(code)}={student}; "
             f"path=/; max-age={class_store.SESSION_HOURS * 3600}; SameSite=Lax';</script>",
@@ -345,9 +355,11 @@ def _board(code: str, secret: str, length: int) -> None:
         st.error(problem)
     questions = cached.quiz_questions(session.quiz_seed)
     joined = max((t.students_joined for t in tallies), default=0)
+    answered = max((t.students_answered for t in tallies), default=0)
     answered_all = sum(1 for t in tallies if t.answered)
-    students_col, answers_col, _ = st.columns(3)
-    students_col.metric("Students who answered", joined)
+    joined_col, students_col, answers_col = st.columns(3)
+    joined_col.metric("Students joined", joined)
+    students_col.metric("Students who answered", answered)
     answers_col.metric("Answers", sum(t.answered for t in tallies))
     st.caption(
         f"Counts refresh every {BOARD_REFRESH_S} s. {answered_all} of {length} questions "

@@ -308,7 +308,7 @@ def element_outcome_note(
     Everything is compared as the table shows it (6 significant digits), so the sentence
     says "the same" exactly when the reader sees the same numbers.
     """
-    shape: Shape4 = x.shape  # type: ignore[assignment]
+    shape: Shape4 = x.shape
     element = steps[0][1].element
     head = f"The highlighted element {element} holds x = {_number(steps[0][1].x)} in every method"
     if len(steps) == 1:

@@ -37,6 +37,24 @@ def student(n: int) -> str:
     return f"student-{n:012d}"
 
 
+def enrolled(store: ClassStore, code: str, n: int) -> str:
+    """student(n), entered in session `code`'s issued ids with plain SQL (as join would)."""
+    ident = {"code": code, "id": student(n)}
+    with store.engine.begin() as conn:
+        known = conn.execute(
+            sa.text("SELECT 1 FROM class_students WHERE code = :code AND student_id = :id"), ident
+        ).first()
+        if known is None:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO class_students (code, student_id, joined_at, window_start, "
+                    "window_count) VALUES (:code, :id, 0, 0, 0)"
+                ),
+                ident,
+            )
+    return student(n)
+
+
 class Clock:
     """A clock the test moves by hand."""
 
@@ -103,6 +121,7 @@ def brute_force_tallies(answers: dict[tuple[str, int], list[str]]) -> list[dict]
                 "by_answer": dict(Counter(in_option_order(question, keys) for keys in given)),
                 "correct": sum(set(keys) == set(question.answer) for keys in given),
                 "students_joined": students,
+                "students_answered": students,
             }
         )
     return expected
@@ -116,6 +135,7 @@ def as_dicts(tallies) -> list[dict]:
             "by_answer": t.by_answer,
             "correct": t.correct,
             "students_joined": t.students_joined,
+            "students_answered": t.students_answered,
         }
         for t in tallies
     ]
@@ -166,7 +186,9 @@ def test_malformed_unknown_and_ended_codes_say_which(store, clock):
         store.session(session.code)
     messages["ended"] = str(error.value)
     with pytest.raises(ClassStoreError, match="has ended"):
-        store.record_answer(session.code, student(1), SINGLE, [QUIZ[SINGLE].options[0]])
+        store.record_answer(
+            session.code, enrolled(store, session.code, 1), SINGLE, [QUIZ[SINGLE].options[0]]
+        )
     assert len(set(messages.values())) == 3
     assert count_rows(store.engine, "class_answers") == 0
 
@@ -215,8 +237,8 @@ def test_a_forged_answer_is_refused_and_nothing_is_stored(store, who, question, 
 def test_a_changed_answer_counts_once(store):
     session = store.create_session(SEED)
     options = QUIZ[SINGLE].options
-    store.record_answer(session.code, student(1), SINGLE, [options[0]])
-    store.record_answer(session.code, student(1), SINGLE, [options[1]])
+    store.record_answer(session.code, enrolled(store, session.code, 1), SINGLE, [options[0]])
+    store.record_answer(session.code, enrolled(store, session.code, 1), SINGLE, [options[1]])
     assert count_rows(store.engine, "class_answers") == 1
     tally = store.tallies(session.code, session.secret)[SINGLE]
     assert tally.answered == 1 and tally.by_answer == {(options[1],): 1}
@@ -227,7 +249,9 @@ def test_a_changed_answer_counts_once(store):
 def test_keys_are_stored_in_the_questions_option_order(store):
     session = store.create_session(SEED)
     options = QUIZ[MULTI].options
-    store.record_answer(session.code, student(1), MULTI, [options[2], options[0]])
+    store.record_answer(
+        session.code, enrolled(store, session.code, 1), MULTI, [options[2], options[0]]
+    )
     with store.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT choice FROM class_answers").scalar_one()
     assert stored == f"{options[0]},{options[2]}"
@@ -236,7 +260,7 @@ def test_keys_are_stored_in_the_questions_option_order(store):
 def test_a_revealed_question_is_closed_until_reopened(store):
     session = store.create_session(SEED)
     options = QUIZ[SINGLE].options
-    store.record_answer(session.code, student(1), SINGLE, [options[0]])
+    store.record_answer(session.code, enrolled(store, session.code, 1), SINGLE, [options[0]])
     after = store.reveal(session.code, session.secret, SINGLE)
     assert after.revealed == frozenset({SINGLE})
     assert store.session(session.code).revealed == frozenset({SINGLE})
@@ -245,12 +269,14 @@ def test_a_revealed_question_is_closed_until_reopened(store):
             store.record_answer(session.code, who, SINGLE, [options[1]])
     assert store.student_answers(session.code, student(1)) == {SINGLE: (options[0],)}
     assert count_rows(store.engine, "class_answers") == 1
-    store.record_answer(session.code, student(2), MULTI, [QUIZ[MULTI].options[0]])  # still open
+    store.record_answer(
+        session.code, enrolled(store, session.code, 2), MULTI, [QUIZ[MULTI].options[0]]
+    )  # still open
     store.reveal(session.code, session.secret, MULTI)
     assert store.session(session.code).revealed == frozenset({SINGLE, MULTI})
     reopened = store.reveal(session.code, session.secret, SINGLE, revealed=False)
     assert reopened.revealed == frozenset({MULTI})
-    store.record_answer(session.code, student(2), SINGLE, [options[1]])
+    store.record_answer(session.code, enrolled(store, session.code, 2), SINGLE, [options[1]])
     assert count_rows(store.engine, "class_answers") == 3
 
 
@@ -259,8 +285,10 @@ def test_a_student_who_reloads_gets_their_answers_back(store, database_url, cloc
     rng = random.Random(5)
     sent = {n: random_answer(rng, q) for n, q in enumerate(QUIZ) if n != SINGLE}
     for number, keys in sent.items():
-        store.record_answer(session.code, student(7), number, keys)
-    store.record_answer(session.code, student(8), SINGLE, [QUIZ[SINGLE].options[0]])
+        store.record_answer(session.code, enrolled(store, session.code, 7), number, keys)
+    store.record_answer(
+        session.code, enrolled(store, session.code, 8), SINGLE, [QUIZ[SINGLE].options[0]]
+    )
     other_engine = sa.create_engine(database_url, **engine_options(database_url))
     try:
         reloaded = ClassStore(other_engine, clock=clock)
@@ -282,9 +310,11 @@ def test_tallies_equal_a_brute_force_count_of_30_students(store):
                 continue  # this student skipped it
             for _ in range(rng.choice([1, 1, 2])):  # some change their mind
                 keys = random_answer(rng, question)
-                store.record_answer(session.code, student(n), number, keys)
+                store.record_answer(session.code, enrolled(store, session.code, n), number, keys)
                 final[(student(n), number)] = keys
-    store.record_answer(other.code, student(99), 0, random_answer(rng, make_quiz(SEED + 1)[0]))
+    store.record_answer(
+        other.code, enrolled(store, other.code, 99), 0, random_answer(rng, make_quiz(SEED + 1)[0])
+    )
     tallies = store.tallies(session.code, session.secret)
     assert len(tallies) == len(QUIZ)
     assert as_dicts(tallies) == brute_force_tallies(final)
@@ -316,15 +346,17 @@ def test_the_schema_is_created_once_and_a_second_store_opens_it(engine, database
     assert not failures, failures
     with engine.connect() as conn:
         versions = conn.exec_driver_sql("SELECT version FROM schema_version").scalars().all()
-    assert versions == [1]
+    assert versions == [1, 2]
 
 
 def test_ended_sessions_and_their_answers_are_purged_by_create_session(store, clock):
     old = store.create_session(SEED)
-    store.record_answer(old.code, student(1), SINGLE, [QUIZ[SINGLE].options[0]])
+    store.record_answer(old.code, enrolled(store, old.code, 1), SINGLE, [QUIZ[SINGLE].options[0]])
     clock.now += 3600
     recent = store.create_session(SEED)
-    store.record_answer(recent.code, student(1), SINGLE, [QUIZ[SINGLE].options[0]])
+    store.record_answer(
+        recent.code, enrolled(store, recent.code, 1), SINGLE, [QUIZ[SINGLE].options[0]]
+    )
     clock.now = old.expires_at + 1  # the old one ended, the recent one has not
     store.create_session(SEED)
     with store.engine.connect() as conn:
@@ -356,6 +388,7 @@ def test_a_class_of_100_answering_at_once_loses_nothing(store):
     session = store.create_session(SEED)
     rng = random.Random(100)
     sent = {(student(n), q): random_answer(rng, QUIZ[q]) for n in range(100) for q in range(6)}
+    ids = [enrolled(store, session.code, n) for n in range(100)]
     barrier = threading.Barrier(100)
     failures: list[BaseException] = []
 
@@ -363,7 +396,7 @@ def test_a_class_of_100_answering_at_once_loses_nothing(store):
         barrier.wait()
         try:
             for number in range(len(QUIZ)):
-                store.record_answer(session.code, student(n), number, sent[(student(n), number)])
+                store.record_answer(session.code, ids[n], number, sent[(student(n), number)])
         except BaseException as error:  # reported below, with the others
             failures.append(error)
 
@@ -406,7 +439,9 @@ def test_an_answer_racing_a_reveal_waits_for_it_and_is_refused(store, engine):
 
     def answer() -> None:
         try:
-            store.record_answer(session.code, student(1), SINGLE, [QUIZ[SINGLE].options[0]])
+            store.record_answer(
+                session.code, enrolled(store, session.code, 1), SINGLE, [QUIZ[SINGLE].options[0]]
+            )
         except BaseException as error:  # looked at below
             outcome["error"] = error
 
@@ -432,3 +467,72 @@ def test_a_session_needs_a_quiz_seed_the_quiz_page_offers(store, seed):
     with pytest.raises(ClassStoreError, match="quiz seed must be a whole number from 0 to"):
         store.create_session(seed)
     assert count_rows(store.engine, "class_sessions") == 0
+
+
+# ----------------------------------------- one student, one vote: ids the session issued
+def test_forged_student_ids_are_refused_and_the_tally_does_not_move(store):
+    """Issue 24.3: any 22-character `me=` counted as another student. Only ids the session
+    issued (join) count; forged ones, and another session's, change nothing."""
+    session = store.create_session(SEED)
+    other = store.create_session(SEED + 1)
+    option = QUIZ[SINGLE].options[0]
+    real = store.join(session.code)
+    store.record_answer(session.code, real, SINGLE, [option])
+    before = as_dicts(store.tallies(session.code, session.secret))
+    foreign = store.join(other.code)
+    for forged in (
+        "Z" * 22,
+        "Y" * 22,
+        student(5),
+        foreign,
+        real[:-1] + ("A" if real[-1] != "A" else "B"),
+    ):
+        with pytest.raises(ClassStoreError, match="was not issued by class session"):
+            store.record_answer(session.code, forged, SINGLE, [option])
+        assert not store.is_student(session.code, forged)
+    assert as_dicts(store.tallies(session.code, session.secret)) == before
+    assert before[SINGLE]["answered"] == 1 and before[SINGLE]["students_joined"] == 1
+    assert count_rows(store.engine, "class_answers") == 1
+    assert store.is_student(session.code, real) and store.is_student(other.code, foreign)
+    assert not store.is_student(session.code, "<script>") and not store.is_student(session.code, 7)
+
+
+def test_joined_and_answered_are_counted_apart(store):
+    session = store.create_session(SEED)
+    ids = [store.join(session.code) for _ in range(5)]
+    assert len(set(ids)) == 5 and all(re.fullmatch(r"[A-Za-z0-9_-]{22}", i) for i in ids)
+    store.record_answer(session.code, ids[0], SINGLE, [QUIZ[SINGLE].options[0]])
+    store.record_answer(session.code, ids[1], MULTI, [QUIZ[MULTI].options[0]])
+    tallies = store.tallies(session.code, session.secret)
+    assert {(t.students_joined, t.students_answered) for t in tallies} == {(5, 2)}
+    assert count_rows(store.engine, "class_students") == 5
+
+
+def test_answers_are_rate_limited_per_student(store, clock):
+    from normapp.class_store import ANSWER_WINDOW_S, ANSWERS_PER_WINDOW
+
+    session = store.create_session(SEED)
+    fast, calm = store.join(session.code), store.join(session.code)
+    options = QUIZ[SINGLE].options
+    for i in range(ANSWERS_PER_WINDOW):
+        store.record_answer(session.code, fast, SINGLE, [options[i % 2]])
+    with pytest.raises(ClassStoreError, match="Too many answers"):
+        store.record_answer(session.code, fast, SINGLE, [options[0]])
+    assert store.student_answers(session.code, fast) == {SINGLE: (options[1],)}  # kept
+    store.record_answer(session.code, calm, SINGLE, [options[0]])  # others are not held
+    clock.now += ANSWER_WINDOW_S
+    store.record_answer(session.code, fast, SINGLE, [options[0]])  # a new window
+    assert store.student_answers(session.code, fast) == {SINGLE: (options[0],)}
+
+
+def test_a_session_issues_a_bounded_number_of_ids(engine, clock, monkeypatch):
+    from normapp import class_store
+
+    monkeypatch.setattr(class_store, "MAX_STUDENTS", 3)
+    store = ClassStore(engine, clock=clock)
+    session = store.create_session(SEED)
+    for _ in range(3):
+        store.join(session.code)
+    with pytest.raises(ClassStoreError, match="already has 3 students, its limit"):
+        store.join(session.code)
+    assert count_rows(store.engine, "class_students") == 3

@@ -200,6 +200,33 @@ def test_a_forged_student_id_starts_a_new_student_with_a_message():
     assert any("is not a student id" in w.value for w in at.warning)
 
 
+def test_a_well_formed_forged_id_counts_for_nobody(data_dir):
+    """Issue 24.3: `me=ZZZZZZZZZZZZZZZZZZZZZZ` (any 22 characters) was a new student. The
+    page now refuses an id the session did not issue, and the answer is stored under the
+    id the session issued to this browser, never the forged one."""
+    board, code, _ = start_session()
+    forged = "Z" * 22
+    at, me = join(code, forged)
+    assert me != forged and any("counts for nobody" in w.value for w in at.warning)
+    send(
+        at,
+        code,
+        0,
+        QUESTIONS[0].options[0] if not QUESTIONS[0].multi else [QUESTIONS[0].options[0]],
+    )
+    engine = sa.create_engine(class_store.default_url(data_dir))
+    with engine.connect() as conn:
+        ids = conn.exec_driver_sql("SELECT student_id FROM class_answers").scalars().all()
+        issued = conn.exec_driver_sql("SELECT student_id FROM class_students").scalars().all()
+    engine.dispose()
+    assert ids == [me] and issued == [me]
+    again = no_exception(conftest.open_page(PAGE, {"class": code, "me": me}))  # a reload
+    assert param(again, "me") == me and not again.warning
+    board.run()
+    metrics = {m.label: m.value for m in board.metric}
+    assert metrics["Students joined"] == "1" and metrics["Students who answered"] == "1"
+
+
 def test_an_unreachable_database_is_a_message_and_the_quiz_still_works(monkeypatch):
     monkeypatch.setenv("NORMAPP_CLASS_DB", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     at = conftest.open_page(PAGE)
