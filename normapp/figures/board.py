@@ -54,7 +54,15 @@ def board_figure(
             hovertemplate="%{y}: %{x} students<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed", automargin=True)  # options top to bottom, as listed
+    # Options are categories: a numeric-looking label ("12,544") must not be placed on a
+    # number line, where three options became slivers near 0 and one fell off the range.
+    fig.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=shown,
+        autorange="reversed",  # options top to bottom, as listed
+        automargin=True,
+    )
     fig.update_xaxes(
         range=[0, max(1, answered) * 1.25], title="students", rangemode="tozero", dtick=None
     )
