@@ -30,7 +30,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from normapp import class_store, share
+from normapp import class_store, room_link, share
 from normapp.class_store import ClassStore, ClassStoreError
 from normapp.text import literal
 
@@ -85,9 +85,10 @@ def student_cookie(code: str) -> str:
     return f"normx_class_{code}"
 
 
-def student_link(code: str) -> str:
-    """The students' link, from the Quiz page the board is on."""
-    return share.view_url(st.context.url, "quiz", [(CODE_PARAM, code)])
+def student_link(code: str) -> room_link.RoomLink:
+    """The students' link, from the Quiz page the board is on, at an address the room can
+    open (normapp/room_link.py: not the lecturer's localhost)."""
+    return room_link.room_link_here(share.view_url(st.context.url, "quiz", [(CODE_PARAM, code)]))
 
 
 def board_link(code: str, secret: str) -> str:

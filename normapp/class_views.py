@@ -303,7 +303,8 @@ def board_view(code: str, secret: str) -> None:
         st.error(class_quiz.refusal(error), icon=":material/lock:")
         return
     questions = cached.quiz_questions(session.quiz_seed)
-    join_link = class_quiz.student_link(session.code)
+    room = class_quiz.student_link(session.code)
+    join_link = room.url
     # The board is for the projector: the presenter view's stylesheet (no sidebar, 24 px
     # type on a wide screen) and its figure text.
     presenter.style()
@@ -319,6 +320,8 @@ def board_view(code: str, secret: str) -> None:
         )
         st.markdown("on the Quiz page, or open this link (or scan the QR code):")
         st.code(join_link, language=None, wrap_lines=True)
+        if room.note:
+            (st.warning if room.warning else st.info)(room.note, icon=":material/wifi:")
         ends = time.strftime("%H:%M", time.localtime(session.expires_at))
         st.caption(
             f"Quiz number {session.quiz_seed}. This session ends at {ends} (server time), "

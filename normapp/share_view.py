@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from normapp import share
+from normapp import room_link, share
 from normapp.text import literal
 
 BUTTON = "Share this view"
@@ -30,15 +30,16 @@ SHARE_CSS = """<style>
 PRIVATE_PARAMS = frozenset({"key", "me"})
 
 
-def current_url(path: str) -> str:
-    """The page's full link: ``st.context.url`` (no query) plus the current query string."""
+def current_url(path: str) -> room_link.RoomLink:
+    """The page's full link (``st.context.url`` plus the current query string) at an address
+    the room can open (normapp/room_link.py), with what the lecturer should know of it."""
     params = [
         (key, value)
         for key in st.query_params
         if key not in PRIVATE_PARAMS
         for value in st.query_params.get_all(key)
     ]
-    return share.view_url(st.context.url, path, params)
+    return room_link.room_link_here(share.view_url(st.context.url, path, params))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -62,7 +63,8 @@ def draw(slot, path: str) -> None:
     if not popover.open:
         return
     with popover:
-        url = current_url(path)
+        room = current_url(path)
+        url = room.url
         try:
             png = _qr_png(url)
         except share.ShareError as error:
@@ -72,3 +74,5 @@ def draw(slot, path: str) -> None:
             st.image(png, width=share.PROJECTOR_PX, caption="Scan to open this view")
         st.markdown("**Link to this view** (copy it with the button at its right)")
         st.code(url, language=None, wrap_lines=True)
+        if room.note:
+            (st.warning if room.warning else st.caption)(room.note)
