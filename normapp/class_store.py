@@ -50,6 +50,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
 from normapp.quiz import QUIZ_SEED_MAX, Question, make_quiz
+from normapp.text import truncated
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O lookalikes of 1 and 0
 CODE_LENGTH = 6
@@ -203,9 +204,9 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration
 
 
 def _echo(text: object) -> str:
-    """User-supplied text for a message: printable, at most ECHO_CHARS characters."""
-    shown = "".join(c if c.isprintable() else "?" for c in str(text))
-    return shown if len(shown) <= ECHO_CHARS else shown[: ECHO_CHARS - 1] + "…"
+    """User-supplied text for a message: visible (a NUL shows as ⟨U+0000⟩), at most
+    ECHO_CHARS characters; plain text, escaped where it is shown."""
+    return truncated(text, ECHO_CHARS)
 
 
 @functools.lru_cache(maxsize=64)

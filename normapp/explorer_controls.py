@@ -15,7 +15,7 @@ from typing import Any
 
 import normlib
 from normapp import presets, state
-from normapp.text import literal
+from normapp.text import literal, quoted
 from normlib.typing import Shape4
 
 Controls = MutableMapping[str, Any]
@@ -173,7 +173,7 @@ def choose_preset(controls: Controls, key: str, channels: int) -> None:
 def toggle_axis(controls: Controls, letter: str) -> None:
     """Add axis `letter` to the reduced axes or take it out, as its pill would (NCHW order)."""
     if letter not in normlib.AXES:
-        raise ValueError(f"axis must be one of {', '.join(normlib.AXES)}, got {letter!r}")
+        raise ValueError(f"axis must be one of {', '.join(normlib.AXES)}, got {quoted(letter)}")
     chosen = set(controls["axes"]) ^ {letter}
     controls["axes"] = [axis for axis in normlib.AXES if axis in chosen]
     follow_controls(controls)

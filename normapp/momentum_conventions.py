@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from normapp.text import quoted
+
 MOMENTUM_OPTIONS = ("0.01", "0.05", "0.1", "0.2", "0.5", "1", "none")
 
 
@@ -19,11 +21,11 @@ def parse_momentum(text: str) -> float | None:
         number = float(value)
     except ValueError:
         raise ValueError(
-            f"momentum must be a number from 0.01 to 1 or 'none' (cumulative); got {text!r}"
+            f"momentum must be a number from 0.01 to 1 or 'none' (cumulative); got {quoted(text)}"
         ) from None
     if not (math.isfinite(number) and 0.01 <= number <= 1.0):
         raise ValueError(
-            f"momentum must be from 0.01 to 1 (PyTorch's default 0.1) or 'none'; got {text!r}"
+            f"momentum must be from 0.01 to 1 (PyTorch's default 0.1) or 'none'; got {quoted(text)}"
         )
     return number
 

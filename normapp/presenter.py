@@ -25,6 +25,7 @@ import streamlit as st
 import normlib
 from normapp import explorer_controls as controls
 from normapp import links, state
+from normapp.text import quoted
 
 KEY = "present"  # the toggle's key and its URL parameter
 CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presenter.css"
@@ -39,7 +40,7 @@ def parse_present(text: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise ValueError(f"present must be true or false, got {text!r}")
+    raise ValueError(f"present must be true or false, got {quoted(text)}")
 
 
 BOUND = links.Bound(state.Param(KEY, False, parse_present, state.format_bool))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import normlib
-from normapp.text import literal
+from normapp.text import literal, quoted
 from normlib.typing import Element, Shape4
 
 # Caps that keep the app responsive on a laptop projecting to a class.
@@ -50,7 +50,7 @@ def parse_int_in(low: int, high: int, what: str) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise ValueError(f"{what} must be a whole number, got {text!r}") from None
+            raise ValueError(f"{what} must be a whole number, got {quoted(text)}") from None
         if not low <= value <= high:
             raise ValueError(f"{what} must be from {low} to {high}, got {value}")
         return value
@@ -63,9 +63,11 @@ def parse_float_in(low: float, high: float, what: str) -> Callable[[str], float]
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{what} must be a number, got {text!r}") from None
+            raise ValueError(f"{what} must be a number, got {quoted(text)}") from None
         if not (math.isfinite(value) and low <= value <= high):
-            raise ValueError(f"{what} must be a number from {low:g} to {high:g}, got {text!r}")
+            raise ValueError(
+                f"{what} must be a number from {low:g} to {high:g}, got {quoted(text)}"
+            )
         return value
 
     return parse
@@ -92,7 +94,7 @@ def parse_choice(options: Mapping[str, Any] | tuple[str, ...], what: str) -> Cal
     def parse(text: str) -> str:
         value = by_text.get(text.strip().lower())
         if value is None:
-            raise ValueError(f"{what} must be one of {valid}; got {text!r}")
+            raise ValueError(f"{what} must be one of {valid}; got {quoted(text)}")
         return value
 
     return parse
@@ -113,7 +115,7 @@ def parse_key_list(text: str, options: Sequence[str], name: str, noun: str) -> l
     unknown = [key for key in keys if key not in options]
     if unknown:
         # The keys come from a link: shown literally (escaped, truncated), never as Markdown.
-        named = ", ".join(f"'{literal(key)}'" for key in unknown[:3])
+        named = ", ".join(quoted(key) for key in unknown[:3])
         more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
         raise ValueError(
             f"unknown {noun}{'s' if len(unknown) > 1 else ''} {named}{more}; "
@@ -128,7 +130,7 @@ def parse_bool(what: str) -> Callable[[str], bool]:
             return True
         if text in ("0", "false", "False"):
             return False
-        raise ValueError(f"{what} must be 0 or 1, got {text!r}")
+        raise ValueError(f"{what} must be 0 or 1, got {quoted(text)}")
 
     return parse
 
@@ -149,12 +151,12 @@ def parse_shape(text: str) -> Shape4:
     """
     parts = [p for p in text.replace("×", "x").replace("*", "x").replace(",", "x").split("x")]
     if len(parts) != 4:
-        raise ValueError(f"shape must be N x C x H x W, e.g. 4x6x10x12; got {text!r}")
+        raise ValueError(f"shape must be N x C x H x W, e.g. 4x6x10x12; got {quoted(text)}")
     try:
         n, c, h, w = (int(p) for p in parts)
     except ValueError:
         raise ValueError(
-            f"shape must be four whole numbers, e.g. 4x6x10x12; got {text!r}"
+            f"shape must be four whole numbers, e.g. 4x6x10x12; got {quoted(text)}"
         ) from None
     check_shape_caps((n, c, h, w))
     return (n, c, h, w)
@@ -185,10 +187,10 @@ def parse_element(text: str) -> Element:
         element = tuple(int(p) for p in parts)
     except ValueError:
         raise ValueError(
-            f"pick must be four whole numbers n,c,h,w, e.g. 0,1,2,3; got {text!r}"
+            f"pick must be four whole numbers n,c,h,w, e.g. 0,1,2,3; got {quoted(text)}"
         ) from None
     if len(element) != 4 or min(element) < 0:
-        raise ValueError(f"pick must be four whole numbers ≥ 0, n,c,h,w; got {text!r}")
+        raise ValueError(f"pick must be four whole numbers ≥ 0, n,c,h,w; got {quoted(text)}")
     return element
 
 

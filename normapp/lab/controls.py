@@ -12,7 +12,7 @@ from typing import Any
 import normlib
 from normapp import state
 from normapp.lab.training import RunConfig
-from normapp.text import literal
+from normapp.text import quoted
 
 NORM_KEYS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm", "custom")
 BATCH_SIZES = (2, 4, 8, 16, 32)
@@ -97,7 +97,7 @@ def _parse_choice_number(options: Sequence[float], what: str, kind: type) -> Cal
             raise ValueError(f"{what} must be one of {', '.join(map(str, options))}") from None
         if value not in options:
             raise ValueError(
-                f"{what} must be one of {', '.join(map(str, options))}, got {literal(text)}"
+                f"{what} must be one of {', '.join(map(str, options))}, got {quoted(text)}"
             )
         return value
 
