@@ -181,5 +181,5 @@ def keep_streamlit_offline() -> None:
     from streamlit import net_util
 
     lan = lan_addresses(interface_addresses())
-    net_util._internal_ip = lan[0] if lan else "127.0.0.1"  # type: ignore[attr-defined]
-    net_util._external_ip = ""  # type: ignore[attr-defined]  # "" is cached: no look-up
+    net_util._internal_ip = lan[0] if lan else "127.0.0.1"
+    net_util._external_ip = ""  # "" is cached: no look-up
