@@ -142,6 +142,35 @@ def figure_choice() -> tuple[str, bool]:
     return choice or "grid", predict
 
 
+# While the room predicts, the headline says what is asked, not the answer.
+HIDDEN_HEADLINE = "? sets × ? elements per set"
+# What answers "which cells share one mean?" for the method above: the reduced axes (and G,
+# and centring) and the words and formulas under the headline. Hidden, not removed, so the
+# page does not jump and the keyboard shortcuts keep working on them.
+_HIDE_ANSWER = """<style>
+.st-key-ex-axes-row, .st-key-ex-answer { visibility: hidden; }
+</style>"""
+
+
+def prediction_pending() -> bool:
+    """Whether the presenter view is asking for a prediction now (the grid is chosen, predict
+    is on, and this normalization has not been revealed), read before its controls draw."""
+    showing = st.session_state.get("ex:show") or "grid"
+    return showing == "grid" and grid_waits(bool(st.session_state.get("ex:predict", True)))
+
+
+def asked_name() -> str:
+    """The normalization being asked about, by a name that does not answer the question:
+    the chosen preset's ("Method 2", "GroupNorm"), else "This normalization"."""
+    key = st.session_state.get("method")
+    return normlib.METHODS[key].name if key in normlib.METHODS else "This normalization"
+
+
+def hide_answer() -> None:
+    """Hide what would answer the question while it is asked (the app's own stylesheet)."""
+    st.html(_HIDE_ANSWER)
+
+
 def grid_waits(predict: bool) -> bool:
     """Whether the grid is hidden: predicting, and not yet revealed for this normalization."""
     return predict and st.session_state.get(REVEALED_KEY) != controls.spec_key(_session())

@@ -119,10 +119,13 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
     )
     figure_slot = st.container()  # the presenter view's figure, under the Method row
     # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
+    axes_row = st.container(key="ex-axes-row")  # hidden while the room predicts (presenter)
     if presenting:
-        axes_col, groups_col, center_col = st.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
+        axes_col, groups_col, center_col = axes_row.columns(
+            [2.2, 2.2, 1.2], vertical_alignment="bottom"
+        )
     else:
-        axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = st.columns(
+        axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = axes_row.columns(
             [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
         )
     axes = axes_col.pills(
@@ -193,17 +196,24 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
     result = cached.normalized(view, data.x)
     element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
 
-    # --- The answer, big
+    # --- The answer, big (while the room predicts, what would answer it is hidden)
     name = normlib.identify(spec, data.shape)
     formulas = spec.latex(data.shape)
+    waiting = presenting and presenter.prediction_pending()
+    shown_name, headline = name, set_description.headline(spec, data.shape)
+    if waiting:  # the question's method by its name alone, and no numbers yet
+        shown_name, headline = presenter.asked_name(), presenter.HIDDEN_HEADLINE
     with name_slot if presenting else st.container():
-        st.markdown(f"### {name}")
+        st.markdown(f"### {shown_name}")
         st.markdown(
-            f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>"
-            f"{set_description.headline(spec, data.shape)}</div>",
+            f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>{headline}</div>",
             unsafe_allow_html=True,
         )
-    words_col, formula_col = st.columns([1, 1], vertical_alignment="center")
+    if waiting:
+        presenter.hide_answer()
+    words_col, formula_col = st.container(key="ex-answer").columns(
+        [1, 1], vertical_alignment="center"
+    )
     words_col.markdown(
         f"Reduced over **{set_description.reduced_words(spec)}** → "
         f"{set_description.one_statistic_per(spec)}. "

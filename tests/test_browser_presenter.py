@@ -17,6 +17,7 @@ from tests.helpers import LOAD_MS, PHONE, expect_charts_drawn, expect_drawn, pag
 
 pytestmark = pytest.mark.browser
 HEADLINE = re.compile(r"^[\d,]+ sets? × [\d,]+ elements? per set$")
+HIDDEN = "? sets × ? elements per set"  # presenter.HIDDEN_HEADLINE, while the room predicts
 FULL_HD = {"width": 1920, "height": 1080}
 FONT_SIZE = "el => parseFloat(getComputedStyle(el).fontSize)"
 
@@ -30,9 +31,13 @@ def expect_headline(tab, counts: str) -> None:
 def test_presenter_view_at_1920_by_1080(browser, warm_app_url):
     from playwright.sync_api import expect
 
-    context, tab = page_tab(browser, f"{warm_app_url}/?present=true", HEADLINE, "light", FULL_HD)
+    question = "Which cells share one mean?"
+    context, tab = page_tab(browser, f"{warm_app_url}/?present=true", question, "light", FULL_HD)
     try:
-        expect_headline(tab, "3 sets × 8,192 elements per set")
+        # While the room predicts, nothing answers the question: no counts, no axes.
+        expect(tab.get_by_text(HIDDEN).first).to_be_visible()
+        expect(tab.get_by_text(HEADLINE)).to_have_count(0)
+        expect(tab.locator(".st-key-axes")).to_be_hidden()
         expect(tab.get_by_test_id("stSidebar")).to_be_hidden()
         expect(tab.get_by_role("switch", name="Presenter view")).to_be_checked()
         body = tab.get_by_test_id("stMain").get_by_text("Reduced over").first
@@ -41,6 +46,7 @@ def test_presenter_view_at_1920_by_1080(browser, warm_app_url):
         expect(tab.get_by_text("Which cells share one mean?")).to_be_visible()
         screenshot(tab, "presenter-1920-light-predict")
         tab.get_by_role("radio", name="Before and after").click()
+        expect_headline(tab, "3 sets × 8,192 elements per set")  # nothing is asked here
         expect(tab.locator(".xtick text").first).to_be_visible(timeout=LOAD_MS)
         expect_drawn(tab)
         expect_charts_drawn(tab)
@@ -52,11 +58,13 @@ def test_presenter_view_at_1920_by_1080(browser, warm_app_url):
         expect_drawn(tab)
 
         tab.keyboard.press("l")  # LayerNorm
-        expect_headline(tab, "8 sets × 3,072 elements per set")
         expect(tab.get_by_text("LayerNorm", exact=False).first).to_be_visible()
         expect(tab).to_have_url(re.compile(r"[?&]method=LayerNorm(&|$)"))
+        expect(tab.get_by_text(HIDDEN).first).to_be_visible()
         expect_drawn(tab)
         tab.keyboard.press("v")  # reveal
+        expect_headline(tab, "8 sets × 3,072 elements per set")
+        expect(tab.locator(".st-key-axes")).to_be_visible()
         expect(tab.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=LOAD_MS)
         expect(tab.get_by_text("Which cells share one mean?")).to_have_count(0)
         expect_drawn(tab)
@@ -83,10 +91,11 @@ def test_presenter_view_dark_and_on_a_phone(browser, warm_app_url):
 
     url = f"{warm_app_url}/?present=true&method=InstanceNorm"
     for name, scheme, size in (("1920-dark", "dark", FULL_HD), ("phone-light", "light", PHONE)):
-        context, tab = page_tab(browser, url, HEADLINE, scheme, size)
+        context, tab = page_tab(browser, url, "Which cells share one mean?", scheme, size)
         try:
-            expect_headline(tab, "24 sets × 1,024 elements per set")
+            screenshot(tab, f"presenter-{name}-predict")
             tab.keyboard.press("v")
+            expect_headline(tab, "24 sets × 1,024 elements per set")
             expect(tab.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=LOAD_MS)
             expect_drawn(tab)
             expect_charts_drawn(tab)

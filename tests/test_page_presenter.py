@@ -41,6 +41,8 @@ def test_present_true_opens_the_presenter_view():
     assert not any("The question:" in e.label for e in at.expander)
     assert len(at.tabs) == 0
     assert at.pills(key="axes") and at.segmented_control(key="method")
+    assert presenter.HIDDEN_HEADLINE in headline(at)  # the room predicts first
+    at.button(key="key:reveal").click().run()
     assert "3 sets × 8,192 elements per set" in headline(at)
 
 
@@ -90,6 +92,8 @@ def test_axis_shortcuts_toggle_their_axis():
     at.button(key="key:axis-H").click().run()
     at.button(key="key:axis-W").click().run()  # C, H, W: LayerNorm
     assert at.segmented_control(key="method").value == "layernorm"
+    assert presenter.HIDDEN_HEADLINE in headline(at)  # a new normalization: predict again
+    at.button(key="key:reveal").click().run()
     assert "8 sets × 3,072 elements per set" in headline(at)
 
 
@@ -115,6 +119,26 @@ def test_predict_then_reveal_shows_the_grid_and_a_new_method_hides_it():
     assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
     at.toggle(key="ex:predict").set_value(False).run()  # no prediction: shown at once
     assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+
+
+def answer_hidden(at) -> bool:
+    return any(".st-key-ex-axes-row" in h.proto.body for h in at.get("html"))
+
+
+def test_while_the_room_predicts_nothing_on_screen_answers_the_question():
+    """Issue 24.4: behind "Which cells share one mean?" the headline ("per-activation
+    BatchNorm (Method 2) · 3,072 sets × 8 elements per set") and the highlighted axes stayed."""
+    at = open_page(EXPLORER, {"present": "true", "method": "Method 2"})
+    names = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert names == ["### Method 2"] and "per-activation" not in " ".join(names)
+    assert presenter.HIDDEN_HEADLINE in headline(at) and "3,072" not in headline(at)
+    assert answer_hidden(at)  # the axes, G, centring and the formulas are hidden
+    at.button(key="key:reveal").click().run()
+    assert "3,072 sets × 8 elements per set" in headline(at)
+    assert not answer_hidden(at)
+    assert any("per-activation" in m.value for m in at.markdown if m.value.startswith("### "))
+    at.segmented_control(key="ex:show").set_value("hist").run()  # no question on the histogram
+    assert not answer_hidden(at) and "3,072" in headline(at)
 
 
 def test_each_figure_choice_draws_one_chart_with_presenter_text():
