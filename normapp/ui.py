@@ -368,6 +368,35 @@ def configure_page() -> None:
     st.html(PAGE_CSS)
 
 
+# On a phone Streamlit leaves the sidebar open after a page is chosen in it, covering 300 of
+# 390 px until the learner finds «. This listener (once per browser tab) presses « for them
+# after a navigation click when the window is narrower than Streamlit's mobile breakpoint.
+_CLOSE_SIDEBAR_ON_PHONE = """<script>
+if (!window.normxCloseSidebarOnPhone) {
+  window.normxCloseSidebarOnPhone = true;
+  document.addEventListener("click", (event) => {
+    if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) {
+      return;
+    }
+    // Streamlit draws « only while the pointer is over the sidebar: hover it, then press it.
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    if (sidebar) { sidebar.dispatchEvent(new MouseEvent("mouseover", {bubbles: true})); }
+    setTimeout(() => {
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) { close.click(); }
+    }, 50);
+  }, true);
+}
+</script>"""
+
+
+def close_sidebar_on_phone_navigation() -> None:
+    """Install the listener above once per session (the app's own script, no user text)."""
+    if st.session_state.get("ui:phone-nav") is None:
+        st.session_state["ui:phone-nav"] = True
+        st.html(_CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
+
+
 def sidebar_input() -> LoadedInput:
     """Draw the shared sidebar and load the chosen tensor."""
     values = _sidebar_widgets()

@@ -1,0 +1,57 @@
+"""Choosing a page on a phone closes the sidebar (issue 24.7).
+
+Streamlit closes it by itself when the browser's user agent is a phone's; a 390-px window
+with another user agent (a narrow desktop window, a tablet, the reviewer's emulation) kept
+it open over 300 of 390 px. The app's listener (ui.close_sidebar_on_phone_navigation) closes
+it below Streamlit's 768-px breakpoint whatever the user agent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import screenshot
+from tests.helpers import LOAD_MS, PHONE
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("device", ["narrow window", "phone"])
+def test_choosing_a_page_closes_the_sidebar_below_768_px(browser, warm_app_url, device):
+    from playwright.sync_api import expect
+
+    options = {"viewport": PHONE}
+    if device == "phone":  # a phone's user agent, as Chromium's device list gives it
+        options["user_agent"] = (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/15.0 Mobile/15E148 Safari/604.1"
+        )
+        options |= {"is_mobile": True, "has_touch": True}
+    context = browser.new_context(**options)
+    tab = context.new_page()
+    try:
+        tab.goto(f"{warm_app_url}/")
+        expect(tab.get_by_test_id("stExpandSidebarButton")).to_be_visible(timeout=LOAD_MS)
+        tab.get_by_test_id("stExpandSidebarButton").click()
+        sidebar = tab.get_by_test_id("stSidebar")
+        expect(sidebar).to_have_attribute("data-collapsed", "false")
+        tab.get_by_role("link", name="Compare methods").click()
+        expect(tab.get_by_role("heading", name="Compare methods")).to_be_visible(timeout=LOAD_MS)
+        expect(sidebar).to_have_attribute("data-collapsed", "true")
+        screenshot(tab, f"phone-nav-{device.replace(' ', '-')}")
+    finally:
+        context.close()
+
+
+def test_a_wide_window_keeps_its_sidebar_after_choosing_a_page(browser, warm_app_url):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        tab.goto(f"{warm_app_url}/")
+        tab.get_by_role("link", name="Compare methods").click()
+        expect(tab.get_by_role("heading", name="Compare methods")).to_be_visible(timeout=LOAD_MS)
+        expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "false")
+    finally:
+        context.close()
