@@ -15,6 +15,7 @@ from typing import Any
 
 import normlib
 from normapp import presets, state
+from normapp.inputs import FEATURE_NAMES
 from normapp.text import literal, quoted
 from normlib.typing import Shape4
 
@@ -148,8 +149,16 @@ def _repair_pick(controls: Controls, shape: Shape4) -> list[str]:
     ]
 
 
+SWITCHED_KEY = "ex:switched"  # the message of an input switch, shown by the next whole run
+
+
 def apply_preset(controls: Controls, channels: int) -> None:
-    """Set every control the preset defines, G included: G = 1 unless it is GroupNorm."""
+    """Set every control the preset defines, G included: G = 1 unless it is GroupNorm.
+
+    GroupNorm chosen on the sample images, whose C = 3 has no divisor 1 < G < C, would show
+    InstanceNorm's sets again; the input switches to their CNN feature maps (C = 8) instead,
+    and SWITCHED_KEY holds the message that says so.
+    """
     key = controls["method"]
     if key is None:
         return
@@ -157,6 +166,19 @@ def apply_preset(controls: Controls, channels: int) -> None:
     controls["axes"] = list(preset.axes)
     controls["center"] = preset.center
     controls["groups"] = state.default_groups(channels) if key == "groupnorm" else 1
+    prime = state.default_groups(channels) == channels
+    if key == "groupnorm" and prime and controls.get("source") == "samples":
+        features = len(FEATURE_NAMES)
+        groups = state.default_groups(features)
+        controls["source"] = "features"
+        controls["groups"] = groups
+        controls[SWITCHED_KEY] = (
+            f"GroupNorm puts several channels in a group only when C has a divisor "
+            f"between 1 and C; the sample images have C = {channels}, so G would be "
+            f"{channels}, InstanceNorm's sets. The input is now their CNN feature maps "
+            f"(C = {features}): GroupNorm({groups}) puts {features // groups} channels in "
+            "each group. The sidebar's “Tensor to normalize” switches back."
+        )
 
 
 def follow_controls(controls: Controls) -> None:
