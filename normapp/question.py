@@ -37,8 +37,12 @@ class Typo:
     meant: str
 
     def markdown(self) -> str:
-        """The typo with the wrong term struck through and the fix named in words."""
-        return f"{self.where}: ~~${self.wrote}$~~ → fixed: ${self.meant}$"
+        """The typo with the wrong term struck through and the fix named in words.
+
+        The line is KaTeX's own (\\sout): Markdown's ~~…~~ around $…$ drew no line over
+        the maths, which KaTeX renders in a box of its own.
+        """
+        return f"{self.where}: $\\sout{{{self.wrote}}}$ → fixed: ${self.meant}$"
 
 
 @dataclass(frozen=True)

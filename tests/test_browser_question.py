@@ -56,8 +56,11 @@ def test_typo_fixes_are_underlined_in_dark_mode(browser, app_url):
         underlined = main.locator(".katex .underline")
         # n and the mean's index in Methods 1 and 2; γ_c and β_c
         expect(underlined).to_have_count(6)
-        # The four wrong terms of Methods 1 and 2, struck through.
-        expect(main.locator("del, s")).to_have_count(4)
+        # The four wrong terms of Methods 1 and 2, struck through by KaTeX's \sout (issue
+        # 24.13: Markdown's ~~ around the maths made <del> elements but drew no line).
+        expect(main.locator(".katex .sout")).to_have_count(4)
+        box = main.locator(".katex .sout").first.bounding_box()
+        assert box and box["width"] > 5  # a line as wide as the term, not an empty span
         expect(main).to_contain_text("→ fixed:")
         underlined.first.scroll_into_view_if_needed()
         screenshot(tab, "question-phone-dark")

@@ -30,8 +30,8 @@ def test_formulas_typos_and_verdicts():
     assert r"\mu_{\underline{\textcolor{#2e9e5b}{x,y}}}" in latex
     assert latex.count(r"\textcolor") == latex.count(r"\underline{\textcolor")
     text = page_text(at)
-    assert "the numerator: ~~$T_{c,x,y}$~~ → fixed: $T_{n,c,x,y}$" in text
-    assert r"the variance subtracts: ~~$\mu_c$~~ → fixed: $\mu_{c,x,y}$" in text
+    assert r"the numerator: $\sout{T_{c,x,y}}$ → fixed: $T_{n,c,x,y}$" in text
+    assert r"the variance subtracts: $\sout{\mu_c}$ → fixed: $\mu_{c,x,y}$" in text
     assert "Method 3 is BatchNorm2d" in text and "(C, H, W) for each sample n" in text
     assert "PONO" in text and "fully connected" in text
     # Section 3.2's numbers for the default input (8 images, 32×32, RGB).

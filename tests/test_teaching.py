@@ -475,7 +475,7 @@ def test_typo_fixes_have_a_cue_besides_colour():
         assert r"\underline{" in latex
         for typo in method.typos:
             line = typo.markdown()
-            assert f"~~${typo.wrote}$~~" in line and f"fixed: ${typo.meant}$" in line
+            assert f"$\\sout{{{typo.wrote}}}$" in line and f"fixed: ${typo.meant}$" in line
 
 
 @pytest.mark.parametrize("shape", [(8, 3, 32, 32), (2, 8, 5, 7), (1, 1, 1, 1)])
