@@ -378,22 +378,27 @@ if (!window.normxCloseSidebarOnPhone) {
     if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) {
       return;
     }
-    // Streamlit draws « only while the pointer is over the sidebar: hover it, then press it.
-    const sidebar = document.querySelector('[data-testid="stSidebar"]');
-    if (sidebar) { sidebar.dispatchEvent(new MouseEvent("mouseover", {bubbles: true})); }
-    setTimeout(() => {
+    // Streamlit draws « only while the pointer is over the sidebar: hover it, then press
+    // it once it is there (tried for up to 2 s: a busy phone may take a while to draw it).
+    let tries = 0;
+    const press = () => {
+      const sidebar = document.querySelector('[data-testid="stSidebar"]');
+      if (!sidebar || sidebar.getAttribute("data-collapsed") === "true") { return; }
+      sidebar.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
       const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
-      if (close) { close.click(); }
-    }, 50);
+      if (close) { close.click(); } else if (++tries < 40) { setTimeout(press, 50); }
+    };
+    setTimeout(press, 50);
   }, true);
 }
 </script>"""
 
 
-def close_sidebar_on_phone_navigation() -> None:
-    """Install the listener above once per session (the app's own script, no user text)."""
-    if st.session_state.get("ui:phone-nav") is None:
-        st.session_state["ui:phone-nav"] = True
+def close_sidebar_on_phone_navigation(page: str) -> None:
+    """Install the listener above (the app's own script, no user text) on a session's first
+    run and whenever the page changed: the script guards itself against a second install."""
+    if st.session_state.get("ui:phone-nav") != page:
+        st.session_state["ui:phone-nav"] = page
         st.html(_CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
 
 
@@ -448,13 +453,24 @@ def draw_sidebar() -> None:
     st.session_state[_LOADED_KEY] = sidebar_input()
 
 
+# Pages that do not use the sidebar's tensor: the quiz draws its shapes from the quiz
+# number, the lab trains on its own task. There the Input controls are hidden (not removed:
+# they keep their values, and a learner's uploads, for the pages that use them).
+PAGES_WITHOUT_INPUT = frozenset({"quiz", "lab"})
+_HIDE_INPUT = """<style>
+[data-testid="stSidebarUserContent"] { display: none; }
+</style>"""
+
+
 def current_input(page: str) -> LoadedInput:
     """The tensor the sidebar loaded on this run; call once, first, per page.
 
     `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
-    parameters are dropped from the URL.
+    parameters are dropped from the URL. On PAGES_WITHOUT_INPUT the Input controls hide.
     """
     _ensure_entrypoint()
+    if page in PAGES_WITHOUT_INPUT:
+        st.html(_HIDE_INPUT)
     keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}
     links.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]

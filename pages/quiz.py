@@ -55,8 +55,8 @@ results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
 st.title("Quiz")
 st.markdown(
     f"**Quiz number {seed}.** Everyone who opens a link with `quiz={seed}` gets the same "
-    f"{len(questions)} questions in the same order; the shapes come from the quiz number, not from "
-    f"the sidebar. Check each answer to see why it is right or wrong."
+    f"{len(questions)} questions in the same order; the shapes come from the quiz number. "
+    "Check each answer to see why it is right or wrong."
 )
 answered = sum(1 for r in results.values() if r["first"] is not None)
 right = sum(1 for r in results.values() if r["first"])

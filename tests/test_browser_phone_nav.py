@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import screenshot
-from tests.helpers import LOAD_MS, PHONE
+from tests.helpers import LOAD_MS, PHONE, expect_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def test_choosing_a_page_closes_the_sidebar_below_768_px(browser, warm_app_url, 
     try:
         tab.goto(f"{warm_app_url}/")
         expect(tab.get_by_test_id("stExpandSidebarButton")).to_be_visible(timeout=LOAD_MS)
+        expect_drawn(tab)  # the run is over (the listener comes with its end), as a reader waits
         tab.get_by_test_id("stExpandSidebarButton").click()
         sidebar = tab.get_by_test_id("stSidebar")
         expect(sidebar).to_have_attribute("data-collapsed", "false")
@@ -53,5 +54,34 @@ def test_a_wide_window_keeps_its_sidebar_after_choosing_a_page(browser, warm_app
         tab.get_by_role("link", name="Compare methods").click()
         expect(tab.get_by_role("heading", name="Compare methods")).to_be_visible(timeout=LOAD_MS)
         expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "false")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "uses_input"), [("/quiz", False), ("/lab", False), ("/compare", True)]
+)
+def test_the_input_controls_show_only_on_pages_that_use_them(
+    browser, warm_app_url, path, uses_input
+):
+    """Issue 24.10: the Explorer's Input sidebar ("N: images in the batch 8") showed on the
+    Training lab beside its own batch size, and on the Quiz."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        tab.goto(f"{warm_app_url}{path}")
+        expect(tab.get_by_test_id("stSidebarNav")).to_be_visible(timeout=LOAD_MS)
+        expect(tab.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible(
+            timeout=LOAD_MS
+        )
+        tensor = tab.get_by_text("Tensor to normalize")
+        if uses_input:
+            expect(tensor).to_be_visible()
+        else:
+            expect(tensor).to_be_hidden()
+            expect(tab.get_by_role("link", name="Explorer")).to_be_visible()  # pages still
+        screenshot(tab, f"sidebar{path.replace('/', '-')}")
     finally:
         context.close()
