@@ -381,6 +381,19 @@ def _board_question(
         head_col.markdown(
             f"**Question {index + 1}** · {tally.answered} of {joined} answered\n\n{question.prompt}"
         )
+        if question.kind == "sets":  # the room discusses the grid the students answer on
+            assert question.shape and question.shown_spec and question.element
+            st.plotly_chart(
+                cached.set_grid_figure(
+                    question.shape,
+                    question.shown_spec,
+                    question.element,
+                    height=figures.PRESENTER_HEIGHT,
+                    text="presenter",
+                ),
+                config=CHART,
+                key=f"board:grid:{index}",
+            )
         button_col.button(
             "Hide answer" if revealed else "Reveal answer",
             key=f"board:reveal:{index}",

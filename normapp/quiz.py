@@ -150,8 +150,8 @@ def _sets_question(rng: np.random.Generator) -> Question:
         return Question(
             kind="sets",
             prompt=(
-                f"On a tensor of shape (N, C, H, W) = {shape}, the outlined cells share one mean "
-                f"and variance (each colour is one set). Which method is it?"
+                f"On a tensor of shape (N, C, H, W) = {shape}, the outlined cells are one set: "
+                "they share one mean and variance. Which method is it?"
             ),
             options=tuple(chosen),
             labels=tuple(set_option_label(k) for k in chosen),

@@ -327,7 +327,8 @@ def _add_grid_legend(fig: go.Figure, colours: GridColours) -> None:
         return
     if colours.selected_id is not None:
         _legend_swatch(fig, f"set {colours.selected_id} (selected)", SET_HIGHLIGHT)
-    _legend_swatch(fig, f"other sets ({colours.visible.size:,} shown)", GREY)
+    others = colours.visible.size - int(colours.selected_id in colours.visible.tolist())
+    _legend_swatch(fig, f"other sets ({others:,} shown)", GREY)
 
 
 def grid_ranges(layout: GridLayout) -> tuple[list[float], list[float]]:
