@@ -59,3 +59,38 @@ def test_set_numbers_on_the_grid_grow_with_the_presenter_text():
     }
     assert sizes[F.NORMAL_TEXT] == [F.LABEL_SIZE]
     assert sizes[F.PRESENTER_TEXT] == [F.PRESENTER_TEXT.label]
+
+
+# ----------------------------------------------- issue 24.5: what a back row can read
+def test_the_presenter_cube_has_fewer_larger_ticks_and_titles():
+    from normapp.figures import PRESENTER_TEXT, cube_figure
+
+    normal = cube_figure((8, 4, 32, 32), "groupnorm")
+    big = cube_figure((8, 4, 32, 32), "groupnorm", text=PRESENTER_TEXT)
+    assert list(normal.layout.scene.xaxis.ticktext) == [str(i) for i in range(8)]
+    assert list(big.layout.scene.xaxis.ticktext) == ["0", "2", "4", "6"]  # 22-px digits apart
+    assert big.layout.scene.xaxis.tickfont.size == PRESENTER_TEXT.font
+    assert big.layout.scene.xaxis.title.font.size > normal.layout.scene.xaxis.title.font.size
+    assert big.layout.scene.aspectratio.x > normal.layout.scene.aspectratio.x
+
+
+def test_a_one_pixel_per_map_set_is_marked_in_its_legend_colour():
+    """Method 1's set (one pixel per map) showed as grey tiles with pin-sized yellow marks."""
+    import numpy as np
+
+    import normlib
+    from normapp.figures import PRESENTER_TEXT, set_grid_figure
+    from normapp.figures._style import SET_HIGHLIGHT
+
+    shape = (8, 3, 32, 32)
+    ids = normlib.set_ids(shape, normlib.METHODS["method1"])
+    fig = set_grid_figure(ids, selected=(0, 0, 0, 0), text=PRESENTER_TEXT)
+    (marks,) = [t for t in fig.data if t.name == "the selected set's pixels"]
+    members = np.argwhere(ids == ids[0, 0, 0, 0])  # brute force: (n, c, 0, 0) for every n, c
+    assert len(marks.x) == len(members) == 24
+    assert marks.marker.color == SET_HIGHLIGHT and marks.marker.size >= 20
+    # A set that fills its tiles needs no marks: the colour shows.
+    batch = set_grid_figure(
+        normlib.set_ids(shape, normlib.METHODS["batchnorm"]), selected=(0, 0, 0, 0)
+    )
+    assert not [t for t in batch.data if t.name == "the selected set's pixels"]

@@ -16,7 +16,6 @@ import plotly.graph_objects as go
 import normlib
 from normapp.figures._arrays import _check_element, _float_payload, _small_uint
 from normapp.figures._style import (
-    FONT_SIZE,
     LATTICE,
     MARKER_FILL,
     NORMAL_TEXT,
@@ -331,39 +330,46 @@ def _selected_cell_traces(cells: CubeCells, element: Element) -> list:
     return traces
 
 
-def _scene_ticks(start: int, stop: int, letter: str) -> dict:
-    """At most 8 labelled indices, centred on their cells, for a window of an axis."""
+def _scene_ticks(start: int, stop: int, letter: str, text: TextSizes = NORMAL_TEXT) -> dict:
+    """Labelled indices centred on their cells: at most 8, or 4 with large (presenter) text,
+    whose 22-px digits ran together on an axis of 8 cells ("01234567")."""
     count = stop - start
-    every = max(1, math.ceil(count / 8))
+    most = 8 if text.font <= NORMAL_TEXT.font else 4
+    every = max(1, math.ceil(count / most))
     picks = list(range(0, count, every))
     return dict(
         tickvals=[p + 0.5 for p in picks],
         ticktext=[f"{start + p}" for p in picks],
         range=[0, count],
-        title=dict(text=letter, font=dict(size=FONT_SIZE + 3)),
+        title=dict(text=letter, font=dict(size=text.title + 3)),
     )
 
 
-def _cube_scene(cells: CubeCells) -> dict:
-    """The 3-D scene: N, C and H·W axes, a fixed orthographic view from the front left."""
+def _cube_scene(cells: CubeCells, text: TextSizes = NORMAL_TEXT) -> dict:
+    """The 3-D scene: N, C and H·W axes, a fixed orthographic view from the front left.
+
+    With presenter text the cube is drawn larger (it filled a small part of a 1920-px
+    screen) and ticks and axis titles take the text's sizes.
+    """
     axis_style = dict(
         showbackground=False,
         showgrid=False,
         zeroline=False,
         showspikes=False,
-        tickfont=dict(size=FONT_SIZE),
+        tickfont=dict(size=text.font),
     )
+    big = 1.0 if text.font <= NORMAL_TEXT.font else 1.15  # an orthographic scene's zoom
     return dict(
-        xaxis=dict(**_scene_ticks(*cells.n_window, "N"), **axis_style),
-        yaxis=dict(**_scene_ticks(*cells.c_window, "C"), **axis_style),
+        xaxis=dict(**_scene_ticks(*cells.n_window, "N", text), **axis_style),
+        yaxis=dict(**_scene_ticks(*cells.c_window, "C", text), **axis_style),
         zaxis=dict(
             showticklabels=False,
             range=[0, cells.s_count],
-            title=dict(text="H, W", font=dict(size=FONT_SIZE + 3)),
+            title=dict(text="H, W", font=dict(size=text.title + 3)),
             **axis_style,
         ),
         aspectmode="manual",
-        aspectratio=dict(x=1.1, y=1.1, z=1.1),
+        aspectratio=dict(x=1.1 * big, y=1.1 * big, z=1.1 * big),
         camera=dict(
             eye=dict(x=1.25, y=-1.25, z=0.85),
             center=dict(x=0, y=0, z=-0.05),
@@ -433,7 +439,7 @@ def cube_figure(
     fig.add_trace(_lattice_trace(cells))
     fig.add_traces(_selected_cell_traces(cells, element))
     notes = cube_notes(cells, shape, element)
-    fig.update_layout(scene=_cube_scene(cells), title=_title(title))
+    fig.update_layout(scene=_cube_scene(cells, text), title=_title(title))
     _style(
         fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10), text=text
     )

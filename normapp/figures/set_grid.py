@@ -318,6 +318,42 @@ def _add_ring(fig: go.Figure, ring: tuple[int, int]) -> None:
         )
 
 
+def _add_small_set_marks(
+    fig: go.Figure, colours: GridColours, layout: GridLayout, text: TextSizes
+) -> None:
+    """A set of a pixel or two per tile (Method 1: one per map) vanished under its own
+    outline: all grey tiles with pin-sized yellow marks, while the legend said blue. Such a
+    set's pixels get a marker in the set's colour that reads at any size (larger with
+    presenter text), so the figure shows what its legend names."""
+    assert colours.in_block is not None
+    tiles = layout.n_show * layout.c_show
+    count = int(colours.in_block.sum())
+    if count == 0 or count > 2 * tiles:
+        return
+    n, c, i, j = np.nonzero(colours.in_block)
+    origins = np.array([layout.tile_origin(int(a), int(b)) for a, b in zip(n, c, strict=True)])
+    colour = (
+        colours.colours[1]
+        if not colours.palette_mode
+        else colours.colours[int(np.searchsorted(colours.visible, colours.selected_id))]
+    )
+    size = 12 if text.font <= NORMAL_TEXT.font else 20
+    fig.add_trace(
+        go.Scatter(
+            x=_float_payload(origins[:, 1] + j),
+            y=_float_payload(origins[:, 0] + i),
+            mode="markers",
+            marker=dict(
+                symbol="square", size=size, color=colour, line=dict(color="#000000", width=1)
+            ),
+            name="the selected set's pixels",
+            showlegend=False,
+            hoverinfo="skip",
+            cliponaxis=False,
+        )
+    )
+
+
 def _add_grid_legend(fig: go.Figure, colours: GridColours) -> None:
     """Legend: what the colours mean."""
     if colours.palette_mode:
@@ -481,6 +517,7 @@ def set_grid_figure(
             margin["b"] += 22
     if colours.in_block is not None:
         _add_set_outline(fig, colours.in_block, layout)
+        _add_small_set_marks(fig, colours, layout, text)
     ring = ring_position(layout, element)
     if ring is not None:
         _add_ring(fig, ring)
