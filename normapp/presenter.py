@@ -45,6 +45,7 @@ def parse_present(text: str) -> bool:
 
 BOUND = links.Bound(state.Param(KEY, False, parse_present, state.format_bool))
 
+SHOW_KEY = "show"  # the link parameter of the figure shown, as its label
 FIGURES = {
     "grid": "Which cells share a mean",
     "hist": "Before and after",
@@ -130,7 +131,12 @@ def figure_choice() -> tuple[str, bool]:
     """Which figure to show, and whether the grid waits for a prediction."""
     choice_col, predict_col = st.columns([4, 1.3], vertical_alignment="bottom")
     choice = choice_col.segmented_control(
-        "Show", list(FIGURES), format_func=FIGURES.__getitem__, default="grid", key="ex:show"
+        "Show",
+        list(FIGURES),
+        format_func=FIGURES.__getitem__,
+        default="grid",
+        key=SHOW_KEY,
+        bind="query-params",  # a shared presenter link shows the figure on the screen
     )
     predict = predict_col.toggle(
         "Predict, then reveal",
@@ -155,7 +161,10 @@ _HIDE_ANSWER = """<style>
 def prediction_pending() -> bool:
     """Whether the presenter view is asking for a prediction now (the grid is chosen, predict
     is on, and this normalization has not been revealed), read before its controls draw."""
-    showing = st.session_state.get("ex:show") or "grid"
+    showing = st.session_state.get(SHOW_KEY)
+    if showing is None:  # a link's first run: its figure is in the URL, by its label
+        labels = {label: key for key, label in FIGURES.items()}
+        showing = labels.get(str(st.query_params.get(SHOW_KEY, "")), "grid")
     return showing == "grid" and grid_waits(bool(st.session_state.get("ex:predict", True)))
 
 

@@ -47,6 +47,7 @@ PAGE_PARAMS = {
         "log",
         "tab",
         "present",
+        "show",
     ),
     "compare": ("methods", "pick"),
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),

@@ -33,7 +33,7 @@ def test_present_true_opens_the_presenter_view():
     assert at.toggle(key="present").value is True
     assert presenter_css_drawn(at)
     # One figure at a time, chosen in a full-width selector.
-    show = at.segmented_control(key="ex:show")
+    show = at.segmented_control(key="show")
     assert show.options == list(presenter.FIGURES.values())
     # Controls a lecturer does not need are not drawn; the presets and axes are.
     keys = {n.key for n in at.number_input}
@@ -137,7 +137,7 @@ def test_while_the_room_predicts_nothing_on_screen_answers_the_question():
     assert "3,072 sets × 8 elements per set" in headline(at)
     assert not answer_hidden(at)
     assert any("per-activation" in m.value for m in at.markdown if m.value.startswith("### "))
-    at.segmented_control(key="ex:show").set_value("hist").run()  # no question on the histogram
+    at.segmented_control(key="show").set_value("hist").run()  # no question on the histogram
     assert not answer_hidden(at) and "3,072" in headline(at)
 
 
@@ -145,7 +145,7 @@ def test_each_figure_choice_draws_one_chart_with_presenter_text():
     at = open_page(EXPLORER, {"present": "true"})
     at.toggle(key="ex:predict").set_value(False).run()
     for choice in presenter.FIGURES:
-        at.segmented_control(key="ex:show").set_value(choice).run()
+        at.segmented_control(key="show").set_value(choice).run()
         assert not at.exception
         charts = at.get("plotly_chart")
         assert len(charts) == 1, choice
@@ -201,3 +201,11 @@ def test_share_shows_the_link_with_the_current_query_string(page, query):
             assert (key, each) in pairs
     # The QR code is an image in the same popover, PNG bytes from normapp/share.py.
     assert [child.type for child in popovers[0].children.values()].count("image") == 1
+
+
+def test_the_figure_shown_is_in_the_link():
+    """Issue 24.5: a shared presenter link did not reproduce the figure on screen."""
+    at = open_page(EXPLORER, {"present": "true", "show": "Before and after"})
+    assert at.segmented_control(key="show").value == "hist"
+    assert not answer_hidden(at) and "3 sets × 8,192" in headline(at)  # nothing is asked
+    assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
