@@ -15,12 +15,12 @@ from normapp.text import literal
 
 BUTTON = "Share this view"
 # The QR code shrinks to fit a phone's popover (it is 480 px or more wide), and a short
-# window's (the popover would cut it off): never taller than 55 % of the window.
+# window's (the popover would cut it off): never taller than 50 % of the window.
 SHARE_CSS = """<style>
 [data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"],
 [data-testid="stPopoverBody"] [data-testid="stFullScreenFrame"] * { max-width: 100%; }
 [data-testid="stPopoverBody"] [data-testid="stImage"] img {
-  height: auto; width: auto; max-height: 55vh;
+  height: auto; width: auto; max-height: 50vh;
 }
 </style>"""
 
@@ -65,14 +65,16 @@ def draw(slot, path: str) -> None:
     with popover:
         room = current_url(path)
         url = room.url
+        # The link first: below a 480-px code it was cut off by the popover's height at
+        # 1920×1080. Then the code, scaled to the window, then where phones can open it.
+        st.markdown("**Link to this view** (copy it with the button at its right)")
+        st.code(url, language=None, wrap_lines=True)
         try:
             png = _qr_png(url)
         except share.ShareError as error:
             st.warning(f"No QR code: {literal(error, 300)}.", icon=":material/qr_code_2:")
-        else:  # the code first: on a short window the popover scrolls to the link
+        else:
             st.html(SHARE_CSS)
             st.image(png, width=share.PROJECTOR_PX, caption="Scan to open this view")
-        st.markdown("**Link to this view** (copy it with the button at its right)")
-        st.code(url, language=None, wrap_lines=True)
         if room.note:
             (st.warning if room.warning else st.caption)(room.note)
