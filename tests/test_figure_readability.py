@@ -234,3 +234,15 @@ def test_themed_refuses_an_unknown_theme_and_passes_none_through(figures):
     assert F.themed(fig, None) is fig
     with pytest.raises(ValueError, match="theme must be"):
         F.themed(fig, "sepia")
+
+
+def test_running_statistics_titles_fit_a_phone_column():
+    """Issue 24.6: "running_mean (dashed: whole input's mean" was cut off at 390 px: at the
+    title's 16-px bold type a 358-px column holds about 36 characters a line."""
+    steps = 5
+    mean_fig, var_fig = F.running_pair_figures(
+        np.zeros((steps, 3)), np.zeros(3), np.ones((steps, 3)), np.ones(3), ("r", "g", "b")
+    )
+    for fig in (mean_fig, var_fig):
+        lines = fig.layout.title.text.split("<br>")
+        assert len(lines) == 2 and max(map(len, lines)) <= 36, lines

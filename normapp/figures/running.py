@@ -133,8 +133,9 @@ def running_stats_figure(
     fig.update_yaxes(title_text=y_label)
     fig.update_layout(title=_title(title), hovermode="closest")
     if legend_below:
-        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, xanchor="left"))
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=60, b=60))
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.33, x=0, xanchor="left"))
+    lines = title.count("<br>") + 1
+    return _style(fig, height=height, margin=dict(l=70, r=20, t=40 + 24 * lines, b=60))
 
 
 FIGURE_CHANNELS = 8  # lines per running-statistics figure (64 would be unreadable and slow)
@@ -162,7 +163,8 @@ def running_pair_figures(
         steps,
         np.asarray(running_mean)[:, :shown],
         np.asarray(mean_target)[:shown],
-        title="running_mean (dashed: whole input's mean)",
+        # Two lines: on one, the title ran past a 390-px phone's edge.
+        title="running_mean<br>dashed: the whole input's mean",
         y_label="running_mean",
         reference_legend="whole-input mean",
         channel_labels=labels,
@@ -173,7 +175,7 @@ def running_pair_figures(
         steps,
         np.asarray(running_var)[:, :shown],
         np.asarray(var_target)[:shown],
-        title="running_var (dashed: its expected value)",
+        title="running_var<br>dashed: its expected value",
         y_label="running_var",
         reference_name="target",
         reference_legend="expected value",
