@@ -196,7 +196,36 @@ def apply_fixes() -> None:
 
 
 def add_messages(messages: Iterable[str]) -> None:
-    st.session_state.setdefault(MESSAGES_KEY, []).extend(messages)
+    """Queue messages for show_messages; one already queued is not queued again (a link's
+    check runs again on the rerun that applies its fixes: seed=-1 was reported three times)."""
+    queued = st.session_state.setdefault(MESSAGES_KEY, [])
+    queued.extend(m for m in dict.fromkeys(messages) if m not in queued)
+
+
+# Parameters a link may give more than once, one value each (axes=C&axes=H&axes=W).
+MULTI_VALUED = frozenset({"axes"})
+
+
+def one_value_each(names: Iterable[str]) -> None:
+    """The one rule for a parameter a link gives more than once (README, Pages and links).
+
+    A multi-valued parameter (MULTI_VALUED) keeps them all (its own check names repeats).
+    Any other keeps its last value, as Streamlit's binding reads it, says which values were
+    dropped, and the address bar keeps only the one used, so a copied link says it once.
+    """
+    for name in names:
+        values = st.query_params.get_all(name)
+        if name in MULTI_VALUED or len(values) < 2:
+            continue
+        shown = "; ".join(literal(v, 20) for v in values[:5]) + ("; …" if len(values) > 5 else "")
+        add_messages(
+            [
+                f"Link parameter {name} was given {len(values)} times ({shown}); a link "
+                f"gives it once, so the last, {name}={literal(values[-1])}, is used."
+            ]
+        )
+        with contextlib.suppress(StreamlitAPIException):  # a bound widget's: Streamlit's
+            st.query_params[name] = values[-1]
 
 
 def show_messages() -> None:

@@ -469,6 +469,7 @@ def current_input(page: str) -> LoadedInput:
     parameters are dropped from the URL. On PAGES_WITHOUT_INPUT the Input controls hide.
     """
     _ensure_entrypoint()
+    links.one_value_each([*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS])
     if page in PAGES_WITHOUT_INPUT:
         st.html(_HIDE_INPUT)
     keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}

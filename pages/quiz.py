@@ -33,6 +33,7 @@ ui.current_input("quiz")  # the sidebar's input is not used: quiz shapes come fr
 class_code = st.query_params.get(class_quiz.CODE_PARAM)
 if class_code is not None:
     links.write({}, (), drop=["quiz"])  # the session knows its quiz number
+    links.show_messages()  # e.g. a class code given twice
     secret = st.query_params.get(class_quiz.KEY_PARAM)
     if secret is None:
         class_views.student_view(class_code)

@@ -37,3 +37,37 @@ def test_visible_names_every_control_and_format_character():
     assert text.visible("a\tb\u200fc\u2028d") == "a⟨U+0009⟩b⟨U+200F⟩c⟨U+2028⟩d"
     assert text.visible("ünïcödé 正常 😀") == "ünïcödé 正常 😀"  # printable text is kept
     assert text.quoted("x" * 100, 10) == "'xxxxxxxxx…'"
+
+
+# ------------------------------- one rule for a parameter given more than once (issue 24.9)
+@pytest.mark.parametrize(
+    ("page", "name", "values", "used"),
+    [
+        ("pages/lab.py", "batch", ["2", "4", "8"], "8"),
+        ("pages/quiz.py", "class", ["AAAAAA", "BBBBBB"], "BBBBBB"),
+        ("pages/compare.py", "pick", ["1,1,1,1", "0,1,2,3"], "0,1,2,3"),
+        ("pages/batch.py", "shuffle", ["5", "6"], "6"),
+    ],
+)
+def test_a_repeated_parameter_uses_its_last_value_says_so_and_is_given_once(
+    page, name, values, used
+):
+    at = conftest.open_page(page, {name: values})
+    said = [conftest.shown(m.value) for m in [*at.warning, *at.error]]
+    expected = f"Link parameter {name} was given {len(values)} times"
+    assert sum(expected in m for m in said) == 1, said
+    assert f"so the last, {name}={used}, is used" in " ".join(said)
+    assert at.query_params.get(name) in (used, [used], None)  # once, or the default dropped
+
+
+def test_a_refused_value_is_reported_once_however_often_the_page_reruns():
+    at = conftest.open_page("pages/explorer.py", sidebar={"source": "random", "seed": "-1"})
+    said = [conftest.shown(w.value) for w in at.warning]
+    assert sum("seed=-1 was ignored" in m for m in said) == 1, said
+
+
+def test_axes_may_be_repeated_and_a_repeated_axis_is_named():
+    at = conftest.open_page("pages/explorer.py", {"axes": ["C", "H", "W"]})
+    assert not at.warning and sorted(at.pills(key="axes").value) == ["C", "H", "W"]
+    at = conftest.open_page("pages/explorer.py", {"axes": ["N", "N", "N"]})
+    assert any("appears more than once" in conftest.shown(w.value) for w in at.warning)
