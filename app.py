@@ -10,8 +10,9 @@ parameters. Tests start AppTest from tests/app_entry.py.
 
 import streamlit as st
 
-from normapp import share_view, ui
+from normapp import room_link, share_view, ui
 
+room_link.keep_streamlit_offline()  # before anything can make Streamlit look outside
 ui.configure_page()
 # Filled once the page has run; at the right, above the page's title.
 share_slot = st.container(key="share-slot", horizontal=True, horizontal_alignment="right")

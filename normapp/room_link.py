@@ -175,8 +175,8 @@ def keep_streamlit_offline() -> None:
     websocket's cross-site Origin: the internal one by routing a UDP socket towards 8.8.8.8,
     the external one by asking an outside web service. Both are cached in module globals; set
     here, they are never looked up. (The banner's look-up is also off by configuration:
-    browser.serverAddress is set in .streamlit/config.toml.) Called when normapp is imported,
-    that is on the first run of any page, whatever the entry (app.py or normapp/server.py).
+    browser.serverAddress is set in .streamlit/config.toml.) app.py calls it on every run,
+    normapp/server.py before the server starts.
     """
     from streamlit import net_util
 

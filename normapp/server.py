@@ -24,7 +24,10 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.typing import Subprotocol
 
+from normapp.room_link import keep_streamlit_offline
 from normapp.sitemap import PagePathRedirect
+
+keep_streamlit_offline()  # before the server starts: its origin checks look addresses up
 
 # Modules that a session would otherwise import on its first figure, in its own
 # script thread. Plotly imports pandas on demand in one place and, in others, looks

@@ -76,3 +76,7 @@ def test_a_class_starting_runs_at_once_gets_queued_or_busy_never_a_traceback():
     assert queued, "the first students' runs must be queued or training"
     # Runs were still queued (minutes of training): the server stopped without them.
     assert stopped_in < 60, f"the server took {stopped_in:.0f} s to stop"
+    # Issue 24.15: each training process ran the app script (spawn imports __main__), which
+    # wrote about 70 "missing ScriptRunContext" warnings into the log a lecturer reads.
+    log = server.log_path.read_text(errors="replace")
+    assert "missing ScriptRunContext" not in log and "No runtime found" not in log

@@ -328,7 +328,7 @@ def _add_small_set_marks(
     assert colours.in_block is not None
     tiles = layout.n_show * layout.c_show
     count = int(colours.in_block.sum())
-    if count == 0 or count > 2 * tiles:
+    if count == 0 or count > 2 * tiles or colours.selected_id is None:
         return
     n, c, i, j = np.nonzero(colours.in_block)
     origins = np.array([layout.tile_origin(int(a), int(b)) for a, b in zip(n, c, strict=True)])

@@ -12,13 +12,16 @@ asked for it has pressed Stop.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import time
+import types
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -275,7 +278,9 @@ class _TrainingProcesses:
         if stopped.is_set():
             self._stop_flags[run_id % STOP_SLOTS] = 1
         try:
-            return self._executor().submit(_train_in_worker, run_id, config).result()
+            with _without_main_script():  # the pool starts its processes in this submit
+                future = self._executor().submit(_train_in_worker, run_id, config)
+            return future.result()
         except BrokenProcessPool:
             with self._lock:  # a process died (killed, out of memory): start a new pool
                 self._pool = None
@@ -288,6 +293,24 @@ class _TrainingProcesses:
         """At the server's exit: stop the runs training, so the exit does not wait for them."""
         for slot in range(STOP_SLOTS):
             self._stop_flags[slot] = 1
+
+
+@contextlib.contextmanager
+def _without_main_script() -> Iterator[None]:
+    """Hide the running app script from "spawn" while it starts training processes.
+
+    A spawned process first imports its parent's ``__main__``; in a Streamlit server that is
+    the app script a session is running, so every training process ran the whole app outside
+    Streamlit (about 70 "missing ScriptRunContext" warnings in the server's log per class, and
+    seconds of imports). A bare module in its place gives the child nothing to import.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 # In a training process: where to report, and which runs to stop.
