@@ -108,6 +108,8 @@ def test_the_batch_mean_spread_separates_sampling_from_the_weights_moving():
     level = summary.batch_mean_spread_words(np.array([0.1, 0.2]), np.array([0.0, 0.4]), 8)
     assert "it is the sampling alone" in level and "weights moving" not in level
     assert "held fixed" not in summary.batch_mean_spread_words(np.array([0.1]), None, 2)
+    overflowed = np.array([np.nan, np.inf])  # a diverged run's final weights
+    assert "held fixed" not in summary.batch_mean_spread_words(np.array([0.1]), overflowed, 2)
 
 
 def test_which_norm_removes_what_on_images_that_differ_in_brightness_contrast_and_cast():

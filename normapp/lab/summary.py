@@ -330,8 +330,8 @@ def batch_mean_spread_words(during: np.ndarray, fixed: np.ndarray | None, batch:
         f"Over the second half of training the batch means spread with a standard deviation of "
         f"**{spread:.3g}** around their average {float(np.mean(during)):.3g} at batch {batch}."
     )
-    if fixed is None or fixed.size < 2:
-        return words
+    if fixed is None or fixed.size < 2 or not np.all(np.isfinite(fixed)):
+        return words  # no step taken, or weights that overflowed: nothing to compare
     sampling = float(np.std(fixed))
     words += (
         f" With the final weights held fixed, {fixed.size} random batches of {batch} spread "

@@ -2,17 +2,20 @@
 
 Classes (16×16 RGB): horizontal stripes, vertical stripes, a checkerboard and a centered
 ring. Each image's pattern has a random period/phase (ring: radius, small centre shift),
-and then gets jitter that has nothing to do with its class, the kind normalization
-removes:
+and then gets jitter that has nothing to do with its class:
 
-* contrast: the pattern's amplitude is log-uniform over a wide range,
-* brightness: a large random offset added to all channels,
+* contrast: the pattern's amplitude is log-uniform (0.5 to 2),
+* brightness: a random offset added to all channels,
 * colour: each channel scaled and shifted by its own random factor,
-* noise: Gaussian pixel noise, in proportion to the image's contrast.
+* noise: Gaussian pixel noise, in proportion to the image's contrast (and large: the
+  pattern has to be found under it).
 
-Without normalization the network must cope with inputs (and hence activations) whose
-scale varies by an order of magnitude from one image to the next; with it, that jitter is
-divided away. The images are deliberately not standardized.
+Which normalization removes which of that jitter: the per-sample ones (LayerNorm,
+GroupNorm, InstanceNorm2d) take their statistics inside each image, so they divide its own
+brightness and contrast away (InstanceNorm2d its colour cast too); BatchNorm2d takes them
+over the batch and removes only what the batch's images share. The jitter is kept mild, so
+that this difference does not decide the lesson (it did in earlier versions, see the notes
+below). The images are deliberately not standardized.
 
 Tuning notes (what was changed and why) are at CONTRAST below.
 """
@@ -64,11 +67,11 @@ N_TEST = 1024
 # 0.05), and at learning rate 0.02 this task does not need normalization at all; at 0.1 to
 # 0.2 (scaled) the network without one stalls at batch 32 (0.29-0.35, 2 seeds) where
 # BatchNorm reaches 0.96-0.99.
-CONTRAST = (0.33, 3.0)  # the pattern's amplitude, log-uniform
-BRIGHTNESS = 3.0  # offset uniform in [-BRIGHTNESS, BRIGHTNESS]
+CONTRAST = (0.5, 2.0)  # the pattern's amplitude, log-uniform
+BRIGHTNESS = 1.0  # offset uniform in [-BRIGHTNESS, BRIGHTNESS]
 COLOUR_SCALE = (0.5, 1.5)  # per channel, uniform
-COLOUR_SHIFT = 0.5  # per channel, uniform in [-COLOUR_SHIFT, COLOUR_SHIFT]
-NOISE = 0.3  # pixel noise σ relative to the contrast
+COLOUR_SHIFT = 0.25  # per channel, uniform in [-COLOUR_SHIFT, COLOUR_SHIFT]
+NOISE = 1.75  # pixel noise σ relative to the contrast
 
 
 @dataclass(frozen=True, eq=False)
