@@ -341,6 +341,22 @@ PAGE_CSS = """
 """
 
 
+# Pages that do not read the sidebar's tensor (the Training lab makes its own task): their
+# sidebar shows only the navigation. The input widgets are still drawn, hidden, so their values
+# (and the URL's) are kept for the next page.
+PAGES_WITHOUT_INPUT = frozenset({"lab"})
+HIDE_SIDEBAR_INPUT_CSS = """
+<style>
+  [data-testid="stSidebarUserContent"] { display: none; }
+</style>
+"""
+
+
+def hide_sidebar_input() -> None:
+    """Hide the sidebar's input widgets on this run's page (app.py, for PAGES_WITHOUT_INPUT)."""
+    st.html(HIDE_SIDEBAR_INPUT_CSS)
+
+
 def table(rows: dict[str, Any]) -> pa.Table | dict[str, Any]:
     """`rows` (column name → values) as an Arrow table for ``st.dataframe``.
 

@@ -255,6 +255,14 @@ def test_the_why_normalize_preset_trains_without_and_with_normalization():
     assert words is not None and words in text(at)
 
 
+def test_the_lab_hides_the_sidebars_input_which_it_does_not_use():
+    at = open_page()
+    styles = " ".join(h.proto.body for h in at.get("html"))
+    assert '[data-testid="stSidebarUserContent"] { display: none; }' in styles
+    explorer = conftest.open_page("pages/explorer.py")
+    assert "stSidebarUserContent" not in " ".join(h.proto.body for h in explorer.get("html"))
+
+
 def _values(payload) -> np.ndarray:
     """A trace's numbers, whether Plotly wrote a list or a base64 typed array."""
     if isinstance(payload, dict):
