@@ -70,7 +70,12 @@ def test_two_batch_sizes_ask_for_the_whole_curve_and_one_asks_for_more():
 
 def test_without_groupnorm_the_climb_is_told_and_groupnorm_asked_for():
     lines = words([0.113, 0.036, 0.023, 0.015, 0.019], None)
-    assert len(lines) == 2 and "Train GroupNorm too" in lines[1]
+    assert len(lines) == 2 and "Train GroupNorm at every batch size too" in lines[1]
+    # GroupNorm at two batch sizes only: its curve is not judged from two points
+    errors = {BN: dict(zip(BATCHES, [0.113, 0.036, 0.023, 0.015, 0.019], strict=True))}
+    errors[GN] = {2: 0.007, 32: 0.02}
+    verdict = summary.error_by_batch_words(errors, BN, GN)[2]
+    assert "Train GroupNorm(4) at every batch size too" in verdict and "Figure 1 in" not in verdict
 
 
 def test_the_change_is_the_difference_of_the_numbers_shown():

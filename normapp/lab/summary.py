@@ -117,7 +117,8 @@ def error_by_batch_words(
             f"batch {low} ({_change(gn[high], gn[low])}), between {_pct(min(gn.values()))} "
             f"and {_pct(max(gn.values()))} at its {len(gn)} batch sizes."
         )
-    lines.append(_verdict(trend(bn), trend(gn) if len(gn) >= 2 else None, batchnorm, groupnorm))
+    # GroupNorm's curve too is judged only whole (three batch sizes or more).
+    lines.append(_verdict(trend(bn), trend(gn) if len(gn) >= 3 else None, batchnorm, groupnorm))
     common = sorted(set(bn) & set(gn))
     if common:
         lines.append(_at_largest(common[-1], bn, gn, batchnorm, str(groupnorm)))
@@ -148,7 +149,8 @@ def _verdict(bn: Trend, gn: Trend | None, batchnorm: str, groupnorm: str | None)
         return f"{fit}: these runs do not show {batchnorm}'s error climbing as the batch shrinks."
     climbs = f"{fit}: {batchnorm}'s error climbs as the batch shrinks"
     if gn is None:
-        return f"{climbs}. Train GroupNorm too to compare it with the GroupNorm paper's Figure 1."
+        other = groupnorm or "GroupNorm"
+        return f"{climbs}. Train {other} at every batch size too to compare with Figure 1."
     if gn.clear and gn.rise > 0 and bn.rise - gn.rise <= 2 * max(bn.scatter, gn.scatter, 1):
         return f"{climbs}, and so does {groupnorm}'s: these runs do not show the paper's contrast."
     return (
