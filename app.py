@@ -18,6 +18,8 @@ ui.configure_page()
 share_slot = st.container(key="share-slot", horizontal=True, horizontal_alignment="right")
 ui.draw_sidebar()
 page = ui.navigation()
+if page.url_path in ui.PAGES_WITHOUT_INPUT:
+    ui.hide_sidebar_input()
 page.run()
 share_view.draw(share_slot, page.url_path)
 ui.close_sidebar_on_phone_navigation(page.url_path)

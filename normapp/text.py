@@ -44,7 +44,10 @@ def truncated(value: object, limit: int = ECHO_LIMIT) -> str:
     return text
 
 
-def quoted(value: object, limit: int = ECHO_LIMIT) -> str:
+QUOTE_LIMIT = 120  # a parser's message quotes this much (the whole message is cut at 200)
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
     """A user's value inside a parser's message: 'value', visible and truncated, not escaped.
 
     Messages are plain text; whatever shows one as Markdown escapes it once (literal).

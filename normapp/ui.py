@@ -341,6 +341,22 @@ PAGE_CSS = """
 """
 
 
+# Pages that do not read the sidebar's tensor (the Training lab makes its own task, the quiz
+# draws its shapes from the quiz number): their sidebar shows only the navigation. The input
+# widgets are still drawn, hidden, so their values, uploads and the URL's are kept.
+PAGES_WITHOUT_INPUT = frozenset({"lab", "quiz"})
+HIDE_SIDEBAR_INPUT_CSS = """
+<style>
+  [data-testid="stSidebarUserContent"] { display: none; }
+</style>
+"""
+
+
+def hide_sidebar_input() -> None:
+    """Hide the sidebar's input widgets on this run's page (app.py, for PAGES_WITHOUT_INPUT)."""
+    st.html(HIDE_SIDEBAR_INPUT_CSS)
+
+
 def table(rows: dict[str, Any]) -> pa.Table | dict[str, Any]:
     """`rows` (column name → values) as an Arrow table for ``st.dataframe``.
 
@@ -453,25 +469,14 @@ def draw_sidebar() -> None:
     st.session_state[_LOADED_KEY] = sidebar_input()
 
 
-# Pages that do not use the sidebar's tensor: the quiz draws its shapes from the quiz
-# number, the lab trains on its own task. There the Input controls are hidden (not removed:
-# they keep their values, and a learner's uploads, for the pages that use them).
-PAGES_WITHOUT_INPUT = frozenset({"quiz", "lab"})
-_HIDE_INPUT = """<style>
-[data-testid="stSidebarUserContent"] { display: none; }
-</style>"""
-
-
 def current_input(page: str) -> LoadedInput:
     """The tensor the sidebar loaded on this run; call once, first, per page.
 
     `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
-    parameters are dropped from the URL. On PAGES_WITHOUT_INPUT the Input controls hide.
+    parameters are dropped from the URL.
     """
     _ensure_entrypoint()
     links.one_value_each([*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS])
-    if page in PAGES_WITHOUT_INPUT:
-        st.html(_HIDE_INPUT)
     keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}
     links.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]

@@ -5,8 +5,8 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from normapp import figures, links, ui
-from normapp.lab import controls, gallery, runs, summary, training
+from normapp import figures, lab_views, links, ui
+from normapp.lab import controls, gallery, network, precomputed, runs, summary
 from normapp.lab.task import make_task
 from normapp.text import literal
 
@@ -23,6 +23,8 @@ KEYS = {
     "match": "lab:match",
 }
 REGISTRY = runs.REGISTRY
+# The default summary's runs, made ahead of time: a class opening the lab does not wait.
+REGISTRY.preload(precomputed.default_runs())
 
 
 ui.current_input("lab")  # the lab trains on its own task; this keeps the URL and sidebar right
@@ -43,28 +45,46 @@ st.markdown(
     "Figure 1 of the GroupNorm paper (Wu & He, 2018): the summary at the foot of the page says "
     "what your runs show."
 )
+
+
+def use_preset(name: str) -> None:
+    preset = controls.PRESETS[name]
+    st.session_state.update(
+        {
+            "lab:norms": list(preset.norms),
+            "lab:batch": preset.batch,
+            "lab:lr": preset.lr,
+            "lab:steps": preset.steps,
+            "lab:match": preset.match,
+        }
+    )
+
+
+preset_cols = st.columns(len(controls.PRESETS))
+for column, (name, preset) in zip(preset_cols, controls.PRESETS.items(), strict=True):
+    column.button(
+        f"Preset: {preset.title}",
+        key=f"lab:preset_{name}",
+        on_click=use_preset,
+        args=(name,),
+        help=f"{', '.join(controls.norm_label(n) for n in preset.norms)} at batch "
+        f"{preset.batch}, learning rate {preset.lr:g}, {preset.steps} steps.",
+    )
 task = make_task()
 with st.expander("The task and the network", expanded=False):
     st.markdown(
         f"**Task:** {len(task.class_names)} classes of 16×16 RGB images "
         f"({', '.join(task.class_names)}), {task.train_labels.size:,} for training and "
         f"{task.test_labels.size:,} held out. Every image gets its own random brightness, "
-        "contrast, colour cast and noise, which say nothing about its class: the kind of "
-        "variation normalization removes. One row per class, each image in one fixed "
-        "brightness window:"
+        "contrast, colour cast and noise, which say nothing about its class. One row per "
+        "class, each image in one fixed brightness window:"
     )
     st.image(
         gallery.class_sheet(task.train_images, task.train_labels, len(task.class_names)),
         caption=" · ".join(f"row {i + 1}: {name}" for i, name in enumerate(task.class_names)),
     )
-    st.markdown(
-        "**Network:** conv 3×3 (3→16) → **norm** → ReLU → conv 3×3 (16→16) → **norm** → ReLU "
-        "→ global average pool → linear (16→4), softmax cross-entropy, SGD with momentum 0.9. "
-        "Both norm layers are the method you choose, computed by normlib (forward and "
-        "backward, checked against PyTorch); every norm has a learnable γ and β per channel "
-        "(LayerNorm as in the GroupNorm paper, i.e. GroupNorm(1); InstanceNorm2d with "
-        "affine=True). Runs are deterministic for a seed."
-    )
+    st.markdown(summary.which_norm_removes_what(task.train_images[:32]))
+    st.markdown(summary.network_words(network.WIDTH, network.STRIDES, task.train_images.shape[-1]))
 
 # --- Controls, every one in the URL.
 st.pills(
@@ -116,7 +136,8 @@ if "groupnorm" in norms:
         list(controls.GROUP_CHOICES),
         key="lab:groups",
         persist_state="session",
-        help="16 channels in G groups. G = 1 has LayerNorm's statistics, G = 16 InstanceNorm's.",
+        help=f"{network.WIDTH} channels in G groups. G = 1 has LayerNorm's statistics, "
+        f"G = {network.WIDTH} InstanceNorm's.",
     )
 if "custom" in norms:
     typed_axes = axes_col.text_input(
@@ -250,94 +271,6 @@ def results_now(views: list) -> dict:
     return shown
 
 
-def draw_table(shown: dict) -> None:
-    """One row per run: how far it got and how well it does on the held-out images."""
-
-    def percent(values, index=-1) -> str:
-        return "—" if values is None or not values.size else f"{100 * values[index]:.1f}%"
-
-    rows = {"normalization": [], "status": [], "steps": [], "learning rate": []}
-    rows |= {"held-out (eval mode)": []}
-    rows |= {"held-out (train mode)": [], "last loss": [], "seconds": []}
-    for config, result in shown.items():
-        done = result.steps_done
-        rows["normalization"].append(labels[config])
-        rows["status"].append(result.status if config not in stopped else "stopped")
-        rows["steps"].append(f"{done} of {config.steps}")
-        rows["learning rate"].append(f"{config.learning_rate:g}")
-        rows["held-out (eval mode)"].append(percent(result.test_accuracy))
-        rows["held-out (train mode)"].append(percent(result.test_accuracy_train_mode))
-        last = result.loss[max(0, done - 10) : done]
-        rows["last loss"].append(f"{np.mean(last):.3f}" if last.size else "—")
-        rows["seconds"].append(f"{result.seconds:.1f}")
-    st.dataframe(ui.table(rows), hide_index=True)
-
-
-def draw_curves(shown: dict) -> None:
-    loss_curves, train_curves, accuracy_curves = [], [], []
-    for config, result in shown.items():
-        steps = np.arange(1, result.steps_done + 1)
-        label = labels[config]
-        loss_curves.append(figures.Curve(label, config.norm, steps, result.loss[: steps.size]))
-        train_curves.append(
-            figures.Curve(label, config.norm, steps, result.train_accuracy[: steps.size])
-        )
-        if result.eval_steps.size:
-            accuracy_curves.append(
-                figures.Curve(label, config.norm, result.eval_steps, result.test_accuracy)
-            )
-        if result.test_accuracy_train_mode is not None and result.eval_steps.size:
-            accuracy_curves.append(
-                figures.Curve(
-                    f"{label}, train mode",
-                    config.norm,
-                    result.eval_steps,
-                    result.test_accuracy_train_mode,
-                    dashed=True,
-                )
-            )
-    smooth = max(1, run_steps // 20)
-    loss_col, train_col = st.columns(2)
-    loss_col.plotly_chart(
-        figures.steps_figure(
-            loss_curves, title="Training loss", y_title="cross-entropy", smooth=smooth
-        ),
-        config=CHART,
-        key="lab:loss",
-    )
-    train_col.plotly_chart(
-        figures.steps_figure(
-            train_curves,
-            title=f"Training accuracy (last {smooth} batches)",
-            y_title="accuracy",
-            smooth=smooth,
-            raw=False,
-            percent=True,
-        ),
-        config=CHART,
-        key="lab:train_accuracy",
-    )
-    st.plotly_chart(
-        figures.steps_figure(
-            accuracy_curves,
-            title="Held-out accuracy: eval mode (dashed: BatchNorm2d in train mode)",
-            y_title="accuracy",
-            percent=True,
-            markers=True,
-        ),
-        config=CHART,
-        key="lab:accuracy",
-    )
-    st.caption(
-        f"Held-out accuracy is measured at {len(training.eval_schedule(run_steps))} points on "
-        f"the first {training.EVAL_SUBSET} held-out images, and at the end on all "
-        f"{task.test_labels.size:,}. Eval mode is how a network "
-        "is deployed: BatchNorm2d then uses its running statistics. Train mode pushes the "
-        "held-out images through in batches of the training batch size, with each batch's "
-        "own statistics."
-    )
-
-
 def draw_messages(shown: dict) -> None:
     for config in configs:
         label, result = labels[config], shown.get(config)
@@ -350,41 +283,6 @@ def draw_messages(shown: dict) -> None:
         elif config in stopped and (result is None or result.status != "finished"):
             where = f"at step {result.steps_done}" if result is not None else "before step 10"
             st.warning(f"{label} was stopped {where} of {config.steps}; its curves end there.")
-
-
-def draw_batchnorm(shown: dict) -> None:
-    bn = next((r for c, r in shown.items() if c.norm == "batchnorm"), None)
-    if bn is None or bn.batch_mean is None or bn.steps_done == 0:
-        return
-    st.subheader("BatchNorm2d's statistics at this batch size")
-    done = bn.steps_done
-    st.plotly_chart(
-        figures.batch_statistics_figure(
-            bn.batch_mean[:done],
-            bn.running_mean[:done],
-            bn.batch_var[:done],
-            bn.running_var[:done],
-            batch_size=bn.config.batch_size,
-        ),
-        config=CHART,
-        key="lab:bnstats",
-    )
-    half = bn.batch_mean[done // 2 : done]
-    st.markdown(
-        f"Each dot is one training batch's mean (left) or variance (right) of channel 0 in the "
-        f"first BatchNorm layer; the line is `running_mean` / `running_var`, what eval mode "
-        f"uses. Over the second half of training the batch means spread with a standard "
-        f"deviation of **{np.std(half):.3g}** around their average {np.mean(half):.3g} at "
-        f"batch {bn.config.batch_size}: every step normalizes with a different estimate."
-    )
-    if bn.test_accuracy_train_mode is not None and bn.eval_steps.size:
-        st.markdown(
-            summary.train_eval_gap_words(
-                float(bn.test_accuracy[-1]),
-                float(bn.test_accuracy_train_mode[-1]),
-                bn.config.batch_size,
-            )
-        )
 
 
 def draw_live() -> None:
@@ -418,9 +316,10 @@ def draw_live() -> None:
     shown = results_now(views)
     draw_messages(shown)
     if shown:
-        draw_table(shown)
-        draw_curves(shown)
-        draw_batchnorm(shown)
+        lab_views.draw_table(shown, labels, stopped)
+        lab_views.draw_helps(shown, configs, labels, stopped, run_lr)
+        lab_views.draw_curves(shown, labels, run_steps, task.test_labels.size)
+        lab_views.draw_batchnorm(shown)
     if st.session_state.get("lab:pending") and not pending:
         st.session_state["lab:pending"] = False
         st.rerun()  # the whole page, so the summary below has the new runs

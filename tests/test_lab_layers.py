@@ -25,21 +25,24 @@ def _t(array, torch):
     return torch.tensor(np.asarray(array), dtype=torch.float64, requires_grad=True)
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 5, 4), (1, 1, 1, 1), (3, 4, 6, 6)])
+@pytest.mark.parametrize(
+    "shape", [(2, 3, 5, 4), (1, 1, 1, 1), (3, 4, 6, 6), (2, 2, 16, 16), (1, 2, 2, 3)]
+)
 @pytest.mark.parametrize("c_out", [1, 5])
-def test_conv3x3_matches_torch(shape, c_out):
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_conv3x3_matches_torch(shape, c_out, stride):
     torch = require_torch()
     rng = _rng(1)
     x = rng.normal(size=shape)
     weight = rng.normal(size=(c_out, shape[1], 3, 3))
     bias = rng.normal(size=c_out)
-    grad_out = rng.normal(size=(shape[0], c_out, shape[2], shape[3]))
-    out, cache = layers.conv3x3_forward(x, weight, bias)
+    tx, tw, tb = _t(x, torch), _t(weight, torch), _t(bias, torch)
+    ty = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=1)
+    grad_out = rng.normal(size=tuple(ty.shape))
+    ty.backward(torch.tensor(grad_out))
+    out, cache = layers.conv3x3_forward(x, weight, bias, stride)
     grads = layers.conv3x3_backward(grad_out, cache)
 
-    tx, tw, tb = _t(x, torch), _t(weight, torch), _t(bias, torch)
-    ty = torch.nn.functional.conv2d(tx, tw, tb, stride=1, padding=1)
-    ty.backward(torch.tensor(grad_out))
     np.testing.assert_allclose(out, ty.detach().numpy(), **F64)
     np.testing.assert_allclose(grads.grad_input, tx.grad.numpy(), **F64)
     np.testing.assert_allclose(grads.grad_weight, tw.grad.numpy(), **F64)
@@ -47,28 +50,30 @@ def test_conv3x3_matches_torch(shape, c_out):
     assert layers.conv3x3_backward(grad_out, cache, need_input_grad=False).grad_input is None
 
 
-def test_conv3x3_keeps_float32():
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv3x3_keeps_float32(stride):
     rng = _rng(2)
     x = rng.normal(size=(2, 3, 4, 4)).astype(np.float32)
     weight = rng.normal(size=(4, 3, 3, 3)).astype(np.float32)
-    out, cache = layers.conv3x3_forward(x, weight, np.zeros(4, np.float32))
+    out, cache = layers.conv3x3_forward(x, weight, np.zeros(4, np.float32), stride)
     grads = layers.conv3x3_backward(np.ones_like(out), cache)
     assert out.dtype == grads.grad_input.dtype == grads.grad_weight.dtype == np.float32
 
 
-def test_conv3x3_finite_differences():
+@pytest.mark.parametrize("stride, size, out_size", [(1, 3, 3), (2, 5, 3), (2, 4, 2)])
+def test_conv3x3_finite_differences(stride, size, out_size):
     """Brute force: each input element nudged by ±h changes <grad_out, output> by grad_input·2h."""
     rng = _rng(3)
-    x = rng.normal(size=(2, 2, 3, 3))
+    x = rng.normal(size=(2, 2, size, size))
     weight = rng.normal(size=(3, 2, 3, 3))
     bias = rng.normal(size=3)
-    grad_out = rng.normal(size=(2, 3, 3, 3))
-    _, cache = layers.conv3x3_forward(x, weight, bias)
+    grad_out = rng.normal(size=(2, 3, out_size, out_size))
+    _, cache = layers.conv3x3_forward(x, weight, bias, stride)
     grads = layers.conv3x3_backward(grad_out, cache)
     h = 1e-6
 
     def objective(x_, w_):
-        return float((layers.conv3x3_forward(x_, w_, bias)[0] * grad_out).sum())
+        return float((layers.conv3x3_forward(x_, w_, bias, stride)[0] * grad_out).sum())
 
     numeric_x = np.zeros_like(x)
     for index in np.ndindex(x.shape):

@@ -17,7 +17,14 @@ from benchmarks.bench_lab import torch_network
 from normapp.lab import layers
 from normapp.lab.network import Network
 from normapp.lab.task import make_task
-from normapp.lab.training import RunConfig, RunResult, eval_schedule, train
+from normapp.lab.training import (
+    RunConfig,
+    RunResult,
+    build_network,
+    eval_schedule,
+    train,
+    training_batches,
+)
 from tests.conftest import require_torch
 
 CASES = [
@@ -67,7 +74,7 @@ def test_network_steps_match_torch(norm, options):
             net.params[name], param.detach().numpy(), **TIGHT, err_msg=f"after 3 steps: {name}"
         )
     if norm == "batchnorm":
-        for ours, theirs in zip(net.norms, (model.norm1, model.norm2), strict=True):
+        for ours, theirs in zip(net.norms, (model.norm1, model.norm2, model.norm3), strict=True):
             np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), **TIGHT)
             np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), **TIGHT)
         # eval mode: the running statistics
@@ -192,7 +199,7 @@ def test_huge_learning_rate_diverges():
         ({"norm": "none", "batch_size": 8, "learning_rate": float("nan")}, "finite"),
         ({"norm": "none", "batch_size": 8, "steps": 0}, "steps must be a whole number >= 1"),
         ({"norm": "none", "batch_size": 8, "seed": -1}, "seed must be a whole number >= 0"),
-        ({"norm": "groupnorm", "batch_size": 8, "groups": 3}, "1, 2, 4, 8, 16; got 3"),
+        ({"norm": "groupnorm", "batch_size": 8, "groups": 3}, "1, 2, 4, 8, 16, 32; got 3"),
         ({"norm": "custom", "batch_size": 8}, "norm 'custom' needs axes"),
         ({"norm": "custom", "batch_size": 8, "axes": "NX"}, "axes 'NX' is not valid"),
     ],
@@ -222,10 +229,11 @@ def test_task_is_fixed_and_read_only():
     assert len(task.class_names) == 4
     with pytest.raises(ValueError):
         task.train_images[0, 0, 0, 0] = 1.0
-    # the nuisance jitter is real: per-image means and spreads vary widely
+    # the nuisance jitter is real: per-image means vary with the brightness offset (uniform in
+    # ±1, standard deviation 0.58) and spreads with the contrast (log-uniform over a factor 4)
     means = task.train_images.mean(axis=(1, 2, 3))
     spreads = task.train_images.std(axis=(1, 2, 3))
-    assert means.std() > 1.0 and spreads.max() / spreads.min() > 20
+    assert means.std() > 0.5 and spreads.max() / spreads.min() > 3
 
 
 def test_a_run_whose_update_overflows_the_evaluation_is_diverged_not_an_error():
@@ -238,3 +246,31 @@ def test_a_run_whose_update_overflows_the_evaluation_is_diverged_not_an_error():
     assert (
         len(result.eval_steps) == len(result.test_accuracy) == len(result.test_accuracy_train_mode)
     )
+
+
+@pytest.mark.parametrize("norm", ["groupnorm", "batchnorm"])
+def test_a_run_follows_torch_with_the_cosine_learning_rate(norm):
+    """train() against the torch twin with torch's own CosineAnnealingLR (to 0 over the run):
+    same initial weights, same batches, float32; the per-step losses agree."""
+    torch = require_torch()
+    config = RunConfig(norm, 8, learning_rate=0.1, steps=12, seed=2)
+    result = train(config)
+    task = make_task(0)
+    model = torch_network(build_network(config), torch)
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.steps)
+    batches = training_batches(config.seed, len(task.train_images), config.batch_size)
+    losses = []
+    for _ in range(config.steps):
+        index = next(batches)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(
+            model(torch.from_numpy(task.train_images[index])),
+            torch.from_numpy(task.train_labels[index]),
+        )
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(result.loss, losses, rtol=2e-4, atol=1e-5)

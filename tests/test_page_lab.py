@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
+import threadpoolctl
 
-from normapp.lab import runs
+from normapp.lab import controls, precomputed, runs, summary
 from normapp.lab.training import RunConfig, train
 from tests import conftest
 
@@ -25,8 +26,11 @@ PAGE = "pages/lab.py"
 
 @functools.cache
 def expected_run(config: RunConfig):
-    """The engine's own run of `config`, computed once per test session."""
-    return train(config)
+    """The engine's own run of `config`, computed once per test session, on one BLAS thread
+    as the lab's training processes train (with two, the network's products are summed in
+    another order, and a run's numbers differ in their last bits)."""
+    with threadpoolctl.threadpool_limits(1, "blas"):
+        return train(config)
 
 
 def open_page(query: dict[str, str] | None = None):
@@ -172,8 +176,8 @@ def test_a_busy_server_says_so_and_starts_nothing(monkeypatch):
 def test_the_same_steps_at_every_batch_size_on_request():
     at = settle(open_page({"norms": "groupnorm", "batch": "4", "steps": "50", "match": "steps"}))
     rows = table(at)
-    assert rows["steps"] == ["50 of 50"] and rows["learning rate"] == ["0.02"]
-    expected = expected_run(RunConfig("groupnorm", 4, learning_rate=0.02, steps=50))
+    assert rows["steps"] == ["50 of 50"] and rows["learning rate"] == ["0.05"]
+    expected = expected_run(RunConfig("groupnorm", 4, learning_rate=0.05, steps=50))
     assert rows["held-out (eval mode)"] == [f"{100 * expected.test_accuracy[-1]:.1f}%"]
     assert at.query_params["match"] == "steps"
 
@@ -203,12 +207,64 @@ def test_train_every_batch_size_fills_the_summary_with_each_runs_error():
             100
             * (
                 1
-                - expected_run(RunConfig(norm, b, 0.02 * b / 32, 50 * 32 // b, 5)).test_accuracy[-1]
+                - expected_run(RunConfig(norm, b, 0.05 * b / 32, 50 * 32 // b, 5)).test_accuracy[-1]
             )
             for b in (2, 4, 8, 16, 32)
         ]
         np.testing.assert_allclose(_values(trace["y"]), expected, rtol=1e-5)
     assert "From batch 32 to batch 2, BatchNorm2d's held-out error goes from" in text(at)
+
+
+def test_the_default_summary_is_there_at_once_from_the_runs_made_ahead():
+    """A class opening the lab sees the default summary without training: the runs of
+    normapp/lab/precomputed.py (checked against fresh runs in test_lab_precomputed.py)."""
+    stored = precomputed.default_runs()
+    assert stored, "normapp/lab/default_runs.npz is missing or stale"
+    at = open_page()
+    assert not any(b.key == "lab:sweep_button" for b in at.button)  # nothing left to train
+    data = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]
+    by_name = {trace["name"]: trace for trace in data}
+    for norm, name in (("batchnorm", "BatchNorm2d"), ("groupnorm", "GroupNorm(4)")):
+        runs_by_batch = {c.batch_size: r for c, r in stored.items() if c.norm == norm}
+        assert _values(by_name[name]["x"]).tolist() == sorted(runs_by_batch)
+        expected = [100 * (1 - runs_by_batch[b].test_accuracy[-1]) for b in sorted(runs_by_batch)]
+        np.testing.assert_allclose(_values(by_name[name]["y"]), expected, rtol=1e-5)
+    words = text(at)
+    bn = {c.batch_size: 1 - r.test_accuracy[-1] for c, r in stored.items() if c.norm == "batchnorm"}
+    gn = {c.batch_size: 1 - r.test_accuracy[-1] for c, r in stored.items() if c.norm == "groupnorm"}
+    for line in summary.error_by_batch_words(
+        {"BatchNorm2d": bn, "GroupNorm(4)": gn}, "BatchNorm2d", "GroupNorm(4)"
+    ):
+        assert line in words
+    assert "these runs show the GroupNorm paper's Figure 1 in miniature" in words
+
+
+def test_the_why_normalize_preset_trains_without_and_with_normalization():
+    at = open_page({"steps": "50"})
+    at.button(key="lab:preset_why").click().run()
+    preset = controls.PRESETS["why"]
+    assert at.session_state["lab:norms"] == list(preset.norms)
+    assert at.session_state["lab:lr"] == preset.lr and at.session_state["lab:steps"] == 200
+    settle(at, timeout=300)
+    rows = table(at)
+    assert rows["normalization"] == ["no normalization", "BatchNorm2d", "GroupNorm(4)"]
+    outcomes = {}
+    for label, norm in zip(rows["normalization"], preset.norms, strict=True):
+        run = expected_run(RunConfig(norm, 32, learning_rate=preset.lr, steps=200))
+        if run.status == "finished":
+            outcomes[label] = (float(1 - run.test_accuracy[-1]), None)
+        else:
+            outcomes[label] = (None, run.diverged_at)
+    words = summary.normalization_helps_words(outcomes, "no normalization", preset.lr)
+    assert words is not None and words in text(at)
+
+
+def test_the_lab_hides_the_sidebars_input_which_it_does_not_use():
+    at = open_page()
+    styles = " ".join(h.proto.body for h in at.get("html"))
+    assert '[data-testid="stSidebarUserContent"] { display: none; }' in styles
+    explorer = conftest.open_page("pages/explorer.py")
+    assert "stSidebarUserContent" not in " ".join(h.proto.body for h in explorer.get("html"))
 
 
 def _values(payload) -> np.ndarray:
@@ -232,7 +288,7 @@ def test_the_explorer_links_its_normalization_to_the_lab(explorer_query, lab_par
     assert len(links_to_lab) == 1
     query = dict(parse_qsl(links_to_lab[0].proto.query_string))
     for name, value in lab_params.items():
-        if value is None:  # G = 3 on the sample images does not divide 16: the lab's own G
+        if value is None:  # G = 3 on the sample images does not divide 32: the lab's own G
             assert name not in query
         else:
             assert query[name] == value

@@ -7,6 +7,7 @@ that no control can take is reported and the default used (normapp.links).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import normlib
@@ -19,7 +20,7 @@ BATCH_SIZES = (2, 4, 8, 16, 32)
 # Up to 100: large enough that a run blows up (the page then says at which step it diverged).
 LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 20.0, 100.0)
 STEP_CHOICES = (50, 100, 200, 400, 800)
-GROUP_CHOICES = (1, 2, 4, 8, 16)  # divisors of the network's 16 channels
+GROUP_CHOICES = (1, 2, 4, 8, 16, 32)  # divisors of the network's 32 channels
 SEED_MAX = 99
 # How runs at different batch sizes are made comparable. "images": steps and learning rate are
 # given for REFERENCE_BATCH and scaled for the others, so every batch size sees the same images
@@ -35,6 +36,28 @@ DEFAULT_NORMS = ("batchnorm", "groupnorm")
 DEFAULT_AXES = "C"
 
 _DEFAULT = RunConfig(norm="batchnorm", batch_size=32)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named setting of the lab's controls (its other controls keep their values)."""
+
+    title: str
+    norms: tuple[str, ...]
+    batch: int
+    lr: float
+    steps: int
+    match: str = "images"
+
+
+# The page's first view is "paper"; "why" shows what normalization buys at a learning rate
+# where the network without it does not train (measured: benchmarks/bench_lab.py, point 4).
+PRESETS = {
+    "paper": Preset(
+        "the GroupNorm paper's Figure 1", DEFAULT_NORMS, 32, _DEFAULT.learning_rate, 200
+    ),
+    "why": Preset("why normalize at all?", ("none", "batchnorm", "groupnorm"), 32, 0.2, 200),
+}
 
 
 def norm_label(key: str, groups: int = 4, axes: str = DEFAULT_AXES) -> str:
@@ -172,8 +195,8 @@ def run_configs(
 def lab_query(spec: normlib.NormSpec) -> dict[str, str] | None:
     """The Training lab's link parameters for training with `spec`, or None when it cannot.
 
-    The lab's network has 16 channels and centers every norm: an uncentered spec or one that
-    reduces nothing has no lab run, and a GroupNorm whose G does not divide 16 gets the lab's
+    The lab's network has 32 channels and centers every norm: an uncentered spec or one that
+    reduces nothing has no lab run, and a GroupNorm whose G is not among the lab's gets the lab's
     G. A named method is asked for by name (BatchNorm2d also keeps its running statistics),
     any other axes as custom.
 
@@ -181,7 +204,7 @@ def lab_query(spec: normlib.NormSpec) -> dict[str, str] | None:
     {'norms': 'batchnorm'}
     >>> lab_query(normlib.NormSpec("CHW", groups=8))
     {'norms': 'groupnorm', 'gn_groups': '8'}
-    >>> lab_query(normlib.NormSpec("CHW", groups=3))  # 3 channels per group do not fit 16
+    >>> lab_query(normlib.NormSpec("CHW", groups=3))  # 3 groups do not divide 32 channels
     {'norms': 'groupnorm'}
     >>> lab_query(normlib.NormSpec("NH"))
     {'norms': 'custom', 'custom_axes': 'NH'}

@@ -18,18 +18,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-KERNEL = 3  # every convolution here is 3×3, stride 1, padding 1 ("same" size)
+KERNEL = 3  # every convolution here is 3×3 with padding 1; stride 1 ("same" size) or 2
 _OFFSETS = tuple((i, j) for i in range(KERNEL) for j in range(KERNEL))
 
 
 # ------------------------------------------------------------------ convolution
 @dataclass(frozen=True, eq=False)
 class ConvCache:
-    """What conv3x3_backward needs: the im2col matrix and the shapes."""
+    """What conv3x3_backward needs: the im2col matrix, the shapes and the stride."""
 
-    columns: np.ndarray  # (C_in * 9, N * H * W)
+    columns: np.ndarray  # (C_in * 9, N * H_out * W_out)
     weight: np.ndarray  # (C_out, C_in, 3, 3)
     input_shape: tuple[int, int, int, int]
+    stride: int = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,45 +40,71 @@ class ConvGrads:
     grad_bias: np.ndarray
 
 
-def _shifts(h: int, w: int):
+def output_size(size: int, stride: int) -> int:
+    """A 3×3 convolution's output size along an axis of `size` pixels (padding 1).
+
+    >>> output_size(16, 1), output_size(16, 2), output_size(5, 2), output_size(1, 2)
+    (16, 8, 3, 1)
+    """
+    return (size - 1) // stride + 1
+
+
+def _range(size: int, out: int, offset: int, stride: int) -> tuple[slice, slice] | None:
+    """Output pixels p whose read stride·p + offset falls inside [0, size), as (destination,
+    source) slices; None when there are none (the read is padding for every output pixel)."""
+    first = -(offset // stride) if offset < 0 else 0  # ceil(-offset / stride) for offset < 0
+    last = min(out - 1, (size - 1 - offset) // stride)
+    if last < first:
+        return None
+    start = stride * first + offset
+    return slice(first, last + 1), slice(start, stride * last + offset + 1, stride)
+
+
+def _shifts(h: int, w: int, stride: int):
     """Per kernel offset k: (k, destination slices, source slices) of a zero-padded shift.
 
-    Kernel position (i, j) reads pixel (p + i - 1, q + j - 1) for output pixel (p, q); the
-    slices cover the pixels where that read falls inside the image (outside it is padding).
+    Kernel position (i, j) reads pixel (s·p + i - 1, s·q + j - 1) for output pixel (p, q) at
+    stride s; the slices cover the output pixels where that read falls inside the image
+    (outside it is padding). Offsets that read only padding are left out.
     """
+    h_out, w_out = output_size(h, stride), output_size(w, stride)
     for k, (i, j) in enumerate(_OFFSETS):
-        di, dj = i - 1, j - 1
-        destination = (slice(max(0, -di), h - max(0, di)), slice(max(0, -dj), w - max(0, dj)))
-        source = (slice(max(0, di), h - max(0, -di)), slice(max(0, dj), w - max(0, -dj)))
-        yield k, destination, source
+        rows = _range(h, h_out, i - 1, stride)
+        cols = _range(w, w_out, j - 1, stride)
+        if rows is None or cols is None:
+            continue
+        yield k, (rows[0], cols[0]), (rows[1], cols[1])
 
 
-def _im2col(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) → (C * 9, N * H * W): row (c, k) holds x shifted by kernel offset k."""
+def _im2col(x: np.ndarray, stride: int) -> np.ndarray:
+    """(N, C, H, W) → (C * 9, N * H_out * W_out): row (c, k) holds x read at kernel offset k."""
     n, c, h, w = x.shape
+    h_out, w_out = output_size(h, stride), output_size(w, stride)
     channels_first = x.transpose(1, 0, 2, 3)
-    columns = np.zeros((c, KERNEL * KERNEL, n, h, w), x.dtype)
-    for k, (dy, dx), (sy, sx) in _shifts(h, w):
+    columns = np.zeros((c, KERNEL * KERNEL, n, h_out, w_out), x.dtype)
+    for k, (dy, dx), (sy, sx) in _shifts(h, w, stride):
         columns[:, k, :, dy, dx] = channels_first[:, :, sy, sx]
-    return columns.reshape(c * KERNEL * KERNEL, n * h * w)
+    return columns.reshape(c * KERNEL * KERNEL, n * h_out * w_out)
 
 
-def _col2im(columns: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray:
-    """The adjoint of _im2col: add each shifted copy back where it came from."""
+def _col2im(columns: np.ndarray, shape: tuple[int, int, int, int], stride: int) -> np.ndarray:
+    """The adjoint of _im2col: add each read back to the pixel it came from."""
     n, c, h, w = shape
-    blocks = columns.reshape(c, KERNEL * KERNEL, n, h, w)
+    h_out, w_out = output_size(h, stride), output_size(w, stride)
+    blocks = columns.reshape(c, KERNEL * KERNEL, n, h_out, w_out)
     channels_first = np.zeros((c, n, h, w), columns.dtype)
-    for k, (dy, dx), (sy, sx) in _shifts(h, w):
+    for k, (dy, dx), (sy, sx) in _shifts(h, w, stride):
         channels_first[:, :, sy, sx] += blocks[:, k, :, dy, dx]
     return np.ascontiguousarray(channels_first.transpose(1, 0, 2, 3))
 
 
 def conv3x3_forward(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int = 1
 ) -> tuple[np.ndarray, ConvCache]:
-    """3×3 convolution, stride 1, zero padding 1, with bias (as torch's F.conv2d).
+    """3×3 convolution, zero padding 1, stride 1 or more, with bias (as torch's F.conv2d).
 
-    x (N, C_in, H, W), weight (C_out, C_in, 3, 3), bias (C_out,) → (N, C_out, H, W).
+    x (N, C_in, H, W), weight (C_out, C_in, 3, 3), bias (C_out,) → (N, C_out, H_out, W_out)
+    with H_out = (H - 1) // stride + 1 (the same size at stride 1, half at stride 2).
     One matrix product on BLAS over the im2col matrix.
     """
     n, c, h, w = x.shape
@@ -86,11 +113,14 @@ def conv3x3_forward(
         raise ValueError(
             f"weight must be (C_out, {c}, 3, 3) for {c} input channels, got {weight.shape}"
         )
-    columns = _im2col(x)
-    out = weight.reshape(c_out, -1) @ columns  # (C_out, N * H * W)
+    if not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"stride must be a whole number >= 1, got {stride!r}")
+    columns = _im2col(x, stride)
+    out = weight.reshape(c_out, -1) @ columns  # (C_out, N * H_out * W_out)
     out += bias[:, None]
-    output = np.ascontiguousarray(out.reshape(c_out, n, h, w).transpose(1, 0, 2, 3))
-    return output, ConvCache(columns, weight, (n, c, h, w))
+    h_out, w_out = output_size(h, stride), output_size(w, stride)
+    output = np.ascontiguousarray(out.reshape(c_out, n, h_out, w_out).transpose(1, 0, 2, 3))
+    return output, ConvCache(columns, weight, (n, c, h, w), stride)
 
 
 def conv3x3_backward(
@@ -103,7 +133,9 @@ def conv3x3_backward(
     grad_bias = grad.sum(axis=1)
     grad_input = None
     if need_input_grad:
-        grad_input = _col2im(cache.weight.reshape(c_out, -1).T @ grad, cache.input_shape)
+        grad_input = _col2im(
+            cache.weight.reshape(c_out, -1).T @ grad, cache.input_shape, cache.stride
+        )
     return ConvGrads(grad_input, grad_weight, grad_bias)
 
 

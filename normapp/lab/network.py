@@ -1,7 +1,11 @@
 """The training lab's fixed network, with a choice of normalization from normlib.
 
-conv3×3(3→16) → norm → ReLU → conv3×3(16→16) → norm → ReLU → global average pool →
-linear(16→4).
+conv3×3(3→16) → norm → ReLU → conv3×3(16→16, stride 2) → norm → ReLU →
+conv3×3(16→16, stride 2) → norm → ReLU → global average pool → linear(16→4).
+
+The maps go 16×16 → 8×8 → 4×4, so the last norm layer's statistics come from few values
+(at batch 2, BatchNorm's batch statistics average 2 × 16 = 32 values per channel there), as
+in the late stages of the networks the GroupNorm paper studies.
 
 Norm choices (NORMS):
 
@@ -38,14 +42,15 @@ from normapp.lab import layers
 
 NORMS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm", "custom")
 IN_CHANNELS = 3
-WIDTH = 16
+WIDTH = 32
 CLASSES = 4
 BN_MOMENTUM = 0.1
 EPS = 1e-5
 
 # Parameter names, in the order of the network (the torch tests copy them by name).
-CONV_NAMES = ("conv1", "conv2")
-NORM_NAMES = ("norm1", "norm2")
+CONV_NAMES = ("conv1", "conv2", "conv3")
+NORM_NAMES = ("norm1", "norm2", "norm3")
+STRIDES = (1, 2, 2)  # of the convolutions, in order
 
 
 def norm_spec(norm: str, *, groups: int = 4, axes: str = "") -> normlib.NormSpec | None:
@@ -106,9 +111,10 @@ NormLayer = SpecNorm | normlib.BatchNorm2d
 class Network:
     """The lab's CNN: parameters in `params` (name → array, updated in place by SGD).
 
-    Names: conv1.weight (16, 3, 3, 3), conv1.bias, norm1.weight, norm1.bias (absent for
-    "none"), conv2.weight (16, 16, 3, 3), conv2.bias, norm2.weight, norm2.bias, fc.weight
-    (4, 16), fc.bias. For "batchnorm" norm1.weight *is* the BatchNorm2d's weight array.
+    Names (W = WIDTH): conv1.weight (W, 3, 3, 3), conv1.bias, norm1.weight, norm1.bias (absent
+    for "none"), conv2.weight (W, W, 3, 3), conv2.bias, norm2.weight, norm2.bias, conv3.* and
+    norm3.* as conv2.* and norm2.*, fc.weight (4, W), fc.bias. For "batchnorm" norm1.weight
+    *is* the BatchNorm2d's weight array.
     """
 
     def __init__(
@@ -177,7 +183,7 @@ class Network:
         caches: list[Any] = []
         for index, conv in enumerate(CONV_NAMES):
             x, conv_cache = layers.conv3x3_forward(
-                x, self.params[f"{conv}.weight"], self.params[f"{conv}.bias"]
+                x, self.params[f"{conv}.weight"], self.params[f"{conv}.bias"], STRIDES[index]
             )
             if self.norms:
                 layer = self.norms[index]

@@ -21,7 +21,7 @@ import threading
 import time
 import types
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -143,6 +143,16 @@ class RunRegistry:
                     threading.Thread(
                         target=self._work, name=f"lab-run-{index}", daemon=True
                     ).start()
+
+    def preload(self, results: Mapping[RunConfig, RunResult]) -> None:
+        """Runs made ahead of time (normapp.lab.precomputed), kept as finished ones: a config
+        already cached or training is left as it is."""
+        with self._lock:
+            for config, result in results.items():
+                if config not in self._results and config not in self._jobs:
+                    self._results[config] = result
+                    while len(self._results) > self.max_results:
+                        self._results.popitem(last=False)
 
     def stop(self, configs: Iterable[RunConfig], watcher: str) -> None:
         """`watcher` stops watching; a run nobody watches any more stops at its next step."""
