@@ -248,6 +248,8 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
             big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
             if choice == "grid" and presenter.grid_waits(predict):
                 presenter.reveal_prompt()
+                # Made (and cached) while the room predicts, so the reveal only sends it.
+                cached.set_grid_figure(data.shape, spec, element, **big)
             elif choice == "grid":
                 st.plotly_chart(
                     cached.set_grid_figure(data.shape, spec, element, **big),

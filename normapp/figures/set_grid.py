@@ -377,12 +377,20 @@ def grid_ranges(layout: GridLayout) -> tuple[list[float], list[float]]:
     return [-0.5 - pad, layout.cols - 0.5 + pad], [layout.rows - 0.5 + pad, -0.5 - pad]
 
 
-def grid_margin(*, titled: bool, compact: bool, wide: bool, note_lines: int) -> dict:
-    """Figure margins: room for the title, the legend above a wide mosaic, and the notes."""
+def grid_margin(
+    *, titled: bool, compact: bool, wide: bool, note_lines: int, line_px: int = 22
+) -> dict:
+    """Figure margins: room for the title, the legend above a wide mosaic, and the notes
+    (`note_lines` lines of `line_px` each: presenter text needs taller lines)."""
     if compact:
         return dict(l=45, r=5, t=60 if titled else 30, b=5)
     top = (75 if titled else 40) + (60 if wide else 0)  # a wide mosaic: legend rows above it
-    return dict(l=55, r=10, t=top, b=30 + 22 * note_lines)
+    return dict(l=55, r=10, t=top, b=30 + line_px * note_lines)
+
+
+def _note_line_px(text: TextSizes) -> int:
+    """One footnote line's height: 22 px at the normal note size, more for presenter text."""
+    return max(22, round(22 * text.note / NORMAL_TEXT.note))
 
 
 def _cell_px(height: int, margin: dict, compact: bool, x_range, y_range) -> float:
@@ -504,8 +512,15 @@ def set_grid_figure(
     notes = [] if compact else grid_notes(layout, colours, element)
     x_range, y_range = grid_ranges(layout)
     wide = layout.cols > 0.8 * layout.rows
+    line_px = _note_line_px(text)
     margin = grid_margin(
-        titled=title is not None, compact=compact, wide=wide, note_lines=len(notes)
+        titled=title is not None,
+        compact=compact,
+        wide=wide,
+        # A note may hold a line break of its own ("…block,<br>shown by its top-left…"):
+        # counted as one line, the presenter's caption was cut off at the figure's bottom.
+        note_lines=sum(1 + note.count("<br>") for note in notes),
+        line_px=line_px,
     )
     if colours.palette_mode and labels:
         cell_px = _cell_px(height, margin, compact, x_range, y_range)
@@ -514,7 +529,7 @@ def set_grid_figure(
         )
         if unlabelled and not compact:
             notes.append(UNLABELLED_NOTE)
-            margin["b"] += 22
+            margin["b"] += line_px
     if colours.in_block is not None:
         _add_set_outline(fig, colours.in_block, layout)
         _add_small_set_marks(fig, colours, layout, text)
