@@ -22,8 +22,9 @@ def draw_table(shown: dict, labels: dict, stopped: dict) -> None:
     def percent(values, index=-1) -> str:
         return "—" if values is None or not values.size else f"{100 * values[index]:.1f}%"
 
-    columns = ["normalization", "status", "steps", "learning rate", "held-out (eval mode)"]
-    columns += ["held-out (train mode)", "last loss", "seconds"]
+    # The results first: on a phone the columns after the second scroll out of view.
+    columns = ["normalization", "held-out (eval mode)", "held-out (train mode)", "status"]
+    columns += ["steps", "learning rate", "last loss", "seconds"]
     rows: dict[str, list[str]] = {column: [] for column in columns}
     for config, result in shown.items():
         done = result.steps_done
@@ -87,7 +88,8 @@ def draw_curves(shown: dict, labels: dict, run_steps: int, held_out: int) -> Non
     st.plotly_chart(
         figures.steps_figure(
             accuracy_curves,
-            title="Held-out accuracy: eval mode (dashed: BatchNorm2d in train mode)",
+            # Two lines: on one, a 390-px phone cut it at "(dashed: Batch".
+            title="Held-out accuracy, eval mode<br>dashed: BatchNorm2d in train mode",
             y_title="accuracy",
             percent=True,
             markers=True,

@@ -246,3 +246,12 @@ def test_running_statistics_titles_fit_a_phone_column():
     for fig in (mean_fig, var_fig):
         lines = fig.layout.title.text.split("<br>")
         assert len(lines) == 2 and max(map(len, lines)) <= 36, lines
+
+
+def test_the_lab_statistics_title_fits_a_phone_column():
+    """Issue 24.6: "First BatchNorm layer, channel 0, batches of" was cut at 390 px."""
+    series = np.linspace(0.0, 1.0, 20)
+    fig = F.batch_statistics_figure(series, series, series, series, batch_size=32)
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) == 2 and max(map(len, lines)) <= 36, lines
+    assert fig.layout.margin.t >= 26 + 24 * 2  # room for both lines

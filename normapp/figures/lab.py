@@ -141,7 +141,12 @@ def steps_figure(
     fig.update_yaxes(title_text=y_title, ticksuffix="%" if percent else None)
     if percent:
         fig.update_yaxes(range=[0, 100])
-    return _style(fig, height=height, margin=_MARGIN_LEGEND_BELOW, text=text)
+    return _style(fig, height=height, margin=_titled_margin(title), text=text)
+
+
+def _titled_margin(title: str) -> dict:
+    """The margins with room for a title of one or more lines (a phone needs two)."""
+    return {**_MARGIN_LEGEND_BELOW, "t": 26 + 24 * (title.count("<br>") + 1)}
 
 
 def batch_statistics_figure(
@@ -160,7 +165,8 @@ def batch_statistics_figure(
     The dots' spread is how noisy BatchNorm's statistics are at this batch size; the line is
     what eval mode will use.
     """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12)
+    # Wide spacing: at 0.12 the right panel's axis title lay on the left plot on a phone.
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.22)
     steps = np.arange(1, np.asarray(batch_mean).size + 1)
     colour = NORM_COLOURS["batchnorm"]
     for col, (batch, running, name) in enumerate(
@@ -195,12 +201,10 @@ def batch_statistics_figure(
             col=col,
         )
         fig.update_xaxes(title_text="training step", row=1, col=col)
-        fig.update_yaxes(title_text=f"channel 0 {name}", row=1, col=col)
-    fig.update_layout(
-        title=_title(f"First BatchNorm layer, channel 0, batches of {batch_size}"),
-        legend=_LEGEND_BELOW,
-    )
-    return _style(fig, height=height, margin=_MARGIN_LEGEND_BELOW, text=text)
+        fig.update_yaxes(title_text=name, row=1, col=col)  # the title names channel 0
+    title = f"First BatchNorm layer, channel 0,<br>batches of {batch_size}"  # fits a phone
+    fig.update_layout(title=_title(title), legend=_LEGEND_BELOW)
+    return _style(fig, height=height, margin=_titled_margin(title), text=text)
 
 
 def error_by_batch_figure(
