@@ -152,12 +152,14 @@ def _repair_pick(controls: Controls, shape: Shape4) -> list[str]:
 SWITCHED_KEY = "ex:switched"  # the message of an input switch, shown by the next whole run
 
 
-def apply_preset(controls: Controls, channels: int) -> None:
+def apply_preset(controls: Controls, channels: int, switch_input: bool = False) -> None:
     """Set every control the preset defines, G included: G = 1 unless it is GroupNorm.
 
-    GroupNorm chosen on the sample images, whose C = 3 has no divisor 1 < G < C, would show
-    InstanceNorm's sets again; the input switches to their CNN feature maps (C = 8) instead,
-    and SWITCHED_KEY holds the message that says so.
+    With `switch_input` (the presenter view, whose G key a lecturer presses before a room),
+    GroupNorm chosen on the sample images, whose C = 3 has no divisor 1 < G < C and would
+    show InstanceNorm's sets again, switches the input to their CNN feature maps (C = 8);
+    SWITCHED_KEY holds the message that says so. The normal view keeps its input and says
+    G = C (its body is a fragment, which cannot redraw the sidebar it would switch).
     """
     key = controls["method"]
     if key is None:
@@ -167,7 +169,7 @@ def apply_preset(controls: Controls, channels: int) -> None:
     controls["center"] = preset.center
     controls["groups"] = state.default_groups(channels) if key == "groupnorm" else 1
     prime = state.default_groups(channels) == channels
-    if key == "groupnorm" and prime and controls.get("source") == "samples":
+    if switch_input and key == "groupnorm" and prime and controls.get("source") == "samples":
         features = len(FEATURE_NAMES)
         groups = state.default_groups(features)
         controls["source"] = "features"
@@ -189,7 +191,7 @@ def follow_controls(controls: Controls) -> None:
 def choose_preset(controls: Controls, key: str, channels: int) -> None:
     """What choosing preset `key` in the Method row does (a keyboard shortcut's way in)."""
     controls["method"] = key
-    apply_preset(controls, channels)
+    apply_preset(controls, channels, switch_input=True)
 
 
 def toggle_axis(controls: Controls, letter: str) -> None:

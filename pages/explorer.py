@@ -72,7 +72,7 @@ divisors = state.divisors(c_max)
 
 
 def apply_preset() -> None:
-    controls.apply_preset(st.session_state, c_max)
+    controls.apply_preset(st.session_state, c_max, switch_input=presenting)
 
 
 def follow_controls() -> None:
@@ -104,9 +104,7 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
     """The controls, the answer, the figures and the tabs: the page under the question."""
     first = bool(whole_run and whole_run.pop())
     notices = page_notices if first else st.container()
-    if controls.SWITCHED_KEY in st.session_state:
-        if not first:  # a preset switched the sidebar's input: the whole page runs again
-            st.rerun(scope="app")
+    if controls.SWITCHED_KEY in st.session_state:  # the presenter's G switched the input
         notices.info(st.session_state.pop(controls.SWITCHED_KEY), icon=":material/swap_horiz:")
     link = explorer_link.open_link(BOUNDS, data.shape)
 

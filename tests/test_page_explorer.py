@@ -62,13 +62,11 @@ def test_presets_set_the_axes_and_the_numbers_follow():
         assert "".join(sorted(at.pills(key="axes").value)) == "".join(sorted(axes))
         if key != "groupnorm":
             assert text in headline(at)
-    # GroupNorm on the sample images (C = 3, prime: G could only be 3, InstanceNorm's sets)
-    # switches to their CNN feature maps, C = 8, and says so (issue 24.12): GroupNorm(2) has
-    # 8 samples × 2 groups = 16 sets of 4 channels × 32 × 32 = 4,096 elements.
-    assert at.session_state["source"] == "features"
-    assert "16 sets × 4,096 elements per set" in headline(at)
-    assert any("The input is now their CNN feature maps (C = 8)" in i.value for i in at.info)
-    assert "### GroupNorm(2)" in [m.value for m in at.markdown]
+    # GroupNorm on C = 3 uses G = 3, which has InstanceNorm's sets, and says so; the normal
+    # view keeps its input (the presenter's G key switches it: see below).
+    assert "24 sets × 1,024 elements per set" in headline(at)
+    assert any("G = C" in m.value for m in at.markdown)
+    assert at.session_state["source"] == "samples"
 
 
 def test_groupnorm_keeps_a_random_tensor_with_prime_c_and_says_g_equals_c():
@@ -83,7 +81,9 @@ def test_the_presenters_g_key_shows_real_groups_on_the_default_view():
     at = run_app({"present": "true"})
     at.button(key="key:groupnorm").click().run()
     assert not at.exception and at.session_state["source"] == "features"
+    assert any("The input is now their CNN feature maps (C = 8)" in i.value for i in at.info)
     at.button(key="key:reveal").click().run()
+    # GroupNorm(2) on 8 feature maps of 8 images: 8 × 2 = 16 sets of 4 × 32 × 32 = 4,096.
     assert "16 sets × 4,096 elements per set" in headline(at)
 
 
