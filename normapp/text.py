@@ -21,7 +21,7 @@ _AUTOLINK = re.compile(r":/|(?i:www)\.|@")
 
 
 def visible(value: object) -> str:
-    """`value` with every control and format character shown as ⟨U+XXXX⟩.
+    r"""`value` with every control and format character shown as ⟨U+XXXX⟩.
 
     A right-to-left override (U+202E) in a link's value reversed the app's own sentence
     around it, and a NUL or a zero-width character was invisible; here each becomes

@@ -13,6 +13,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -142,6 +143,8 @@ def test_the_server_sends_nothing_off_the_machine(tmp_path):
             except websockets.InvalidStatus:
                 pass  # refused, which is fine; what matters is that nothing was looked up
 
-        asyncio.run(visit())
+        # asyncio.run off the main thread: playwright's sync API may hold a loop there.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, visit()).result()
     assert "You can now view your Streamlit app" in server.log_path.read_text()
     assert not log.exists(), log.read_text()
