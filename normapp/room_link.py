@@ -19,6 +19,7 @@ No module here sends anything anywhere: nothing leaves the machine (tests/test_r
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
@@ -168,6 +169,7 @@ def room_link_here(page_url: str) -> RoomLink:
     )
 
 
+@functools.cache  # once per process: app.py calls it on every run
 def keep_streamlit_offline() -> None:
     """Answer Streamlit's two address look-ups from the interfaces, so neither goes out.
 
@@ -175,8 +177,8 @@ def keep_streamlit_offline() -> None:
     websocket's cross-site Origin: the internal one by routing a UDP socket towards 8.8.8.8,
     the external one by asking an outside web service. Both are cached in module globals; set
     here, they are never looked up. (The banner's look-up is also off by configuration:
-    browser.serverAddress is set in .streamlit/config.toml.) app.py calls it on every run,
-    normapp/server.py before the server starts.
+    browser.serverAddress is set in .streamlit/config.toml.) app.py calls it (its first run
+    does the work), normapp/server.py before the server starts.
     """
     from streamlit import net_util
 

@@ -102,8 +102,7 @@ whole_run = [True]  # taken by the body's first call, the one inside this whole 
 
 def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as it looks)
     """The controls, the answer, the figures and the tabs: the page under the question."""
-    first = bool(whole_run and whole_run.pop())
-    notices = page_notices if first else st.container()
+    notices = page_notices if whole_run and whole_run.pop() else st.container()
     if controls.SWITCHED_KEY in st.session_state:  # the presenter's G switched the input
         notices.info(st.session_state.pop(controls.SWITCHED_KEY), icon=":material/swap_horiz:")
     link = explorer_link.open_link(BOUNDS, data.shape)
