@@ -114,6 +114,27 @@ def act(tab, action) -> None:
     wait_for_run_after(tab, before)
 
 
+def press(tab, button, lost_after_ms: int = 15_000) -> None:
+    """Click `button` and wait for the run it causes; a click that caused none is repeated once.
+
+    Once, in CI (2 cores, the whole suite running), a click on "Start a class session"
+    reached the page and no run followed in 120 s: no callback ran, nothing was drawn,
+    and the same test passes alone. A click the browser dropped is not the app's
+    behaviour, so it gets one more try; a run that happens and draws the wrong thing
+    still fails the caller's expect. The tab's context must count runs (`counting_context`).
+    """
+    before = runs(tab)
+    button.click()
+    try:
+        wait_for_run_after(tab, before, lost_after_ms)
+    except Exception:  # playwright's TimeoutError: the click caused no run
+        if runs(tab) > before:
+            raise
+        print(f"press: no run {lost_after_ms} ms after a click; clicking once more")
+        button.click()
+        wait_for_run_after(tab, before)
+
+
 # ------------------------------------------------------------------ what went wrong
 def visible_problems(tab) -> list[str]:
     """Everything on the page that a learner must never see: exceptions, tracebacks, dialogs."""

@@ -17,7 +17,16 @@ import pytest
 
 from normapp import quiz
 from tests.conftest import Server, screenshot, serve_apps
-from tests.helpers import LOAD_MS, PHONE, expect_charts_drawn, expect_drawn, open_page_at, query
+from tests.helpers import (
+    COUNT_RUNS_SCRIPT,
+    LOAD_MS,
+    PHONE,
+    expect_charts_drawn,
+    expect_drawn,
+    open_page_at,
+    press,
+    query,
+)
 
 pytestmark = pytest.mark.browser
 SEED = 1  # the quiz a session started from /quiz uses
@@ -64,7 +73,7 @@ def start_session(board, class_url: str) -> str:
 
     open_page_at(board, f"{class_url}/quiz", "Question 6.")
     board.get_by_text("Take this quiz with a class").click()
-    board.get_by_role("button", name="Start a class session").click()
+    press(board, board.get_by_role("button", name="Start a class session"))
     expect(board.get_by_role("heading", name=re.compile(r"· board$"))).to_be_visible(
         timeout=LOAD_MS
     )
@@ -121,6 +130,7 @@ def test_a_lecturer_and_five_students_at_once(browser, class_url):
     from playwright.sync_api import expect
 
     lecturer_context = browser.new_context(viewport=PROJECTOR)
+    lecturer_context.add_init_script(COUNT_RUNS_SCRIPT)
     student_contexts = [browser.new_context(viewport=PHONE) for _ in range(STUDENTS)]
     try:
         board = lecturer_context.new_page()
