@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-oracl
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/python -m streamlit run normapp/server.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
 serve: $(VENV)/.installed-run
 	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT)

@@ -39,7 +39,7 @@ INTERACTIONS = {
     ),
     "pages/compare.py": cycle(lambda at: at.number_input(key="cmp:c"), [1, 2, 0]),
     "pages/batch.py": cycle(lambda at: at.slider(key="bd:batch"), [5, 6, 7, 8]),
-    "pages/train-eval.py": cycle(lambda at: at.slider(key="steps"), [50, 60, 70, 80]),
+    "pages/train_eval.py": cycle(lambda at: at.slider(key="steps"), [50, 60, 70, 80]),
     "pages/quiz.py": new_quiz,
 }
 COLD = 4  # interactions with new values; then the same again, twice, warm

@@ -138,7 +138,7 @@ def main() -> int:
 
     reference_page = ROOT / "benchmarks" / "reference_page.py"
     elsewhere = tempfile.TemporaryDirectory()
-    app = StreamlitServer(ROOT / "normapp" / "server.py", LOGS / "app.log")
+    app = StreamlitServer(ROOT / "app.py", LOGS / "app.log")
     reference = StreamlitServer(reference_page, LOGS / "reference.log")
     defaults = StreamlitServer(
         reference_page, LOGS / "reference-defaults.log", cwd=Path(elsewhere.name)

@@ -1,7 +1,7 @@
 """A whole class at once, the app against a plain Streamlit page, in one run.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class.py``).
-Both the app (`streamlit run normapp/server.py`, as `make run`) and
+Both the app (`streamlit run app.py`, as `make run`) and
 benchmarks/reference_page.py (one widget, one NumPy normalization, one Plotly
 chart) are started fresh and sent the same load. The reference runs with the
 app's server settings (.streamlit/config.toml: no post-run garbage collection, no
@@ -184,7 +184,7 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         elsewhere = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         served = {
-            "app": streamlit_served(stack, ROOT / "normapp" / "server.py", "app", students),
+            "app": streamlit_served(stack, ROOT / "app.py", "app", students),
             "reference": streamlit_served(stack, reference_script, "reference", reference_views),
             "defaults": streamlit_served(
                 stack, reference_script, "reference-defaults", reference_views, cwd=elsewhere

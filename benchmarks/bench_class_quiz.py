@@ -13,7 +13,7 @@ barrier, then each answers every question of one class session as fast as it
 can. Meanwhile the lecturer's board, in the parent, calls ``tallies`` every
 0.25 s.
 
-Then the same class through the app's own server (`streamlit run normapp/server.py`
+Then the same class through the app's own server (`streamlit run app.py`
 with the store's URL): 100 websocket students (benchmarks/class_quiz_load.py) open
 their quiz link, then at one moment each sends every answer as a browser reports a
 click (the question's fragment reruns); an answer counts only when its redraw says
@@ -239,7 +239,7 @@ def run_class_through_app(name: str, url: str, env: dict[str, str]) -> bool:
         board.start()
         board_threads.append(board)
 
-    with StreamlitServer(ROOT / "normapp" / "server.py", log, env=env) as server:
+    with StreamlitServer(ROOT / "app.py", log, env=env) as server:
         server.wait_until_healthy()
         joined_at = time.monotonic()
         outcomes, began = run_class_answers(

@@ -39,7 +39,7 @@ PAGE_VIEWS = (
     ("Batch, wide", "pages/batch.py", {"shape": "2x64x256x256", "batch": "64"}),
     ("Batch, noise", "pages/batch.py", {"shape": SHAPE, "batch": "64", "mates": "noise"}),
     ("Compare, all", "pages/compare.py", {"shape": SHAPE, "methods": ",".join(METHODS)}),
-    ("Train vs eval", "pages/train-eval.py", {"shape": SHAPE, "steps": "500", "batch": "64"}),
+    ("Train vs eval", "pages/train_eval.py", {"shape": SHAPE, "steps": "500", "batch": "64"}),
 )
 
 

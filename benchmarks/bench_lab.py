@@ -353,7 +353,7 @@ def other_pages_while_training(students: int = 12, lab_students: int = 8) -> int
     for name, processes in (("training process", "1"), ("server threads (reference)", "0")):
         log = root / "test-artifacts" / f"bench-lab-server-{processes}.log"
         env = dict(os.environ, NORMAPP_LAB_PROCESSES=processes)
-        with StreamlitServer(root / "normapp" / "server.py", log, env=env) as server:
+        with StreamlitServer(root / "app.py", log, env=env) as server:
             run_class(server.url, class_views)  # warm: every page's first run and caches
             idle = run_class(server.url, class_views)
             started = run_class(server.url, lab_views)  # returns once each lab view is drawn

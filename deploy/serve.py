@@ -1,6 +1,6 @@
 """`make serve`: N replicas of the app behind nginx, with cookie session affinity.
 
-Starts N `streamlit run normapp/server.py` processes (what `make run` serves), each on
+Starts N `streamlit run app.py` processes (what `make run` serves), each on
 its own loopback port, and the system's nginx in front of them on PORT, configured
 from deploy/nginx.conf (the template the compose file uses too). Waits until the app
 answers through nginx, then runs until Ctrl-C or SIGTERM, and stops everything.
@@ -177,7 +177,7 @@ class Replicas:
                     "-m",
                     "streamlit",
                     "run",
-                    "normapp/server.py",
+                    "app.py",
                     "--server.port",
                     port,
                     "--server.address",

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from normapp import cached, class_quiz, class_store, figures, presenter, quiz, share, ui
+from normapp import cached, class_quiz, class_store, figures, presenter, quiz, share, sitemap, ui
 from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
 from normapp.class_store import ClassSession, ClassStore, ClassStoreError, QuestionTally
 from normapp.text import literal
@@ -437,5 +437,8 @@ def _explorer_link(question: quiz.Question) -> None:
         else "See it in the Explorer"
     )
     st.page_link(
-        ui.PAGES_DIR / f"{page}.py", label=label, icon=":material/search:", query_params=query
+        ui.PAGES_DIR / sitemap.page_script(page),
+        label=label,
+        icon=":material/search:",
+        query_params=query,
     )

@@ -177,8 +177,8 @@ def keep_streamlit_offline() -> None:
     websocket's cross-site Origin: the internal one by routing a UDP socket towards 8.8.8.8,
     the external one by asking an outside web service. Both are cached in module globals; set
     here, they are never looked up. (The banner's look-up is also off by configuration:
-    browser.serverAddress is set in .streamlit/config.toml.) app.py calls it (its first run
-    does the work), normapp/server.py before the server starts.
+    browser.serverAddress is set in .streamlit/config.toml.) normapp/server.py calls it, when
+    app.py's server imports it, before the server starts.
     """
     from streamlit import net_util
 

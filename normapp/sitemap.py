@@ -1,13 +1,7 @@
 """The app's pages and their URL paths: one table for the app, its server and its tests.
 
-Each page's URL path is its file's stem. A fresh server's first script run
-serves a project with a pages/ folder in Streamlit's legacy mode, which looks
-the requested path up among the pages/ file stems before app.py has run
-st.navigation: a path that differed (train-eval for a train_eval.py) showed a
-blocking "Page not found" dialog. So the files are named after the paths that
-links use (train-eval.py: page scripts are run, never imported, so a hyphen is
-fine) and every deep link is found in both modes (no config option turns the
-legacy mode off).
+A page's script is pages/<URL path with "_" for "-">.py (`page_script`); app.py
+registers each with st.navigation under its URL path.
 """
 
 from __future__ import annotations
@@ -20,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from normapp import link_forms
 
 PAGES = (
-    # (file stem = URL path, title, icon); the first is the default page at "/"
+    # (URL path, title, icon); the first is the default page at "/"
     ("explorer", "Explorer", ":material/search:"),
     ("compare", "Compare methods", ":material/compare:"),
     ("batch", "Batch dependence", ":material/groups:"),
@@ -31,6 +25,16 @@ PAGES = (
 )
 
 PAGE_PATHS = frozenset(stem for stem, _, _ in PAGES)
+
+
+def page_script(path: str) -> str:
+    """The file name, in pages/, of the page at URL path `path`.
+
+    >>> page_script("train-eval")
+    'train_eval.py'
+    """
+    return f"{path.replace('-', '_')}.py"
+
 
 # Each page's own link parameters (the sidebar's are everyone's): a page drops the others'
 # from the URL, so a link copied on one page carries nothing another page left there.

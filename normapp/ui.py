@@ -74,15 +74,20 @@ def page_paths() -> dict[str, str]:
     return {("" if i == 0 else stem): title for i, (stem, title, _) in enumerate(sitemap.PAGES)}
 
 
-def navigation(announce: bool = True):
+def navigation():
     """Register the pages (st.navigation) and return the one to run; app.py calls it.
 
     A path the server redirected (``?missing=``) is moved out of the URL into the
-    session and announced on the first run that draws the page (`announce`):
-    _ensure_entrypoint's run is thrown away by its rerun.
+    session and announced on the first run that draws the page.
     """
     pages = [
-        st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=i == 0)
+        st.Page(
+            PAGES_DIR / sitemap.page_script(stem),
+            title=title,
+            icon=icon,
+            url_path=stem,
+            default=i == 0,
+        )
         for i, (stem, title, icon) in enumerate(sitemap.PAGES)
     ]
     page = st.navigation(pages)
@@ -90,7 +95,7 @@ def navigation(announce: bool = True):
         st.session_state["page:missing"] = st.query_params[sitemap.MISSING_PARAM]
         del st.query_params[sitemap.MISSING_PARAM]
     st.session_state.pop(links.ANNOUNCED_KEY, None)
-    if announce and "page:missing" in st.session_state:
+    if "page:missing" in st.session_state:
         missing = st.session_state.pop("page:missing")
         st.session_state[links.ANNOUNCED_KEY] = missing  # links.rerun shows it again
         _page_not_found(missing, page, pages)
@@ -106,21 +111,6 @@ def _page_not_found(path: str, shown, pages: list) -> None:
     )
     for page in pages:
         st.page_link(page)
-
-
-def _ensure_entrypoint() -> None:
-    """Run app.py's navigation if a page was started without it.
-
-    A fresh server serves a deep link such as /compare in Streamlit's older
-    pages/-folder mode, which runs the page without app.py (no page config, a
-    different menu). Registering the pages and rerunning puts app.py back in
-    charge for the rest of the server's life.
-    """
-    if st.session_state.pop("entry:ran", False):
-        return
-    configure_page()  # else the tab shows the page's icon, fetched from a font host
-    navigation(announce=False)
-    st.rerun()
 
 
 # -------------------------------------------------------------- the sidebar
@@ -464,7 +454,6 @@ _LOADED_KEY = "input:loaded"
 
 def draw_sidebar() -> None:
     """Draw the shared sidebar and load its tensor for the page; app.py calls it once per run."""
-    st.session_state["entry:ran"] = True
     links.apply_fixes()
     st.session_state[_LOADED_KEY] = sidebar_input()
 
@@ -475,7 +464,6 @@ def current_input(page: str) -> LoadedInput:
     `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
     parameters are dropped from the URL.
     """
-    _ensure_entrypoint()
     links.one_value_each([*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS])
     keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}
     links.write({}, (), drop=[name for name in st.query_params if name not in keep])

@@ -165,7 +165,7 @@ st.markdown(
     "sample's output no longer depends on its batch mates."
 )
 st.page_link(
-    ui.PAGES_DIR / "train-eval.py",
+    ui.PAGES_DIR / "train_eval.py",
     label="Train vs eval",
     icon=":material/model_training:",
     help=LINK_HELP,

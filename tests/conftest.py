@@ -115,7 +115,7 @@ class Server(StreamlitServer):
         options: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
     ):
-        script = script or ROOT / "normapp" / "server.py"
+        script = script or ROOT / "app.py"
         super().__init__(script, ARTIFACTS / f"{log_name}.log", env=env, options=options)
 
     def wait_until_healthy(self, timeout_s: float = 180) -> None:

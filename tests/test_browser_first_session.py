@@ -1,11 +1,13 @@
 """The first learner on a freshly started server is treated like every later one.
 
-A server's very first run used to differ from all the others: app.py had not yet
-registered the pages with st.navigation, so every widget in that run got another
-id than in later runs. The learner who happened to be that run lost their first
-upload (the rerun it caused came back with an empty uploader of another id); on a
-fresh replica behind `make serve` the same happened to whoever arrived first.
-normapp/server.py now makes that first run itself as soon as the server listens.
+A server's very first run used to differ from all the others: Streamlit ran it in
+its older pages/-folder mode, as app.py had not yet called st.navigation, so every
+widget in that run got another id than in later runs. The learner who happened to
+be that run lost their first upload (the rerun it caused came back with an empty
+uploader of another id); on a fresh replica behind `make serve` the same happened
+to whoever arrived first.
+Now that mode is off before the first session (normapp/server.py, which every entry
+imports through app.py), so the first run is like every other.
 This test is that learner: a freshly started server, one browser, an upload at
 once. It failed before the fix (3 of 3 fresh servers lost the upload).
 """

@@ -3,7 +3,7 @@
 The sessions speak Streamlit's own websocket protocol (benchmarks/classroom.py):
 each asks for a page with a link's query string and waits for the run to end.
 Any exception element in any view fails the test. On the code before the fix
-(server.py without `preload`), a cold server hit this way showed tracebacks
+(normapp/server.py without `preload`), a cold server hit this way showed tracebacks
 ("partially initialized module 'pandas' has no attribute 'Series'").
 """
 
@@ -24,14 +24,16 @@ STUDENTS = 24
 
 
 def test_the_server_imports_what_plotly_probes_before_any_session():
-    # A fresh interpreter, as `streamlit run normapp/server.py` starts: loading the
-    # server module alone must leave pandas wholly imported (its __spec__ is no longer
-    # initializing), before Streamlit's runtime exists to start a session.
+    # A fresh interpreter, as `streamlit run app.py` (or uvicorn app:app) starts: importing
+    # app.py as the server does must leave pandas wholly imported (its __spec__ is no longer
+    # initializing) and Streamlit's pages/-folder mode off, before any session exists.
     probe = (
-        "import sys, normapp.server\n"
+        "import sys, app\n"
+        "from streamlit.runtime.pages_manager import PagesManager\n"
         "pd = sys.modules.get('pandas')\n"
         "print(pd is not None and not getattr(pd.__spec__, '_initializing', False)"
-        " and hasattr(pd, 'Series'))\n"
+        " and hasattr(pd, 'Series') and PagesManager.uses_pages_directory is False"
+        " and type(app.app).__name__ == 'App')\n"
     )
     shown = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True

@@ -92,7 +92,7 @@ def test_the_image_serves_the_app_as_make_run_does_and_checks_its_health():
     assert _instruction("FROM") == ["python:3.11-slim"]
     (command,) = _instruction("CMD")
     argv = [part.strip('" ,') for part in command.strip("[]").split('",')]
-    assert argv[:5] == ["python", "-m", "streamlit", "run", "normapp/server.py"], argv
+    assert argv[:5] == ["python", "-m", "streamlit", "run", "app.py"], argv
     port = argv[argv.index("--server.port") + 1]
     assert _instruction("EXPOSE") == [port]
     (healthcheck,) = _instruction("HEALTHCHECK")

@@ -14,7 +14,7 @@ from normapp import inputs, running_statistics
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/train-eval.py"
+PAGE = "pages/train_eval.py"
 
 
 def open_page(query: dict[str, str] | None = None, sidebar: dict[str, str] | None = None):
