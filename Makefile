@@ -7,7 +7,7 @@ PORT ?= 8501
 # make serve: Streamlit replicas behind nginx, one per core unless REPLICAS=n.
 REPLICAS ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: run serve test lint typecheck bench clean
+.PHONY: run serve test test-fast lint typecheck bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11 (or newer)")'
@@ -34,8 +34,15 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/python -m mypy normlib normapp
 
+# Every test, two at a time (pytest-xdist; one worker per core of a 2-core CI machine).
+# --dist loadfile keeps a module's tests, and the servers its fixtures start, on one worker.
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The tests that need no browser, server or PostgreSQL and are not slow (see pyproject.toml).
+FAST := not browser and not server and not postgres and not slow
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n 2 -m "$(FAST)"
 
 bench: $(VENV)/.installed-dev
 	status=0; $(BIN)/python benchmarks/bench_normalize.py || status=1; \

@@ -30,6 +30,38 @@ IN_CI = os.environ.get("CI") == "true"
 APP_ENTRY = ROOT / "tests" / "app_entry.py"
 
 
+# What a test needs, read off the fixtures it uses (a module or test adds `slow`, `torch`
+# and `server` where no fixture says so). `make test-fast` is every test that needs no
+# browser, server, PostgreSQL and is not slow; `make test` runs them all.
+_NEEDS_BY_FIXTURE = {
+    "browser": "browser",
+    "page": "browser",
+    "app_url": "server",
+    "warm_app_url": "server",
+    "postgres_url": "postgres",
+    "postgres_database_url": "postgres",
+    "wheel": "slow",  # tests/test_packaging.py: builds normlib's wheel
+    "installed": "slow",  # ...and installs it in a fresh venv
+}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        needs = {
+            _NEEDS_BY_FIXTURE[f]
+            for f in getattr(item, "fixturenames", ())
+            if f in _NEEDS_BY_FIXTURE
+        }
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if any(isinstance(value, str) and value == "postgresql" for value in params):
+            needs.add("postgres")  # a store fixture parametrized over both databases
+        if "browser" in needs:
+            needs.add("server")  # a browser test drives a served app
+        for name in sorted(needs):
+            item.add_marker(name)
+
+
 def open_page(page: str, query: dict | None = None, sidebar: dict | None = None):
     """Open `page` under AppTest as a link with `sidebar` and `query` parameters would.
 
@@ -116,7 +148,10 @@ class Server(StreamlitServer):
         env: dict[str, str] | None = None,
     ):
         script = script or ROOT / "app.py"
-        super().__init__(script, ARTIFACTS / f"{log_name}.log", env=env, options=options)
+        # One log per pytest-xdist worker: two workers serve their own app_url side by side.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        log = ARTIFACTS / (f"{log_name}-{worker}.log" if worker else f"{log_name}.log")
+        super().__init__(script, log, env=env, options=options)
 
     def wait_until_healthy(self, timeout_s: float = 180) -> None:
         try:

@@ -12,6 +12,7 @@ fast that the difference quotient itself is wrong (the torch tests cover small e
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -76,6 +77,7 @@ def central_difference(loss, point: np.ndarray) -> np.ndarray:
 CONSTANT_SET = (NormSpec("CHW"), np.full((1, 6, 4, 4), 1.1), np.full((1, 6, 4, 4), 2.0), 1e-3)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(backward_problem())
 @example((*CONSTANT_SET, None, None))
@@ -123,6 +125,7 @@ def batchnorm_problem(draw):
     return x, grad, training, running_mean, running_var, (weight, bias) if affine else None
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(batchnorm_problem())
 def test_batchnorm_backward_matches_finite_differences(problem):

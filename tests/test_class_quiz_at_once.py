@@ -20,6 +20,8 @@ from normapp import quiz
 from normapp.class_store import ClassStore, default_url, engine_options
 from tests.conftest import Server, serve_apps
 
+pytestmark = pytest.mark.server
+
 STUDENTS = 30
 SEED = 77
 QUESTIONS = quiz.make_quiz(SEED)

@@ -384,6 +384,7 @@ def test_sessions_alive_at_once_are_capped_until_the_oldest_ends(engine, clock):
         capped.create_session(SEED)
 
 
+@pytest.mark.slow
 def test_a_class_of_100_answering_at_once_loses_nothing(store):
     session = store.create_session(SEED)
     rng = random.Random(100)
@@ -433,6 +434,7 @@ def test_postgresql_engines_check_their_connections_and_pool_for_a_class():
     assert options["pool_size"] + options["max_overflow"] >= 20
 
 
+@pytest.mark.slow
 def test_an_answer_racing_a_reveal_waits_for_it_and_is_refused(store, engine):
     session = store.create_session(SEED)
     outcome: dict[str, BaseException] = {}

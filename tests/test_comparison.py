@@ -9,6 +9,8 @@ import normlib
 from normapp import batch_dependence, compare, element_walkthrough, facts, inputs, links, state
 from tests.conftest import require_torch, shown
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 IMAGES = (8, 3, 32, 32)
 FEATURES = (8, 8, 32, 32)
 
@@ -163,6 +165,7 @@ def test_link_values_in_messages_are_literal_and_short():
 
 
 # ------------------------------------------------------- one element, every method
+@pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.parametrize("key", ["batchnorm", "layernorm", "instancenorm", "groupnorm"])
 def test_element_arithmetic_matches_torch(key):

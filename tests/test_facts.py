@@ -15,6 +15,8 @@ import normlib
 from normapp import compare, facts
 from tests.conftest import require_keras, require_torch
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 SHAPE = (4, 6, 5, 3)  # N, C, H, W: every count distinct (2·C = 12, C·H·W = 90, 2·C·H·W = 180)
 GROUPS = 3
 KEYS = [key for key in normlib.METHODS if key != "method1"]
@@ -67,6 +69,7 @@ def test_eps_text_is_per_method():
 
 
 # ------------------------------------------------------------------------- PyTorch
+@pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.parametrize("key", KEYS)
 def test_pytorch_call_computes_the_method(key, x):
@@ -170,6 +173,7 @@ def _keras_scope(keras, x):
 @pytest.mark.parametrize(
     "key", [k for k in KEYS if facts.has_layer(facts.facts_for(k).keras) and k != "pixelnorm"]
 )
+@pytest.mark.slow
 def test_keras_call_computes_the_method(key, x):
     keras = require_keras()
     entry = facts.facts_for(key)

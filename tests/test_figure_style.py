@@ -62,6 +62,7 @@ def built_by():
     return made
 
 
+@pytest.mark.slow
 def test_every_builder_goes_through_the_shared_style(built_by):
     assert set(built_by) == {b.__name__ for b in F.BUILDERS}
     for name, figs in built_by.items():
@@ -214,6 +215,7 @@ def test_set_labels_sit_on_a_pixel_of_their_own_set(spec):
     assert none[:4] == ([], [], [], []) and none[4] == len(np.unique(colours.tiles))
 
 
+@pytest.mark.slow
 def test_every_heatmap_and_colour_axis_names_its_colour_scale_so_the_trimmed_template_is_safe():
     # _style keeps none of the template's colour scales (they were half of every figure's
     # bytes): a heatmap or colour axis without its own scale would lose its colours.

@@ -540,6 +540,7 @@ def _grid_cases(count=60, seed=7):
     return [case for case in cases if _fits(*case[:2])]
 
 
+@pytest.mark.slow
 def test_outline_encloses_exactly_the_selected_set_and_the_ring_is_whole():
     for shape, spec, element in _grid_cases(count=30):
         ids = normlib.set_ids(shape, spec)
@@ -577,6 +578,7 @@ def test_outline_encloses_exactly_the_selected_set_and_the_ring_is_whole():
             assert y_low + 0.5 <= ring.y[0] <= y_high - 0.5
 
 
+@pytest.mark.slow
 def test_set_numbers_on_tiles_match_brute_force_set_ids():
     for shape, spec, element in _grid_cases(count=20, seed=11):
         ids = normlib.set_ids(shape, spec)
@@ -734,6 +736,7 @@ def test_a_map_without_hover_sends_levels_whose_colours_match_the_values():
 
 
 # ------------------------------------------------------------------ shared between sessions
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(_all_figures()))
 def test_a_shared_figure_sends_what_the_plain_figure_sends(name):
     """normapp.cached hands every session the same figure as a SharedFigure, whose dict

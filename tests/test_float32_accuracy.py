@@ -19,6 +19,8 @@ import normlib
 from normlib import BatchNorm2d, NormError, NormSpec, identify, normalize
 from tests.conftest import require_torch
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 FLOAT32_FILE = GOLDEN_DIR / "float32_accuracy.npz"
 FACTOR = 4.0

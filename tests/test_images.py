@@ -285,6 +285,7 @@ def test_decompression_bomb_is_refused_before_decoding(side, pixel_text, monkeyp
     assert pixel_limit_before == Image.MAX_IMAGE_PIXELS
 
 
+@pytest.mark.slow
 def test_just_under_the_pixel_cap_declared_size_is_accepted_by_the_header_check():
     # 4000 x 4000 = 16 MP < 40 MP: decoded normally (all black).
     pixels = load_one(png_declaring(4000, 4000), size=(2, 2))

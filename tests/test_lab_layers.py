@@ -14,6 +14,8 @@ import pytest
 from normapp.lab import layers
 from tests.conftest import require_torch
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 F64 = dict(rtol=1e-10, atol=1e-12)
 
 
@@ -154,6 +156,7 @@ def test_cross_entropy_matches_torch(scale):
     np.testing.assert_allclose(grad, tl.grad.numpy(), **F64)
 
 
+@pytest.mark.slow
 def test_sgd_momentum_matches_torch():
     torch = require_torch()
     rng = _rng(8)

@@ -26,6 +26,7 @@ def test_the_stored_runs_are_the_default_summarys_and_finished():
 @pytest.mark.parametrize(
     ("norm", "batch"), [("groupnorm", 32), ("batchnorm", 8)], ids=["groupnorm32", "batchnorm8"]
 )
+@pytest.mark.slow
 def test_a_stored_run_equals_the_same_run_trained_now(norm, batch):
     stored = precomputed.load()
     config = next(c for c in stored if c.norm == norm and c.batch_size == batch)
@@ -46,6 +47,7 @@ def test_a_missing_file_gives_no_runs(tmp_path):
     assert precomputed.load(tmp_path / "absent.npz") == {}
 
 
+@pytest.mark.slow
 def test_save_and_load_keep_every_field(tmp_path):
     result = train(RunConfig("batchnorm", 4, steps=6, seed=2))
     path = tmp_path / "runs.npz"

@@ -182,6 +182,7 @@ def test_the_cache_keeps_the_most_recently_used_runs(fake):
 
 
 # ------------------------------------------------------------ real training processes
+@pytest.mark.slow
 def test_a_run_in_a_training_process_equals_the_same_run_here():
     registry = runs.RunRegistry(workers=1)
     small = RunConfig(norm="groupnorm", batch_size=4, steps=20, seed=3)
@@ -228,6 +229,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 def test_a_training_process_ends_when_its_server_is_killed():
     """A server killed outright (no exit handlers run) must not leave its training process."""
     import os

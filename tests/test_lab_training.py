@@ -27,6 +27,8 @@ from normapp.lab.training import (
 )
 from tests.conftest import require_torch
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 CASES = [
     ("none", {}),
     ("batchnorm", {}),
@@ -112,6 +114,7 @@ def _small(**overrides) -> RunConfig:
     return RunConfig(**values)
 
 
+@pytest.mark.slow
 def test_runs_are_deterministic():
     first, second = train(_small()), train(_small())
     assert first.status == second.status == "finished"
@@ -131,6 +134,7 @@ def test_runs_are_deterministic():
     assert not np.array_equal(first.loss, other_seed.loss)
 
 
+@pytest.mark.slow
 def test_result_shapes_and_bn_statistics():
     config = _small(steps=20)
     result = train(config)
@@ -158,6 +162,7 @@ def test_non_batchnorm_results_have_no_bn_arrays():
     assert result.running_mean is None and result.batch_var is None
 
 
+@pytest.mark.slow
 def test_should_stop_returns_partial_result():
     asked = []
 
@@ -248,6 +253,7 @@ def test_a_run_whose_update_overflows_the_evaluation_is_diverged_not_an_error():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("norm", ["groupnorm", "batchnorm"])
 def test_a_run_follows_torch_with_the_cosine_learning_rate(norm):
     """train() against the torch twin with torch's own CosineAnnealingLR (to 0 over the run):

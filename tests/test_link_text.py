@@ -60,12 +60,14 @@ def test_a_repeated_parameter_uses_its_last_value_says_so_and_is_given_once(
     assert at.query_params.get(name) in (used, [used], None)  # once, or the default dropped
 
 
+@pytest.mark.slow
 def test_a_refused_value_is_reported_once_however_often_the_page_reruns():
     at = conftest.open_page("pages/explorer.py", sidebar={"source": "random", "seed": "-1"})
     said = [conftest.shown(w.value) for w in at.warning]
     assert sum("seed=-1 was ignored" in m for m in said) == 1, said
 
 
+@pytest.mark.slow
 def test_axes_may_be_repeated_and_a_repeated_axis_is_named():
     at = conftest.open_page("pages/explorer.py", {"axes": ["C", "H", "W"]})
     assert not at.warning and sorted(at.pills(key="axes").value) == ["C", "H", "W"]

@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 from normapp import batch_dependence, inputs
 from tests import conftest
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 PAGE = "pages/batch.py"
 ZERO = "max |Δ| = 0 (does not depend on the batch)"
 
@@ -106,6 +108,7 @@ def held(at) -> dict[str, str]:
     return {name: str(at.session_state[key]) for name, key in keys.items()}
 
 
+@pytest.mark.slow
 def test_default_view_batch_methods_move_and_per_sample_methods_do_not():
     at = open_page()
     moved = movements(at)
@@ -128,6 +131,7 @@ def test_default_view_batch_methods_move_and_per_sample_methods_do_not():
     assert "batch" not in link(at)  # a default is left out of the link
 
 
+@pytest.mark.slow
 def test_every_control_changes_the_numbers_and_the_link():
     at = open_page()
     steps = [
@@ -176,6 +180,7 @@ def test_batch_of_one_is_explained_honestly():
     assert "(1, 3, 1, 1)" in code
 
 
+@pytest.mark.slow
 def test_one_value_per_channel_is_refused_in_the_card_not_with_a_traceback():
     at = open_page({"source": "random", "shape": "1x2x1x1", "batch": "1"})
     moved = movements(at)
@@ -188,6 +193,7 @@ def test_one_value_per_channel_is_refused_in_the_card_not_with_a_traceback():
     assert any("single image" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_one_value_per_channel_says_which_batch_torch_refuses():
     """Issue 25.3: on a 1×6×1×1 input torch's BatchNorm2d trains on the (4, 6, 1, 1) batch and
@@ -213,6 +219,7 @@ def test_one_value_per_channel_says_which_batch_torch_refuses():
     assert not moved["Method 1"].endswith("(moved: depends on the batch)")
 
 
+@pytest.mark.slow
 def test_link_round_trip_and_bad_values():
     at = open_page({"sample": "2", "batch": "9", "mates": "noise", "shuffle": "7", "channel": "1"})
     assert not at.warning
@@ -252,6 +259,7 @@ def test_per_sample_methods_move_exactly_zero_and_maps_are_kept_in_float32():
                 assert not np.any(move.diff(2)), move.key
 
 
+@pytest.mark.slow
 def test_choices_survive_a_visit_to_another_page():
     at = open_page()
     at.slider(key="bd:batch").set_value(12).run()

@@ -76,6 +76,7 @@ def board_counts(board: AppTest) -> dict[int, int]:
     return counts
 
 
+@pytest.mark.slow
 def test_starting_a_session_gives_a_code_a_secret_link_and_a_board():
     board, code, secret = start_session()
     assert re.fullmatch(f"[{class_store.CODE_ALPHABET}]{{6}}", code)
@@ -87,6 +88,7 @@ def test_starting_a_session_gives_a_code_a_secret_link_and_a_board():
     assert board_counts(board) == dict.fromkeys(range(len(QUESTIONS)), 0)
 
 
+@pytest.mark.slow
 def test_students_answers_reach_the_board_exactly():
     board, code, _ = start_session()
     rng = __import__("random").Random(5)
@@ -111,6 +113,7 @@ def test_students_answers_reach_the_board_exactly():
     assert students["Answers"] == str(sum(sum(c.values()) for c in sent.values()))
 
 
+@pytest.mark.slow
 def test_each_student_sees_every_option_in_an_order_of_their_own():
     _, code, _ = start_session()
     orders = []
@@ -125,6 +128,7 @@ def test_each_student_sees_every_option_in_an_order_of_their_own():
     assert len(set(map(tuple, orders))) > 1  # three students, not all the same order
 
 
+@pytest.mark.slow
 def test_a_reload_keeps_the_answers_and_a_change_counts_once():
     board, code, _ = start_session()
     student, me = join(code)
@@ -139,6 +143,7 @@ def test_a_reload_keeps_the_answers_and_a_change_counts_once():
     assert board_counts(board)[single] == 1
 
 
+@pytest.mark.slow
 def test_reveal_closes_a_question_and_grades_each_student():
     board, code, _ = start_session()
     single = next(i for i, q in enumerate(QUESTIONS) if not q.multi)
@@ -161,6 +166,7 @@ def test_reveal_closes_a_question_and_grades_each_student():
         assert any(m.value.startswith(verdict) for m in [*student.success, *student.error])
 
 
+@pytest.mark.slow
 def test_joining_by_typed_code_in_any_case():
     _, code, _ = start_session()
     at = conftest.open_page(PAGE)
@@ -186,6 +192,7 @@ def test_bad_codes_are_refused_with_a_message_shown_literally(query, says):
     assert "](" not in messages[0].replace("\\]\\(", "")  # no Markdown link survives
 
 
+@pytest.mark.slow
 def test_the_board_needs_the_secret():
     _, code, secret = start_session()
     at = no_exception(conftest.open_page(PAGE, {"class": code, "key": secret[::-1]}))
@@ -193,6 +200,7 @@ def test_the_board_needs_the_secret():
     assert not board_counts(at)
 
 
+@pytest.mark.slow
 def test_a_forged_student_id_starts_a_new_student_with_a_message():
     _, code, _ = start_session()
     at, me = join(code, "<script>x</script>")
@@ -200,6 +208,7 @@ def test_a_forged_student_id_starts_a_new_student_with_a_message():
     assert any("is not a student id" in w.value for w in at.warning)
 
 
+@pytest.mark.slow
 def test_a_well_formed_forged_id_counts_for_nobody(data_dir):
     """Issue 24.3: `me=ZZZZZZZZZZZZZZZZZZZZZZ` (any 22 characters) was a new student. The
     page now refuses an id the session did not issue, and the answer is stored under the
@@ -227,6 +236,7 @@ def test_a_well_formed_forged_id_counts_for_nobody(data_dir):
     assert metrics["Students joined"] == "1" and metrics["Students who answered"] == "1"
 
 
+@pytest.mark.slow
 def test_an_unreachable_database_is_a_message_and_the_quiz_still_works(monkeypatch):
     monkeypatch.setenv("NORMAPP_CLASS_DB", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     at = conftest.open_page(PAGE)
@@ -237,6 +247,7 @@ def test_an_unreachable_database_is_a_message_and_the_quiz_still_works(monkeypat
     assert at.radio  # the solo quiz is still there
 
 
+@pytest.mark.slow
 def test_a_full_server_refuses_a_new_session_with_a_message(data_dir):
     # The store's cap, reached by sessions written straight into the app's database.
     url = class_store.default_url(data_dir)

@@ -14,6 +14,8 @@ import normlib
 from normapp import compare, element_walkthrough, facts, inputs
 from tests import conftest
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 PAGE = "pages/compare.py"
 
 
@@ -81,6 +83,7 @@ def test_default_view_has_six_methods_with_normlib_numbers():
     assert "methods" not in link(at)  # the default six: left out of the link
 
 
+@pytest.mark.slow
 def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     at = open_page()
     at.pills(key="cmp:methods").set_value(["batchnorm", "rmsnorm", "pixelnorm"]).run()
@@ -105,6 +108,7 @@ def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     assert "methods" not in at.query_params
 
 
+@pytest.mark.slow
 def test_link_round_trip_reproduces_the_view():
     at = open_page({"methods": "method2,groupnorm", "pick": "1,2,3,4", "source": "features"})
     assert card_titles(at) == ["Method 2", "GroupNorm(2)"]  # feature maps: C = 8, G = 2
@@ -125,6 +129,7 @@ def test_link_round_trip_reproduces_the_view():
     assert link(again) == url
 
 
+@pytest.mark.slow
 def test_bad_link_parameters_warn_and_fall_back():
     at = open_page({"methods": "method1,batchnrom", "pick": "a,b"})
     warnings = conftest.shown(" ".join(w.value for w in at.warning))
@@ -150,6 +155,7 @@ def test_numbers_agree_with_normlib_for_every_preset():
         assert (sets, count) == (result.n_sets, result.count), key
 
 
+@pytest.mark.slow
 def test_choices_survive_a_visit_to_another_page():
     at = open_page()
     at.pills(key="cmp:methods").set_value(["batchnorm", "layernorm"]).run()
@@ -162,6 +168,7 @@ def test_choices_survive_a_visit_to_another_page():
     assert at.number_input(key="cmp:w").value == 4
 
 
+@pytest.mark.slow
 def test_the_picked_element_is_followed_through_every_method():
     at = open_page({"methods": "method2,batchnorm,rmsnorm", "pick": "1,2,3,4"})
     frame = element_frame(at)
@@ -245,6 +252,7 @@ def test_default_view_names_the_methods_that_coincide_as_torch_computes_them():
     assert "3 times along the channel axis" in sentence  # R = G = B in that sample
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_every_preset_sentence_counts_the_distinct_numbers_torch_gives():
     keys = tuple(normlib.METHODS)

@@ -47,6 +47,7 @@ def test_default_view_is_batchnorm_on_sample_images():
     # The URL itself is written by the browser for bound widgets: test_browser_explorer.
 
 
+@pytest.mark.slow
 def test_presets_set_the_axes_and_the_numbers_follow():
     at = run_app()
     expected = {
@@ -69,6 +70,7 @@ def test_presets_set_the_axes_and_the_numbers_follow():
     assert at.session_state["source"] == "samples"
 
 
+@pytest.mark.slow
 def test_groupnorm_keeps_a_random_tensor_with_prime_c_and_says_g_equals_c():
     at = run_app({"source": "random", "shape": "4x3x8x8"})
     at.segmented_control(key="method").set_value("groupnorm").run()
@@ -77,6 +79,7 @@ def test_groupnorm_keeps_a_random_tensor_with_prime_c_and_says_g_equals_c():
     assert any("G = C" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_the_presenters_g_key_shows_real_groups_on_the_default_view():
     at = run_app({"present": "true"})
     at.button(key="key:groupnorm").click().run()
@@ -87,6 +90,7 @@ def test_the_presenters_g_key_shows_real_groups_on_the_default_view():
     assert "16 sets × 4,096 elements per set" in headline(at)
 
 
+@pytest.mark.slow
 def test_axis_toggles_allow_any_subset_and_update_the_preset_row():
     at = run_app()
     at.pills(key="axes").set_value(["N"]).run()
@@ -100,6 +104,7 @@ def test_axis_toggles_allow_any_subset_and_update_the_preset_row():
     assert "24,576 sets × 1 element per set" in headline(at)
 
 
+@pytest.mark.slow
 def test_eps_center_gamma_beta_and_selection_controls():
     at = run_app()
     at.number_input(key="eps").set_value(1e-3).run()
@@ -115,6 +120,7 @@ def test_eps_center_gamma_beta_and_selection_controls():
     assert any("set 2" in m.value for m in at.markdown)  # BatchNorm: the set id is c
 
 
+@pytest.mark.slow
 def test_groups_only_apply_when_c_is_reduced_and_divide_c():
     at = run_app({"source": "features", "axes": "CHW", "groups": "4"})
     assert "32 sets × 2,048 elements per set" in headline(at)  # 8 samples × 4 groups
@@ -123,6 +129,7 @@ def test_groups_only_apply_when_c_is_reduced_and_divide_c():
     assert any("does not divide C=8" in w.value for w in at.warning)
 
 
+@pytest.mark.slow
 def test_a_link_reproduces_the_view():
     at = run_app()
     at.segmented_control(key="method").set_value("layernorm").run()
@@ -166,6 +173,7 @@ def test_method_in_the_link_fills_in_the_axes():
     assert "24 sets × 1,024 elements per set" in headline(at)
 
 
+@pytest.mark.slow
 def test_too_large_random_shape_is_refused_with_the_reason():
     at = run_app({"source": "random"})
     at.sidebar.text_input(key="shape").set_value("64x64x256x256").run()
@@ -174,6 +182,7 @@ def test_too_large_random_shape_is_refused_with_the_reason():
     assert headline(at)  # the previous tensor is still shown
 
 
+@pytest.mark.slow
 def test_uploads_good_and_bad_keep_the_good_ones():
     at = run_app({"source": "uploads"})
     uploader = at.sidebar.file_uploader(key="in:uploads")
@@ -193,6 +202,7 @@ def test_uploads_good_and_bad_keep_the_good_ones():
     assert "3 sets × 2,048 elements per set" in headline(at)
 
 
+@pytest.mark.slow
 def test_only_bad_uploads_fall_back_to_samples_with_a_message():
     at = run_app({"source": "uploads"})
     at.sidebar.file_uploader(key="in:uploads").set_value(
@@ -204,6 +214,7 @@ def test_only_bad_uploads_fall_back_to_samples_with_a_message():
     assert "3 sets × 8,192 elements per set" in headline(at)
 
 
+@pytest.mark.slow
 def test_every_source_renders():
     at = run_app()
     for source in ("random", "features", "samples"):
@@ -215,6 +226,7 @@ def test_every_source_renders():
     assert "3 sets × 768 elements per set" in headline(at)
 
 
+@pytest.mark.slow
 def test_numbers_on_the_page_match_normlib():
     at = run_app({"source": "random", "shape": "4x6x10x12", "seed": "3", "axes": "HW"})
     x = normlib.random_tensor((4, 6, 10, 12), seed=3, channel_offset=2.0, channel_scale=1.0)
@@ -224,6 +236,7 @@ def test_numbers_on_the_page_match_normlib():
     np.testing.assert_allclose(frame["variance"].to_numpy(), result.set_var, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_sidebar_choices_and_uploads_survive_page_switches():
     at = run_app({"source": "uploads"})
     at.sidebar.file_uploader(key="in:uploads").set_value(
@@ -245,6 +258,7 @@ def test_sidebar_choices_and_uploads_survive_page_switches():
     assert any("sample images are shown" in i.value for i in at.sidebar.info)
 
 
+@pytest.mark.slow
 def test_a_link_followed_later_in_the_session_replaces_the_view():
     at = run_app()
     at.pills(key="axes").set_value(["C", "H", "W"]).run()
@@ -270,12 +284,14 @@ def test_a_link_followed_later_in_the_session_replaces_the_view():
         ("downloads", lambda at: len(at.get("download_button")) == 2),
     ],
 )
+@pytest.mark.slow
 def test_each_tab_opens_from_the_link_and_only_it_is_computed(tab, check):
     at = run_app({"tab": tab})
     assert check(at)
     assert at.session_state["tab"] != "Statistics" or tab == "stats"
 
 
+@pytest.mark.slow
 def test_groups_control_makes_groupnorm_and_maps_control_picks_maps():
     at = run_app({"source": "features", "axes": "CHW"})
     assert at.segmented_control(key="method").value == "layernorm"
@@ -366,6 +382,7 @@ def test_every_preset_after_every_other_preset_sets_its_own_controls():
         assert (result.n_sets, {result.count}) == (n_sets, sizes), (previous, key)
 
 
+@pytest.mark.slow
 def test_clicking_each_preset_after_groupnorm_sets_its_own_sets():
     """The page's wiring: GroupNorm (G > 1) before every other preset, where G once stuck."""
     # The formula tab is the cheapest to draw.
@@ -382,6 +399,7 @@ def test_clicking_each_preset_after_groupnorm_sets_its_own_sets():
 
 
 # ------------------------------------------------------ downloads at the cap
+@pytest.mark.slow
 def test_downloads_tab_builds_nothing_until_a_button_is_clicked(monkeypatch):
     from normapp import downloads, set_statistics
 
@@ -401,6 +419,7 @@ def test_downloads_tab_builds_nothing_until_a_button_is_clicked(monkeypatch):
 
 
 # ------------------------------------------------------ the after-check box
+@pytest.mark.slow
 def test_after_check_box_on_one_element_sets_is_true():
     at = run_app({"source": "random", "shape": "1x2x1x1", "method": "batchnorm"})
     text = " ".join(s.value for s in at.success)
@@ -418,6 +437,7 @@ def test_eps_zero_box_names_torch_behaviour_per_layer():
 
 
 # --------------------------------------------- γ/β and eps help per method
+@pytest.mark.slow
 def test_method2_counts_gamma_beta_per_activation_and_eps_help_follows_the_method():
     at = run_app({"method": "method2"})
     metric = at.metric[2]
@@ -474,6 +494,7 @@ def test_method_and_axes_that_disagree_in_a_link_say_which_wins():
     assert at.segmented_control(key="method").value == "positionnorm"
 
 
+@pytest.mark.slow
 def test_typed_values_out_of_range_are_refused_with_a_message_and_the_boxes_reset():
     at = run_app()
     at.number_input(key="eps").set_value(5.0).run()

@@ -62,6 +62,7 @@ def table(at) -> dict[str, list]:
     return {column: list(frame[column]) for column in frame.columns}
 
 
+@pytest.mark.slow
 def test_default_view_trains_batchnorm_and_groupnorm_and_shows_their_numbers():
     at = settle(open_page())
     assert at.title[0].value == "Training lab"
@@ -83,6 +84,7 @@ def test_default_view_trains_batchnorm_and_groupnorm_and_shows_their_numbers():
     assert f"standard deviation of **{spread:.3g}**" in text(at)
 
 
+@pytest.mark.slow
 def test_a_link_sets_every_control_and_the_runs_follow_it():
     query = {
         "norms": "layernorm,instancenorm",
@@ -120,6 +122,7 @@ def test_a_link_sets_every_control_and_the_runs_follow_it():
         ("match", "epochs", "match=images"),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_link_value_is_named_and_the_default_used(name, value, used):
     at = open_page({name: value, "steps": "50"} if name != "steps" else {name: value})
     messages = " ".join(w.value for w in at.warning)
@@ -129,6 +132,7 @@ def test_a_bad_link_value_is_named_and_the_default_used(name, value, used):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_a_diverging_run_stops_and_says_at_which_step():
     query = {"norms": "batchnorm", "lr": "100", "steps": "50", "batch": "32"}
     expected = expected_run(RunConfig("batchnorm", 32, learning_rate=100.0, steps=50))
@@ -139,6 +143,7 @@ def test_a_diverging_run_stops_and_says_at_which_step():
     assert table(at)["status"] == ["diverged"]
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_partial_curves_and_train_again_restarts():
     query = {"norms": "batchnorm", "steps": "800", "tseed": "97"}
     at = open_page(query)
@@ -173,6 +178,7 @@ def test_a_busy_server_says_so_and_starts_nothing(monkeypatch):
     assert any(b.key == "lab:retry" for b in at.button)
 
 
+@pytest.mark.slow
 def test_the_same_steps_at_every_batch_size_on_request():
     at = settle(open_page({"norms": "groupnorm", "batch": "4", "steps": "50", "match": "steps"}))
     rows = table(at)
@@ -182,6 +188,7 @@ def test_the_same_steps_at_every_batch_size_on_request():
     assert at.query_params["match"] == "steps"
 
 
+@pytest.mark.slow
 def test_typed_custom_axes_are_checked_and_the_last_good_ones_kept():
     at = open_page({"norms": "custom", "custom_axes": "NH", "steps": "50"})
     assert at.text_input(key="lab:axes_typed").value == "NH"
@@ -192,6 +199,7 @@ def test_typed_custom_axes_are_checked_and_the_last_good_ones_kept():
     assert table(at)["normalization"] == ["custom axes NH"]
 
 
+@pytest.mark.slow
 def test_train_every_batch_size_fills_the_summary_with_each_runs_error():
     query = {"norms": "batchnorm,groupnorm", "steps": "50", "tseed": "5"}
     at = settle(open_page(query))
@@ -215,6 +223,7 @@ def test_train_every_batch_size_fills_the_summary_with_each_runs_error():
     assert "From batch 32 to batch 2, BatchNorm2d's held-out error goes from" in text(at)
 
 
+@pytest.mark.slow
 def test_the_default_summary_is_there_at_once_from_the_runs_made_ahead():
     """A class opening the lab sees the default summary without training: the runs of
     normapp/lab/precomputed.py (checked against fresh runs in test_lab_precomputed.py)."""
@@ -239,6 +248,7 @@ def test_the_default_summary_is_there_at_once_from_the_runs_made_ahead():
     assert "these runs show the GroupNorm paper's Figure 1 in miniature" in words
 
 
+@pytest.mark.slow
 def test_the_why_normalize_preset_trains_without_and_with_normalization():
     at = open_page({"steps": "50"})
     at.button(key="lab:preset_why").click().run()
@@ -259,6 +269,7 @@ def test_the_why_normalize_preset_trains_without_and_with_normalization():
     assert words is not None and words in text(at)
 
 
+@pytest.mark.slow
 def test_the_lab_hides_the_sidebars_input_which_it_does_not_use():
     at = open_page()
     styles = " ".join(h.proto.body for h in at.get("html"))
@@ -282,6 +293,7 @@ def _values(payload) -> np.ndarray:
         ({"axes": ["N", "H"]}, {"norms": "custom", "custom_axes": "NH"}),
     ],
 )
+@pytest.mark.slow
 def test_the_explorer_links_its_normalization_to_the_lab(explorer_query, lab_params):
     at = conftest.open_page("pages/explorer.py", explorer_query)
     links_to_lab = [link for link in at.get("page_link") if "lab" in link.proto.page]

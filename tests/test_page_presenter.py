@@ -28,6 +28,7 @@ def axes(at) -> str:
     return "".join(sorted(at.pills(key="axes").value))
 
 
+@pytest.mark.slow
 def test_present_true_opens_the_presenter_view():
     at = open_page(EXPLORER, {"present": "true"})
     assert at.toggle(key="present").value is True
@@ -70,6 +71,7 @@ def test_present_1_is_read_as_true():
     assert presenter_css_drawn(at)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("preset", "_"), presenter.PRESET_SHORTCUTS)
 def test_each_preset_shortcut_sets_the_axes_of_its_preset(preset, _):
     at = open_page(EXPLORER, {"present": "true", "axes": ["W"]})
@@ -81,6 +83,7 @@ def test_each_preset_shortcut_sets_the_axes_of_its_preset(preset, _):
     assert at.segmented_control(key="method").value == preset
 
 
+@pytest.mark.slow
 def test_axis_shortcuts_toggle_their_axis():
     at = open_page(EXPLORER, {"present": "true"})  # BatchNorm: N, H, W
     for axis, after in (("N", "HW"), ("C", "CHW"), ("H", "CW"), ("W", "C"), ("N", "CN")):
@@ -108,6 +111,7 @@ def test_shortcut_keys_are_ones_streamlit_accepts_and_c_r_are_not_used():
     assert not {"C", "R"} & {k.upper() for k in keys}
 
 
+@pytest.mark.slow
 def test_predict_then_reveal_shows_the_grid_and_a_new_method_hides_it():
     at = open_page(EXPLORER, {"present": "true"})
     assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
@@ -125,6 +129,7 @@ def answer_hidden(at) -> bool:
     return any(".st-key-ex-axes-row" in h.proto.body for h in at.get("html"))
 
 
+@pytest.mark.slow
 def test_while_the_room_predicts_nothing_on_screen_answers_the_question():
     """Issue 24.4: behind "Which cells share one mean?" the headline ("per-activation
     BatchNorm (Method 2) · 3,072 sets × 8 elements per set") and the highlighted axes stayed."""
@@ -141,6 +146,7 @@ def test_while_the_room_predicts_nothing_on_screen_answers_the_question():
     assert not answer_hidden(at) and "3,072" in headline(at)
 
 
+@pytest.mark.slow
 def test_each_figure_choice_draws_one_chart_with_presenter_text():
     at = open_page(EXPLORER, {"present": "true"})
     at.toggle(key="ex:predict").set_value(False).run()
@@ -154,6 +160,7 @@ def test_each_figure_choice_draws_one_chart_with_presenter_text():
         assert layout["height"] == figures.PRESENTER_HEIGHT
 
 
+@pytest.mark.slow
 def test_leaving_the_presenter_view_keeps_eps_gamma_beta_and_the_element():
     at = open_page(EXPLORER, {"eps": "0.001", "gamma": "2", "pick": "1,2,3,4"})
     at.toggle(key="present").set_value(True).run()

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests import conftest
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/question.py"
 
@@ -58,6 +60,7 @@ def test_every_section_links_to_a_page():
     assert len(links) >= 8
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_live_torch_on_the_current_input():
     conftest.require_torch()
@@ -86,6 +89,7 @@ def test_eps_and_affine_statements_come_from_the_facts_table():
     assert "**biased** batch variance" in text and "unbiased one" in text
 
 
+@pytest.mark.slow
 def test_why_sections_carry_the_inputs_numbers():
     at = open_page(sidebar={"source": "random", "shape": "4x6x5x7"})
     text = page_text(at)
@@ -133,6 +137,7 @@ def test_a_batch_of_one_gets_the_true_method2_sentence():
     assert "“Expected more than 1 value per channel when training”" in sentence
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_one_value_per_channel_shows_torchs_refusal_not_a_crash():
     """Issue 25.6: 'Also run PyTorch now' on a 1×6×1×1 input raised torch's ValueError."""

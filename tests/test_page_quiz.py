@@ -35,6 +35,7 @@ def prompts(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("**Question ")]
 
 
+@pytest.mark.slow
 def test_link_gives_the_same_questions_in_the_same_order():
     at = open_page({"quiz": "42"})
     expected = [f"**Question {i + 1}.** {q.prompt}" for i, q in enumerate(quiz.make_quiz(42))]
@@ -49,6 +50,7 @@ def test_link_gives_the_same_questions_in_the_same_order():
     ]
 
 
+@pytest.mark.slow
 def test_answering_everything_right_scores_six():
     at = open_page({"quiz": "7"})
     for index, question in enumerate(quiz.make_quiz(7)):
@@ -60,6 +62,7 @@ def test_answering_everything_right_scores_six():
     assert [m.value for m in at.metric] == ["6 / 6", "6 of 6"]
 
 
+@pytest.mark.slow
 def test_wrong_first_answer_is_explained_and_counts():
     at = open_page({"quiz": "3"})
     questions = quiz.make_quiz(3)

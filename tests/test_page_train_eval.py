@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
@@ -65,6 +66,7 @@ def test_default_view_numbers_agree_with_batchnorm2d():
     assert "Keras momentum **0.9**" in text(at)
 
 
+@pytest.mark.slow
 def test_every_control_updates_the_view_and_the_url():
     at = open_page()
     at.select_slider(key="te:momentum").set_value("none").run()
@@ -116,6 +118,7 @@ def test_bad_link_parameters_warn_and_fall_back():
     assert "PyTorch's equivalent is 0.01" in " ".join(i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_a_batch_of_single_values_is_explained_not_a_traceback():
     at = open_page(sidebar={"source": "random", "shape": "3x2x1x1"})
     at.slider(key="te:batch").set_value(1).run()
@@ -128,6 +131,7 @@ def test_a_batch_of_single_values_is_explained_not_a_traceback():
     assert at.query_params["batch"] == "1"
 
 
+@pytest.mark.slow
 def test_choices_survive_a_page_switch():
     at = open_page()
     at.slider(key="steps").set_value(30).run()
@@ -179,6 +183,7 @@ def expected_running_var(momentum, steps: int, batch: int, seed: int) -> np.ndar
     return bn.running_var
 
 
+@pytest.mark.slow
 def test_sequences_of_changes_never_break_the_page():
     sequences = [
         [("slider", "steps", 101), ("slider", "steps", 102), ("slider", "steps", 103)],

@@ -111,6 +111,7 @@ def test_the_guard_catches_an_external_ip_lookup(tmp_path):
 
 
 @pytest.mark.server
+@pytest.mark.server
 def test_the_server_sends_nothing_off_the_machine(tmp_path):
     """Issue 24.14: headless start-up asked an outside service for the external IP."""
     from benchmarks.classroom import Student, View

@@ -51,6 +51,7 @@ def taken_port() -> Iterator[int]:
         yield squatter.getsockname()[1]
 
 
+@pytest.mark.server
 def test_a_server_whose_port_was_taken_starts_again_on_another(
     plain_script, taken_port, tmp_path, monkeypatch
 ):
@@ -65,6 +66,7 @@ def test_a_server_whose_port_was_taken_starts_again_on_another(
         server.stop()
 
 
+@pytest.mark.server
 def test_a_server_that_cannot_start_says_why(plain_script, taken_port, tmp_path, monkeypatch):
     monkeypatch.setattr(classroom, "free_port", lambda: taken_port)  # every attempt loses
     server = classroom.StreamlitServer(plain_script, tmp_path / "server.log")

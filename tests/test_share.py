@@ -52,6 +52,7 @@ def test_code_size_follows_the_version_table_at_level_m(version, width, capacity
     assert width == 17 + 4 * version
 
 
+@pytest.mark.slow
 def test_longer_links_never_give_smaller_codes():
     sizes = [share.qr_modules(url_of_length(n)) for n in range(40, share.URL_MAX + 1, 97)]
     assert sizes == sorted(sizes)

@@ -21,6 +21,8 @@ from normapp import (
 from normlib import NormSpec
 from tests.conftest import require_torch, shown
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 
 # ------------------------------------------------------------------ state
 def test_shape_parses_and_caps_say_why():

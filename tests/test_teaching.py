@@ -21,6 +21,8 @@ from normapp import (
 from normlib import METHODS
 from tests import conftest
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 
 def small_input(shape=(5, 3, 4, 4), seed=0) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -216,6 +218,7 @@ def _partition(ids: np.ndarray) -> set[frozenset[int]]:
     return {frozenset(np.flatnonzero(flat == v).tolist()) for v in np.unique(flat)}
 
 
+@pytest.mark.slow
 def test_every_sets_question_has_exactly_one_right_option():
     for seed in SEEDS:
         for q in quiz.make_quiz(seed):
@@ -355,6 +358,7 @@ def test_question_methods_match_normlib_presets():
 # ------------------------------------------- train vs eval: claims checked against torch/Keras
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_keras_moving_variance_is_biased_torch_running_var_unbiased():
     """The note's factor m/(m − 1) is the ratio of what one batch adds, in Keras 3 and torch."""

@@ -28,6 +28,8 @@ import normlib
 from normlib import BatchNorm2d, NormError, NormSpec, normalize, normalize_backward
 from tests.conftest import require_torch
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 BACKWARD_FILE = GOLDEN_DIR / "backward.npz"
 BACKWARD_FILE_LIMIT = 300_000  # bytes; all goldens together stay under test_goldens_are_small's

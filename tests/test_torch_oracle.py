@@ -24,6 +24,8 @@ import pytest
 import normlib
 from normlib import BatchNorm2d, NormSpec, normalize
 
+pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
+
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 FUNCTIONAL_FILE = GOLDEN_DIR / "functional.npz"
 BN_SEQUENCE_FILE = GOLDEN_DIR / "bn_sequence.npz"
