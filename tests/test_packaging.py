@@ -131,11 +131,13 @@ def test_the_wheel_requires_numpy_and_pillow_and_the_app_only_as_an_extra(wheel)
     assert extras == {
         "app": [
             "orjson",
+            "pandas",
             "plotly",
             "psycopg",
             "pyarrow",
             "segno",
             "sqlalchemy",
+            "starlette",
             "streamlit",
             "threadpoolctl",
         ]
