@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from benchmarks.classroom import StreamlitServer  # noqa: E402
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.classroom import StreamlitServer  # noqa: E402
 
 LOGS = ROOT / "test-artifacts" / "bench-browser"
 # Each preset is clicked once to build its figures (a first visitor's click, printed apart),

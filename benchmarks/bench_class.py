@@ -12,7 +12,7 @@ made it 4 times slower than the app itself in one run here, a ratio that would s
 nothing about the app's pages.
 
 The load: STUDENTS sessions connecting at the same moment, each opening
-VIEWS_EACH views over the websocket (benchmarks/classroom.py). Every server (the
+VIEWS_EACH views over the websocket (tests/support/classroom.py). Every server (the
 app, the reference twice, REPLICAS replicas behind nginx) is started first; each
 then gets the load once cold, one after another. Then the warm loads take turns,
 WARM_LOADS rounds of one load per server, and each server's warm figure is its
@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.classroom import (  # noqa: E402
+from tests.support.classroom import (  # noqa: E402
     CLASS_VIEWS,
     ClassResult,
     StreamlitServer,

@@ -2,7 +2,7 @@
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class_quiz.py``).
 normapp.class_store is measured on a SQLite file (the app's default) and on a
-temporary PostgreSQL cluster (benchmarks/postgres.py, PostgreSQL's default
+temporary PostgreSQL cluster (tests/support/postgres.py, PostgreSQL's default
 durability: fsync on).
 
 Each student is a separate process (multiprocessing, forked after the quiz is
@@ -14,7 +14,7 @@ can. Meanwhile the lecturer's board, in the parent, calls ``tallies`` every
 0.25 s.
 
 Then the same class through the app's own server (`streamlit run app.py`
-with the store's URL): 100 websocket students (benchmarks/class_quiz_load.py) open
+with the store's URL): 100 websocket students (tests/support/class_quiz_load.py) open
 their quiz link, then at one moment each sends every answer as a browser reports a
 click (the question's fragment reruns); an answer counts only when its redraw says
 "Sent.", and the board polls the database as above.
@@ -45,11 +45,11 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.class_quiz_load import run_class_answers  # noqa: E402
-from benchmarks.classroom import StreamlitServer  # noqa: E402
-from benchmarks.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402
 from normapp.class_store import ClassStore, default_url, engine_options  # noqa: E402
 from normapp.quiz import make_quiz  # noqa: E402
+from tests.support.class_quiz_load import run_class_answers  # noqa: E402
+from tests.support.classroom import StreamlitServer  # noqa: E402
+from tests.support.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402
 
 STUDENTS = 100
 QUIZ_SEED = 2024

@@ -22,7 +22,7 @@ Run with ``make bench`` (speed, the other pages, the 5-seed tables) or directly:
     good as GroupNorm); then the "why normalize at all?" preset, every seed (point 4).
     multiprocessing over --workers processes (default: the machine's cores).
 (c) The other pages while a class trains: the app's server, warm, serves a class of
-    simulated students (benchmarks/classroom.py) the Explorer, Compare, Batch and Train vs
+    simulated students (tests/support/classroom.py) the Explorer, Compare, Batch and Train vs
     eval pages; then again while lab students start runs of their own (the runs train in the
     lab's training process), and again on a server that trains on its own threads
     (NORMAPP_LAB_PROCESSES=0, the reference). Prints views/s and p95 side by side. Target:
@@ -339,7 +339,7 @@ LOAD_TARGET = 0.5
 
 def other_pages_while_training(students: int = 12, lab_students: int = 8) -> int:
     """(c): views/s of the other pages, idle and while `lab_students` start runs."""
-    from benchmarks.classroom import StreamlitServer, View, run_class
+    from tests.support.classroom import StreamlitServer, View, run_class
 
     views = [View(page) for page in OTHER_VIEWS]
     class_views = [[views[(s + k) % len(views)] for k in range(3)] for s in range(students)]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
-from benchmarks.classroom import StreamlitServer
-from benchmarks.postgres import PostgresUnavailableError, temporary_postgres
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.support.classroom import StreamlitServer
+from tests.support.postgres import PostgresUnavailableError, temporary_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -137,7 +137,7 @@ def require_keras():
 class Server(StreamlitServer):
     """`streamlit run` of the app as `make run` does (or of `script`), its log in test-artifacts/.
 
-    benchmarks/classroom.py's server; a server that does not start fails the test.
+    tests/support/classroom.py's server; a server that does not start fails the test.
     """
 
     def __init__(
@@ -188,7 +188,7 @@ def app_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster for the session (benchmarks/postgres.py), fsync off."""
+    """A throwaway PostgreSQL cluster for the session (tests/support/postgres.py), fsync off."""
     try:
         with temporary_postgres(durable=False) as url:
             yield url

@@ -1,6 +1,6 @@
 """A whole class at once: a freshly started server, many new sessions in the same moment.
 
-The sessions speak Streamlit's own websocket protocol (benchmarks/classroom.py):
+The sessions speak Streamlit's own websocket protocol (tests/support/classroom.py):
 each asks for a page with a link's query string and waits for the run to end.
 Any exception element in any view fails the test. On the code before the fix
 (normapp/server.py without `preload`), a cold server hit this way showed tracebacks
@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from benchmarks.classroom import CLASS_VIEWS, View, classroom, run_class
 from normapp import sitemap
 from tests.conftest import ROOT, serve_app
+from tests.support.classroom import CLASS_VIEWS, View, classroom, run_class
 
 pytestmark = pytest.mark.server
 

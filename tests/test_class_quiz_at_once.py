@@ -1,7 +1,7 @@
 """A class answering the live quiz at once, through the app's own server and protocol.
 
 Thirty students (websocket sessions speaking Streamlit's protocol,
-benchmarks/class_quiz_load.py) join one class session, then send every answer in the
+tests/support/class_quiz_load.py) join one class session, then send every answer in the
 same moment, each as a browser reports a click on Send. On SQLite (the app's
 default) and on a real PostgreSQL: every answer is confirmed on the student's page
 and stored exactly once, and the board's tallies equal the test's own count of
@@ -15,10 +15,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.class_quiz_load import run_class_answers
 from normapp import quiz
 from normapp.class_store import ClassStore, default_url, engine_options
 from tests.conftest import Server, serve_apps
+from tests.support.class_quiz_load import run_class_answers
 
 pytestmark = pytest.mark.server
 

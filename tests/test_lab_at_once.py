@@ -1,6 +1,6 @@
 """A class starting Training lab runs at once, on a freshly started server.
 
-Speaks Streamlit's websocket protocol (benchmarks/classroom.py). Every student opens the lab
+Speaks Streamlit's websocket protocol (tests/support/classroom.py). Every student opens the lab
 with a seed of their own, so each asks for two new runs; more runs are asked for than the
 server queues (normapp/lab/runs.py: MAX_PENDING), while other students open other pages. No
 view may show a traceback, every view must finish, every lab student must see either their
@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from benchmarks.classroom import Student, View
 from normapp.lab import runs
 from tests.conftest import Server, serve_apps
+from tests.support.classroom import Student, View
 
 pytestmark = pytest.mark.server
 

@@ -114,7 +114,7 @@ def test_the_guard_catches_an_external_ip_lookup(tmp_path):
 @pytest.mark.server
 def test_the_server_sends_nothing_off_the_machine(tmp_path):
     """Issue 24.14: headless start-up asked an outside service for the external IP."""
-    from benchmarks.classroom import Student, View
+    from tests.support.classroom import Student, View
 
     log = tmp_path / "outbound.log"
     env = {**os.environ, "PYTHONPATH": str(GUARD), "NORMAPP_OUTBOUND_LOG": str(log)}

@@ -1,4 +1,4 @@
-"""Servers the tests and benchmarks start get a port no other process can take first.
+"""Ports: the servers `make serve` starts (deploy/serve.py) and those the tests start.
 
 A CI run once lost a whole module of browser tests: eleven servers started side by side
 on ports the kernel had picked (bind to port 0), and one of them did not start, most
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import classroom
 from deploy.serve import free_port
+from tests.support import classroom
 
 PLAIN_SCRIPT = "import streamlit as st\nst.write('started')\n"
 

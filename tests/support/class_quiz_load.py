@@ -1,6 +1,6 @@
 """Students answering a live class quiz through the app's own server, as browsers would.
 
-Each student is a websocket session (benchmarks/classroom.py's Student): it opens
+Each student is a websocket session (tests/support/classroom.py's Student): it opens
 ``quiz?class=CODE``, learns the id the session issued it from the cookie the page sets
 (as a browser keeps it), reopens ``quiz?class=CODE&me=ID`` as the page's link then reads,
 reads the ids of its answer widgets and Send buttons from what the server drew,
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from streamlit.proto.Delta_pb2 import Delta
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from benchmarks.classroom import Student, View
 from normapp import quiz
+from tests.support.classroom import Student, View
 
 SENT = "Sent. You can change it"
 

@@ -33,6 +33,9 @@ from streamlit.proto.Delta_pb2 import Delta
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+# make serve's own port picker: portpicker (1.6) asks the kernel for port 0 first, a port
+# in the range every outgoing connection takes its local port from (a CI run lost a
+# module's servers to that race); this one picks below that range.
 from deploy.serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,6 +19,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# make serve's own port picker: portpicker (1.6) asks the kernel for port 0 first, a port
+# in the range every outgoing connection takes its local port from (a CI run lost a
+# module's servers to that race); this one picks below that range.
 from deploy.serve import free_port
 
 # Enough for bench_class_quiz: 100 student processes and the board, one connection each.
