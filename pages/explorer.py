@@ -100,14 +100,68 @@ def pick_from_click() -> None:
 whole_run = [True]  # taken by the body's first call, the one inside this whole run
 
 
-def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as it looks)
+def explorer_body() -> None:
     """The controls, the answer, the figures and the tabs: the page under the question."""
     notices = page_notices if whole_run and whole_run.pop() else st.container()
     if controls.SWITCHED_KEY in st.session_state:  # the presenter's G switched the input
         notices.info(st.session_state.pop(controls.SWITCHED_KEY), icon=":material/swap_horiz:")
     link = explorer_link.open_link(BOUNDS, data.shape)
+    method_row()
+    figure_slot = st.container()  # the presenter view's figure, under the Method row
+    axes, groups, center = axes_row()
+    explorer_link.check_controls(link, BOUNDS)
 
-    # --- Choosing the normalization
+    # The one value every figure below is computed from (G counts only while C is reduced).
+    spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
+    eps, gamma, beta = (
+        float(st.session_state.get(k, default))
+        for k, default in (("eps", 1e-5), ("gamma", 1.0), ("beta", 0.0))
+    )
+    view = cached.View.of(data, spec, eps, gamma, beta)
+    result = cached.normalized(view, data.x)
+    element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
+
+    formulas = answer(spec, result)
+    if presenting:
+        with figure_slot:
+            presenter_figure(view, result, spec, element)
+    else:
+        log_y, words = sets_and_histograms(view, result, spec, element)
+        element_arithmetic(result, spec, element, gamma, beta, words)
+        stats_pane, cube_pane, groups_pane, maps_pane, formula_pane, download_pane = st.tabs(
+            list(TABS.values()),
+            default=TABS["stats"],
+            key="tab",
+            on_change="rerun",
+            bind="query-params",
+        )
+        # Lazy tabs: only the open one is computed and sent to the browser.
+        if stats_pane.open:
+            with stats_pane:
+                stats_tab(view, result, spec)
+        if cube_pane.open:
+            with cube_pane:
+                cube_tab(spec, element)
+        if groups_pane.open:
+            with groups_pane:
+                groups_tab(view, result, spec, log_y)
+        if maps_pane.open:
+            with maps_pane:
+                maps_tab(view, result)
+        if formula_pane.open:
+            with formula_pane:
+                formula_tab(formulas)
+        if download_pane.open:
+            with download_pane:
+                download_tab(result, spec)
+
+    explorer_link.finish(element)
+    with notices:
+        links.show_messages()
+
+
+# --- Choosing the normalization
+def method_row() -> None:
     st.segmented_control(
         "Method",
         list(normlib.METHODS),
@@ -119,15 +173,16 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
         help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
         "same computation.",
     )
-    figure_slot = st.container()  # the presenter view's figure, under the Method row
+
+
+def axes_row() -> tuple[list[str], int, bool]:
+    """The axes, G, eps, Center, γ and β (the presenter view: axes, G, Center, its keys)."""
     # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
-    axes_row = st.container(key="ex-axes-row")  # hidden while the room predicts (presenter)
+    row = st.container(key="ex-axes-row")  # hidden while the room predicts (presenter)
     if presenting:
-        axes_col, groups_col, center_col = axes_row.columns(
-            [2.2, 2.2, 1.2], vertical_alignment="bottom"
-        )
+        axes_col, groups_col, center_col = row.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
     else:
-        axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = axes_row.columns(
+        axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = row.columns(
             [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
         )
     axes = axes_col.pills(
@@ -186,19 +241,11 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
             )
     else:
         presenter.shortcut_buttons(c_max)
-    explorer_link.check_controls(link, BOUNDS)
+    return axes, groups, center
 
-    # The one value every figure below is computed from (G counts only while C is reduced).
-    spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
-    eps, gamma, beta = (
-        float(st.session_state.get(k, default))
-        for k, default in (("eps", 1e-5), ("gamma", 1.0), ("beta", 0.0))
-    )
-    view = cached.View.of(data, spec, eps, gamma, beta)
-    result = cached.normalized(view, data.x)
-    element = tuple(int(st.session_state[k]) for k in ("ex:n", "ex:c", "ex:h", "ex:w"))
 
-    # --- The answer, big (while the room predicts, what would answer it is hidden)
+# --- The answer, big (while the room predicts, what would answer it is hidden)
+def answer(spec: normlib.NormSpec, result) -> normlib.SpecLatex:
     name = normlib.identify(spec, data.shape)
     formulas = spec.latex(data.shape)
     waiting = presenting and presenter.prediction_pending()
@@ -237,227 +284,220 @@ def explorer_body() -> None:  # noqa: C901, PLR0915 (the page, top to bottom, as
     eps_zero_note = after_check.eps_zero_note(result)
     if eps_zero_note:
         st.warning(eps_zero_note)
+    return formulas
 
-    if presenting:
-        with figure_slot:
-            # --- One figure at a time, full width, projector-sized text
-            choice, predict = presenter.figure_choice()
-            big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
-            if choice == "grid" and presenter.grid_waits(predict):
-                presenter.reveal_prompt()
-                # Made (and cached) while the room predicts, so the reveal only sends it.
-                cached.set_grid_figure(data.shape, spec, element, **big)
-            elif choice == "grid":
-                st.plotly_chart(
-                    cached.set_grid_figure(data.shape, spec, element, **big),
-                    key="ex:grid",
-                    on_select=pick_from_click,
-                    selection_mode="points",
-                    config=NO_BAR,
-                )
-            elif choice == "hist":
-                log_y = bool(st.session_state.get("log", False))
-                st.plotly_chart(
-                    cached.histogram_figure(
-                        view, 60, big["height"], log_y, data.x, result.output, "presenter"
-                    ),
-                    config=NO_BAR,
-                )
-            elif choice == "stats":
-                st.plotly_chart(cached.stats_figure(view, result, **big), config=NO_BAR)
-            else:
-                st.plotly_chart(cached.cube_figure(data.shape, spec, element, **big), config=NO_BAR)
-    else:
-        # --- Which cells share a mean | before and after
-        sets_col, hist_col = st.columns(2)
-        with sets_col:
-            set_id, words = set_description.element_set(spec, data.shape, element)
-            st.markdown(
-                f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
-                f"set {set_id}, {set_description.plural(result.count, 'element')} ({words})"
-            )
-            st.plotly_chart(
-                cached.set_grid_figure(data.shape, spec, element),
-                key="ex:grid",
-                on_select=pick_from_click,
-                selection_mode="points",
-                config=NO_BAR,
-            )
-            n_col, c_col, h_col, w_col = st.columns(4)
-            for column, key, size in zip(
-                (n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True
-            ):
-                column.number_input(
-                    key.removeprefix("ex:"),
-                    step=1,
-                    key=key,
-                    persist_state="page",
-                    help=f"0 to {size - 1}",
-                )
-            st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
-        with hist_col:
-            st.markdown("**Before and after**, on shared bins")
-            log_y = st.toggle(
-                "Log-scale counts", False, key="log", bind="query-params", persist_state="page"
-            )
-            st.plotly_chart(
-                cached.histogram_figure(
-                    view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output
-                ),
-                config=NO_BAR,
-            )
 
-        # --- The selected element's whole computation, full width (the LaTeX is wide)
-        with st.expander(f"The arithmetic of element {element}", expanded=True):
-            arithmetic = element_walkthrough.element_arithmetic(
-                data.x, result, element, gamma, beta
-            )
-            st.latex(element_walkthrough.element_arithmetic_latex(arithmetic))
-            st.caption(
-                f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
-                if spec.center
-                else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
-            )
-
-        stats_tab, cube_tab, groups_tab, maps_tab, formula_tab, download_tab = st.tabs(
-            list(TABS.values()),
-            default=TABS["stats"],
-            key="tab",
-            on_change="rerun",
-            bind="query-params",
+def presenter_figure(view, result, spec: normlib.NormSpec, element: tuple[int, ...]) -> None:
+    """One figure at a time, full width, projector-sized text."""
+    choice, predict = presenter.figure_choice()
+    big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
+    if choice == "grid" and presenter.grid_waits(predict):
+        presenter.reveal_prompt()
+        # Made (and cached) while the room predicts, so the reveal only sends it.
+        cached.set_grid_figure(data.shape, spec, element, **big)
+    elif choice == "grid":
+        st.plotly_chart(
+            cached.set_grid_figure(data.shape, spec, element, **big),
+            key="ex:grid",
+            on_select=pick_from_click,
+            selection_mode="points",
+            config=NO_BAR,
         )
-        # Lazy tabs: only the open one is computed and sent to the browser.
-        if stats_tab.open:
-            with stats_tab:
-                params = presets.affine_parameters(spec, data.shape, st.session_state["method"])
-                left, middle, right = st.columns(3)
-                left.metric("Reduction sets", f"{result.n_sets:,}")
-                middle.metric("Elements per set", f"{result.count:,}")
-                right.metric(
-                    f"γ/β parameters ({params.formula})",
-                    "—" if params.count is None else f"{params.count:,}",
-                    help=params.note,
-                )
-                st.markdown(
-                    f"Mean and variance shape: `{set_description.stat_shape_text(result)}` · "
-                    f"γ, β: {params.shape} ({params.note})."
-                )
-                check = cached.after_check(view, result)
-                show = st.success if check.holds else (st.warning if check.checked else st.info)
-                show(after_check.after_check_text(check))
-                st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
-                if result.n_sets <= 64:
-                    # A static table: the browser draws a few rows of HTML faster than it
-                    # mounts an interactive grid, on every click that changes the sets.
-                    st.table(
-                        ui.table(set_statistics.statistics_table(result)),
-                        hide_index=True,
-                        height="content" if result.n_sets <= STATS_ROWS_SHOWN else STATS_HEIGHT,
-                    )
-                else:
-                    st.caption(
-                        f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
-                        "Downloads has every set's mean and variance."
-                    )
-        if cube_tab.open:
-            with cube_tab:
-                st.plotly_chart(cached.cube_figure(data.shape, spec, element), config=NO_BAR)
-                st.caption(
-                    "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
-                    "H·W merged; the shaded cells share one mean and variance."
-                )
-        if groups_tab.open:
-            with groups_tab:
-                # Per set when the sets are few and are not simply the channels; else per channel.
-                by_set = result.n_sets <= 16 and spec.axes != "NHW"
-                labels = (
-                    [f"set {i}" for i in range(result.n_sets)]
-                    if by_set
-                    else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
-                )
-                st.plotly_chart(
-                    cached.histogram_grid_figure(
-                        view,
-                        "set" if by_set else "channel",
-                        tuple(labels),
-                        log_y,
-                        data.x,
-                        result.output,
-                    ),
-                    config=NO_BAR,
-                )
-        if maps_tab.open:
-            with maps_tab:
-                options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
-                # A diagonal (sample k, channel k) shows different images and channels at once.
-                diagonal = list(
-                    dict.fromkeys((k % min(n_max, 8), k % min(c_max, 8)) for k in range(3))
-                )
-                chosen = st.multiselect(
-                    "Maps (n, c) to show",
-                    options,
-                    default=diagonal,
-                    format_func=lambda nc: (
-                        f"n={nc[0]} {data.sample_labels[nc[0]]}, "
-                        f"c={nc[1]} {data.channel_labels[nc[1]]}"
-                    ),
-                    max_selections=6,
-                    key="ex:maps",
-                )
-                if chosen:
-                    st.plotly_chart(
-                        cached.feature_maps_figure(view, tuple(chosen), data.x, result.output),
-                        config=NO_BAR,
-                    )
-        if formula_tab.open:
-            with formula_tab:
-                st.latex(formulas.mean)
-                if formulas.group_set:
-                    st.latex(formulas.group_set)
-                st.latex(formulas.var)
-                st.latex(formulas.output)
-                st.latex(formulas.count)
-                st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
-        if download_tab.open:
-            with download_tab:
-                # Files are made only when a button is clicked (Streamlit calls `data` then):
-                # opening this tab costs nothing, even at 2^24 elements.
-                st.caption("Each file is made when you click its button, not when this tab opens.")
-                st.download_button(
-                    f"Normalized tensor (.npy, {downloads.npy_megabytes(result.output):.1f} MB)",
-                    lambda: downloads.tensor_npy(result.output),
-                    file_name="normalized.npy",
-                    mime="application/octet-stream",
-                    on_click="ignore",
-                )
-                if result.n_sets <= downloads.CSV_MAX_ROWS:
-                    st.download_button(
-                        f"Statistics (.csv, {set_description.plural(result.n_sets, 'row')})",
-                        lambda: downloads.statistics_csv(result),
-                        file_name="statistics.csv",
-                        mime="text/csv",
-                        on_click="ignore",
-                    )
-                else:
-                    st.download_button(
-                        "Statistics (.npz)",
-                        lambda: downloads.statistics_npz(result),
-                        file_name="statistics.npz",
-                        mime="application/octet-stream",
-                        on_click="ignore",
-                    )
-                    st.caption(
-                        f"{result.n_sets:,} sets are more than the {downloads.CSV_MAX_ROWS:,} "
-                        "rows a CSV here may have (a spreadsheet would not open it, and writing "
-                        "it takes long): the statistics come as NumPy arrays instead, "
-                        "`np.load('statistics.npz')`, "
-                        f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "
-                        f"{tuple(result.mean.shape)}."
-                    )
+    elif choice == "hist":
+        log_y = bool(st.session_state.get("log", False))
+        st.plotly_chart(
+            cached.histogram_figure(
+                view, 60, big["height"], log_y, data.x, result.output, "presenter"
+            ),
+            config=NO_BAR,
+        )
+    elif choice == "stats":
+        st.plotly_chart(cached.stats_figure(view, result, **big), config=NO_BAR)
+    else:
+        st.plotly_chart(cached.cube_figure(data.shape, spec, element, **big), config=NO_BAR)
 
-    explorer_link.finish(element)
-    with notices:
-        links.show_messages()
+
+# --- Which cells share a mean | before and after
+def sets_and_histograms(view, result, spec: normlib.NormSpec, element) -> tuple[bool, str]:
+    sets_col, hist_col = st.columns(2)
+    with sets_col:
+        set_id, words = set_description.element_set(spec, data.shape, element)
+        st.markdown(
+            f"**Which cells share a mean** · selected (n, c, h, w) = {element}: "
+            f"set {set_id}, {set_description.plural(result.count, 'element')} ({words})"
+        )
+        st.plotly_chart(
+            cached.set_grid_figure(data.shape, spec, element),
+            key="ex:grid",
+            on_select=pick_from_click,
+            selection_mode="points",
+            config=NO_BAR,
+        )
+        n_col, c_col, h_col, w_col = st.columns(4)
+        for column, key, size in zip(
+            (n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True
+        ):
+            column.number_input(
+                key.removeprefix("ex:"),
+                step=1,
+                key=key,
+                persist_state="page",
+                help=f"0 to {size - 1}",
+            )
+        st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
+    with hist_col:
+        st.markdown("**Before and after**, on shared bins")
+        log_y = st.toggle(
+            "Log-scale counts", False, key="log", bind="query-params", persist_state="page"
+        )
+        st.plotly_chart(
+            cached.histogram_figure(view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output),
+            config=NO_BAR,
+        )
+    return log_y, words
+
+
+# --- The selected element's whole computation, full width (the LaTeX is wide)
+def element_arithmetic(result, spec: normlib.NormSpec, element, gamma, beta, words) -> None:
+    with st.expander(f"The arithmetic of element {element}", expanded=True):
+        arithmetic = element_walkthrough.element_arithmetic(data.x, result, element, gamma, beta)
+        st.latex(element_walkthrough.element_arithmetic_latex(arithmetic))
+        st.caption(
+            f"Its set: {words}. μ and σ² are the set's biased statistics (÷ m)"
+            if spec.center
+            else f"Its set: {words}. ms is the set's mean square (÷ m), no mean is subtracted"
+        )
+
+
+# --- The tabs
+def stats_tab(view, result, spec: normlib.NormSpec) -> None:
+    params = presets.affine_parameters(spec, data.shape, st.session_state["method"])
+    left, middle, right = st.columns(3)
+    left.metric("Reduction sets", f"{result.n_sets:,}")
+    middle.metric("Elements per set", f"{result.count:,}")
+    right.metric(
+        f"γ/β parameters ({params.formula})",
+        "—" if params.count is None else f"{params.count:,}",
+        help=params.note,
+    )
+    st.markdown(
+        f"Mean and variance shape: `{set_description.stat_shape_text(result)}` · "
+        f"γ, β: {params.shape} ({params.note})."
+    )
+    check = cached.after_check(view, result)
+    show = st.success if check.holds else (st.warning if check.checked else st.info)
+    show(after_check.after_check_text(check))
+    st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
+    if result.n_sets <= 64:
+        # A static table: the browser draws a few rows of HTML faster than it
+        # mounts an interactive grid, on every click that changes the sets.
+        st.table(
+            ui.table(set_statistics.statistics_table(result)),
+            hide_index=True,
+            height="content" if result.n_sets <= STATS_ROWS_SHOWN else STATS_HEIGHT,
+        )
+    else:
+        st.caption(
+            f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
+            "Downloads has every set's mean and variance."
+        )
+
+
+def cube_tab(spec: normlib.NormSpec, element) -> None:
+    st.plotly_chart(cached.cube_figure(data.shape, spec, element), config=NO_BAR)
+    st.caption(
+        "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
+        "H·W merged; the shaded cells share one mean and variance."
+    )
+
+
+def groups_tab(view, result, spec: normlib.NormSpec, log_y: bool) -> None:
+    # Per set when the sets are few and are not simply the channels; else per channel.
+    by_set = result.n_sets <= 16 and spec.axes != "NHW"
+    labels = (
+        [f"set {i}" for i in range(result.n_sets)]
+        if by_set
+        else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
+    )
+    st.plotly_chart(
+        cached.histogram_grid_figure(
+            view,
+            "set" if by_set else "channel",
+            tuple(labels),
+            log_y,
+            data.x,
+            result.output,
+        ),
+        config=NO_BAR,
+    )
+
+
+def maps_tab(view, result) -> None:
+    options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
+    # A diagonal (sample k, channel k) shows different images and channels at once.
+    diagonal = list(dict.fromkeys((k % min(n_max, 8), k % min(c_max, 8)) for k in range(3)))
+    chosen = st.multiselect(
+        "Maps (n, c) to show",
+        options,
+        default=diagonal,
+        format_func=lambda nc: (
+            f"n={nc[0]} {data.sample_labels[nc[0]]}, c={nc[1]} {data.channel_labels[nc[1]]}"
+        ),
+        max_selections=6,
+        key="ex:maps",
+    )
+    if chosen:
+        st.plotly_chart(
+            cached.feature_maps_figure(view, tuple(chosen), data.x, result.output),
+            config=NO_BAR,
+        )
+
+
+def formula_tab(formulas) -> None:
+    st.latex(formulas.mean)
+    if formulas.group_set:
+        st.latex(formulas.group_set)
+    st.latex(formulas.var)
+    st.latex(formulas.output)
+    st.latex(formulas.count)
+    st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
+
+
+def download_tab(result, spec: normlib.NormSpec) -> None:
+    # Files are made only when a button is clicked (Streamlit calls `data` then):
+    # opening this tab costs nothing, even at 2^24 elements.
+    st.caption("Each file is made when you click its button, not when this tab opens.")
+    st.download_button(
+        f"Normalized tensor (.npy, {downloads.npy_megabytes(result.output):.1f} MB)",
+        lambda: downloads.tensor_npy(result.output),
+        file_name="normalized.npy",
+        mime="application/octet-stream",
+        on_click="ignore",
+    )
+    if result.n_sets <= downloads.CSV_MAX_ROWS:
+        st.download_button(
+            f"Statistics (.csv, {set_description.plural(result.n_sets, 'row')})",
+            lambda: downloads.statistics_csv(result),
+            file_name="statistics.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+    else:
+        st.download_button(
+            "Statistics (.npz)",
+            lambda: downloads.statistics_npz(result),
+            file_name="statistics.npz",
+            mime="application/octet-stream",
+            on_click="ignore",
+        )
+        st.caption(
+            f"{result.n_sets:,} sets are more than the {downloads.CSV_MAX_ROWS:,} "
+            "rows a CSV here may have (a spreadsheet would not open it, and writing "
+            "it takes long): the statistics come as NumPy arrays instead, "
+            "`np.load('statistics.npz')`, "
+            f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "
+            f"{tuple(result.mean.shape)}."
+        )
 
 
 if presenting:
