@@ -54,4 +54,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_browser.py || status=1; exit $$status
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts .serve
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts test-results .serve

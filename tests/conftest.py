@@ -214,25 +214,24 @@ def postgres_database_url(postgres_url) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium through playwright (never a downloaded browser)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("the playwright package is not installed (pip install -r requirements-dev.txt)")
+def browser_type_launch_args(browser_type_launch_args) -> dict:
+    """pytest-playwright's browser fixtures on Debian's Chromium (never a downloaded browser).
+
+    Missing, it is a failure under CI and a skip elsewhere, saying how to install it.
+    """
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         missing(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
 
 
 @pytest.fixture
 def page(browser, app_url):
-    """A fresh 1280×720 tab (the projector size) on the served app."""
+    """A fresh 1280×720 tab on the served app (pytest-playwright's, plus the server)."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     tab = context.new_page()
     yield tab
