@@ -75,3 +75,11 @@ def test_a_server_that_cannot_start_says_why(plain_script, taken_port, tmp_path,
             server.wait_until_healthy(timeout_s=120)  # the message ends with the log's end
     finally:
         server.stop()
+
+
+def test_the_servers_the_tests_start_read_the_projects_config():
+    # A server reads .streamlit/config.toml from its working directory: moved into
+    # tests/support/, the simulated class's default once pointed at tests/, and every server
+    # the tests started ran without the app's settings (a learner saw a traceback).
+    assert (classroom.ROOT / ".streamlit" / "config.toml").is_file()
+    assert (classroom.ROOT / "app.py").is_file()

@@ -38,7 +38,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 # module's servers to that race); this one picks below that range.
 from deploy.serve import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: .streamlit/config.toml is read from here
 _FINISHED = ForwardMsg.ScriptFinishedStatus
 # A run that ends for a rerun is followed by another run of the same view.
 _VIEW_DONE = {_FINISHED.FINISHED_SUCCESSFULLY, _FINISHED.FINISHED_WITH_COMPILE_ERROR}
