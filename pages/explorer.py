@@ -291,18 +291,21 @@ def presenter_figure(view, result, spec: normlib.NormSpec, element: tuple[int, .
     """One figure at a time, full width, projector-sized text."""
     choice, predict = presenter.figure_choice()
     big = dict(height=figures.PRESENTER_HEIGHT, text="presenter")
-    if choice == "grid" and presenter.grid_waits(predict):
-        presenter.reveal_prompt()
-        # Made (and cached) while the room predicts, so the reveal only sends it.
-        cached.set_grid_figure(data.shape, spec, element, **big)
-    elif choice == "grid":
-        st.plotly_chart(
-            cached.set_grid_figure(data.shape, spec, element, **big),
-            key="ex:grid",
-            on_select=pick_from_click,
-            selection_mode="points",
-            config=NO_BAR,
-        )
+    if choice == "grid":
+        prompt = st.container()  # the question while the room predicts, empty once revealed
+        if presenter.grid_waits(predict):
+            with prompt:
+                presenter.reveal_prompt()
+        # Drawn while the room predicts too, hidden (presenter.hide_answer): the reveal then
+        # only shows a chart the browser has already drawn, as quick as any other key.
+        with st.container(key=presenter.GRID_BOX_KEY):
+            st.plotly_chart(
+                cached.set_grid_figure(data.shape, spec, element, **big),
+                key="ex:grid",
+                on_select=pick_from_click,
+                selection_mode="points",
+                config=NO_BAR,
+            )
     elif choice == "hist":
         log_y = bool(st.session_state.get("log", False))
         st.plotly_chart(

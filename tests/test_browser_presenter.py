@@ -28,6 +28,25 @@ def expect_headline(tab, counts: str) -> None:
     expect(tab.get_by_text(HEADLINE).first).to_have_text(counts, timeout=LOAD_MS)
 
 
+def expect_grid_drawn_unseen(tab) -> None:
+    """While the room predicts, the grid is drawn (the reveal only shows it) in a box of no
+    height that nobody can see."""
+    from playwright.sync_api import expect
+
+    expect(tab.locator(".st-key-ex-grid-box")).to_be_hidden()
+    box = tab.locator(".st-key-ex-grid-box").bounding_box()
+    assert box is not None and box["height"] == 0, box
+
+
+def expect_grid_revealed(tab) -> None:
+    """After the reveal: the one chart is the grid, in view, and the question is gone."""
+    from playwright.sync_api import expect
+
+    expect(tab.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=LOAD_MS)
+    expect(tab.locator(".st-key-ex-grid-box")).to_be_visible()
+    expect(tab.get_by_text("Which cells share one mean?")).to_have_count(0)
+
+
 def test_presenter_view_at_1920_by_1080(browser, warm_app_url):
     from playwright.sync_api import expect
 
@@ -38,6 +57,7 @@ def test_presenter_view_at_1920_by_1080(browser, warm_app_url):
         expect(tab.get_by_text(HIDDEN).first).to_be_visible()
         expect(tab.get_by_text(HEADLINE)).to_have_count(0)
         expect(tab.locator(".st-key-axes")).to_be_hidden()
+        expect_grid_drawn_unseen(tab)
         expect(tab.get_by_test_id("stSidebar")).to_be_hidden()
         expect(tab.get_by_role("switch", name="Presenter view")).to_be_checked()
         body = tab.get_by_test_id("stMain").get_by_text("Reduced over").first
@@ -65,8 +85,7 @@ def test_presenter_view_at_1920_by_1080(browser, warm_app_url):
         tab.keyboard.press("v")  # reveal
         expect_headline(tab, "8 sets × 3,072 elements per set")
         expect(tab.locator(".st-key-axes")).to_be_visible()
-        expect(tab.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=LOAD_MS)
-        expect(tab.get_by_text("Which cells share one mean?")).to_have_count(0)
+        expect_grid_revealed(tab)
         expect_drawn(tab)
         expect_charts_drawn(tab)
         screenshot(tab, "presenter-1920-light-layernorm-grid")

@@ -112,17 +112,23 @@ def test_shortcut_keys_are_ones_streamlit_accepts_and_c_r_are_not_used():
 
 
 @pytest.mark.slow
+def grid_hidden(at) -> bool:
+    """The grid's box has no height and is invisible (drawn, so the reveal only shows it)."""
+    return any(f".st-key-{presenter.GRID_BOX_KEY}" in h.proto.body for h in at.get("html"))
+
+
 def test_predict_then_reveal_shows_the_grid_and_a_new_method_hides_it():
     at = open_page(EXPLORER, {"present": "true"})
-    assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]  # drawn ...
+    assert grid_hidden(at)  # ... and hidden
     assert any(presenter.QUESTION in h.value for h in at.header)
     at.button(key="key:reveal").click().run()
-    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"] and not grid_hidden(at)
     assert not any(presenter.QUESTION in h.value for h in at.header)
     at.button(key="key:layernorm").click().run()  # a new prediction
-    assert not [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    assert grid_hidden(at)
     at.toggle(key="ex:predict").set_value(False).run()  # no prediction: shown at once
-    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"]
+    assert [c for c in at.get("plotly_chart") if c.key == "ex:grid"] and not grid_hidden(at)
 
 
 def answer_hidden(at) -> bool:
