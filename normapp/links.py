@@ -189,10 +189,28 @@ def rerun() -> None:
     st.rerun()
 
 
+_FIXED_KEY = "links:fixed"  # the keys apply_fixes set on this run
+
+
 def apply_fixes() -> None:
     """Assign the values queued by :func:`fix_next_run` (call before any widget is drawn)."""
-    for key, value in st.session_state.pop(_FIXES_KEY, {}).items():
+    fixes = st.session_state.pop(_FIXES_KEY, {})
+    for key, value in fixes.items():
         st.session_state[key] = value
+    st.session_state[_FIXED_KEY] = tuple(fixes)
+
+
+def show_fixes_in_address_bar() -> None:
+    """After the fixed widgets are drawn: make the address bar say what they hold.
+
+    A bound widget set back to its default has its parameter dropped from Streamlit's copy
+    of the query, but the browser is told only when that copy still held it: ``?seed=-1``
+    stayed in the address bar after the repair, so a link copied from it passed the
+    warning on. Sending the query once more (an empty update) tells the browser.
+    """
+    fixed = st.session_state.pop(_FIXED_KEY, ())
+    if any(key not in st.query_params for key in fixed):
+        st.query_params.update()
 
 
 def add_messages(messages: Iterable[str]) -> None:

@@ -164,6 +164,7 @@ def _sidebar_widgets() -> dict[str, Any]:
     if source == "random":
         values.update(_random_tensor_widgets())
     drawn = _SOURCE_PARAMS[source]
+    links.show_fixes_in_address_bar()
     links.check_bound(raw, [_SIDEBAR_BOUNDS[name] for name in drawn], values)
     # The other source's parameters are not used; a bad one is still named.
     links.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])

@@ -260,3 +260,35 @@ def test_an_upload_named_like_markdown_is_echoed_literally(browser, warm_app_url
         assert visit.foreign() == [], "requests to other hosts (issue 7 item 6)"
     finally:
         visit.close()
+
+
+# Refused values that a widget or the page repairs: the address bar keeps only what is used,
+# so a link copied from it does not pass the warning on (issue 24.9).
+REFUSED = [
+    ("/", {"source": "random", "seed": "-1"}, "seed"),
+    ("/", {"source": "random", "shape": "bad"}, "shape"),
+    ("/", {"source": "random", "shape": "99999x3x4x4", "seed": "7"}, "shape"),
+    ("/", {"groups": "5"}, "groups"),
+    ("/", {"eps": "abc"}, "eps"),
+    ("/compare", {"methods": "nope"}, "methods"),
+    ("/lab", {"batch": "999"}, "batch"),
+]
+
+
+@pytest.mark.parametrize(("path", "link", "name"), REFUSED)
+def test_a_refused_value_is_named_and_leaves_the_address_bar(
+    browser, warm_app_url, path, link, name
+):
+    from playwright.sync_api import expect
+
+    context, tab = new_tab(browser)
+    try:
+        open_app(tab, f"{warm_app_url}{path}?{urlencode(link)}")
+        expect(tab.get_by_test_id("stAlert").filter(has_text=f"{name}=").first).to_be_visible()
+        refused = re.escape(urlencode({name: link[name]}))
+        expect(tab).not_to_have_url(re.compile(rf"[?&]{refused}(&|$)"))
+        kept = {k: v for k, v in link.items() if k not in (name, "source")}
+        for key, value in kept.items():  # what was used stays
+            expect(tab).to_have_url(re.compile(rf"[?&]{re.escape(urlencode({key: value}))}(&|$)"))
+    finally:
+        context.close()
