@@ -76,12 +76,14 @@ def test_the_input_controls_show_only_on_pages_that_use_them(
         expect(tab.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible(
             timeout=LOAD_MS
         )
+        # The waits are LOAD_MS, not playwright's 5 s: under CI's load the sidebar's radio was
+        # still being drawn 5 s after the page's heading showed (it was there a moment later).
         tensor = tab.get_by_text("Tensor to normalize")
         if uses_input:
-            expect(tensor).to_be_visible()
+            expect(tensor).to_be_visible(timeout=LOAD_MS)
         else:
-            expect(tensor).to_be_hidden()
-            expect(tab.get_by_role("link", name="Explorer")).to_be_visible()  # pages still
+            expect(tensor).to_be_hidden(timeout=LOAD_MS)
+            expect(tab.get_by_role("link", name="Explorer")).to_be_visible(timeout=LOAD_MS)
         screenshot(tab, f"sidebar{path.replace('/', '-')}")
     finally:
         context.close()
