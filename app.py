@@ -20,7 +20,8 @@ if __name__ != "__main__":  # imported by the server
 
     app = st.App(__file__, middleware=server.MIDDLEWARE)
 else:  # a session's run
-    from normapp import share_view, ui
+    from normapp import ui
+    from normapp.links import share_view
 
     ui.configure_page()
     # Filled once the page has run; at the right, above the page's title.

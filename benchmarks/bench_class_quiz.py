@@ -1,7 +1,7 @@
 """A class of 100 answering the live quiz at once: against the class store, then the app.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_class_quiz.py``).
-normapp.class_store is measured on a SQLite file (the app's default) and on a
+normapp.classroom.store is measured on a SQLite file (the app's default) and on a
 temporary PostgreSQL cluster (tests/support/postgres.py, PostgreSQL's default
 durability: fsync on).
 
@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from normapp.class_store import ClassStore, default_url, engine_options  # noqa: E402
-from normapp.quiz import make_quiz  # noqa: E402
+from normapp.classroom.quiz import make_quiz  # noqa: E402
+from normapp.classroom.store import ClassStore, default_url, engine_options  # noqa: E402
 from tests.support.class_quiz_load import run_class_answers  # noqa: E402
 from tests.support.classroom import StreamlitServer  # noqa: E402
 from tests.support.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402

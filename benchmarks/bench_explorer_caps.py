@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from normapp import link_forms  # noqa: E402
+from normapp.links import old_forms  # noqa: E402
 from normlib import METHODS  # noqa: E402
 
 TARGET_SECONDS = 3.0
@@ -59,7 +59,7 @@ def one_view(query: dict[str, str], page: str = "") -> dict[str, float]:
     # The link as the server would hand it to the page: older forms (axes=NHW) rewritten.
     link = urlencode(query)
     values: dict[str, list[str]] = {}
-    for key, value in parse_qsl(link_forms.current_form(link) or link):
+    for key, value in parse_qsl(old_forms.current_form(link) or link):
         values.setdefault(key, []).append(value)
     for key, given in values.items():
         at.query_params[key] = given[0] if len(given) == 1 else given

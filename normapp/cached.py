@@ -25,20 +25,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import normlib
-from normapp import (
+from normapp import figures, inputs
+from normapp.classroom import quiz
+from normapp.explorer import set_statistics
+from normapp.explorer.after_check import AfterCheck
+from normapp.explorer.after_check import after_check as check_after
+from normapp.inputs import LoadedInput
+from normapp.teaching import (
     batch_dependence,
-    figures,
-    inputs,
     question,
-    quiz,
     running_statistics,
     running_var_target,
-    set_statistics,
     train_eval,
 )
-from normapp.after_check import AfterCheck
-from normapp.after_check import after_check as check_after
-from normapp.inputs import LoadedInput
 from normlib.typing import Element, Shape4
 
 

@@ -22,8 +22,8 @@ import importlib
 from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
-from normapp.room_link import keep_streamlit_offline
-from normapp.sitemap import PagePathRedirect
+from normapp.links.room_link import keep_streamlit_offline
+from normapp.links.sitemap import PagePathRedirect
 
 keep_streamlit_offline()  # before the server starts: its origin checks look addresses up
 

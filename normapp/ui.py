@@ -6,7 +6,7 @@ runs the page; a page then reads the loaded tensor, first thing::
     data = ui.current_input("compare")
 
 State lives in ``st.session_state`` and in the URL: the sidebar's widgets are
-bound to their link parameters (``bind="query-params"``); normapp/links.py
+bound to their link parameters (``bind="query-params"``); normapp/links/bound.py
 reports what a link got wrong and reads older link forms.
 """
 
@@ -20,9 +20,10 @@ import pyarrow as pa
 import streamlit as st
 
 import normlib
-from normapp import cached, inputs, links, sitemap, state
+from normapp import cached, inputs
 from normapp.inputs import LoadedInput
-from normapp.text import literal
+from normapp.links import bound, params, sitemap
+from normapp.links.literal import literal
 from normlib.typing import Shape4
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
@@ -32,10 +33,10 @@ FAVICON = PAGES_DIR.parent / "assets" / "favicon.png"  # drawn by assets/make_fa
 # Pillow and stored it as a new media file on every run of every page.
 FAVICON_URL = "data:image/png;base64," + base64.b64encode(FAVICON.read_bytes()).decode("ascii")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
-_SEED_PARAM = next(p for p in state.INPUT_PARAMS if p.name == "seed")
+_SEED_PARAM = next(p for p in params.INPUT_PARAMS if p.name == "seed")
 SEED_MAX = 2**31 - 1
 # The random tensor's spreads: (URL name, label, largest value, step, help); the
-# ranges are those of the matching parameters in normapp/state.py.
+# ranges are those of the matching parameters in normapp/links/params.py.
 _SPREAD_SLIDERS = (
     (
         "coff",
@@ -94,10 +95,10 @@ def navigation():
     if sitemap.MISSING_PARAM in st.query_params:
         st.session_state["page:missing"] = st.query_params[sitemap.MISSING_PARAM]
         del st.query_params[sitemap.MISSING_PARAM]
-    st.session_state.pop(links.ANNOUNCED_KEY, None)
+    st.session_state.pop(bound.ANNOUNCED_KEY, None)
     if "page:missing" in st.session_state:
         missing = st.session_state.pop("page:missing")
-        st.session_state[links.ANNOUNCED_KEY] = missing  # links.rerun shows it again
+        st.session_state[bound.ANNOUNCED_KEY] = missing  # links.rerun shows it again
         _page_not_found(missing, page, pages)
     return page
 
@@ -117,8 +118,8 @@ def _page_not_found(path: str, shown, pages: list) -> None:
 # Every sidebar widget is bound to the URL parameter of its key; the random
 # tensor's keep their values in the session while another source is shown.
 _SIDEBAR_BOUNDS = {
-    p.name: links.Bound(p, labels=state.SOURCES if p.name == "source" else None)
-    for p in state.INPUT_PARAMS
+    p.name: bound.Bound(p, labels=params.SOURCES if p.name == "source" else None)
+    for p in params.INPUT_PARAMS
 }
 _SOURCE_PARAMS = {
     "samples": ("source", "n", "size"),
@@ -126,18 +127,18 @@ _SOURCE_PARAMS = {
     "uploads": ("source", "size"),
     "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale"),
 }
-_DEFAULTS = {p.name: p.default for p in state.INPUT_PARAMS}
+_DEFAULTS = {p.name: p.default for p in params.INPUT_PARAMS}
 
 
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (bound to the URL) and return the chosen values."""
-    raw = links.translate_bound(_SIDEBAR_BOUNDS.values())
+    raw = bound.translate_bound(_SIDEBAR_BOUNDS.values())
     sb = st.sidebar
     sb.header("Input")
     source = sb.radio(
         "Tensor to normalize",
-        list(state.SOURCES),
-        format_func=state.SOURCES.get,
+        list(params.SOURCES),
+        format_func=params.SOURCES.get,
         key="source",
         bind="query-params",
         help="Images give C = 3 (red, green, blue); feature maps give C = 8 filter responses.",
@@ -148,14 +149,14 @@ def _sidebar_widgets() -> dict[str, Any]:
             values["n"] = sb.slider(
                 "N: images in the batch",
                 1,
-                state.N_MAX,
+                params.N_MAX,
                 _DEFAULTS["n"],
                 key="n",
                 bind="query-params",
             )
         values["size"] = sb.select_slider(
             "H = W: image size (pixels)",
-            [str(s) for s in state.IMAGE_SIZES],
+            [str(s) for s in params.IMAGE_SIZES],
             value=str(_DEFAULTS["size"]),
             key="size",
             bind="query-params",
@@ -164,12 +165,12 @@ def _sidebar_widgets() -> dict[str, Any]:
     if source == "random":
         values.update(_random_tensor_widgets())
     drawn = _SOURCE_PARAMS[source]
-    links.show_fixes_in_address_bar()
-    links.check_bound(raw, [_SIDEBAR_BOUNDS[name] for name in drawn], values)
+    bound.show_fixes_in_address_bar()
+    bound.check_bound(raw, [_SIDEBAR_BOUNDS[name] for name in drawn], values)
     # The other source's parameters are not used; a bad one is still named.
-    links.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])
-    if not links.has_fixes():  # else the next run draws other widgets, which read the URL
-        links.write({}, (), drop=(name for name in _SIDEBAR_BOUNDS if name not in drawn))
+    bound.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])
+    if not bound.has_fixes():  # else the next run draws other widgets, which read the URL
+        bound.write({}, (), drop=(name for name in _SIDEBAR_BOUNDS if name not in drawn))
     return values
 
 
@@ -179,7 +180,7 @@ def _random_tensor_widgets() -> dict[str, Any]:
     values: dict[str, Any] = {"shape": _shape_widget()}
     values["dist"] = sb.selectbox(
         "Distribution",
-        state.DISTRIBUTIONS,
+        params.DISTRIBUTIONS,
         key="dist",
         bind="query-params",
         persist_state="session",
@@ -202,7 +203,7 @@ def _random_tensor_widgets() -> dict[str, Any]:
 
 def _shape_widget() -> Shape4:
     """The shape box; a typed shape over the caps is refused, a link's is repaired next run."""
-    default_shape = state.format_shape(_DEFAULTS["shape"])
+    default_shape = params.format_shape(_DEFAULTS["shape"])
     st.session_state.setdefault("last-good:shape", default_shape)
     shape_text = st.sidebar.text_input(
         "Shape N×C×H×W",
@@ -210,18 +211,18 @@ def _shape_widget() -> Shape4:
         key="shape",
         bind="query-params",
         persist_state="session",
-        help=f"Caps: N ≤ {state.N_MAX}, C ≤ {state.C_MAX}, H, W ≤ {state.HW_MAX}, "
+        help=f"Caps: N ≤ {params.N_MAX}, C ≤ {params.C_MAX}, H, W ≤ {params.HW_MAX}, "
         f"at most 2^24 elements.",
         on_change=_refuse_typed_value,
-        args=("shape", "Shape", state.parse_shape),
+        args=("shape", "Shape", params.parse_shape),
     )
     _show_refusal("shape")
     try:
-        shape = state.parse_shape(shape_text)
+        shape = params.parse_shape(shape_text)
     except ValueError:  # from a link: check_bound says what was wrong
-        shape = state.parse_shape(st.session_state["last-good:shape"])
-        links.fix_next_run("shape", st.session_state["last-good:shape"])
-    st.session_state["last-good:shape"] = state.format_shape(shape)
+        shape = params.parse_shape(st.session_state["last-good:shape"])
+        bound.fix_next_run("shape", st.session_state["last-good:shape"])
+    st.session_state["last-good:shape"] = params.format_shape(shape)
     return shape
 
 
@@ -246,7 +247,7 @@ def _seed_widget() -> int:
         seed = _parse_seed(typed)
     except ValueError:  # from a link: check_bound says what was wrong
         seed = st.session_state["last-good:seed"]
-        links.fix_next_run("seed", seed)
+        bound.fix_next_run("seed", seed)
     st.session_state["last-good:seed"] = seed
     return seed
 
@@ -292,7 +293,7 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
         key="in:uploads",
-        help=f"Several at once. The first {state.N_MAX} readable files form the batch.",
+        help=f"Several at once. The first {params.N_MAX} readable files form the batch.",
     )
     if files:
         st.session_state["uploads:files"] = [(f.name, f.getvalue()) for f in files]
@@ -306,12 +307,12 @@ def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]
         )
     outcomes = [cached.upload(name, normlib.image_digest(data), size, data) for name, data in kept]
     good = [o for o in outcomes if o.image is not None]
-    if len(good) > state.N_MAX:
+    if len(good) > params.N_MAX:
         st.sidebar.warning(
-            f"{len(good)} readable images: the batch is capped at N = {state.N_MAX}; "
-            f"using the first {state.N_MAX}."
+            f"{len(good)} readable images: the batch is capped at N = {params.N_MAX}; "
+            f"using the first {params.N_MAX}."
         )
-        good = good[: state.N_MAX]
+        good = good[: params.N_MAX]
     return inputs.uploads_input(good, size), outcomes
 
 
@@ -412,8 +413,8 @@ def close_sidebar_on_phone_navigation(page: str) -> None:
 def sidebar_input() -> LoadedInput:
     """Draw the shared sidebar and load the chosen tensor."""
     values = _sidebar_widgets()
-    links.rerun_for_fixes()  # a link to repair: the next run loads what it asks for
-    size = state.image_size(values)
+    bound.rerun_for_fixes()  # a link to repair: the next run loads what it asks for
+    size = params.image_size(values)
     loaded: LoadedInput | None = None
     if values["source"] == "uploads":
         loaded, outcomes = _uploads(size)
@@ -455,7 +456,7 @@ _LOADED_KEY = "input:loaded"
 
 def draw_sidebar() -> None:
     """Draw the shared sidebar and load its tensor for the page; app.py calls it once per run."""
-    links.apply_fixes()
+    bound.apply_fixes()
     st.session_state[_LOADED_KEY] = sidebar_input()
 
 
@@ -465,7 +466,7 @@ def current_input(page: str) -> LoadedInput:
     `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
     parameters are dropped from the URL.
     """
-    links.one_value_each([*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS])
+    bound.one_value_each([*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS])
     keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}
-    links.write({}, (), drop=[name for name in st.query_params if name not in keep])
+    bound.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]

@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-from normapp import batch_dependence, cached, compare, figures, links, state, ui
-from normapp.text import literal
+from normapp import cached, figures, ui
+from normapp.links import bound, params
+from normapp.links.literal import literal
+from normapp.teaching import batch_dependence, compare
 
 SAMPLE, BATCH, MATES, SHUFFLE, CHANNEL = batch_dependence.BATCH_PARAMS
-BOUNDS = (links.Bound(MATES, batch_dependence.MATES), links.Bound(SHUFFLE))
+BOUNDS = (bound.Bound(MATES, batch_dependence.MATES), bound.Bound(SHUFFLE))
 PER_ROW = 3
 CHART = figures.CHART_CONFIG
 KEYS = ("bd:sample", "bd:batch", "mates", "shuffle", "bd:channel")
@@ -19,20 +21,20 @@ reference_rows = batch_dependence.reference_rows(data.shape, 0)  # its size; the
 # The mates and the shuffle seed have fixed choices: bound to the URL. The sample, the batch
 # size and the channel must fit the loaded input (and the batch size's name is the Train vs
 # eval page's too): read by hand, and a link's value that does not fit says so.
-raw = links.translate_bound(BOUNDS)
+raw = bound.translate_bound(BOUNDS)
 for key, param, size in (
     ("bd:sample", SAMPLE, n_max),
     ("bd:channel", CHANNEL, c_max),
     ("bd:batch", BATCH, batch_max + 1),
 ):
-    linked = links.follow_into(param, key)
+    linked = bound.follow_into(param, key)
     st.session_state.setdefault(key, param.default)
     value, moved = batch_dependence.clamp_index(st.session_state[key], size)
     if moved and linked is not None:
         value = min(param.default, size - 1)
         reason = f"does not fit this input ({literal(data.title)}, shape {data.shape})"
         used = f"the default, {param.name}={value}"
-        links.add_messages([state.misfit_message(param.name, linked, reason, used)])
+        bound.add_messages([params.misfit_message(param.name, linked, reason, used)])
     st.session_state[key] = value
 if st.session_state["bd:batch"] < 1:
     st.session_state["bd:batch"] = 1
@@ -95,10 +97,10 @@ channel_col.selectbox(
 )
 sample, size, mates, shuffle, channel = (st.session_state[k] for k in KEYS)
 sample, size, shuffle, channel = int(sample), int(size), int(shuffle), int(channel)
-links.check_bound(raw, BOUNDS, {"mates": mates, "shuffle": shuffle})
-links.rerun_for_fixes()
+bound.check_bound(raw, BOUNDS, {"mates": mates, "shuffle": shuffle})
+bound.rerun_for_fixes()
 with notices:
-    links.show_messages()
+    bound.show_messages()
 
 batch, movements = cached.movements(
     data.key, sample, size, mates, shuffle, data.x, data.sample_labels
@@ -172,4 +174,4 @@ with st.expander("A batch of one sample", expanded=size == 1):
         "was, and the unbiased running variance would divide by m − 1 = 0."
     )
 
-links.write({"sample": sample, "batch": size, "channel": channel}, (SAMPLE, BATCH, CHANNEL))
+bound.write({"sample": sample, "batch": size, "channel": channel}, (SAMPLE, BATCH, CHANNEL))

@@ -3,7 +3,10 @@
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, element_walkthrough, facts, figures, links, state, ui
+from normapp import cached, figures, ui
+from normapp.explorer import element_walkthrough
+from normapp.links import bound, params
+from normapp.teaching import compare, framework_facts
 
 METHODS, PICK = compare.COMPARE_PARAMS
 PICK_KEYS = ("cmp:n", "cmp:c", "cmp:h", "cmp:w")
@@ -16,9 +19,9 @@ data = ui.current_input("compare")
 n_max, c_max, h_max, w_max = data.shape
 GRID_TILES = compare.grid_tiles(c_max)
 # Both parameters are compound (a list of methods; n,c,h,w): read by hand from a link.
-links.follow_into(METHODS, "cmp:methods", list)
+bound.follow_into(METHODS, "cmp:methods", list)
 st.session_state.setdefault("cmp:methods", list(METHODS.default))
-linked = links.follow_into(PICK, PICK_KEYS)
+linked = bound.follow_into(PICK, PICK_KEYS)
 for key, value in zip(PICK_KEYS, PICK.default, strict=True):
     st.session_state.setdefault(key, value)
 wanted = tuple(int(st.session_state[k]) for k in PICK_KEYS)
@@ -27,12 +30,12 @@ if moved and linked is not None:
     reason = f"is outside the input's shape {data.shape}"
     asked = ",".join(map(str, wanted))
     used = "the default, pick=0,0,0,0"
-    links.add_messages([state.misfit_message("pick", asked, reason, used)])
+    bound.add_messages([params.misfit_message("pick", asked, reason, used)])
     element = (0, 0, 0, 0)
 if moved:
     for key, value in zip(PICK_KEYS, element, strict=True):
         st.session_state[key] = value
-links.show_messages()
+bound.show_messages()
 
 st.title("Compare methods")
 st.markdown(
@@ -165,7 +168,7 @@ if chosen:
                 for label in ("PyTorch", "Keras (channels-first)"):
                     call = frameworks[label][row]
                     st.markdown(f"{label}:")
-                    if facts.has_layer(call):
+                    if framework_facts.has_layer(call):
                         st.code(call, language="python", wrap_lines=True)
                     else:
                         st.markdown(call)
@@ -176,4 +179,4 @@ if chosen:
                 )
 
 # No method chosen: the link leaves methods out (it opens with the default six).
-links.write({"methods": tuple(chosen) or METHODS.default, "pick": element}, (METHODS, PICK))
+bound.write({"methods": tuple(chosen) or METHODS.default, "pick": element}, (METHODS, PICK))

@@ -3,27 +3,24 @@
 import streamlit as st
 
 import normlib
-from normapp import (
+from normapp import cached, figures, ui
+from normapp.explorer import (
     after_check,
-    cached,
+    controls,
     downloads,
     element_walkthrough,
-    explorer_link,
-    figures,
-    link_forms,
-    links,
     presenter,
     presets,
-    seed_question,
     set_description,
     set_statistics,
-    state,
-    ui,
 )
-from normapp import explorer_controls as controls
+from normapp.explorer import link as explorer_link
 from normapp.lab import controls as lab_controls
+from normapp.links import bound, old_forms
+from normapp.links import params as state
+from normapp.teaching import seed_question
 
-TABS = link_forms.EXPLORER_TABS
+TABS = old_forms.EXPLORER_TABS
 BOUNDS = explorer_link.bounds(TABS)
 NO_BAR = figures.CHART_CONFIG
 PICK_KEYS = controls.PICK_KEYS
@@ -157,7 +154,7 @@ def explorer_body() -> None:
 
     explorer_link.finish(element)
     with notices:
-        links.show_messages()
+        bound.show_messages()
 
 
 # --- Choosing the normalization

@@ -5,10 +5,12 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from normapp import figures, lab_views, links, ui
+from normapp import figures, ui
 from normapp.lab import controls, gallery, network, precomputed, runs, summary
+from normapp.lab import views as lab_views
 from normapp.lab.task import make_task
-from normapp.text import literal
+from normapp.links import bound
+from normapp.links.literal import literal
 
 CHART = figures.CHART_CONFIG
 NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES, MATCH = controls.LAB_PARAMS
@@ -30,7 +32,7 @@ REGISTRY.preload(precomputed.default_runs())
 ui.current_input("lab")  # the lab trains on its own task; this keeps the URL and sidebar right
 watcher = st.session_state.setdefault("lab:watcher", uuid.uuid4().hex)
 for param in controls.LAB_PARAMS:
-    links.follow_into(param, KEYS[param.name], list if param is NORMS else lambda value: value)
+    bound.follow_into(param, KEYS[param.name], list if param is NORMS else lambda value: value)
     default = param.default
     st.session_state.setdefault(KEYS[param.name], list(default) if param is NORMS else default)
 st.session_state.setdefault("lab:axes", AXES.default)  # the custom axes last typed correctly
@@ -178,9 +180,9 @@ values = {
     "custom_axes": st.session_state["lab:axes"],
     "match": st.session_state["lab:match"],
 }
-links.write(values, controls.LAB_PARAMS)
+bound.write(values, controls.LAB_PARAMS)
 with notices:
-    links.show_messages()
+    bound.show_messages()
 if not norms:
     st.info("Choose at least one normalization above.")
     st.stop()

@@ -5,9 +5,11 @@ import importlib.util
 import streamlit as st
 
 import normlib
-from normapp import cached, compare, link_forms, links, momentum_conventions, question, ui
-from normapp.facts import eps_words, facts_for
-from normapp.set_description import plural
+from normapp import cached, ui
+from normapp.explorer.set_description import plural
+from normapp.links import bound, old_forms
+from normapp.teaching import compare, momentum_conventions, question
+from normapp.teaching.framework_facts import eps_words, facts_for
 
 LINK_HELP = "Opens the page that shows this with numbers."
 BN = facts_for("method3")  # what torch.nn.BatchNorm2d / Keras BatchNormalization are
@@ -28,7 +30,7 @@ def check_table(check: question.TorchCheck) -> dict[str, list]:
 
 data = ui.current_input("question")
 n, c, h, w = data.shape
-links.show_messages()  # about the sidebar's link parameters
+bound.show_messages()  # about the sidebar's link parameters
 
 st.title("The question, answered")
 st.markdown(
@@ -63,7 +65,7 @@ for method in question.QUESTION_METHODS:
             ui.PAGES_DIR / "explorer.py",
             label=f"See {method.key.replace('method', 'Method ')}'s sets in the Explorer",
             icon=":material/search:",
-            query_params={"method": link_forms.METHOD_NAMES[method.key]},
+            query_params={"method": old_forms.METHOD_NAMES[method.key]},
             help=LINK_HELP,
         )
 
@@ -120,7 +122,7 @@ link_col1.page_link(
     ui.PAGES_DIR / "explorer.py",
     label="LayerNorm's sets in the Explorer",
     icon=":material/search:",
-    query_params={"method": link_forms.METHOD_NAMES["layernorm"]},
+    query_params={"method": old_forms.METHOD_NAMES["layernorm"]},
     help=LINK_HELP,
 )
 link_col2.page_link(
@@ -152,7 +154,7 @@ st.page_link(
     ui.PAGES_DIR / "explorer.py",
     label="BatchNorm2d's statistics for this input",
     icon=":material/search:",
-    query_params={"method": link_forms.METHOD_NAMES["batchnorm"]},
+    query_params={"method": old_forms.METHOD_NAMES["batchnorm"]},
     help=LINK_HELP,
 )
 
@@ -238,7 +240,7 @@ st.page_link(
     ui.PAGES_DIR / "explorer.py",
     label="LayerNorm over channels in the Explorer",
     icon=":material/search:",
-    query_params={"method": link_forms.METHOD_NAMES["positionnorm"]},
+    query_params={"method": old_forms.METHOD_NAMES["positionnorm"]},
     help=LINK_HELP,
 )
 st.subheader("GroupNorm's two limits")

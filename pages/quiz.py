@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from normapp import cached, class_quiz, class_views, figures, links, quiz, ui
+from normapp import cached, figures, ui
+from normapp.classroom import class_quiz, quiz, views
+from normapp.links import bound
 
 (QUIZ,) = quiz.QUIZ_PARAMS
 CHART = figures.CHART_CONFIG
@@ -32,23 +34,23 @@ ui.current_input("quiz")  # the sidebar's input is not used: quiz shapes come fr
 # A class session's link: a student's quiz, or with the session's secret the lecturer's board.
 class_code = st.query_params.get(class_quiz.CODE_PARAM)
 if class_code is not None:
-    links.write({}, (), drop=["quiz"])  # the session knows its quiz number
-    links.show_messages()  # e.g. a class code given twice
+    bound.write({}, (), drop=["quiz"])  # the session knows its quiz number
+    bound.show_messages()  # e.g. a class code given twice
     secret = st.query_params.get(class_quiz.KEY_PARAM)
     if secret is None:
-        class_views.student_view(class_code)
+        views.student_view(class_code)
     else:
-        class_views.board_view(class_code, secret)
+        views.board_view(class_code, secret)
     st.stop()
 # The quiz number is no widget (New quiz draws one): read from a link that brings a new one.
-followed = links.followed(QUIZ)
+followed = bound.followed(QUIZ)
 if followed is not None:
     # Another quiz: the answers of the last one go (the Question page's q:* keys stay).
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("quiz:")]:
         del st.session_state[key]
     st.session_state["quiz:seed"], message = followed
-    links.add_messages([message] if message else [])
-links.show_messages()
+    bound.add_messages([message] if message else [])
+bound.show_messages()
 seed = int(st.session_state.setdefault("quiz:seed", QUIZ.default))
 questions = cached.quiz_questions(seed)
 results = st.session_state.setdefault("quiz:results", {}).setdefault(seed, {})
@@ -71,7 +73,7 @@ button_col.button(
     help="Another quiz number, other questions.",
 )
 with st.expander("Take this quiz with a class: a code for the room and a live board"):
-    class_views.class_panel(seed)
+    views.class_panel(seed)
 
 for index, question in enumerate(questions):
     key = answer_key(seed, index)
@@ -126,4 +128,4 @@ if answered == len(questions):
         f"or share the link with `quiz={seed}`."
     )
 
-links.write({"quiz": seed}, [QUIZ], keep_default=True)  # a class shares the number
+bound.write({"quiz": seed}, [QUIZ], keep_default=True)  # a class shares the number

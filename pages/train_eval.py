@@ -3,21 +3,18 @@
 import streamlit as st
 
 import normlib
-from normapp import (
+from normapp import cached, figures, ui
+from normapp.links import bound, params
+from normapp.teaching import (
     batch_dependence,
-    cached,
-    figures,
-    links,
     momentum_conventions,
     running_statistics,
     running_var_target,
-    state,
     train_eval,
-    ui,
 )
 
 MOMENTUM, STEPS, BATCH, BSEED = running_statistics.TRAIN_PARAMS
-BOUNDS = (links.Bound(STEPS), links.Bound(BSEED))
+BOUNDS = (bound.Bound(STEPS), bound.Bound(BSEED))
 CHART = figures.CHART_CONFIG
 
 
@@ -25,16 +22,16 @@ data = ui.current_input("train-eval")
 n_max, c_max, h_max, w_max = data.shape
 # Steps and the batch seed have fixed ranges: bound to the URL. Momentum (its options depend
 # on the value) and B (at most N, and the Batch page's "batch" too) are read by hand.
-raw = links.translate_bound(BOUNDS)
-links.follow_into(MOMENTUM, "te:momentum", momentum_conventions.format_momentum)
-linked_batch = links.follow_into(BATCH, "te:batch")
+raw = bound.translate_bound(BOUNDS)
+bound.follow_into(MOMENTUM, "te:momentum", momentum_conventions.format_momentum)
+linked_batch = bound.follow_into(BATCH, "te:batch")
 st.session_state.setdefault("te:momentum", momentum_conventions.format_momentum(MOMENTUM.default))
 st.session_state.setdefault("te:batch", BATCH.default)
 if st.session_state["te:batch"] > n_max:
     if linked_batch is not None:
         reason = f"is more than the input's N = {n_max} samples"
         used = f"B = {min(BATCH.default, n_max)}"
-        links.add_messages([state.misfit_message("batch", linked_batch, reason, used)])
+        bound.add_messages([params.misfit_message("batch", linked_batch, reason, used)])
         st.session_state["te:batch"] = min(BATCH.default, n_max)
     else:
         st.session_state["te:batch"] = n_max
@@ -104,10 +101,10 @@ st.markdown(
     "the weight of the old value. PyTorch 0.1 ↔ Keras 0.9; Keras' default 0.99 ↔ PyTorch 0.01."
 )
 
-links.check_bound(raw, BOUNDS, {"steps": steps, "bseed": seed})
-links.rerun_for_fixes()
+bound.check_bound(raw, BOUNDS, {"steps": steps, "bseed": seed})
+bound.rerun_for_fixes()
 with notices:
-    links.show_messages()
+    bound.show_messages()
 own_values = {"momentum": momentum, "batch": batch}
 try:
     run, mates = cached.train_stream(data.key, momentum, steps, batch, seed, data.x)
@@ -117,7 +114,7 @@ except normlib.NormError as error:
         f"a single number, so BatchNorm2d cannot train on it (PyTorch raises the same error). "
         f"Choose a larger batch or a larger image."
     )
-    links.write(own_values, (MOMENTUM, BATCH))
+    bound.write(own_values, (MOMENTUM, BATCH))
     st.stop()
 for note in run.notes:
     st.info(note)
@@ -284,4 +281,4 @@ st.caption(
     )
 )
 
-links.write(own_values, (MOMENTUM, BATCH))
+bound.write(own_values, (MOMENTUM, BATCH))

@@ -87,7 +87,8 @@ def open_page(page: str, query: dict | None = None, sidebar: dict | None = None)
 
 
 def shown(markdown: str) -> str:
-    """The text a reader sees for `markdown` whose echoes went through normapp.text.literal.
+    """The text a reader sees for `markdown` whose echoes went through
+    normapp.links.literal.literal.
 
     literal() backslash-escapes every ASCII punctuation character; AppTest
     reports the Markdown source, so a test that looks for an echoed value

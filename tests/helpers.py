@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
-from normapp import sitemap
+from normapp.links import sitemap
 
 RUN_TIMEOUT_MS = 120_000  # generous: a busy 2-core CI machine can take a minute
 

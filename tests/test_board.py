@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from normapp import quiz
+from normapp.classroom import quiz
 
 
 # ------------------------------------------ the class board draws every kind of question

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from normapp import quiz
+from normapp.classroom import quiz
 from tests.conftest import Server, screenshot, serve_apps
 from tests.helpers import (
     COUNT_RUNS_SCRIPT,

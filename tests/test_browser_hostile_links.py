@@ -14,7 +14,7 @@ page must (issue 7 items 4, 5, 8, 9):
   favicon request, issue 7 item 6, does not hide the other findings).
 
 Each page's parameters come from README.md's "Pages and links" table and
-normapp/state.py; the sidebar's parameters are read on every page.
+normapp/links/params.py; the sidebar's parameters are read on every page.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from normapp import sitemap
+from normapp.links import sitemap
 from tests.conftest import ROOT, serve_app
 from tests.support.classroom import CLASS_VIEWS, View, classroom, run_class
 

@@ -15,8 +15,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from normapp import quiz
-from normapp.class_store import ClassStore, default_url, engine_options
+from normapp.classroom import quiz
+from normapp.classroom.store import ClassStore, default_url, engine_options
 from tests.conftest import Server, serve_apps
 from tests.support.class_quiz_load import run_class_answers
 

@@ -1,7 +1,7 @@
-"""normapp.class_store against real databases: a SQLite file and a throwaway PostgreSQL.
+"""normapp.classroom.store against real databases: a SQLite file and a throwaway PostgreSQL.
 
 Every expected value is computed here, by brute force from the answers the test
-sent (and the quiz's own definition, normapp.quiz.make_quiz), never by the store;
+sent (and the quiz's own definition, normapp.classroom.quiz.make_quiz), never by the store;
 rows are counted with plain SQL.
 """
 
@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from normapp.class_store import (
+from normapp.classroom.quiz import Question, make_quiz
+from normapp.classroom.store import (
     CODE_ALPHABET,
     SESSION_HOURS,
     ClassStore,
@@ -24,7 +25,6 @@ from normapp.class_store import (
     default_url,
     engine_options,
 )
-from normapp.quiz import Question, make_quiz
 
 SEED = 4242
 QUIZ = make_quiz(SEED)
@@ -511,7 +511,7 @@ def test_joined_and_answered_are_counted_apart(store):
 
 
 def test_answers_are_rate_limited_per_student(store, clock):
-    from normapp.class_store import ANSWER_WINDOW_S, ANSWERS_PER_WINDOW
+    from normapp.classroom.store import ANSWER_WINDOW_S, ANSWERS_PER_WINDOW
 
     session = store.create_session(SEED)
     fast, calm = store.join(session.code), store.join(session.code)
@@ -528,7 +528,7 @@ def test_answers_are_rate_limited_per_student(store, clock):
 
 
 def test_a_session_issues_a_bounded_number_of_ids(engine, clock, monkeypatch):
-    from normapp import class_store
+    from normapp.classroom import store as class_store
 
     monkeypatch.setattr(class_store, "MAX_STUDENTS", 3)
     store = ClassStore(engine, clock=clock)

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import batch_dependence, compare, element_walkthrough, facts, inputs, links, state
+from normapp import inputs
+from normapp.explorer import element_walkthrough
+from normapp.links import bound, params
+from normapp.teaching import batch_dependence, compare, framework_facts
 from tests.conftest import require_torch, shown
 
 pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
@@ -29,7 +32,7 @@ def test_parse_methods_refuses_unknown_keys_and_names_them(text):
 
 
 def test_bad_methods_parameter_falls_back_with_a_message():
-    values, messages = links.parse_params({"methods": "method9"}, compare.COMPARE_PARAMS)
+    values, messages = bound.parse_params({"methods": "method9"}, compare.COMPARE_PARAMS)
     assert values["methods"] == compare.DEFAULT_METHODS
     assert len(messages) == 1 and "'method9'" in shown(messages[0])
 
@@ -39,7 +42,7 @@ def test_bad_methods_parameter_falls_back_with_a_message():
     [("sample", "-1"), ("batch", "0"), ("batch", "65"), ("mates", "cats"), ("shuffle", "x")],
 )
 def test_bad_batch_parameters_fall_back_with_a_message(name, raw):
-    values, messages = links.parse_params({name: raw}, batch_dependence.BATCH_PARAMS)
+    values, messages = bound.parse_params({name: raw}, batch_dependence.BATCH_PARAMS)
     default = next(p.default for p in batch_dependence.BATCH_PARAMS if p.name == name)
     assert values[name] == default
     assert len(messages) == 1 and name in messages[0]
@@ -50,7 +53,7 @@ def test_every_preset_has_a_row_and_a_framework_entry():
     for key in normlib.METHODS:
         row = compare.comparison_row(key, FEATURES)
         assert row.sets * row.elements == np.prod(FEATURES)
-        assert row.facts is facts.facts_for(key)
+        assert row.facts is framework_facts.facts_for(key)
 
 
 def test_batch_dependence_and_train_eval_are_derived_from_n_in_the_axes():
@@ -127,7 +130,7 @@ def test_framework_table_states_per_method_calls_and_eps():
 @pytest.mark.parametrize("channels", range(1, 65))
 def test_default_groups_is_the_smallest_proper_divisor_by_brute_force(channels):
     proper = [g for g in range(2, channels) if channels % g == 0]
-    groups = state.default_groups(channels)
+    groups = params.default_groups(channels)
     assert channels % groups == 0
     assert groups == (proper[0] if proper else channels)
     note = compare.groupnorm_note(channels)
@@ -144,7 +147,7 @@ def test_default_groups_is_the_smallest_proper_divisor_by_brute_force(channels):
 def test_groupnorm_note_no_longer_claims_25_has_no_divisor():
     # The old default tried only 2, 3, 4: C = 25, 35, 49, 55 fell back to G = C with a false note.
     for channels, groups in ((25, 5), (35, 5), (49, 7), (55, 5)):
-        assert state.default_groups(channels) == groups
+        assert params.default_groups(channels) == groups
         assert compare.groupnorm_note(channels) is None
 
 
@@ -156,7 +159,7 @@ def test_clamp_element():
 def test_link_values_in_messages_are_literal_and_short():
     hostile = "**x**[y](http://evil.example)"
     for name, raw in (("methods", hostile), ("pick", hostile), ("methods", "a" * 20_000)):
-        _, messages = links.parse_params({name: raw}, compare.COMPARE_PARAMS)
+        _, messages = bound.parse_params({name: raw}, compare.COMPARE_PARAMS)
         (message,) = messages
         assert name in message
         outside_code = message.split("`")[-1]  # after the code span that quotes the link

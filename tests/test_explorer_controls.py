@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from normapp import explorer_controls as controls
+from normapp.explorer import controls
 
 
 def fresh(**changes) -> dict:

@@ -1,4 +1,5 @@
-"""normapp.facts checked live: every call runs, every γ/β count and default eps is the framework's.
+"""normapp.teaching.framework_facts checked live: every call runs, every γ/β count and default
+eps is the framework's.
 
 PyTorch (2.13) and Keras 3 (torch backend) are the oracles: each call of the table
 is executed on a tensor and compared with normlib's method, each layer is built
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import compare, facts
+from normapp.teaching import compare, framework_facts
 from tests.conftest import require_keras, require_torch
 
 pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
@@ -42,30 +43,31 @@ def names(shape=SHAPE) -> dict:
 # ------------------------------------------------------------------ the table itself
 def test_every_method_has_facts_and_method1_claims_no_count():
     for key in normlib.METHODS:
-        assert key in facts.METHOD_FACTS, key
-    method1 = facts.facts_for("method1")
+        assert key in framework_facts.METHOD_FACTS, key
+    method1 = framework_facts.facts_for("method1")
     assert method1.affine.count(SHAPE) is None
     assert "hypothetical" in method1.affine.count_text(SHAPE)
-    assert not facts.has_layer(method1.pytorch) and not facts.has_layer(method1.keras)
-    assert facts.facts_for("no such key") is facts.CUSTOM_FACTS
-    assert facts.facts_for("batchnorm") == facts.facts_for("method3")
+    assert not framework_facts.has_layer(method1.pytorch)
+    assert not framework_facts.has_layer(method1.keras)
+    assert framework_facts.facts_for("no such key") is framework_facts.CUSTOM_FACTS
+    assert framework_facts.facts_for("batchnorm") == framework_facts.facts_for("method3")
 
 
 def test_method2_is_per_activation_not_per_channel():
     # Issue 8 §2.2: the Explorer said 2·C; per-activation BN (nn.BatchNorm1d(C·H·W)) has 2·C·H·W.
     n, c, h, w = SHAPE
-    assert facts.facts_for("method2").affine.count(SHAPE) == 2 * c * h * w
-    assert facts.facts_for("method2").affine.formula() == "2·C·H·W"
+    assert framework_facts.facts_for("method2").affine.count(SHAPE) == 2 * c * h * w
+    assert framework_facts.facts_for("method2").affine.formula() == "2·C·H·W"
 
 
 def test_eps_text_is_per_method():
-    assert facts.facts_for("layernorm").eps.text() == "PyTorch 1e-5, Keras 1e-3"
-    rms = facts.facts_for("rmsnorm")
+    assert framework_facts.facts_for("layernorm").eps.text() == "PyTorch 1e-5, Keras 1e-3"
+    rms = framework_facts.facts_for("rmsnorm")
     assert "torch.finfo(dtype).eps" in rms.eps.text() and "Keras 1e-6" in rms.eps.text()
     assert f"{np.finfo(np.float32).eps:.2e}".replace("e-07", "e-7") in rms.eps.text()
     assert "mean square" in rms.eps_sentence()
-    assert facts.facts_for("pixelnorm").eps.text() == "ProGAN 1e-8"
-    assert facts.facts_for("method1").eps_sentence() == "no framework default"
+    assert framework_facts.facts_for("pixelnorm").eps.text() == "ProGAN 1e-8"
+    assert framework_facts.facts_for("method1").eps_sentence() == "no framework default"
 
 
 # ------------------------------------------------------------------------- PyTorch
@@ -74,8 +76,8 @@ def test_eps_text_is_per_method():
 @pytest.mark.parametrize("key", KEYS)
 def test_pytorch_call_computes_the_method(key, x):
     torch = require_torch()
-    entry = facts.facts_for(key)
-    assert facts.has_layer(entry.pytorch), key
+    entry = framework_facts.facts_for(key)
+    assert framework_facts.has_layer(entry.pytorch), key
     scope = {"nn": torch.nn, "torch": torch, "x": torch.from_numpy(x), **names()}
     with torch.no_grad():
         out = eval(entry.pytorch, scope).numpy()  # noqa: S307 (the table's own code)
@@ -106,7 +108,7 @@ def _pytorch_layer(key: str, torch, **kwargs):
 @pytest.mark.parametrize("key", [k for k in KEYS if k != "pixelnorm"])
 def test_pytorch_parameter_counts_and_default_eps(key):
     torch = require_torch()
-    entry = facts.facts_for(key)
+    entry = framework_facts.facts_for(key)
     layer = _pytorch_layer(key, torch)
     counted = sum(p.numel() for p in layer.parameters())
     assert counted == entry.affine.default_count(SHAPE), key
@@ -128,7 +130,7 @@ def test_instancenorm_defaults_are_affine_false_and_no_running_stats():
     torch = require_torch()
     layer = torch.nn.InstanceNorm2d(SHAPE[1])
     assert layer.affine is False and layer.track_running_stats is False
-    assert not facts.facts_for("instancenorm").affine.default_on
+    assert not framework_facts.facts_for("instancenorm").affine.default_on
 
 
 @pytest.mark.torch
@@ -145,9 +147,9 @@ def test_groupnorm_limits_have_layernorm_and_instancenorm_statistics(x):
     np.testing.assert_allclose(gc.numpy(), inst.numpy(), atol=1e-5)
     # ... and their γ/β shapes: GroupNorm(1) per channel vs LayerNorm per element;
     # GroupNorm(C) and InstanceNorm2d(affine=True) both per channel.
-    assert facts.facts_for("groupnorm").affine.axes == "C"
-    assert facts.facts_for("layernorm").affine.axes == "CHW"
-    assert facts.facts_for("instancenorm").affine.axes == "C"
+    assert framework_facts.facts_for("groupnorm").affine.axes == "C"
+    assert framework_facts.facts_for("layernorm").affine.axes == "CHW"
+    assert framework_facts.facts_for("instancenorm").affine.axes == "C"
 
 
 # --------------------------------------------------------------------------- Keras 3
@@ -171,12 +173,17 @@ def _keras_scope(keras, x):
 
 @pytest.mark.torch
 @pytest.mark.parametrize(
-    "key", [k for k in KEYS if facts.has_layer(facts.facts_for(k).keras) and k != "pixelnorm"]
+    "key",
+    [
+        k
+        for k in KEYS
+        if framework_facts.has_layer(framework_facts.facts_for(k).keras) and k != "pixelnorm"
+    ],
 )
 @pytest.mark.slow
 def test_keras_call_computes_the_method(key, x):
     keras = require_keras()
-    entry = facts.facts_for(key)
+    entry = framework_facts.facts_for(key)
     out = keras.ops.convert_to_numpy(eval(entry.keras, _keras_scope(keras, x)))  # noqa: S307
     expected = normlib.normalize(x.astype(np.float64), spec_of(key), eps=entry.eps.keras).output
     np.testing.assert_allclose(out, expected, atol=5e-5, err_msg=key)
@@ -186,11 +193,11 @@ def test_keras_call_computes_the_method(key, x):
 def test_keras_default_eps_and_momentum():
     keras = require_keras()
     layers = keras.layers
-    bn_eps = facts.facts_for("method3").eps.keras
+    bn_eps = framework_facts.facts_for("method3").eps.keras
     assert layers.BatchNormalization().epsilon == bn_eps
-    assert layers.LayerNormalization().epsilon == facts.facts_for("layernorm").eps.keras
-    assert layers.GroupNormalization().epsilon == facts.facts_for("groupnorm").eps.keras
-    assert layers.RMSNormalization().epsilon == facts.facts_for("rmsnorm").eps.keras
+    assert layers.LayerNormalization().epsilon == framework_facts.facts_for("layernorm").eps.keras
+    assert layers.GroupNormalization().epsilon == framework_facts.facts_for("groupnorm").eps.keras
+    assert layers.RMSNormalization().epsilon == framework_facts.facts_for("rmsnorm").eps.keras
     assert layers.BatchNormalization().momentum == 0.99
 
 
@@ -199,7 +206,7 @@ def test_keras_3_refuses_a_list_axis_for_batchnormalization():
     keras = require_keras()
     with pytest.raises(TypeError):
         keras.layers.BatchNormalization(axis=[1, 2, 3])
-    assert "axis=[1, 2, 3]" in facts.facts_for("method2").note  # the page says why not
+    assert "axis=[1, 2, 3]" in framework_facts.facts_for("method2").note  # the page says why not
 
 
 @pytest.mark.torch
@@ -212,7 +219,7 @@ def test_keras_flatten_bn_reshape_is_method2_with_per_activation_parameters(x):
     expected = normlib.normalize(x.astype(np.float64), normlib.METHODS["method2"], eps=1e-3)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), expected.output, atol=5e-5)
     trainable = sum(int(np.prod(v.shape)) for v in bn.trainable_weights)
-    assert trainable == facts.facts_for("method2").affine.count(SHAPE)
+    assert trainable == framework_facts.facts_for("method2").affine.count(SHAPE)
 
 
 @pytest.mark.torch
@@ -230,7 +237,7 @@ def test_keras_layer_parameter_counts():
     for key, layer in built.items():
         layer(x)
         trainable = sum(int(np.prod(v.shape)) for v in layer.trainable_weights)
-        assert trainable == facts.facts_for(key).affine.count(SHAPE), key
+        assert trainable == framework_facts.facts_for(key).affine.count(SHAPE), key
 
 
 @pytest.mark.torch
@@ -257,10 +264,11 @@ def test_compare_table_reads_the_facts():
     shape = (8, 3, 32, 32)
     for key in normlib.METHODS:
         row = compare.comparison_row(key, shape)
-        assert row.facts is facts.facts_for(key)
+        assert row.facts is framework_facts.facts_for(key)
     table = compare.framework_table(list(normlib.METHODS), shape)
-    assert table["PyTorch"] == [facts.facts_for(k).pytorch for k in normlib.METHODS]
-    assert table["Keras (channels-first)"] == [facts.facts_for(k).keras for k in normlib.METHODS]
+    assert table["PyTorch"] == [framework_facts.facts_for(k).pytorch for k in normlib.METHODS]
+    keras_names = [framework_facts.facts_for(k).keras for k in normlib.METHODS]
+    assert table["Keras (channels-first)"] == keras_names
 
 
 # ------------------------------------------------ refusals: the one table, checked live
@@ -299,7 +307,7 @@ def test_refusal_table_is_what_torch_refuses_on_every_degenerate_shape(key, trai
         for groups in [g for g in range(1, shape[1] + 1) if shape[1] % g == 0]:
             if key != "groupnorm" and groups > 1:
                 continue
-            said = facts.torch_refusal(key, shape, groups, training)
+            said = framework_facts.torch_refusal(key, shape, groups, training)
             try:
                 _run_torch_layer(torch, key, shape, groups, training)
                 refused = ""
@@ -307,15 +315,15 @@ def test_refusal_table_is_what_torch_refuses_on_every_degenerate_shape(key, trai
                 refused = str(error)
             assert bool(said) == bool(refused), (key, shape, groups, training, said, refused)
             if refused:
-                assert facts.REFUSALS[key].message in refused
+                assert framework_facts.REFUSALS[key].message in refused
 
 
 @pytest.mark.torch
 def test_keras_unit_normalization_times_root_c_is_pixelnorm(x):
     """Issue 25.5: PixelNorm has a Keras layer, up to the factor √C."""
     keras = require_keras()
-    entry = facts.facts_for("pixelnorm")
-    assert facts.has_layer(entry.keras) and "√C" in entry.note
+    entry = framework_facts.facts_for("pixelnorm")
+    assert framework_facts.has_layer(entry.keras) and "√C" in entry.note
     out = keras.ops.convert_to_numpy(eval(entry.keras, _keras_scope(keras, x)))  # noqa: S307
     expected = normlib.normalize(x.astype(np.float64), spec_of("pixelnorm"), eps=1e-8).output
     np.testing.assert_allclose(out, expected, atol=2e-6)
@@ -328,7 +336,7 @@ def test_keras_unit_normalization_times_root_c_is_pixelnorm(x):
 def test_compare_table_says_what_torch_does_in_training(shape):
     """Issue 25.4: /compare called InstanceNorm 'yes (by default)' at H·W = 1, where
     nn.InstanceNorm2d raises; the table's column now says what each layer does, live."""
-    from normapp import state
+    from normapp.links import params
 
     torch = require_torch()
     table = compare.comparison_table(KEYS, shape)
@@ -337,7 +345,7 @@ def test_compare_table_says_what_torch_does_in_training(shape):
         if key == "pixelnorm":
             assert said == "runs"
             continue
-        groups = state.default_groups(shape[1]) if key == "groupnorm" else 1
+        groups = params.default_groups(shape[1]) if key == "groupnorm" else 1
         try:
             _run_torch_layer(torch, key, shape, groups, training=True)
             assert said == "runs", (key, shape, said)

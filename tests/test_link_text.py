@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from normapp import text
+from normapp.links import literal
 from tests import conftest
 
 CASES = [
@@ -34,9 +34,9 @@ def test_a_links_value_reads_exactly_as_typed_with_controls_made_visible(page, n
 
 
 def test_visible_names_every_control_and_format_character():
-    assert text.visible("a\tb\u200fc\u2028d") == "a⟨U+0009⟩b⟨U+200F⟩c⟨U+2028⟩d"
-    assert text.visible("ünïcödé 正常 😀") == "ünïcödé 正常 😀"  # printable text is kept
-    assert text.quoted("x" * 100, 10) == "'xxxxxxxxx…'"
+    assert literal.visible("a\tb\u200fc\u2028d") == "a⟨U+0009⟩b⟨U+200F⟩c⟨U+2028⟩d"
+    assert literal.visible("ünïcödé 正常 😀") == "ünïcödé 正常 😀"  # printable text is kept
+    assert literal.quoted("x" * 100, 10) == "'xxxxxxxxx…'"
 
 
 # ------------------------------- one rule for a parameter given more than once (issue 24.9)

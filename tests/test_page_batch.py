@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from normapp import batch_dependence, inputs
+from normapp import inputs
+from normapp.teaching import batch_dependence
 from tests import conftest
 
 pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras

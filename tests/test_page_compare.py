@@ -11,7 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from normapp import compare, element_walkthrough, facts, inputs
+from normapp import inputs
+from normapp.explorer import element_walkthrough
+from normapp.teaching import compare, framework_facts
 from tests import conftest
 
 pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
@@ -74,7 +76,7 @@ def test_default_view_has_six_methods_with_normlib_numbers():
     assert list(frame["depends on the batch"]) == ["yes", "yes", "yes", "no", "no", "no"]
     calls = codes(at)
     assert "nn.BatchNorm2d(C)(x)" in calls and "LayerNormalization(axis=[1, 2, 3])(x)" in calls
-    assert facts.facts_for("method2").keras in calls  # the Keras 3 call that works
+    assert framework_facts.facts_for("method2").keras in calls  # the Keras 3 call that works
     assert not any("axis=[1, 2, 3])(x, training" in c for c in calls)
     text = " ".join(m.value for m in at.markdown)
     assert "none (hypothetical" in " ".join(table(at)["γ/β count"])

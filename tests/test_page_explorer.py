@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from normapp import explorer_controls as controls
+from normapp.explorer import controls
 from tests.conftest import APP_ENTRY, shown
 
 
@@ -401,7 +401,7 @@ def test_clicking_each_preset_after_groupnorm_sets_its_own_sets():
 # ------------------------------------------------------ downloads at the cap
 @pytest.mark.slow
 def test_downloads_tab_builds_nothing_until_a_button_is_clicked(monkeypatch):
-    from normapp import downloads, set_statistics
+    from normapp.explorer import downloads, set_statistics
 
     def refuse(*args, **kwargs):
         raise AssertionError("a download was built when the tab opened")

@@ -8,7 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import normlib
-from normapp import explorer_controls, figures, presenter, share_view
+from normapp import figures
+from normapp.explorer import controls, presenter
+from normapp.links import share_view
 from tests.conftest import open_page, shown
 
 EXPLORER = "pages/explorer.py"
@@ -175,7 +177,7 @@ def test_leaving_the_presenter_view_keeps_eps_gamma_beta_and_the_element():
     assert not at.exception
     assert at.number_input(key="eps").value == pytest.approx(0.001)
     assert at.number_input(key="gamma").value == 2.0
-    assert [at.number_input(key=k).value for k in explorer_controls.PICK_KEYS] == [1, 2, 3, 4]
+    assert [at.number_input(key=k).value for k in controls.PICK_KEYS] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -212,7 +214,7 @@ def test_share_shows_the_link_with_the_current_query_string(page, query):
     for key, value in query.items():
         for each in [value] if isinstance(value, str) else value:
             assert (key, each) in pairs
-    # The QR code is an image in the same popover, PNG bytes from normapp/share.py.
+    # The QR code is an image in the same popover, PNG bytes from normapp/links/share.py.
     assert [child.type for child in popovers[0].children.values()].count("image") == 1
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from normapp import quiz
+from normapp.classroom import quiz
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

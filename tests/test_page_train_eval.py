@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
 import normlib
-from normapp import inputs, running_statistics
+from normapp import inputs
+from normapp.teaching import running_statistics
 from tests import conftest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

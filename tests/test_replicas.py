@@ -219,7 +219,7 @@ def test_a_class_quiz_spans_both_replicas(browser, proxy):
     """The lecturer's board on one replica counts a student's answer sent through the other."""
     from playwright.sync_api import expect
 
-    from normapp import quiz
+    from normapp.classroom import quiz
 
     question = next(i for i, q in enumerate(quiz.make_quiz(1)) if not q.multi)
     lecturer = _open_session(browser, proxy.url)

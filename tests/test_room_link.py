@@ -1,4 +1,5 @@
-"""Links for the room (normapp/room_link.py), and that the server sends nothing off the machine.
+"""Links for the room (normapp/links/room_link.py), and that the server sends nothing off
+the machine.
 
 The network addresses come from a faked interface list: no test connects to this machine's
 other addresses. The server test starts `streamlit run app.py` as a host would (listening on
@@ -17,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from normapp import room_link
+from normapp.links import room_link
 from tests import conftest
 
 PAGE = "http://localhost:8501/quiz?class=ABCDEF"

@@ -1,4 +1,4 @@
-"""normapp/share.py: the view's link and its QR code (structure only: no QR decoder here)."""
+"""normapp/links/share.py: the view's link and its QR code (structure only: no QR decoder here)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from normapp import share
+from normapp.links import share
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # ISO/IEC 18004 table 7: characters of byte-mode data a version holds at error level M.

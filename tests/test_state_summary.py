@@ -1,5 +1,5 @@
-"""URL parameters (normapp.state) and the Explorer's words, tables, after-check and element
-walk-through (normapp.set_description, presets, set_statistics, downloads, after_check,
+"""URL parameters (normapp.links.params) and the Explorer's words, tables, after-check and element
+walk-through (normapp.explorer.set_description, presets, set_statistics, downloads, after_check,
 element_walkthrough).
 """
 
@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import (
+from normapp import inputs
+from normapp.explorer import (
     after_check,
     downloads,
     element_walkthrough,
-    inputs,
-    links,
     presets,
     set_description,
     set_statistics,
-    state,
 )
+from normapp.links import bound
+from normapp.links import params as state
 from normlib import NormSpec
 from tests.conftest import require_torch, shown
 
@@ -41,7 +41,7 @@ def test_shape_parses_and_caps_say_why():
 
 
 def test_bad_parameters_fall_back_with_a_message_and_good_ones_are_kept():
-    values, messages = links.parse_params(
+    values, messages = bound.parse_params(
         {"source": "random", "shape": "4x6x10x12", "seed": "-3", "dist": "cauchy"},
         state.INPUT_PARAMS,
     )
@@ -64,15 +64,15 @@ def test_norm_parameters_round_trip_through_the_url():
         "gamma": "1.5",
         "beta": "-0.5",
     }
-    parsed, messages = links.parse_params(query, state.NORM_PARAMS)
+    parsed, messages = bound.parse_params(query, state.NORM_PARAMS)
     assert parsed == values and messages == []
 
 
 def test_axes_typos_are_reported_with_the_fix():
-    values, messages = links.parse_params({"axes": "NHX"}, state.NORM_PARAMS)
+    values, messages = bound.parse_params({"axes": "NHX"}, state.NORM_PARAMS)
     assert values["axes"] == "NHW"
     assert "unknown axis 'X'" in shown(messages[0])
-    assert links.parse_params({"axes": "whn"}, state.NORM_PARAMS)[0]["axes"] == "NHW"
+    assert bound.parse_params({"axes": "whn"}, state.NORM_PARAMS)[0]["axes"] == "NHW"
 
 
 def test_element_parameter():

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import normlib
-from normapp import (
-    figures,
-    links,
+from normapp import figures
+from normapp.classroom import quiz
+from normapp.links import bound
+from normapp.teaching import (
     momentum_conventions,
     question,
-    quiz,
     running_statistics,
     running_var_target,
     train_eval,
@@ -68,7 +68,7 @@ def test_momentum_options_insert_a_linked_value_in_order():
 
 def test_train_params_fall_back_with_messages():
     query = {"momentum": "x", "steps": "0", "batch": "many", "bseed": "-1"}
-    values, messages = links.parse_params(query, running_statistics.TRAIN_PARAMS)
+    values, messages = bound.parse_params(query, running_statistics.TRAIN_PARAMS)
     assert values == {"momentum": 0.1, "steps": 100, "batch": 4, "bseed": 0}
     assert len(messages) == 4 and all("was ignored" in m for m in messages)
 
@@ -530,7 +530,7 @@ def test_groupnorm_limits_sets_and_parameters_against_torch():
 def test_quiz_link_value_is_echoed_literally():
     hostile = "**x**[y](http://evil.example)"
     for raw in (hostile, "9" * 20_000):
-        _, messages = links.parse_params({"quiz": raw}, quiz.QUIZ_PARAMS)
+        _, messages = bound.parse_params({"quiz": raw}, quiz.QUIZ_PARAMS)
         (message,) = messages
         outside_code = message.split("`")[-1]
         assert "quiz" in message and len(message) < 600

@@ -1,7 +1,7 @@
 """The Training lab's link parameters and the names its controls show.
 
 Every control is in the URL like every other page's (the keys below); a value a link brings
-that no control can take is reported and the default used (normapp.links).
+that no control can take is reported and the default used (normapp.links.bound).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import normlib
-from normapp import state
 from normapp.lab.training import RunConfig
-from normapp.text import quoted
+from normapp.links import params
+from normapp.links.literal import quoted
 
 NORM_KEYS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm", "custom")
 BATCH_SIZES = (2, 4, 8, 16, 32)
@@ -86,7 +86,7 @@ def parse_norms(text: str) -> tuple[str, ...]:
     >>> parse_norms("groupnorm, BatchNorm")
     ('batchnorm', 'groupnorm')
     """
-    keys = state.parse_key_list(text, NORM_KEYS, "norms", "norm")
+    keys = params.parse_key_list(text, NORM_KEYS, "norms", "norm")
     return tuple(k for k in NORM_KEYS if k in keys)
 
 
@@ -127,26 +127,26 @@ def _parse_choice_number(options: Sequence[float], what: str, kind: type) -> Cal
     return parse
 
 
-NORMS = state.Param("norms", DEFAULT_NORMS, parse_norms, format_norms)
-BATCH = state.Param(
+NORMS = params.Param("norms", DEFAULT_NORMS, parse_norms, format_norms)
+BATCH = params.Param(
     "batch", _DEFAULT.batch_size, _parse_choice_number(BATCH_SIZES, "batch (the batch size)", int)
 )
-LEARNING_RATE = state.Param(
+LEARNING_RATE = params.Param(
     "lr",
     _DEFAULT.learning_rate,
     _parse_choice_number(LEARNING_RATES, "lr (the learning rate)", float),
-    state.format_float,
+    params.format_float,
 )
-STEPS = state.Param("steps", _DEFAULT.steps, _parse_choice_number(STEP_CHOICES, "steps", int))
-SEED = state.Param("tseed", 0, state.parse_int_in(0, SEED_MAX, "tseed (the training seed)"))
+STEPS = params.Param("steps", _DEFAULT.steps, _parse_choice_number(STEP_CHOICES, "steps", int))
+SEED = params.Param("tseed", 0, params.parse_int_in(0, SEED_MAX, "tseed (the training seed)"))
 # Not "groups" and "axes": those are the Explorer's, whose older link forms the server rewrites.
-GROUPS = state.Param(
+GROUPS = params.Param(
     "gn_groups",
     _DEFAULT.groups,
     _parse_choice_number(GROUP_CHOICES, "gn_groups (GroupNorm's G)", int),
 )
-AXES = state.Param("custom_axes", DEFAULT_AXES, parse_custom_axes)
-MATCH = state.Param("match", "images", state.parse_choice(tuple(MATCHES), "match"))
+AXES = params.Param("custom_axes", DEFAULT_AXES, parse_custom_axes)
+MATCH = params.Param("match", "images", params.parse_choice(tuple(MATCHES), "match"))
 LAB_PARAMS = (NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES, MATCH)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from streamlit.proto.Delta_pb2 import Delta
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from normapp import quiz
+from normapp.classroom import quiz
 from tests.support.classroom import Student, View
 
 SENT = "Sent. You can change it"

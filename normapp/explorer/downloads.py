@@ -9,7 +9,7 @@ import io
 import numpy as np
 
 import normlib
-from normapp.set_statistics import statistics_table
+from normapp.explorer.set_statistics import statistics_table
 
 
 def statistics_csv(result: normlib.NormResult) -> str:

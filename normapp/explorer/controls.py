@@ -14,9 +14,10 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import normlib
-from normapp import presets, state
+from normapp.explorer import presets
 from normapp.inputs import FEATURE_NAMES
-from normapp.text import literal, quoted
+from normapp.links import params
+from normapp.links.literal import literal, quoted
 from normlib.typing import Shape4
 
 Controls = MutableMapping[str, Any]
@@ -43,11 +44,11 @@ def link_assignments(from_url: Mapping[str, Any], channels: int) -> tuple[dict, 
         preset = normlib.METHODS[from_url["method"]]
         assign.update(axes=list(preset.axes), center=preset.center)
         if from_url["method"] == "groupnorm" and "groups" not in from_url:
-            assign["groups"] = state.default_groups(channels)
+            assign["groups"] = params.default_groups(channels)
     messages = []
     wanted = from_url.get("groups")
-    if wanted is not None and wanted not in state.divisors(channels):
-        assign["groups"] = state.nearest_divisor(channels, wanted)
+    if wanted is not None and wanted not in params.divisors(channels):
+        assign["groups"] = params.nearest_divisor(channels, wanted)
         messages.append(
             f"groups={wanted} does not divide C={channels}; using groups={assign['groups']}."
         )
@@ -75,9 +76,9 @@ def repair(
 def _repair_groups(controls: Controls, from_url: Mapping[str, Any], shape: Shape4) -> list[str]:
     messages = []
     channels = shape[1]
-    if controls["groups"] not in state.divisors(channels):
+    if controls["groups"] not in params.divisors(channels):
         wanted = controls["groups"]
-        controls["groups"] = state.nearest_divisor(channels, wanted)
+        controls["groups"] = params.nearest_divisor(channels, wanted)
         if "C" in controls["axes"]:
             messages.append(
                 f"groups={wanted} does not divide C={channels}; using groups={controls['groups']}."
@@ -167,11 +168,11 @@ def apply_preset(controls: Controls, channels: int, switch_input: bool = False) 
     preset = normlib.METHODS[key]
     controls["axes"] = list(preset.axes)
     controls["center"] = preset.center
-    controls["groups"] = state.default_groups(channels) if key == "groupnorm" else 1
-    prime = state.default_groups(channels) == channels
+    controls["groups"] = params.default_groups(channels) if key == "groupnorm" else 1
+    prime = params.default_groups(channels) == channels
     if switch_input and key == "groupnorm" and prime and controls.get("source") == "samples":
         features = len(FEATURE_NAMES)
-        groups = state.default_groups(features)
+        groups = params.default_groups(features)
         controls["source"] = "features"
         controls["groups"] = groups
         controls[SWITCHED_KEY] = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from normapp.text import quoted
+from normapp.links.literal import quoted
 
 MOMENTUM_OPTIONS = ("0.01", "0.05", "0.1", "0.2", "0.5", "1", "none")
 

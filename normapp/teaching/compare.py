@@ -9,9 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from normapp import state
-from normapp.element_walkthrough import ElementArithmetic
-from normapp.facts import REFUSALS, MethodFacts, facts_for, has_layer, torch_refusal
+from normapp.explorer.element_walkthrough import ElementArithmetic
+from normapp.links import params
+from normapp.teaching.framework_facts import (
+    REFUSALS,
+    MethodFacts,
+    facts_for,
+    has_layer,
+    torch_refusal,
+)
 from normlib import METHODS, NormSpec
 from normlib.typing import Element, Shape4
 
@@ -31,16 +37,16 @@ def parse_methods(text: str) -> tuple[str, ...]:
 
     Raises ValueError naming every unknown key and listing the valid ones.
     """
-    return tuple(state.parse_key_list(text, tuple(METHODS), "methods", "method"))
+    return tuple(params.parse_key_list(text, tuple(METHODS), "methods", "method"))
 
 
 def format_methods(keys: Sequence[str]) -> str:
     return ",".join(keys)
 
 
-COMPARE_PARAMS: tuple[state.Param, ...] = (
-    state.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
-    state.PICK,
+COMPARE_PARAMS: tuple[params.Param, ...] = (
+    params.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
+    params.PICK,
 )
 # Compare computes every method with the same eps (and γ = 1, β = 0), so that only the sets
 # differ between the cards; each layer's own default is in the framework table.
@@ -53,14 +59,14 @@ def method_spec(key: str, channels: int) -> NormSpec:
     GroupNorm takes ``state.default_groups(C)`` groups, so G always divides C.
     """
     if key == "groupnorm":
-        return NormSpec("CHW", groups=state.default_groups(channels))
+        return NormSpec("CHW", groups=params.default_groups(channels))
     return METHODS[key]
 
 
 def method_label(key: str, channels: int) -> str:
     """Short display name: the preset's name, GroupNorm with its G."""
     if key == "groupnorm":
-        return f"GroupNorm({state.default_groups(channels)})"
+        return f"GroupNorm({params.default_groups(channels)})"
     return METHODS[key].name
 
 
@@ -89,7 +95,8 @@ def same_in_train_and_eval(spec: NormSpec) -> bool:
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One method's row of the comparison table; its framework facts come from normapp.facts."""
+    """One method's row of the comparison table; its framework facts come from
+    normapp.teaching.framework_facts."""
 
     key: str
     method: str
@@ -150,14 +157,15 @@ def _torch_training_text(key: str, shape: Shape4) -> str:
     (facts.REFUSALS, checked against torch)."""
     if not has_layer(facts_for(key).pytorch):
         return "no layer"
-    groups = state.default_groups(shape[1]) if key == "groupnorm" else 1
+    groups = params.default_groups(shape[1]) if key == "groupnorm" else 1
     if torch_refusal(key, shape, groups):
         return f"refuses ({REFUSALS[key].condition(groups)})"
     return "runs"
 
 
 def framework_table(keys: Sequence[str], shape: Shape4) -> dict[str, list]:
-    """Each method in PyTorch and Keras 3, its γ/β and default eps (from normapp.facts)."""
+    """Each method in PyTorch and Keras 3, its γ/β and default eps
+    (from normapp.teaching.framework_facts)."""
     rows = [comparison_row(key, shape) for key in keys]
     return {
         "method": [r.method for r in rows],
@@ -171,7 +179,7 @@ def framework_table(keys: Sequence[str], shape: Shape4) -> dict[str, list]:
 
 def groupnorm_note(channels: int) -> str | None:
     """Say so when GroupNorm's G equals C (then its sets are InstanceNorm's), and why."""
-    groups = state.default_groups(channels)
+    groups = params.default_groups(channels)
     if groups != channels:
         return None
     if channels == 1:
@@ -275,7 +283,7 @@ def _same_set_reason(keys: Sequence[str], shape: Shape4) -> str:
     specs = [method_spec(key, shape[1]) for key in keys]
     if all((s.axes, s.groups) == (specs[0].axes, specs[0].groups) for s in specs):
         return "the same axes"
-    if "groupnorm" in keys and state.default_groups(shape[1]) == shape[1]:
+    if "groupnorm" in keys and params.default_groups(shape[1]) == shape[1]:
         return f"GroupNorm's G = C = {shape[1]}: one channel per group"
     differ = sorted(
         set().union(*(set(s.axes) ^ set(specs[0].axes) for s in specs)), key="NCHW".index

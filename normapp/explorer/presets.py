@@ -1,19 +1,19 @@
 """Which preset a spec is, and what that layer brings: its learnable γ/β and its eps
-defaults, read from the one table in normapp/facts.py. Pure, no Streamlit.
+defaults, read from the one table in normapp/teaching/framework_facts.py. Pure, no Streamlit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from normapp.facts import facts_for
+from normapp.teaching.framework_facts import facts_for
 from normlib import METHODS, NormSpec
 from normlib.typing import Shape4
 
 
 @dataclass(frozen=True)
 class AffineParameters:
-    """The learnable γ/β of the layer that computes a spec, from normapp.facts.
+    """The learnable γ/β of the layer that computes a spec, from normapp.teaching.framework_facts.
 
     ``count`` is None when no layer computes the spec (Method 1, specs with no
     standard name): no count is claimed then, and ``note`` says why.
@@ -26,7 +26,7 @@ class AffineParameters:
 
 
 def affine_parameters(spec: NormSpec, shape: Shape4, key: str | None = None) -> AffineParameters:
-    """γ/β of `spec` on `shape`, read from the one table in normapp/facts.py.
+    """γ/β of `spec` on `shape`, read from the one table in normapp/teaching/framework_facts.py.
 
     `key` is the preset the page shows (a METHODS key); when omitted, the
     preset that `spec` equals is used, if any.

@@ -1,6 +1,6 @@
 """The Quiz page's class views: start or join a class session, a student's quiz, the board.
 
-pages/quiz.py chooses the view from the link (normapp/class_quiz.py says what
+pages/quiz.py chooses the view from the link (normapp/classroom/class_quiz.py says what
 each parameter is) and calls one of :func:`class_panel`, :func:`student_view`
 and :func:`board_view`. Every refusal (an unknown code, a wrong secret, a
 forged answer) comes back from the store as a ClassStoreError and is shown as
@@ -16,10 +16,14 @@ from typing import TypeVar
 
 import streamlit as st
 
-from normapp import cached, class_quiz, class_store, figures, presenter, quiz, share, sitemap, ui
-from normapp.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
-from normapp.class_store import ClassSession, ClassStore, ClassStoreError, QuestionTally
-from normapp.text import literal
+from normapp import cached, figures, ui
+from normapp.classroom import class_quiz, quiz
+from normapp.classroom import store as class_store
+from normapp.classroom.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
+from normapp.classroom.store import ClassSession, ClassStore, ClassStoreError, QuestionTally
+from normapp.explorer import presenter
+from normapp.links import share, sitemap
+from normapp.links.literal import literal
 
 T = TypeVar("T")
 BOARD_REFRESH_S = 2  # the board's counts: live enough for a room, cheap for the server

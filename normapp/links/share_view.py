@@ -3,15 +3,15 @@
 app.py keeps a slot at the top of every page and fills it after the page has
 run (`draw`), so the link carries every parameter the page wrote this run.
 The link is shown with ``st.code`` (plain text, a copy button); the QR code is
-made on the server (normapp/share.py), nothing is fetched from elsewhere.
+made on the server (normapp/links/share.py), nothing is fetched from elsewhere.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from normapp import room_link, share
-from normapp.text import literal
+from normapp.links import room_link, share
+from normapp.links.literal import literal
 
 BUTTON = "Share this view"
 # The QR code shrinks to fit a phone's popover (it is 480 px or more wide), and a short
@@ -32,7 +32,7 @@ PRIVATE_PARAMS = frozenset({"key", "me"})
 
 def current_url(path: str) -> room_link.RoomLink:
     """The page's full link (``st.context.url`` plus the current query string) at an address
-    the room can open (normapp/room_link.py), with what the lecturer should know of it."""
+    the room can open (normapp/links/room_link.py), with what the lecturer should know of it."""
     params = [
         (key, value)
         for key in st.query_params

@@ -23,9 +23,9 @@ from typing import cast
 import streamlit as st
 
 import normlib
-from normapp import explorer_controls as controls
-from normapp import links, state
-from normapp.text import quoted
+from normapp.explorer import controls
+from normapp.links import bound, params
+from normapp.links.literal import quoted
 
 KEY = "present"  # the toggle's key and its URL parameter
 CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presenter.css"
@@ -43,7 +43,7 @@ def parse_present(text: str) -> bool:
     raise ValueError(f"present must be true or false, got {quoted(text)}")
 
 
-BOUND = links.Bound(state.Param(KEY, False, parse_present, state.format_bool))
+BOUND = bound.Bound(params.Param(KEY, False, parse_present, params.format_bool))
 
 SHOW_KEY = "show"  # the link parameter of the figure shown, as its label
 FIGURES = {
@@ -70,7 +70,7 @@ QUESTION = "Which cells share one mean?"
 
 def toggle() -> bool:
     """The "Presenter view" toggle, bound to ``present``; a bad link value gets a message."""
-    raw = links.translate_bound([BOUND])  # present=1 is set (as true) on the next run
+    raw = bound.translate_bound([BOUND])  # present=1 is set (as true) on the next run
     on = st.toggle(
         "Presenter view",
         key=KEY,
@@ -78,7 +78,7 @@ def toggle() -> bool:
         help="For a projector: large type, one figure at a time, keyboard shortcuts. "
         "A link with ?present=true opens in it.",
     )
-    links.check_bound(raw, [BOUND], {KEY: on})
+    bound.check_bound(raw, [BOUND], {KEY: on})
     return on
 
 

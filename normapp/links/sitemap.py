@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from normapp import link_forms
+from normapp.links import old_forms
 
 PAGES = (
     # (URL path, title, icon); the first is the default page at "/"
@@ -58,7 +58,7 @@ PAGE_PARAMS = {
     "train-eval": ("momentum", "steps", "batch", "bseed"),
     # normapp/lab/controls.py
     "lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes", "match"),
-    "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/class_quiz.py
+    "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/classroom/class_quiz.py
     "question": (),
 }
 
@@ -109,7 +109,7 @@ class PagePathRedirect:
             if b"text/html" in accepts:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = page_redirect(scope["path"], query)
-                if target is None and (current := link_forms.current_form(query)) is not None:
+                if target is None and (current := old_forms.current_form(query)) is not None:
                     target = f"{scope['path']}?{current}"  # an older link, in today's form
                 if target is not None:
                     await RedirectResponse(target, status_code=302)(scope, receive, send)

@@ -1,7 +1,7 @@
 """The store of a live class quiz (no Streamlit, so the tests call it directly).
 
 A lecturer creates a class session (a 6-letter code and a secret); students join
-with the code and answer the seeded quiz (normapp.quiz.make_quiz) on their own
+with the code and answer the seeded quiz (normapp.classroom.quiz.make_quiz) on their own
 devices; the lecturer's board reads the tallies and reveals answers question by
 question. Everything a student sends is checked here, server-side, against the
 session's quiz: the page's widgets are not trusted.
@@ -49,8 +49,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
-from normapp.quiz import QUIZ_SEED_MAX, Question, make_quiz
-from normapp.text import truncated
+from normapp.classroom.quiz import QUIZ_SEED_MAX, Question, make_quiz
+from normapp.links.literal import truncated
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O lookalikes of 1 and 0
 CODE_LENGTH = 6

@@ -1,6 +1,6 @@
 """A live class quiz in the app: its database through Streamlit, and what its links carry.
 
-The store itself (normapp/class_store.py) knows nothing of Streamlit; this module
+The store itself (normapp/classroom/store.py) knows nothing of Streamlit; this module
 gives the Quiz page one ClassStore per server process, over the SQLAlchemy engine
 of ``st.connection("class_quiz", type="sql")``:
 
@@ -30,9 +30,10 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from normapp import class_store, room_link, share
-from normapp.class_store import ClassStore, ClassStoreError
-from normapp.text import literal
+from normapp.classroom import store as class_store
+from normapp.classroom.store import ClassStore, ClassStoreError
+from normapp.links import room_link, share
+from normapp.links.literal import literal
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASS_DB_ENV = "NORMAPP_CLASS_DB"
@@ -87,7 +88,7 @@ def student_cookie(code: str) -> str:
 
 def student_link(code: str) -> room_link.RoomLink:
     """The students' link, from the Quiz page the board is on, at an address the room can
-    open (normapp/room_link.py: not the lecturer's localhost)."""
+    open (normapp/links/room_link.py: not the lecturer's localhost)."""
     return room_link.room_link_here(share.view_url(st.context.url, "quiz", [(CODE_PARAM, code)]))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from normapp import state
+from normapp.links import params
 from normlib import METHODS, NormSpec
 from normlib.typing import Element, Shape4
 
@@ -332,12 +332,12 @@ def new_quiz_seed(current: int, rng: np.random.Generator | None = None) -> int:
 
 
 # ============================================================ URL parameters
-QUIZ_PARAMS: tuple[state.Param, ...] = (
-    state.Param(
+QUIZ_PARAMS: tuple[params.Param, ...] = (
+    params.Param(
         "quiz",
         1,
         # The error repeats the link's text: shown literally (escaped, truncated).
-        state.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)"),
+        params.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)"),
     ),
 )
 
@@ -373,11 +373,11 @@ def explorer_view(question: Question) -> tuple[str, dict[str, str | list[str]]]:
         spec = question.shown_spec if question.kind == "sets" else METHODS["batchnorm"]
         assert spec is not None and question.shape is not None
         axes = spec.axes
-        query["source"] = state.SOURCES["random"]
-        query["shape"] = state.format_shape(question.shape)
+        query["source"] = params.SOURCES["random"]
+        query["shape"] = params.format_shape(question.shape)
         if spec.groups > 1:
             query["groups"] = str(spec.groups)
         if question.element is not None:
-            query["pick"] = state.format_element(question.element)
+            query["pick"] = params.format_element(question.element)
     query["axes"] = list(axes)
     return "explorer", query

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from normapp import state
-from normapp.compare import depends_on_batch, method_label, method_spec
-from normapp.facts import facts_for, torch_refusal
+from normapp.links import params
+from normapp.teaching.compare import depends_on_batch, method_label, method_spec
+from normapp.teaching.framework_facts import facts_for, torch_refusal
 from normlib import NormSpec
 from normlib.typing import Shape4
 
@@ -58,14 +58,16 @@ def reference_rows(shape: Shape4, sample: int) -> np.ndarray:
     return np.array(sorted([sample, *others]))
 
 
-BATCH_PARAMS: tuple[state.Param, ...] = (
-    state.Param("sample", 0, state.parse_int_in(0, state.N_MAX - 1, "sample (the sample's index)")),
-    state.Param("batch", 4, state.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
-    state.Param("mates", "images", state.parse_choice(MATES, "mates"), MATES.__getitem__),
-    state.Param(
-        "shuffle", 1, state.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")
+BATCH_PARAMS: tuple[params.Param, ...] = (
+    params.Param(
+        "sample", 0, params.parse_int_in(0, params.N_MAX - 1, "sample (the sample's index)")
     ),
-    state.Param("channel", 0, state.parse_int_in(0, state.C_MAX - 1, "channel")),
+    params.Param("batch", 4, params.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
+    params.Param("mates", "images", params.parse_choice(MATES, "mates"), MATES.__getitem__),
+    params.Param(
+        "shuffle", 1, params.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")
+    ),
+    params.Param("channel", 0, params.parse_int_in(0, params.C_MAX - 1, "channel")),
 )
 
 
@@ -343,7 +345,7 @@ def batch_of_one_notes(shape_chw: tuple[int, int, int]) -> list[str]:
             "this sample)."
         )
     per_sample = "**LayerNorm, InstanceNorm and GroupNorm** never look at other samples."
-    groups = state.default_groups(c)
+    groups = params.default_groups(c)
     refusing = [
         f"{method_label(key, c)}: {said}"
         for key in ("instancenorm", "groupnorm")

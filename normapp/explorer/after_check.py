@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from normapp.set_description import plural
+from normapp.explorer.set_description import plural
 from normlib import NormSpec
 
 # Float32 outputs re-measured in float64: errors of this size are rounding, not a bug.

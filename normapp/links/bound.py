@@ -11,7 +11,7 @@ and leaves defaults out. Three things it does not do, done here:
 - **Keep older links working.** Choice widgets write their label into the
   URL (``source=Random+tensor``), multi-selects one key per choice
   (``axes=N&axes=H&axes=W``), toggles true/false. The server redirects an
-  older link to today's form (normapp/link_forms.py); inside a session,
+  older link to today's form (normapp/links/old_forms.py); inside a session,
   :func:`translate_bound` reads the older forms (``source=random``,
   ``axes=NHW``, ``tab=stats``) and sets the widget on the next run
   (:func:`fix_next_run`), because on the run a link opens Streamlit gives a
@@ -31,8 +31,8 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from normapp import state
-from normapp.text import literal
+from normapp.links import params as state
+from normapp.links.literal import literal
 
 MESSAGES_KEY = "url_messages"
 _WRITTEN_KEY = "links:written"

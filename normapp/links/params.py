@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import normlib
-from normapp.text import literal, quoted
+from normapp.links.literal import literal, quoted
 from normlib.typing import Element, Shape4
 
 # Caps that keep the app responsive on a laptop projecting to a class.

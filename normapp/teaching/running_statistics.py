@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import normlib
-from normapp import state
-from normapp.momentum_conventions import format_momentum, parse_momentum
+from normapp.links import params
+from normapp.teaching.momentum_conventions import format_momentum, parse_momentum
 from normlib.typing import Shape4
 
 STEPS_MAX = 500
@@ -221,10 +221,10 @@ def target_table(run: TrainRun, channel_labels: Sequence[str]) -> dict[str, list
 
 
 # ============================================================ URL parameters
-TRAIN_PARAMS: tuple[state.Param, ...] = (
-    state.Param("momentum", 0.1, parse_momentum, format_momentum),
-    state.Param("steps", 100, state.parse_int_in(1, STEPS_MAX, "steps")),
-    state.Param("batch", 4, state.parse_int_in(1, state.N_MAX, "batch (the batch size B)")),
+TRAIN_PARAMS: tuple[params.Param, ...] = (
+    params.Param("momentum", 0.1, parse_momentum, format_momentum),
+    params.Param("steps", 100, params.parse_int_in(1, STEPS_MAX, "steps")),
+    params.Param("batch", 4, params.parse_int_in(1, params.N_MAX, "batch (the batch size B)")),
     # Not "seed": the sidebar's random tensor already uses that name in the URL.
-    state.Param("bseed", 0, state.parse_int_in(0, 2**31 - 1, "bseed (the batch-drawing seed)")),
+    params.Param("bseed", 0, params.parse_int_in(0, 2**31 - 1, "bseed (the batch-drawing seed)")),
 )

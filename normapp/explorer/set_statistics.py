@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from normapp.set_description import kept_names
+from normapp.explorer.set_description import kept_names
 from normlib import AXES, NormSpec
 from normlib.typing import Shape4
 

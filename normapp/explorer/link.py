@@ -2,8 +2,8 @@
 
 The Explorer's plain controls are bound to the URL (their keys are the
 parameters' names). This module adds what the binding leaves to the app
-(normapp/links.py lists it) with the Explorer's rules from
-normapp/explorer_controls.py: a preset named in a link fills in its axes,
+(normapp/links/bound.py lists it) with the Explorer's rules from
+normapp/explorer/controls.py: a preset named in a link fills in its axes,
 groups that do not divide C become the nearest divisor, and a link whose
 parameters disagree is repaired with a message.
 """
@@ -16,11 +16,13 @@ from typing import Any, cast
 
 import streamlit as st
 
-from normapp import explorer_controls, link_forms, links, state
+from normapp.explorer import controls as explorer_controls
+from normapp.links import bound as links
+from normapp.links import old_forms, params
 from normlib.typing import Element, Shape4
 
 _CONTROL_KEYS = ("method", "axes", "groups", "eps", "center", "gamma", "beta")
-_DEFAULTS = {p.name: p.default for p in state.NORM_PARAMS} | {"method": "batchnorm"}
+_DEFAULTS = {p.name: p.default for p in params.NORM_PARAMS} | {"method": "batchnorm"}
 
 
 @dataclass
@@ -35,21 +37,21 @@ class OpenedLink:
 
 def bounds(tabs: Mapping[str, str]) -> tuple[links.Bound, ...]:
     """The Explorer's bound controls; `tabs` maps the older link's tab names to labels."""
-    names = link_forms.METHOD_NAMES
-    tab_by_name = state.parse_choice(tabs, "tab")
-    by_name = {p.name: p for p in state.NORM_PARAMS}
+    names = old_forms.METHOD_NAMES
+    tab_by_name = params.parse_choice(tabs, "tab")
+    by_name = {p.name: p for p in params.NORM_PARAMS}
     return (
         links.Bound(
-            state.Param(
-                "method", "batchnorm", state.parse_choice(names, "method"), names.__getitem__
+            params.Param(
+                "method", "batchnorm", params.parse_choice(names, "method"), names.__getitem__
             ),
             names,
         ),
         links.Bound(by_name["axes"], multi=True),
         *(links.Bound(by_name[name]) for name in ("groups", "eps", "center", "gamma", "beta")),
-        links.Bound(state.Param("log", False, state.parse_bool("log"), state.format_bool)),
+        links.Bound(params.Param("log", False, params.parse_bool("log"), params.format_bool)),
         links.Bound(
-            state.Param("tab", tabs["stats"], lambda text: tabs[tab_by_name(text)]),
+            params.Param("tab", tabs["stats"], lambda text: tabs[tab_by_name(text)]),
             {label: label for label in tabs.values()},
         ),
     )
@@ -62,7 +64,7 @@ def open_link(bound: tuple[links.Bound, ...], shape: Shape4) -> OpenedLink:
     are new: a first visit, or a page link from another page, after which
     Streamlit has forgotten the Explorer's widgets).
     """
-    links.follow_into(state.PICK, explorer_controls.PICK_KEYS)
+    links.follow_into(params.PICK, explorer_controls.PICK_KEYS)
     if all(key in st.session_state for key in (*_CONTROL_KEYS, *explorer_controls.PICK_KEYS)):
         # A rerun: repair what the learner changed, in place.
         # Session state is a mutable mapping of keys to values, which is all repair uses.
@@ -116,7 +118,7 @@ def _widget_value(key: str, value: Any) -> Any:
 
 def _held_form(key: str, value: Any) -> Any:
     """A control's value in its parameter's form."""
-    return state.parse_axes("".join(value)) if key == "axes" else value
+    return params.parse_axes("".join(value)) if key == "axes" else value
 
 
 def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
@@ -131,4 +133,4 @@ def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
 
 def finish(element: Element) -> None:
     """At the page's end: write the selected element into the URL."""
-    links.write({"pick": element}, [state.PICK])
+    links.write({"pick": element}, [params.PICK])

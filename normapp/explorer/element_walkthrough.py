@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from normapp.set_description import element_set
+from normapp.explorer.set_description import element_set
 from normlib.typing import Element
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import normlib
-from normapp.facts import REFUSALS, facts_for, torch_refusal
+from normapp.teaching.framework_facts import REFUSALS, facts_for, torch_refusal
 from normlib import METHODS, NormSpec
 from normlib.typing import Shape4
 
@@ -204,12 +204,15 @@ def torch_check(x: np.ndarray) -> TorchCheck:
 
 
 def per_feature_map_numbers(shape: Shape4) -> dict[str, int]:
-    """The BN paper's section 3.2 quantities for a tensor of `shape` (γ/β from normapp.facts)."""
+    """The BN paper's section 3.2 quantities for a tensor of `shape`
+    (γ/β from normapp.teaching.framework_facts)."""
     n, c, h, w = shape
     affine = facts_for("method3").affine
     pairs, params = affine.per_parameter(shape), affine.count(shape)
     if pairs is None or params is None:
-        raise ValueError("normapp.facts must give BatchNorm2d (method3) a γ and β")
+        raise ValueError(
+            "normapp.teaching.framework_facts must give BatchNorm2d (method3) a γ and β"
+        )
     return {
         "m": n,
         "p": h,
@@ -222,7 +225,8 @@ def per_feature_map_numbers(shape: Shape4) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class SetsAndParameters:
-    """A method's sets on the current input and the γ/β its layer learns (normapp.facts)."""
+    """A method's sets on the current input and the γ/β its layer learns
+    (normapp.teaching.framework_facts)."""
 
     name: str
     sets: int

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import normlib
-from normapp.running_statistics import TrainRun
+from normapp.teaching.running_statistics import TrainRun
 from normlib import METHODS
 
 

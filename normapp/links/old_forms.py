@@ -4,8 +4,8 @@ Before the widgets were bound to the URL, links named choices by key
 (``source=random``, ``method=layernorm``, ``tab=stats``, ``mates=noise``) and a set of axes as
 one word (``axes=NHW``). Bound widgets read labels and one key per choice.
 The server redirects an older link to its current form before the page
-loads (normapp/sitemap.py), so the address bar, and any link copied from
-it, reproduces the view; normapp/links.py reads the older forms too, for
+loads (normapp/links/sitemap.py), so the address bar, and any link copied from
+it, reproduces the view; normapp/links/bound.py reads the older forms too, for
 links followed inside a session.
 """
 
@@ -14,7 +14,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 import normlib
-from normapp import batch_dependence, state
+from normapp.links import params
+from normapp.teaching import batch_dependence
 
 EXPLORER_TABS = {
     "stats": "Statistics",
@@ -27,7 +28,7 @@ EXPLORER_TABS = {
 METHOD_NAMES = {key: method.name for key, method in normlib.METHODS.items()}
 # Choice parameters: each key's current form is its label.
 LABELS = {
-    "source": state.SOURCES,
+    "source": params.SOURCES,
     "method": METHOD_NAMES,
     "tab": EXPLORER_TABS,
     "mates": batch_dependence.MATES,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from normapp.running_statistics import TrainRun, channel_moments, population
+from normapp.teaching.running_statistics import TrainRun, channel_moments, population
 
 
 @dataclass(frozen=True)
