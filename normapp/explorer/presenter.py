@@ -28,7 +28,7 @@ from normapp.links import bound, params
 from normapp.links.literal import quoted
 
 KEY = "present"  # the toggle's key and its URL parameter
-CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presenter.css"
+CSS_FILE = Path(__file__).resolve().parents[2] / "assets" / "presenter.css"
 CSS = CSS_FILE.read_text(encoding="utf-8")  # the app's own file, read once
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 

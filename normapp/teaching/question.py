@@ -14,7 +14,7 @@ from normapp.teaching.framework_facts import REFUSALS, facts_for, torch_refusal
 from normlib import METHODS, NormSpec
 from normlib.typing import Shape4
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # One torch.nn.BatchNorm2d training step, made by tests/golden/make_goldens.py with torch.
 TORCH_STEP_FILE = ROOT / "assets" / "reference" / "batchnorm2d_train_step.npz"
 
