@@ -17,32 +17,8 @@ from typing import Any
 import numpy as np
 
 from normlib._errors import NormError
-from normlib._spec import AXES, METHODS, NormSpec
+from normlib._spec import AXES, NormSpec, SpecLike, as_spec
 from normlib.typing import Axes, GroupedShape, Shape, Shape4
-
-SpecLike = NormSpec | str
-
-
-def as_spec(spec: SpecLike) -> NormSpec:
-    """Return `spec` as a NormSpec: a NormSpec, a METHODS key or an axes string."""
-    if isinstance(spec, NormSpec):
-        return spec
-    if isinstance(spec, str):
-        key = spec.strip().lower()
-        if key in METHODS:
-            return METHODS[key]
-        try:
-            return NormSpec(spec)
-        except NormError as error:
-            raise NormError(
-                f"{spec!r} is neither a method name ({', '.join(METHODS)}) nor an axes string; "
-                f"{error}"
-            ) from None
-    raise NormError(
-        f"spec must be a NormSpec, a method name or an axes string, got {spec!r} "
-        f"({type(spec).__name__}); "
-        "e.g. normalize(x, 'batchnorm') or normalize(x, NormSpec('NHW'))"
-    )
 
 
 @dataclass(frozen=True)
