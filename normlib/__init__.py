@@ -15,7 +15,7 @@ Examples
 
 from normlib._backward import NormGrads, normalize_backward
 from normlib._batchnorm import BatchNorm2d
-from normlib._compute import NormResult, as_spec, identify, normalize, set_ids
+from normlib._compute import NormResult, normalize, set_ids
 from normlib._errors import InputError, NormError
 from normlib._generate import (
     DISTRIBUTIONS,
@@ -27,7 +27,8 @@ from normlib._generate import (
 )
 from normlib._histogram import Histograms, histograms
 from normlib._images import image_digest, load_images
-from normlib._spec import AXES, METHODS, NormSpec, Preset, SpecLatex
+from normlib._names import identify
+from normlib._spec import AXES, METHODS, NormSpec, Preset, SpecLatex, as_spec
 
 __all__ = [
     "AXES",

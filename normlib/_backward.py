@@ -20,16 +20,15 @@ import numpy as np
 
 from normlib._compute import (
     NormResult,
-    SpecLike,
     _affine,
     _as_real_tensor,
     _check_eps,
     _layout,
     _reduced5,
-    as_spec,
     normalize,
 )
 from normlib._errors import NormError
+from normlib._spec import SpecLike, as_spec
 
 
 @dataclass(frozen=True, eq=False)

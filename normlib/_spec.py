@@ -347,3 +347,29 @@ METHODS: dict[str, Preset] = {
         "and pixel, over the channels.",
     ),
 }
+
+
+# What every function taking a spec accepts: a NormSpec, a METHODS key or an axes string.
+SpecLike = NormSpec | str
+
+
+def as_spec(spec: SpecLike) -> NormSpec:
+    """Return `spec` as a NormSpec: a NormSpec, a METHODS key or an axes string."""
+    if isinstance(spec, NormSpec):
+        return spec
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key in METHODS:
+            return METHODS[key]
+        try:
+            return NormSpec(spec)
+        except NormError as error:
+            raise NormError(
+                f"{spec!r} is neither a method name ({', '.join(METHODS)}) nor an axes string; "
+                f"{error}"
+            ) from None
+    raise NormError(
+        f"spec must be a NormSpec, a method name or an axes string, got {spec!r} "
+        f"({type(spec).__name__}); "
+        "e.g. normalize(x, 'batchnorm') or normalize(x, NormSpec('NHW'))"
+    )
