@@ -221,3 +221,16 @@ def lab_query(spec: normlib.NormSpec) -> dict[str, str] | None:
     if spec.axes in named:
         return {"norms": named[spec.axes]}
     return {"norms": "custom", "custom_axes": spec.axes}
+
+
+# The settings a run depends on besides its normalization and batch size.
+RUN_SETTINGS = ("lr", "steps", "tseed", "gn_groups", "custom_axes", "match")
+
+
+def configs_at(values: dict, norms: list[str], batch: int) -> list:
+    return run_configs(norms, batch, *(values[k] for k in RUN_SETTINGS))
+
+
+def sweep_key(values: dict, norms: list[str]) -> tuple:
+    """ "Train every batch size" holds for these settings only: a change of any other ends it."""
+    return (tuple(norms), *(values[k] for k in RUN_SETTINGS))
