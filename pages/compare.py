@@ -15,105 +15,126 @@ EPS = compare.COMPARE_EPS
 CHART = figures.CHART_CONFIG
 
 
-data = ui.current_input("compare")
-n_max, c_max, h_max, w_max = data.shape
-GRID_TILES = compare.grid_tiles(c_max)
-# Both parameters are compound (a list of methods; n,c,h,w): read by hand from a link.
-bound.follow_into(METHODS, "cmp:methods", list)
-st.session_state.setdefault("cmp:methods", list(METHODS.default))
-linked = bound.follow_into(PICK, PICK_KEYS)
-for key, value in zip(PICK_KEYS, PICK.default, strict=True):
-    st.session_state.setdefault(key, value)
-wanted = tuple(int(st.session_state[k]) for k in PICK_KEYS)
-element, moved = compare.clamp_element(wanted, data.shape)
-if moved and linked is not None:
-    reason = f"is outside the input's shape {data.shape}"
-    asked = ",".join(map(str, wanted))
-    used = "the default, pick=0,0,0,0"
-    bound.add_messages([params.misfit_message("pick", asked, reason, used)])
-    element = (0, 0, 0, 0)
-if moved:
-    for key, value in zip(PICK_KEYS, element, strict=True):
-        st.session_state[key] = value
-bound.show_messages()
+def follow_links(data) -> None:
+    """Both parameters are compound (a list of methods; n,c,h,w): read by hand from a link.
+    A picked element outside this input's shape is named and moved inside it."""
+    bound.follow_into(METHODS, "cmp:methods", list)
+    st.session_state.setdefault("cmp:methods", list(METHODS.default))
+    linked = bound.follow_into(PICK, PICK_KEYS)
+    for key, value in zip(PICK_KEYS, PICK.default, strict=True):
+        st.session_state.setdefault(key, value)
+    wanted = tuple(int(st.session_state[k]) for k in PICK_KEYS)
+    element, moved = compare.clamp_element(wanted, data.shape)
+    if moved and linked is not None:
+        reason = f"is outside the input's shape {data.shape}"
+        asked = ",".join(map(str, wanted))
+        used = "the default, pick=0,0,0,0"
+        bound.add_messages([params.misfit_message("pick", asked, reason, used)])
+        element = (0, 0, 0, 0)
+    if moved:
+        for key, value in zip(PICK_KEYS, element, strict=True):
+            st.session_state[key] = value
+    bound.show_messages()
 
-st.title("Compare methods")
-st.markdown(
-    f"One input, **{data.title}** (N, C, H, W) = {data.shape}, under several methods: which "
-    "numbers share a mean (one colour per set), how many sets, the values before and after, "
-    "and one map after."
-)
 
-st.pills(
-    "Methods to compare",
-    list(normlib.METHODS),
-    selection_mode="multi",
-    key="cmp:methods",
-    persist_state="session",
-    format_func=lambda k: compare.method_label(k, c_max),
-    help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
-    "same computation.",
-)
-chosen = [k for k in normlib.METHODS if k in st.session_state["cmp:methods"]]
-n_col, c_col, h_col, w_col, text_col = st.columns([1, 1, 1, 1, 6], vertical_alignment="bottom")
-n_col.number_input("n", 0, n_max - 1, key="cmp:n", persist_state="session")
-c_col.number_input("c", 0, c_max - 1, key="cmp:c", persist_state="session")
-h_col.number_input("h", 0, h_max - 1, key="cmp:h", persist_state="session")
-w_col.number_input("w", 0, w_max - 1, key="cmp:w", persist_state="session")
-text_col.markdown(
-    "These four numbers pick the **highlighted element** (n, c, h, w): its set is marked in "
-    "every set picture, each card shows its map (n, c) after normalizing, and the table "
-    "below the cards follows its value through every method."
-)
-element = tuple(int(st.session_state[k]) for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w"))
-n_sel, c_sel = element[0], element[1]
-
-if "groupnorm" in chosen and (note := compare.groupnorm_note(c_max)):
-    st.info(note)
-if not chosen:
-    st.info("Choose at least one method above.")
-else:
-    st.caption(
-        compare.grid_note(data.shape, GRID_TILES, element)
-        + f" The yellow ring marks the highlighted element {element}; its set is outlined and "
-        "in full colour (blue, the others grey, when there are more sets than colours)."
+def introduction(data) -> None:
+    st.title("Compare methods")
+    st.markdown(
+        f"One input, **{data.title}** (N, C, H, W) = {data.shape}, under several methods: which "
+        "numbers share a mean (one colour per set), how many sets, the values before and after, "
+        "and one map after."
     )
 
-# --- One card per method, PER_ROW to a row.
-map_title = f"after: n={n_sel} {data.sample_labels[n_sel]}, c={c_sel} {data.channel_labels[c_sel]}"
-for start_index in range(0, len(chosen), PER_ROW):
-    columns = st.columns(PER_ROW)
-    for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
-        spec = compare.method_spec(key, c_max)
-        view = cached.View.of(data, spec, EPS)
-        result = cached.normalized(view, data.x)
-        with column, st.container(border=True):
-            st.markdown(f"#### {compare.method_label(key, c_max)}")
-            st.markdown(
-                f"<div style='font-size:1.7rem;font-weight:700;line-height:1.15'>"
-                f"{result.n_sets:,} × {result.count:,}</div>"
-                f"<div style='opacity:0.75'>sets × elements per set</div>",
-                unsafe_allow_html=True,
-            )
-            st.caption(normlib.METHODS[key].description)
-            st.plotly_chart(
-                cached.set_grid_figure(data.shape, spec, element, GRID_TILES, 300, compact=True),
-                config=CHART,
-                key=f"cmp:grid:{key}",
-            )
-            st.plotly_chart(
-                cached.histogram_figure(view, 40, 260, False, data.x, result.output),
-                config=CHART,
-                key=f"cmp:hist:{key}",
-            )
-            st.plotly_chart(
-                cached.output_map_figure(view, n_sel, c_sel, map_title, result.output),
-                config=CHART,
-                key=f"cmp:map:{key}",
-            )
 
-# --- One element under each method
-if chosen:
+def method_choice(c_max: int) -> list[str]:
+    st.pills(
+        "Methods to compare",
+        list(normlib.METHODS),
+        selection_mode="multi",
+        key="cmp:methods",
+        persist_state="session",
+        format_func=lambda k: compare.method_label(k, c_max),
+        help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
+        "same computation.",
+    )
+    return [k for k in normlib.METHODS if k in st.session_state["cmp:methods"]]
+
+
+def element_pick(data) -> tuple[int, int, int, int]:
+    """The highlighted element (n, c, h, w) every card and the table follow."""
+    n_max, c_max, h_max, w_max = data.shape
+    n_col, c_col, h_col, w_col, text_col = st.columns([1, 1, 1, 1, 6], vertical_alignment="bottom")
+    n_col.number_input("n", 0, n_max - 1, key="cmp:n", persist_state="session")
+    c_col.number_input("c", 0, c_max - 1, key="cmp:c", persist_state="session")
+    h_col.number_input("h", 0, h_max - 1, key="cmp:h", persist_state="session")
+    w_col.number_input("w", 0, w_max - 1, key="cmp:w", persist_state="session")
+    text_col.markdown(
+        "These four numbers pick the **highlighted element** (n, c, h, w): its set is marked in "
+        "every set picture, each card shows its map (n, c) after normalizing, and the table "
+        "below the cards follows its value through every method."
+    )
+    n, c, h, w = (int(st.session_state[k]) for k in PICK_KEYS)
+    return n, c, h, w
+
+
+def grid_note(data, chosen: list[str], element: tuple) -> None:
+    c_max = data.shape[1]
+    if "groupnorm" in chosen and (note := compare.groupnorm_note(c_max)):
+        st.info(note)
+    if not chosen:
+        st.info("Choose at least one method above.")
+    else:
+        st.caption(
+            compare.grid_note(data.shape, GRID_TILES, element)
+            + f" The yellow ring marks the highlighted element {element}; its set is outlined and "
+            "in full colour (blue, the others grey, when there are more sets than colours)."
+        )
+
+
+def method_cards(data, chosen: list[str], element: tuple) -> None:
+    """One card per method, PER_ROW to a row: its sets, histograms and the picked map after."""
+    c_max = data.shape[1]
+    n_sel, c_sel = element[0], element[1]
+    map_title = (
+        f"after: n={n_sel} {data.sample_labels[n_sel]}, c={c_sel} {data.channel_labels[c_sel]}"
+    )
+    for start_index in range(0, len(chosen), PER_ROW):
+        columns = st.columns(PER_ROW)
+        for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
+            spec = compare.method_spec(key, c_max)
+            view = cached.View.of(data, spec, EPS)
+            result = cached.normalized(view, data.x)
+            with column, st.container(border=True):
+                st.markdown(f"#### {compare.method_label(key, c_max)}")
+                st.markdown(
+                    f"<div style='font-size:1.7rem;font-weight:700;line-height:1.15'>"
+                    f"{result.n_sets:,} × {result.count:,}</div>"
+                    f"<div style='opacity:0.75'>sets × elements per set</div>",
+                    unsafe_allow_html=True,
+                )
+                st.caption(normlib.METHODS[key].description)
+                st.plotly_chart(
+                    cached.set_grid_figure(
+                        data.shape, spec, element, GRID_TILES, 300, compact=True
+                    ),
+                    config=CHART,
+                    key=f"cmp:grid:{key}",
+                )
+                st.plotly_chart(
+                    cached.histogram_figure(view, 40, 260, False, data.x, result.output),
+                    config=CHART,
+                    key=f"cmp:hist:{key}",
+                )
+                st.plotly_chart(
+                    cached.output_map_figure(view, n_sel, c_sel, map_title, result.output),
+                    config=CHART,
+                    key=f"cmp:map:{key}",
+                )
+
+
+def one_element(data, chosen: list[str], element: tuple) -> None:
+    """The highlighted element's arithmetic under each chosen method."""
+    c_max = data.shape[1]
     st.subheader(f"One element, {len(chosen)} results")
     steps = []  # (method key, the element's arithmetic under it)
     for key in chosen:
@@ -140,8 +161,8 @@ if chosen:
         "card below."
     )
 
-# --- The table
-if chosen:
+
+def side_by_side(data, chosen: list[str]) -> None:
     st.subheader("Side by side")
     st.dataframe(
         ui.table(compare.comparison_table(chosen, data.shape)),
@@ -153,6 +174,10 @@ if chosen:
         "running statistics to handle one sample at eval time, so its train and eval outputs "
         "differ."
     )
+
+
+def framework_cards(data, chosen: list[str]) -> None:
+    """Each chosen method as a PyTorch and a Keras 3 layer call, with γ/β and default eps."""
     st.subheader("The layers in PyTorch and Keras 3")
     st.caption(
         "Each call runs as written on an (N, C, H, W) tensor x (channels-first), with "
@@ -178,5 +203,18 @@ if chosen:
                     f"{frameworks['note'][row]}"
                 )
 
+
+data = ui.current_input("compare")
+GRID_TILES = compare.grid_tiles(data.shape[1])
+follow_links(data)
+introduction(data)
+chosen = method_choice(data.shape[1])
+element = element_pick(data)
+grid_note(data, chosen, element)
+method_cards(data, chosen, element)
+if chosen:
+    one_element(data, chosen, element)
+    side_by_side(data, chosen)
+    framework_cards(data, chosen)
 # No method chosen: the link leaves methods out (it opens with the default six).
 bound.write({"methods": tuple(chosen) or METHODS.default, "pick": element}, (METHODS, PICK))
