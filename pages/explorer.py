@@ -7,12 +7,11 @@ from normapp import cached, figures, ui
 from normapp.explorer import (
     after_check,
     controls,
-    downloads,
     element_walkthrough,
     presenter,
     presets,
     set_description,
-    set_statistics,
+    tab_views,
 )
 from normapp.explorer import link as explorer_link
 from normapp.lab import controls as lab_controls
@@ -25,8 +24,6 @@ BOUNDS = explorer_link.bounds(TABS)
 NO_BAR = figures.CHART_CONFIG
 PICK_KEYS = controls.PICK_KEYS
 # The statistics table shows every row up to this many sets; more scroll in this height.
-STATS_ROWS_SHOWN = 12
-STATS_HEIGHT = 420
 
 
 data = ui.current_input("explorer")
@@ -135,22 +132,22 @@ def explorer_body() -> None:
         # Lazy tabs: only the open one is computed and sent to the browser.
         if stats_pane.open:
             with stats_pane:
-                stats_tab(view, result, spec)
+                tab_views.stats_tab(data, view, result, spec)
         if cube_pane.open:
             with cube_pane:
-                cube_tab(spec, element)
+                tab_views.cube_tab(data, spec, element)
         if groups_pane.open:
             with groups_pane:
-                groups_tab(view, result, spec, log_y)
+                tab_views.groups_tab(data, view, result, spec, log_y)
         if maps_pane.open:
             with maps_pane:
-                maps_tab(view, result)
+                tab_views.maps_tab(data, view, result)
         if formula_pane.open:
             with formula_pane:
-                formula_tab(formulas)
+                tab_views.formula_tab(formulas)
         if download_pane.open:
             with download_pane:
-                download_tab(result, spec)
+                tab_views.download_tab(result, spec)
 
     explorer_link.finish(element)
     with notices:
@@ -202,17 +199,6 @@ def axes_row() -> tuple[list[str], int, bool]:
         disabled="C" not in st.session_state["axes"] or c_max == 1,
         help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
     )
-    if not presenting:
-        eps_col.number_input(
-            "eps",
-            step=1e-5,
-            format="%.0e",
-            value=1e-5,
-            key="eps",
-            bind="query-params",
-            persist_state="page",
-            help=presets.eps_help(current_spec(), st.session_state["method"]),
-        )
     center = center_col.toggle(
         "Center",
         value=True,
@@ -221,24 +207,39 @@ def axes_row() -> tuple[list[str], int, bool]:
         on_change=follow_controls,
         help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
     )
-    if not presenting:
-        gamma_help = "Scale after normalizing, the same for every channel here."
-        for column, label, key, default, meaning in (
-            (gamma_col, "γ", "gamma", 1.0, gamma_help),
-            (beta_col, "β", "beta", 0.0, "Shift after scaling."),
-        ):
-            column.number_input(
-                label,
-                step=0.5,
-                value=default,
-                key=key,
-                bind="query-params",
-                persist_state="page",
-                help=meaning,
-            )
-    else:
+    if presenting:
         presenter.shortcut_buttons(c_max)
+    else:
+        eps_and_affine(eps_col, gamma_col, beta_col)
     return axes, groups, center
+
+
+def eps_and_affine(eps_col, gamma_col, beta_col) -> None:
+    """eps, γ and β: left out of the presenter view, which teaches the sets."""
+    eps_col.number_input(
+        "eps",
+        step=1e-5,
+        format="%.0e",
+        value=1e-5,
+        key="eps",
+        bind="query-params",
+        persist_state="page",
+        help=presets.eps_help(current_spec(), st.session_state["method"]),
+    )
+    gamma_help = "Scale after normalizing, the same for every channel here."
+    for column, label, key, default, meaning in (
+        (gamma_col, "γ", "gamma", 1.0, gamma_help),
+        (beta_col, "β", "beta", 0.0, "Shift after scaling."),
+    ):
+        column.number_input(
+            label,
+            step=0.5,
+            value=default,
+            key=key,
+            bind="query-params",
+            persist_state="page",
+            help=meaning,
+        )
 
 
 # --- The answer, big (while the room predicts, what would answer it is hidden)
@@ -370,136 +371,6 @@ def element_arithmetic(result, spec: normlib.NormSpec, element, gamma, beta, wor
 
 
 # --- The tabs
-def stats_tab(view, result, spec: normlib.NormSpec) -> None:
-    params = presets.affine_parameters(spec, data.shape, st.session_state["method"])
-    left, middle, right = st.columns(3)
-    left.metric("Reduction sets", f"{result.n_sets:,}")
-    middle.metric("Elements per set", f"{result.count:,}")
-    right.metric(
-        f"γ/β parameters ({params.formula})",
-        "—" if params.count is None else f"{params.count:,}",
-        help=params.note,
-    )
-    st.markdown(
-        f"Mean and variance shape: `{set_description.stat_shape_text(result)}` · "
-        f"γ, β: {params.shape} ({params.note})."
-    )
-    check = cached.after_check(view, result)
-    show = st.success if check.holds else (st.warning if check.checked else st.info)
-    show(after_check.after_check_text(check))
-    st.plotly_chart(cached.stats_figure(view, result), config=NO_BAR)
-    if result.n_sets <= 64:
-        # A static table: the browser draws a few rows of HTML faster than it
-        # mounts an interactive grid, on every click that changes the sets.
-        st.table(
-            ui.table(set_statistics.statistics_table(result)),
-            hide_index=True,
-            height="content" if result.n_sets <= STATS_ROWS_SHOWN else STATS_HEIGHT,
-        )
-    else:
-        st.caption(
-            f"{result.n_sets:,} sets: the heatmap shows their means; the CSV in "
-            "Downloads has every set's mean and variance."
-        )
-
-
-def cube_tab(spec: normlib.NormSpec, element) -> None:
-    st.plotly_chart(cached.cube_figure(data.shape, spec, element), config=NO_BAR)
-    st.caption(
-        "The Group Normalization paper's picture (Wu & He 2018, fig. 2): axes N, C and "
-        "H·W merged; the shaded cells share one mean and variance."
-    )
-
-
-def groups_tab(view, result, spec: normlib.NormSpec, log_y: bool) -> None:
-    # Per set when the sets are few and are not simply the channels; else per channel.
-    by_set = result.n_sets <= 16 and spec.axes != "NHW"
-    labels = (
-        [f"set {i}" for i in range(result.n_sets)]
-        if by_set
-        else [f"c={i} ({label})" for i, label in enumerate(data.channel_labels)]
-    )
-    st.plotly_chart(
-        cached.histogram_grid_figure(
-            view,
-            "set" if by_set else "channel",
-            tuple(labels),
-            log_y,
-            data.x,
-            result.output,
-        ),
-        config=NO_BAR,
-    )
-
-
-def maps_tab(view, result) -> None:
-    options = [(n, c) for n in range(min(n_max, 8)) for c in range(min(c_max, 8))]
-    # A diagonal (sample k, channel k) shows different images and channels at once.
-    diagonal = list(dict.fromkeys((k % min(n_max, 8), k % min(c_max, 8)) for k in range(3)))
-    chosen = st.multiselect(
-        "Maps (n, c) to show",
-        options,
-        default=diagonal,
-        format_func=lambda nc: (
-            f"n={nc[0]} {data.sample_labels[nc[0]]}, c={nc[1]} {data.channel_labels[nc[1]]}"
-        ),
-        max_selections=6,
-        key="ex:maps",
-    )
-    if chosen:
-        st.plotly_chart(
-            cached.feature_maps_figure(view, tuple(chosen), data.x, result.output),
-            config=NO_BAR,
-        )
-
-
-def formula_tab(formulas) -> None:
-    st.latex(formulas.mean)
-    if formulas.group_set:
-        st.latex(formulas.group_set)
-    st.latex(formulas.var)
-    st.latex(formulas.output)
-    st.latex(formulas.count)
-    st.caption("The variance divides by m (biased), as PyTorch does when normalizing.")
-
-
-def download_tab(result, spec: normlib.NormSpec) -> None:
-    # Files are made only when a button is clicked (Streamlit calls `data` then):
-    # opening this tab costs nothing, even at 2^24 elements.
-    st.caption("Each file is made when you click its button, not when this tab opens.")
-    st.download_button(
-        f"Normalized tensor (.npy, {downloads.npy_megabytes(result.output):.1f} MB)",
-        lambda: downloads.tensor_npy(result.output),
-        file_name="normalized.npy",
-        mime="application/octet-stream",
-        on_click="ignore",
-    )
-    if result.n_sets <= downloads.CSV_MAX_ROWS:
-        st.download_button(
-            f"Statistics (.csv, {set_description.plural(result.n_sets, 'row')})",
-            lambda: downloads.statistics_csv(result),
-            file_name="statistics.csv",
-            mime="text/csv",
-            on_click="ignore",
-        )
-    else:
-        st.download_button(
-            "Statistics (.npz)",
-            lambda: downloads.statistics_npz(result),
-            file_name="statistics.npz",
-            mime="application/octet-stream",
-            on_click="ignore",
-        )
-        st.caption(
-            f"{result.n_sets:,} sets are more than the {downloads.CSV_MAX_ROWS:,} "
-            "rows a CSV here may have (a spreadsheet would not open it, and writing "
-            "it takes long): the statistics come as NumPy arrays instead, "
-            "`np.load('statistics.npz')`, "
-            f"with `mean` and `{'var' if spec.center else 'mean_square'}` of shape "
-            f"{tuple(result.mean.shape)}."
-        )
-
-
 if presenting:
     explorer_body()
 else:
