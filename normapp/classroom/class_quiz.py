@@ -30,8 +30,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from normapp.classroom import store as class_store
-from normapp.classroom.store import ClassStore, ClassStoreError
+from normapp.classroom import database
+from normapp.classroom.checks import ClassStoreError
+from normapp.classroom.store import ClassStore
 from normapp.links import room_link, share
 from normapp.links.literal import literal
 
@@ -58,14 +59,14 @@ def database_url() -> str:
         return url
     data_dir = Path(os.environ.get(DATA_DIR_ENV) or ROOT / ".data")
     data_dir.mkdir(parents=True, exist_ok=True)
-    return class_store.default_url(data_dir)
+    return database.default_url(data_dir)
 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> ClassStore:
     # One engine (and one schema check) per server process and database, shared by every
     # session: st.connection keeps the engine, the ClassStore only queries through it.
-    connection = st.connection("class_quiz", type="sql", url=url, **class_store.engine_options(url))
+    connection = st.connection("class_quiz", type="sql", url=url, **database.engine_options(url))
     return ClassStore(connection.engine)
 
 

@@ -19,8 +19,10 @@ import streamlit as st
 from normapp import cached, figures, ui
 from normapp.classroom import class_quiz, quiz
 from normapp.classroom import store as class_store
+from normapp.classroom.checks import ClassStoreError
 from normapp.classroom.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
-from normapp.classroom.store import ClassSession, ClassStore, ClassStoreError, QuestionTally
+from normapp.classroom.store import ClassSession, ClassStore
+from normapp.classroom.tally import QuestionTally
 from normapp.explorer import presenter
 from normapp.links import share, sitemap
 from normapp.links.literal import literal
