@@ -45,8 +45,9 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from normapp.classroom.database import default_url, engine_options  # noqa: E402
 from normapp.classroom.quiz import make_quiz  # noqa: E402
-from normapp.classroom.store import ClassStore, default_url, engine_options  # noqa: E402
+from normapp.classroom.store import ClassStore  # noqa: E402
 from tests.support.class_quiz_load import run_class_answers  # noqa: E402
 from tests.support.classroom import StreamlitServer  # noqa: E402
 from tests.support.postgres import PostgresUnavailableError, temporary_postgres  # noqa: E402

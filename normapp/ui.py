@@ -5,9 +5,9 @@ runs the page; a page then reads the loaded tensor, first thing::
 
     data = ui.current_input("compare")
 
-State lives in ``st.session_state`` and in the URL: the sidebar's widgets are
-bound to their link parameters (``bind="query-params"``); normapp/links/bound.py
-reports what a link got wrong and reads older link forms.
+State lives in ``st.session_state`` and in the URL: the sidebar's widgets (drawn by
+normapp/sidebar.py) are bound to their link parameters (``bind="query-params"``);
+normapp/links/bound.py reports what a link got wrong and reads older link forms.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ from typing import Any
 import pyarrow as pa
 import streamlit as st
 
-import normlib
-from normapp import cached, inputs
+from normapp import sidebar
 from normapp.inputs import LoadedInput
-from normapp.links import bound, params, sitemap
+from normapp.links import bound, sitemap
 from normapp.links.literal import literal
-from normlib.typing import Shape4
 
 # Absolute, so the pages resolve whichever script Streamlit started from.
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -32,41 +30,6 @@ FAVICON = PAGES_DIR.parent / "assets" / "favicon.png"  # drawn by assets/make_fa
 # Given as a data URL, made once: given as a file, Streamlit read it, checked it with
 # Pillow and stored it as a new media file on every run of every page.
 FAVICON_URL = "data:image/png;base64," + base64.b64encode(FAVICON.read_bytes()).decode("ascii")
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
-_SEED_PARAM = next(p for p in params.INPUT_PARAMS if p.name == "seed")
-SEED_MAX = 2**31 - 1
-# The random tensor's spreads: (URL name, label, largest value, step, help); the
-# ranges are those of the matching parameters in normapp/links/params.py.
-_SPREAD_SLIDERS = (
-    (
-        "coff",
-        "Per-channel offset spread",
-        10.0,
-        0.5,
-        "Shifts each channel's mean differently, so BatchNorm has something to undo.",
-    ),
-    (
-        "cscale",
-        "Per-channel scale spread",
-        3.0,
-        0.25,
-        "Gives each channel a different spread: BatchNorm and InstanceNorm equalize it.",
-    ),
-    (
-        "soff",
-        "Per-sample offset spread",
-        10.0,
-        0.5,
-        "Shifts each sample differently: LayerNorm and InstanceNorm remove it, BatchNorm does not.",
-    ),
-    (
-        "sscale",
-        "Per-sample scale spread",
-        3.0,
-        0.25,
-        "Gives each sample a different contrast: per-sample methods undo it.",
-    ),
-)
 
 
 # --------------------------------------------------------------- navigation
@@ -112,208 +75,6 @@ def _page_not_found(path: str, shown, pages: list) -> None:
     )
     for page in pages:
         st.page_link(page)
-
-
-# -------------------------------------------------------------- the sidebar
-# Every sidebar widget is bound to the URL parameter of its key; the random
-# tensor's keep their values in the session while another source is shown.
-_SIDEBAR_BOUNDS = {
-    p.name: bound.Bound(p, labels=params.SOURCES if p.name == "source" else None)
-    for p in params.INPUT_PARAMS
-}
-_SOURCE_PARAMS = {
-    "samples": ("source", "n", "size"),
-    "features": ("source", "n", "size"),
-    "uploads": ("source", "size"),
-    "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale"),
-}
-_DEFAULTS = {p.name: p.default for p in params.INPUT_PARAMS}
-
-
-def _sidebar_widgets() -> dict[str, Any]:
-    """Draw the input widgets (bound to the URL) and return the chosen values."""
-    raw = bound.translate_bound(_SIDEBAR_BOUNDS.values())
-    sb = st.sidebar
-    sb.header("Input")
-    source = sb.radio(
-        "Tensor to normalize",
-        list(params.SOURCES),
-        format_func=params.SOURCES.get,
-        key="source",
-        bind="query-params",
-        help="Images give C = 3 (red, green, blue); feature maps give C = 8 filter responses.",
-    )
-    values = dict(_DEFAULTS, source=source)
-    if source in ("samples", "features", "uploads"):
-        if source != "uploads":
-            values["n"] = sb.slider(
-                "N: images in the batch",
-                1,
-                params.N_MAX,
-                _DEFAULTS["n"],
-                key="n",
-                bind="query-params",
-            )
-        values["size"] = sb.select_slider(
-            "H = W: image size (pixels)",
-            [str(s) for s in params.IMAGE_SIZES],
-            value=str(_DEFAULTS["size"]),
-            key="size",
-            bind="query-params",
-            help="Images are resized (shorter side) and centre-cropped to a square.",
-        )
-    if source == "random":
-        values.update(_random_tensor_widgets())
-    drawn = _SOURCE_PARAMS[source]
-    bound.show_fixes_in_address_bar()
-    bound.check_bound(raw, [_SIDEBAR_BOUNDS[name] for name in drawn], values)
-    # The other source's parameters are not used; a bad one is still named.
-    bound.check_refused(raw, [b for name, b in _SIDEBAR_BOUNDS.items() if name not in drawn])
-    if not bound.has_fixes():  # else the next run draws other widgets, which read the URL
-        bound.write({}, (), drop=(name for name in _SIDEBAR_BOUNDS if name not in drawn))
-    return values
-
-
-def _random_tensor_widgets() -> dict[str, Any]:
-    """The random tensor's widgets (shape, distribution, seed, spreads) and their values."""
-    sb = st.sidebar
-    values: dict[str, Any] = {"shape": _shape_widget()}
-    values["dist"] = sb.selectbox(
-        "Distribution",
-        params.DISTRIBUTIONS,
-        key="dist",
-        bind="query-params",
-        persist_state="session",
-    )
-    values["seed"] = _seed_widget()
-    for name, label, top, step, help_text in _SPREAD_SLIDERS:
-        values[name] = sb.slider(
-            label,
-            0.0,
-            top,
-            float(_DEFAULTS[name]),
-            step=step,
-            key=name,
-            bind="query-params",
-            persist_state="session",
-            help=help_text,
-        )
-    return values
-
-
-def _shape_widget() -> Shape4:
-    """The shape box; a typed shape over the caps is refused, a link's is repaired next run."""
-    default_shape = params.format_shape(_DEFAULTS["shape"])
-    st.session_state.setdefault("last-good:shape", default_shape)
-    shape_text = st.sidebar.text_input(
-        "Shape N×C×H×W",
-        default_shape,
-        key="shape",
-        bind="query-params",
-        persist_state="session",
-        help=f"Caps: N ≤ {params.N_MAX}, C ≤ {params.C_MAX}, H, W ≤ {params.HW_MAX}, "
-        f"at most 2^24 elements.",
-        on_change=_refuse_typed_value,
-        args=("shape", "Shape", params.parse_shape),
-    )
-    _show_refusal("shape")
-    try:
-        shape = params.parse_shape(shape_text)
-    except ValueError:  # from a link: check_bound says what was wrong
-        shape = params.parse_shape(st.session_state["last-good:shape"])
-        bound.fix_next_run("shape", st.session_state["last-good:shape"])
-    st.session_state["last-good:shape"] = params.format_shape(shape)
-    return shape
-
-
-def _seed_widget() -> int:
-    """The seed box; a typed seed out of range is refused, a link's is repaired next run."""
-    st.session_state.setdefault("last-good:seed", _DEFAULTS["seed"])
-    # No min/max here: the browser would refuse an out-of-range number with only a
-    # red "!" on hover; the callback refuses it with a message instead.
-    typed = st.sidebar.number_input(
-        "Seed",
-        value=_DEFAULTS["seed"],
-        step=1,
-        key="seed",
-        bind="query-params",
-        persist_state="session",
-        help=f"A whole number from 0 to {SEED_MAX}: the same seed gives the same tensor.",
-        on_change=_refuse_typed_value,
-        args=("seed", "Seed", _parse_seed),
-    )
-    _show_refusal("seed")
-    try:
-        seed = _parse_seed(typed)
-    except ValueError:  # from a link: check_bound says what was wrong
-        seed = st.session_state["last-good:seed"]
-        bound.fix_next_run("seed", seed)
-    st.session_state["last-good:seed"] = seed
-    return seed
-
-
-def _parse_seed(value: Any) -> int:
-    return _SEED_PARAM.parse(str(value))
-
-
-def _refuse_typed_value(key: str, label: str, parse) -> None:
-    """on_change: put a value `parse` refuses back to the last good one, and say so.
-
-    The message names the field, the typed value (literally) and what was kept;
-    it is shown under the field on the run this callback precedes.
-    """
-    typed = st.session_state.get(key)
-    try:
-        parse(typed)
-    except ValueError as error:
-        kept = st.session_state[f"last-good:{key}"]
-        st.session_state[key] = kept
-        st.session_state[f"refused:{key}"] = (
-            f"{label} “{literal(typed)}” was refused: {literal(error, 200)}. Kept {literal(kept)}."
-        )
-
-
-def _show_refusal(key: str) -> None:
-    message = st.session_state.pop(f"refused:{key}", None)
-    if message:
-        st.sidebar.error(message, icon=":material/block:")
-
-
-def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:
-    """The uploader, plus a copy of the files that survives choosing another source.
-
-    The uploader lives in app.py's sidebar, so page switches keep its files; but
-    it is not drawn while another source is chosen, and Streamlit then forgets
-    it. The ``uploads:files`` copy keeps what the user loaded. An uploader that
-    is present but empty means the user removed the files, so the copy goes too.
-    """
-    uploader_was_drawn = "in:uploads" in st.session_state
-    files = st.sidebar.file_uploader(
-        "Upload images (PNG, JPEG, GIF, WebP, BMP, TIFF)",
-        type=UPLOAD_TYPES,
-        accept_multiple_files=True,
-        key="in:uploads",
-        help=f"Several at once. The first {params.N_MAX} readable files form the batch.",
-    )
-    if files:
-        st.session_state["uploads:files"] = [(f.name, f.getvalue()) for f in files]
-    elif uploader_was_drawn:
-        st.session_state.pop("uploads:files", None)
-    kept = st.session_state.get("uploads:files", [])
-    if kept and not files:
-        st.sidebar.caption(
-            f"Keeping the {len(kept)} file(s) you uploaded earlier: "
-            + ", ".join(literal(name) for name, _ in kept)
-        )
-    outcomes = [cached.upload(name, normlib.image_digest(data), size, data) for name, data in kept]
-    good = [o for o in outcomes if o.image is not None]
-    if len(good) > params.N_MAX:
-        st.sidebar.warning(
-            f"{len(good)} readable images: the batch is capped at N = {params.N_MAX}; "
-            f"using the first {params.N_MAX}."
-        )
-        good = good[: params.N_MAX]
-    return inputs.uploads_input(good, size), outcomes
 
 
 # The app's one stylesheet (app.py draws it on every run); system fonts only.
@@ -410,54 +171,13 @@ def close_sidebar_on_phone_navigation(page: str) -> None:
         st.html(_CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
 
 
-def sidebar_input() -> LoadedInput:
-    """Draw the shared sidebar and load the chosen tensor."""
-    values = _sidebar_widgets()
-    bound.rerun_for_fixes()  # a link to repair: the next run loads what it asks for
-    size = params.image_size(values)
-    loaded: LoadedInput | None = None
-    if values["source"] == "uploads":
-        loaded, outcomes = _uploads(size)
-        for outcome in outcomes:
-            if outcome.error:
-                st.sidebar.error(
-                    f"{literal(outcome.name)} was skipped: {literal(outcome.error, 300)}",
-                    icon=":material/warning:",
-                )
-        if loaded is None:
-            st.sidebar.info(
-                "No readable upload yet, so the sample images are shown. Upload PNG, JPEG, "
-                "GIF, WebP, BMP or TIFF files above."
-            )
-        elif any(o.error for o in outcomes):
-            st.sidebar.caption(f"The other {loaded.shape[0]} image(s) are loaded as usual.")
-    if values["source"] == "random":
-        loaded = cached.random_tensor(
-            values["shape"],
-            values["seed"],
-            values["dist"],
-            values["coff"],
-            values["cscale"],
-            values["soff"],
-            values["sscale"],
-        )
-    if loaded is None:
-        n = values["n"] if values["source"] != "uploads" else 8
-        loaded = cached.samples(n, size)
-    if values["source"] == "features":
-        loaded = cached.features(loaded.key, loaded)
-    n, c, h, w = loaded.shape
-    st.sidebar.caption(f"**{loaded.title}** · shape ({n}, {c}, {h}, {w})")
-    return loaded
-
-
 _LOADED_KEY = "input:loaded"
 
 
 def draw_sidebar() -> None:
     """Draw the shared sidebar and load its tensor for the page; app.py calls it once per run."""
     bound.apply_fixes()
-    st.session_state[_LOADED_KEY] = sidebar_input()
+    st.session_state[_LOADED_KEY] = sidebar.sidebar_input()
 
 
 def current_input(page: str) -> LoadedInput:
@@ -466,7 +186,7 @@ def current_input(page: str) -> LoadedInput:
     `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
     parameters are dropped from the URL.
     """
-    bound.one_value_each([*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS])
-    keep = {*sitemap.PAGE_PARAMS[page], *_SIDEBAR_BOUNDS, "embed", "embed_options"}
+    bound.one_value_each([*sitemap.PAGE_PARAMS[page], *sidebar.SIDEBAR_BOUNDS])
+    keep = {*sitemap.PAGE_PARAMS[page], *sidebar.SIDEBAR_BOUNDS, "embed", "embed_options"}
     bound.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]

@@ -5,7 +5,7 @@ import streamlit as st
 from normapp import cached, figures, ui
 from normapp.links import bound, params
 from normapp.links.literal import literal
-from normapp.teaching import batch_dependence, compare
+from normapp.teaching import batch_dependence, batch_of_one, compare
 
 SAMPLE, BATCH, MATES, SHUFFLE, CHANNEL = batch_dependence.BATCH_PARAMS
 BOUNDS = (bound.Bound(MATES, batch_dependence.MATES), bound.Bound(SHUFFLE))
@@ -133,7 +133,7 @@ def this_batch(data, sample: int, size: int, mates: str, shuffle: int, batch_max
 
     st.markdown(batch_dependence.movement_summary(movements))
     if size == 1:
-        st.info(batch_dependence.batch_of_one_summary((c_max, h_max, w_max)))
+        st.info(batch_of_one.batch_of_one_summary((c_max, h_max, w_max)))
     return movements
 
 
@@ -176,10 +176,10 @@ def movement_cards(data, movements: list, sample: int, size: int, mates, shuffle
     )
 
 
-def batch_of_one(data, size: int) -> None:
+def batch_of_one_section(data, size: int) -> None:
     """A batch of one, honestly: what each method does with it, and PyTorch's refusal."""
     c_max, h_max, w_max = data.shape[1:]
-    one = batch_dependence.batch_of_one_notes((c_max, h_max, w_max))
+    one = batch_of_one.batch_of_one_notes((c_max, h_max, w_max))
     with st.expander("A batch of one sample", expanded=size == 1):
         for note in one:
             st.markdown(f"- {note}")
@@ -187,7 +187,7 @@ def batch_of_one(data, size: int) -> None:
             f"With a single value per channel, as in a (1, {c_max}, 1, 1) input, PyTorch's "
             "BatchNorm2d refuses to train, and so does normlib.BatchNorm2d:"
         )
-        st.code(batch_dependence.single_value_error(c_max), language=None, wrap_lines=True)
+        st.code(batch_of_one.single_value_error(c_max), language=None, wrap_lines=True)
         st.markdown(
             "The variance of a single number is 0, so training would output β whatever the input "
             "was, and the unbiased running variance would divide by m − 1 = 0."
@@ -206,5 +206,5 @@ with notices:
     bound.show_messages()
 movements = this_batch(data, sample, size, mates, shuffle, batch_max)
 movement_cards(data, movements, sample, size, mates, shuffle, channel)
-batch_of_one(data, size)
+batch_of_one_section(data, size)
 bound.write({"sample": sample, "batch": size, "channel": channel}, (SAMPLE, BATCH, CHANNEL))

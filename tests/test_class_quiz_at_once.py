@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from normapp.classroom import quiz
-from normapp.classroom.store import ClassStore, default_url, engine_options
+from normapp.classroom.database import default_url, engine_options
+from normapp.classroom.store import ClassStore
 from tests.conftest import Server, serve_apps
 from tests.support.class_quiz_load import run_class_answers
 

@@ -16,15 +16,10 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from normapp.classroom.checks import CODE_ALPHABET, ClassStoreError
+from normapp.classroom.database import default_url, engine_options
 from normapp.classroom.quiz import Question, make_quiz
-from normapp.classroom.store import (
-    CODE_ALPHABET,
-    SESSION_HOURS,
-    ClassStore,
-    ClassStoreError,
-    default_url,
-    engine_options,
-)
+from normapp.classroom.store import SESSION_HOURS, ClassStore
 
 SEED = 4242
 QUIZ = make_quiz(SEED)

@@ -9,7 +9,7 @@ import normlib
 from normapp import inputs
 from normapp.explorer import element_walkthrough
 from normapp.links import bound, params
-from normapp.teaching import batch_dependence, compare, framework_facts
+from normapp.teaching import batch_dependence, batch_of_one, compare, framework_facts
 from tests.conftest import require_torch, shown
 
 pytestmark = pytest.mark.torch  # checks against live PyTorch or Keras
@@ -285,12 +285,12 @@ def test_batch_of_one_facts(samples):
     np.testing.assert_allclose(  # Method 1 with N = 1 is PONO (over C per pixel)
         moves["method1"].output, normlib.normalize(alone, "positionnorm").output[0], atol=1e-12
     )
-    notes = " ".join(batch_dependence.batch_of_one_notes((3, 16, 16)))
+    notes = " ".join(batch_of_one.batch_of_one_notes((3, 16, 16)))
     assert "256 values" in notes and "0 everywhere" in notes
 
 
 def test_batchnorm_refuses_one_value_per_channel_like_pytorch():
-    message = batch_dependence.single_value_error(3)
+    message = batch_of_one.single_value_error(3)
     assert "Expected more than 1 value per channel when training" in message
     x = np.random.default_rng(0).normal(size=(1, 3, 1, 1))
     batch = batch_dependence.build_batch(x, ("only",), 0, 1, "images", 0)
@@ -298,7 +298,7 @@ def test_batchnorm_refuses_one_value_per_channel_like_pytorch():
     assert "Expected more than 1 value per channel when training" in moves["batchnorm"].error
     assert moves["batchnorm"].refused_batch == "the reference batch (N = 1)"
     assert batch_dependence.movement_parts(moves["batchnorm"])[0] == "refused"
-    assert "refuses" in " ".join(batch_dependence.batch_of_one_notes((3, 1, 1)))
+    assert "refuses" in " ".join(batch_of_one.batch_of_one_notes((3, 1, 1)))
 
 
 def test_grid_note_says_what_the_pictures_show():
@@ -339,11 +339,11 @@ def test_batch_of_one_refusals_are_torchs(shape_chw):
         "BatchNorm2d": refuses(torch.nn.BatchNorm2d(c), x),
         "Method 2": refuses(torch.nn.BatchNorm1d(c * h * w), x.flatten(1)),
     }
-    layers = batch_dependence.batch_of_one_layers(shape_chw)
+    layers = batch_of_one.batch_of_one_layers(shape_chw)
     assert {one.method: one.refused for one in layers} == torch_refuses
     assert torch_refuses["Method 2"]  # always: one value per feature
-    notes = " ".join(batch_dependence.batch_of_one_notes(shape_chw))
-    summary = batch_dependence.batch_of_one_summary(shape_chw)
+    notes = " ".join(batch_of_one.batch_of_one_notes(shape_chw))
+    summary = batch_of_one.batch_of_one_summary(shape_chw)
     assert "BatchNorm1d(C * H * W)" in summary and "refuses" in summary
     assert ("BatchNorm2d** has a single value" in notes) == torch_refuses["BatchNorm2d"]
     assert ("BatchNorm2d (nn.BatchNorm2d(C)" in summary) == torch_refuses["BatchNorm2d"]

@@ -30,8 +30,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from normapp.classroom import store as class_store
-from normapp.classroom.store import ClassStore, ClassStoreError
+from normapp.classroom import database
+from normapp.classroom.checks import ClassStoreError
+from normapp.classroom.store import SESSION_HOURS, ClassStore
 from normapp.links import room_link, share
 from normapp.links.literal import literal
 
@@ -58,14 +59,14 @@ def database_url() -> str:
         return url
     data_dir = Path(os.environ.get(DATA_DIR_ENV) or ROOT / ".data")
     data_dir.mkdir(parents=True, exist_ok=True)
-    return class_store.default_url(data_dir)
+    return database.default_url(data_dir)
 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> ClassStore:
     # One engine (and one schema check) per server process and database, shared by every
     # session: st.connection keeps the engine, the ClassStore only queries through it.
-    connection = st.connection("class_quiz", type="sql", url=url, **class_store.engine_options(url))
+    connection = st.connection("class_quiz", type="sql", url=url, **database.engine_options(url))
     return ClassStore(connection.engine)
 
 
@@ -84,6 +85,44 @@ def store() -> ClassStore:
 def student_cookie(code: str) -> str:
     """The name of the cookie that keeps a browser's student id for class session `code`."""
     return f"normx_class_{code}"
+
+
+def student_id(store: ClassStore, code: str) -> str:
+    """This browser's id in the class session `code`: one the session issued (store.join).
+
+    From the link (``me``: a reload keeps it), else from this browser's cookie for the
+    session (the join link opened again, a QR code scanned twice), else a new one the
+    session issues. An id the session did not issue (a forged or mistyped ``me``) counts
+    for nobody: the page says so and joins as a new student. The id is written into the
+    link and into the cookie, so both ways find it next time.
+    """
+    given: str | None = st.query_params.get(STUDENT_PARAM)
+    remembered = st.context.cookies.get(student_cookie(code))
+    kept = st.session_state.get("class:student")
+    if given is not None and store.is_student(code, given):
+        student = given
+    elif store.is_student(code, remembered):
+        student = str(remembered)
+    elif isinstance(kept, tuple) and kept[0] == code:
+        student = kept[1]  # this session joined already: a refused link does not join again
+    else:
+        student = store.join(code)
+    if given is not None and given != student:
+        st.warning(
+            f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this class "
+            "session issued, so it counts for nobody; you take part with your own id."
+        )
+    st.session_state["class:student"] = (code, student)
+    st.query_params[STUDENT_PARAM] = student
+    if remembered != student:
+        # Streamlit sets no cookies itself: the browser does, from this script. The name
+        # and the value are the app's own (6 letters; an id the store issued).
+        st.html(
+            f"<script>document.cookie = '{student_cookie(code)}={student}; "
+            f"path=/; max-age={SESSION_HOURS * 3600}; SameSite=Lax';</script>",
+            unsafe_allow_javascript=True,
+        )
+    return student
 
 
 def student_link(code: str) -> room_link.RoomLink:
@@ -109,5 +148,6 @@ __all__ = [
     "refusal",
     "store",
     "student_cookie",
+    "student_id",
     "student_link",
 ]

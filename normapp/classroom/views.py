@@ -11,25 +11,23 @@ trusted to.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from normapp import cached, figures, ui
-from normapp.classroom import class_quiz, quiz
-from normapp.classroom import store as class_store
-from normapp.classroom.class_quiz import CODE_PARAM, KEY_PARAM, STUDENT_PARAM, ClassDatabaseError
-from normapp.classroom.store import ClassSession, ClassStore, ClassStoreError, QuestionTally
+from normapp.classroom import actions, class_quiz, quiz
+from normapp.classroom.checks import ClassStoreError
+from normapp.classroom.class_quiz import ClassDatabaseError
+from normapp.classroom.store import ClassSession, ClassStore
+from normapp.classroom.tally import QuestionTally
 from normapp.explorer import presenter
 from normapp.links import share, sitemap
-from normapp.links.literal import literal
 
-T = TypeVar("T")
 BOARD_REFRESH_S = 2  # the board's counts: live enough for a room, cheap for the server
 REVEAL_CHECK_S = 3  # how soon a student's page learns that an answer was revealed
-_SEND_MESSAGES = "class:sent"
-_SENT_KEYS = "class:sent-keys"  # {(code, question): keys} sent by this session
 CHART = figures.CHART_CONFIG
 
 
@@ -55,7 +53,7 @@ def class_panel(seed: int) -> None:
         st.button(
             "Start a class session",
             key="class:start",
-            on_click=_start_session,
+            on_click=actions.start_session,
             args=(seed,),
             icon=":material/co_present:",
         )
@@ -68,41 +66,8 @@ def class_panel(seed: int) -> None:
                 max_chars=12,
                 placeholder="e.g. KMPRWX",
             )
-            st.form_submit_button("Join", on_click=_join, icon=":material/login:")
-    problem = st.session_state.pop("class:problem", None)
-    if problem:
-        st.error(problem)
-
-
-def _ask_store(request: Callable[[ClassStore], T]) -> T | None:
-    """A button's request to the store; a refusal or an unreachable database becomes the
-    message the page shows next ("class:problem"), and the result None."""
-    try:
-        return request(class_quiz.store())
-    except (ClassStoreError, ClassDatabaseError) as error:
-        st.session_state["class:problem"] = class_quiz.refusal(error)
-        return None
-
-
-def _start_session(seed: int) -> None:
-    session = _ask_store(lambda store: store.create_session(seed))
-    if session is not None:
-        _enter(session.code, session.secret)
-
-
-def _join() -> None:
-    typed = st.session_state.get("class:code", "")
-    session = _ask_store(lambda store: store.session(typed))
-    if session is not None:
-        _enter(session.code)
-
-
-def _enter(code: str, secret: str | None = None) -> None:
-    """Go to a class session's page (its board with the secret): the link says which."""
-    st.query_params.pop("quiz", None)  # the session knows its quiz number
-    st.query_params[CODE_PARAM] = code
-    if secret is not None:
-        st.query_params[KEY_PARAM] = secret
+            st.form_submit_button("Join", on_click=actions.join, icon=":material/login:")
+    actions.show_problem()
 
 
 # ============================================================== a student's quiz
@@ -118,7 +83,7 @@ def student_view(code: str) -> None:
         class_panel(quiz.QUIZ_PARAMS[0].default)
         return
     try:
-        student = _student_id(store, session.code)
+        student = class_quiz.student_id(store, session.code)
     except ClassStoreError as error:  # the session's student limit
         st.title(f"Class quiz · {session.code}", anchor=False)
         st.error(class_quiz.refusal(error), icon=":material/error:")
@@ -134,51 +99,68 @@ def student_view(code: str) -> None:
     )
     _watch_reveals(session.code, session.revealed)
     for index, question in enumerate(questions):
-        _student_question(session, student, index, question, answers.get(index))
+        _student_question(_Asked(session, student, index, question, answers.get(index)))
 
 
-def _student_question(
-    session: ClassSession,
-    student: str,
-    index: int,
-    question: quiz.Question,
-    stored: tuple[str, ...] | None,
-) -> None:
-    with st.container(border=True, key=f"class-q{index}"):
-        st.markdown(f"**Question {index + 1}.** {question.prompt}")
-        if question.kind == "sets":
-            assert question.shape and question.shown_spec and question.element
-            st.plotly_chart(
-                cached.set_grid_figure(
-                    question.shape, question.shown_spec, question.element, height=300
-                ),
-                config=CHART,
-                key=f"class:{session.code}:{index}:grid",
-            )
-        _student_answer(session, student, index, question, stored)
+@dataclass(frozen=True)
+class _Asked:
+    """One question of a student's quiz, and what the student sent to it by the page's run."""
+
+    session: ClassSession
+    student: str
+    index: int
+    question: quiz.Question
+    stored: tuple[str, ...] | None
+
+    @property
+    def key(self) -> str:  # the answer widget's
+        return f"class:{self.session.code}:{self.index}"
+
+
+def _student_question(asked: _Asked) -> None:
+    with st.container(border=True, key=f"class-q{asked.index}"):
+        st.markdown(f"**Question {asked.index + 1}.** {asked.question.prompt}")
+        _sets_grid(asked.question, f"{asked.key}:grid", height=300)
+        _student_answer(asked)
 
 
 @st.fragment
-def _student_answer(
-    session: ClassSession,
-    student: str,
-    index: int,
-    question: quiz.Question,
-    stored: tuple[str, ...] | None,
-) -> None:
+def _student_answer(asked: _Asked) -> None:
     """A question's answer and its Send: a click reruns only this, not the whole quiz.
 
     A class sends hundreds of answers in a minute; each one rerunning every question
     and figure of the page cost the server ~75 ms, this part alone a fraction of it.
     The arguments are those of the last full run: what was sent since is in the
-    session's own record (_SENT_KEYS).
+    session's own record (actions.SENT_KEYS).
     """
-    key = f"class:{session.code}:{index}"
+    question, stored, key = asked.question, asked.stored, asked.key
     if key not in st.session_state and stored is not None:
         # A reload (or another device with this link) starts from what was sent.
         st.session_state[key] = list(stored) if question.multi else stored[0]
-    closed = index in session.revealed
-    order = quiz.student_order(question, student, index)
+    closed = asked.index in asked.session.revealed
+    _answer_widget(question, quiz.student_order(question, asked.student, asked.index), key, closed)
+    if closed:
+        _revealed_feedback(question, stored)
+        return
+    st.button(
+        "Send",
+        key=f"{key}:send",
+        on_click=actions.send,
+        args=(asked.session.code, asked.student, asked.index, key),
+        icon=":material/send:",
+    )
+    message = st.session_state.setdefault(actions.SEND_MESSAGES, {}).pop(asked.index, None)
+    sent = st.session_state.setdefault(actions.SENT_KEYS, {}).get(
+        (asked.session.code, asked.index), stored
+    )
+    if message is not None:
+        (st.success if message[0] else st.error)(message[1])
+    elif sent is not None:
+        st.caption(f"Sent: {_labels(question, sent)}.")
+
+
+def _answer_widget(question: quiz.Question, order: Sequence[str], key: str, closed: bool) -> None:
+    """The options in the student's own order: pills for several, a radio for one."""
     if question.multi:
         st.pills(
             "Your answer (choose all that apply)",
@@ -198,90 +180,18 @@ def _student_answer(
             disabled=closed,
             horizontal=True,
         )
-    if closed:
-        feedback = quiz.grade(question, list(stored) if stored else None)
-        if not feedback.answered:
-            st.info(f"The answer is revealed; you did not send one. {question.explanation}")
-        elif feedback.correct:
-            st.success(feedback.message, icon=":material/check_circle:")
-        else:
-            st.error(feedback.message, icon=":material/cancel:")
-        _explorer_link(question)
-        return
-    st.button(
-        "Send",
-        key=f"{key}:send",
-        on_click=_send,
-        args=(session.code, student, index, key),
-        icon=":material/send:",
-    )
-    message = st.session_state.setdefault(_SEND_MESSAGES, {}).pop(index, None)
-    sent = st.session_state.setdefault(_SENT_KEYS, {}).get((session.code, index), stored)
-    if message is not None:
-        (st.success if message[0] else st.error)(message[1])
-    elif sent is not None:
-        st.caption(
-            "Sent: " + ", ".join(question.label(k) for k in question.options if k in sent) + "."
-        )
 
 
-def _student_id(store: ClassStore, code: str) -> str:
-    """This browser's id in the class session `code`: one the session issued (store.join).
-
-    From the link (``me``: a reload keeps it), else from this browser's cookie for the
-    session (the join link opened again, a QR code scanned twice), else a new one the
-    session issues. An id the session did not issue (a forged or mistyped ``me``) counts
-    for nobody: the page says so and joins as a new student. The id is written into the
-    link and into the cookie, so both ways find it next time.
-    """
-    given: str | None = st.query_params.get(STUDENT_PARAM)
-    remembered = st.context.cookies.get(class_quiz.student_cookie(code))
-    kept = st.session_state.get("class:student")
-    if given is not None and store.is_student(code, given):
-        student = given
-    elif store.is_student(code, remembered):
-        student = str(remembered)
-    elif isinstance(kept, tuple) and kept[0] == code:
-        student = kept[1]  # this session joined already: a refused link does not join again
+def _revealed_feedback(question: quiz.Question, stored: tuple[str, ...] | None) -> None:
+    """A revealed question: the student's answer graded, and where to see it measured."""
+    feedback = quiz.grade(question, list(stored) if stored else None)
+    if not feedback.answered:
+        st.info(f"The answer is revealed; you did not send one. {question.explanation}")
+    elif feedback.correct:
+        st.success(feedback.message, icon=":material/check_circle:")
     else:
-        student = store.join(code)
-    if given is not None and given != student:
-        st.warning(
-            f"Link parameter {STUDENT_PARAM}={literal(given)} is not a student id this class "
-            "session issued, so it counts for nobody; you take part with your own id."
-        )
-    st.session_state["class:student"] = (code, student)
-    st.query_params[STUDENT_PARAM] = student
-    if remembered != student:
-        # Streamlit sets no cookies itself: the browser does, from this script. The name
-        # and the value are the app's own (6 letters; an id the store issued).
-        st.html(
-            f"<script>document.cookie = '{class_quiz.student_cookie(code)}={student}; "
-            f"path=/; max-age={class_store.SESSION_HOURS * 3600}; SameSite=Lax';</script>",
-            unsafe_allow_javascript=True,
-        )
-    return student
-
-
-def _send(code: str, student: str, index: int, key: str) -> None:
-    choice = st.session_state.get(key)
-    messages = st.session_state.setdefault(_SEND_MESSAGES, {})
-    # What the widget holds: a key (radio) or a list of keys (pills). Anything else (a
-    # forged widget state can carry any value) is no answer; the store checks the keys.
-    if isinstance(choice, str):
-        chosen = [choice]
-    elif isinstance(choice, list) and choice and all(isinstance(k, str) for k in choice):
-        chosen = choice
-    else:
-        messages[index] = (False, "Choose an answer first.")
-        return
-    try:
-        class_quiz.store().record_answer(code, student, index, chosen)
-    except (ClassStoreError, ClassDatabaseError) as error:
-        messages[index] = (False, class_quiz.refusal(error))
-        return
-    st.session_state.setdefault(_SENT_KEYS, {})[(code, index)] = tuple(chosen)
-    messages[index] = (True, "Sent. You can change it until the answer is revealed.")
+        st.error(feedback.message, icon=":material/cancel:")
+    _explorer_link(question)
 
 
 @st.fragment(run_every=REVEAL_CHECK_S)
@@ -357,9 +267,7 @@ def _board(code: str, secret: str, length: int) -> None:
     except (ClassStoreError, ClassDatabaseError) as error:
         st.error(class_quiz.refusal(error))
         return
-    problem = st.session_state.pop("class:problem", None)
-    if problem:
-        st.error(problem)
+    actions.show_problem()
     questions = cached.quiz_questions(session.quiz_seed)
     joined = max((t.students_joined for t in tallies), default=0)
     answered = max((t.students_answered for t in tallies), default=0)
@@ -385,23 +293,14 @@ def _board_question(
         head_col.markdown(
             f"**Question {index + 1}** · {tally.answered} of {joined} answered\n\n{question.prompt}"
         )
-        if question.kind == "sets":  # the room discusses the grid the students answer on
-            assert question.shape and question.shown_spec and question.element
-            st.plotly_chart(
-                cached.set_grid_figure(
-                    question.shape,
-                    question.shown_spec,
-                    question.element,
-                    height=figures.PRESENTER_HEIGHT,
-                    text="presenter",
-                ),
-                config=CHART,
-                key=f"board:grid:{index}",
-            )
+        # The room discusses the grid the students answer on.
+        _sets_grid(
+            question, f"board:grid:{index}", height=figures.PRESENTER_HEIGHT, text="presenter"
+        )
         button_col.button(
             "Hide answer" if revealed else "Reveal answer",
             key=f"board:reveal:{index}",
-            on_click=_reveal,
+            on_click=actions.reveal,
             args=(session.code, session.secret, index, not revealed),
             icon=":material/visibility_off:" if revealed else ":material/visibility:",
         )
@@ -420,17 +319,12 @@ def _board_question(
             key=f"board:chart:{index}",
         )
         if revealed:
-            answer = ", ".join(question.label(k) for k in question.options if k in question.answer)
             st.success(
-                f"**Answer: {answer}.** {tally.correct} of {tally.answered} right. "
-                f"{question.explanation}",
+                f"**Answer: {_labels(question, question.answer)}.** {tally.correct} of "
+                f"{tally.answered} right. {question.explanation}",
                 icon=":material/check_circle:",
             )
             _explorer_link(question)
-
-
-def _reveal(code: str, secret: str, index: int, revealed: bool) -> None:
-    _ask_store(lambda store: store.reveal(code, secret, index, revealed))
 
 
 def _explorer_link(question: quiz.Question) -> None:
@@ -445,4 +339,21 @@ def _explorer_link(question: quiz.Question) -> None:
         label=label,
         icon=":material/search:",
         query_params=query,
+    )
+
+
+def _labels(question: quiz.Question, keys: Collection[str]) -> str:
+    """The options of `keys` by their labels, in the question's order."""
+    return ", ".join(question.label(k) for k in question.options if k in keys)
+
+
+def _sets_grid(question: quiz.Question, key: str, **figure: Any) -> None:
+    """A "which elements share" question's grid (other kinds have none)."""
+    if question.kind != "sets":
+        return
+    assert question.shape and question.shown_spec and question.element
+    st.plotly_chart(
+        cached.set_grid_figure(question.shape, question.shown_spec, question.element, **figure),
+        config=CHART,
+        key=key,
     )

@@ -27,7 +27,7 @@ import struct
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 PUBLIC_URL_ENV = "NORMAPP_PUBLIC_URL"
 _SIOCGIFADDR = 0x8915  # Linux: an interface's IPv4 address
@@ -84,7 +84,7 @@ def lan_addresses(addresses: Sequence[str]) -> list[str]:
     return lan
 
 
-def _with_host(parts, host: str, port: int | None) -> str:
+def _with_host(parts: SplitResult, host: str, port: int | None) -> str:
     netloc = host if port is None else f"{host}:{port}"
     return urlunsplit((parts.scheme or "http", netloc, parts.path, parts.query, ""))
 
@@ -107,25 +107,36 @@ def room_link(
     parts = urlsplit(page_url)
     if public_url is None:
         public_url = os.environ.get(PUBLIC_URL_ENV, "")
-    public_url = public_url.strip()
-    if public_url:
-        public = urlsplit(public_url)
-        if public.scheme in ("http", "https") and public.hostname:
-            prefix = public.path.rstrip("/")
-            return RoomLink(
-                urlunsplit((public.scheme, public.netloc, prefix + parts.path, parts.query, ""))
-            )
-        bad = (
-            f"{PUBLIC_URL_ENV} is set but is not an http(s) address with a host "
-            f"({public_url[:80]!r}), so it is not used. "
-        )
-    else:
-        bad = ""
+    public, bad = _public_link(parts, public_url.strip())
+    if public is not None:
+        return public
     if server_address and not is_loopback(server_address):
         return RoomLink(_with_host(parts, server_address, server_port), bad, bool(bad))
     if not is_loopback(parts.hostname):
         return RoomLink(page_url, bad, bool(bad))
-    lan = lan_addresses(interfaces())
+    return _network_link(page_url, bad, listen_address, lan_addresses(interfaces()))
+
+
+def _public_link(parts: SplitResult, public_url: str) -> tuple[RoomLink | None, str]:
+    """The link at NORMAPP_PUBLIC_URL (`public_url`), or None and why it is not used ("" when
+    it is not set)."""
+    if not public_url:
+        return None, ""
+    public = urlsplit(public_url)
+    if public.scheme in ("http", "https") and public.hostname:
+        prefix = public.path.rstrip("/")
+        url = urlunsplit((public.scheme, public.netloc, prefix + parts.path, parts.query, ""))
+        return RoomLink(url), ""
+    return None, (
+        f"{PUBLIC_URL_ENV} is set but is not an http(s) address with a host "
+        f"({public_url[:80]!r}), so it is not used. "
+    )
+
+
+def _network_link(page_url: str, bad: str, listen_address: str, lan: list[str]) -> RoomLink:
+    """A loopback `page_url` at this machine's first network address in `lan`, if it has one
+    and the server listens on it; `bad` is what the lecturer should know already."""
+    parts = urlsplit(page_url)
     if lan and listen_address and is_loopback(listen_address):
         return RoomLink(
             page_url,
