@@ -18,15 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from normlib._compute import (
-    NormResult,
-    _affine,
-    _as_real_tensor,
-    _check_eps,
-    _layout,
-    _reduced5,
-    normalize,
+from normlib._arguments import (
+    affine_param,
+    checked_eps,
+    checked_grad_output,
+    param_shape,
+    real_tensor,
 )
+from normlib._compute import NormResult, _layout, _reduced5, normalize
 from normlib._errors import NormError
 from normlib._spec import SpecLike, as_spec
 
@@ -57,46 +56,6 @@ def _sum_to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if stretched:
         summed = summed.sum(axis=stretched, keepdims=True)
     return summed.reshape(shape)
-
-
-def _param_shape(param: Any, name: str) -> tuple[int, ...] | None:
-    if param is None:
-        return None
-    try:
-        return np.shape(param)
-    except (TypeError, ValueError):
-        raise NormError(f"{name} must be a real array, got {type(param).__name__}") from None
-
-
-def _grad_output(
-    grad_output: Any,
-    shape: tuple[int, ...],
-    dtype: np.dtype[Any],
-    output: str = "the output y = normalize(x, ...).output",
-) -> np.ndarray:
-    """grad_output as an array of `dtype`, checked: `shape` (that of `output`), finite."""
-    try:
-        grad = np.asarray(grad_output, dtype=dtype)
-    except (TypeError, ValueError):
-        raise NormError(
-            f"grad_output must be a real array of x's shape {shape}, "
-            f"got {type(grad_output).__name__}; pass dL/dy for {output}"
-        ) from None
-    if grad.shape != shape:
-        raise NormError(
-            f"grad_output has shape {grad.shape} but x has shape {shape}; pass dL/dy for "
-            f"{output}, which has x's shape"
-        )
-    finite = np.isfinite(grad)
-    if not finite.all():
-        n_nan = int(np.isnan(grad).sum())
-        n_inf = grad.size - int(finite.sum()) - n_nan
-        raise NormError(
-            f"grad_output contains {n_nan} NaN and {n_inf} Inf; a gradient needs finite "
-            "values: find where the loss produced them (np.isfinite(grad_output) shows "
-            "where), or replace them, e.g. np.nan_to_num(grad_output)"
-        )
-    return grad
 
 
 def normalize_backward(
@@ -140,13 +99,13 @@ def normalize_backward(
     (6,)
     """
     spec = as_spec(spec)
-    work, _ = _as_real_tensor(x)
-    eps = _check_eps(eps)
+    work, _ = real_tensor(x)
+    eps = checked_eps(eps)
     layout = _layout(work.shape, spec)
-    grad = _grad_output(grad_output, layout.shape, work.dtype)
-    gamma_shape, beta_shape = _param_shape(gamma, "gamma"), _param_shape(beta, "beta")
-    gamma_b = _affine(gamma, "gamma", layout.shape, work.dtype)
-    _affine(beta, "beta", layout.shape, work.dtype)  # the same checks as the forward pass
+    grad = checked_grad_output(grad_output, layout.shape, work.dtype)
+    gamma_shape, beta_shape = param_shape(gamma, "gamma"), param_shape(beta, "beta")
+    gamma_b = affine_param(gamma, "gamma", layout.shape, work.dtype)
+    affine_param(beta, "beta", layout.shape, work.dtype)  # the same checks as the forward pass
     if forward is None:
         forward = normalize(work, spec, eps=eps)
     elif forward.shape != layout.shape or forward.spec != spec or forward.eps != eps:

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from normlib._backward import NormGrads, _grad_output, normalize_backward
-from normlib._compute import NormResult, _as_real_tensor, normalize
+from normlib._arguments import checked_grad_output, real_tensor
+from normlib._backward import NormGrads, normalize_backward
+from normlib._compute import NormResult, normalize
 from normlib._errors import NormError
 from normlib._spec import METHODS
 
@@ -121,7 +122,7 @@ class BatchNorm2d:
         -------
         ndarray, same shape as `x`.
         """
-        work, out_dtype = _as_real_tensor(x)
+        work, out_dtype = real_tensor(x)
         n, c, h, w = work.shape
         if c != self.num_features:
             raise NormError(
@@ -196,7 +197,9 @@ class BatchNorm2d:
         work = self._last_input
         # Checked here for both modes: eval mode used to pass NaN through and raise NumPy's
         # own ValueError for a non-numeric grad_output.
-        grad = _grad_output(grad_output, work.shape, work.dtype, "the last call's output bn(x)")
+        grad = checked_grad_output(
+            grad_output, work.shape, work.dtype, "the last call's output bn(x)"
+        )
         weight = None if self.weight is None else np.asarray(self.weight, work.dtype)
         bias = None if self.bias is None else np.asarray(self.bias, work.dtype)
         if self._last_forward is not None:
