@@ -248,17 +248,14 @@ def normalize(
     Parameters
     ----------
     x : array_like
-        A real 4-D array. Integer input is converted to float64; float16 is
-        computed in float32 and returned as float16. NaN, Inf, complex
-        values and empty dimensions are refused.
+        A real 4-D array. Integer input is converted to float64; float16 is computed in float32
+        and returned as float16. NaN, Inf, complex values and empty dimensions are refused.
     spec : NormSpec or str
-        A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes
-        string (``"NHW"``).
+        A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes string (``"NHW"``).
     eps : float
-        Added to the variance (to the mean square when not centering)
-        before the square root. The default 1e-5 is PyTorch's for
-        BatchNorm2d, LayerNorm, InstanceNorm2d and GroupNorm; other methods
-        default to other values (nn.RMSNorm: the dtype's machine epsilon).
+        Added to the variance (to the mean square when not centering) before the square root.
+        The default 1e-5 is PyTorch's for BatchNorm2d, LayerNorm, InstanceNorm2d and GroupNorm;
+        other methods default to other values (nn.RMSNorm: the dtype's machine epsilon).
     gamma, beta : array_like, optional
         Scale and shift: per channel, shape (C,), or broadcastable to `x`
         (per element, as LayerNorm's (C, H, W)).
@@ -271,17 +268,13 @@ def normalize(
 
     Notes
     -----
-    Sums are accurate in float32 too (float64 or short float32 partial sums
-    added in float64), so the error stays near PyTorch's own float32 error
-    even on 2**24-element sets whose mean is far from 0. A constant set has
-    variance exactly 0 and output exactly 0 (+ beta).
-
-    A set of one element (InstanceNorm with H·W = 1, BatchNorm with
-    N·H·W = 1, ...) is computed, not refused: its variance is 0 and its output
-    0 (+ beta). PyTorch refuses these shapes in training (F.instance_norm,
-    F.batch_norm) because such statistics carry no information; normalize
-    computes them so that any shape can be explored, and
-    ``identify(spec, shape)`` says so.
+    Sums are accurate in float32 too (float64 or short float32 partial sums added in float64),
+    so the error stays near PyTorch's own float32 error even on 2**24-element sets whose mean is
+    far from 0. A constant set has variance exactly 0 and output exactly 0 (+ beta), and so has
+    a set of one element (InstanceNorm with H·W = 1, BatchNorm with N·H·W = 1, ...), which is
+    computed, not refused: PyTorch refuses these shapes in training (F.instance_norm,
+    F.batch_norm) because such statistics carry no information; normalize computes them so
+    that any shape can be explored, and ``identify(spec, shape)`` says so.
 
     Examples
     --------
@@ -296,30 +289,53 @@ def normalize(
     layout = _layout(work.shape, spec)
     gamma_b = affine_param(gamma, "gamma", layout.shape, work.dtype)
     beta_b = affine_param(beta, "beta", layout.shape, work.dtype)
-
-    view = work.reshape(layout.merged_shape)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if layout.merged_reduced == (len(layout.merged_shape) - 1,):
-            out, mean_m, var_m = _normalize_rows(view, layout.count, spec.center, eps)
-        else:
-            out, mean_m, var_m = _normalize_strided(
-                view, layout.merged_reduced, layout.count, spec.center, eps
-            )
-        if not np.isfinite(var_m).all():
-            raise _non_finite_error(work)
-        out = out.reshape(layout.shape)
-        if gamma_b is not None:
-            out *= gamma_b
-        if beta_b is not None:
-            out += beta_b
+        out, mean, var = _normalize_sets(work, layout, spec.center, eps)
+        _scale_and_shift(out, gamma_b, beta_b)
     if out.dtype != out_dtype:
         out = out.astype(out_dtype)
+    return _result(out, mean, var, layout, spec, eps)
 
+
+def _normalize_sets(
+    work: np.ndarray, layout: _Layout, center: bool, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normalize every reduction set of `work`: output (input's shape), mean and var (merged view).
+
+    A view whose only reduced axis is the last one (InstanceNorm, LayerNorm, GroupNorm) is
+    normalized row by row in cache-sized chunks; any other goes through whole-array reductions.
+    """
+    view = work.reshape(layout.merged_shape)
+    if layout.merged_reduced == (len(layout.merged_shape) - 1,):
+        out, mean, var = _normalize_rows(view, layout.count, center, eps)
+    else:
+        out, mean, var = _normalize_strided(view, layout.merged_reduced, layout.count, center, eps)
+    # A non-finite variance means a non-finite input or an overflowed sum of squares; either
+    # way the output would be silent NaN, so say which it was.
+    if not np.isfinite(var).all():
+        raise _non_finite_error(work)
+    return out.reshape(layout.shape), mean, var
+
+
+def _scale_and_shift(out: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None) -> None:
+    """Apply the affine step ``out * gamma + beta`` in place (either may be absent)."""
+    if gamma is not None:
+        out *= gamma
+    if beta is not None:
+        out += beta
+
+
+def _result(
+    out: np.ndarray, mean: np.ndarray, var: np.ndarray, layout: _Layout, spec: NormSpec, eps: float
+) -> NormResult:
+    """Package the output with its statistics, reshaped to broadcast against the input."""
+    # Without groups the group axis G is 1 and dropped, so mean and var broadcast against x
+    # itself; with groups they keep it and broadcast against the grouped view.
     stat_shape = layout.stat_shape5 if spec.groups > 1 else _drop_group_axis(layout.stat_shape5)
     return NormResult(
         output=out,
-        mean=mean_m.reshape(stat_shape),
-        var=var_m.reshape(stat_shape),
+        mean=mean.reshape(stat_shape),
+        var=var.reshape(stat_shape),
         count=layout.count,
         n_sets=layout.n_sets,
         spec=spec,
