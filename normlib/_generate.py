@@ -65,29 +65,19 @@ def random_tensor(
 ) -> FloatArray:
     """Draw a seeded (N, C, H, W) tensor with controllable per-channel and per-sample statistics.
 
-    Each element is::
+    Each element is ``sample_gain[n] * scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]``,
+    with ``Z`` noise of mean 0 and variance 1 from `distribution`. The channel means `offset`
+    spread evenly over ``[-channel_offset, +channel_offset]``, the channel standard deviations
+    `scale` log-evenly over ``[exp(-channel_scale), exp(+channel_scale)]``, the sample means
+    `sample_shift` evenly over ``[-sample_offset, +sample_offset]`` and the sample contrasts
+    `sample_gain` log-evenly over ``[exp(-sample_scale), exp(+sample_scale)]`` (an axis of
+    length 1 gets no spread).
 
-        T[n, c, h, w] = sample_gain[n] * scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]
-
-    where ``Z`` is noise of mean 0 and variance 1 from `distribution`, and with
-    ``t_c = linspace(-1, 1, C)`` and ``s_n = linspace(-1, 1, N)`` (both 0 when the
-    axis has length 1):
-
-    - ``offset[c] = channel_offset * t_c``: channel means spread evenly over
-      ``[-channel_offset, +channel_offset]``;
-    - ``scale[c] = exp(channel_scale * t_c)``: channel standard deviations spread
-      log-evenly over ``[exp(-channel_scale), exp(+channel_scale)]``;
-    - ``sample_shift[n] = sample_offset * s_n``: sample means spread evenly over
-      ``[-sample_offset, +sample_offset]``;
-    - ``sample_gain[n] = exp(sample_scale * s_n)``: sample contrasts spread
-      log-evenly over ``[exp(-sample_scale), exp(+sample_scale)]``.
-
-    With all spreads 0 every channel looks alike; raising `channel_offset` and
-    `channel_scale` gives channels with visibly different statistics, which
-    BatchNorm2d (statistics per channel) equalizes; `sample_offset` gives samples
-    with different means, which LayerNorm or InstanceNorm removes and BatchNorm keeps.
-    ``Z`` depends only on `seed`, `shape` and `distribution`, so moving a spread
-    slider changes the offsets and scales but not the noise.
+    With all spreads 0 every channel looks alike; raising `channel_offset` and `channel_scale`
+    gives channels visibly different statistics, which BatchNorm2d (statistics per channel)
+    equalizes; `sample_offset` gives samples different means, which LayerNorm or InstanceNorm
+    removes and BatchNorm keeps. ``Z`` depends only on `seed`, `shape` and `distribution`, so
+    moving a spread slider changes the offsets and scales but not the noise.
 
     Parameters
     ----------
@@ -96,24 +86,18 @@ def random_tensor(
     seed : int
         Non-negative seed for ``numpy.random.default_rng``.
     distribution : str
-        One of `DISTRIBUTIONS`: "normal"; "uniform" (flat on +/- sqrt 3);
-        "laplace" (heavy tails); "lognormal" (right-skewed, standardized to mean 0,
-        variance 1); "bimodal" (two bumps at +/- 0.9).
+        One of `DISTRIBUTIONS`: "normal"; "uniform" (flat on +/- sqrt 3); "laplace" (heavy
+        tails); "lognormal" (right-skewed, standardized to mean 0, variance 1); "bimodal" (two
+        bumps at +/- 0.9).
     channel_offset, channel_scale, sample_offset, sample_scale : float
         Finite, non-negative spreads as described above.
     dtype : numpy floating dtype
         Output dtype (float32 by default, like CNN activations).
 
-    Returns
-    -------
-    numpy.ndarray
-        Array of `shape` and `dtype`.
-
     Raises
     ------
     NormError
-        On a bad shape, seed, distribution name, spread or dtype, or if the values
-        overflow `dtype`.
+        On a bad shape, seed, distribution, spread or dtype, or if the values overflow `dtype`.
 
     Examples
     --------
@@ -121,38 +105,37 @@ def random_tensor(
     >>> bool(np.allclose(t.mean(axis=(0, 2, 3)), [-2.0, 0.0, 2.0], atol=0.1))
     True
     """
-    n, c, h, w = _validate_shape(shape)
+    shape4 = _validate_shape(shape)
     _validate_seed(seed)
-    if distribution not in DISTRIBUTIONS:
-        raise NormError(
-            f"unknown distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
-        )
-    spreads = {
-        "channel_offset": channel_offset,
-        "channel_scale": channel_scale,
-        "sample_offset": sample_offset,
-        "sample_scale": sample_scale,
-    }
-    for label, spread in spreads.items():
-        _validate_spread(label, spread)
+    _validate_distribution(distribution)
+    spreads = _validate_spreads(channel_offset, channel_scale, sample_offset, sample_scale)
     out_dtype = _validate_float_dtype(dtype)
+    noise = _standard_noise(np.random.default_rng(seed), distribution, shape4)
+    return _spread_noise(noise, spreads, out_dtype)
 
-    rng = np.random.default_rng(seed)
-    noise = _standard_noise(rng, distribution, (n, c, h, w))
+
+def _spread_noise(noise: FloatArray, spreads: dict[str, Any], dtype: np.dtype[Any]) -> FloatArray:
+    """Give standard noise Z its per-channel and per-sample offsets and scales, in `dtype`.
+
+    With ``t_c = linspace(-1, 1, C)`` and ``s_n = linspace(-1, 1, N)`` (both 0 when the axis
+    has length 1): ``offset[c] = channel_offset * t_c``, ``scale[c] = exp(channel_scale * t_c)``,
+    ``sample_shift[n] = sample_offset * s_n`` and ``sample_gain[n] = exp(sample_scale * s_n)``.
+    """
+    n, c = noise.shape[:2]
     channel_position = np.linspace(-1.0, 1.0, c) if c > 1 else np.zeros(1)
     sample_position = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
     with np.errstate(over="ignore", invalid="ignore"):
-        scale = np.exp(float(channel_scale) * channel_position)
-        gain = np.exp(float(sample_scale) * sample_position)
+        scale = np.exp(float(spreads["channel_scale"]) * channel_position)
+        gain = np.exp(float(spreads["sample_scale"]) * sample_position)
         tensor = (
             noise * scale[None, :, None, None] * gain[:, None, None, None]
-            + (float(channel_offset) * channel_position)[None, :, None, None]
-            + (float(sample_offset) * sample_position)[:, None, None, None]
-        ).astype(out_dtype)
+            + (float(spreads["channel_offset"]) * channel_position)[None, :, None, None]
+            + (float(spreads["sample_offset"]) * sample_position)[:, None, None, None]
+        ).astype(dtype)
         finite = bool(np.isfinite(tensor).all())
     if not finite:
         raise NormError(
-            f"the spreads {spreads} make values too large for {out_dtype.name}; "
+            f"the spreads {spreads} make values too large for {dtype.name}; "
             "use smaller channel_scale or offsets"
         )
     return tensor
@@ -183,6 +166,28 @@ def _validate_shape(shape: Any) -> Shape4:
 def _validate_seed(seed: Any) -> None:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise NormError(f"seed={seed!r} must be a non-negative integer, e.g. seed=0")
+
+
+def _validate_distribution(distribution: Any) -> None:
+    if distribution not in DISTRIBUTIONS:
+        raise NormError(
+            f"unknown distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
+        )
+
+
+def _validate_spreads(
+    channel_offset: Any, channel_scale: Any, sample_offset: Any, sample_scale: Any
+) -> dict[str, Any]:
+    """Check each spread in turn; return them by name, as given, for the overflow message."""
+    spreads = {
+        "channel_offset": channel_offset,
+        "channel_scale": channel_scale,
+        "sample_offset": sample_offset,
+        "sample_scale": sample_scale,
+    }
+    for label, spread in spreads.items():
+        _validate_spread(label, spread)
+    return spreads
 
 
 def _validate_spread(label: str, spread: Any) -> None:
@@ -309,19 +314,29 @@ def sample_images(
     """
     paths = _sample_paths(directory)
     if names is not None:
-        by_name = {path.stem: path for path in paths}
-        if isinstance(names, str):
-            names = [names]
-        unknown = [name for name in names if name not in by_name]
-        if unknown:
-            raise InputError(
-                f"unknown sample image(s) {', '.join(map(repr, unknown))}; "
-                f"choose from {', '.join(by_name)}"
-            )
-        paths = [by_name[name] for name in names]
+        paths = _paths_named(paths, names)
     if n is not None:
-        valid = isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-        if not valid or not 1 <= n <= len(paths):
-            raise InputError(f"n={n!r} must be an integer from 1 to {len(paths)} (or None)")
-        paths = paths[: int(n)]
+        paths = _first_n(paths, n)
     return load_images(paths, size=size)
+
+
+def _paths_named(paths: list[Path], names: Sequence[str] | str) -> list[Path]:
+    """The sample files called `names`, in that order; a lone name is one name, not letters."""
+    by_name = {path.stem: path for path in paths}
+    if isinstance(names, str):
+        names = [names]
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise InputError(
+            f"unknown sample image(s) {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(by_name)}"
+        )
+    return [by_name[name] for name in names]
+
+
+def _first_n(paths: list[Path], n: Any) -> list[Path]:
+    """The first `n` of `paths`, refusing an `n` that is not a count of them."""
+    valid = isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+    if not valid or not 1 <= n <= len(paths):
+        raise InputError(f"n={n!r} must be an integer from 1 to {len(paths)} (or None)")
+    return paths[: int(n)]
