@@ -25,9 +25,9 @@ from normlib._arguments import (
     param_shape,
     real_tensor,
 )
-from normlib._compute import NormResult, _layout, _reduced5, normalize
+from normlib._compute import NormResult, _Layout, _layout, _reduced5, normalize
 from normlib._errors import NormError
-from normlib._spec import SpecLike, as_spec
+from normlib._spec import NormSpec, SpecLike, as_spec
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,47 +106,83 @@ def normalize_backward(
     gamma_shape, beta_shape = param_shape(gamma, "gamma"), param_shape(beta, "beta")
     gamma_b = affine_param(gamma, "gamma", layout.shape, work.dtype)
     affine_param(beta, "beta", layout.shape, work.dtype)  # the same checks as the forward pass
-    if forward is None:
-        forward = normalize(work, spec, eps=eps)
-    elif forward.shape != layout.shape or forward.spec != spec or forward.eps != eps:
-        raise NormError(
-            f"forward is a normalization of shape {forward.shape} over {forward.spec} with "
-            f"eps={forward.eps}, not of x's shape {layout.shape} over {spec} with eps={eps}; "
-            "pass the NormResult normalize returned for these same arguments, or none"
-        )
-    var = forward.var.reshape(layout.stat_shape5).astype(work.dtype, copy=False)
-    if eps == 0 and not np.all(var > 0):
-        raise NormError(
-            "the gradient is infinite: a reduction set has variance 0 and eps = 0, so the "
-            "output's scale 1/sqrt(var + eps) is infinite; use eps > 0 (PyTorch's default 1e-5)"
-        )
-    mean = forward.mean.reshape(layout.stat_shape5).astype(work.dtype, copy=False)
+    forward = _matching_forward(forward, work, spec, eps, layout)
+    mean, inv_std = _set_statistics(forward, layout, work.dtype, eps)
     reduced = tuple(i for i, red in enumerate(_reduced5(spec)) if red)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    x5 = work.reshape(layout.grouped_shape)
-    x_hat = (x5 - mean) * inv_std
-    if spec.center and reduced and work.dtype != np.float64:
-        # The stored mean is rounded to float32, so x - mean is off by the same amount in every
-        # element of a set: x̂ no longer sums to 0, and where the spread is small against the
-        # mean (x̂ near ±1 in a two-element set) dL/dx, a difference of near-equal terms, was
-        # several times torch's own float32 error. Re-centering x̂ removes that shift.
-        x_hat -= np.mean(x_hat, axis=reduced, keepdims=True, dtype=np.float64).astype(x_hat.dtype)
-    g = grad if gamma_b is None else grad * gamma_b
-    g5 = g.reshape(layout.grouped_shape)
-    if reduced:
-        projection = np.mean(g5 * x_hat, axis=reduced, keepdims=True)
-        centered = g5 - np.mean(g5, axis=reduced, keepdims=True) if spec.center else g5
-        grad_input = inv_std * (centered - x_hat * projection)
-    else:
-        # Every element is its own set: x̂ is 0 (centered) or x·r with r depending on x alone.
-        grad_input = np.zeros_like(g5) if spec.center else inv_std * (g5 - x_hat * (g5 * x_hat))
+    x_hat = _normalized_input(work, mean, inv_std, layout, reduced, spec.center)
+    g5 = (grad if gamma_b is None else grad * gamma_b).reshape(layout.grouped_shape)
+    grad_input = _input_grad(g5, x_hat, inv_std, reduced, spec.center)
     x_hat4 = x_hat.reshape(layout.shape)
     grad_gamma = None if gamma_shape is None else _affine_grad(grad * x_hat4, gamma_shape, layout)
     grad_beta = None if beta_shape is None else _affine_grad(grad, beta_shape, layout)
     return NormGrads(grad_input.reshape(layout.shape), grad_gamma, grad_beta)
 
 
-def _affine_grad(per_element: np.ndarray, shape: tuple[int, ...], layout: Any) -> np.ndarray:
+def _matching_forward(
+    forward: NormResult | None, work: np.ndarray, spec: NormSpec, eps: float, layout: _Layout
+) -> NormResult:
+    """The caller's forward pass if it is of these arguments, else computed now.
+
+    A forward pass of another shape, spec or eps would give statistics of another
+    normalization, and so a silently wrong gradient: refuse it.
+    """
+    if forward is None:
+        return normalize(work, spec, eps=eps)
+    if forward.shape != layout.shape or forward.spec != spec or forward.eps != eps:
+        raise NormError(
+            f"forward is a normalization of shape {forward.shape} over {forward.spec} with "
+            f"eps={forward.eps}, not of x's shape {layout.shape} over {spec} with eps={eps}; "
+            "pass the NormResult normalize returned for these same arguments, or none"
+        )
+    return forward
+
+
+def _set_statistics(
+    forward: NormResult, layout: _Layout, dtype: np.dtype[Any], eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each set's mean and 1/sqrt(var + eps) in the grouped view, refusing an infinite scale."""
+    var = forward.var.reshape(layout.stat_shape5).astype(dtype, copy=False)
+    if eps == 0 and not np.all(var > 0):
+        raise NormError(
+            "the gradient is infinite: a reduction set has variance 0 and eps = 0, so the "
+            "output's scale 1/sqrt(var + eps) is infinite; use eps > 0 (PyTorch's default 1e-5)"
+        )
+    mean = forward.mean.reshape(layout.stat_shape5).astype(dtype, copy=False)
+    return mean, 1.0 / np.sqrt(var + eps)
+
+
+def _normalized_input(
+    work: np.ndarray,
+    mean: np.ndarray,
+    inv_std: np.ndarray,
+    layout: _Layout,
+    reduced: tuple[int, ...],
+    center: bool,
+) -> np.ndarray:
+    """x̂ = (x - mean) / sqrt(var + eps) in the grouped view, re-centered below float64."""
+    x_hat = (work.reshape(layout.grouped_shape) - mean) * inv_std
+    if center and reduced and work.dtype != np.float64:
+        # The stored mean is rounded to float32, so x - mean is off by the same amount in every
+        # element of a set: x̂ no longer sums to 0, and where the spread is small against the
+        # mean (x̂ near ±1 in a two-element set) dL/dx, a difference of near-equal terms, was
+        # several times torch's own float32 error. Re-centering x̂ removes that shift.
+        x_hat -= np.mean(x_hat, axis=reduced, keepdims=True, dtype=np.float64).astype(x_hat.dtype)
+    return x_hat
+
+
+def _input_grad(
+    g5: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, reduced: tuple[int, ...], center: bool
+) -> np.ndarray:
+    """dL/dx = r · (g - mean(g) - x̂ · mean(g · x̂)) per set, g = dL/dy · gamma (grouped view)."""
+    if reduced:
+        projection = np.mean(g5 * x_hat, axis=reduced, keepdims=True)
+        centered = g5 - np.mean(g5, axis=reduced, keepdims=True) if center else g5
+        return inv_std * (centered - x_hat * projection)
+    # Every element is its own set: x̂ is 0 (centered) or x·r with r depending on x alone.
+    return np.zeros_like(g5) if center else inv_std * (g5 - x_hat * (g5 * x_hat))
+
+
+def _affine_grad(per_element: np.ndarray, shape: tuple[int, ...], layout: _Layout) -> np.ndarray:
     """Sum a per-element gradient to a parameter of `shape` (per channel (C,) or broadcast)."""
     c = layout.shape[1]
     if len(shape) == 1 and shape[0] == c:
