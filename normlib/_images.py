@@ -53,21 +53,17 @@ def image_digest(data: bytes | bytearray | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def load_images(
-    sources: Sequence[Any],
-    size: ImageSize = (64, 64),
-) -> FloatArray:
+def load_images(sources: Sequence[Any], size: ImageSize = (64, 64)) -> FloatArray:
     """Decode images into one float32 batch of shape (N, 3, H, W) with values in [0, 1].
 
     Parameters
     ----------
     sources : sequence
         One item per image, each one of: a path (``str`` or ``os.PathLike``); the file's
-        ``bytes``/``bytearray``; a binary file object (anything with ``.read()``, e.g.
-        Streamlit's ``UploadedFile``, whose ``.getvalue()`` is used when present); or a
-        ``(name, bytes)`` pair when the caller wants to give the bytes a display name.
-        Errors name each source by its path, its ``.name`` attribute, its pair name, or
-        its position ("item 3 (bytes)", counting from 1).
+        ``bytes``/``bytearray``; a binary file object (anything with ``.read()``, e.g. Streamlit's
+        ``UploadedFile``, whose ``.getvalue()`` is used when present); or a ``(name, bytes)`` pair
+        when the caller wants to give the bytes a display name. Errors name each source by its
+        path, its ``.name`` attribute, its pair name, or its position ("item 3 (bytes)", from 1).
     size : tuple of two ints
         Output (height, width) in pixels.
 
@@ -79,29 +75,28 @@ def load_images(
     Raises
     ------
     InputError
-        If `sources` is empty or not a list of sources, `size` is not two positive
-        ints, or any source cannot be read (missing, empty, not an image, truncated
-        or damaged, or larger than `MAX_PIXELS`). The message names the source.
+        If `sources` is empty or not a list of sources, `size` is not two positive ints, or any
+        source cannot be read (missing, empty, not an image, truncated or damaged, or larger than
+        `MAX_PIXELS`). The message names the source.
 
     Notes
     -----
     How each image is made into an RGB picture of exactly (H, W):
 
-    - **Orientation**: the EXIF orientation tag is applied, so a phone photo is the
-      right way up. An animated GIF, WebP or APNG gives its first frame.
-    - **Colour modes**: every Pillow mode becomes RGB. Greyscale (1, L, I;16, I, F) is
-      copied to all three channels; P, CMYK and YCbCr are converted by Pillow.
-    - **Transparency** (RGBA, LA, PA, P or L with a transparent colour) is composited
-      over **white**, so a transparent pixel reads as (1, 1, 1).
-    - **Bit depth**: 8-bit data is divided by 255. 16-bit (I;16 family) is divided
-      by 65535. 32-bit integer (I) data within 0..65535 is divided by its own maximum
-      (all zeros stay 0); other ranges are min-max scaled. Float (F) data already
-      within [0, 1] is kept as is; other ranges are min-max scaled (NaN/inf are
-      treated as the nearest finite value). So a deep image never silently
-      saturates to all white, which is what a plain 8-bit conversion would do.
-    - **Size**: the image is resized (Lanczos) so that its *shorter* side fits the
-      target, keeping the aspect ratio, then center-cropped to exactly (H, W). No
-      distortion and no padding: the edges of the longer side are cut off.
+    - **Orientation**: the EXIF orientation tag is applied, so a phone photo is the right way
+      up. An animated GIF, WebP or APNG gives its first frame.
+    - **Colour modes**: every Pillow mode becomes RGB. Greyscale (1, L, I;16, I, F) is copied to
+      all three channels; P, CMYK and YCbCr are converted by Pillow.
+    - **Transparency** (RGBA, LA, PA, P or L with a transparent colour) is composited over
+      **white**, so a transparent pixel reads as (1, 1, 1).
+    - **Bit depth**: 8-bit data is divided by 255. 16-bit (I;16 family) is divided by 65535.
+      32-bit integer (I) data within 0..65535 is divided by its own maximum (all zeros stay 0);
+      other ranges are min-max scaled. Float (F) data already within [0, 1] is kept as is; other
+      ranges are min-max scaled (NaN/inf are treated as the nearest finite value). So a deep
+      image never silently saturates to all white, as a plain 8-bit conversion would.
+    - **Size**: the image is resized (Lanczos) so that its *shorter* side fits the target,
+      keeping the aspect ratio, then center-cropped to exactly (H, W). No distortion and no
+      padding: the edges of the longer side are cut off.
 
     Examples
     --------
@@ -115,11 +110,7 @@ def load_images(
     """
     height, width = _validate_size(size)
     items = _validate_sources(sources)
-    pictures = []
-    for position, source in enumerate(items, start=1):
-        name, data = _read_source(source, position)
-        rgb = decode_rgb(data, name, draft_size=max(height, width))
-        pictures.append(_resize_and_center_crop(rgb, height, width))
+    pictures = [_picture(item, position, height, width) for position, item in enumerate(items, 1)]
     return np.ascontiguousarray(np.stack(pictures).transpose(0, 3, 1, 2), dtype=np.float32)
 
 
@@ -233,6 +224,14 @@ def _read_file_object(source: Any, position: int) -> tuple[str, bytes]:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InputError(f"{name}: reading it gave {type(data).__name__}, not bytes")
     return name, bytes(data)
+
+
+def _picture(source: Any, position: int, height: int, width: int) -> np.ndarray:
+    """One source as a float32 (height, width, 3) RGB picture: read, decode, resize and crop."""
+    name, data = _read_source(source, position)
+    # JPEG can decode at a fraction of its size; the larger side of the target still fits.
+    rgb = decode_rgb(data, name, draft_size=max(height, width))
+    return _resize_and_center_crop(rgb, height, width)
 
 
 # ----------------------------------------------------------------------------------------
