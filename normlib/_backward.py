@@ -25,8 +25,9 @@ from normlib._arguments import (
     param_shape,
     real_tensor,
 )
-from normlib._compute import NormResult, _Layout, _layout, _reduced5, normalize
+from normlib._compute import NormResult, normalize
 from normlib._errors import NormError
+from normlib._layout import Layout, grouped_reduced, layout_of
 from normlib._spec import NormSpec, SpecLike, as_spec
 
 
@@ -101,14 +102,14 @@ def normalize_backward(
     spec = as_spec(spec)
     work, _ = real_tensor(x)
     eps = checked_eps(eps)
-    layout = _layout(work.shape, spec)
+    layout = layout_of(work.shape, spec)
     grad = checked_grad_output(grad_output, layout.shape, work.dtype)
     gamma_shape, beta_shape = param_shape(gamma, "gamma"), param_shape(beta, "beta")
     gamma_b = affine_param(gamma, "gamma", layout.shape, work.dtype)
     affine_param(beta, "beta", layout.shape, work.dtype)  # the same checks as the forward pass
     forward = _matching_forward(forward, work, spec, eps, layout)
     mean, inv_std = _set_statistics(forward, layout, work.dtype, eps)
-    reduced = tuple(i for i, red in enumerate(_reduced5(spec)) if red)
+    reduced = tuple(i for i, red in enumerate(grouped_reduced(spec)) if red)
     x_hat = _normalized_input(work, mean, inv_std, layout, reduced, spec.center)
     g5 = (grad if gamma_b is None else grad * gamma_b).reshape(layout.grouped_shape)
     grad_input = _input_grad(g5, x_hat, inv_std, reduced, spec.center)
@@ -119,7 +120,7 @@ def normalize_backward(
 
 
 def _matching_forward(
-    forward: NormResult | None, work: np.ndarray, spec: NormSpec, eps: float, layout: _Layout
+    forward: NormResult | None, work: np.ndarray, spec: NormSpec, eps: float, layout: Layout
 ) -> NormResult:
     """The caller's forward pass if it is of these arguments, else computed now.
 
@@ -138,7 +139,7 @@ def _matching_forward(
 
 
 def _set_statistics(
-    forward: NormResult, layout: _Layout, dtype: np.dtype[Any], eps: float
+    forward: NormResult, layout: Layout, dtype: np.dtype[Any], eps: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each set's mean and 1/sqrt(var + eps) in the grouped view, refusing an infinite scale."""
     var = forward.var.reshape(layout.stat_shape5).astype(dtype, copy=False)
@@ -155,7 +156,7 @@ def _normalized_input(
     work: np.ndarray,
     mean: np.ndarray,
     inv_std: np.ndarray,
-    layout: _Layout,
+    layout: Layout,
     reduced: tuple[int, ...],
     center: bool,
 ) -> np.ndarray:
@@ -182,7 +183,7 @@ def _input_grad(
     return np.zeros_like(g5) if center else inv_std * (g5 - x_hat * (g5 * x_hat))
 
 
-def _affine_grad(per_element: np.ndarray, shape: tuple[int, ...], layout: _Layout) -> np.ndarray:
+def _affine_grad(per_element: np.ndarray, shape: tuple[int, ...], layout: Layout) -> np.ndarray:
     """Sum a per-element gradient to a parameter of `shape` (per channel (C,) or broadcast)."""
     c = layout.shape[1]
     if len(shape) == 1 and shape[0] == c:

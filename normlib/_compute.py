@@ -3,10 +3,9 @@
 Semantics follow PyTorch exactly: the biased variance (divide by the set
 size m) and ``(x - mean) / sqrt(var + eps) * gamma + beta``.
 
-Implementation note: the tensor is viewed as (N, G, C/G, H, W) and then
-adjacent axes that are all reduced or all kept are merged, so that NumPy
-reduces over as few, as long and as contiguous axes as possible. That view
-never copies a C-contiguous input.
+Implementation note: the tensor is normalized through the merged view of
+_layout.py, so that NumPy reduces over as few, as long and as contiguous axes
+as possible.
 """
 
 from __future__ import annotations
@@ -18,53 +17,10 @@ import numpy as np
 
 from normlib._arguments import affine_param, checked_eps, real_tensor
 from normlib._errors import NormError
+from normlib._layout import Layout, grouped_stat_shape, layout_of
 from normlib._spec import NormSpec, SpecLike, as_spec
 from normlib._sums import CHUNK_BYTES, RowSums, set_sums
 from normlib.typing import GroupedShape, Shape, Shape4
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """How a spec views a tensor of one shape: grouped 5-D view and merged view."""
-
-    shape: Shape4
-    grouped_shape: GroupedShape
-    stat_shape5: Shape  # keepdims shape of the statistics in the grouped view
-    merged_shape: Shape
-    merged_reduced: tuple[int, ...]  # axes of the merged view that are reduced
-    count: int
-    n_sets: int
-
-
-def _layout(shape: Shape, spec: NormSpec) -> _Layout:
-    n, c, h, w = spec.check_shape(shape)
-    g = spec.groups
-    grouped: GroupedShape = (n, g, c // g, h, w)
-    reduced5 = _reduced5(spec)
-    stat5 = _stat_shape5(grouped, spec)
-    # Merge runs of adjacent axes with the same reduced/kept status; size-1
-    # axes fit either status, so they are dropped first.
-    merged: list[list[Any]] = []
-    for size, red in zip(grouped, reduced5, strict=True):
-        if size == 1:
-            continue
-        if merged and merged[-1][1] == red:
-            merged[-1][0] *= size
-        else:
-            merged.append([size, red])
-    if not merged:
-        merged = [[1, False]]
-    count = int(np.prod([size for size, red in merged if red], dtype=np.int64))
-    total = n * c * h * w
-    return _Layout(
-        shape=(n, c, h, w),
-        grouped_shape=grouped,
-        stat_shape5=stat5,
-        merged_shape=tuple(size for size, _ in merged),
-        merged_reduced=tuple(i for i, (_, red) in enumerate(merged) if red),
-        count=count,
-        n_sets=total // count,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,19 +73,8 @@ class NormResult:
 
     def expand(self, stat: np.ndarray) -> np.ndarray:
         """Broadcast a per-set statistic (`mean`, `var`, ...) to the full input shape."""
-        stat5 = np.asarray(stat).reshape(_stat_shape5(self.grouped_shape, self.spec))
+        stat5 = np.asarray(stat).reshape(grouped_stat_shape(self.grouped_shape, self.spec))
         return np.broadcast_to(stat5, self.grouped_shape).reshape(self.shape)
-
-
-def _reduced5(spec: NormSpec) -> tuple[bool, ...]:
-    """Which axes of the grouped view (N, G, C/G, H, W) are reduced; G never is."""
-    return ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
-
-
-def _stat_shape5(grouped_shape: Shape, spec: NormSpec) -> Shape:
-    """Keepdims shape of the statistics in the grouped view."""
-    reduced = _reduced5(spec)
-    return tuple(1 if red else size for size, red in zip(grouped_shape, reduced, strict=True))
 
 
 def _constant_suspects(var: np.ndarray, mean: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
@@ -286,7 +231,7 @@ def normalize(
     spec = as_spec(spec)
     work, out_dtype = real_tensor(x)
     eps = checked_eps(eps)
-    layout = _layout(work.shape, spec)
+    layout = layout_of(work.shape, spec)
     gamma_b = affine_param(gamma, "gamma", layout.shape, work.dtype)
     beta_b = affine_param(beta, "beta", layout.shape, work.dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -298,7 +243,7 @@ def normalize(
 
 
 def _normalize_sets(
-    work: np.ndarray, layout: _Layout, center: bool, eps: float
+    work: np.ndarray, layout: Layout, center: bool, eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalize every reduction set of `work`: output (input's shape), mean and var (merged view).
 
@@ -326,7 +271,7 @@ def _scale_and_shift(out: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray
 
 
 def _result(
-    out: np.ndarray, mean: np.ndarray, var: np.ndarray, layout: _Layout, spec: NormSpec, eps: float
+    out: np.ndarray, mean: np.ndarray, var: np.ndarray, layout: Layout, spec: NormSpec, eps: float
 ) -> NormResult:
     """Package the output with its statistics, reshaped to broadcast against the input."""
     # Without groups the group axis G is 1 and dropped, so mean and var broadcast against x
@@ -373,7 +318,7 @@ def set_ids(shape: Shape, spec: SpecLike) -> np.ndarray:
     array([0, 1, 2], dtype=int32)
     """
     spec = as_spec(spec)
-    layout = _layout(tuple(shape), spec)
+    layout = layout_of(tuple(shape), spec)
     dtype = np.int32 if layout.n_sets < 2**31 else np.int64
     ids = np.arange(layout.n_sets, dtype=dtype).reshape(layout.stat_shape5)
     return np.broadcast_to(ids, layout.grouped_shape).reshape(layout.shape)
