@@ -17,14 +17,8 @@ from normlib._backward import NormGrads, normalize_backward
 from normlib._batchnorm import BatchNorm2d
 from normlib._compute import NormResult, normalize, set_ids
 from normlib._errors import InputError, NormError
-from normlib._generate import (
-    DISTRIBUTIONS,
-    FEATURE_NAMES,
-    feature_maps,
-    random_tensor,
-    sample_images,
-    sample_names,
-)
+from normlib._features import FEATURE_NAMES, feature_maps
+from normlib._generate import DISTRIBUTIONS, random_tensor, sample_images, sample_names
 from normlib._histogram import Histograms, histograms
 from normlib._images import image_digest, load_images
 from normlib._names import identify

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from normlib._backward import NormGrads, _grad_output, normalize_backward
-from normlib._compute import NormResult, _as_real_tensor, normalize
+from normlib._arguments import checked_grad_output, real_tensor
+from normlib._backward import NormGrads, normalize_backward
+from normlib._compute import NormResult, normalize
 from normlib._errors import NormError
 from normlib._spec import METHODS
 
@@ -121,28 +122,53 @@ class BatchNorm2d:
         -------
         ndarray, same shape as `x`.
         """
-        work, out_dtype = _as_real_tensor(x)
-        n, c, h, w = work.shape
+        work, out_dtype = self._checked_input(x)
+        weight, bias = self._parameters_as(work.dtype)
+        if not training:
+            return self._eval_forward(work, weight, bias).astype(out_dtype, copy=False)
+        self._check_training_eps()
+        m = self._values_per_channel(work)
+        result = normalize(work, METHODS["batchnorm"], eps=self.eps, gamma=weight, beta=bias)
+        self._last_input, self._last_forward = work, result
+        self._update_running_stats(result, m)
+        return result.output.astype(out_dtype, copy=False)
+
+    def _checked_input(self, x: Any) -> tuple[np.ndarray, np.dtype[Any]]:
+        """x as normalize takes it (and the output dtype), refusing a wrong channel count."""
+        work, out_dtype = real_tensor(x)
+        c = work.shape[1]
         if c != self.num_features:
             raise NormError(
                 f"BatchNorm2d({self.num_features}) got {c} channels (x.shape = {work.shape}); "
                 f"build it as BatchNorm2d({c}) or pass a tensor with {self.num_features} channels"
             )
-        weight = None if self.weight is None else np.asarray(self.weight, work.dtype)
-        bias = None if self.bias is None else np.asarray(self.bias, work.dtype)
-        if not training:
-            if not (np.isfinite(work).all()):
-                # normalize() would report it; eval mode computes directly.
-                normalize(work, METHODS["batchnorm"])
-            mean = self.running_mean.astype(work.dtype).reshape(1, c, 1, 1)
-            inv_std = 1.0 / np.sqrt(self.running_var.astype(work.dtype) + self.eps)
-            self._last_input, self._last_forward = work, None
-            out = (work - mean) * inv_std.reshape(1, c, 1, 1)
-            if weight is not None:
-                out = out * weight.reshape(1, c, 1, 1)
-            if bias is not None:
-                out = out + bias.reshape(1, c, 1, 1)
-            return out.astype(out_dtype, copy=False)
+        return work, out_dtype
+
+    def _parameters_as(self, dtype: np.dtype[Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """weight and bias in the input's dtype (None when not affine)."""
+        weight = None if self.weight is None else np.asarray(self.weight, dtype)
+        bias = None if self.bias is None else np.asarray(self.bias, dtype)
+        return weight, bias
+
+    def _eval_forward(
+        self, work: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
+    ) -> np.ndarray:
+        """Normalize with the running statistics: constants, so no batch mate matters."""
+        c = self.num_features
+        if not (np.isfinite(work).all()):
+            # normalize() would report it; eval mode computes directly.
+            normalize(work, METHODS["batchnorm"])
+        mean = self.running_mean.astype(work.dtype).reshape(1, c, 1, 1)
+        inv_std = 1.0 / np.sqrt(self.running_var.astype(work.dtype) + self.eps)
+        self._last_input, self._last_forward = work, None
+        out = (work - mean) * inv_std.reshape(1, c, 1, 1)
+        if weight is not None:
+            out = out * weight.reshape(1, c, 1, 1)
+        if bias is not None:
+            out = out + bias.reshape(1, c, 1, 1)
+        return out
+
+    def _check_training_eps(self) -> None:
         if self.eps <= 0:
             # As torch: with eps = 0 a constant channel would divide 0 by 0.
             raise NormError(
@@ -150,6 +176,10 @@ class BatchNorm2d:
                 "build BatchNorm2d with eps > 0 (PyTorch's default is 1e-5), or evaluate "
                 "with training=False, where the running variance is used"
             )
+
+    def _values_per_channel(self, work: np.ndarray) -> int:
+        """m = N·H·W, refusing 1: an unbiased variance of one value divides by m - 1 = 0."""
+        n, _, h, w = work.shape
         m = n * h * w
         if m == 1:
             raise NormError(
@@ -157,8 +187,10 @@ class BatchNorm2d:
                 f"{tuple(work.shape)}: with N·H·W = 1 each channel's variance is undefined. "
                 "Use a batch of at least 2, or evaluate with training=False"
             )
-        result = normalize(work, METHODS["batchnorm"], eps=self.eps, gamma=weight, beta=bias)
-        self._last_input, self._last_forward = work, result
+        return m
+
+    def _update_running_stats(self, result: NormResult, m: int) -> None:
+        """Blend this batch's statistics into the running ones, as torch does."""
         self.num_batches_tracked += 1
         factor = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
         batch_mean = result.set_mean.astype(np.float64)
@@ -170,7 +202,6 @@ class BatchNorm2d:
         self.running_var = ((1.0 - factor) * self.running_var + factor * batch_var_unbiased).astype(
             self.dtype
         )
-        return result.output.astype(out_dtype, copy=False)
 
     def backward(self, grad_output: Any) -> NormGrads:
         """dL/dx, dL/dweight and dL/dbias for the last call, given dL/dy.
@@ -196,9 +227,10 @@ class BatchNorm2d:
         work = self._last_input
         # Checked here for both modes: eval mode used to pass NaN through and raise NumPy's
         # own ValueError for a non-numeric grad_output.
-        grad = _grad_output(grad_output, work.shape, work.dtype, "the last call's output bn(x)")
-        weight = None if self.weight is None else np.asarray(self.weight, work.dtype)
-        bias = None if self.bias is None else np.asarray(self.bias, work.dtype)
+        grad = checked_grad_output(
+            grad_output, work.shape, work.dtype, "the last call's output bn(x)"
+        )
+        weight, bias = self._parameters_as(work.dtype)
         if self._last_forward is not None:
             return normalize_backward(
                 work,

@@ -3,10 +3,9 @@
 Semantics follow PyTorch exactly: the biased variance (divide by the set
 size m) and ``(x - mean) / sqrt(var + eps) * gamma + beta``.
 
-Implementation note: the tensor is viewed as (N, G, C/G, H, W) and then
-adjacent axes that are all reduced or all kept are merged, so that NumPy
-reduces over as few, as long and as contiguous axes as possible. That view
-never copies a C-contiguous input.
+Implementation note: the tensor is normalized through the merged view of
+_layout.py, so that NumPy reduces over as few, as long and as contiguous axes
+as possible.
 """
 
 from __future__ import annotations
@@ -16,53 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from normlib._arguments import affine_param, checked_eps, real_tensor
 from normlib._errors import NormError
+from normlib._layout import Layout, grouped_stat_shape, layout_of
 from normlib._spec import NormSpec, SpecLike, as_spec
+from normlib._sums import CHUNK_BYTES, RowSums, set_sums
 from normlib.typing import GroupedShape, Shape, Shape4
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """How a spec views a tensor of one shape: grouped 5-D view and merged view."""
-
-    shape: Shape4
-    grouped_shape: GroupedShape
-    stat_shape5: Shape  # keepdims shape of the statistics in the grouped view
-    merged_shape: Shape
-    merged_reduced: tuple[int, ...]  # axes of the merged view that are reduced
-    count: int
-    n_sets: int
-
-
-def _layout(shape: Shape, spec: NormSpec) -> _Layout:
-    n, c, h, w = spec.check_shape(shape)
-    g = spec.groups
-    grouped: GroupedShape = (n, g, c // g, h, w)
-    reduced5 = _reduced5(spec)
-    stat5 = _stat_shape5(grouped, spec)
-    # Merge runs of adjacent axes with the same reduced/kept status; size-1
-    # axes fit either status, so they are dropped first.
-    merged: list[list[Any]] = []
-    for size, red in zip(grouped, reduced5, strict=True):
-        if size == 1:
-            continue
-        if merged and merged[-1][1] == red:
-            merged[-1][0] *= size
-        else:
-            merged.append([size, red])
-    if not merged:
-        merged = [[1, False]]
-    count = int(np.prod([size for size, red in merged if red], dtype=np.int64))
-    total = n * c * h * w
-    return _Layout(
-        shape=(n, c, h, w),
-        grouped_shape=grouped,
-        stat_shape5=stat5,
-        merged_shape=tuple(size for size, _ in merged),
-        merged_reduced=tuple(i for i, (_, red) in enumerate(merged) if red),
-        count=count,
-        n_sets=total // count,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,211 +73,8 @@ class NormResult:
 
     def expand(self, stat: np.ndarray) -> np.ndarray:
         """Broadcast a per-set statistic (`mean`, `var`, ...) to the full input shape."""
-        stat5 = np.asarray(stat).reshape(_stat_shape5(self.grouped_shape, self.spec))
+        stat5 = np.asarray(stat).reshape(grouped_stat_shape(self.grouped_shape, self.spec))
         return np.broadcast_to(stat5, self.grouped_shape).reshape(self.shape)
-
-
-def _reduced5(spec: NormSpec) -> tuple[bool, ...]:
-    """Which axes of the grouped view (N, G, C/G, H, W) are reduced; G never is."""
-    return ("N" in spec.axes, False, "C" in spec.axes, "H" in spec.axes, "W" in spec.axes)
-
-
-def _stat_shape5(grouped_shape: Shape, spec: NormSpec) -> Shape:
-    """Keepdims shape of the statistics in the grouped view."""
-    reduced = _reduced5(spec)
-    return tuple(1 if red else size for size, red in zip(grouped_shape, reduced, strict=True))
-
-
-def _as_real_tensor(x: Any) -> tuple[np.ndarray, np.dtype[Any]]:
-    """Validate `x`; return (C-contiguous working array, output dtype)."""
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise NormError(
-            f"x could not be read as an array ({error}); pass a 4-D NumPy array"
-        ) from None
-    if array.ndim != 4:
-        raise NormError(
-            f"x must be 4-D (N, C, H, W), got {array.ndim}-D shape {array.shape}; "
-            "for one (C, H, W) map use x[None], for a (N, C) batch use x[:, :, None, None]"
-        )
-    if array.size == 0:
-        raise NormError(
-            f"x has a dimension of size 0 (shape {array.shape}); every one of N, C, H, W "
-            "must be at least 1"
-        )
-    kind = array.dtype.kind
-    if kind == "c":
-        raise NormError(
-            f"x is complex ({array.dtype}); normalization is defined for real tensors: "
-            "pass x.real, x.imag or np.abs(x)"
-        )
-    if kind in "biu":
-        return np.ascontiguousarray(array, dtype=np.float64), np.dtype(np.float64)
-    if kind != "f":
-        raise NormError(
-            f"x has dtype {array.dtype}, which is not a number; pass a float or integer array"
-        )
-    if array.dtype == np.float16:
-        # float16 sums overflow at 65504; compute in float32, hand back float16.
-        return np.ascontiguousarray(array, dtype=np.float32), array.dtype
-    if array.dtype not in (np.float32, np.float64):
-        return np.ascontiguousarray(array, dtype=np.float64), array.dtype
-    return np.ascontiguousarray(array), array.dtype
-
-
-# Defaults differ by framework and method (nn.RMSNorm: the dtype's machine
-# epsilon, ProGAN's PixelNorm 1e-8, Keras' BatchNormalization 1e-3), so the
-# hint names only normalize's own default and whose default it is.
-_EPS_HINT = (
-    "normalize's default 1e-5 is PyTorch's for BatchNorm2d, LayerNorm, InstanceNorm2d "
-    "and GroupNorm; other methods and frameworks have their own"
-)
-
-
-def _check_eps(eps: Any) -> float:
-    try:
-        value = float(eps)
-    except (TypeError, ValueError):
-        raise NormError(f"eps must be a number, got {eps!r}; {_EPS_HINT}") from None
-    if not np.isfinite(value) or value < 0:
-        raise NormError(f"eps must be a finite number >= 0, got {eps!r}; {_EPS_HINT}")
-    return value
-
-
-def _affine(param: Any, name: str, shape: Shape4, dtype: np.dtype[Any]) -> np.ndarray | None:
-    """Return gamma/beta as an array broadcastable to `shape`, or None."""
-    if param is None:
-        return None
-    try:
-        array = np.asarray(param, dtype=dtype)
-    except (TypeError, ValueError):
-        raise NormError(f"{name} must be a real array, got {type(param).__name__}") from None
-    if not np.all(np.isfinite(array)):
-        raise NormError(f"{name} contains NaN or Inf; pass finite values")
-    n, c, h, w = shape
-    # A 1-D array of length C is per channel (as BatchNorm2d's weight),
-    # even when it would also broadcast along W.
-    if array.ndim == 1 and array.shape[0] == c:
-        return array.reshape(1, c, 1, 1)
-    try:
-        if np.broadcast_shapes(array.shape, shape) == shape:
-            return array
-    except ValueError:
-        pass
-    raise NormError(
-        f"{name} has shape {array.shape}, which fits neither per channel ({c},) nor the "
-        f"tensor shape {shape}; use shape ({c},) as in BatchNorm2d/GroupNorm, or ({c}, {h}, {w}) "
-        "per element as in LayerNorm"
-    )
-
-
-# Rows of this many bytes are normalized together, so that the passes after
-# the first (subtract, square-sum, scale) find the rows still in cache.
-_CHUNK_BYTES = 1 << 21
-
-# A float32 sum run sequentially over m values of size |mean| is off by up to
-# about m * 2**-24 * |mean|: on 2**24 values near 1000 that is several units,
-# and even on a few thousand values it is several roundings of the mean.
-# So a set shorter than _SHORT_SET is summed in float64. A longer one of m
-# values is cut into contiguous pieces of about _PIECES_PER_ROOT * sqrt(m)
-# values, summed in float32 by one BLAS matrix-vector product (the fastest
-# sum NumPy has) and added in float64: a piece's rounding grows like its
-# length L and averages down over the m / L pieces, so L ~ sqrt(m) keeps the
-# mean's error near one rounding for every m (measured: under ~1 ulp of the
-# mean up to 2**24 values), while the pieces stay long enough for BLAS speed.
-# Squares are taken after centering (all of one sign, of size var): a float32
-# dot product keeps their relative error near 1e-6 up to _SQUARES_SET values;
-# longer sets are summed in pieces of about _SQUARES_PIECE, added in float64.
-_SHORT_SET = 8192
-_PIECES_PER_ROOT = 10
-_SQUARES_SET = 1 << 15
-_SQUARES_PIECE = 1 << 13
-
-
-def _piece_length(m: int, target: int) -> int:
-    """Length of the pieces a sum over m elements is split into: a divisor of m if one is near."""
-    if m <= target:
-        return m
-    for length in range(target, target // 2, -1):
-        if m % length == 0:
-            return length
-    return target
-
-
-class _RowSums:
-    """float64 sums and sums of squares of the rows of (rows, m) blocks, accurate for float32.
-
-    Set up once per normalization, so that each block costs few NumPy calls.
-    """
-
-    def __init__(self, m: int, dtype: np.dtype[Any]) -> None:
-        self.m = m
-        if m < _SHORT_SET:
-            self.ones = np.ones(m)
-        else:
-            self.length = _piece_length(m, int(_PIECES_PER_ROOT * np.sqrt(m)))
-            self.cut = (m // self.length) * self.length
-            self.ones = np.ones(self.length, dtype)
-        self.piece = _piece_length(m, _SQUARES_PIECE) if m > _SQUARES_SET else m
-        self.pieces = m // self.piece
-
-    def sums(self, block: np.ndarray) -> np.ndarray:
-        if self.m < _SHORT_SET:
-            # A BLAS matrix-vector product with ones sums rows about 3x faster than add.reduce.
-            return np.matmul(block.astype(np.float64, copy=False), self.ones)
-        n_rows, n_pieces = block.shape[0], self.cut // self.length
-        head: np.ndarray = block[:, : self.cut].reshape(n_rows, n_pieces, self.length)
-        if self.cut == self.m:
-            head = head.reshape(n_rows * n_pieces, self.length)  # one BLAS call per block
-        piece_sums = np.matmul(head, self.ones).reshape(n_rows, n_pieces)
-        totals = np.add.reduce(piece_sums, axis=-1, dtype=np.float64)
-        if self.cut < self.m:
-            totals += np.add.reduce(block[:, self.cut :], axis=-1, dtype=np.float64)
-        return totals
-
-    def squares(self, block: np.ndarray) -> np.ndarray:
-        if self.pieces == 1:
-            return np.vecdot(block, block).astype(np.float64, copy=False)
-        cut = self.pieces * self.piece
-        head = block[:, :cut].reshape(block.shape[0], self.pieces, self.piece)
-        totals = np.add.reduce(np.vecdot(head, head), axis=-1, dtype=np.float64)
-        if cut < self.m:
-            tail = block[:, cut:].astype(np.float64)
-            totals += np.vecdot(tail, tail)
-        return totals
-
-
-def _last_axis_sums(a: np.ndarray, squares: bool) -> np.ndarray:
-    """float64 sums (or sums of squares) of `a` over its last axis, that axis dropped."""
-    rows = a.reshape(-1, a.shape[-1])  # a view for the C-contiguous arrays used here
-    n_rows, m = rows.shape
-    summer = _RowSums(m, rows.dtype)
-    add = summer.squares if squares else summer.sums
-    # Row chunks bound the float64 copies and keep each chunk in cache.
-    step = max(1, _CHUNK_BYTES // (m * rows.itemsize))
-    totals = np.empty(n_rows, np.float64)
-    for start in range(0, n_rows, step):
-        totals[start : start + step] = add(rows[start : start + step])
-    return totals.reshape(a.shape[:-1])
-
-
-def _set_sums(a: np.ndarray, axes: tuple[int, ...], squares: bool) -> np.ndarray:
-    """float64 sums (or sums of squares) over `axes` keeping dims, accurate for float32 input."""
-    if not axes:
-        return (a * a if squares else a).astype(np.float64)
-    last = a.ndim - 1
-    if last in axes:
-        partial = _last_axis_sums(a, squares)[..., None]
-        rest = tuple(ax for ax in axes if ax != last)
-        return np.add.reduce(partial, axis=rest, keepdims=True) if rest else partial
-    # The contiguous axis is kept: accumulate straight into float64 (buffered, no full copy).
-    if not squares:
-        return np.add.reduce(a, axis=axes, keepdims=True, dtype=np.float64)
-    letters = "abcdefgh"[: a.ndim]
-    kept = "".join(letter for i, letter in enumerate(letters) if i not in axes)
-    total = np.einsum(f"{letters},{letters}->{kept}", a, a, dtype=np.float64)
-    return total.reshape(tuple(1 if i in axes else size for i, size in enumerate(a.shape)))
 
 
 def _constant_suspects(var: np.ndarray, mean: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
@@ -368,8 +123,8 @@ def _normalize_rows(
     mean = np.zeros((rows.shape[0], 1), rows.dtype)
     var = np.empty((rows.shape[0], 1), rows.dtype)
     scale = np.empty((rows.shape[0], 1), rows.dtype)
-    step = max(1, _CHUNK_BYTES // (rows.shape[1] * rows.itemsize))
-    summer = _RowSums(rows.shape[1], rows.dtype)
+    step = max(1, CHUNK_BYTES // (rows.shape[1] * rows.itemsize))
+    summer = RowSums(rows.shape[1], rows.dtype)
     # The statistics are written in place (out=) so that each block costs as few
     # small NumPy calls as possible: their overhead is ~10% of a GroupNorm here.
     for start in range(0, rows.shape[0], step):
@@ -404,9 +159,9 @@ def _normalize_strided(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalize over any reduced axes of the merged view (two-pass mean and variance)."""
     if center:
-        mean = (_set_sums(view, reduced, squares=False) / count).astype(view.dtype)
+        mean = (set_sums(view, reduced, squares=False) / count).astype(view.dtype)
         out = np.subtract(view, mean)
-        var = (_set_sums(out, reduced, squares=True) / count).astype(view.dtype)
+        var = (set_sums(out, reduced, squares=True) / count).astype(view.dtype)
         suspect = _constant_suspects(var, mean, view.dtype)
         if suspect.any():
             # Each set's first element; a set equal to it everywhere is constant.
@@ -418,7 +173,7 @@ def _normalize_strided(
             var[is_constant] = 0
             out[np.broadcast_to(is_constant, out.shape)] = 0
     else:
-        var = (_set_sums(view, reduced, squares=True) / count).astype(view.dtype)
+        var = (set_sums(view, reduced, squares=True) / count).astype(view.dtype)
         out = view.copy()
         mean = np.zeros_like(var)
     out *= (1.0 / np.sqrt(var + eps)).astype(out.dtype, copy=False)
@@ -438,17 +193,14 @@ def normalize(
     Parameters
     ----------
     x : array_like
-        A real 4-D array. Integer input is converted to float64; float16 is
-        computed in float32 and returned as float16. NaN, Inf, complex
-        values and empty dimensions are refused.
+        A real 4-D array. Integer input is converted to float64; float16 is computed in float32
+        and returned as float16. NaN, Inf, complex values and empty dimensions are refused.
     spec : NormSpec or str
-        A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes
-        string (``"NHW"``).
+        A NormSpec, a key of :data:`METHODS` (``"batchnorm"``) or an axes string (``"NHW"``).
     eps : float
-        Added to the variance (to the mean square when not centering)
-        before the square root. The default 1e-5 is PyTorch's for
-        BatchNorm2d, LayerNorm, InstanceNorm2d and GroupNorm; other methods
-        default to other values (nn.RMSNorm: the dtype's machine epsilon).
+        Added to the variance (to the mean square when not centering) before the square root.
+        The default 1e-5 is PyTorch's for BatchNorm2d, LayerNorm, InstanceNorm2d and GroupNorm;
+        other methods default to other values (nn.RMSNorm: the dtype's machine epsilon).
     gamma, beta : array_like, optional
         Scale and shift: per channel, shape (C,), or broadcastable to `x`
         (per element, as LayerNorm's (C, H, W)).
@@ -461,17 +213,13 @@ def normalize(
 
     Notes
     -----
-    Sums are accurate in float32 too (float64 or short float32 partial sums
-    added in float64), so the error stays near PyTorch's own float32 error
-    even on 2**24-element sets whose mean is far from 0. A constant set has
-    variance exactly 0 and output exactly 0 (+ beta).
-
-    A set of one element (InstanceNorm with H·W = 1, BatchNorm with
-    N·H·W = 1, ...) is computed, not refused: its variance is 0 and its output
-    0 (+ beta). PyTorch refuses these shapes in training (F.instance_norm,
-    F.batch_norm) because such statistics carry no information; normalize
-    computes them so that any shape can be explored, and
-    ``identify(spec, shape)`` says so.
+    Sums are accurate in float32 too (float64 or short float32 partial sums added in float64),
+    so the error stays near PyTorch's own float32 error even on 2**24-element sets whose mean is
+    far from 0. A constant set has variance exactly 0 and output exactly 0 (+ beta), and so has
+    a set of one element (InstanceNorm with H·W = 1, BatchNorm with N·H·W = 1, ...), which is
+    computed, not refused: PyTorch refuses these shapes in training (F.instance_norm,
+    F.batch_norm) because such statistics carry no information; normalize computes them so
+    that any shape can be explored, and ``identify(spec, shape)`` says so.
 
     Examples
     --------
@@ -481,35 +229,58 @@ def normalize(
     (3, 8192, (1, 3, 1, 1))
     """
     spec = as_spec(spec)
-    work, out_dtype = _as_real_tensor(x)
-    eps = _check_eps(eps)
-    layout = _layout(work.shape, spec)
-    gamma_b = _affine(gamma, "gamma", layout.shape, work.dtype)
-    beta_b = _affine(beta, "beta", layout.shape, work.dtype)
-
-    view = work.reshape(layout.merged_shape)
+    work, out_dtype = real_tensor(x)
+    eps = checked_eps(eps)
+    layout = layout_of(work.shape, spec)
+    gamma_b = affine_param(gamma, "gamma", layout.shape, work.dtype)
+    beta_b = affine_param(beta, "beta", layout.shape, work.dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if layout.merged_reduced == (len(layout.merged_shape) - 1,):
-            out, mean_m, var_m = _normalize_rows(view, layout.count, spec.center, eps)
-        else:
-            out, mean_m, var_m = _normalize_strided(
-                view, layout.merged_reduced, layout.count, spec.center, eps
-            )
-        if not np.isfinite(var_m).all():
-            raise _non_finite_error(work)
-        out = out.reshape(layout.shape)
-        if gamma_b is not None:
-            out *= gamma_b
-        if beta_b is not None:
-            out += beta_b
+        out, mean, var = _normalize_sets(work, layout, spec.center, eps)
+        _scale_and_shift(out, gamma_b, beta_b)
     if out.dtype != out_dtype:
         out = out.astype(out_dtype)
+    return _result(out, mean, var, layout, spec, eps)
 
+
+def _normalize_sets(
+    work: np.ndarray, layout: Layout, center: bool, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normalize every reduction set of `work`: output (input's shape), mean and var (merged view).
+
+    A view whose only reduced axis is the last one (InstanceNorm, LayerNorm, GroupNorm) is
+    normalized row by row in cache-sized chunks; any other goes through whole-array reductions.
+    """
+    view = work.reshape(layout.merged_shape)
+    if layout.merged_reduced == (len(layout.merged_shape) - 1,):
+        out, mean, var = _normalize_rows(view, layout.count, center, eps)
+    else:
+        out, mean, var = _normalize_strided(view, layout.merged_reduced, layout.count, center, eps)
+    # A non-finite variance means a non-finite input or an overflowed sum of squares; either
+    # way the output would be silent NaN, so say which it was.
+    if not np.isfinite(var).all():
+        raise _non_finite_error(work)
+    return out.reshape(layout.shape), mean, var
+
+
+def _scale_and_shift(out: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None) -> None:
+    """Apply the affine step ``out * gamma + beta`` in place (either may be absent)."""
+    if gamma is not None:
+        out *= gamma
+    if beta is not None:
+        out += beta
+
+
+def _result(
+    out: np.ndarray, mean: np.ndarray, var: np.ndarray, layout: Layout, spec: NormSpec, eps: float
+) -> NormResult:
+    """Package the output with its statistics, reshaped to broadcast against the input."""
+    # Without groups the group axis G is 1 and dropped, so mean and var broadcast against x
+    # itself; with groups they keep it and broadcast against the grouped view.
     stat_shape = layout.stat_shape5 if spec.groups > 1 else _drop_group_axis(layout.stat_shape5)
     return NormResult(
         output=out,
-        mean=mean_m.reshape(stat_shape),
-        var=var_m.reshape(stat_shape),
+        mean=mean.reshape(stat_shape),
+        var=var.reshape(stat_shape),
         count=layout.count,
         n_sets=layout.n_sets,
         spec=spec,
@@ -547,7 +318,7 @@ def set_ids(shape: Shape, spec: SpecLike) -> np.ndarray:
     array([0, 1, 2], dtype=int32)
     """
     spec = as_spec(spec)
-    layout = _layout(tuple(shape), spec)
+    layout = layout_of(tuple(shape), spec)
     dtype = np.int32 if layout.n_sets < 2**31 else np.int64
     ids = np.arange(layout.n_sets, dtype=dtype).reshape(layout.stat_shape5)
     return np.broadcast_to(ids, layout.grouped_shape).reshape(layout.shape)

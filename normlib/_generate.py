@@ -1,11 +1,9 @@
 """Make (N, C, H, W) tensors whose normalization is easy to *see*.
 
-Three sources of tensors for the explorer:
+Two sources of tensors for the explorer (the third, `feature_maps`, is in _features.py):
 
 - `random_tensor`: seeded noise with chosen per-channel and per-sample offsets and
   scales, so channels visibly differ before BatchNorm and visibly agree after it.
-- `feature_maps`: a fixed bank of small convolution filters turning an RGB image
-  batch into 8 realistic feature maps, like the first layer of a CNN.
 - `sample_images`: the PNG pictures of a folder the caller names.
 
 Only NumPy and Pillow are used.
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from numpy.typing import DTypeLike
 
 from normlib._errors import InputError, NormError
@@ -29,9 +26,7 @@ from normlib.typing import FloatArray, ImageSize, PathLike, Shape, Shape4
 
 __all__ = [
     "DISTRIBUTIONS",
-    "FEATURE_NAMES",
     "MAX_TENSOR_ELEMENTS",
-    "feature_maps",
     "random_tensor",
     "sample_images",
     "sample_names",
@@ -45,18 +40,6 @@ MAX_TENSOR_ELEMENTS = 50_000_000
 
 # How the app's checkout makes its sample folder; named in the error for a missing folder.
 _MAKE_SAMPLES_COMMAND = "python assets/make_samples.py"
-
-#: Channel names of `feature_maps` output, in channel order.
-FEATURE_NAMES: tuple[str, ...] = (
-    "luminance",
-    "red-green",
-    "blue-yellow",
-    "sobel x",
-    "sobel y",
-    "laplacian",
-    "gaussian blur",
-    "diagonal edge",
-)
 
 # Lognormal shape: sigma 0.6 gives a clearly right-skewed histogram (skewness ~2).
 _LOGNORMAL_SIGMA = 0.6
@@ -82,29 +65,19 @@ def random_tensor(
 ) -> FloatArray:
     """Draw a seeded (N, C, H, W) tensor with controllable per-channel and per-sample statistics.
 
-    Each element is::
+    Each element is ``sample_gain[n] * scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]``,
+    with ``Z`` noise of mean 0 and variance 1 from `distribution`. The channel means `offset`
+    spread evenly over ``[-channel_offset, +channel_offset]``, the channel standard deviations
+    `scale` log-evenly over ``[exp(-channel_scale), exp(+channel_scale)]``, the sample means
+    `sample_shift` evenly over ``[-sample_offset, +sample_offset]`` and the sample contrasts
+    `sample_gain` log-evenly over ``[exp(-sample_scale), exp(+sample_scale)]`` (an axis of
+    length 1 gets no spread).
 
-        T[n, c, h, w] = sample_gain[n] * scale[c] * Z[n, c, h, w] + offset[c] + sample_shift[n]
-
-    where ``Z`` is noise of mean 0 and variance 1 from `distribution`, and with
-    ``t_c = linspace(-1, 1, C)`` and ``s_n = linspace(-1, 1, N)`` (both 0 when the
-    axis has length 1):
-
-    - ``offset[c] = channel_offset * t_c``: channel means spread evenly over
-      ``[-channel_offset, +channel_offset]``;
-    - ``scale[c] = exp(channel_scale * t_c)``: channel standard deviations spread
-      log-evenly over ``[exp(-channel_scale), exp(+channel_scale)]``;
-    - ``sample_shift[n] = sample_offset * s_n``: sample means spread evenly over
-      ``[-sample_offset, +sample_offset]``;
-    - ``sample_gain[n] = exp(sample_scale * s_n)``: sample contrasts spread
-      log-evenly over ``[exp(-sample_scale), exp(+sample_scale)]``.
-
-    With all spreads 0 every channel looks alike; raising `channel_offset` and
-    `channel_scale` gives channels with visibly different statistics, which
-    BatchNorm2d (statistics per channel) equalizes; `sample_offset` gives samples
-    with different means, which LayerNorm or InstanceNorm removes and BatchNorm keeps.
-    ``Z`` depends only on `seed`, `shape` and `distribution`, so moving a spread
-    slider changes the offsets and scales but not the noise.
+    With all spreads 0 every channel looks alike; raising `channel_offset` and `channel_scale`
+    gives channels visibly different statistics, which BatchNorm2d (statistics per channel)
+    equalizes; `sample_offset` gives samples different means, which LayerNorm or InstanceNorm
+    removes and BatchNorm keeps. ``Z`` depends only on `seed`, `shape` and `distribution`, so
+    moving a spread slider changes the offsets and scales but not the noise.
 
     Parameters
     ----------
@@ -113,24 +86,18 @@ def random_tensor(
     seed : int
         Non-negative seed for ``numpy.random.default_rng``.
     distribution : str
-        One of `DISTRIBUTIONS`: "normal"; "uniform" (flat on +/- sqrt 3);
-        "laplace" (heavy tails); "lognormal" (right-skewed, standardized to mean 0,
-        variance 1); "bimodal" (two bumps at +/- 0.9).
+        One of `DISTRIBUTIONS`: "normal"; "uniform" (flat on +/- sqrt 3); "laplace" (heavy
+        tails); "lognormal" (right-skewed, standardized to mean 0, variance 1); "bimodal" (two
+        bumps at +/- 0.9).
     channel_offset, channel_scale, sample_offset, sample_scale : float
         Finite, non-negative spreads as described above.
     dtype : numpy floating dtype
         Output dtype (float32 by default, like CNN activations).
 
-    Returns
-    -------
-    numpy.ndarray
-        Array of `shape` and `dtype`.
-
     Raises
     ------
     NormError
-        On a bad shape, seed, distribution name, spread or dtype, or if the values
-        overflow `dtype`.
+        On a bad shape, seed, distribution, spread or dtype, or if the values overflow `dtype`.
 
     Examples
     --------
@@ -138,38 +105,37 @@ def random_tensor(
     >>> bool(np.allclose(t.mean(axis=(0, 2, 3)), [-2.0, 0.0, 2.0], atol=0.1))
     True
     """
-    n, c, h, w = _validate_shape(shape)
+    shape4 = _validate_shape(shape)
     _validate_seed(seed)
-    if distribution not in DISTRIBUTIONS:
-        raise NormError(
-            f"unknown distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
-        )
-    spreads = {
-        "channel_offset": channel_offset,
-        "channel_scale": channel_scale,
-        "sample_offset": sample_offset,
-        "sample_scale": sample_scale,
-    }
-    for label, spread in spreads.items():
-        _validate_spread(label, spread)
+    _validate_distribution(distribution)
+    spreads = _validate_spreads(channel_offset, channel_scale, sample_offset, sample_scale)
     out_dtype = _validate_float_dtype(dtype)
+    noise = _standard_noise(np.random.default_rng(seed), distribution, shape4)
+    return _spread_noise(noise, spreads, out_dtype)
 
-    rng = np.random.default_rng(seed)
-    noise = _standard_noise(rng, distribution, (n, c, h, w))
+
+def _spread_noise(noise: FloatArray, spreads: dict[str, Any], dtype: np.dtype[Any]) -> FloatArray:
+    """Give standard noise Z its per-channel and per-sample offsets and scales, in `dtype`.
+
+    With ``t_c = linspace(-1, 1, C)`` and ``s_n = linspace(-1, 1, N)`` (both 0 when the axis
+    has length 1): ``offset[c] = channel_offset * t_c``, ``scale[c] = exp(channel_scale * t_c)``,
+    ``sample_shift[n] = sample_offset * s_n`` and ``sample_gain[n] = exp(sample_scale * s_n)``.
+    """
+    n, c = noise.shape[:2]
     channel_position = np.linspace(-1.0, 1.0, c) if c > 1 else np.zeros(1)
     sample_position = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
     with np.errstate(over="ignore", invalid="ignore"):
-        scale = np.exp(float(channel_scale) * channel_position)
-        gain = np.exp(float(sample_scale) * sample_position)
+        scale = np.exp(float(spreads["channel_scale"]) * channel_position)
+        gain = np.exp(float(spreads["sample_scale"]) * sample_position)
         tensor = (
             noise * scale[None, :, None, None] * gain[:, None, None, None]
-            + (float(channel_offset) * channel_position)[None, :, None, None]
-            + (float(sample_offset) * sample_position)[:, None, None, None]
-        ).astype(out_dtype)
+            + (float(spreads["channel_offset"]) * channel_position)[None, :, None, None]
+            + (float(spreads["sample_offset"]) * sample_position)[:, None, None, None]
+        ).astype(dtype)
         finite = bool(np.isfinite(tensor).all())
     if not finite:
         raise NormError(
-            f"the spreads {spreads} make values too large for {out_dtype.name}; "
+            f"the spreads {spreads} make values too large for {dtype.name}; "
             "use smaller channel_scale or offsets"
         )
     return tensor
@@ -200,6 +166,28 @@ def _validate_shape(shape: Any) -> Shape4:
 def _validate_seed(seed: Any) -> None:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise NormError(f"seed={seed!r} must be a non-negative integer, e.g. seed=0")
+
+
+def _validate_distribution(distribution: Any) -> None:
+    if distribution not in DISTRIBUTIONS:
+        raise NormError(
+            f"unknown distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
+        )
+
+
+def _validate_spreads(
+    channel_offset: Any, channel_scale: Any, sample_offset: Any, sample_scale: Any
+) -> dict[str, Any]:
+    """Check each spread in turn; return them by name, as given, for the overflow message."""
+    spreads = {
+        "channel_offset": channel_offset,
+        "channel_scale": channel_scale,
+        "sample_offset": sample_offset,
+        "sample_scale": sample_scale,
+    }
+    for label, spread in spreads.items():
+        _validate_spread(label, spread)
+    return spreads
 
 
 def _validate_spread(label: str, spread: Any) -> None:
@@ -237,128 +225,6 @@ def _standard_noise(rng: np.random.Generator, distribution: str, shape: Shape) -
     bump_sd = math.sqrt(1.0 - _BIMODAL_CENTER**2)
     sign = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
     return sign * _BIMODAL_CENTER + bump_sd * rng.standard_normal(shape)
-
-
-# ----------------------------------------------------------------------------------------
-# feature maps
-
-# Correlation kernels (kernel[dy, dx] multiplies the pixel at offset (dy, dx) from the
-# centre). Sobel and diagonal kernels are divided by 8 so a ramp of slope 1 per pixel
-# gives a response of 1; positive sobel x = brighter to the right, sobel y = brighter
-# downward, diagonal edge = brighter toward the bottom-right.
-_SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32) / 8.0
-_SOBEL_Y = _SOBEL_X.T.copy()
-_LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float32)
-_DIAGONAL = np.array([[-2, -1, 0], [-1, 0, 1], [0, 1, 2]], dtype=np.float32) / 8.0
-_BINOMIAL_5 = np.array([1, 4, 6, 4, 1], dtype=np.float32) / 16.0
-# ITU-R BT.601 luma weights, the same as Pillow's RGB -> L conversion.
-_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-_PAD = 2  # enough border for the largest (5x5) kernel
-
-
-def feature_maps(images: npt.ArrayLike, *, relu: bool = False) -> FloatArray:
-    """Run a fixed bank of 8 small convolution filters over an RGB image batch.
-
-    Parameters
-    ----------
-    images : numpy.ndarray
-        Real, finite array of shape (N, 3, H, W), RGB (e.g. from `load_images`).
-        Any H, W >= 1 works.
-    relu : bool
-        If True, apply ReLU (``max(x, 0)``) to every map, as after a conv layer.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 array of shape (N, 8, H, W); channel k is `FEATURE_NAMES[k]`:
-
-        0. luminance: BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` (a 1x1 filter);
-        1. red-green: ``R - G`` colour opponent (1x1);
-        2. blue-yellow: ``B - (R + G) / 2`` colour opponent (1x1);
-        3. sobel x: 3x3 horizontal gradient of luminance (/8: slope per pixel);
-        4. sobel y: 3x3 vertical gradient of luminance (/8);
-        5. laplacian: 3x3 four-neighbour Laplacian of luminance (~0 on flat areas);
-        6. gaussian blur: 5x5 binomial blur of luminance;
-        7. diagonal edge: 3x3 diagonal gradient of luminance (/8).
-
-    The spatial filters are cross-correlations (as in CNN layers) over luminance
-    padded by reflection at the borders, so H and W are unchanged. The channels have
-    very different means and spreads (luminance ~0.5, edges centred near 0), which
-    is what makes per-channel normalization visible.
-
-    Raises
-    ------
-    NormError
-        If `images` is not a real, finite (N, 3, H, W) array.
-
-    Examples
-    --------
-    >>> maps = feature_maps(np.full((2, 3, 5, 5), 0.5, dtype=np.float32))
-    >>> maps.shape, float(abs(maps[:, 3]).max())
-    ((2, 8, 5, 5), 0.0)
-    """
-    batch = _validate_images(images)
-    red, green, blue = batch[:, 0], batch[:, 1], batch[:, 2]
-    luminance = np.tensordot(_LUMA_WEIGHTS, batch, axes=([0], [1]))
-    # Reflect keeps edges from showing up as fake gradients at the border; NumPy's
-    # reflect also copes with H or W of 1 or 2 (it falls back to repeating the edge).
-    padded = np.pad(luminance, ((0, 0), (_PAD, _PAD), (_PAD, _PAD)), mode="reflect")
-
-    maps = np.empty((batch.shape[0], len(FEATURE_NAMES), *batch.shape[2:]), dtype=np.float32)
-    maps[:, 0] = luminance
-    maps[:, 1] = red - green
-    maps[:, 2] = blue - 0.5 * (red + green)
-    maps[:, 3] = _correlate(padded, _SOBEL_X)
-    maps[:, 4] = _correlate(padded, _SOBEL_Y)
-    maps[:, 5] = _correlate(padded, _LAPLACIAN)
-    maps[:, 6] = _gaussian_blur(padded)
-    maps[:, 7] = _correlate(padded, _DIAGONAL)
-    if relu:
-        np.maximum(maps, 0.0, out=maps)
-    return maps
-
-
-def _validate_images(images: Any) -> FloatArray:
-    hint = "pass an RGB batch of shape (N, 3, H, W), e.g. from load_images"
-    array = np.asarray(images)
-    if array.dtype.kind not in "biuf":
-        raise NormError(f"images has dtype {array.dtype}, not real numbers; {hint}")
-    if array.ndim != 4 or array.shape[1] != 3 or 0 in array.shape:
-        raise NormError(f"images has shape {array.shape}; {hint}")
-    batch = array.astype(np.float32, copy=False)
-    if not np.isfinite(batch).all():
-        raise NormError("images contains NaN or infinite values; all pixels must be finite")
-    return batch
-
-
-def _correlate(padded: FloatArray, kernel: FloatArray) -> FloatArray:
-    """Cross-correlate each (H+4, W+4) padded map with a small kernel, keeping (H, W)."""
-    height = padded.shape[1] - 2 * _PAD
-    width = padded.shape[2] - 2 * _PAD
-    radius = kernel.shape[0] // 2
-    result = np.zeros((padded.shape[0], height, width), dtype=np.float32)
-    # A sum of shifted views: one multiply-add per non-zero tap, no (N, H, W, k, k)
-    # sliding-window temporary, so 64 images of 256x256 stay fast and small.
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            weight = kernel[dy + radius, dx + radius]
-            if weight != 0.0:
-                top, left = _PAD + dy, _PAD + dx
-                result += weight * padded[:, top : top + height, left : left + width]
-    return result
-
-
-def _gaussian_blur(padded: FloatArray) -> FloatArray:
-    """5x5 binomial blur done as two 1-D passes (10 taps instead of 25)."""
-    height = padded.shape[1] - 2 * _PAD
-    width = padded.shape[2] - 2 * _PAD
-    rows = np.zeros((padded.shape[0], padded.shape[1], width), dtype=np.float32)
-    for k, weight in enumerate(_BINOMIAL_5):
-        rows += weight * padded[:, :, k : k + width]
-    blurred = np.zeros((padded.shape[0], height, width), dtype=np.float32)
-    for k, weight in enumerate(_BINOMIAL_5):
-        blurred += weight * rows[:, k : k + height, :]
-    return blurred
 
 
 # ----------------------------------------------------------------------------------------
@@ -448,19 +314,29 @@ def sample_images(
     """
     paths = _sample_paths(directory)
     if names is not None:
-        by_name = {path.stem: path for path in paths}
-        if isinstance(names, str):
-            names = [names]
-        unknown = [name for name in names if name not in by_name]
-        if unknown:
-            raise InputError(
-                f"unknown sample image(s) {', '.join(map(repr, unknown))}; "
-                f"choose from {', '.join(by_name)}"
-            )
-        paths = [by_name[name] for name in names]
+        paths = _paths_named(paths, names)
     if n is not None:
-        valid = isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-        if not valid or not 1 <= n <= len(paths):
-            raise InputError(f"n={n!r} must be an integer from 1 to {len(paths)} (or None)")
-        paths = paths[: int(n)]
+        paths = _first_n(paths, n)
     return load_images(paths, size=size)
+
+
+def _paths_named(paths: list[Path], names: Sequence[str] | str) -> list[Path]:
+    """The sample files called `names`, in that order; a lone name is one name, not letters."""
+    by_name = {path.stem: path for path in paths}
+    if isinstance(names, str):
+        names = [names]
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise InputError(
+            f"unknown sample image(s) {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(by_name)}"
+        )
+    return [by_name[name] for name in names]
+
+
+def _first_n(paths: list[Path], n: Any) -> list[Path]:
+    """The first `n` of `paths`, refusing an `n` that is not a count of them."""
+    valid = isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+    if not valid or not 1 <= n <= len(paths):
+        raise InputError(f"n={n!r} must be an integer from 1 to {len(paths)} (or None)")
+    return paths[: int(n)]

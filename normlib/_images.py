@@ -1,50 +1,30 @@
 """Load user images into a float32 (N, 3, H, W) batch the normalization code can use.
 
-Every path, upload or byte string goes through one decoder that either returns a
-clean RGB picture in [0, 1] or raises `InputError` naming the source, the reason
-and what to do instead. Nothing here imports Streamlit.
+Every path, upload or byte string is read here to bytes and goes through one decoder
+(`decode_rgb` in _decode.py) that either returns a clean RGB picture in [0, 1] or raises
+`InputError` naming the source, the reason and what to do instead; here it is then resized and
+cropped to the batch's size. Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import re
-import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from normlib._decode import ACCEPTED_FORMATS, MAX_PIXELS, decode_rgb
 from normlib._errors import InputError
 from normlib.typing import FloatArray, ImageSize
 
 __all__ = ["MAX_FILE_BYTES", "MAX_PIXELS", "image_digest", "load_images"]
 
-#: Largest image (width * height, as declared in the file header) that is decoded.
-#: 40 megapixels covers any phone camera; larger declared sizes are refused before
-#: decoding, because a small file can declare a huge canvas (a decompression bomb).
-MAX_PIXELS = 40_000_000
-
 #: Largest file read from a path, in bytes (a safety net against reading e.g. a video).
 MAX_FILE_BYTES = 100 * 1024 * 1024
-
-_ACCEPTED_FORMATS = "a PNG, JPEG, GIF, WebP, BMP or TIFF file"
-
-# ImageFile.LOAD_TRUNCATED_IMAGES is process-wide. If some other code switched it on,
-# we switch it off for the duration of our own .load() (under a lock, restored after),
-# so a truncated file raises instead of silently coming back half grey.
-_TRUNCATION_FLAG_LOCK = threading.Lock()
-
-# Pillow's own bomb message: "Image size (400000000 pixels) exceeds limit of ..."
-_PILLOW_PIXEL_COUNT = re.compile(r"\((\d+) pixels\)")
-
-# Modes Pillow stores as one integer or float number per pixel, scaled by hand below.
-_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
 def image_digest(data: bytes | bytearray | memoryview) -> str:
@@ -73,21 +53,17 @@ def image_digest(data: bytes | bytearray | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def load_images(
-    sources: Sequence[Any],
-    size: ImageSize = (64, 64),
-) -> FloatArray:
+def load_images(sources: Sequence[Any], size: ImageSize = (64, 64)) -> FloatArray:
     """Decode images into one float32 batch of shape (N, 3, H, W) with values in [0, 1].
 
     Parameters
     ----------
     sources : sequence
         One item per image, each one of: a path (``str`` or ``os.PathLike``); the file's
-        ``bytes``/``bytearray``; a binary file object (anything with ``.read()``, e.g.
-        Streamlit's ``UploadedFile``, whose ``.getvalue()`` is used when present); or a
-        ``(name, bytes)`` pair when the caller wants to give the bytes a display name.
-        Errors name each source by its path, its ``.name`` attribute, its pair name, or
-        its position ("item 3 (bytes)", counting from 1).
+        ``bytes``/``bytearray``; a binary file object (anything with ``.read()``, e.g. Streamlit's
+        ``UploadedFile``, whose ``.getvalue()`` is used when present); or a ``(name, bytes)`` pair
+        when the caller wants to give the bytes a display name. Errors name each source by its
+        path, its ``.name`` attribute, its pair name, or its position ("item 3 (bytes)", from 1).
     size : tuple of two ints
         Output (height, width) in pixels.
 
@@ -99,29 +75,28 @@ def load_images(
     Raises
     ------
     InputError
-        If `sources` is empty or not a list of sources, `size` is not two positive
-        ints, or any source cannot be read (missing, empty, not an image, truncated
-        or damaged, or larger than `MAX_PIXELS`). The message names the source.
+        If `sources` is empty or not a list of sources, `size` is not two positive ints, or any
+        source cannot be read (missing, empty, not an image, truncated or damaged, or larger than
+        `MAX_PIXELS`). The message names the source.
 
     Notes
     -----
     How each image is made into an RGB picture of exactly (H, W):
 
-    - **Orientation**: the EXIF orientation tag is applied, so a phone photo is the
-      right way up. An animated GIF, WebP or APNG gives its first frame.
-    - **Colour modes**: every Pillow mode becomes RGB. Greyscale (1, L, I;16, I, F) is
-      copied to all three channels; P, CMYK and YCbCr are converted by Pillow.
-    - **Transparency** (RGBA, LA, PA, P or L with a transparent colour) is composited
-      over **white**, so a transparent pixel reads as (1, 1, 1).
-    - **Bit depth**: 8-bit data is divided by 255. 16-bit (I;16 family) is divided
-      by 65535. 32-bit integer (I) data within 0..65535 is divided by its own maximum
-      (all zeros stay 0); other ranges are min-max scaled. Float (F) data already
-      within [0, 1] is kept as is; other ranges are min-max scaled (NaN/inf are
-      treated as the nearest finite value). So a deep image never silently
-      saturates to all white, which is what a plain 8-bit conversion would do.
-    - **Size**: the image is resized (Lanczos) so that its *shorter* side fits the
-      target, keeping the aspect ratio, then center-cropped to exactly (H, W). No
-      distortion and no padding: the edges of the longer side are cut off.
+    - **Orientation**: the EXIF orientation tag is applied, so a phone photo is the right way
+      up. An animated GIF, WebP or APNG gives its first frame.
+    - **Colour modes**: every Pillow mode becomes RGB. Greyscale (1, L, I;16, I, F) is copied to
+      all three channels; P, CMYK and YCbCr are converted by Pillow.
+    - **Transparency** (RGBA, LA, PA, P or L with a transparent colour) is composited over
+      **white**, so a transparent pixel reads as (1, 1, 1).
+    - **Bit depth**: 8-bit data is divided by 255. 16-bit (I;16 family) is divided by 65535.
+      32-bit integer (I) data within 0..65535 is divided by its own maximum (all zeros stay 0);
+      other ranges are min-max scaled. Float (F) data already within [0, 1] is kept as is; other
+      ranges are min-max scaled (NaN/inf are treated as the nearest finite value). So a deep
+      image never silently saturates to all white, as a plain 8-bit conversion would.
+    - **Size**: the image is resized (Lanczos) so that its *shorter* side fits the target,
+      keeping the aspect ratio, then center-cropped to exactly (H, W). No distortion and no
+      padding: the edges of the longer side are cut off.
 
     Examples
     --------
@@ -135,11 +110,7 @@ def load_images(
     """
     height, width = _validate_size(size)
     items = _validate_sources(sources)
-    pictures = []
-    for position, source in enumerate(items, start=1):
-        name, data = _read_source(source, position)
-        rgb = _decode_rgb(data, name, draft_size=max(height, width))
-        pictures.append(_resize_and_center_crop(rgb, height, width))
+    pictures = [_picture(item, position, height, width) for position, item in enumerate(items, 1)]
     return np.ascontiguousarray(np.stack(pictures).transpose(0, 3, 1, 2), dtype=np.float32)
 
 
@@ -193,7 +164,7 @@ def _validate_sources(sources: Any) -> list[Any]:
             f"load_images expects a list of sources, got {type(sources).__name__}"
         ) from None
     if not items:
-        raise InputError(f"no images were given; choose at least one {_ACCEPTED_FORMATS[2:]}")
+        raise InputError(f"no images were given; choose at least one {ACCEPTED_FORMATS[2:]}")
     return items
 
 
@@ -255,159 +226,12 @@ def _read_file_object(source: Any, position: int) -> tuple[str, bytes]:
     return name, bytes(data)
 
 
-# ----------------------------------------------------------------------------------------
-# decoding
-
-
-def _bomb_error(name: str, pixels: int | None) -> InputError:
-    declared = f"declares {pixels:,} pixels, which is" if pixels else "is"
-    return InputError(
-        f"{name} {declared} more than the {MAX_PIXELS:,}-pixel limit (it may be a "
-        "decompression bomb: a small file that expands to a huge image); it was not "
-        "decoded. Resize it to at most 40 megapixels and try again"
-    )
-
-
-def _looks_like_text(data: bytes) -> bool:
-    head = data[:512]
-    if b"\x00" in head:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _decode_rgb(data: bytes, name: str, draft_size: int) -> np.ndarray:
-    """Decode one file's bytes to a float32 (h, w, 3) RGB array in [0, 1]."""
-    if len(data) == 0:
-        raise InputError(f"{name} is empty (0 bytes); choose {_ACCEPTED_FORMATS}")
-    with warnings.catch_warnings():
-        # Pillow only *warns* between MAX_IMAGE_PIXELS and twice that; make it an error.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                # Image.open has read only the header: refuse a huge canvas before decoding.
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise _bomb_error(name, width * height)
-                if width == 0 or height == 0:
-                    raise InputError(f"{name} declares an empty {width}x{height} image")
-                if image.format == "JPEG":
-                    # Let libjpeg decode big photos at 1/2, 1/4 or 1/8 scale; the result
-                    # still has both sides >= draft_size, enough for the resize below.
-                    image.draft(None, (draft_size, draft_size))
-                _load_without_truncation(image)
-                upright = _apply_exif_orientation(image)
-                return _to_rgb_float(upright, name)
-        except InputError:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            match = _PILLOW_PIXEL_COUNT.search(str(exc))
-            raise _bomb_error(name, int(match.group(1)) if match else None) from None
-        except UnidentifiedImageError:
-            kind = "a text file" if _looks_like_text(data) else "not in a known image format"
-            raise InputError(
-                f"{name} is not an image Pillow can read (its contents look like {kind}; "
-                f"a renamed file is not converted); choose {_ACCEPTED_FORMATS}"
-            ) from None
-        except Exception as exc:
-            # Damaged files make Pillow raise OSError, SyntaxError, EOFError, struct.error,
-            # zlib.error, IndexError, ... depending on the format and where the damage is;
-            # all of them mean the same thing to the user.
-            reason = str(exc) or type(exc).__name__
-            problem = "is truncated" if "truncated" in reason.lower() else "is damaged"
-            raise InputError(
-                f"{name} {problem} and could not be decoded ({reason}); "
-                "re-download or re-export the file and try again"
-            ) from None
-
-
-def _load_without_truncation(image: Image.Image) -> None:
-    """Decode pixel data, raising on truncated files whatever the global Pillow flag says."""
-    if not ImageFile.LOAD_TRUNCATED_IMAGES:
-        image.load()
-        return
-    with _TRUNCATION_FLAG_LOCK:
-        previous = ImageFile.LOAD_TRUNCATED_IMAGES
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
-        try:
-            image.load()
-        finally:
-            ImageFile.LOAD_TRUNCATED_IMAGES = previous
-
-
-def _apply_exif_orientation(image: Image.Image) -> Image.Image:
-    try:
-        return ImageOps.exif_transpose(image)
-    except Exception:
-        # Broken EXIF metadata should not make an otherwise readable picture unreadable:
-        # show it as stored.
-        return image
-
-
-def _to_rgb_float(image: Image.Image, name: str) -> np.ndarray:
-    """Convert a decoded image of any Pillow mode to float32 (h, w, 3) RGB in [0, 1]."""
-    mode = image.mode
-    if mode in _SIXTEEN_BIT_MODES:
-        grey = np.asarray(image).astype(np.float32) / 65535.0
-        return _grey_to_rgb(grey)
-    if mode == "I":
-        return _grey_to_rgb(_scale_int32(np.asarray(image)))
-    if mode == "F":
-        return _grey_to_rgb(_scale_float(np.asarray(image)))
-    try:
-        # "a" is the premultiplied alpha of La/RGBa; convert("RGBA") un-premultiplies it.
-        has_alpha = bool({"A", "a"} & set(image.getbands())) or image.has_transparency_data
-        rgb_image = image.convert("RGBA" if has_alpha else "RGB")
-    except (ValueError, OSError) as exc:
-        raise InputError(
-            f"{name} uses the colour mode {mode!r}, which cannot be converted to RGB ({exc}); "
-            "save it as an ordinary RGB PNG or JPEG"
-        ) from None
-    pixels = np.asarray(rgb_image, dtype=np.float32) / 255.0
-    if not has_alpha:
-        return pixels
-    rgb, alpha = pixels[..., :3], pixels[..., 3:]
-    # Composite over white: a fully transparent pixel reads as white, as in a viewer.
-    return rgb * alpha + (1.0 - alpha)
-
-
-def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
-    grey = np.clip(grey.astype(np.float32), 0.0, 1.0)
-    return np.repeat(grey[..., None], 3, axis=-1)
-
-
-def _min_max(values: np.ndarray) -> np.ndarray:
-    low, high = float(values.min()), float(values.max())
-    if high == low:
-        # A constant image: keep its value if it is a valid intensity, else mid-grey.
-        fill = low if 0.0 <= low <= 1.0 else 0.5
-        return np.full(values.shape, fill, dtype=np.float32)
-    return ((values - low) / (high - low)).astype(np.float32)
-
-
-def _scale_int32(values: np.ndarray) -> np.ndarray:
-    values = values.astype(np.float64)
-    low, high = float(values.min()), float(values.max())
-    if low >= 0 and high <= 65535:
-        return values / high if high > 0 else values
-    return _min_max(values)
-
-
-def _scale_float(values: np.ndarray) -> np.ndarray:
-    values = values.astype(np.float64)
-    finite = np.isfinite(values)
-    if not finite.any():
-        return np.zeros(values.shape, dtype=np.float32)
-    if not finite.all():
-        # NaN -> the smallest finite value, +/-inf -> the largest/smallest finite value.
-        low, high = values[finite].min(), values[finite].max()
-        values = np.nan_to_num(values, nan=low, posinf=high, neginf=low)
-    if values.min() >= 0.0 and values.max() <= 1.0:
-        return values
-    return _min_max(values)
+def _picture(source: Any, position: int, height: int, width: int) -> np.ndarray:
+    """One source as a float32 (height, width, 3) RGB picture: read, decode, resize and crop."""
+    name, data = _read_source(source, position)
+    # JPEG can decode at a fraction of its size; the larger side of the target still fits.
+    rgb = decode_rgb(data, name, draft_size=max(height, width))
+    return _resize_and_center_crop(rgb, height, width)
 
 
 # ----------------------------------------------------------------------------------------

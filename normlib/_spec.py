@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from normlib._errors import NormError
+from normlib._latex import group_set, set_size, statistic_formulas, statistic_subscript
 from normlib.typing import Axes, Shape, Shape4
 
 AXES = "NCHW"
 AXIS_NAMES = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
-INDEX = {"N": "n", "C": "c", "H": "h", "W": "w"}
 
 # Letters people type when they mean one of ours; used only to make the
 # error message point at the fix.
@@ -186,10 +186,14 @@ class NormSpec:
             )
         return n, c, h, w
 
+    def _axis_sizes(self, shape: Shape) -> dict[str, int]:
+        """Each axis's length within one set; C counts the channels of one group."""
+        n, c, h, w = self.check_shape(shape)
+        return {"N": n, "C": c // self.groups, "H": h, "W": w}
+
     def count(self, shape: Shape) -> int:
         """Elements per reduction set on a tensor of `shape`."""
-        n, c, h, w = self.check_shape(shape)
-        sizes = {"N": n, "C": c // self.groups, "H": h, "W": w}
+        sizes = self._axis_sizes(shape)
         total = 1
         for axis in self.axes:
             total *= sizes[axis]
@@ -219,60 +223,13 @@ class NormSpec:
         SpecLatex
         """
         grouped = self.groups > 1
-        kept = [INDEX[a] for a in self.kept_axes()]
-        if grouped:
-            # Reducing C within a group: the statistic is indexed by the group g.
-            kept = ["n", "g"] + [INDEX[a] for a in "HW" if a not in self.axes]
-            if "N" in self.axes:
-                kept.remove("n")
-        sub = ",".join(kept)
-        stat_sub = f"_{{{sub}}}" if sub else ""
-        sums = []
-        for axis in self.axes:
-            if axis == "C" and grouped:
-                sums.append(r"\sum_{c \in \mathcal{G}_g}")
-            else:
-                upper = axis
-                sums.append(rf"\sum_{{{INDEX[axis]}=1}}^{{{upper}}}")
-        # With no reduced axis every element is its own set: no average at all.
-        average = (r"\frac{1}{m} " + " ".join(sums) + " ") if self.axes else ""
-        elem = "x_{n,c,h,w}"
-        factors = []
-        for axis in self.axes:
-            factors.append(r"\tfrac{C}{G}" if axis == "C" and grouped else axis)
-        symbolic = r" \cdot ".join(factors) if factors else "1"
-        if self.center:
-            mean = rf"\mu{stat_sub} = {average}{elem}"
-            var = rf"\sigma^2{stat_sub} = {average}\left({elem} - \mu{stat_sub}\right)^2"
-            output = (
-                rf"y_{{n,c,h,w}} = \gamma \, \frac{{{elem} - \mu{stat_sub}}}"
-                rf"{{\sqrt{{\sigma^2{stat_sub} + \epsilon}}}} + \beta"
-            )
-        else:
-            mean = r"\text{no centering: } \mu = 0"
-            var = rf"\nu{stat_sub} = {average}{elem}^2"
-            # RMS methods have no shift: RMSNorm scales by gamma only, and
-            # PixelNorm (over C) has neither gamma nor beta.
-            scale = "" if self.axes == "C" and not grouped else r"\gamma \, "
-            output = rf"y_{{n,c,h,w}} = {scale}\frac{{{elem}}}{{\sqrt{{\nu{stat_sub} + \epsilon}}}}"
-        group_set = ""
-        if grouped:
-            group_set = (
-                r"\mathcal{G}_g = \{\, (g-1)\tfrac{C}{G} + 1, \dots, g\tfrac{C}{G} \,\},"
-                rf"\quad G = {self.groups}"
-            )
-        count = f"m = {symbolic}"
-        if shape is not None:
-            n, c, h, w = self.check_shape(shape)
-            sizes = {"N": n, "C": c // self.groups, "H": h, "W": w}
-            numbers = r" \cdot ".join(str(sizes[a]) for a in self.axes) if self.axes else "1"
-            total = self.count(shape)
-            count = (
-                f"m = {symbolic} = {numbers} = {total}"
-                if len(self.axes) > 1
-                else (f"m = {symbolic} = {total}")
-            )
-        return SpecLatex(mean=mean, var=var, output=output, count=count, group_set=group_set)
+        stat_sub = statistic_subscript(self.axes, grouped, self.kept_axes())
+        mean, var, output = statistic_formulas(self.axes, grouped, self.center, stat_sub)
+        sizes = None if shape is None else self._axis_sizes(shape)
+        count = set_size(self.axes, grouped, sizes)
+        return SpecLatex(
+            mean=mean, var=var, output=output, count=count, group_set=group_set(self.groups)
+        )
 
 
 @dataclass(frozen=True, eq=False)

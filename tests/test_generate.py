@@ -1,4 +1,4 @@
-"""Tests for normlib._generate: random tensors, feature maps and the sample folder."""
+"""Tests for normlib._generate and _features: random tensors, feature maps and the sample folder."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ import pytest
 from PIL import Image
 
 from normlib._errors import InputError, NormError
-from normlib._generate import (
-    DISTRIBUTIONS,
-    FEATURE_NAMES,
-    feature_maps,
-    random_tensor,
-    sample_images,
-    sample_names,
-)
+from normlib._features import FEATURE_NAMES, feature_maps
+from normlib._generate import DISTRIBUTIONS, random_tensor, sample_images, sample_names
 from tests.conftest import ROOT
 
 # The app's bundled samples (assets/make_samples.py); normlib reads whatever folder it is given.
