@@ -40,8 +40,9 @@ def draw_table(shown: dict, labels: dict, stopped: dict) -> None:
     st.dataframe(ui.table(rows), hide_index=True)
 
 
-def draw_curves(shown: dict, labels: dict, run_steps: int, held_out: int) -> None:
-    """Training loss, training accuracy and held-out accuracy of the runs, against the step."""
+def run_curves(shown: dict, labels: dict) -> tuple[list, list, list]:
+    """Each run's training loss, training accuracy and held-out accuracy (BatchNorm2d's also
+    in train mode, dashed) as curves against the step."""
     loss_curves, train_curves, accuracy_curves = [], [], []
     for config, result in shown.items():
         steps = np.arange(1, result.steps_done + 1)
@@ -64,6 +65,12 @@ def draw_curves(shown: dict, labels: dict, run_steps: int, held_out: int) -> Non
                     dashed=True,
                 )
             )
+    return loss_curves, train_curves, accuracy_curves
+
+
+def draw_curves(shown: dict, labels: dict, run_steps: int, held_out: int) -> None:
+    """Training loss, training accuracy and held-out accuracy of the runs, against the step."""
+    loss_curves, train_curves, accuracy_curves = run_curves(shown, labels)
     smooth = max(1, run_steps // 20)
     loss_col, train_col = st.columns(2)
     loss_col.plotly_chart(
