@@ -214,6 +214,21 @@ def postgres_database_url(postgres_url) -> Iterator[str]:
         admin.dispose()
 
 
+# Playwright's expect(...) gives up after 5 s unless told otherwise. On a 2-core machine running
+# two test workers (and their servers and browsers) a rerun that shows a button can take longer
+# (a CI-like run: the presenter's "Reveal the grid" came after 5 s under four workers), so a
+# bare expect waits up to 30 s; a condition that holds still returns at once, and the long
+# waits (a page's first load) keep their own LOAD_MS.
+EXPECT_MS = 30_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def expect_waits_for_a_busy_machine() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_MS)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args) -> dict:
     """pytest-playwright's browser fixtures on Debian's Chromium (never a downloaded browser).
