@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 import normlib
-from normapp.classroom import quiz, store
+from normapp.classroom import checks, database, quiz, store
 from tests import conftest
 
 PAGE = "pages/quiz.py"
@@ -79,7 +79,7 @@ def board_counts(board: AppTest) -> dict[int, int]:
 @pytest.mark.slow
 def test_starting_a_session_gives_a_code_a_secret_link_and_a_board():
     board, code, secret = start_session()
-    assert re.fullmatch(f"[{store.CODE_ALPHABET}]{{6}}", code)
+    assert re.fullmatch(f"[{checks.CODE_ALPHABET}]{{6}}", code)
     assert len(secret) >= 16 and secret != code
     assert param(board, "quiz") is None  # the session knows its quiz number
     assert [t.value for t in board.title] == [f"Class quiz · {code} · board"]
@@ -223,7 +223,7 @@ def test_a_well_formed_forged_id_counts_for_nobody(data_dir):
         0,
         QUESTIONS[0].options[0] if not QUESTIONS[0].multi else [QUESTIONS[0].options[0]],
     )
-    engine = sa.create_engine(store.default_url(data_dir))
+    engine = sa.create_engine(database.default_url(data_dir))
     with engine.connect() as conn:
         ids = conn.exec_driver_sql("SELECT student_id FROM class_answers").scalars().all()
         issued = conn.exec_driver_sql("SELECT student_id FROM class_students").scalars().all()
@@ -250,8 +250,8 @@ def test_an_unreachable_database_is_a_message_and_the_quiz_still_works(monkeypat
 @pytest.mark.slow
 def test_a_full_server_refuses_a_new_session_with_a_message(data_dir):
     # The store's cap, reached by sessions written straight into the app's database.
-    url = store.default_url(data_dir)
-    engine = sa.create_engine(url, **store.engine_options(url))
+    url = database.default_url(data_dir)
+    engine = sa.create_engine(url, **database.engine_options(url))
     store.ClassStore(engine)  # the schema
     now = time.time()
     rows = [
@@ -266,7 +266,7 @@ def test_a_full_server_refuses_a_new_session_with_a_message(data_dir):
         for n in range(store.MAX_ACTIVE_SESSIONS)
     ]
     with engine.begin() as conn:
-        conn.execute(store.class_sessions.insert(), rows)
+        conn.execute(database.class_sessions.insert(), rows)
     engine.dispose()
     at = conftest.open_page(PAGE)
     at.button(key="class:start").click().run()
