@@ -4,7 +4,7 @@ No Streamlit here. One module per figure family, all over one style module:
 
 ==================  ==========================================================
 ``_style``          colours, text sizes (``TextSizes``: normal and presenter),
-                    margins, notes, :func:`themed`,
+                    margins, notes, :func:`themed`, :func:`apply_style`,
                     ``CHART_CONFIG`` (every ``st.plotly_chart``'s config)
 ``_arrays``         strides, payload dtypes, block reductions
 ``grid_geometry``   where each element lands in the set grid, and back
@@ -23,7 +23,7 @@ No Streamlit here. One module per figure family, all over one style module:
 
 Every figure
 
-- ends in the shared ``_style`` (projector-sized text, transparent background,
+- ends in the shared ``_style.apply_style`` (projector-sized text, transparent background,
   no hard-coded text colour, so it reads in Streamlit's light and dark themes);
 - carries pre-binned or downsampled data only, never one point per element of
   a big tensor (no ``go.Histogram``: counts come from :func:`normlib.histograms`
@@ -35,7 +35,9 @@ Every figure
   every k-th row and column, keeping the true indices.
 
 Callers use ``from normapp import figures; figures.set_grid_figure(...)``;
-every public name is re-exported here.
+every public name is re-exported here. The modules share helpers by their
+public names (``_style.add_note``, ``_arrays.float_payload``,
+``grid_geometry.to_mosaic``); an underscore name is private to its module.
 """
 
 from normapp.figures._style import (

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import normlib
-from normapp.figures._arrays import _check_element, _float_payload, _small_uint
+from normapp.figures._arrays import check_element, float_payload, small_uint
 from normapp.figures._style import (
     LATTICE,
     MARKER_FILL,
@@ -23,11 +23,11 @@ from normapp.figures._style import (
     SIDE_HEIGHT,
     TRANSPARENT,
     TextSizes,
-    _black_under_yellow,
-    _mix,
-    _note,
-    _style,
-    _title,
+    add_note,
+    apply_style,
+    black_under_yellow,
+    figure_title,
+    mix,
     range_words,
 )
 from normlib.typing import Element, Shape4
@@ -128,7 +128,7 @@ def _surface_lines(x_edges, y_edges, z_edges):
         xs.append(np.nan)
         ys.append(np.nan)
         zs.append(np.nan)
-    return (_float_payload(np.array(v)) for v in (xs, ys, zs))
+    return (float_payload(np.array(v)) for v in (xs, ys, zs))
 
 
 @dataclass(frozen=True)
@@ -245,12 +245,12 @@ def _shaded_traces(boxes: list[Box], colour: str, opacity: float, name: str) -> 
     xs, ys, zs, ii, jj, kk = _box_mesh(boxes)
     traces = [
         go.Mesh3d(
-            x=_float_payload(xs),
-            y=_float_payload(ys),
-            z=_float_payload(zs),
-            i=_small_uint(np.array(ii)),
-            j=_small_uint(np.array(jj)),
-            k=_small_uint(np.array(kk)),
+            x=float_payload(xs),
+            y=float_payload(ys),
+            z=float_payload(zs),
+            i=small_uint(np.array(ii)),
+            j=small_uint(np.array(jj)),
+            k=small_uint(np.array(kk)),
             color=colour,
             opacity=opacity,
             flatshading=True,
@@ -270,7 +270,7 @@ def _shaded_traces(boxes: list[Box], colour: str, opacity: float, name: str) -> 
                 y=ly,
                 z=lz,
                 mode="lines",
-                line=dict(color=_mix(SET_HIGHLIGHT, "#000000", 0.35), width=3),
+                line=dict(color=mix(SET_HIGHLIGHT, "#000000", 0.35), width=3),
                 hoverinfo="skip",
                 showlegend=False,
             )
@@ -312,7 +312,7 @@ def _selected_cell_traces(cells: CubeCells, element: Element) -> list:
             showlegend=legend,
             hoverinfo="skip",
         )
-        for colour, width, legend in _black_under_yellow(9, 5)
+        for colour, width, legend in black_under_yellow(9, 5)
     ]
     n, c, h, w = element
     traces.append(
@@ -422,14 +422,14 @@ def cube_figure(
     """
     spec = normlib.as_spec(spec)
     shape = spec.check_shape(tuple(int(v) for v in shape))
-    element = _check_element(selected if selected is not None else (0, 0, 0, 0), shape)
+    element = check_element(selected if selected is not None else (0, 0, 0, 0), shape)
     cells = cube_cells(shape, spec, element, max_cells=max_cells, hw_cells=hw_cells)
     fig = go.Figure()
     for boxes, colour, opacity, name in (
         (cells.full_boxes, SET_HIGHLIGHT, 0.9, "the selected element's set"),
         (
             cells.part_boxes,
-            _mix(SET_HIGHLIGHT, "#FFFFFF", 0.3),
+            mix(SET_HIGHLIGHT, "#FFFFFF", 0.3),
             0.6,
             "cells holding part of the set",
         ),
@@ -439,8 +439,8 @@ def cube_figure(
     fig.add_trace(_lattice_trace(cells))
     fig.add_traces(_selected_cell_traces(cells, element))
     notes = cube_notes(cells, shape, element)
-    fig.update_layout(scene=_cube_scene(cells, text), title=_title(title))
-    _style(
+    fig.update_layout(scene=_cube_scene(cells, text), title=figure_title(title))
+    apply_style(
         fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10), text=text
     )
     fig.update_layout(
@@ -449,5 +449,5 @@ def cube_figure(
         ),
         margin=dict(b=15 + 21 * len(notes)),
     )
-    _note(fig, "<br>".join(notes), y=0, yanchor="top", size=text.note)
+    add_note(fig, "<br>".join(notes), y=0, yanchor="top", size=text.note)
     return fig

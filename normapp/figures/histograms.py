@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import normlib
-from normapp.figures._arrays import _float_payload, _small_uint
+from normapp.figures._arrays import float_payload, small_uint
 from normapp.figures._style import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
@@ -25,11 +25,11 @@ from normapp.figures._style import (
     SIDE_HEIGHT,
     TITLE_SIZE,
     TextSizes,
-    _note,
-    _rgba,
-    _style,
-    _title,
-    _wrap,
+    add_note,
+    apply_style,
+    figure_title,
+    rgba,
+    wrap,
 )
 
 
@@ -41,15 +41,15 @@ def _bar_pair(
     The outlines keep both distributions readable where the bars overlap
     and on the dark theme, where translucent fills turn muddy.
     """
-    centers = _float_payload(h.centers)
+    centers = float_payload(h.centers)
     hover = (
         "%{y:,} values in [%{customdata[0]:.3g}, %{customdata[1]:.3g})"
         "<extra>%{fullData.name}</extra>"
     )
-    edges = _float_payload(np.stack([h.edges[:-1], h.edges[1:]], axis=1))
+    edges = float_payload(np.stack([h.edges[:-1], h.edges[1:]], axis=1))
     traces = []
     for counts, name, colour in ((before, "before", BEFORE_COLOUR), (after, "after", AFTER_COLOUR)):
-        counts = _small_uint(np.asarray(counts))
+        counts = small_uint(np.asarray(counts))
         traces.append(
             go.Bar(
                 x=centers,
@@ -61,14 +61,14 @@ def _bar_pair(
                 # Translucency in the fill colour, not trace opacity: a
                 # translucent trace group is composited as one layer, which
                 # Chromium painted as a dark box on Streamlit's dark theme.
-                marker=dict(color=_rgba(colour, 0.45), line=dict(width=0)),
+                marker=dict(color=rgba(colour, 0.45), line=dict(width=0)),
                 customdata=edges,
                 hovertemplate=hover,
             )
         )
         traces.append(
             go.Scatter(
-                x=_float_payload(h.edges),
+                x=float_payload(h.edges),
                 y=np.append(counts, counts[-1:]),
                 mode="lines",
                 line=dict(color=colour, width=2.5, shape="hv"),
@@ -219,21 +219,21 @@ def histogram_figure(
     fig.update_layout(
         barmode="overlay",
         bargap=0,
-        title=_title(title),
+        title=figure_title(title),
         legend=dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
     )
     fig.update_xaxes(title_text="value", range=[float(view.edges[0]), float(view.edges[-1])])
     top = max((int(r.max()) for r in view.rows if r.size), default=1)
     fig.update_yaxes(title_text="count", **_count_axis(log_y, top))
     bottom = 60 + (40 if view.note else 0)
-    _style(
+    apply_style(
         fig,
         height=height,
         margin=dict(l=70, r=20, t=50 if title is None else 80, b=bottom),
         text=text,
     )
     if view.note:
-        _note(fig, _wrap(view.note), y=0, yshift=-52)
+        add_note(fig, wrap(view.note), y=0, yshift=-52)
     return fig
 
 
@@ -251,7 +251,7 @@ def _grid_notes(shown: int, total: int, outliers: str | None) -> list[str]:
     if total > shown:
         notes.append(f"showing the first {shown} of {total} groups")
     if outliers:
-        notes.append(_wrap(outliers, 100))
+        notes.append(wrap(outliers, 100))
     return notes
 
 
@@ -327,18 +327,18 @@ def histogram_grid_figure(
     fig.update_layout(
         barmode="overlay",
         bargap=0,
-        title=_title(title),
+        title=figure_title(title),
         legend=dict(orientation="h", x=1, y=1, xanchor="right", yanchor="top", yref="container"),
     )
     notes = _grid_notes(shown, total, view.note)
     lines = sum(note.count("<br>") + 1 for note in notes)
     top_margin = 75 if title is None else 100
     bottom = 60 + 20 * lines
-    _style(
+    apply_style(
         fig,
         height=top_margin + bottom + 190 * rows,
         margin=dict(l=70, r=20, t=top_margin, b=bottom),
     )
     if notes:
-        _note(fig, "<br>".join(notes), y=0, yshift=-50)
+        add_note(fig, "<br>".join(notes), y=0, yshift=-50)
     return fig

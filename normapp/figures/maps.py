@@ -16,23 +16,23 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from normapp.figures._arrays import (
-    _block_extreme,
-    _block_mean,
-    _finite_abs_max,
-    _finite_abs_quantile,
-    _finite_range,
-    _float_payload,
-    _small_uint,
-    _stride,
+    block_extreme,
+    block_mean,
+    finite_abs_max,
+    finite_abs_quantile,
+    finite_range,
+    float_payload,
+    small_uint,
+    stride,
 )
 from normapp.figures._style import (
     FONT_SIZE,
     MAP_X_TITLE,
     MAP_Y_TITLE,
     TITLE_SIZE,
-    _note,
-    _style,
-    _title,
+    add_note,
+    apply_style,
+    figure_title,
     range_words,
 )
 
@@ -65,9 +65,9 @@ def _map_trace(
     """One downsampled image on the shared colour axis; the hover shows the true h, w."""
     named = {} if name is None else dict(name=name)
     return go.Heatmap(
-        z=_float_payload(z),
-        x=_small_uint(xs),
-        y=_small_uint(ys),
+        z=float_payload(z),
+        x=small_uint(xs),
+        y=small_uint(ys),
         coloraxis=coloraxis,
         **named,
         hovertemplate=f"{label}h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3g}}<extra></extra>",
@@ -97,9 +97,9 @@ def _feature_colour_axes(
     Before: the joint min..max; after: symmetric about 0 up to the
     `after_quantile` of |after| (so a few outliers do not wash out the rest).
     """
-    b_low, b_high = _finite_range(*small_before)
-    a_max = _finite_abs_max(*small_after)
-    a_top = _finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
+    b_low, b_high = finite_range(*small_before)
+    a_max = finite_abs_max(*small_after)
+    a_top = finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
     bar = dict(len=0.42, thickness=16, x=1.01, xanchor="left", tickfont=dict(size=FONT_SIZE))
     axes = dict(
         coloraxis=dict(
@@ -183,7 +183,7 @@ def feature_maps_figure(
     _, _, H, W = before.shape
     per_map = max(1, max_pixels // (2 * len(maps)))
     cap = max(8, min(max_px, math.isqrt(per_map)))
-    step = _stride(max(H, W), cap)
+    step = stride(max(H, W), cap)
     titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
     fig = make_subplots(
         rows=2,
@@ -192,8 +192,8 @@ def feature_maps_figure(
         horizontal_spacing=0.03,
         vertical_spacing=0.08,
     )
-    small_before = [_block_mean(before[n, c], step) for n, c in maps]
-    small_after = [_block_mean(after[n, c], step) for n, c in maps]
+    small_before = [block_mean(before[n, c], step) for n, c in maps]
+    small_after = [block_mean(after[n, c], step) for n, c in maps]
     xs, ys = np.arange(0, W, step), np.arange(0, H, step)
     what = f"mean of a {step}×{step} block" if step > 1 else "value"
     for k, (n, c) in enumerate(maps):
@@ -220,9 +220,9 @@ def feature_maps_figure(
             f"after: colours saturate beyond ±{a_top:.3g} "
             f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
         )
-    _style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
+    apply_style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
     if notes:
-        _note(fig, "<br>".join(notes), y=0, yshift=-62)
+        add_note(fig, "<br>".join(notes), y=0, yshift=-62)
     return fig
 
 
@@ -263,9 +263,9 @@ def difference_heatmap_figure(
     if diff.ndim != 3:
         raise ValueError(f"diff must be (H, W) or (C, H, W), got shape {diff.shape}")
     C, H, W = diff.shape
-    top = _finite_abs_max(diff)
+    top = finite_abs_max(diff)
     shown = min(C, max_panels)
-    step = _stride(max(H, W), max_px)
+    step = stride(max(H, W), max_px)
     names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
     fig = make_subplots(
         rows=1,
@@ -276,7 +276,7 @@ def difference_heatmap_figure(
     for c in range(shown):
         fig.add_trace(
             _map_trace(
-                _block_extreme(diff[c], step), np.arange(0, W, step), np.arange(0, H, step), what
+                block_extreme(diff[c], step), np.arange(0, W, step), np.arange(0, H, step), what
             ),
             row=1,
             col=c + 1,
@@ -297,16 +297,16 @@ def difference_heatmap_figure(
             cmax=scale_top,
             colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
         ),
-        title=_title(f"{title} · max |Δ| = {top:.3g}"),
+        title=figure_title(f"{title} · max |Δ| = {top:.3g}"),
     )
     notes = []
     if shown < C:
         notes.append(f"showing {range_words(shown, C, 'channel', 'channels')}")
     if step > 1:
         notes.append(f"{H}×{W} maps reduced {step}×{step}, keeping each block's largest |Δ|")
-    _style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
+    apply_style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
     if notes:
-        _note(fig, "<br>".join(notes), y=-0.02)
+        add_note(fig, "<br>".join(notes), y=-0.02)
     return fig
 
 
@@ -360,20 +360,20 @@ def map_figure(
     if values.ndim != 2:
         raise ValueError(f"values must be one (H, W) map, got shape {values.shape}")
     H, W = values.shape
-    step = _stride(max(H, W), max_px)
-    top = _finite_abs_max(values) or 1.0
+    step = stride(max(H, W), max_px)
+    top = finite_abs_max(values) or 1.0
     what = f"mean of a {step}×{step} block" if step > 1 else "value"
-    shown = _block_mean(values, step)
+    shown = block_mean(values, step)
     colours = dict(
-        z=_float_payload(shown), zmin=-top, zmax=top, colorbar=dict(thickness=12, len=0.9)
+        z=float_payload(shown), zmin=-top, zmax=top, colorbar=dict(thickness=12, len=0.9)
     )
     if not hover and np.isfinite(shown).all():
         colours = _levels(shown, top)
     fig = go.Figure(
         go.Heatmap(
             **colours,
-            x=_small_uint(np.arange(0, W, step)),
-            y=_small_uint(np.arange(0, H, step)),
+            x=small_uint(np.arange(0, W, step)),
+            y=small_uint(np.arange(0, H, step)),
             colorscale="RdBu_r",
             hovertemplate=f"h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3f}}<extra></extra>",
             hoverinfo=None if hover else "skip",
@@ -391,5 +391,5 @@ def map_figure(
     fig.update_xaxes(
         constrain="domain", nticks=4, title_text=MAP_X_TITLE, showgrid=False, zeroline=False
     )
-    fig.update_layout(title=_title(title))
-    return _style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))
+    fig.update_layout(title=figure_title(title))
+    return apply_style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))

@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from normapp.figures._arrays import _block_mean, _float_payload
-from normapp.figures._style import _style
+from normapp.figures._arrays import block_mean, float_payload
+from normapp.figures._style import apply_style
 
 
 def _mosaic(tiles: Sequence[np.ndarray], gap: int) -> np.ndarray:
@@ -44,7 +44,7 @@ def modes_figure(
     step = -(-size // max_px)
 
     def maps(values: np.ndarray) -> list[np.ndarray]:
-        return [_block_mean(values[c].astype(np.float64), step) for c in range(channels)]
+        return [block_mean(values[c].astype(np.float64), step) for c in range(channels)]
 
     inputs = maps(sample_input)
     train, evals = maps(train_output), maps(eval_output)
@@ -59,7 +59,7 @@ def modes_figure(
     fig = make_subplots(rows=2, cols=1, row_heights=[h, 2 * h + gap], vertical_spacing=0.06)
     fig.add_trace(
         go.Heatmap(
-            z=_float_payload(top),
+            z=float_payload(top),
             colorscale="Cividis",
             showscale=False,
             hovertemplate="input: %{z:.3f}<extra></extra>",
@@ -69,7 +69,7 @@ def modes_figure(
     )
     fig.add_trace(
         go.Heatmap(
-            z=_float_payload(bottom),
+            z=float_payload(bottom),
             colorscale="RdBu_r",
             zmin=-limit,
             zmax=limit,
@@ -97,4 +97,4 @@ def modes_figure(
     )
     fig.update_xaxes(constrain="domain")
     tile = min(150, (width - 150) / channels)
-    return _style(fig, height=int(3 * tile + 110), margin=dict(l=60, r=60, t=40, b=10))
+    return apply_style(fig, height=int(3 * tile + 110), margin=dict(l=60, r=60, t=40, b=10))

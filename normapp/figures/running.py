@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from normapp.figures._arrays import _float_payload, _stride
-from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, _style, _title
+from normapp.figures._arrays import float_payload, stride
+from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, apply_style, figure_title
 
 
 def _channel_traces(
@@ -25,7 +25,7 @@ def _channel_traces(
     return [
         go.Scatter(
             x=xs,
-            y=_float_payload(running),
+            y=float_payload(running),
             mode="lines",
             line=dict(color=colour, width=3),
             name=label,
@@ -96,7 +96,7 @@ def running_stats_figure(
         raise ValueError(
             f"running must be (steps, C) = ({steps.size}, {population.size}), got {running.shape}"
         )
-    keep = np.arange(0, steps.size, _stride(steps.size, max_points))
+    keep = np.arange(0, steps.size, stride(steps.size, max_points))
     if steps.size and keep[-1] != steps.size - 1:
         keep = np.append(keep, steps.size - 1)
     xs = steps[keep]
@@ -131,11 +131,11 @@ def running_stats_figure(
     )
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_label)
-    fig.update_layout(title=_title(title), hovermode="closest")
+    fig.update_layout(title=figure_title(title), hovermode="closest")
     if legend_below:
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.33, x=0, xanchor="left"))
     lines = title.count("<br>") + 1
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=40 + 24 * lines, b=60))
+    return apply_style(fig, height=height, margin=dict(l=70, r=20, t=40 + 24 * lines, b=60))
 
 
 FIGURE_CHANNELS = 8  # lines per running-statistics figure (64 would be unreadable and slow)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
+from normapp.figures._arrays import check_selected, float_payload, small_uint
 from normapp.figures._style import (
     GREY,
     LABEL_SIZE,
@@ -25,21 +25,21 @@ from normapp.figures._style import (
     SIDE_HEIGHT,
     TRANSPARENT,
     TextSizes,
-    _black_under_yellow,
-    _label_colour,
-    _legend_swatch,
-    _mix,
-    _note,
-    _style,
-    _title,
+    add_legend_swatch,
+    add_note,
+    apply_style,
+    black_under_yellow,
+    figure_title,
+    label_colour,
+    mix,
     range_words,
 )
 from normapp.figures.grid_geometry import (
     GridLayout,
-    _block_any,
-    _set_rectangles,
-    _to_mosaic,
+    block_any,
     grid_layout,
+    set_rectangles,
+    to_mosaic,
 )
 from normlib.typing import Element
 
@@ -100,9 +100,9 @@ def grid_colours(ids: np.ndarray, layout: GridLayout, element: Element | None) -
         selected_colour = SET_HIGHLIGHT
     in_block = None
     if element is not None:
-        in_block = _block_any(shown == selected_id, sh, sw)
+        in_block = block_any(shown == selected_id, sh, sw)
         classes[in_block & (tiles != selected_id)] = len(colours)  # the partial class
-    colours += [_mix(selected_colour, "#FFFFFF", 0.5), TRANSPARENT]
+    colours += [mix(selected_colour, "#FFFFFF", 0.5), TRANSPARENT]
     return GridColours(tiles, classes, colours, visible, palette_mode, selected_id, in_block)
 
 
@@ -161,7 +161,7 @@ def set_label_positions(
     for set_id in np.unique(tiles).tolist():
         text = str(set_id)
         need_w = 0.62 * size * len(text) + 6
-        for top, left, bottom, right in _set_rectangles(tiles == set_id, layout):
+        for top, left, bottom, right in set_rectangles(tiles == set_id, layout):
             if (bottom - top + 1) * cell_px < size + 5:
                 continue
             if (right - left + 1) * cell_px < need_w:
@@ -171,7 +171,7 @@ def set_label_positions(
             xs.append((left + right) / 2)
             ys.append((top + bottom) / 2)
             texts.append(text)
-            inks.append(_label_colour(fills))
+            inks.append(label_colour(fills))
             labelled.add(set_id)
     return xs, ys, texts, inks, int(np.unique(tiles).size - len(labelled))
 
@@ -246,14 +246,14 @@ def _points_trace(z: np.ndarray, tiles: np.ndarray, layout: GridLayout, gap_clas
         np.arange(0, W, layout.stride_w),
         indexing="ij",
     )
-    coords = _to_mosaic(np.stack([nn, cc, hh, ww], axis=-1), layout, 0)[rows, cols]
-    point_ids = _to_mosaic(tiles, layout, 0)[rows, cols]
+    coords = to_mosaic(np.stack([nn, cc, hh, ww], axis=-1), layout, 0)[rows, cols]
+    point_ids = to_mosaic(tiles, layout, 0)[rows, cols]
     return go.Scattergl(
-        x=_small_uint(cols),
-        y=_small_uint(rows),
+        x=small_uint(cols),
+        y=small_uint(rows),
         mode="markers",
-        marker=dict(size=4, opacity=0, color=_small_uint(point_ids)),
-        customdata=_small_uint(coords),
+        marker=dict(size=4, opacity=0, color=small_uint(point_ids)),
+        customdata=small_uint(coords),
         hovertemplate=(
             "n=%{customdata[0]}, c=%{customdata[1]}, h=%{customdata[2]}, "
             "w=%{customdata[3]}<br>set %{marker.color}<extra></extra>"
@@ -276,14 +276,14 @@ def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -
     """
     xs: list[float] = []
     ys: list[float] = []
-    for top, left, bottom, right in _set_rectangles(in_block, layout):
+    for top, left, bottom, right in set_rectangles(in_block, layout):
         x0, x1, y0, y1 = left - 0.5, right + 0.5, top - 0.5, bottom + 0.5
         xs += [x0, x1, x1, x0, x0, np.nan]
         ys += [y0, y0, y1, y1, y0, np.nan]
     if not xs:
         return
-    x, y = _float_payload(np.array(xs)), _float_payload(np.array(ys))
-    for colour, width, legend in _black_under_yellow(5, 2):
+    x, y = float_payload(np.array(xs)), float_payload(np.array(ys))
+    for colour, width, legend in black_under_yellow(5, 2):
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -301,7 +301,7 @@ def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -
 
 def _add_ring(fig: go.Figure, ring: tuple[int, int]) -> None:
     """A black-under-yellow circle around the selected element's pixel."""
-    for colour, width, legend in _black_under_yellow(5, 2.5):
+    for colour, width, legend in black_under_yellow(5, 2.5):
         fig.add_trace(
             go.Scatter(
                 x=[ring[0]],
@@ -340,8 +340,8 @@ def _add_small_set_marks(
     size = 12 if text.font <= NORMAL_TEXT.font else 20
     fig.add_trace(
         go.Scatter(
-            x=_float_payload(origins[:, 1] + j),
-            y=_float_payload(origins[:, 0] + i),
+            x=float_payload(origins[:, 1] + j),
+            y=float_payload(origins[:, 0] + i),
             mode="markers",
             marker=dict(
                 symbol="square", size=size, color=colour, line=dict(color="#000000", width=1)
@@ -359,12 +359,12 @@ def _add_grid_legend(fig: go.Figure, colours: GridColours) -> None:
     if colours.palette_mode:
         for rank, set_id in enumerate(colours.visible.tolist()):
             label = f"set {set_id}" + (" (selected)" if set_id == colours.selected_id else "")
-            _legend_swatch(fig, label, colours.colours[rank])
+            add_legend_swatch(fig, label, colours.colours[rank])
         return
     if colours.selected_id is not None:
-        _legend_swatch(fig, f"set {colours.selected_id} (selected)", SET_HIGHLIGHT)
+        add_legend_swatch(fig, f"set {colours.selected_id} (selected)", SET_HIGHLIGHT)
     others = colours.visible.size - int(colours.selected_id in colours.visible.tolist())
-    _legend_swatch(fig, f"other sets ({others:,} shown)", GREY)
+    add_legend_swatch(fig, f"other sets ({others:,} shown)", GREY)
 
 
 def grid_ranges(layout: GridLayout) -> tuple[list[float], list[float]]:
@@ -500,9 +500,9 @@ def set_grid_figure(
     if len(shape) != 4 or ids.dtype.kind not in "iu":
         raise ValueError(f"set_ids must be a 4-D integer array, got {ids.dtype} {ids.shape}")
     layout = grid_layout(shape, max_tiles=max_tiles, max_tile_px=max_tile_px, max_pixels=max_pixels)
-    element = _check_selected(selected, shape)
+    element = check_selected(selected, shape)
     colours = grid_colours(ids, layout, element)
-    z = _to_mosaic(colours.classes, layout, colours.gap_class)
+    z = to_mosaic(colours.classes, layout, colours.gap_class)
     fig = go.Figure(_colour_trace(z, colours.colours))
     if not compact:
         # A compact card is a picture to compare at a glance: one hover point per pixel
@@ -538,9 +538,9 @@ def set_grid_figure(
         _add_ring(fig, ring)
     _add_grid_legend(fig, colours)
     _grid_axes(fig, layout, x_range, y_range)
-    _style(fig, height=height, margin=margin, text=text)
+    apply_style(fig, height=height, margin=margin, text=text)
     fig.update_layout(
-        title=_title(title),
+        title=figure_title(title),
         legend=dict(**_grid_legend_place(wide), itemclick=False),
         showlegend=not compact,
         dragmode=False,
@@ -548,5 +548,5 @@ def set_grid_figure(
         hovermode="closest",
     )
     if notes:
-        _note(fig, "<br>".join(notes), size=text.note)
+        add_note(fig, "<br>".join(notes), size=text.note)
     return fig

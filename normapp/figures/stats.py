@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from normapp.figures._arrays import _float_payload, _small_uint, _stride
+from normapp.figures._arrays import float_payload, small_uint, stride
 from normapp.figures._style import (
     NORMAL_TEXT,
     SET_HIGHLIGHT,
@@ -16,9 +16,9 @@ from normapp.figures._style import (
     SIDE_HEIGHT,
     TITLE_SIZE,
     TextSizes,
-    _note,
-    _style,
-    _title,
+    add_note,
+    apply_style,
+    figure_title,
 )
 
 
@@ -64,7 +64,7 @@ def stats_heatmap_figure(
     if values.ndim != 2:
         raise ValueError(f"values must be 2-D, got shape {values.shape}")
     rows, cols = values.shape
-    step_r, step_c = _stride(rows, max_cells), _stride(cols, max_cells)
+    step_r, step_c = stride(rows, max_cells), stride(cols, max_cells)
     shown = values[::step_r, ::step_c]
     finite = shown[np.isfinite(shown)]
     both_signs = finite.size > 0 and finite.min() < 0 < finite.max()
@@ -75,9 +75,9 @@ def stats_heatmap_figure(
         extra = dict(zmin=-top, zmax=top)
     fig = go.Figure(
         go.Heatmap(
-            z=_float_payload(shown),
-            x=_small_uint(np.arange(0, cols, step_c)),
-            y=_small_uint(np.arange(0, rows, step_r)),
+            z=float_payload(shown),
+            x=small_uint(np.arange(0, cols, step_c)),
+            y=small_uint(np.arange(0, rows, step_r)),
             colorscale=scale,
             colorbar=dict(title=dict(text=value_label), thickness=16),
             hovertemplate=(
@@ -88,13 +88,13 @@ def stats_heatmap_figure(
     )
     fig.update_xaxes(title_text=col_label, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text=row_label, autorange="reversed", showgrid=False, zeroline=False)
-    fig.update_layout(title=_title(title))
+    fig.update_layout(title=figure_title(title))
     thinned = step_r > 1 or step_c > 1
-    _style(
+    apply_style(
         fig, height=height, margin=dict(l=70, r=20, t=60, b=60 + (22 if thinned else 0)), text=text
     )
     if thinned:
-        _note(
+        add_note(
             fig,
             f"{rows}×{cols} values: every {step_r}th row and {step_c}th column shown",
             y=-0.12,
@@ -140,7 +140,7 @@ def stats_bar_figure(
         fig.add_trace(
             go.Bar(
                 x=labels,
-                y=_float_payload(values),
+                y=float_payload(values),
                 marker=dict(color=colours),
                 name=name,
                 showlegend=False,
@@ -152,7 +152,7 @@ def stats_bar_figure(
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=TITLE_SIZE)
     fig.update_xaxes(tickangle=-45 if means.size > 8 else 0, automargin=True)
-    fig.update_layout(title=_title(title), bargap=0.15)
-    return _style(
+    fig.update_layout(title=figure_title(title), bargap=0.15)
+    return apply_style(
         fig, height=height, margin=dict(l=60, r=20, t=60 if title is None else 90, b=40), text=text
     )
