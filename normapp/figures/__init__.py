@@ -9,6 +9,7 @@ No Streamlit here. One module per figure family, all over one style module:
 ``_arrays``         strides, payload dtypes, block reductions
 ``grid_geometry``   where each element lands in the set grid, and back
 ``set_grid``        :func:`set_grid_figure`
+``cube_geometry``   which cells of the cube hold a set (:func:`cube_cells`)
 ``cube``            :func:`cube_figure`, the GN paper's cube
 ``histograms``      :func:`histogram_figure`, :func:`histogram_grid_figure`
 ``maps``            :func:`feature_maps_figure`,
@@ -72,7 +73,8 @@ from normapp.figures._style import (
     themed,
 )
 from normapp.figures.board import board_figure
-from normapp.figures.cube import CubeCells, cube_cells, cube_figure
+from normapp.figures.cube import cube_figure
+from normapp.figures.cube_geometry import CubeCells, cube_cells
 from normapp.figures.grid_geometry import (
     GRID_PAYLOAD_BYTES,
     MIN_TILE_PX,
