@@ -8,6 +8,9 @@ No Streamlit here. One module per figure family, all over one style module:
                     ``CHART_CONFIG`` (every ``st.plotly_chart``'s config)
 ``_arrays``         strides, payload dtypes, block reductions
 ``grid_geometry``   where each element lands in the set grid, and back
+``grid_colours``    each shown pixel's colour class, the notes, where numbers fit
+``grid_marks``      what the set grid draws over its colours: numbers, outline,
+                    ring, legend
 ``set_grid``        :func:`set_grid_figure`
 ``cube_geometry``   which cells of the cube hold a set (:func:`cube_cells`)
 ``cube``            :func:`cube_figure`, the GN paper's cube
@@ -75,6 +78,7 @@ from normapp.figures._style import (
 from normapp.figures.board import board_figure
 from normapp.figures.cube import cube_figure
 from normapp.figures.cube_geometry import CubeCells, cube_cells
+from normapp.figures.grid_colours import GridColours, grid_colours, grid_notes, set_label_positions
 from normapp.figures.grid_geometry import (
     GRID_PAYLOAD_BYTES,
     MIN_TILE_PX,
@@ -98,11 +102,7 @@ from normapp.figures.set_grid import (
     GRID_ASSUMED_WIDTH,
     GRID_COMPACT_WIDTH,
     GRID_EDGE_PAD,
-    GridColours,
-    grid_colours,
-    grid_notes,
     set_grid_figure,
-    set_label_positions,
 )
 from normapp.figures.stats import stats_bar_figure, stats_heatmap_figure
 
