@@ -262,6 +262,19 @@ def add_note(
     )
 
 
+def add_notes(fig: go.Figure, notes: Sequence[str], **where) -> None:
+    """The footnote lines `notes` as one note (see :func:`add_note`); none when there are none."""
+    if notes:
+        add_note(fig, "<br>".join(notes), **where)
+
+
+def size_subplot_titles(fig: go.Figure) -> None:
+    """Subplot titles at the axis-title size: ``make_subplots`` writes them as annotations,
+    which :func:`apply_style` would otherwise raise only to the note size."""
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(size=TITLE_SIZE)
+
+
 def wrap(text: str, width: int = 70) -> str:
     """`text` broken into lines of about `width` characters with <br> (Plotly does not wrap)."""
     lines, line = [], ""

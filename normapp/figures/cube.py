@@ -23,7 +23,7 @@ from normapp.figures._style import (
     SIDE_HEIGHT,
     TRANSPARENT,
     TextSizes,
-    add_note,
+    add_notes,
     apply_style,
     black_under_yellow,
     figure_title,
@@ -166,7 +166,7 @@ def _cube_layout(
         ),
         margin=dict(b=15 + 21 * len(notes)),
     )
-    add_note(fig, "<br>".join(notes), y=0, yanchor="top", size=text.note)
+    add_notes(fig, notes, y=0, yanchor="top", size=text.note)
 
 
 def _lattice_trace(cells: CubeCells) -> go.Scatter3d:

@@ -23,12 +23,13 @@ from normapp.figures._style import (
     BEFORE_COLOUR,
     NORMAL_TEXT,
     SIDE_HEIGHT,
-    TITLE_SIZE,
     TextSizes,
     add_note,
+    add_notes,
     apply_style,
     figure_title,
     rgba,
+    size_subplot_titles,
     wrap,
 )
 
@@ -317,8 +318,7 @@ def histogram_grid_figure(
         drawn = normlib.Histograms(view.edges, before, after)
         for trace in _bar_pair(drawn, before, after, showlegend=k == 0):
             fig.add_trace(trace, row=row + 1, col=col + 1)
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=TITLE_SIZE)
+    size_subplot_titles(fig)
     fig.update_xaxes(range=[float(view.edges[0]), float(view.edges[-1])], showticklabels=True)
     fig.update_xaxes(title_text="value", row=rows)
     top = max((int(r.max()) for r in view.rows if r.size), default=1)
@@ -339,6 +339,5 @@ def histogram_grid_figure(
         height=top_margin + bottom + 190 * rows,
         margin=dict(l=70, r=20, t=top_margin, b=bottom),
     )
-    if notes:
-        add_note(fig, "<br>".join(notes), y=0, yshift=-50)
+    add_notes(fig, notes, y=0, yshift=-50)
     return fig

@@ -29,11 +29,11 @@ from normapp.figures._style import (
     FONT_SIZE,
     MAP_X_TITLE,
     MAP_Y_TITLE,
-    TITLE_SIZE,
-    add_note,
+    add_notes,
     apply_style,
     figure_title,
     range_words,
+    size_subplot_titles,
 )
 
 
@@ -210,8 +210,7 @@ def feature_maps_figure(
         small_before, small_after, before_colorscale, after_colorscale, after_quantile
     )
     fig.update_layout(**colour_axes)
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=TITLE_SIZE)
+    size_subplot_titles(fig)
     notes = []
     if step > 1:
         notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
@@ -221,8 +220,7 @@ def feature_maps_figure(
             f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
         )
     apply_style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
-    if notes:
-        add_note(fig, "<br>".join(notes), y=0, yshift=-62)
+    add_notes(fig, notes, y=0, yshift=-62)
     return fig
 
 
@@ -305,8 +303,7 @@ def difference_heatmap_figure(
     if step > 1:
         notes.append(f"{H}×{W} maps reduced {step}×{step}, keeping each block's largest |Δ|")
     apply_style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
-    if notes:
-        add_note(fig, "<br>".join(notes), y=-0.02)
+    add_notes(fig, notes, y=-0.02)
     return fig
 
 

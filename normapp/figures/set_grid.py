@@ -19,7 +19,7 @@ from normapp.figures._style import (
     NORMAL_TEXT,
     SIDE_HEIGHT,
     TextSizes,
-    add_note,
+    add_notes,
     apply_style,
     figure_title,
 )
@@ -317,6 +317,5 @@ def set_grid_figure(
     _grid_axes(fig, layout, x_range, y_range)
     apply_style(fig, height=height, margin=margin, text=text)
     fig.update_layout(title=figure_title(title), **_grid_interaction(wide, compact))
-    if notes:
-        add_note(fig, "<br>".join(notes), size=text.note)
+    add_notes(fig, notes, size=text.note)
     return fig

@@ -14,11 +14,11 @@ from normapp.figures._style import (
     SET_HIGHLIGHT,
     SET_PALETTE,
     SIDE_HEIGHT,
-    TITLE_SIZE,
     TextSizes,
     add_note,
     apply_style,
     figure_title,
+    size_subplot_titles,
 )
 
 
@@ -149,8 +149,7 @@ def stats_bar_figure(
             row=1,
             col=col,
         )
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=TITLE_SIZE)
+    size_subplot_titles(fig)
     fig.update_xaxes(tickangle=-45 if means.size > 8 else 0, automargin=True)
     fig.update_layout(title=figure_title(title), bargap=0.15)
     return apply_style(
