@@ -16,7 +16,8 @@ No Streamlit here. One module per figure family, all over one style module:
 ``cube``            :func:`cube_figure`, the GN paper's cube
 ``histograms``      :func:`histogram_figure`, :func:`histogram_grid_figure`
 ``maps``            :func:`feature_maps_figure`,
-                    :func:`difference_heatmap_figure`, :func:`map_figure`
+                    :func:`difference_heatmap_figure`
+``single_map``      :func:`map_figure` (one map, e.g. a Compare card)
 ``stats``           :func:`stats_heatmap_figure`, :func:`stats_bar_figure`
 ``running``         :func:`running_stats_figure`, :func:`running_pair_figures`
 ``modes``           :func:`modes_figure` (train vs eval outputs of one sample)
@@ -95,7 +96,7 @@ from normapp.figures.lab import (
     moving_average,
     steps_figure,
 )
-from normapp.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
+from normapp.figures.maps import difference_heatmap_figure, feature_maps_figure
 from normapp.figures.modes import modes_figure
 from normapp.figures.running import FIGURE_CHANNELS, running_pair_figures, running_stats_figure
 from normapp.figures.set_grid import (
@@ -104,6 +105,7 @@ from normapp.figures.set_grid import (
     GRID_EDGE_PAD,
     set_grid_figure,
 )
+from normapp.figures.single_map import map_figure
 from normapp.figures.stats import stats_bar_figure, stats_heatmap_figure
 
 # Every public builder: the style test iterates over this (add a new one here).

@@ -1,9 +1,10 @@
-"""Images of (H, W) maps: feature maps before and after, difference maps, one map.
+"""Images of (H, W) maps side by side: feature maps before and after, difference maps.
 
 Downsampling rules (each figure says in a note when it applied them):
-feature maps and single maps are block-averaged (area downsampling) to at
-most ``max_px`` a side; difference maps keep, per block, the value of
-largest magnitude, so the largest |Δ| is never averaged away.
+feature maps are block-averaged (area downsampling) to at most ``max_px`` a
+side; difference maps keep, per block, the value of largest magnitude, so the
+largest |Δ| is never averaged away. One map alone is
+:func:`normapp.figures.single_map.map_figure`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,53 @@ def _checked_maps(before, after, maps) -> tuple[np.ndarray, np.ndarray, list[tup
     return before, after, maps
 
 
+def _feature_step(H: int, W: int, count: int, max_px: int, max_pixels: int) -> int:
+    """Block size for `count` maps before and after: within `max_pixels` in all, at most
+    `max_px` a side, but never under 8 pixels a side (a smaller map shows nothing)."""
+    per_map = max(1, max_pixels // (2 * count))
+    cap = max(8, min(max_px, math.isqrt(per_map)))
+    return stride(max(H, W), cap)
+
+
+def _add_feature_maps(
+    fig: go.Figure,
+    maps: list[tuple[int, int]],
+    small_before: list[np.ndarray],
+    small_after: list[np.ndarray],
+    step: int,
+    hw: tuple[int, int],
+) -> None:
+    """Each (n, c) in its column: before in row 1, after in row 2, each row on its colour axis."""
+    H, W = hw
+    xs, ys = np.arange(0, W, step), np.arange(0, H, step)
+    what = f"mean of a {step}×{step} block" if step > 1 else "value"
+    for k, (n, c) in enumerate(maps):
+        pairs = (
+            (1, small_before[k], "coloraxis", "before"),
+            (2, small_after[k], "coloraxis2", "after"),
+        )
+        for row, z, axis, name in pairs:
+            label = f"{name} n={n}, c={c}<br>"
+            trace = _map_trace(z, xs, ys, what, coloraxis=axis, name=name, label=label)
+            fig.add_trace(trace, row=row, col=k + 1)
+
+
+def _feature_notes(
+    hw: tuple[int, int], step: int, a_top: float, a_max: float, after_quantile: float
+) -> list[str]:
+    """The footnote lines: block averaging, and after values beyond the colour scale."""
+    H, W = hw
+    notes = []
+    if step > 1:
+        notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
+    if a_max > a_top:
+        notes.append(
+            f"after: colours saturate beyond ±{a_top:.3g} "
+            f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
+        )
+    return notes
+
+
 def feature_maps_figure(
     before: np.ndarray,
     after: np.ndarray,
@@ -181,9 +229,7 @@ def feature_maps_figure(
     """
     before, after, maps = _checked_maps(before, after, maps)
     _, _, H, W = before.shape
-    per_map = max(1, max_pixels // (2 * len(maps)))
-    cap = max(8, min(max_px, math.isqrt(per_map)))
-    step = stride(max(H, W), cap)
+    step = _feature_step(H, W, len(maps), max_px, max_pixels)
     titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
     fig = make_subplots(
         rows=2,
@@ -194,34 +240,56 @@ def feature_maps_figure(
     )
     small_before = [block_mean(before[n, c], step) for n, c in maps]
     small_after = [block_mean(after[n, c], step) for n, c in maps]
-    xs, ys = np.arange(0, W, step), np.arange(0, H, step)
-    what = f"mean of a {step}×{step} block" if step > 1 else "value"
-    for k, (n, c) in enumerate(maps):
-        pairs = (
-            (1, small_before[k], "coloraxis", "before"),
-            (2, small_after[k], "coloraxis2", "after"),
-        )
-        for row, z, axis, name in pairs:
-            label = f"{name} n={n}, c={c}<br>"
-            trace = _map_trace(z, xs, ys, what, coloraxis=axis, name=name, label=label)
-            fig.add_trace(trace, row=row, col=k + 1)
+    _add_feature_maps(fig, maps, small_before, small_after, step, (H, W))
     _feature_map_axes(fig, len(maps))
     colour_axes, a_top, a_max = _feature_colour_axes(
         small_before, small_after, before_colorscale, after_colorscale, after_quantile
     )
     fig.update_layout(**colour_axes)
     size_subplot_titles(fig)
-    notes = []
-    if step > 1:
-        notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
-    if a_max > a_top:
-        notes.append(
-            f"after: colours saturate beyond ±{a_top:.3g} "
-            f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
-        )
+    notes = _feature_notes((H, W), step, a_top, a_max, after_quantile)
     apply_style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
     add_notes(fig, notes, y=0, yshift=-62)
     return fig
+
+
+def _difference_panels(
+    diff: np.ndarray, labels: Sequence[str] | None
+) -> tuple[np.ndarray, Sequence[str] | None]:
+    """`diff` as (C, H, W) panels; one (H, W) map is one panel without a title."""
+    diff = np.asarray(diff, dtype=np.float64)
+    if diff.ndim == 2:
+        diff = diff[None]
+        labels = [""] if labels is None else labels
+    if diff.ndim != 3:
+        raise ValueError(f"diff must be (H, W) or (C, H, W), got shape {diff.shape}")
+    return diff, labels
+
+
+def _add_difference_maps(fig: go.Figure, panels: np.ndarray, step: int) -> None:
+    """One panel per map, each block reduced to its largest |Δ| so the largest never hides."""
+    _, H, W = panels.shape
+    what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
+    for c, panel in enumerate(panels):
+        fig.add_trace(
+            _map_trace(
+                block_extreme(panel, step), np.arange(0, W, step), np.arange(0, H, step), what
+            ),
+            row=1,
+            col=c + 1,
+        )
+
+
+def _difference_axes(fig: go.Figure, names: Sequence[str], shown: int) -> None:
+    """Image axes without tick labels; panel titles as top x-axis titles, so they stay
+    next to the square images."""
+    _image_axes(fig, shown, 1, shown)
+    for c in range(shown):
+        fig.update_xaxes(
+            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
+        )
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
 
 
 def difference_heatmap_figure(
@@ -254,12 +322,7 @@ def difference_heatmap_figure(
     -------
     go.Figure
     """
-    diff = np.asarray(diff, dtype=np.float64)
-    if diff.ndim == 2:
-        diff = diff[None]
-        labels = [""] if labels is None else labels
-    if diff.ndim != 3:
-        raise ValueError(f"diff must be (H, W) or (C, H, W), got shape {diff.shape}")
+    diff, labels = _difference_panels(diff, labels)
     C, H, W = diff.shape
     top = finite_abs_max(diff)
     shown = min(C, max_panels)
@@ -270,23 +333,8 @@ def difference_heatmap_figure(
         cols=shown,
         horizontal_spacing=0.03,
     )
-    what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
-    for c in range(shown):
-        fig.add_trace(
-            _map_trace(
-                block_extreme(diff[c], step), np.arange(0, W, step), np.arange(0, H, step), what
-            ),
-            row=1,
-            col=c + 1,
-        )
-    _image_axes(fig, shown, 1, shown)
-    # Panel titles as top x-axis titles: they stay next to the square images.
-    for c in range(shown):
-        fig.update_xaxes(
-            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
-        )
-    fig.update_xaxes(showticklabels=False, ticks="")
-    fig.update_yaxes(showticklabels=False, ticks="")
+    _add_difference_maps(fig, diff[:shown], step)
+    _difference_axes(fig, names, shown)
     scale_top = top if top > 0 else 1.0
     fig.update_layout(
         coloraxis=dict(
@@ -305,88 +353,3 @@ def difference_heatmap_figure(
     apply_style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
     add_notes(fig, notes, y=-0.02)
     return fig
-
-
-_LEVELS = 254  # uint8 levels 0..254 for -top..top, so 0 sits on level 127
-
-
-def _levels(values: np.ndarray, top: float) -> dict:
-    """Heatmap colour arguments for `values` in [-top, top] sent as uint8 levels.
-
-    The colour bar keeps its labels in values: five ticks at -top, -top/2, 0, top/2, top.
-    """
-    level = np.rint((np.clip(values, -top, top) + top) / (2 * top) * _LEVELS).astype(np.uint8)
-    ticks = np.linspace(-top, top, 5)
-    return dict(
-        z=level,
-        zmin=0,
-        zmax=_LEVELS,
-        colorbar=dict(
-            thickness=12,
-            len=0.9,
-            tickvals=((ticks + top) / (2 * top) * _LEVELS).tolist(),
-            ticktext=[f"{t:.3g}" for t in ticks],
-        ),
-    )
-
-
-def map_figure(
-    values: np.ndarray, title: str, *, height: int = 240, max_px: int = 128, hover: bool = True
-) -> go.Figure:
-    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top).
-
-    Parameters
-    ----------
-    values : ndarray, shape (H, W)
-    title : str
-    height : int
-    max_px : int
-        Larger maps are block-averaged to at most `max_px` a side.
-    hover : bool
-        Show each pixel's value on hover. Without hover (a picture to compare at a
-        glance, as on the Compare page's cards) the colours are sent as 255 levels
-        (one byte a pixel instead of four; a step of 0.4 % of the range, below what
-        the eye tells apart on the colour scale), the colour bar still labelled in values.
-
-    Returns
-    -------
-    go.Figure
-        One ``go.Heatmap`` ("RdBu_r", symmetric about 0) with h and w axis titles.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2:
-        raise ValueError(f"values must be one (H, W) map, got shape {values.shape}")
-    H, W = values.shape
-    step = stride(max(H, W), max_px)
-    top = finite_abs_max(values) or 1.0
-    what = f"mean of a {step}×{step} block" if step > 1 else "value"
-    shown = block_mean(values, step)
-    colours = dict(
-        z=float_payload(shown), zmin=-top, zmax=top, colorbar=dict(thickness=12, len=0.9)
-    )
-    if not hover and np.isfinite(shown).all():
-        colours = _levels(shown, top)
-    fig = go.Figure(
-        go.Heatmap(
-            **colours,
-            x=small_uint(np.arange(0, W, step)),
-            y=small_uint(np.arange(0, H, step)),
-            colorscale="RdBu_r",
-            hovertemplate=f"h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3f}}<extra></extra>",
-            hoverinfo=None if hover else "skip",
-        )
-    )
-    fig.update_yaxes(
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-        nticks=4,
-        title_text=MAP_Y_TITLE,
-        showgrid=False,
-        zeroline=False,
-    )
-    fig.update_xaxes(
-        constrain="domain", nticks=4, title_text=MAP_X_TITLE, showgrid=False, zeroline=False
-    )
-    fig.update_layout(title=figure_title(title))
-    return apply_style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))
