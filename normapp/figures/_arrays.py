@@ -20,6 +20,14 @@ def stride(size: int, cap: int) -> int:
     return max(1, math.ceil(size / max(1, cap)))
 
 
+def thin_indices(size: int, cap: int) -> np.ndarray:
+    """Indices of every k-th of `size` points, the last one kept: about `cap` at most."""
+    keep = np.arange(0, size, stride(size, cap))
+    if size and keep[-1] != size - 1:
+        keep = np.append(keep, size - 1)
+    return keep
+
+
 def small_uint(array: np.ndarray) -> np.ndarray:
     """`array` (non-negative integers) in the smallest unsigned dtype that holds it."""
     top = int(array.max()) if array.size else 0

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from normapp.figures._arrays import float_payload
+from normapp.figures._arrays import float_payload, thin_indices
 from normapp.figures._style import (
     LATTICE,
     NORMAL_TEXT,
@@ -62,8 +62,7 @@ def _thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np
     """Every k-th point (the last kept), so a long run ships at most about `max_points`."""
     if x.size <= max_points:
         return x, y
-    step = -(-x.size // max_points)
-    keep = np.unique(np.r_[np.arange(0, x.size, step), x.size - 1])
+    keep = thin_indices(x.size, max_points)
     return x[keep], y[keep]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from normapp.figures._arrays import float_payload, stride
+from normapp.figures._arrays import float_payload, thin_indices
 from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, apply_style, figure_title
 
 
@@ -43,6 +43,35 @@ def _channel_traces(
             hovertemplate=f"{label} {reference_name}: %{{y:.4g}}<extra></extra>",
         ),
     ]
+
+
+def _checked_running(
+    steps: np.ndarray, running: np.ndarray, population: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps (steps,), running values (steps, C) (one channel may come as (steps,)) and
+    population (C,), checked to agree."""
+    steps = np.asarray(steps).reshape(-1)
+    running = np.asarray(running, dtype=np.float64)
+    if running.ndim == 1:
+        running = running[:, None]
+    population = np.asarray(population, dtype=np.float64).reshape(-1)
+    if running.shape[0] != steps.size or population.size != running.shape[1]:
+        raise ValueError(
+            f"running must be (steps, C) = ({steps.size}, {population.size}), got {running.shape}"
+        )
+    return steps, running, population
+
+
+def _reference_swatch(name: str) -> go.Scatter:
+    """A legend-only grey dashed line: one entry says what every channel's dashed line is."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="lines",
+        line=dict(color=LATTICE, width=2, dash="dash"),
+        name=name,
+        hoverinfo="skip",
+    )
 
 
 def running_stats_figure(
@@ -87,19 +116,8 @@ def running_stats_figure(
         One solid line per channel and one dashed line in the same colour
         (``SET_PALETTE``) at the population value.
     """
-    steps = np.asarray(steps).reshape(-1)
-    running = np.asarray(running, dtype=np.float64)
-    if running.ndim == 1:
-        running = running[:, None]
-    population = np.asarray(population, dtype=np.float64).reshape(-1)
-    if running.shape[0] != steps.size or population.size != running.shape[1]:
-        raise ValueError(
-            f"running must be (steps, C) = ({steps.size}, {population.size}), got {running.shape}"
-        )
-    keep = np.arange(0, steps.size, stride(steps.size, max_points))
-    if steps.size and keep[-1] != steps.size - 1:
-        keep = np.append(keep, steps.size - 1)
-    xs = steps[keep]
+    steps, running, population = _checked_running(steps, running, population)
+    keep = thin_indices(steps.size, max_points)
     x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
     fig = go.Figure()
     for channel in range(running.shape[1]):
@@ -110,7 +128,7 @@ def running_stats_figure(
         )
         fig.add_traces(
             _channel_traces(
-                xs,
+                steps[keep],
                 running[keep, channel],
                 x_ends,
                 population[channel],
@@ -119,16 +137,7 @@ def running_stats_figure(
                 reference_name,
             )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="lines",
-            line=dict(color=LATTICE, width=2, dash="dash"),
-            name=reference_legend,
-            hoverinfo="skip",
-        )
-    )
+    fig.add_trace(_reference_swatch(reference_legend))
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_label)
     fig.update_layout(title=figure_title(title), hovermode="closest")
