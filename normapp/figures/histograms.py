@@ -120,6 +120,11 @@ class _HistogramView:
     above: int  # values right of it (counted in the last bar)
     note: str | None
 
+    @property
+    def top(self) -> int:
+        """The highest count drawn (1 when nothing is): where the count axis ends."""
+        return max((int(r.max()) for r in self.rows if r.size), default=1)
+
 
 def _histogram_view(
     edges: np.ndarray, rows: Sequence[np.ndarray], *, tail: float, max_bins: int
@@ -224,8 +229,7 @@ def histogram_figure(
         legend=dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
     )
     fig.update_xaxes(title_text="value", range=[float(view.edges[0]), float(view.edges[-1])])
-    top = max((int(r.max()) for r in view.rows if r.size), default=1)
-    fig.update_yaxes(title_text="count", **_count_axis(log_y, top))
+    fig.update_yaxes(title_text="count", **_count_axis(log_y, view.top))
     bottom = 60 + (40 if view.note else 0)
     apply_style(
         fig,
@@ -254,6 +258,35 @@ def _grid_notes(shown: int, total: int, outliers: str | None) -> list[str]:
     if outliers:
         notes.append(wrap(outliers, 100))
     return notes
+
+
+def _add_panels(fig: go.Figure, view: _HistogramView, shown: int, cols: int) -> None:
+    """Each group's before/after pair in its panel, row by row; one legend entry each."""
+    for k in range(shown):
+        row, col = divmod(k, cols)
+        before, after = view.rows[2 * k], view.rows[2 * k + 1]
+        drawn = normlib.Histograms(view.edges, before, after)
+        for trace in _bar_pair(drawn, before, after, showlegend=k == 0):
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+
+
+def _panel_axes(fig: go.Figure, view: _HistogramView, rows: int, log_y: bool) -> None:
+    """One x range and one count axis for every panel, titled once (bottom row, first column)."""
+    fig.update_xaxes(range=[float(view.edges[0]), float(view.edges[-1])], showticklabels=True)
+    fig.update_xaxes(title_text="value", row=rows)
+    fig.update_yaxes(**_count_axis(log_y, view.top))
+    fig.update_yaxes(title_text="count", col=1)
+
+
+def _grid_size(notes: list[str], *, titled: bool, rows: int) -> dict:
+    """Height and margins: 190 px a row of panels, room for the title, legend and notes."""
+    lines = sum(note.count("<br>") + 1 for note in notes)
+    top_margin = 100 if titled else 75
+    bottom = 60 + 20 * lines
+    return dict(
+        height=top_margin + bottom + 190 * rows,
+        margin=dict(l=70, r=20, t=top_margin, b=bottom),
+    )
 
 
 def histogram_grid_figure(
@@ -312,18 +345,9 @@ def histogram_grid_figure(
         horizontal_spacing=0.04,
         vertical_spacing=0.1 if rows > 1 else 0.0,
     )
-    for k in range(shown):
-        row, col = divmod(k, cols)
-        before, after = view.rows[2 * k], view.rows[2 * k + 1]
-        drawn = normlib.Histograms(view.edges, before, after)
-        for trace in _bar_pair(drawn, before, after, showlegend=k == 0):
-            fig.add_trace(trace, row=row + 1, col=col + 1)
+    _add_panels(fig, view, shown, cols)
     size_subplot_titles(fig)
-    fig.update_xaxes(range=[float(view.edges[0]), float(view.edges[-1])], showticklabels=True)
-    fig.update_xaxes(title_text="value", row=rows)
-    top = max((int(r.max()) for r in view.rows if r.size), default=1)
-    fig.update_yaxes(**_count_axis(log_y, top))
-    fig.update_yaxes(title_text="count", col=1)
+    _panel_axes(fig, view, rows, log_y)
     fig.update_layout(
         barmode="overlay",
         bargap=0,
@@ -331,13 +355,6 @@ def histogram_grid_figure(
         legend=dict(orientation="h", x=1, y=1, xanchor="right", yanchor="top", yref="container"),
     )
     notes = _grid_notes(shown, total, view.note)
-    lines = sum(note.count("<br>") + 1 for note in notes)
-    top_margin = 75 if title is None else 100
-    bottom = 60 + 20 * lines
-    apply_style(
-        fig,
-        height=top_margin + bottom + 190 * rows,
-        margin=dict(l=70, r=20, t=top_margin, b=bottom),
-    )
+    apply_style(fig, **_grid_size(notes, titled=title is not None, rows=rows))
     add_notes(fig, notes, y=0, yshift=-50)
     return fig
