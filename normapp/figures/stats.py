@@ -21,6 +21,31 @@ from normapp.figures._style import (
     size_subplot_titles,
 )
 
+_DIVERGING = ("RdBu_r", "RdBu", "PuOr", "BrBG", "PiYG", "PRGn")
+
+
+def _checked_values(values: np.ndarray) -> np.ndarray:
+    """`values` as a 2-D float array; one row may come as 1-D."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[None, :]
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    return values
+
+
+def _colour_scale(shown: np.ndarray, colorscale: str | None) -> tuple[str, dict]:
+    """The colour scale and its range: diverging and symmetric about 0 when the values take
+    both signs (so white is 0), else sequential over the values' own range."""
+    finite = shown[np.isfinite(shown)]
+    both_signs = finite.size > 0 and finite.min() < 0 < finite.max()
+    scale = colorscale or ("RdBu_r" if both_signs else "Cividis")
+    extra = {}
+    if scale in _DIVERGING and finite.size:
+        top = float(np.abs(finite).max()) or 1.0
+        extra = dict(zmin=-top, zmax=top)
+    return scale, extra
+
 
 def stats_heatmap_figure(
     values: np.ndarray,
@@ -58,21 +83,11 @@ def stats_heatmap_figure(
     go.Figure
     """
     value_label = title if value_label is None else value_label
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 1:
-        values = values[None, :]
-    if values.ndim != 2:
-        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    values = _checked_values(values)
     rows, cols = values.shape
     step_r, step_c = stride(rows, max_cells), stride(cols, max_cells)
     shown = values[::step_r, ::step_c]
-    finite = shown[np.isfinite(shown)]
-    both_signs = finite.size > 0 and finite.min() < 0 < finite.max()
-    scale = colorscale or ("RdBu_r" if both_signs else "Cividis")
-    extra = {}
-    if scale in ("RdBu_r", "RdBu", "PuOr", "BrBG", "PiYG", "PRGn") and finite.size:
-        top = float(np.abs(finite).max()) or 1.0
-        extra = dict(zmin=-top, zmax=top)
+    scale, extra = _colour_scale(shown, colorscale)
     fig = go.Figure(
         go.Heatmap(
             z=float_payload(shown),
