@@ -9,8 +9,6 @@ outline, the ring around the selected element, and the legend's swatches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 
@@ -30,9 +28,8 @@ from normapp.figures.grid_geometry import GridLayout, set_rectangles
 
 def add_set_labels(
     fig: go.Figure,
-    tiles: np.ndarray,
-    classes: np.ndarray,
-    colours: Sequence[str],
+    z: np.ndarray,
+    colours: GridColours,
     layout: GridLayout,
     cell_px: float,
     size: int = LABEL_SIZE,
@@ -41,10 +38,11 @@ def add_set_labels(
 
     The non-colour cue: sets told apart by number, not only by colour, so a
     colour-blind reader can match tiles with each other and with the legend.
-    Returns how many sets visible in the tiles got no label anywhere.
+    `z` is the mosaic of colour classes. Returns how many sets visible in the
+    tiles got no label anywhere.
     """
     xs, ys, texts, inks, unlabelled = set_label_positions(
-        tiles, classes, colours, layout, cell_px, size
+        colours.tiles, z, colours.colours, layout, cell_px, size
     )
     if xs:
         fig.add_trace(

@@ -246,13 +246,11 @@ def set_grid_figure(
     """The exact reduction-set view: an N × C grid of H × W tiles coloured by set id.
 
     Rows are samples n, columns channels c; each tile is one (n, c) feature
-    map and each pixel is coloured by the reduction set of its element.
-    With at most ``len(SET_PALETTE)`` distinct sets visible every set gets
-    its palette colour; with more, the selected set is drawn in
-    ``SET_HIGHLIGHT`` and the rest in ``GREY``. The selected set is also
-    outlined (black under yellow) in every tile, and the selected element
-    ringed. With few sets (palette colours), each set's number is also
-    written on its pixels wherever it fits, so sets differ by more than colour.
+    map, each pixel coloured by its element's reduction set (a palette colour
+    per set when few are visible, else the selected set ``SET_HIGHLIGHT`` and
+    the rest ``GREY``: :class:`GridColours`). The selected set is outlined in
+    every tile, the selected element ringed, and with few sets each set's
+    number is written wherever it fits, so sets differ by more than colour.
 
     Parameters
     ----------
@@ -260,12 +258,9 @@ def set_grid_figure(
         From :func:`normlib.set_ids`.
     selected : (n, c, h, w), optional
         The element whose set is highlighted.
-    max_tiles : int
-        Show at most this many samples and channels (the first ones).
-    max_tile_px : int
-        Downsample (every k-th pixel) tiles larger than this.
-    max_pixels : int, optional
-        Pixel budget of the whole mosaic (see :func:`grid_layout`).
+    max_tiles, max_tile_px, max_pixels : int
+        At most this many samples and channels (the first ones), pixels a tile
+        side (every k-th pixel) and pixels in all (see :func:`grid_layout`).
     title : str, optional
     height : int
         Figure height in pixels.
@@ -306,10 +301,7 @@ def set_grid_figure(
     )
     if colours.palette_mode and labels:
         cell_px = _cell_px(height, margin, compact, x_range, y_range)
-        unlabelled = add_set_labels(
-            fig, colours.tiles, z, colours.colours, layout, cell_px, text.label
-        )
-        if unlabelled and not compact:
+        if add_set_labels(fig, z, colours, layout, cell_px, text.label) and not compact:
             notes.append(UNLABELLED_NOTE)
             margin["b"] += line_px
     _add_selection(fig, colours, layout, element, text)
