@@ -62,6 +62,36 @@ def _checked_running(
     return steps, running, population
 
 
+def _every_channel(
+    steps: np.ndarray,
+    running: np.ndarray,
+    population: np.ndarray,
+    keep: np.ndarray,
+    labels: Sequence[str] | None,
+    reference_name: str,
+) -> list[go.Scatter]:
+    """Each channel's two lines, channel by channel: its running values at the `keep`
+    steps, and its reference value dashed across every step."""
+    x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
+    traces = []
+    for channel in range(running.shape[1]):
+        traces += _channel_traces(
+            steps[keep],
+            running[keep, channel],
+            x_ends,
+            population[channel],
+            channel,
+            _channel_label(labels, channel),
+            reference_name,
+        )
+    return traces
+
+
+def _channel_label(labels: Sequence[str] | None, channel: int) -> str:
+    """The caller's label for `channel`, or ``"c=k"`` when it gave none."""
+    return labels[channel] if labels is not None and channel < len(labels) else f"c={channel}"
+
+
 def _reference_swatch(name: str) -> go.Scatter:
     """A legend-only grey dashed line: one entry says what every channel's dashed line is."""
     return go.Scatter(
@@ -118,25 +148,9 @@ def running_stats_figure(
     """
     steps, running, population = _checked_running(steps, running, population)
     keep = thin_indices(steps.size, max_points)
-    x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
-    fig = go.Figure()
-    for channel in range(running.shape[1]):
-        label = (
-            channel_labels[channel]
-            if channel_labels is not None and channel < len(channel_labels)
-            else f"c={channel}"
-        )
-        fig.add_traces(
-            _channel_traces(
-                steps[keep],
-                running[keep, channel],
-                x_ends,
-                population[channel],
-                channel,
-                label,
-                reference_name,
-            )
-        )
+    fig = go.Figure(
+        _every_channel(steps, running, population, keep, channel_labels, reference_name)
+    )
     fig.add_trace(_reference_swatch(reference_legend))
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_label)
