@@ -47,6 +47,31 @@ def _colour_scale(shown: np.ndarray, colorscale: str | None) -> tuple[str, dict]
     return scale, extra
 
 
+def _stats_trace(
+    values: np.ndarray, steps: tuple[int, int], colorscale: str | None, names: tuple[str, str, str]
+) -> go.Heatmap:
+    """Every k-th row and column of `values`; the axes and the hover keep the true indices.
+
+    `names` are what rows, columns and values are called (hover and colour bar).
+    """
+    step_r, step_c = steps
+    rows, cols = values.shape
+    row_label, col_label, value_label = names
+    shown = values[::step_r, ::step_c]
+    scale, extra = _colour_scale(shown, colorscale)
+    return go.Heatmap(
+        z=float_payload(shown),
+        x=small_uint(np.arange(0, cols, step_c)),
+        y=small_uint(np.arange(0, rows, step_r)),
+        colorscale=scale,
+        colorbar=dict(title=dict(text=value_label), thickness=16),
+        hovertemplate=(
+            f"{row_label}=%{{y}}, {col_label}=%{{x}}<br>{value_label} %{{z:.4g}}<extra></extra>"
+        ),
+        **extra,
+    )
+
+
 def stats_heatmap_figure(
     values: np.ndarray,
     *,
@@ -86,21 +111,8 @@ def stats_heatmap_figure(
     values = _checked_values(values)
     rows, cols = values.shape
     step_r, step_c = stride(rows, max_cells), stride(cols, max_cells)
-    shown = values[::step_r, ::step_c]
-    scale, extra = _colour_scale(shown, colorscale)
-    fig = go.Figure(
-        go.Heatmap(
-            z=float_payload(shown),
-            x=small_uint(np.arange(0, cols, step_c)),
-            y=small_uint(np.arange(0, rows, step_r)),
-            colorscale=scale,
-            colorbar=dict(title=dict(text=value_label), thickness=16),
-            hovertemplate=(
-                f"{row_label}=%{{y}}, {col_label}=%{{x}}<br>{value_label} %{{z:.4g}}<extra></extra>"
-            ),
-            **extra,
-        )
-    )
+    names = (row_label, col_label, value_label)
+    fig = go.Figure(_stats_trace(values, (step_r, step_c), colorscale, names))
     fig.update_xaxes(title_text=col_label, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text=row_label, autorange="reversed", showgrid=False, zeroline=False)
     fig.update_layout(title=figure_title(title))
