@@ -141,6 +141,20 @@ def _feature_step(H: int, W: int, count: int, max_px: int, max_pixels: int) -> i
     return stride(max(H, W), cap)
 
 
+def _feature_subplots(maps: list[tuple[int, int]], labels: Sequence[str] | None) -> go.Figure:
+    """Two rows (before, after) of one column per map, titled over the top row only."""
+    titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
+    fig = make_subplots(
+        rows=2,
+        cols=len(maps),
+        subplot_titles=titles + [""] * len(maps),
+        horizontal_spacing=0.03,
+        vertical_spacing=0.08,
+    )
+    size_subplot_titles(fig)
+    return fig
+
+
 def _add_feature_maps(
     fig: go.Figure,
     maps: list[tuple[int, int]],
@@ -230,14 +244,7 @@ def feature_maps_figure(
     before, after, maps = _checked_maps(before, after, maps)
     _, _, H, W = before.shape
     step = _feature_step(H, W, len(maps), max_px, max_pixels)
-    titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
-    fig = make_subplots(
-        rows=2,
-        cols=len(maps),
-        subplot_titles=titles + [""] * len(maps),
-        horizontal_spacing=0.03,
-        vertical_spacing=0.08,
-    )
+    fig = _feature_subplots(maps, labels)
     small_before = [block_mean(before[n, c], step) for n, c in maps]
     small_after = [block_mean(after[n, c], step) for n, c in maps]
     _add_feature_maps(fig, maps, small_before, small_after, step, (H, W))
@@ -246,7 +253,6 @@ def feature_maps_figure(
         small_before, small_after, before_colorscale, after_colorscale, after_quantile
     )
     fig.update_layout(**colour_axes)
-    size_subplot_titles(fig)
     notes = _feature_notes((H, W), step, a_top, a_max, after_quantile)
     apply_style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
     add_notes(fig, notes, y=0, yshift=-62)
