@@ -260,6 +260,20 @@ def _grid_notes(shown: int, total: int, outliers: str | None) -> list[str]:
     return notes
 
 
+def _panel_subplots(rows: int, cols: int, titles: list[str]) -> go.Figure:
+    """The grid of titled panels, all on one count axis so their heights compare."""
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_yaxes="all",
+        horizontal_spacing=0.04,
+        vertical_spacing=0.1 if rows > 1 else 0.0,
+    )
+    size_subplot_titles(fig)
+    return fig
+
+
 def _add_panels(fig: go.Figure, view: _HistogramView, shown: int, cols: int) -> None:
     """Each group's before/after pair in its panel, row by row; one legend entry each."""
     for k in range(shown):
@@ -337,16 +351,8 @@ def histogram_grid_figure(
     titles = _panel_titles(h.group_labels[:shown], labels)
     counts = [row for k in range(shown) for row in (h.before_by_group[k], h.after_by_group[k])]
     view = _histogram_view(h.edges, counts, tail=tail, max_bins=max_bins)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=titles,
-        shared_yaxes="all",
-        horizontal_spacing=0.04,
-        vertical_spacing=0.1 if rows > 1 else 0.0,
-    )
+    fig = _panel_subplots(rows, cols, titles)
     _add_panels(fig, view, shown, cols)
-    size_subplot_titles(fig)
     _panel_axes(fig, view, rows, log_y)
     fig.update_layout(
         barmode="overlay",
