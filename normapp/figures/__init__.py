@@ -6,7 +6,7 @@ No Streamlit here. One module per figure family, all over one style module:
 ``_style``          colours, text sizes (``TextSizes``: normal and presenter),
                     margins, notes, :func:`themed`, :func:`apply_style`,
                     ``CHART_CONFIG`` (every ``st.plotly_chart``'s config)
-``_arrays``         strides, payload dtypes, block reductions
+``_arrays``         strides, thinning, payload dtypes, block reductions
 ``grid_geometry``   where each element lands in the set grid, and back
 ``grid_colours``    each shown pixel's colour class, the notes, where numbers fit
 ``grid_marks``      what the set grid draws over its colours: numbers, outline,
@@ -28,8 +28,9 @@ No Streamlit here. One module per figure family, all over one style module:
 
 Every figure
 
-- ends in the shared ``_style.apply_style`` (projector-sized text, transparent background,
-  no hard-coded text colour, so it reads in Streamlit's light and dark themes);
+- ends in the shared ``_style.apply_style`` (projector-sized text, transparent
+  background, no hard-coded text colour, so it reads in Streamlit's light and
+  dark themes);
 - carries pre-binned or downsampled data only, never one point per element of
   a big tensor (no ``go.Histogram``: counts come from :func:`normlib.histograms`
   and are drawn as ``go.Bar``); NumPy arrays are handed to Plotly in small
