@@ -198,10 +198,10 @@ def test_set_labels_sit_on_a_pixel_of_their_own_set(spec):
     ids = normlib.set_ids(shape, spec)
     layout = F.grid_layout(shape)
     colours = F.grid_colours(ids, layout, None)
-    from normapp.figures.grid_geometry import _to_mosaic
+    from normapp.figures.grid_geometry import to_mosaic
 
-    mosaic_ids = _to_mosaic(colours.tiles, layout, -1)
-    mosaic_classes = _to_mosaic(colours.classes, layout, colours.gap_class)
+    mosaic_ids = to_mosaic(colours.tiles, layout, -1)
+    mosaic_classes = to_mosaic(colours.classes, layout, colours.gap_class)
     xs, ys, texts, inks, unlabelled = F.set_label_positions(
         colours.tiles, mosaic_classes, colours.colours, layout, cell_px=30.0
     )

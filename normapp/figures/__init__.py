@@ -4,15 +4,20 @@ No Streamlit here. One module per figure family, all over one style module:
 
 ==================  ==========================================================
 ``_style``          colours, text sizes (``TextSizes``: normal and presenter),
-                    margins, notes, :func:`themed`,
+                    margins, notes, :func:`themed`, :func:`apply_style`,
                     ``CHART_CONFIG`` (every ``st.plotly_chart``'s config)
-``_arrays``         strides, payload dtypes, block reductions
+``_arrays``         strides, thinning, payload dtypes, block reductions
 ``grid_geometry``   where each element lands in the set grid, and back
+``grid_colours``    each shown pixel's colour class, the notes, where numbers fit
+``grid_marks``      what the set grid draws over its colours: numbers, outline,
+                    ring, legend
 ``set_grid``        :func:`set_grid_figure`
+``cube_geometry``   which cells of the cube hold a set (:func:`cube_cells`)
 ``cube``            :func:`cube_figure`, the GN paper's cube
 ``histograms``      :func:`histogram_figure`, :func:`histogram_grid_figure`
 ``maps``            :func:`feature_maps_figure`,
-                    :func:`difference_heatmap_figure`, :func:`map_figure`
+                    :func:`difference_heatmap_figure`
+``single_map``      :func:`map_figure` (one map, e.g. a Compare card)
 ``stats``           :func:`stats_heatmap_figure`, :func:`stats_bar_figure`
 ``running``         :func:`running_stats_figure`, :func:`running_pair_figures`
 ``modes``           :func:`modes_figure` (train vs eval outputs of one sample)
@@ -23,8 +28,9 @@ No Streamlit here. One module per figure family, all over one style module:
 
 Every figure
 
-- ends in the shared ``_style`` (projector-sized text, transparent background,
-  no hard-coded text colour, so it reads in Streamlit's light and dark themes);
+- ends in the shared ``_style.apply_style`` (projector-sized text, transparent
+  background, no hard-coded text colour, so it reads in Streamlit's light and
+  dark themes);
 - carries pre-binned or downsampled data only, never one point per element of
   a big tensor (no ``go.Histogram``: counts come from :func:`normlib.histograms`
   and are drawn as ``go.Bar``); NumPy arrays are handed to Plotly in small
@@ -35,7 +41,9 @@ Every figure
   every k-th row and column, keeping the true indices.
 
 Callers use ``from normapp import figures; figures.set_grid_figure(...)``;
-every public name is re-exported here.
+every public name is re-exported here. The modules share helpers by their
+public names (``_style.add_note``, ``_arrays.float_payload``,
+``grid_geometry.to_mosaic``); an underscore name is private to its module.
 """
 
 from normapp.figures._style import (
@@ -70,7 +78,9 @@ from normapp.figures._style import (
     themed,
 )
 from normapp.figures.board import board_figure
-from normapp.figures.cube import CubeCells, cube_cells, cube_figure
+from normapp.figures.cube import cube_figure
+from normapp.figures.cube_geometry import CubeCells, cube_cells
+from normapp.figures.grid_colours import GridColours, grid_colours, grid_notes, set_label_positions
 from normapp.figures.grid_geometry import (
     GRID_PAYLOAD_BYTES,
     MIN_TILE_PX,
@@ -87,19 +97,16 @@ from normapp.figures.lab import (
     moving_average,
     steps_figure,
 )
-from normapp.figures.maps import difference_heatmap_figure, feature_maps_figure, map_figure
+from normapp.figures.maps import difference_heatmap_figure, feature_maps_figure
 from normapp.figures.modes import modes_figure
 from normapp.figures.running import FIGURE_CHANNELS, running_pair_figures, running_stats_figure
 from normapp.figures.set_grid import (
     GRID_ASSUMED_WIDTH,
     GRID_COMPACT_WIDTH,
     GRID_EDGE_PAD,
-    GridColours,
-    grid_colours,
-    grid_notes,
     set_grid_figure,
-    set_label_positions,
 )
+from normapp.figures.single_map import map_figure
 from normapp.figures.stats import stats_bar_figure, stats_heatmap_figure
 
 # Every public builder: the style test iterates over this (add a new one here).

@@ -1,6 +1,6 @@
 """The look every figure shares: colours, text sizes, margins, notes, legend swatches.
 
-Every builder of :mod:`normapp.figures` ends in :func:`_style`, so a figure
+Every builder of :mod:`normapp.figures` ends in :func:`apply_style`, so a figure
 reads on a 1280×720 projector (font 15 px, heights of 380–460 px for the
 figures that sit beside another one) and in Streamlit's light and dark themes:
 transparent backgrounds and no hard-coded text colour, so Streamlit's Plotly
@@ -65,7 +65,7 @@ SIDE_HEIGHT = 440  # a figure that shares the screen width with another one
 
 @dataclass(frozen=True)
 class TextSizes:
-    """A figure's text sizes in px; builders take one (``text=``) and :func:`_style` applies it."""
+    """A figure's text sizes in px; builders take one (``text=``) for :func:`apply_style`."""
 
     font: int = FONT_SIZE  # tick labels, legend, hover
     title: int = TITLE_SIZE  # axis, colour-bar and panel titles
@@ -124,7 +124,7 @@ def _template(name: str) -> go.layout.Template:
     return go.layout.Template(data=data, layout=layout)
 
 
-def _style(
+def apply_style(
     fig: go.Figure,
     *,
     height: int = SIDE_HEIGHT,
@@ -231,13 +231,13 @@ def themed(fig: go.Figure, theme: str | None) -> go.Figure:
     return out
 
 
-def _title(text: str | None) -> dict | None:
+def figure_title(text: str | None) -> dict | None:
     if text is None:
         return None
     return dict(text=text, font=dict(size=FIGURE_TITLE_SIZE), x=0.01, xanchor="left")
 
 
-def _note(
+def add_note(
     fig: go.Figure,
     text: str,
     *,
@@ -262,7 +262,20 @@ def _note(
     )
 
 
-def _wrap(text: str, width: int = 70) -> str:
+def add_notes(fig: go.Figure, notes: Sequence[str], **where) -> None:
+    """The footnote lines `notes` as one note (see :func:`add_note`); none when there are none."""
+    if notes:
+        add_note(fig, "<br>".join(notes), **where)
+
+
+def size_subplot_titles(fig: go.Figure) -> None:
+    """Subplot titles at the axis-title size: ``make_subplots`` writes them as annotations,
+    which :func:`apply_style` would otherwise raise only to the note size."""
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(size=TITLE_SIZE)
+
+
+def wrap(text: str, width: int = 70) -> str:
     """`text` broken into lines of about `width` characters with <br> (Plotly does not wrap)."""
     lines, line = [], ""
     for word in text.split(" "):
@@ -302,13 +315,13 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
 
 
-def _rgba(colour: str, alpha: float) -> str:
+def rgba(colour: str, alpha: float) -> str:
     """A #rrggbb colour as rgba() with the given alpha."""
     r, g, b = _hex_to_rgb(colour)
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _mix(colour: str, other: str, t: float) -> str:
+def mix(colour: str, other: str, t: float) -> str:
     """`colour` moved a fraction `t` of the way towards `other` (as #rrggbb)."""
     a, b = _hex_to_rgb(colour), _hex_to_rgb(other)
     mixed = [round(x + (y - x) * t) for x, y in zip(a, b, strict=True)]
@@ -337,13 +350,13 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (max(a, b) + 0.05) / (min(a, b) + 0.05)
 
 
-def _label_colour(fills: Sequence[str]) -> str:
+def label_colour(fills: Sequence[str]) -> str:
     """Black or white: whichever keeps the higher contrast on every one of `fills`."""
     return max(("#000000", "#FFFFFF"), key=lambda ink: min(contrast_ratio(ink, f) for f in fills))
 
 
 # ------------------------------------------------------ markers and legend
-def _black_under_yellow(under: float, over: float) -> tuple[tuple[str, float, bool], ...]:
+def black_under_yellow(under: float, over: float) -> tuple[tuple[str, float, bool], ...]:
     """(colour, width, in legend) of the two strokes that mark the selection.
 
     A wide black stroke under a narrow yellow one reads on every set colour
@@ -352,7 +365,7 @@ def _black_under_yellow(under: float, over: float) -> tuple[tuple[str, float, bo
     return ((MARKER_LINE, under, False), (MARKER_FILL, over, True))
 
 
-def _legend_swatch(fig: go.Figure, name: str, colour: str, *, symbol: str = "square") -> None:
+def add_legend_swatch(fig: go.Figure, name: str, colour: str, *, symbol: str = "square") -> None:
     """A legend-only entry (no data points)."""
     fig.add_trace(
         go.Scatter(

@@ -12,7 +12,7 @@ from normapp.figures._style import (
     NORMAL_TEXT,
     SET_HIGHLIGHT,
     TextSizes,
-    _style,
+    apply_style,
 )
 
 _BAR_HEIGHT = 46  # px per option at normal text: room for its label
@@ -67,6 +67,6 @@ def board_figure(
         range=[0, max(1, answered) * 1.25], title="students", rangemode="tozero", dtick=None
     )
     bar_px = round(_BAR_HEIGHT * text.font / NORMAL_TEXT.font)
-    return _style(
+    return apply_style(
         fig, height=90 + bar_px * len(labels), margin=dict(l=10, r=20, t=10, b=50), text=text
     )

@@ -1,20 +1,20 @@
 """The Group Normalization paper's cube (Wu & He 2018, fig. 2) for any spec.
 
-Built in two steps: :func:`cube_cells` works out, as plain numbers, which
-cells of the N × C × (H·W) lattice hold the selected element's set; the
-trace helpers then draw those cells, and :func:`cube_figure` assembles them.
+Built in two steps: :func:`normapp.figures.cube_geometry.cube_cells` works
+out, as plain numbers, which cells of the N × C × (H·W) lattice hold the
+selected element's set; the trace helpers here then draw those cells, and
+:func:`cube_figure` assembles them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
 import normlib
-from normapp.figures._arrays import _check_element, _float_payload, _small_uint
+from normapp.figures._arrays import check_element, float_payload, small_uint
 from normapp.figures._style import (
     LATTICE,
     MARKER_FILL,
@@ -23,52 +23,14 @@ from normapp.figures._style import (
     SIDE_HEIGHT,
     TRANSPARENT,
     TextSizes,
-    _black_under_yellow,
-    _mix,
-    _note,
-    _style,
-    _title,
-    range_words,
+    add_notes,
+    apply_style,
+    black_under_yellow,
+    figure_title,
+    mix,
 )
+from normapp.figures.cube_geometry import Box, CubeCells, cube_cells, cube_notes
 from normlib.typing import Element, Shape4
-
-Box = tuple[float, float, float, float, float, float]  # x0, x1, y0, y1, z0, z1
-
-
-def _membership(shape: Shape4, spec, element) -> list[np.ndarray]:
-    """Per-axis masks (N,), (C,), (H,), (W,) whose outer product is the element's set."""
-    spec = normlib.as_spec(spec)
-    channels, channel = shape[1], element[1]
-    masks = []
-    for axis, size, index in zip("NCHW", shape, element, strict=True):
-        coords = np.arange(size)
-        if axis == "C" and spec.groups > 1:
-            per_group = channels // spec.groups
-            masks.append(coords // per_group == channel // per_group)
-        elif axis in spec.axes:
-            masks.append(np.ones(size, dtype=bool))
-        else:
-            masks.append(coords == index)
-    return masks
-
-
-def _window(size: int, cap: int, index: int) -> tuple[int, int]:
-    """[start, stop) of at most `cap` indices, from 0, shifted to include `index`."""
-    count = min(size, cap)
-    start = 0 if index < count else index - count + 1
-    return start, start + count
-
-
-def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, stop, value) runs of equal values; value 0 runs are dropped."""
-    runs = []
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            if values[start]:
-                runs.append((start, i, int(values[start])))
-            start = i
-    return runs
 
 
 def _box_mesh(boxes: list[Box]):
@@ -128,113 +90,7 @@ def _surface_lines(x_edges, y_edges, z_edges):
         xs.append(np.nan)
         ys.append(np.nan)
         zs.append(np.nan)
-    return (_float_payload(np.array(v)) for v in (xs, ys, zs))
-
-
-@dataclass(frozen=True)
-class CubeCells:
-    """The cube as numbers: the lattice shown and which of its cells hold the set.
-
-    x runs over samples ``n_window``, y over channels ``c_window`` (one cell
-    per index, from the window's start), z over the merged H·W axis cut at
-    ``s_edges`` (positions ``s = h·W + w``). ``full_boxes`` lie wholly in the
-    set, ``part_boxes`` hold only part of it; each box is (x0, x1, y0, y1,
-    z0, z1) in cell units.
-    """
-
-    n_window: tuple[int, int]
-    c_window: tuple[int, int]
-    s_edges: np.ndarray
-    full_boxes: list[Box]
-    part_boxes: list[Box]
-    selected_cell: tuple[int, int, int]  # (x0, y0, z0) of the selected element's cell
-    positions_in_set: int  # how many of the H·W positions the set holds
-    whole_h: bool  # the set holds every h
-    whole_w: bool  # the set holds every w
-
-    @property
-    def s_count(self) -> int:
-        return len(self.s_edges) - 1
-
-
-def cube_cells(
-    shape: Shape4,
-    spec,
-    element: Element,
-    *,
-    max_cells: int = 8,
-    hw_cells: int = 8,
-) -> CubeCells:
-    """Which cells of the cube hold `element`'s reduction set under `spec` (no Plotly).
-
-    Examples
-    --------
-    >>> cells = cube_cells((2, 4, 2, 2), "layernorm", (1, 0, 0, 0))
-    >>> cells.full_boxes, cells.part_boxes
-    ([(1, 2, 0, 4, 0, 4)], [])
-    """
-    N, C, H, W = shape
-    n, c, h, w = element
-    mask_n, mask_c, mask_h, mask_w = _membership(shape, spec, element)
-    n0, n1 = _window(N, max_cells, n)
-    c0, c1 = _window(C, max_cells, c)
-    HW = H * W
-    s_edges = np.round(np.linspace(0, HW, min(HW, hw_cells) + 1)).astype(np.int64)
-    mask_hw = (mask_h[:, None] & mask_w[None, :]).reshape(-1)
-    in_cell = np.add.reduceat(mask_hw.astype(np.int64), s_edges[:-1])
-    # 2: the whole cell belongs to the set; 1: part of it; 0: none.
-    s_class = np.where(in_cell == np.diff(s_edges), 2, np.where(in_cell > 0, 1, 0))
-    full_boxes: list[Box] = []
-    part_boxes: list[Box] = []
-    for a0, a1, _ in _runs(mask_n[n0:n1].astype(int)):
-        for b0, b1, _ in _runs(mask_c[c0:c1].astype(int)):
-            for s_start, s_stop, kind in _runs(s_class):
-                box = (a0, a1, b0, b1, s_start, s_stop)
-                (full_boxes if kind == 2 else part_boxes).append(box)
-    s_cell = int(np.searchsorted(s_edges, h * W + w, side="right") - 1)
-    return CubeCells(
-        n_window=(n0, n1),
-        c_window=(c0, c1),
-        s_edges=s_edges,
-        full_boxes=full_boxes,
-        part_boxes=part_boxes,
-        selected_cell=(n - n0, c - c0, s_cell),
-        positions_in_set=int(mask_hw.sum()),
-        whole_h=bool(mask_h.all()),
-        whole_w=bool(mask_w.all()),
-    )
-
-
-def cube_notes(cells: CubeCells, shape: Shape4, element: Element) -> list[str]:
-    """The footnote lines: the window shown, the merged H·W axis, partly shaded cells."""
-    N, C, H, W = shape
-    _, _, h, w = element
-    (n0, n1), (c0, c1) = cells.n_window, cells.c_window
-    HW = H * W
-    notes = []
-    if n1 - n0 < N or c1 - c0 < C:
-        notes.append(
-            f"showing {range_words(n1 - n0, N, 'n', start=n0)}, "
-            f"{range_words(c1 - c0, C, 'c', start=c0)}"
-        )
-    per_cell = HW / cells.s_count
-    cell_words = (
-        "one position per cell"
-        if cells.s_count == HW
-        else f"≈{per_cell:g} positions (h, w) per cell"
-    )
-    notes.append(f"H and W are merged into one axis of {H}·{W} = {HW} positions, {cell_words}")
-    if cells.part_boxes:
-        which = {
-            (True, False): f"every h at w = {w}",
-            (False, True): f"every w at h = {h}",
-            (False, False): f"only (h, w) = ({h}, {w})",
-        }.get((cells.whole_h, cells.whole_w), "")
-        notes.append(
-            f"lighter cells hold only part of the set: {cells.positions_in_set} of the {HW} "
-            f"positions ({which})"
-        )
-    return notes
+    return (float_payload(np.array(v)) for v in (xs, ys, zs))
 
 
 _LIGHTING = dict(ambient=0.75, diffuse=0.45, specular=0.05, roughness=0.9, fresnel=0.0)
@@ -245,12 +101,12 @@ def _shaded_traces(boxes: list[Box], colour: str, opacity: float, name: str) -> 
     xs, ys, zs, ii, jj, kk = _box_mesh(boxes)
     traces = [
         go.Mesh3d(
-            x=_float_payload(xs),
-            y=_float_payload(ys),
-            z=_float_payload(zs),
-            i=_small_uint(np.array(ii)),
-            j=_small_uint(np.array(jj)),
-            k=_small_uint(np.array(kk)),
+            x=float_payload(xs),
+            y=float_payload(ys),
+            z=float_payload(zs),
+            i=small_uint(np.array(ii)),
+            j=small_uint(np.array(jj)),
+            k=small_uint(np.array(kk)),
             color=colour,
             opacity=opacity,
             flatshading=True,
@@ -270,12 +126,47 @@ def _shaded_traces(boxes: list[Box], colour: str, opacity: float, name: str) -> 
                 y=ly,
                 z=lz,
                 mode="lines",
-                line=dict(color=_mix(SET_HIGHLIGHT, "#000000", 0.35), width=3),
+                line=dict(color=mix(SET_HIGHLIGHT, "#000000", 0.35), width=3),
                 hoverinfo="skip",
                 showlegend=False,
             )
         )
     return traces
+
+
+def _set_traces(cells: CubeCells) -> list:
+    """The set's cells shaded blue; cells holding only part of it lighter and more see-through."""
+    traces = []
+    for boxes, colour, opacity, name in (
+        (cells.full_boxes, SET_HIGHLIGHT, 0.9, "the selected element's set"),
+        (
+            cells.part_boxes,
+            mix(SET_HIGHLIGHT, "#FFFFFF", 0.3),
+            0.6,
+            "cells holding part of the set",
+        ),
+    ):
+        if boxes:
+            traces += _shaded_traces(boxes, colour, opacity, name)
+    return traces
+
+
+def _cube_layout(
+    fig: go.Figure, notes: list[str], *, titled: bool, height: int, text: TextSizes
+) -> None:
+    """The shared style, the legend above the scene, and the notes under it.
+
+    The bottom margin grows with the notes after :func:`apply_style`, which sets
+    the whole margin; the legend is transparent over the transparent scene.
+    """
+    apply_style(fig, height=height, margin=dict(l=0, r=0, t=75 if titled else 45, b=10), text=text)
+    fig.update_layout(
+        legend=dict(
+            orientation="h", x=0, y=1, yref="container", yanchor="top", bgcolor=TRANSPARENT
+        ),
+        margin=dict(b=15 + 21 * len(notes)),
+    )
+    add_notes(fig, notes, y=0, yanchor="top", size=text.note)
 
 
 def _lattice_trace(cells: CubeCells) -> go.Scatter3d:
@@ -312,7 +203,7 @@ def _selected_cell_traces(cells: CubeCells, element: Element) -> list:
             showlegend=legend,
             hoverinfo="skip",
         )
-        for colour, width, legend in _black_under_yellow(9, 5)
+        for colour, width, legend in black_under_yellow(9, 5)
     ]
     n, c, h, w = element
     traces.append(
@@ -422,32 +313,13 @@ def cube_figure(
     """
     spec = normlib.as_spec(spec)
     shape = spec.check_shape(tuple(int(v) for v in shape))
-    element = _check_element(selected if selected is not None else (0, 0, 0, 0), shape)
+    element = check_element(selected if selected is not None else (0, 0, 0, 0), shape)
     cells = cube_cells(shape, spec, element, max_cells=max_cells, hw_cells=hw_cells)
-    fig = go.Figure()
-    for boxes, colour, opacity, name in (
-        (cells.full_boxes, SET_HIGHLIGHT, 0.9, "the selected element's set"),
-        (
-            cells.part_boxes,
-            _mix(SET_HIGHLIGHT, "#FFFFFF", 0.3),
-            0.6,
-            "cells holding part of the set",
-        ),
-    ):
-        if boxes:
-            fig.add_traces(_shaded_traces(boxes, colour, opacity, name))
+    fig = go.Figure(_set_traces(cells))
     fig.add_trace(_lattice_trace(cells))
     fig.add_traces(_selected_cell_traces(cells, element))
-    notes = cube_notes(cells, shape, element)
-    fig.update_layout(scene=_cube_scene(cells, text), title=_title(title))
-    _style(
-        fig, height=height, margin=dict(l=0, r=0, t=45 if title is None else 75, b=10), text=text
+    fig.update_layout(scene=_cube_scene(cells, text), title=figure_title(title))
+    _cube_layout(
+        fig, cube_notes(cells, shape, element), titled=title is not None, height=height, text=text
     )
-    fig.update_layout(
-        legend=dict(
-            orientation="h", x=0, y=1, yref="container", yanchor="top", bgcolor=TRANSPARENT
-        ),
-        margin=dict(b=15 + 21 * len(notes)),
-    )
-    _note(fig, "<br>".join(notes), y=0, yanchor="top", size=text.note)
     return fig

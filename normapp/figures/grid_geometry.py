@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from normapp.figures._arrays import _stride, _uint_bytes
+from normapp.figures._arrays import stride, uint_bytes
 from normlib.typing import Element, Shape4
 
 GRID_PAYLOAD_BYTES = 140_000  # raw bytes of per-pixel data in the set grid (< 300 kB as JSON)
@@ -66,8 +66,8 @@ def _grid_bytes_per_pixel(shape: Shape4, max_tiles: int) -> int:
     (n, c, h, w) + set id (bounded by the element count).
     """
     n, c, h, w = shape
-    coords = _uint_bytes(max(h, w, min(max(n, c), max_tiles)) - 1)
-    ids = _uint_bytes(n * c * h * w - 1)
+    coords = uint_bytes(max(h, w, min(max(n, c), max_tiles)) - 1)
+    ids = uint_bytes(n * c * h * w - 1)
     return 1 + 4 + 4 * coords + ids
 
 
@@ -111,7 +111,7 @@ def grid_layout(
     n_show, c_show = min(n, max_tiles), min(c, max_tiles)
     by_budget = math.isqrt(max(1, max_pixels // (n_show * c_show)))
     cap = max(1, min(max_tile_px, max(MIN_TILE_PX, by_budget)))
-    stride_h, stride_w = _stride(h, cap), _stride(w, cap)
+    stride_h, stride_w = stride(h, cap), stride(w, cap)
     return GridLayout(
         shape=(n, c, h, w),
         n_show=n_show,
@@ -173,7 +173,7 @@ def grid_point_to_element(
     return int(n), int(c), int(i * layout.stride_h), int(j * layout.stride_w)
 
 
-def _block_any(mask: np.ndarray, stride_h: int, stride_w: int) -> np.ndarray:
+def block_any(mask: np.ndarray, stride_h: int, stride_w: int) -> np.ndarray:
     """OR over stride_h × stride_w blocks of the last two axes (edge blocks may be smaller)."""
     if stride_h > 1:
         mask = np.logical_or.reduceat(mask, np.arange(0, mask.shape[-2], stride_h), axis=-2)
@@ -182,7 +182,7 @@ def _block_any(mask: np.ndarray, stride_h: int, stride_w: int) -> np.ndarray:
     return mask
 
 
-def _set_rectangles(in_block: np.ndarray, layout: GridLayout) -> list[tuple[int, int, int, int]]:
+def set_rectangles(in_block: np.ndarray, layout: GridLayout) -> list[tuple[int, int, int, int]]:
     """Per tile, the mosaic rectangle (top, left, bottom, right; inclusive pixels) of a mask.
 
     A set is an outer product of per-axis index sets (each axis: all of it or
@@ -203,7 +203,7 @@ def _set_rectangles(in_block: np.ndarray, layout: GridLayout) -> list[tuple[int,
     return boxes
 
 
-def _to_mosaic(tiles: np.ndarray, layout: GridLayout, fill) -> np.ndarray:
+def to_mosaic(tiles: np.ndarray, layout: GridLayout, fill) -> np.ndarray:
     """(n_show, c_show, tile_h, tile_w, ...) tiles -> (rows, cols, ...) mosaic with gaps."""
     extra = tiles.shape[4:]
     mosaic = np.full((layout.rows, layout.cols, *extra), fill, dtype=tiles.dtype)

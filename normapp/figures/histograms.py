@@ -17,19 +17,20 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import normlib
-from normapp.figures._arrays import _float_payload, _small_uint
+from normapp.figures._arrays import float_payload, small_uint
 from normapp.figures._style import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
     NORMAL_TEXT,
     SIDE_HEIGHT,
-    TITLE_SIZE,
     TextSizes,
-    _note,
-    _rgba,
-    _style,
-    _title,
-    _wrap,
+    add_note,
+    add_notes,
+    apply_style,
+    figure_title,
+    rgba,
+    size_subplot_titles,
+    wrap,
 )
 
 
@@ -41,15 +42,15 @@ def _bar_pair(
     The outlines keep both distributions readable where the bars overlap
     and on the dark theme, where translucent fills turn muddy.
     """
-    centers = _float_payload(h.centers)
+    centers = float_payload(h.centers)
     hover = (
         "%{y:,} values in [%{customdata[0]:.3g}, %{customdata[1]:.3g})"
         "<extra>%{fullData.name}</extra>"
     )
-    edges = _float_payload(np.stack([h.edges[:-1], h.edges[1:]], axis=1))
+    edges = float_payload(np.stack([h.edges[:-1], h.edges[1:]], axis=1))
     traces = []
     for counts, name, colour in ((before, "before", BEFORE_COLOUR), (after, "after", AFTER_COLOUR)):
-        counts = _small_uint(np.asarray(counts))
+        counts = small_uint(np.asarray(counts))
         traces.append(
             go.Bar(
                 x=centers,
@@ -61,14 +62,14 @@ def _bar_pair(
                 # Translucency in the fill colour, not trace opacity: a
                 # translucent trace group is composited as one layer, which
                 # Chromium painted as a dark box on Streamlit's dark theme.
-                marker=dict(color=_rgba(colour, 0.45), line=dict(width=0)),
+                marker=dict(color=rgba(colour, 0.45), line=dict(width=0)),
                 customdata=edges,
                 hovertemplate=hover,
             )
         )
         traces.append(
             go.Scatter(
-                x=_float_payload(h.edges),
+                x=float_payload(h.edges),
                 y=np.append(counts, counts[-1:]),
                 mode="lines",
                 line=dict(color=colour, width=2.5, shape="hv"),
@@ -118,6 +119,11 @@ class _HistogramView:
     below: int  # values left of the shown range (counted in the first bar)
     above: int  # values right of it (counted in the last bar)
     note: str | None
+
+    @property
+    def top(self) -> int:
+        """The highest count drawn (1 when nothing is): where the count axis ends."""
+        return max((int(r.max()) for r in self.rows if r.size), default=1)
 
 
 def _histogram_view(
@@ -219,21 +225,20 @@ def histogram_figure(
     fig.update_layout(
         barmode="overlay",
         bargap=0,
-        title=_title(title),
+        title=figure_title(title),
         legend=dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
     )
     fig.update_xaxes(title_text="value", range=[float(view.edges[0]), float(view.edges[-1])])
-    top = max((int(r.max()) for r in view.rows if r.size), default=1)
-    fig.update_yaxes(title_text="count", **_count_axis(log_y, top))
+    fig.update_yaxes(title_text="count", **_count_axis(log_y, view.top))
     bottom = 60 + (40 if view.note else 0)
-    _style(
+    apply_style(
         fig,
         height=height,
         margin=dict(l=70, r=20, t=50 if title is None else 80, b=bottom),
         text=text,
     )
     if view.note:
-        _note(fig, _wrap(view.note), y=0, yshift=-52)
+        add_note(fig, wrap(view.note), y=0, yshift=-52)
     return fig
 
 
@@ -251,8 +256,51 @@ def _grid_notes(shown: int, total: int, outliers: str | None) -> list[str]:
     if total > shown:
         notes.append(f"showing the first {shown} of {total} groups")
     if outliers:
-        notes.append(_wrap(outliers, 100))
+        notes.append(wrap(outliers, 100))
     return notes
+
+
+def _panel_subplots(rows: int, cols: int, titles: list[str]) -> go.Figure:
+    """The grid of titled panels, all on one count axis so their heights compare."""
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_yaxes="all",
+        horizontal_spacing=0.04,
+        vertical_spacing=0.1 if rows > 1 else 0.0,
+    )
+    size_subplot_titles(fig)
+    return fig
+
+
+def _add_panels(fig: go.Figure, view: _HistogramView, shown: int, cols: int) -> None:
+    """Each group's before/after pair in its panel, row by row; one legend entry each."""
+    for k in range(shown):
+        row, col = divmod(k, cols)
+        before, after = view.rows[2 * k], view.rows[2 * k + 1]
+        drawn = normlib.Histograms(view.edges, before, after)
+        for trace in _bar_pair(drawn, before, after, showlegend=k == 0):
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+
+
+def _panel_axes(fig: go.Figure, view: _HistogramView, rows: int, log_y: bool) -> None:
+    """One x range and one count axis for every panel, titled once (bottom row, first column)."""
+    fig.update_xaxes(range=[float(view.edges[0]), float(view.edges[-1])], showticklabels=True)
+    fig.update_xaxes(title_text="value", row=rows)
+    fig.update_yaxes(**_count_axis(log_y, view.top))
+    fig.update_yaxes(title_text="count", col=1)
+
+
+def _grid_size(notes: list[str], *, titled: bool, rows: int) -> dict:
+    """Height and margins: 190 px a row of panels, room for the title, legend and notes."""
+    lines = sum(note.count("<br>") + 1 for note in notes)
+    top_margin = 100 if titled else 75
+    bottom = 60 + 20 * lines
+    return dict(
+        height=top_margin + bottom + 190 * rows,
+        margin=dict(l=70, r=20, t=top_margin, b=bottom),
+    )
 
 
 def histogram_grid_figure(
@@ -303,42 +351,16 @@ def histogram_grid_figure(
     titles = _panel_titles(h.group_labels[:shown], labels)
     counts = [row for k in range(shown) for row in (h.before_by_group[k], h.after_by_group[k])]
     view = _histogram_view(h.edges, counts, tail=tail, max_bins=max_bins)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=titles,
-        shared_yaxes="all",
-        horizontal_spacing=0.04,
-        vertical_spacing=0.1 if rows > 1 else 0.0,
-    )
-    for k in range(shown):
-        row, col = divmod(k, cols)
-        before, after = view.rows[2 * k], view.rows[2 * k + 1]
-        drawn = normlib.Histograms(view.edges, before, after)
-        for trace in _bar_pair(drawn, before, after, showlegend=k == 0):
-            fig.add_trace(trace, row=row + 1, col=col + 1)
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=TITLE_SIZE)
-    fig.update_xaxes(range=[float(view.edges[0]), float(view.edges[-1])], showticklabels=True)
-    fig.update_xaxes(title_text="value", row=rows)
-    top = max((int(r.max()) for r in view.rows if r.size), default=1)
-    fig.update_yaxes(**_count_axis(log_y, top))
-    fig.update_yaxes(title_text="count", col=1)
+    fig = _panel_subplots(rows, cols, titles)
+    _add_panels(fig, view, shown, cols)
+    _panel_axes(fig, view, rows, log_y)
     fig.update_layout(
         barmode="overlay",
         bargap=0,
-        title=_title(title),
+        title=figure_title(title),
         legend=dict(orientation="h", x=1, y=1, xanchor="right", yanchor="top", yref="container"),
     )
     notes = _grid_notes(shown, total, view.note)
-    lines = sum(note.count("<br>") + 1 for note in notes)
-    top_margin = 75 if title is None else 100
-    bottom = 60 + 20 * lines
-    _style(
-        fig,
-        height=top_margin + bottom + 190 * rows,
-        margin=dict(l=70, r=20, t=top_margin, b=bottom),
-    )
-    if notes:
-        _note(fig, "<br>".join(notes), y=0, yshift=-50)
+    apply_style(fig, **_grid_size(notes, titled=title is not None, rows=rows))
+    add_notes(fig, notes, y=0, yshift=-50)
     return fig

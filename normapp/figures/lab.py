@@ -14,17 +14,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from normapp.figures._arrays import _float_payload
+from normapp.figures._arrays import float_payload, thin_indices
 from normapp.figures._style import (
     LATTICE,
     NORMAL_TEXT,
     SIDE_HEIGHT,
     TextSizes,
-    _note,
-    _rgba,
-    _style,
-    _title,
-    _wrap,
+    add_note,
+    apply_style,
+    figure_title,
+    rgba,
+    wrap,
 )
 
 # Blue for BatchNorm and red for GroupNorm, as in the GroupNorm paper's Figure 1; the others
@@ -62,8 +62,7 @@ def _thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np
     """Every k-th point (the last kept), so a long run ships at most about `max_points`."""
     if x.size <= max_points:
         return x, y
-    step = -(-x.size // max_points)
-    keep = np.unique(np.r_[np.arange(0, x.size, step), x.size - 1])
+    keep = thin_indices(x.size, max_points)
     return x[keep], y[keep]
 
 
@@ -114,9 +113,9 @@ def steps_figure(
                 fig.add_trace(
                     go.Scatter(
                         x=raw_x,
-                        y=_float_payload(raw_y),
+                        y=float_payload(raw_y),
                         mode="lines",
-                        line=dict(color=_rgba(colour, 0.25), width=1),
+                        line=dict(color=rgba(colour, 0.25), width=1),
                         legendgroup=curve.label,
                         showlegend=False,
                         hoverinfo="skip",
@@ -127,7 +126,7 @@ def steps_figure(
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=_float_payload(y),
+                y=float_payload(y),
                 mode="lines+markers" if markers else "lines",
                 line=dict(color=colour, width=3, dash=dash),
                 marker=dict(size=7),
@@ -136,12 +135,12 @@ def steps_figure(
                 hovertemplate=f"{curve.label}<br>step %{{x}}: {value}<extra></extra>",
             )
         )
-    fig.update_layout(title=_title(title), legend=_LEGEND_BELOW)
+    fig.update_layout(title=figure_title(title), legend=_LEGEND_BELOW)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_title, ticksuffix="%" if percent else None)
     if percent:
         fig.update_yaxes(range=[0, 100])
-    return _style(fig, height=height, margin=_titled_margin(title), text=text)
+    return apply_style(fig, height=height, margin=_titled_margin(title), text=text)
 
 
 def _titled_margin(title: str) -> dict:
@@ -176,9 +175,9 @@ def batch_statistics_figure(
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=_float_payload(y),
+                y=float_payload(y),
                 mode="markers",
-                marker=dict(color=_rgba(colour, 0.45), size=6),
+                marker=dict(color=rgba(colour, 0.45), size=6),
                 name=f"this batch's {name}",
                 legendgroup=f"batch {name}",
                 showlegend=col == 1,
@@ -191,7 +190,7 @@ def batch_statistics_figure(
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=_float_payload(y),
+                y=float_payload(y),
                 mode="lines",
                 line=dict(color=colour, width=3),
                 name=f"running_{'var' if name == 'variance' else 'mean'}",
@@ -203,8 +202,8 @@ def batch_statistics_figure(
         fig.update_xaxes(title_text="training step", row=1, col=col)
         fig.update_yaxes(title_text=name, row=1, col=col)  # the title names channel 0
     title = f"First BatchNorm layer, channel 0,<br>batches of {batch_size}"  # fits a phone
-    fig.update_layout(title=_title(title), legend=_LEGEND_BELOW)
-    return _style(fig, height=height, margin=_titled_margin(title), text=text)
+    fig.update_layout(title=figure_title(title), legend=_LEGEND_BELOW)
+    return apply_style(fig, height=height, margin=_titled_margin(title), text=text)
 
 
 def error_by_batch_figure(
@@ -228,7 +227,7 @@ def error_by_batch_figure(
         fig.add_trace(
             go.Scatter(
                 x=batches,
-                y=_float_payload(np.asarray(curve.y, dtype=np.float64) * 100.0),
+                y=float_payload(np.asarray(curve.y, dtype=np.float64) * 100.0),
                 mode="lines+markers",
                 line=dict(color=colour, width=3, dash="dash" if curve.dashed else "solid"),
                 marker=dict(size=10),
@@ -245,10 +244,10 @@ def error_by_batch_figure(
         autorange="reversed",
     )
     fig.update_yaxes(title_text="held-out error", ticksuffix="%", rangemode="tozero")
-    fig.update_layout(title=_title("Held-out error by batch size"), legend=_LEGEND_BELOW)
+    fig.update_layout(title=figure_title("Held-out error by batch size"), legend=_LEGEND_BELOW)
     margin = dict(_MARGIN_LEGEND_BELOW)
     if note:
-        wrapped = _wrap(note, 90)
-        _note(fig, wrapped, y=-0.36)
+        wrapped = wrap(note, 90)
+        add_note(fig, wrapped, y=-0.36)
         margin["b"] += 24 * (wrapped.count("<br>") + 1)
-    return _style(fig, height=height, margin=margin, text=text)
+    return apply_style(fig, height=height, margin=margin, text=text)

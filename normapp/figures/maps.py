@@ -1,9 +1,10 @@
-"""Images of (H, W) maps: feature maps before and after, difference maps, one map.
+"""Images of (H, W) maps side by side: feature maps before and after, difference maps.
 
 Downsampling rules (each figure says in a note when it applied them):
-feature maps and single maps are block-averaged (area downsampling) to at
-most ``max_px`` a side; difference maps keep, per block, the value of
-largest magnitude, so the largest |Δ| is never averaged away.
+feature maps are block-averaged (area downsampling) to at most ``max_px`` a
+side; difference maps keep, per block, the value of largest magnitude, so the
+largest |Δ| is never averaged away. One map alone is
+:func:`normapp.figures.single_map.map_figure`.
 """
 
 from __future__ import annotations
@@ -16,24 +17,24 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from normapp.figures._arrays import (
-    _block_extreme,
-    _block_mean,
-    _finite_abs_max,
-    _finite_abs_quantile,
-    _finite_range,
-    _float_payload,
-    _small_uint,
-    _stride,
+    block_extreme,
+    block_mean,
+    finite_abs_max,
+    finite_abs_quantile,
+    finite_range,
+    float_payload,
+    small_uint,
+    stride,
 )
 from normapp.figures._style import (
     FONT_SIZE,
     MAP_X_TITLE,
     MAP_Y_TITLE,
-    TITLE_SIZE,
-    _note,
-    _style,
-    _title,
+    add_notes,
+    apply_style,
+    figure_title,
     range_words,
+    size_subplot_titles,
 )
 
 
@@ -65,9 +66,9 @@ def _map_trace(
     """One downsampled image on the shared colour axis; the hover shows the true h, w."""
     named = {} if name is None else dict(name=name)
     return go.Heatmap(
-        z=_float_payload(z),
-        x=_small_uint(xs),
-        y=_small_uint(ys),
+        z=float_payload(z),
+        x=small_uint(xs),
+        y=small_uint(ys),
         coloraxis=coloraxis,
         **named,
         hovertemplate=f"{label}h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3g}}<extra></extra>",
@@ -97,9 +98,9 @@ def _feature_colour_axes(
     Before: the joint min..max; after: symmetric about 0 up to the
     `after_quantile` of |after| (so a few outliers do not wash out the rest).
     """
-    b_low, b_high = _finite_range(*small_before)
-    a_max = _finite_abs_max(*small_after)
-    a_top = _finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
+    b_low, b_high = finite_range(*small_before)
+    a_max = finite_abs_max(*small_after)
+    a_top = finite_abs_quantile(after_quantile, *small_after) or a_max or 1.0
     bar = dict(len=0.42, thickness=16, x=1.01, xanchor="left", tickfont=dict(size=FONT_SIZE))
     axes = dict(
         coloraxis=dict(
@@ -130,6 +131,67 @@ def _checked_maps(before, after, maps) -> tuple[np.ndarray, np.ndarray, list[tup
     if not maps:
         raise ValueError("maps is empty: choose at least one (n, c)")
     return before, after, maps
+
+
+def _feature_step(H: int, W: int, count: int, max_px: int, max_pixels: int) -> int:
+    """Block size for `count` maps before and after: within `max_pixels` in all, at most
+    `max_px` a side, but never under 8 pixels a side (a smaller map shows nothing)."""
+    per_map = max(1, max_pixels // (2 * count))
+    cap = max(8, min(max_px, math.isqrt(per_map)))
+    return stride(max(H, W), cap)
+
+
+def _feature_subplots(maps: list[tuple[int, int]], labels: Sequence[str] | None) -> go.Figure:
+    """Two rows (before, after) of one column per map, titled over the top row only."""
+    titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
+    fig = make_subplots(
+        rows=2,
+        cols=len(maps),
+        subplot_titles=titles + [""] * len(maps),
+        horizontal_spacing=0.03,
+        vertical_spacing=0.08,
+    )
+    size_subplot_titles(fig)
+    return fig
+
+
+def _add_feature_maps(
+    fig: go.Figure,
+    maps: list[tuple[int, int]],
+    small_before: list[np.ndarray],
+    small_after: list[np.ndarray],
+    step: int,
+    hw: tuple[int, int],
+) -> None:
+    """Each (n, c) in its column: before in row 1, after in row 2, each row on its colour axis."""
+    H, W = hw
+    xs, ys = np.arange(0, W, step), np.arange(0, H, step)
+    what = f"mean of a {step}×{step} block" if step > 1 else "value"
+    for k, (n, c) in enumerate(maps):
+        pairs = (
+            (1, small_before[k], "coloraxis", "before"),
+            (2, small_after[k], "coloraxis2", "after"),
+        )
+        for row, z, axis, name in pairs:
+            label = f"{name} n={n}, c={c}<br>"
+            trace = _map_trace(z, xs, ys, what, coloraxis=axis, name=name, label=label)
+            fig.add_trace(trace, row=row, col=k + 1)
+
+
+def _feature_notes(
+    hw: tuple[int, int], step: int, a_top: float, a_max: float, after_quantile: float
+) -> list[str]:
+    """The footnote lines: block averaging, and after values beyond the colour scale."""
+    H, W = hw
+    notes = []
+    if step > 1:
+        notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
+    if a_max > a_top:
+        notes.append(
+            f"after: colours saturate beyond ±{a_top:.3g} "
+            f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
+        )
+    return notes
 
 
 def feature_maps_figure(
@@ -181,49 +243,59 @@ def feature_maps_figure(
     """
     before, after, maps = _checked_maps(before, after, maps)
     _, _, H, W = before.shape
-    per_map = max(1, max_pixels // (2 * len(maps)))
-    cap = max(8, min(max_px, math.isqrt(per_map)))
-    step = _stride(max(H, W), cap)
-    titles = list(labels) if labels is not None else [f"n={n}, c={c}" for n, c in maps]
-    fig = make_subplots(
-        rows=2,
-        cols=len(maps),
-        subplot_titles=titles + [""] * len(maps),
-        horizontal_spacing=0.03,
-        vertical_spacing=0.08,
-    )
-    small_before = [_block_mean(before[n, c], step) for n, c in maps]
-    small_after = [_block_mean(after[n, c], step) for n, c in maps]
-    xs, ys = np.arange(0, W, step), np.arange(0, H, step)
-    what = f"mean of a {step}×{step} block" if step > 1 else "value"
-    for k, (n, c) in enumerate(maps):
-        pairs = (
-            (1, small_before[k], "coloraxis", "before"),
-            (2, small_after[k], "coloraxis2", "after"),
-        )
-        for row, z, axis, name in pairs:
-            label = f"{name} n={n}, c={c}<br>"
-            trace = _map_trace(z, xs, ys, what, coloraxis=axis, name=name, label=label)
-            fig.add_trace(trace, row=row, col=k + 1)
+    step = _feature_step(H, W, len(maps), max_px, max_pixels)
+    fig = _feature_subplots(maps, labels)
+    small_before = [block_mean(before[n, c], step) for n, c in maps]
+    small_after = [block_mean(after[n, c], step) for n, c in maps]
+    _add_feature_maps(fig, maps, small_before, small_after, step, (H, W))
     _feature_map_axes(fig, len(maps))
     colour_axes, a_top, a_max = _feature_colour_axes(
         small_before, small_after, before_colorscale, after_colorscale, after_quantile
     )
     fig.update_layout(**colour_axes)
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=TITLE_SIZE)
-    notes = []
-    if step > 1:
-        notes.append(f"{H}×{W} maps shown block-averaged {step}×{step}")
-    if a_max > a_top:
-        notes.append(
-            f"after: colours saturate beyond ±{a_top:.3g} "
-            f"({after_quantile:.1%} of values; the largest |after| is {a_max:.3g})"
-        )
-    _style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
-    if notes:
-        _note(fig, "<br>".join(notes), y=0, yshift=-62)
+    notes = _feature_notes((H, W), step, a_top, a_max, after_quantile)
+    apply_style(fig, height=height, margin=dict(l=95, r=90, t=40, b=70 + 22 * len(notes)))
+    add_notes(fig, notes, y=0, yshift=-62)
     return fig
+
+
+def _difference_panels(
+    diff: np.ndarray, labels: Sequence[str] | None
+) -> tuple[np.ndarray, Sequence[str] | None]:
+    """`diff` as (C, H, W) panels; one (H, W) map is one panel without a title."""
+    diff = np.asarray(diff, dtype=np.float64)
+    if diff.ndim == 2:
+        diff = diff[None]
+        labels = [""] if labels is None else labels
+    if diff.ndim != 3:
+        raise ValueError(f"diff must be (H, W) or (C, H, W), got shape {diff.shape}")
+    return diff, labels
+
+
+def _add_difference_maps(fig: go.Figure, panels: np.ndarray, step: int) -> None:
+    """One panel per map, each block reduced to its largest |Δ| so the largest never hides."""
+    _, H, W = panels.shape
+    what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
+    for c, panel in enumerate(panels):
+        fig.add_trace(
+            _map_trace(
+                block_extreme(panel, step), np.arange(0, W, step), np.arange(0, H, step), what
+            ),
+            row=1,
+            col=c + 1,
+        )
+
+
+def _difference_axes(fig: go.Figure, names: Sequence[str], shown: int) -> None:
+    """Image axes without tick labels; panel titles as top x-axis titles, so they stay
+    next to the square images."""
+    _image_axes(fig, shown, 1, shown)
+    for c in range(shown):
+        fig.update_xaxes(
+            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
+        )
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
 
 
 def difference_heatmap_figure(
@@ -256,39 +328,19 @@ def difference_heatmap_figure(
     -------
     go.Figure
     """
-    diff = np.asarray(diff, dtype=np.float64)
-    if diff.ndim == 2:
-        diff = diff[None]
-        labels = [""] if labels is None else labels
-    if diff.ndim != 3:
-        raise ValueError(f"diff must be (H, W) or (C, H, W), got shape {diff.shape}")
+    diff, labels = _difference_panels(diff, labels)
     C, H, W = diff.shape
-    top = _finite_abs_max(diff)
+    top = finite_abs_max(diff)
     shown = min(C, max_panels)
-    step = _stride(max(H, W), max_px)
+    step = stride(max(H, W), max_px)
     names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
     fig = make_subplots(
         rows=1,
         cols=shown,
         horizontal_spacing=0.03,
     )
-    what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
-    for c in range(shown):
-        fig.add_trace(
-            _map_trace(
-                _block_extreme(diff[c], step), np.arange(0, W, step), np.arange(0, H, step), what
-            ),
-            row=1,
-            col=c + 1,
-        )
-    _image_axes(fig, shown, 1, shown)
-    # Panel titles as top x-axis titles: they stay next to the square images.
-    for c in range(shown):
-        fig.update_xaxes(
-            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
-        )
-    fig.update_xaxes(showticklabels=False, ticks="")
-    fig.update_yaxes(showticklabels=False, ticks="")
+    _add_difference_maps(fig, diff[:shown], step)
+    _difference_axes(fig, names, shown)
     scale_top = top if top > 0 else 1.0
     fig.update_layout(
         coloraxis=dict(
@@ -297,99 +349,13 @@ def difference_heatmap_figure(
             cmax=scale_top,
             colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
         ),
-        title=_title(f"{title} · max |Δ| = {top:.3g}"),
+        title=figure_title(f"{title} · max |Δ| = {top:.3g}"),
     )
     notes = []
     if shown < C:
         notes.append(f"showing {range_words(shown, C, 'channel', 'channels')}")
     if step > 1:
         notes.append(f"{H}×{W} maps reduced {step}×{step}, keeping each block's largest |Δ|")
-    _style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
-    if notes:
-        _note(fig, "<br>".join(notes), y=-0.02)
+    apply_style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
+    add_notes(fig, notes, y=-0.02)
     return fig
-
-
-_LEVELS = 254  # uint8 levels 0..254 for -top..top, so 0 sits on level 127
-
-
-def _levels(values: np.ndarray, top: float) -> dict:
-    """Heatmap colour arguments for `values` in [-top, top] sent as uint8 levels.
-
-    The colour bar keeps its labels in values: five ticks at -top, -top/2, 0, top/2, top.
-    """
-    level = np.rint((np.clip(values, -top, top) + top) / (2 * top) * _LEVELS).astype(np.uint8)
-    ticks = np.linspace(-top, top, 5)
-    return dict(
-        z=level,
-        zmin=0,
-        zmax=_LEVELS,
-        colorbar=dict(
-            thickness=12,
-            len=0.9,
-            tickvals=((ticks + top) / (2 * top) * _LEVELS).tolist(),
-            ticktext=[f"{t:.3g}" for t in ticks],
-        ),
-    )
-
-
-def map_figure(
-    values: np.ndarray, title: str, *, height: int = 240, max_px: int = 128, hover: bool = True
-) -> go.Figure:
-    """One (H, W) map as a heatmap on a diverging scale centred at 0 (row 0 at the top).
-
-    Parameters
-    ----------
-    values : ndarray, shape (H, W)
-    title : str
-    height : int
-    max_px : int
-        Larger maps are block-averaged to at most `max_px` a side.
-    hover : bool
-        Show each pixel's value on hover. Without hover (a picture to compare at a
-        glance, as on the Compare page's cards) the colours are sent as 255 levels
-        (one byte a pixel instead of four; a step of 0.4 % of the range, below what
-        the eye tells apart on the colour scale), the colour bar still labelled in values.
-
-    Returns
-    -------
-    go.Figure
-        One ``go.Heatmap`` ("RdBu_r", symmetric about 0) with h and w axis titles.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2:
-        raise ValueError(f"values must be one (H, W) map, got shape {values.shape}")
-    H, W = values.shape
-    step = _stride(max(H, W), max_px)
-    top = _finite_abs_max(values) or 1.0
-    what = f"mean of a {step}×{step} block" if step > 1 else "value"
-    shown = _block_mean(values, step)
-    colours = dict(
-        z=_float_payload(shown), zmin=-top, zmax=top, colorbar=dict(thickness=12, len=0.9)
-    )
-    if not hover and np.isfinite(shown).all():
-        colours = _levels(shown, top)
-    fig = go.Figure(
-        go.Heatmap(
-            **colours,
-            x=_small_uint(np.arange(0, W, step)),
-            y=_small_uint(np.arange(0, H, step)),
-            colorscale="RdBu_r",
-            hovertemplate=f"h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3f}}<extra></extra>",
-            hoverinfo=None if hover else "skip",
-        )
-    )
-    fig.update_yaxes(
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-        nticks=4,
-        title_text=MAP_Y_TITLE,
-        showgrid=False,
-        zeroline=False,
-    )
-    fig.update_xaxes(
-        constrain="domain", nticks=4, title_text=MAP_X_TITLE, showgrid=False, zeroline=False
-    )
-    fig.update_layout(title=_title(title))
-    return _style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from normapp.figures._arrays import _float_payload, _stride
-from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, _style, _title
+from normapp.figures._arrays import float_payload, thin_indices
+from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, apply_style, figure_title
 
 
 def _channel_traces(
@@ -25,7 +25,7 @@ def _channel_traces(
     return [
         go.Scatter(
             x=xs,
-            y=_float_payload(running),
+            y=float_payload(running),
             mode="lines",
             line=dict(color=colour, width=3),
             name=label,
@@ -43,6 +43,65 @@ def _channel_traces(
             hovertemplate=f"{label} {reference_name}: %{{y:.4g}}<extra></extra>",
         ),
     ]
+
+
+def _checked_running(
+    steps: np.ndarray, running: np.ndarray, population: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps (steps,), running values (steps, C) (one channel may come as (steps,)) and
+    population (C,), checked to agree."""
+    steps = np.asarray(steps).reshape(-1)
+    running = np.asarray(running, dtype=np.float64)
+    if running.ndim == 1:
+        running = running[:, None]
+    population = np.asarray(population, dtype=np.float64).reshape(-1)
+    if running.shape[0] != steps.size or population.size != running.shape[1]:
+        raise ValueError(
+            f"running must be (steps, C) = ({steps.size}, {population.size}), got {running.shape}"
+        )
+    return steps, running, population
+
+
+def _every_channel(
+    steps: np.ndarray,
+    running: np.ndarray,
+    population: np.ndarray,
+    keep: np.ndarray,
+    labels: Sequence[str] | None,
+    reference_name: str,
+) -> list[go.Scatter]:
+    """Each channel's two lines, channel by channel: its running values at the `keep`
+    steps, and its reference value dashed across every step."""
+    x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
+    traces = []
+    for channel in range(running.shape[1]):
+        traces += _channel_traces(
+            steps[keep],
+            running[keep, channel],
+            x_ends,
+            population[channel],
+            channel,
+            _channel_label(labels, channel),
+            reference_name,
+        )
+    return traces
+
+
+def _channel_label(labels: Sequence[str] | None, channel: int) -> str:
+    """The caller's label for `channel`, or ``"c=k"`` when it gave none."""
+    return labels[channel] if labels is not None and channel < len(labels) else f"c={channel}"
+
+
+def _reference_swatch(name: str) -> go.Scatter:
+    """A legend-only grey dashed line: one entry says what every channel's dashed line is."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="lines",
+        line=dict(color=LATTICE, width=2, dash="dash"),
+        name=name,
+        hoverinfo="skip",
+    )
 
 
 def running_stats_figure(
@@ -87,55 +146,19 @@ def running_stats_figure(
         One solid line per channel and one dashed line in the same colour
         (``SET_PALETTE``) at the population value.
     """
-    steps = np.asarray(steps).reshape(-1)
-    running = np.asarray(running, dtype=np.float64)
-    if running.ndim == 1:
-        running = running[:, None]
-    population = np.asarray(population, dtype=np.float64).reshape(-1)
-    if running.shape[0] != steps.size or population.size != running.shape[1]:
-        raise ValueError(
-            f"running must be (steps, C) = ({steps.size}, {population.size}), got {running.shape}"
-        )
-    keep = np.arange(0, steps.size, _stride(steps.size, max_points))
-    if steps.size and keep[-1] != steps.size - 1:
-        keep = np.append(keep, steps.size - 1)
-    xs = steps[keep]
-    x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
-    fig = go.Figure()
-    for channel in range(running.shape[1]):
-        label = (
-            channel_labels[channel]
-            if channel_labels is not None and channel < len(channel_labels)
-            else f"c={channel}"
-        )
-        fig.add_traces(
-            _channel_traces(
-                xs,
-                running[keep, channel],
-                x_ends,
-                population[channel],
-                channel,
-                label,
-                reference_name,
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="lines",
-            line=dict(color=LATTICE, width=2, dash="dash"),
-            name=reference_legend,
-            hoverinfo="skip",
-        )
+    steps, running, population = _checked_running(steps, running, population)
+    keep = thin_indices(steps.size, max_points)
+    fig = go.Figure(
+        _every_channel(steps, running, population, keep, channel_labels, reference_name)
     )
+    fig.add_trace(_reference_swatch(reference_legend))
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=y_label)
-    fig.update_layout(title=_title(title), hovermode="closest")
+    fig.update_layout(title=figure_title(title), hovermode="closest")
     if legend_below:
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.33, x=0, xanchor="left"))
     lines = title.count("<br>") + 1
-    return _style(fig, height=height, margin=dict(l=70, r=20, t=40 + 24 * lines, b=60))
+    return apply_style(fig, height=height, margin=dict(l=70, r=20, t=40 + 24 * lines, b=60))
 
 
 FIGURE_CHANNELS = 8  # lines per running-statistics figure (64 would be unreadable and slow)

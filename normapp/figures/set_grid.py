@@ -1,47 +1,47 @@
 """The set grid: an N × C grid of H × W tiles, each pixel coloured by its reduction set.
 
-Built in pure steps, each testable alone: :func:`grid_colours` (the colour
-class of every shown pixel), :func:`grid_notes` (what the footnote says),
-:func:`set_label_positions` (where set numbers fit), then traces and axes;
-:func:`set_grid_figure` assembles them. Geometry lives in
-:mod:`normapp.figures.grid_geometry`.
+Built in pure steps, each testable alone: where elements land
+(:mod:`normapp.figures.grid_geometry`), each pixel's colour class, the notes
+and where set numbers fit (:mod:`normapp.figures.grid_colours`); then the
+traces here, the marks over them (:mod:`normapp.figures.grid_marks`) and the
+axes; :func:`set_grid_figure` assembles them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
-from normapp.figures._arrays import _check_selected, _float_payload, _small_uint
+from normapp.figures._arrays import check_selected, small_uint
 from normapp.figures._style import (
-    GREY,
-    LABEL_SIZE,
     NORMAL_TEXT,
-    SET_HIGHLIGHT,
-    SET_PALETTE,
     SIDE_HEIGHT,
-    TRANSPARENT,
     TextSizes,
-    _black_under_yellow,
-    _label_colour,
-    _legend_swatch,
-    _mix,
-    _note,
-    _style,
-    _title,
-    range_words,
+    add_notes,
+    apply_style,
+    figure_title,
+)
+from normapp.figures.grid_colours import (
+    GridColours,
+    grid_colours,
+    grid_notes,
+    ring_position,
 )
 from normapp.figures.grid_geometry import (
     GridLayout,
-    _block_any,
-    _set_rectangles,
-    _to_mosaic,
     grid_layout,
+    to_mosaic,
 )
-from normlib.typing import Element
+from normapp.figures.grid_marks import (
+    add_grid_legend,
+    add_ring,
+    add_set_labels,
+    add_set_outline,
+    add_small_set_marks,
+)
+from normlib.typing import Element, Shape4
 
 GRID_EDGE_PAD = 0.04  # room around the mosaic, as a fraction of its longer side
 # Set numbers are placed where they fit at an assumed plot width (the grid
@@ -49,167 +49,6 @@ GRID_EDGE_PAD = 0.04  # room around the mosaic, as a fraction of its longer side
 GRID_ASSUMED_WIDTH = 480
 GRID_COMPACT_WIDTH = 300
 UNLABELLED_NOTE = "set numbers where they fit; hover a pixel for its set"
-
-
-@dataclass(frozen=True)
-class GridColours:
-    """The colour class of every shown pixel and the colour of each class.
-
-    Palette mode (at most ``len(SET_PALETTE)`` sets visible): class k is the
-    k-th visible set. Grey mode: class 0 every other set, 1 the selected set.
-    Then one class for downsampled blocks holding only part of the selected
-    set, and a last, transparent class for the gaps between tiles.
-    """
-
-    tiles: np.ndarray  # (n_show, c_show, tile_h, tile_w): set id of each shown pixel
-    classes: np.ndarray  # same shape, uint8 colour class
-    colours: list[str]  # colour of each class
-    visible: np.ndarray  # the set ids in the tiles, ascending
-    palette_mode: bool
-    selected_id: int | None
-    in_block: np.ndarray | None  # per pixel: its block holds part of the selected set
-
-    @property
-    def partial_class(self) -> int:
-        return len(self.colours) - 2
-
-    @property
-    def gap_class(self) -> int:
-        return len(self.colours) - 1
-
-
-def grid_colours(ids: np.ndarray, layout: GridLayout, element: Element | None) -> GridColours:
-    """Colour classes of the tiles :func:`set_grid_figure` draws for `ids` (no Plotly)."""
-    sh, sw = layout.stride_h, layout.stride_w
-    shown = ids[: layout.n_show, : layout.c_show]
-    tiles = shown[:, :, ::sh, ::sw]
-    visible = np.unique(tiles)
-    palette_mode = visible.size <= len(SET_PALETTE)
-    selected_id = int(ids[element]) if element is not None else None
-    if palette_mode:
-        classes = np.searchsorted(visible, tiles).astype(np.uint8)
-        colours = list(SET_PALETTE[: visible.size])
-        selected_colour = (
-            colours[int(np.searchsorted(visible, selected_id))]
-            if selected_id is not None and selected_id in visible
-            else SET_HIGHLIGHT
-        )
-    else:
-        classes = (tiles == selected_id).astype(np.uint8)
-        colours = [GREY, SET_HIGHLIGHT]
-        selected_colour = SET_HIGHLIGHT
-    in_block = None
-    if element is not None:
-        in_block = _block_any(shown == selected_id, sh, sw)
-        classes[in_block & (tiles != selected_id)] = len(colours)  # the partial class
-    colours += [_mix(selected_colour, "#FFFFFF", 0.5), TRANSPARENT]
-    return GridColours(tiles, classes, colours, visible, palette_mode, selected_id, in_block)
-
-
-def ring_position(layout: GridLayout, element: Element | None) -> tuple[int, int] | None:
-    """Mosaic (x, y) of the selected element's pixel, or None when its tile is not shown."""
-    if element is None:
-        return None
-    n, c, h, w = element
-    if not (n < layout.n_show and c < layout.c_show):
-        return None
-    r0, c0 = layout.tile_origin(n, c)
-    return c0 + w // layout.stride_w, r0 + h // layout.stride_h
-
-
-def grid_notes(layout: GridLayout, colours: GridColours, element: Element | None) -> list[str]:
-    """The footnote lines: what is not shown, downsampling, and how to read the colours."""
-    N, C, H, W = layout.shape
-    notes = []
-    if layout.n_show < N or layout.c_show < C:
-        notes.append(
-            f"showing {range_words(layout.n_show, N, 'n')}, {range_words(layout.c_show, C, 'c')}"
-        )
-    if layout.downsampled:
-        notes.append(
-            f"{H}×{W} maps downsampled: each pixel is a {layout.stride_h}×{layout.stride_w} "
-            "block,<br>shown by its top-left element"
-        )
-    if element is not None:
-        if (colours.classes == colours.partial_class).any():
-            notes.append("lighter pixels: blocks holding only part of the set")
-        if ring_position(layout, element) is None:
-            n, c, h, w = element
-            notes.append(f"the selected element ({n}, {c}, {h}, {w}) lies outside the tiles shown")
-    if not colours.palette_mode and colours.selected_id is None:
-        notes.append(f"{colours.visible.size:,} sets: select an element to see its set")
-    return notes
-
-
-def set_label_positions(
-    tiles: np.ndarray,
-    classes: np.ndarray,
-    colours: Sequence[str],
-    layout: GridLayout,
-    cell_px: float,
-    size: int = LABEL_SIZE,
-) -> tuple[list[float], list[float], list[str], list[str], int]:
-    """Where each set's number fits: (x, y, text, ink) per label and the sets left without one.
-
-    One label per set and tile, at the centre of the set's rectangle there
-    (`classes` is the mosaic of colour classes), in black or white for
-    contrast with the fill; a number is written only where its rectangle is
-    tall and wide enough at `cell_px` screen pixels per mosaic pixel.
-    """
-    xs, ys, texts, inks = [], [], [], []
-    labelled: set[int] = set()
-    for set_id in np.unique(tiles).tolist():
-        text = str(set_id)
-        need_w = 0.62 * size * len(text) + 6
-        for top, left, bottom, right in _set_rectangles(tiles == set_id, layout):
-            if (bottom - top + 1) * cell_px < size + 5:
-                continue
-            if (right - left + 1) * cell_px < need_w:
-                continue
-            under = classes[top : bottom + 1, left : right + 1]
-            fills = [colours[k] for k in np.unique(under).tolist()]
-            xs.append((left + right) / 2)
-            ys.append((top + bottom) / 2)
-            texts.append(text)
-            inks.append(_label_colour(fills))
-            labelled.add(set_id)
-    return xs, ys, texts, inks, int(np.unique(tiles).size - len(labelled))
-
-
-def _add_set_labels(
-    fig: go.Figure,
-    tiles: np.ndarray,
-    classes: np.ndarray,
-    colours: Sequence[str],
-    layout: GridLayout,
-    cell_px: float,
-    size: int = LABEL_SIZE,
-) -> int:
-    """Write each set's number on its pixels, wherever the number fits.
-
-    The non-colour cue: sets told apart by number, not only by colour, so a
-    colour-blind reader can match tiles with each other and with the legend.
-    Returns how many sets visible in the tiles got no label anywhere.
-    """
-    xs, ys, texts, inks, unlabelled = set_label_positions(
-        tiles, classes, colours, layout, cell_px, size
-    )
-    if xs:
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="text",
-                text=texts,
-                textposition="middle center",
-                textfont=dict(size=size, color=inks),
-                hoverinfo="skip",
-                showlegend=False,
-                cliponaxis=False,
-                name="set numbers",
-            )
-        )
-    return unlabelled
 
 
 def _discrete_colorscale(colours: Sequence[str]) -> list[list]:
@@ -236,7 +75,12 @@ def _colour_trace(z: np.ndarray, colours: Sequence[str]) -> go.Heatmap:
 
 
 def _points_trace(z: np.ndarray, tiles: np.ndarray, layout: GridLayout, gap_class: int):
-    """The clickable, hoverable points: one per mosaic pixel (not per element)."""
+    """The clickable, hoverable points: one per mosaic pixel (not per element).
+
+    Invisible, each at its pixel's (x, y), carrying ``customdata`` = (n, c, h, w)
+    and ``marker.color`` = set id. Plotly cannot select heatmap cells, so
+    Streamlit's ``on_select`` would never fire for the heatmap alone.
+    """
     _, _, H, W = layout.shape
     rows, cols = np.nonzero(z != gap_class)
     nn, cc, hh, ww = np.meshgrid(
@@ -246,14 +90,14 @@ def _points_trace(z: np.ndarray, tiles: np.ndarray, layout: GridLayout, gap_clas
         np.arange(0, W, layout.stride_w),
         indexing="ij",
     )
-    coords = _to_mosaic(np.stack([nn, cc, hh, ww], axis=-1), layout, 0)[rows, cols]
-    point_ids = _to_mosaic(tiles, layout, 0)[rows, cols]
+    coords = to_mosaic(np.stack([nn, cc, hh, ww], axis=-1), layout, 0)[rows, cols]
+    point_ids = to_mosaic(tiles, layout, 0)[rows, cols]
     return go.Scattergl(
-        x=_small_uint(cols),
-        y=_small_uint(rows),
+        x=small_uint(cols),
+        y=small_uint(rows),
         mode="markers",
-        marker=dict(size=4, opacity=0, color=_small_uint(point_ids)),
-        customdata=_small_uint(coords),
+        marker=dict(size=4, opacity=0, color=small_uint(point_ids)),
+        customdata=small_uint(coords),
         hovertemplate=(
             "n=%{customdata[0]}, c=%{customdata[1]}, h=%{customdata[2]}, "
             "w=%{customdata[3]}<br>set %{marker.color}<extra></extra>"
@@ -263,108 +107,6 @@ def _points_trace(z: np.ndarray, tiles: np.ndarray, layout: GridLayout, gap_clas
         showlegend=False,
         name="elements",
     )
-
-
-def _add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) -> None:
-    """Outline, in every tile, exactly the pixels that hold the selected set.
-
-    Each rectangle runs along the pixel edges (±0.5 around the pixel
-    centres), never wider: a margin would cross the one-pixel gap and land on
-    the neighbouring tile when maps are tiny. Drawn as two NaN-separated line
-    traces (black under yellow) that read on every set colour and on both
-    themes; the axis ranges leave room so no line is cut at the mosaic's edge.
-    """
-    xs: list[float] = []
-    ys: list[float] = []
-    for top, left, bottom, right in _set_rectangles(in_block, layout):
-        x0, x1, y0, y1 = left - 0.5, right + 0.5, top - 0.5, bottom + 0.5
-        xs += [x0, x1, x1, x0, x0, np.nan]
-        ys += [y0, y0, y1, y1, y0, np.nan]
-    if not xs:
-        return
-    x, y = _float_payload(np.array(xs)), _float_payload(np.array(ys))
-    for colour, width, legend in _black_under_yellow(5, 2):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines",
-                line=dict(color=colour, width=width),
-                hoverinfo="skip",
-                name="the selected set (outlined)",
-                legendgroup="outline",
-                legendrank=1001,
-                showlegend=legend,
-            )
-        )
-
-
-def _add_ring(fig: go.Figure, ring: tuple[int, int]) -> None:
-    """A black-under-yellow circle around the selected element's pixel."""
-    for colour, width, legend in _black_under_yellow(5, 2.5):
-        fig.add_trace(
-            go.Scatter(
-                x=[ring[0]],
-                y=[ring[1]],
-                mode="markers",
-                marker=dict(symbol="circle-open", size=19, color=colour, line=dict(width=width)),
-                name="selected element",
-                legendgroup="element",
-                legendrank=1002,
-                showlegend=legend,
-                hoverinfo="skip",
-                cliponaxis=False,
-            )
-        )
-
-
-def _add_small_set_marks(
-    fig: go.Figure, colours: GridColours, layout: GridLayout, text: TextSizes
-) -> None:
-    """A set of a pixel or two per tile (Method 1: one per map) vanished under its own
-    outline: all grey tiles with pin-sized yellow marks, while the legend said blue. Such a
-    set's pixels get a marker in the set's colour that reads at any size (larger with
-    presenter text), so the figure shows what its legend names."""
-    assert colours.in_block is not None
-    tiles = layout.n_show * layout.c_show
-    count = int(colours.in_block.sum())
-    if count == 0 or count > 2 * tiles or colours.selected_id is None:
-        return
-    n, c, i, j = np.nonzero(colours.in_block)
-    origins = np.array([layout.tile_origin(int(a), int(b)) for a, b in zip(n, c, strict=True)])
-    colour = (
-        colours.colours[1]
-        if not colours.palette_mode
-        else colours.colours[int(np.searchsorted(colours.visible, colours.selected_id))]
-    )
-    size = 12 if text.font <= NORMAL_TEXT.font else 20
-    fig.add_trace(
-        go.Scatter(
-            x=_float_payload(origins[:, 1] + j),
-            y=_float_payload(origins[:, 0] + i),
-            mode="markers",
-            marker=dict(
-                symbol="square", size=size, color=colour, line=dict(color="#000000", width=1)
-            ),
-            name="the selected set's pixels",
-            showlegend=False,
-            hoverinfo="skip",
-            cliponaxis=False,
-        )
-    )
-
-
-def _add_grid_legend(fig: go.Figure, colours: GridColours) -> None:
-    """Legend: what the colours mean."""
-    if colours.palette_mode:
-        for rank, set_id in enumerate(colours.visible.tolist()):
-            label = f"set {set_id}" + (" (selected)" if set_id == colours.selected_id else "")
-            _legend_swatch(fig, label, colours.colours[rank])
-        return
-    if colours.selected_id is not None:
-        _legend_swatch(fig, f"set {colours.selected_id} (selected)", SET_HIGHLIGHT)
-    others = colours.visible.size - int(colours.selected_id in colours.visible.tolist())
-    _legend_swatch(fig, f"other sets ({others:,} shown)", GREY)
 
 
 def grid_ranges(layout: GridLayout) -> tuple[list[float], list[float]]:
@@ -434,6 +176,60 @@ def _grid_legend_place(wide: bool) -> dict:
     return dict(x=1.02, y=1, xanchor="left", yanchor="top")
 
 
+def _checked_ids(set_ids: np.ndarray) -> tuple[np.ndarray, Shape4]:
+    """`set_ids` as an array and its shape, which must be 4-D (N, C, H, W) of integers."""
+    ids = np.asarray(set_ids)
+    shape = tuple(int(v) for v in ids.shape)
+    if len(shape) != 4 or ids.dtype.kind not in "iu":
+        raise ValueError(f"set_ids must be a 4-D integer array, got {ids.dtype} {ids.shape}")
+    return ids, shape
+
+
+def _mosaic_traces(
+    z: np.ndarray, colours: GridColours, layout: GridLayout, compact: bool
+) -> list[go.Heatmap | go.Scattergl]:
+    """The colour mosaic and, unless `compact`, the invisible points that hover and click."""
+    traces: list[go.Heatmap | go.Scattergl] = [_colour_trace(z, colours.colours)]
+    if not compact:
+        # A compact card is a picture to compare at a glance: one hover point per pixel
+        # was three quarters of its bytes (six cards were 250 kB of the Compare page).
+        traces.append(_points_trace(z, colours.tiles, layout, colours.gap_class))
+    return traces
+
+
+def _note_lines(notes: list[str]) -> int:
+    """Lines the notes take. A note may hold a line break of its own ("…block,<br>shown by
+    its top-left…"): counted as one line, the presenter's caption was cut off at the bottom."""
+    return sum(1 + note.count("<br>") for note in notes)
+
+
+def _add_selection(
+    fig: go.Figure,
+    colours: GridColours,
+    layout: GridLayout,
+    element: Element | None,
+    text: TextSizes,
+) -> None:
+    """The selected set outlined (and marked where it is too small to see), its element ringed."""
+    if colours.in_block is not None:
+        add_set_outline(fig, colours.in_block, layout)
+        add_small_set_marks(fig, colours, layout, text)
+    ring = ring_position(layout, element)
+    if ring is not None:
+        add_ring(fig, ring)
+
+
+def _grid_interaction(wide: bool, compact: bool) -> dict:
+    """Layout for clicking pixels: no drag or zoom, a click selects, legend items do nothing."""
+    return dict(
+        legend=dict(**_grid_legend_place(wide), itemclick=False),
+        showlegend=not compact,
+        dragmode=False,
+        clickmode="event+select",
+        hovermode="closest",
+    )
+
+
 def set_grid_figure(
     set_ids: np.ndarray,
     *,
@@ -450,13 +246,11 @@ def set_grid_figure(
     """The exact reduction-set view: an N × C grid of H × W tiles coloured by set id.
 
     Rows are samples n, columns channels c; each tile is one (n, c) feature
-    map and each pixel is coloured by the reduction set of its element.
-    With at most ``len(SET_PALETTE)`` distinct sets visible every set gets
-    its palette colour; with more, the selected set is drawn in
-    ``SET_HIGHLIGHT`` and the rest in ``GREY``. The selected set is also
-    outlined (black under yellow) in every tile, and the selected element
-    ringed. With few sets (palette colours), each set's number is also
-    written on its pixels wherever it fits, so sets differ by more than colour.
+    map, each pixel coloured by its element's reduction set (a palette colour
+    per set when few are visible, else the selected set ``SET_HIGHLIGHT`` and
+    the rest ``GREY``: :class:`GridColours`). The selected set is outlined in
+    every tile, the selected element ringed, and with few sets each set's
+    number is written wherever it fits, so sets differ by more than colour.
 
     Parameters
     ----------
@@ -464,12 +258,9 @@ def set_grid_figure(
         From :func:`normlib.set_ids`.
     selected : (n, c, h, w), optional
         The element whose set is highlighted.
-    max_tiles : int
-        Show at most this many samples and channels (the first ones).
-    max_tile_px : int
-        Downsample (every k-th pixel) tiles larger than this.
-    max_pixels : int, optional
-        Pixel budget of the whole mosaic (see :func:`grid_layout`).
+    max_tiles, max_tile_px, max_pixels : int
+        At most this many samples and channels (the first ones), pixels a tile
+        side (every k-th pixel) and pixels in all (see :func:`grid_layout`).
     title : str, optional
     height : int
         Figure height in pixels.
@@ -487,28 +278,16 @@ def set_grid_figure(
         Trace 0 is one ``go.Heatmap`` over the mosaic (x = mosaic column,
         y = mosaic row) whose z is a colour class (uint8; the gaps between
         tiles are a transparent class). Trace 1 is a ``go.Scattergl`` of
-        invisible points, one per mosaic pixel at the same (x, y), carrying
-        ``customdata`` = (n, c, h, w) and ``marker.color`` = set id: it gives
-        the hover and makes clicks selectable, because Plotly cannot select
-        heatmap cells, so Streamlit's ``on_select`` would never fire for a
-        heatmap alone. Map a clicked (x, y) back with
-        :func:`grid_point_to_element`. A `compact` grid has no such trace: no
-        hover, no selection.
+        invisible points at the same (x, y), for hover and clicks (see
+        :func:`_points_trace`); map a clicked (x, y) back with
+        :func:`grid_point_to_element`. A `compact` grid has no trace 1.
     """
-    ids = np.asarray(set_ids)
-    shape = tuple(int(v) for v in ids.shape)
-    if len(shape) != 4 or ids.dtype.kind not in "iu":
-        raise ValueError(f"set_ids must be a 4-D integer array, got {ids.dtype} {ids.shape}")
+    ids, shape = _checked_ids(set_ids)
     layout = grid_layout(shape, max_tiles=max_tiles, max_tile_px=max_tile_px, max_pixels=max_pixels)
-    element = _check_selected(selected, shape)
+    element = check_selected(selected, shape)
     colours = grid_colours(ids, layout, element)
-    z = _to_mosaic(colours.classes, layout, colours.gap_class)
-    fig = go.Figure(_colour_trace(z, colours.colours))
-    if not compact:
-        # A compact card is a picture to compare at a glance: one hover point per pixel
-        # was three quarters of its bytes (six cards were 250 kB of the Compare page).
-        fig.add_trace(_points_trace(z, colours.tiles, layout, colours.gap_class))
-
+    z = to_mosaic(colours.classes, layout, colours.gap_class)
+    fig = go.Figure(_mosaic_traces(z, colours, layout, compact))
     notes = [] if compact else grid_notes(layout, colours, element)
     x_range, y_range = grid_ranges(layout)
     wide = layout.cols > 0.8 * layout.rows
@@ -517,36 +296,18 @@ def set_grid_figure(
         titled=title is not None,
         compact=compact,
         wide=wide,
-        # A note may hold a line break of its own ("…block,<br>shown by its top-left…"):
-        # counted as one line, the presenter's caption was cut off at the figure's bottom.
-        note_lines=sum(1 + note.count("<br>") for note in notes),
+        note_lines=_note_lines(notes),
         line_px=line_px,
     )
     if colours.palette_mode and labels:
         cell_px = _cell_px(height, margin, compact, x_range, y_range)
-        unlabelled = _add_set_labels(
-            fig, colours.tiles, z, colours.colours, layout, cell_px, text.label
-        )
-        if unlabelled and not compact:
+        if add_set_labels(fig, z, colours, layout, cell_px, text.label) and not compact:
             notes.append(UNLABELLED_NOTE)
             margin["b"] += line_px
-    if colours.in_block is not None:
-        _add_set_outline(fig, colours.in_block, layout)
-        _add_small_set_marks(fig, colours, layout, text)
-    ring = ring_position(layout, element)
-    if ring is not None:
-        _add_ring(fig, ring)
-    _add_grid_legend(fig, colours)
+    _add_selection(fig, colours, layout, element, text)
+    add_grid_legend(fig, colours)
     _grid_axes(fig, layout, x_range, y_range)
-    _style(fig, height=height, margin=margin, text=text)
-    fig.update_layout(
-        title=_title(title),
-        legend=dict(**_grid_legend_place(wide), itemclick=False),
-        showlegend=not compact,
-        dragmode=False,
-        clickmode="event+select",
-        hovermode="closest",
-    )
-    if notes:
-        _note(fig, "<br>".join(notes), size=text.note)
+    apply_style(fig, height=height, margin=margin, text=text)
+    fig.update_layout(title=figure_title(title), **_grid_interaction(wide, compact))
+    add_notes(fig, notes, size=text.note)
     return fig

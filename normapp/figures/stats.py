@@ -8,18 +8,68 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from normapp.figures._arrays import _float_payload, _small_uint, _stride
+from normapp.figures._arrays import float_payload, small_uint, stride
 from normapp.figures._style import (
     NORMAL_TEXT,
     SET_HIGHLIGHT,
     SET_PALETTE,
     SIDE_HEIGHT,
-    TITLE_SIZE,
     TextSizes,
-    _note,
-    _style,
-    _title,
+    add_note,
+    apply_style,
+    figure_title,
+    size_subplot_titles,
 )
+
+_DIVERGING = ("RdBu_r", "RdBu", "PuOr", "BrBG", "PiYG", "PRGn")
+
+
+def _checked_values(values: np.ndarray) -> np.ndarray:
+    """`values` as a 2-D float array; one row may come as 1-D."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[None, :]
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    return values
+
+
+def _colour_scale(shown: np.ndarray, colorscale: str | None) -> tuple[str, dict]:
+    """The colour scale and its range: diverging and symmetric about 0 when the values take
+    both signs (so white is 0), else sequential over the values' own range."""
+    finite = shown[np.isfinite(shown)]
+    both_signs = finite.size > 0 and finite.min() < 0 < finite.max()
+    scale = colorscale or ("RdBu_r" if both_signs else "Cividis")
+    extra = {}
+    if scale in _DIVERGING and finite.size:
+        top = float(np.abs(finite).max()) or 1.0
+        extra = dict(zmin=-top, zmax=top)
+    return scale, extra
+
+
+def _stats_trace(
+    values: np.ndarray, steps: tuple[int, int], colorscale: str | None, names: tuple[str, str, str]
+) -> go.Heatmap:
+    """Every k-th row and column of `values`; the axes and the hover keep the true indices.
+
+    `names` are what rows, columns and values are called (hover and colour bar).
+    """
+    step_r, step_c = steps
+    rows, cols = values.shape
+    row_label, col_label, value_label = names
+    shown = values[::step_r, ::step_c]
+    scale, extra = _colour_scale(shown, colorscale)
+    return go.Heatmap(
+        z=float_payload(shown),
+        x=small_uint(np.arange(0, cols, step_c)),
+        y=small_uint(np.arange(0, rows, step_r)),
+        colorscale=scale,
+        colorbar=dict(title=dict(text=value_label), thickness=16),
+        hovertemplate=(
+            f"{row_label}=%{{y}}, {col_label}=%{{x}}<br>{value_label} %{{z:.4g}}<extra></extra>"
+        ),
+        **extra,
+    )
 
 
 def stats_heatmap_figure(
@@ -58,43 +108,20 @@ def stats_heatmap_figure(
     go.Figure
     """
     value_label = title if value_label is None else value_label
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 1:
-        values = values[None, :]
-    if values.ndim != 2:
-        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    values = _checked_values(values)
     rows, cols = values.shape
-    step_r, step_c = _stride(rows, max_cells), _stride(cols, max_cells)
-    shown = values[::step_r, ::step_c]
-    finite = shown[np.isfinite(shown)]
-    both_signs = finite.size > 0 and finite.min() < 0 < finite.max()
-    scale = colorscale or ("RdBu_r" if both_signs else "Cividis")
-    extra = {}
-    if scale in ("RdBu_r", "RdBu", "PuOr", "BrBG", "PiYG", "PRGn") and finite.size:
-        top = float(np.abs(finite).max()) or 1.0
-        extra = dict(zmin=-top, zmax=top)
-    fig = go.Figure(
-        go.Heatmap(
-            z=_float_payload(shown),
-            x=_small_uint(np.arange(0, cols, step_c)),
-            y=_small_uint(np.arange(0, rows, step_r)),
-            colorscale=scale,
-            colorbar=dict(title=dict(text=value_label), thickness=16),
-            hovertemplate=(
-                f"{row_label}=%{{y}}, {col_label}=%{{x}}<br>{value_label} %{{z:.4g}}<extra></extra>"
-            ),
-            **extra,
-        )
-    )
+    step_r, step_c = stride(rows, max_cells), stride(cols, max_cells)
+    names = (row_label, col_label, value_label)
+    fig = go.Figure(_stats_trace(values, (step_r, step_c), colorscale, names))
     fig.update_xaxes(title_text=col_label, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text=row_label, autorange="reversed", showgrid=False, zeroline=False)
-    fig.update_layout(title=_title(title))
+    fig.update_layout(title=figure_title(title))
     thinned = step_r > 1 or step_c > 1
-    _style(
+    apply_style(
         fig, height=height, margin=dict(l=70, r=20, t=60, b=60 + (22 if thinned else 0)), text=text
     )
     if thinned:
-        _note(
+        add_note(
             fig,
             f"{rows}×{cols} values: every {step_r}th row and {step_c}th column shown",
             y=-0.12,
@@ -140,7 +167,7 @@ def stats_bar_figure(
         fig.add_trace(
             go.Bar(
                 x=labels,
-                y=_float_payload(values),
+                y=float_payload(values),
                 marker=dict(color=colours),
                 name=name,
                 showlegend=False,
@@ -149,10 +176,9 @@ def stats_bar_figure(
             row=1,
             col=col,
         )
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=TITLE_SIZE)
+    size_subplot_titles(fig)
     fig.update_xaxes(tickangle=-45 if means.size > 8 else 0, automargin=True)
-    fig.update_layout(title=_title(title), bargap=0.15)
-    return _style(
+    fig.update_layout(title=figure_title(title), bargap=0.15)
+    return apply_style(
         fig, height=height, margin=dict(l=60, r=20, t=60 if title is None else 90, b=40), text=text
     )
