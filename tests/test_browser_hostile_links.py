@@ -26,7 +26,7 @@ from urllib.parse import urlencode, urlparse
 import pytest
 
 from tests.conftest import ARTIFACTS, screenshot
-from tests.helpers import act, assert_no_problems, new_tab, open_app
+from tests.helpers import act, assert_no_problems, counting_context, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -94,22 +94,20 @@ def names(message_text: str, name: str) -> bool:
 
 
 class Visit:
-    """A tab that records every request and lets none leave the machine."""
+    """A fresh tab (a new Streamlit session) that records every request.
 
-    def __init__(self, browser, app_url: str):
+    The tabs of one module share a browser context, hence its HTTP cache: each visit loads
+    Streamlit's scripts from the cache, not the server, and the time a link's first run
+    takes is the app's. Nothing can leave the machine: Chromium resolves no host name but
+    this machine's (tests/support/chromium.py), and the requests are checked for others.
+    (Routing requests to abort them, as before, turns the cache off.)
+    """
+
+    def __init__(self, context, app_url: str):
         self.app_host = urlparse(app_url).netloc
-        self.context, self.tab = new_tab(browser)
+        self.tab = context.new_page()
         self.requests: list[str] = []
         self.tab.on("request", lambda request: self.requests.append(request.url))
-        self.tab.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if urlparse(route.request.url).netloc == self.app_host
-                or route.request.url.startswith(("data:", "blob:"))
-                else route.abort()
-            ),
-        )
 
     def foreign(self) -> list[str]:
         return [
@@ -119,15 +117,23 @@ class Visit:
         ]
 
     def close(self) -> None:
-        self.context.close()
+        self.tab.close()
 
 
 @pytest.fixture(scope="module")
-def default_load_seconds(browser, warm_app_url) -> dict[str, float]:
+def context(browser):
+    """One browser context for the module's tabs: they share its HTTP cache."""
+    shared = counting_context(browser)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture(scope="module")
+def default_load_seconds(context, warm_app_url) -> dict[str, float]:
     """How long each page's default view takes here: the yardstick for a link's budget."""
     seconds = {}
     for path in PAGES:
-        visit = Visit(browser, warm_app_url)
+        visit = Visit(context, warm_app_url)
         try:
             start = time.monotonic()
             open_app(visit.tab, warm_app_url + path, timeout_ms=120_000)
@@ -137,9 +143,9 @@ def default_load_seconds(browser, warm_app_url) -> dict[str, float]:
     return seconds
 
 
-def open_hostile(browser, app_url, path, link, default_seconds):
+def open_hostile(context, app_url, path, link, default_seconds):
     """Open `path` with `link`; return the visit and the time its first run took."""
-    visit = Visit(browser, app_url)
+    visit = Visit(context, app_url)
     budget = max(BUDGET_FLOOR_S, SLOWDOWN * default_seconds)
     start = time.monotonic()
     try:
@@ -160,7 +166,7 @@ def slug(path: str) -> str:
 @pytest.mark.parametrize("kind", list(HOSTILE))
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_parameter_set_to_a_hostile_value(
-    browser, warm_app_url, default_load_seconds, path, kind
+    context, warm_app_url, default_load_seconds, path, kind
 ):
     params = SIDEBAR + PAGES[path]
     link = dict.fromkeys(params, HOSTILE[kind])
@@ -170,7 +176,7 @@ def test_every_parameter_set_to_a_hostile_value(
         # before the app runs; so one value is 20,000 letters and the others 2,000.
         link = {name: HOSTILE[kind][: 20_000 if i == 0 else 2_000] for i, name in enumerate(link)}
     expected = [name for name in params if name not in ACCEPTS.get(kind, ())]
-    visit, _ = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
+    visit, _ = open_hostile(context, warm_app_url, path, link, default_load_seconds[path])
     tab = visit.tab
     try:
         screenshot(tab, f"hostile-{slug(path)}-{kind}")
@@ -200,10 +206,10 @@ OUT_OF_SHAPE = [
 
 @pytest.mark.parametrize(("path", "link", "name"), OUT_OF_SHAPE)
 def test_a_value_outside_the_input_gets_a_message(
-    browser, warm_app_url, default_load_seconds, path, link, name
+    context, warm_app_url, default_load_seconds, path, link, name
 ):
     """Issue 7 item 8: /?pick=99,99,99,99 silently became 7,2,31,31."""
-    visit, _ = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
+    visit, _ = open_hostile(context, warm_app_url, path, link, default_load_seconds[path])
     try:
         assert_no_problems(visit.tab, str(link))
         shown = "\n".join(alerts(visit.tab))
@@ -226,10 +232,10 @@ CAP_LINKS = [
 
 @pytest.mark.parametrize(("path", "link"), CAP_LINKS)
 def test_a_link_at_the_caps_finishes_in_bounded_time(
-    browser, warm_app_url, default_load_seconds, path, link
+    context, warm_app_url, default_load_seconds, path, link
 ):
     """Issue 7 item 5: /?source=random&shape=64x64x64x64&axes=&tab=downloads took 37 s."""
-    visit, seconds = open_hostile(browser, warm_app_url, path, link, default_load_seconds[path])
+    visit, seconds = open_hostile(context, warm_app_url, path, link, default_load_seconds[path])
     try:
         assert_no_problems(visit.tab, str(link))
         (ARTIFACTS / "timings.txt").open("a").write(f"{path}?{urlencode(link)}: {seconds:.1f} s\n")
@@ -237,10 +243,10 @@ def test_a_link_at_the_caps_finishes_in_bounded_time(
         visit.close()
 
 
-def test_an_upload_named_like_markdown_is_echoed_literally(browser, warm_app_url):
+def test_an_upload_named_like_markdown_is_echoed_literally(context, warm_app_url):
     """The file name in "… was skipped" is shown character for character (item 4)."""
     name = f"**x**[y](http://{EVIL}).png"
-    visit = Visit(browser, warm_app_url)
+    visit = Visit(context, warm_app_url)
     tab = visit.tab
     try:
         open_app(tab, f"{warm_app_url}/?source=uploads")
@@ -277,11 +283,11 @@ REFUSED = [
 
 @pytest.mark.parametrize(("path", "link", "name"), REFUSED)
 def test_a_refused_value_is_named_and_leaves_the_address_bar(
-    browser, warm_app_url, path, link, name
+    context, warm_app_url, path, link, name
 ):
     from playwright.sync_api import expect
 
-    context, tab = new_tab(browser)
+    tab = context.new_page()
     try:
         open_app(tab, f"{warm_app_url}{path}?{urlencode(link)}")
         expect(tab.get_by_test_id("stAlert").filter(has_text=f"{name}=").first).to_be_visible()
@@ -291,4 +297,4 @@ def test_a_refused_value_is_named_and_leaves_the_address_bar(
         for key, value in kept.items():  # what was used stays
             expect(tab).to_have_url(re.compile(rf"[?&]{re.escape(urlencode({key: value}))}(&|$)"))
     finally:
-        context.close()
+        tab.close()
