@@ -219,9 +219,10 @@ def run_caption(values: dict, configs: list) -> None:
         )
 
 
-def error_curves_by_batch(values: dict, norms: list[str]) -> tuple[list, dict]:
+def error_curves_by_batch(values: dict, norms: list[str]) -> tuple[list, dict, int]:
     """From the finished runs: each norm's held-out error against batch size (BatchNorm2d's
-    also with each held-out batch's own statistics, dashed), and the same as numbers."""
+    also with each held-out batch's own statistics, dashed), the same as numbers, and how
+    many runs of the sweep over batch sizes are not finished yet."""
     by_batch = {b: controls.configs_at(values, norms, b) for b in controls.BATCH_SIZES}
     finished = REGISTRY.finished([c for group in by_batch.values() for c in group])
     error_curves = []
@@ -244,23 +245,23 @@ def error_curves_by_batch(values: dict, norms: list[str]) -> tuple[list, dict]:
             error_curves.append(
                 figures.Curve(f"{label}, train mode", norm, batches, train_mode, dashed=True)
             )
-    missing = [c for group in by_batch.values() for c in group if c not in finished]
-    if missing:
-        key = controls.sweep_key(values, norms)
-        st.button(
-            f"Train every batch size ({len(missing)} more runs)",
-            key="lab:sweep_button",
-            on_click=lambda: st.session_state.update({"lab:sweep": key}),
-            help="The same settings at batch sizes 2, 4, 8, 16 and 32; runs already made are "
-            "reused.",
-        )
-    return error_curves, errors
+    missing = sum(1 for group in by_batch.values() for c in group if c not in finished)
+    return error_curves, errors, missing
 
 
 def error_by_batch(values: dict, norms: list[str], held_out: int) -> None:
     """The summary: held-out error against batch size, from the runs made so far."""
     st.subheader("Held-out error by batch size")
-    error_curves, errors = error_curves_by_batch(values, norms)
+    error_curves, errors, missing = error_curves_by_batch(values, norms)
+    if missing:
+        key = controls.sweep_key(values, norms)
+        st.button(
+            f"Train every batch size ({missing} more runs)",
+            key="lab:sweep_button",
+            on_click=lambda: st.session_state.update({"lab:sweep": key}),
+            help="The same settings at batch sizes 2, 4, 8, 16 and 32; runs already made are "
+            "reused.",
+        )
     if not error_curves:
         st.caption("Finished runs appear here, one point per batch size.")
         return

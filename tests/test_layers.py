@@ -75,7 +75,7 @@ def test_computations_and_figures_do_not_import_streamlit(path):
 
 def test_a_part_views_module_is_imported_by_pages_only():
     views = {
-        f"normapp.{relative(p)[8:-3].replace('/', '.')}" for p in part_modules() if is_views(p)
+        ".".join(p.relative_to(ROOT).with_suffix("").parts) for p in part_modules() if is_views(p)
     }
     assert {"normapp.classroom.views", "normapp.lab.views", "normapp.lab.live_views"} <= views
     importers = [
