@@ -344,10 +344,7 @@ def other_pages_while_training(students: int = 12, lab_students: int = 8) -> int
     views = [View(page) for page in OTHER_VIEWS]
     class_views = [[views[(s + k) % len(views)] for k in range(3)] for s in range(students)]
     # 800 steps each: the lab's queue keeps training for the whole measurement.
-    lab_views = [
-        [View("lab", f"norms=batchnorm,groupnorm&steps=800&tseed={60 + s}")]
-        for s in range(lab_students)
-    ]
+    lab_views = [[View("lab", f"tsteps=800&tseed={60 + s}")] for s in range(lab_students)]
     root = Path(__file__).resolve().parent.parent
     measured = {}
     for name, processes in (("training process", "1"), ("server threads (reference)", "0")):

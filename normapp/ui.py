@@ -186,7 +186,9 @@ def current_input(page: str) -> LoadedInput:
     `page` is the calling page's URL path (sitemap.PAGES): the other pages' link
     parameters are dropped from the URL.
     """
-    bound.one_value_each([*sitemap.PAGE_PARAMS[page], *sidebar.SIDEBAR_BOUNDS])
-    keep = {*sitemap.PAGE_PARAMS[page], *sidebar.SIDEBAR_BOUNDS, "embed", "embed_options"}
+    bound.one_value_each(
+        [*sitemap.PAGE_PARAMS[page], *sidebar.SIDEBAR_BOUNDS], sitemap.multi_valued(page)
+    )
+    keep = {*sitemap.kept_params(page), *sidebar.SIDEBAR_BOUNDS, "embed", "embed_options"}
     bound.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]

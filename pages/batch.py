@@ -8,7 +8,7 @@ from normapp.links.literal import literal
 from normapp.teaching import batch_dependence, batch_of_one, compare
 
 SAMPLE, BATCH, MATES, SHUFFLE, CHANNEL = batch_dependence.BATCH_PARAMS
-BOUNDS = (bound.Bound(MATES, batch_dependence.MATES), bound.Bound(SHUFFLE))
+BOUNDS = (bound.Bound(MATES, labels=batch_dependence.MATES), bound.Bound(SHUFFLE))
 PER_ROW = 3
 CHART = figures.CHART_CONFIG
 KEYS = ("bd:sample", "bd:batch", "mates", "shuffle", "bd:channel")

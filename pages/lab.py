@@ -8,33 +8,15 @@ import streamlit as st
 from normapp import figures, ui
 from normapp.lab import controls, gallery, live_views, network, precomputed, runs, summary
 from normapp.lab.task import make_task
-from normapp.links import bound
+from normapp.links import bound, widgets
 from normapp.links.literal import literal
 
 CHART = figures.CHART_CONFIG
-NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES, MATCH = controls.LAB_PARAMS
-KEYS = {
-    "norms": "lab:norms",
-    "batch": "lab:batch",
-    "lr": "lab:lr",
-    "steps": "lab:steps",
-    "tseed": "lab:seed",
-    "gn_groups": "lab:groups",
-    "custom_axes": "lab:axes_typed",
-    "match": "lab:match",
-}
+TABLE = controls.TABLE
+DEFAULTS = TABLE.defaults()
 REGISTRY = runs.REGISTRY
 # The default summary's runs, made ahead of time: a class opening the lab does not wait.
 REGISTRY.preload(precomputed.default_runs())
-
-
-def follow_links() -> None:
-    """A link's values into the lab's session keys (the lab binds its controls by hand)."""
-    for param in controls.LAB_PARAMS:
-        bound.follow_into(param, KEYS[param.name], list if param is NORMS else lambda value: value)
-        default = param.default
-        st.session_state.setdefault(KEYS[param.name], list(default) if param is NORMS else default)
-    st.session_state.setdefault("lab:axes", AXES.default)  # the custom axes last typed correctly
 
 
 def introduction() -> None:
@@ -53,11 +35,11 @@ def use_preset(name: str) -> None:
     preset = controls.PRESETS[name]
     st.session_state.update(
         {
-            "lab:norms": list(preset.norms),
-            "lab:batch": preset.batch,
-            "lab:lr": preset.lr,
-            "lab:steps": preset.steps,
-            "lab:match": preset.match,
+            "norms": list(preset.norms),
+            "tbatch": preset.batch,
+            "lr": preset.lr,
+            "tsteps": preset.steps,
+            "match": preset.match,
         }
     )
 
@@ -96,126 +78,65 @@ def task_and_network(task) -> None:
 
 def norm_choice() -> list[str]:
     """The normalizations to train, in the lab's order."""
-    st.pills(
-        "Normalizations to train (several to compare)",
-        list(controls.NORM_KEYS),
-        selection_mode="multi",
-        key="lab:norms",
-        persist_state="session",
-        format_func=lambda key: controls.norm_label(
-            key, st.session_state["lab:groups"], st.session_state["lab:axes"]
-        ),
-    )
-    return [k for k in controls.NORM_KEYS if k in st.session_state["lab:norms"]]
+    widgets.draw(TABLE["norms"])
+    return [k for k in controls.NORM_KEYS if k in st.session_state["norms"]]
 
 
 def training_controls(norms: list[str]) -> None:
     """Batch, learning rate, steps, seed; G and the custom axes when their norm is chosen."""
-    by_images = st.session_state["lab:match"] == "images"
+    by_images = st.session_state.get("match", TABLE["match"].param.default) == "images"
     at_reference = f" at batch {controls.REFERENCE_BATCH}" if by_images else ""
     batch_col, lr_col, steps_col, seed_col = st.columns([3, 3, 3, 1.4])
-    batch_col.select_slider(
-        "Batch size (images per step)",
-        list(controls.BATCH_SIZES),
-        key="lab:batch",
-        persist_state="session",
-    )
-    lr_col.select_slider(
-        f"Learning rate{at_reference}",
-        list(controls.LEARNING_RATES),
-        key="lab:lr",
-        persist_state="session",
-        help="SGD's step size. Too large and the loss can blow up: the run then stops and says so.",
-    )
-    steps_col.select_slider(
-        f"Training steps{at_reference}",
-        list(controls.STEP_CHOICES),
-        key="lab:steps",
-        persist_state="session",
-    )
-    seed_col.number_input(
-        "Seed",
-        0,
-        controls.SEED_MAX,
-        key="lab:seed",
-        persist_state="session",
-        help="Sets the starting weights and the order of the images.",
-    )
+    widgets.draw(TABLE["tbatch"], batch_col)
+    widgets.draw(TABLE["lr"], lr_col, label=f"Learning rate{at_reference}")
+    widgets.draw(TABLE["tsteps"], steps_col, label=f"Training steps{at_reference}")
+    widgets.draw(TABLE["tseed"], seed_col)
     if "groupnorm" in norms or "custom" in norms:
         groups_col, axes_col = st.columns(2)
     if "groupnorm" in norms:
-        groups_col.selectbox(
-            "GroupNorm's number of groups G",
-            list(controls.GROUP_CHOICES),
-            key="lab:groups",
-            persist_state="session",
+        widgets.draw(
+            TABLE["gn_groups"],
+            groups_col,
             help=f"{network.WIDTH} channels in G groups. G = 1 has LayerNorm's statistics, "
             f"G = {network.WIDTH} InstanceNorm's.",
         )
     if "custom" in norms:
         custom_axes_input(axes_col)
-    st.radio(
-        "Compare batch sizes with",
-        list(controls.MATCHES),
-        key="lab:match",
-        persist_state="session",
-        horizontal=True,
-        format_func=controls.MATCHES.get,
-        help="The same images: a batch of B takes 32/B times the steps, with the learning rate "
-        "times B/32, so every batch size sees the same images (the GroupNorm paper trains every "
-        "batch size for the same epochs with a learning rate proportional to the batch, after "
-        "Goyal et al., 2017). The same steps: a small batch then sees fewer images.",
-    )
+    widgets.draw(TABLE["match"], horizontal=True)
 
 
 def custom_axes_input(axes_col) -> None:
     """The custom norm's axes as typed; a bad entry is named and the last good one kept."""
-    typed_axes = axes_col.text_input(
-        "Custom axes (letters of N, C, H, W)",
-        key="lab:axes_typed",
-        persist_state="session",
-        max_chars=8,
-        help="The axes one mean and variance are taken over, as in the Explorer: NHW is "
-        "BatchNorm2d, CHW LayerNorm, HW InstanceNorm2d. With N among them the layer uses the "
-        "batch's statistics in training and at evaluation alike (no running statistics).",
-    )
-    try:
-        st.session_state["lab:axes"] = controls.parse_custom_axes(typed_axes)
-    except ValueError as error:
+    typed = widgets.draw(TABLE["custom_axes"], axes_col, max_chars=8)
+    axes, refusal = widgets.last_good(TABLE["custom_axes"], typed)
+    if refusal:
         axes_col.error(
-            f"Custom axes {literal(typed_axes)} cannot be used: {literal(error)}. "
-            f"Keeping {st.session_state['lab:axes']}."
+            f"Custom axes {literal(typed)} cannot be used: {literal(refusal)}. Keeping {axes}."
         )
 
 
 def current_values(norms: list[str]) -> dict:
-    """The lab's settings as the URL writes them."""
-    return {
-        "norms": tuple(norms) or NORMS.default,
-        "batch": int(st.session_state["lab:batch"]),
-        "lr": float(st.session_state["lab:lr"]),
-        "steps": int(st.session_state["lab:steps"]),
-        "tseed": int(st.session_state["lab:seed"]),
-        "gn_groups": int(st.session_state["lab:groups"]),
-        "custom_axes": st.session_state["lab:axes"],
-        "match": st.session_state["lab:match"],
-    }
+    """The lab's settings, by their names in the URL (the custom axes: the last good ones)."""
+    values = {name: st.session_state.get(name, default) for name, default in DEFAULTS.items()}
+    values["norms"] = tuple(norms) or TABLE["norms"].param.default
+    values["custom_axes"] = widgets.last_good(TABLE["custom_axes"])[0]
+    return values
 
 
 def run_caption(values: dict, configs: list) -> None:
     """How many steps, at which learning rate, and how many images each run takes."""
     run_steps, run_lr = configs[0].steps, configs[0].learning_rate
-    images = run_steps * values["batch"]
-    if values["match"] == "images" and values["batch"] != controls.REFERENCE_BATCH:
+    images = run_steps * values["tbatch"]
+    if values["match"] == "images" and values["tbatch"] != controls.REFERENCE_BATCH:
         st.caption(
-            f"At batch {values['batch']} each run takes **{run_steps:,} steps at learning rate "
-            f"{run_lr:g}**: the same {images:,} images as {values['steps']} steps at batch "
+            f"At batch {values['tbatch']} each run takes **{run_steps:,} steps at learning rate "
+            f"{run_lr:g}**: the same {images:,} images as {values['tsteps']} steps at batch "
             f"{controls.REFERENCE_BATCH}, with the learning rate scaled by "
-            f"{values['batch']}/{controls.REFERENCE_BATCH}."
+            f"{values['tbatch']}/{controls.REFERENCE_BATCH}."
         )
     else:
         st.caption(
-            f"Each run takes {run_steps:,} steps of {values['batch']} images: {images:,} in all."
+            f"Each run takes {run_steps:,} steps of {values['tbatch']} images: {images:,} in all."
         )
 
 
@@ -281,10 +202,10 @@ def error_by_batch(values: dict, norms: list[str], held_out: int) -> None:
 def error_by_batch_note(values: dict, held_out: int) -> str:
     return (
         (
-            f"Every batch size saw the same {values['steps'] * controls.REFERENCE_BATCH:,} "
+            f"Every batch size saw the same {values['tsteps'] * controls.REFERENCE_BATCH:,} "
             f"images (learning rate {values['lr']:g} at batch 32, proportional to the batch)"
             if values["match"] == "images"
-            else f"{values['steps']} steps at every batch size, learning rate {values['lr']:g}"
+            else f"{values['tsteps']} steps at every batch size, learning rate {values['lr']:g}"
         )
         + f", seed {values['tseed']}; error in eval mode on the "
         f"{held_out:,} held-out images; dashed: BatchNorm2d with each held-out "
@@ -314,7 +235,7 @@ def sources() -> None:
 
 ui.current_input("lab")  # the lab trains on its own task; this keeps the URL and sidebar right
 watcher = st.session_state.setdefault("lab:watcher", uuid.uuid4().hex)
-follow_links()
+raw = bound.translate_bound(TABLE.bound)
 notices = st.container()
 introduction()
 preset_buttons()
@@ -325,7 +246,7 @@ task_and_network(task)
 norms = norm_choice()
 training_controls(norms)
 values = current_values(norms)
-bound.write(values, controls.LAB_PARAMS)
+bound.check_table(raw, TABLE, values, hidden=controls.hidden_controls(norms))
 with notices:
     bound.show_messages()
 if not norms:

@@ -36,7 +36,7 @@ PAGES = {
     "/compare": ("methods", "pick"),
     "/batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "/train-eval": ("momentum", "steps", "batch", "bseed"),
-    "/lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes", "match"),
+    "/lab": ("norms", "tbatch", "lr", "tsteps", "tseed", "gn_groups", "custom_axes", "match"),
     "/quiz": ("quiz",),
     "/question": (),
 }
@@ -277,7 +277,7 @@ REFUSED = [
     ("/", {"groups": "5"}, "groups"),
     ("/", {"eps": "abc"}, "eps"),
     ("/compare", {"methods": "nope"}, "methods"),
-    ("/lab", {"batch": "999"}, "batch"),
+    ("/lab", {"tbatch": "999"}, "tbatch"),
 ]
 
 

@@ -17,14 +17,14 @@ from tests.helpers import LOAD_MS, PHONE, close_sidebar, expect_charts_drawn, pa
 pytestmark = pytest.mark.browser
 TITLE = "Training lab"
 # 50 steps keep every run of the test short; the seed keeps them apart from other tests' runs.
-QUICK = "norms=batchnorm,groupnorm&steps=50&tseed=7"
+QUICK = "tsteps=50&tseed=7"  # and the default norms, BatchNorm2d and GroupNorm
 TRAINING_MS = 240_000  # ten short runs, one after another, on a busy 2-core machine
 
 
 def test_runs_train_live_and_fill_the_batch_size_summary(browser, app_url):
     from playwright.sync_api import expect
 
-    context, tab = page_tab(browser, f"{app_url}/lab?{QUICK}&batch=4", TITLE)
+    context, tab = page_tab(browser, f"{app_url}/lab?{QUICK}&tbatch=4", TITLE)
     try:
         main = tab.get_by_test_id("stMain")
         # While training: a progress bar per run; afterwards the figures (the fragment
@@ -36,7 +36,7 @@ def test_runs_train_live_and_fill_the_batch_size_summary(browser, app_url):
         expect(tab.get_by_test_id("stProgress")).to_have_count(0, timeout=TRAINING_MS)
         # Loss, training accuracy, held-out accuracy, BatchNorm's statistics, the summary.
         expect(main.locator(".js-plotly-plot")).to_have_count(5, timeout=LOAD_MS)
-        expect(tab).to_have_url(re.compile(r"[?&]batch=4(&|$)"))
+        expect(tab).to_have_url(re.compile(r"[?&]tbatch=4(&|$)"))
         # The sidebar shows the pages but not the input controls the lab does not use.
         expect(tab.get_by_test_id("stSidebarNav")).to_be_visible()
         expect(tab.get_by_test_id("stSidebarUserContent")).to_be_hidden()
@@ -57,7 +57,7 @@ def test_runs_train_live_and_fill_the_batch_size_summary(browser, app_url):
         ("lab-projector-dark", "dark", {"width": 1920, "height": 1080}),
         ("lab-phone", "light", PHONE),
     ):
-        context, tab = page_tab(browser, f"{app_url}/lab?{QUICK}&batch=4", TITLE, scheme, viewport)
+        context, tab = page_tab(browser, f"{app_url}/lab?{QUICK}&tbatch=4", TITLE, scheme, viewport)
         try:
             if viewport is PHONE:
                 close_sidebar(tab)
@@ -77,7 +77,7 @@ def test_runs_train_live_and_fill_the_batch_size_summary(browser, app_url):
 def test_stop_ends_a_run_and_keeps_its_curves(browser, app_url):
     from playwright.sync_api import expect
 
-    context, tab = page_tab(browser, f"{app_url}/lab?norms=batchnorm&steps=800&tseed=11", TITLE)
+    context, tab = page_tab(browser, f"{app_url}/lab?norms=BatchNorm2d&tsteps=800&tseed=11", TITLE)
     try:
         main = tab.get_by_test_id("stMain")
         expect(

@@ -30,7 +30,7 @@ DEEP_LINKS = {
     "compare": ("/compare?methods=method1,layernorm", "Compare methods"),
     "batch": ("/batch?batch=6", "Batch dependence"),
     "train-eval": ("/train-eval?steps=20", "Train vs eval"),
-    "lab": ("/lab?steps=50", "Training lab"),
+    "lab": ("/lab?tsteps=50", "Training lab"),
     "quiz": ("/quiz?quiz=42", "Quiz"),
     "question": ("/question", "The question, answered"),
 }

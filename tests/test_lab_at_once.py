@@ -28,7 +28,7 @@ OTHER_VIEWS = [View(""), View("compare"), View("batch"), View("", "method=LayerN
 
 def lab_view(student: int) -> View:
     # 800 steps: a run lasts seconds, so the queue is still full when the last student asks.
-    return View("lab", f"norms=batchnorm,groupnorm&steps=800&tseed={20 + student}")
+    return View("lab", f"tsteps=800&tseed={20 + student}")
 
 
 async def _open(url: str, view: View, texts: list[str]) -> tuple[View, list[str], bool]:

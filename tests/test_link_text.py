@@ -43,7 +43,7 @@ def test_visible_names_every_control_and_format_character():
 @pytest.mark.parametrize(
     ("page", "name", "values", "used"),
     [
-        ("pages/lab.py", "batch", ["2", "4", "8"], "8"),
+        ("pages/lab.py", "tbatch", ["2", "4", "8"], "8"),
         ("pages/quiz.py", "class", ["AAAAAA", "BBBBBB"], "BBBBBB"),
         ("pages/compare.py", "pick", ["1,1,1,1", "0,1,2,3"], "0,1,2,3"),
         ("pages/batch.py", "shuffle", ["5", "6"], "6"),

@@ -45,14 +45,14 @@ def bounds(tabs: Mapping[str, str]) -> tuple[links.Bound, ...]:
             params.Param(
                 "method", "batchnorm", params.parse_choice(names, "method"), names.__getitem__
             ),
-            names,
+            labels=names,
         ),
         links.Bound(by_name["axes"], multi=True),
         *(links.Bound(by_name[name]) for name in ("groups", "eps", "center", "gamma", "beta")),
         links.Bound(params.Param("log", False, params.parse_bool("log"), params.format_bool)),
         links.Bound(
             params.Param("tab", tabs["stats"], lambda text: tabs[tab_by_name(text)]),
-            {label: label for label in tabs.values()},
+            labels={label: label for label in tabs.values()},
         ),
     )
 

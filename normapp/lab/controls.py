@@ -14,6 +14,7 @@ import normlib
 from normapp.lab.training import RunConfig
 from normapp.links import params
 from normapp.links.literal import quoted
+from normapp.links.table import Control, Table
 
 NORM_KEYS = ("none", "batchnorm", "groupnorm", "layernorm", "instancenorm", "custom")
 BATCH_SIZES = (2, 4, 8, 16, 32)
@@ -72,20 +73,18 @@ def norm_label(key: str, groups: int = 4, axes: str = DEFAULT_AXES) -> str:
         return f"GroupNorm({groups})"
     if key == "custom":
         return f"custom axes {axes}"
-    return {
-        "none": "no normalization",
-        "batchnorm": "BatchNorm2d",
-        "layernorm": "LayerNorm",
-        "instancenorm": "InstanceNorm2d",
-    }[key]
+    return NORM_NAMES[key]
 
 
 def parse_norms(text: str) -> tuple[str, ...]:
-    """``batchnorm,groupnorm`` into norm keys (order of NORM_KEYS, repeats dropped).
+    """``batchnorm,groupnorm`` (keys, or the labels the pills write) into norm keys, in the
+    order of NORM_KEYS, repeats dropped.
 
-    >>> parse_norms("groupnorm, BatchNorm")
-    ('batchnorm', 'groupnorm')
+    >>> parse_norms("groupnorm, BatchNorm"), parse_norms("BatchNorm2d,custom axes")
+    (('batchnorm', 'groupnorm'), ('batchnorm', 'custom'))
     """
+    by_label = {label.lower(): key for key, label in NORM_NAMES.items()}
+    text = ",".join(by_label.get(part.strip().lower(), part) for part in text.split(","))
     keys = params.parse_key_list(text, NORM_KEYS, "norms", "norm")
     return tuple(k for k in NORM_KEYS if k in keys)
 
@@ -127,27 +126,118 @@ def _parse_choice_number(options: Sequence[float], what: str, kind: type) -> Cal
     return parse
 
 
-NORMS = params.Param("norms", DEFAULT_NORMS, parse_norms, format_norms)
-BATCH = params.Param(
-    "batch", _DEFAULT.batch_size, _parse_choice_number(BATCH_SIZES, "batch (the batch size)", int)
+# What the norm pills show and write into the URL. GroupNorm's G and the custom axes have
+# their own controls: a label that changed with them would change the link's value too.
+NORM_NAMES = {
+    "none": "no normalization",
+    "batchnorm": "BatchNorm2d",
+    "groupnorm": "GroupNorm",
+    "layernorm": "LayerNorm",
+    "instancenorm": "InstanceNorm2d",
+    "custom": "custom axes",
+}
+
+# The lab's controls, in the order the page draws them (normapp/links/table.py). "tbatch",
+# "tsteps", "tseed": not "batch", "steps", "seed", which are the Batch dependence, Train vs
+# eval and sidebar controls' (a link that names them on /lab still works: old_names).
+# "gn_groups", "custom_axes": not the Explorer's "groups" and "axes".
+TABLE = Table(
+    (
+        Control(
+            params.Param("norms", DEFAULT_NORMS, parse_norms, format_norms),
+            "pills",
+            "Normalizations to train (several to compare)",
+            options=NORM_KEYS,
+            labels=NORM_NAMES,
+            multi=True,
+            joiner=",",
+        ),
+        Control(
+            params.Param(
+                "tbatch",
+                _DEFAULT.batch_size,
+                _parse_choice_number(BATCH_SIZES, "tbatch (the batch size)", int),
+            ),
+            "select_slider",
+            "Batch size (images per step)",
+            options=BATCH_SIZES,
+            old_names=("batch",),
+        ),
+        Control(
+            params.Param(
+                "lr",
+                _DEFAULT.learning_rate,
+                _parse_choice_number(LEARNING_RATES, "lr (the learning rate)", float),
+                params.format_float,
+            ),
+            "select_slider",
+            "Learning rate",
+            options=LEARNING_RATES,
+            help="SGD's step size. Too large and the loss can blow up: the run then stops and "
+            "says so.",
+        ),
+        Control(
+            params.Param(
+                "tsteps", _DEFAULT.steps, _parse_choice_number(STEP_CHOICES, "tsteps", int)
+            ),
+            "select_slider",
+            "Training steps",
+            options=STEP_CHOICES,
+            old_names=("steps",),
+        ),
+        Control(
+            params.Param("tseed", 0, params.parse_int_in(0, SEED_MAX, "tseed (the training seed)")),
+            "number_input",
+            "Seed",
+            bounds=(0, SEED_MAX),
+            help="Sets the starting weights and the order of the images.",
+        ),
+        Control(
+            params.Param(
+                "gn_groups",
+                _DEFAULT.groups,
+                _parse_choice_number(GROUP_CHOICES, "gn_groups (GroupNorm's G)", int),
+            ),
+            "selectbox",
+            "GroupNorm's number of groups G",
+            options=GROUP_CHOICES,
+        ),
+        Control(
+            params.Param("custom_axes", DEFAULT_AXES, parse_custom_axes),
+            "text_input",
+            "Custom axes (letters of N, C, H, W)",
+            help="The axes one mean and variance are taken over, as in the Explorer: NHW is "
+            "BatchNorm2d, CHW LayerNorm, HW InstanceNorm2d. With N among them the layer uses the "
+            "batch's statistics in training and at evaluation alike (no running statistics).",
+        ),
+        Control(
+            params.Param("match", "images", params.parse_choice(MATCHES, "match")),
+            "radio",
+            "Compare batch sizes with",
+            options=tuple(MATCHES),
+            labels=MATCHES,
+            help="The same images: a batch of B takes 32/B times the steps, with the learning "
+            "rate times B/32, so every batch size sees the same images (the GroupNorm paper "
+            "trains every batch size for the same epochs with a learning rate proportional to "
+            "the batch, after Goyal et al., 2017). The same steps: a small batch then sees "
+            "fewer images.",
+        ),
+    )
 )
-LEARNING_RATE = params.Param(
-    "lr",
-    _DEFAULT.learning_rate,
-    _parse_choice_number(LEARNING_RATES, "lr (the learning rate)", float),
-    params.format_float,
-)
-STEPS = params.Param("steps", _DEFAULT.steps, _parse_choice_number(STEP_CHOICES, "steps", int))
-SEED = params.Param("tseed", 0, params.parse_int_in(0, SEED_MAX, "tseed (the training seed)"))
-# Not "groups" and "axes": those are the Explorer's, whose older link forms the server rewrites.
-GROUPS = params.Param(
-    "gn_groups",
-    _DEFAULT.groups,
-    _parse_choice_number(GROUP_CHOICES, "gn_groups (GroupNorm's G)", int),
-)
-AXES = params.Param("custom_axes", DEFAULT_AXES, parse_custom_axes)
-MATCH = params.Param("match", "images", params.parse_choice(tuple(MATCHES), "match"))
-LAB_PARAMS = (NORMS, BATCH, LEARNING_RATE, STEPS, SEED, GROUPS, AXES, MATCH)
+
+
+def hidden_controls(norms: Sequence[str]) -> set[str]:
+    """The controls the page does not draw for these norms: G and the custom axes.
+
+    >>> sorted(hidden_controls(["batchnorm", "groupnorm"]))
+    ['custom_axes']
+    """
+    hidden = set()
+    if "groupnorm" not in norms:
+        hidden.add("gn_groups")
+    if "custom" not in norms:
+        hidden.add("custom_axes")
+    return hidden
 
 
 def scaled(steps: int, learning_rate: float, batch_size: int, match: str) -> tuple[int, float]:
@@ -198,16 +288,16 @@ def lab_query(spec: normlib.NormSpec) -> dict[str, str] | None:
     The lab's network has 32 channels and centers every norm: an uncentered spec or one that
     reduces nothing has no lab run, and a GroupNorm whose G is not among the lab's gets the lab's
     G. A named method is asked for by name (BatchNorm2d also keeps its running statistics),
-    any other axes as custom.
+    any other axes as custom. Written as the lab's controls write them (the pills' labels).
 
     >>> lab_query(normlib.NormSpec("NHW"))
-    {'norms': 'batchnorm'}
+    {'norms': 'BatchNorm2d'}
     >>> lab_query(normlib.NormSpec("CHW", groups=8))
-    {'norms': 'groupnorm', 'gn_groups': '8'}
+    {'norms': 'GroupNorm', 'gn_groups': '8'}
     >>> lab_query(normlib.NormSpec("CHW", groups=3))  # 3 groups do not divide 32 channels
-    {'norms': 'groupnorm'}
+    {'norms': 'GroupNorm'}
     >>> lab_query(normlib.NormSpec("NH"))
-    {'norms': 'custom', 'custom_axes': 'NH'}
+    {'norms': 'custom axes', 'custom_axes': 'NH'}
     >>> lab_query(normlib.NormSpec("CHW", center=False)) is None
     True
     """
@@ -215,16 +305,16 @@ def lab_query(spec: normlib.NormSpec) -> dict[str, str] | None:
         return None
     if spec.groups > 1:
         if spec.groups not in GROUP_CHOICES:
-            return {"norms": "groupnorm"}
-        return {"norms": "groupnorm", "gn_groups": str(spec.groups)}
+            return {"norms": NORM_NAMES["groupnorm"]}
+        return {"norms": NORM_NAMES["groupnorm"], "gn_groups": str(spec.groups)}
     named = {"NHW": "batchnorm", "CHW": "layernorm", "HW": "instancenorm"}
     if spec.axes in named:
-        return {"norms": named[spec.axes]}
-    return {"norms": "custom", "custom_axes": spec.axes}
+        return {"norms": NORM_NAMES[named[spec.axes]]}
+    return {"norms": NORM_NAMES["custom"], "custom_axes": spec.axes}
 
 
 # The settings a run depends on besides its normalization and batch size.
-RUN_SETTINGS = ("lr", "steps", "tseed", "gn_groups", "custom_axes", "match")
+RUN_SETTINGS = ("lr", "tsteps", "tseed", "gn_groups", "custom_axes", "match")
 
 
 def configs_at(values: dict, norms: list[str], batch: int) -> list:

@@ -30,7 +30,7 @@ class LiveRuns:
 
 def request_runs(values: dict, norms: list[str], watcher: str) -> LiveRuns:
     """Ask the registry for this view's runs (those not stopped); it may refuse when busy."""
-    configs = controls.configs_at(values, norms, values["batch"])
+    configs = controls.configs_at(values, norms, values["tbatch"])
     sweep = (
         [c for b in controls.BATCH_SIZES for c in controls.configs_at(values, norms, b)]
         if st.session_state.get("lab:sweep") == controls.sweep_key(values, norms)

@@ -33,20 +33,11 @@ _ARRAYS = tuple(
 
 def default_configs() -> list[RunConfig]:
     """The runs of the default summary: each default norm at every batch size, seed 0."""
-    default = {param.name: param.default for param in controls.LAB_PARAMS}
+    default = controls.TABLE.defaults()
     return [
         config
         for batch in controls.BATCH_SIZES
-        for config in controls.run_configs(
-            default["norms"],
-            batch,
-            default["lr"],
-            default["steps"],
-            default["tseed"],
-            default["gn_groups"],
-            default["custom_axes"],
-            default["match"],
-        )
+        for config in controls.configs_at(default, list(default["norms"]), batch)
     ]
 
 

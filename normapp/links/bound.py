@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -33,6 +32,7 @@ from streamlit.errors import StreamlitAPIException
 
 from normapp.links import params as state
 from normapp.links.literal import literal
+from normapp.links.table import Control, Table
 
 MESSAGES_KEY = "url_messages"
 _WRITTEN_KEY = "links:written"
@@ -40,40 +40,8 @@ _FIXES_KEY = "links:fixes"
 ANNOUNCED_KEY = "page:missing:announced"  # normapp/ui.py's navigation sets it
 
 
-@dataclass(frozen=True)
-class Bound:
-    """A widget bound to the URL: its parameter, and how its value reads as the parameter's.
-
-    `labels` maps a choice widget's options to the labels Streamlit writes into
-    the URL (None when the options themselves are written); `multi` marks a
-    multi-select, whose URL holds one key per choice.
-    """
-
-    param: state.Param
-    labels: Mapping[Any, str] | None = None
-    multi: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.param.name
-
-    def link_text(self, raw: list[str]) -> str:
-        """The link's value as the parser reads it (a multi-select's choices joined)."""
-        return "".join(raw) if self.multi else raw[-1]
-
-    def is_current_form(self, raw: list[str]) -> bool:
-        """Whether Streamlit's widget reads `raw` itself (else it is an older form, or bad)."""
-        if self.multi:
-            return all(len(value) == 1 for value in raw)
-        if self.labels is not None:
-            return raw[-1] in self.labels.values()
-        if isinstance(self.param.default, bool):
-            return raw[-1].lower() in ("true", "false")  # what Streamlit's toggle reads
-        return True
-
-    def widget_value(self, value: Any) -> Any:
-        """A parsed value as the widget holds it."""
-        return list(value) if self.multi else value
+# A row of a page's table (normapp/links/table.py) read as a bound widget.
+Bound = Control
 
 
 def raw_query() -> dict[str, list[str]]:
@@ -89,6 +57,19 @@ def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
     """
     raw = raw_query()
     for bound in bounds:
+        for old_name in bound.old_names:  # an older link's name: read as today's
+            if old_name in raw and bound.name not in raw:
+                raw[bound.name] = raw.pop(old_name)
+                _remove(old_name)
+                if not bound.is_current_form(raw[bound.name]):
+                    continue  # read below, as an older form
+                try:
+                    parsed = bound.param.parse(bound.link_text(raw[bound.name]))
+                except ValueError:
+                    continue  # check_bound says what was wrong
+                del raw[bound.name]
+                if parsed != bound.param.default:
+                    fix_next_run(bound.name, bound.widget_value(parsed))
         values = raw.get(bound.name)
         if not values or bound.is_current_form(values):
             continue
@@ -144,6 +125,22 @@ def unused_values(
             f"Using {bound.name}={literal(bound.param.format(kept) or '(none)')}."
         )
     return messages
+
+
+def check_table(
+    raw: Mapping[str, list[str]], table: Table, used: Mapping[str, Any], hidden: set[str]
+) -> None:
+    """After a page's table is drawn: say what of the link was not used, then apply repairs.
+
+    `raw` is what :func:`translate_bound` returned; `used` the values the page uses, by name;
+    `hidden` the controls not drawn on this run (a bad value for one is still named). A text
+    box shows a refused value itself, with why, beside it (normapp/links/widgets.last_good),
+    and a hidden one is not used whatever it holds.
+    """
+    checked = [c for c in table.bound if c.widget != "text_input"]
+    check_bound(raw, [c for c in checked if c.name not in hidden], used)
+    check_refused(raw, [c for c in checked if c.name in hidden])
+    rerun_for_fixes()
 
 
 def check_refused(raw: Mapping[str, list[str]], bounds: Iterable[Bound]) -> None:
@@ -220,20 +217,17 @@ def add_messages(messages: Iterable[str]) -> None:
     queued.extend(m for m in dict.fromkeys(messages) if m not in queued)
 
 
-# Parameters a link may give more than once, one value each (axes=C&axes=H&axes=W).
-MULTI_VALUED = frozenset({"axes"})
-
-
-def one_value_each(names: Iterable[str]) -> None:
+def one_value_each(names: Iterable[str], multi_valued: Iterable[str] = ()) -> None:
     """The one rule for a parameter a link gives more than once (README, Pages and links).
 
-    A multi-valued parameter (MULTI_VALUED) keeps them all (its own check names repeats).
+    A multi-valued parameter (`multi_valued`: a multi-select's, one value per choice, as in
+    axes=C&axes=H&axes=W) keeps them all (its own check names repeats).
     Any other keeps its last value, as Streamlit's binding reads it, says which values were
     dropped, and the address bar keeps only the one used, so a copied link says it once.
     """
     for name in names:
         values = st.query_params.get_all(name)
-        if name in MULTI_VALUED or len(values) < 2:
+        if name in multi_valued or len(values) < 2:
             continue
         shown = "; ".join(literal(v, 20) for v in values[:5]) + ("; …" if len(values) > 5 else "")
         add_messages(

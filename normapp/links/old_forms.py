@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import normlib
 from normapp.links import params
+from normapp.links.table import Control, Table
 from normapp.teaching import batch_dependence
 
 EXPLORER_TABS = {
@@ -38,8 +39,11 @@ TOGGLES = ("center", "log", "present")  # true/false, once 1/0 (present: also 1/
 _TOGGLE_WORDS = {"1": "true", "0": "false"}
 
 
-def current_form(query: str) -> str | None:
+def current_form(query: str, table: Table | None = None) -> str | None:
     """`query` with older forms rewritten, or None when nothing is older.
+
+    `table` is the page's, when its controls are declared in one: its older names are
+    renamed and its choices written as labels, one key per choice of a multi-select.
 
     >>> current_form("source=random&axes=NHW&n=4")
     'source=Random+tensor&axes=N&axes=H&axes=W&n=4'
@@ -48,6 +52,22 @@ def current_form(query: str) -> str | None:
     >>> current_form("axes=N&axes=C&source=Random+tensor")
     """
     pairs = parse_qsl(query, keep_blank_values=True)
+    if table is not None:
+        renamed = table.renamed
+        given = {name for name, _ in pairs}
+        pairs_now = [
+            (renamed[name] if name in renamed and renamed[name] not in given else name, value)
+            for name, value in pairs
+        ]
+        names = set(table.names)
+        rewritten = [
+            new
+            for name, value in pairs_now
+            for new in (
+                _current_in_table(table[name], value) if name in names else _current(name, value)
+            )
+        ]
+        return urlencode(rewritten) if rewritten != pairs else None
     rewritten = [new for name, value in pairs for new in _current(name, value)]
     return urlencode(rewritten) if rewritten != pairs else None
 
@@ -61,3 +81,23 @@ def _current(name: str, value: str) -> list[tuple[str, str]]:
     if name in MULTI_LETTER and 1 < len(value) <= len(normlib.AXES) and value.isalpha():
         return [(name, letter) for letter in value.upper()]
     return [(name, value)]
+
+
+def _current_in_table(control: Control, value: str) -> list[tuple[str, str]]:
+    """A table row's value as its widget reads it: a choice's label, one key per choice.
+
+    >>> from normapp.lab.controls import TABLE
+    >>> _current_in_table(TABLE["norms"], "batchnorm,GroupNorm")
+    [('norms', 'BatchNorm2d'), ('norms', 'GroupNorm')]
+    >>> _current_in_table(TABLE["norms"], "batchnorm,<b>x</b>")  # left for the page to refuse
+    [('norms', 'batchnorm,<b>x</b>')]
+    """
+    labels = control.url_labels
+    if labels is None:
+        return [(control.name, value)]
+    by_text = {str(key).lower(): label for key, label in labels.items()}
+    by_text.update({label.lower(): label for label in labels.values()})
+    parts = value.split(control.joiner) if control.multi and control.joiner else [value]
+    if not all(part.strip().lower() in by_text for part in parts):
+        return [(control.name, value)]
+    return [(control.name, by_text[part.strip().lower()]) for part in parts]

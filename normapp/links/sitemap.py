@@ -11,7 +11,9 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
+from normapp.links.table import Table
 
 PAGES = (
     # (URL path, title, icon); the first is the default page at "/"
@@ -56,11 +58,28 @@ PAGE_PARAMS = {
     "compare": ("methods", "pick"),
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
-    # normapp/lab/controls.py
-    "lab": ("norms", "batch", "lr", "steps", "tseed", "gn_groups", "custom_axes", "match"),
+    "lab": lab_controls.TABLE.names,
     "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/classroom/class_quiz.py
     "question": (),
 }
+
+# The pages whose controls are declared in one table (normapp/links/table.py): the server
+# rewrites an older link's names and values for them, in the form their widgets read.
+PAGE_TABLES: dict[str, Table] = {"lab": lab_controls.TABLE}
+
+
+def kept_params(page: str) -> set[str]:
+    """The parameters a link to `page` may carry: its own, and older names of its own."""
+    table = PAGE_TABLES.get(page)
+    return {*PAGE_PARAMS[page], *(table.renamed if table else ())}
+
+
+def multi_valued(page: str) -> set[str]:
+    """The parameters of `page` a link gives once per choice (a multi-select's)."""
+    table = PAGE_TABLES.get(page)
+    own = {c.name for c in table if c.multi} if table else set()
+    return own | ({"axes"} if page == "explorer" else set())
+
 
 # The server (normapp/server.py) redirects a path that names no page to the
 # nearest page with this parameter; the app says so and drops it. Without the
@@ -109,7 +128,9 @@ class PagePathRedirect:
             if b"text/html" in accepts:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = page_redirect(scope["path"], query)
-                if target is None and (current := old_forms.current_form(query)) is not None:
+                table = PAGE_TABLES.get(scope["path"].strip("/"))
+                current = old_forms.current_form(query, table)
+                if target is None and current is not None:
                     target = f"{scope['path']}?{current}"  # an older link, in today's form
                 if target is not None:
                     await RedirectResponse(target, status_code=302)(scope, receive, send)
