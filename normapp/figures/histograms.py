@@ -324,10 +324,8 @@ def histogram_grid_figure(
         Panel titles indexed by group label (``labels[k]`` for group k), e.g.
         ``"c=0 (red)"``; default ``"group k"``.
     log_y : bool
-    max_panels : int
-        Show at most this many groups (the first ones) and say so.
-    columns : int
-        Panels per row.
+    max_panels, columns : int
+        Show at most this many groups (the first ones, and say so), this many a row.
     title : str, optional
     max_bins : int
         Merge adjacent bins so that each panel draws at most this many bars.

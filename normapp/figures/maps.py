@@ -235,11 +235,8 @@ def feature_maps_figure(
     before_colorscale, after_colorscale : str
     height : int
 
-    Returns
-    -------
-    go.Figure
-        2 × len(maps) heatmaps; ``layout.coloraxis`` (before) and
-        ``layout.coloraxis2`` (after) each with a colour bar.
+    Returns 2 × len(maps) heatmaps; ``layout.coloraxis`` (before) and ``layout.coloraxis2``
+    (after) each with a colour bar.
     """
     before, after, maps = _checked_maps(before, after, maps)
     _, _, H, W = before.shape
@@ -321,12 +318,7 @@ def difference_heatmap_figure(
     max_px : int
         Larger maps are reduced by keeping the largest-magnitude value of
         each block, so the largest difference always shows.
-    max_panels : int
-    height : int
-
-    Returns
-    -------
-    go.Figure
+    max_panels, height : int
     """
     diff, labels = _difference_panels(diff, labels)
     C, H, W = diff.shape
@@ -334,11 +326,7 @@ def difference_heatmap_figure(
     shown = min(C, max_panels)
     step = stride(max(H, W), max_px)
     names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
-    fig = make_subplots(
-        rows=1,
-        cols=shown,
-        horizontal_spacing=0.03,
-    )
+    fig = make_subplots(rows=1, cols=shown, horizontal_spacing=0.03)
     _add_difference_maps(fig, diff[:shown], step)
     _difference_axes(fig, names, shown)
     scale_top = top if top > 0 else 1.0

@@ -245,42 +245,21 @@ def set_grid_figure(
 ) -> go.Figure:
     """The exact reduction-set view: an N × C grid of H × W tiles coloured by set id.
 
-    Rows are samples n, columns channels c; each tile is one (n, c) feature
-    map, each pixel coloured by its element's reduction set (a palette colour
-    per set when few are visible, else the selected set ``SET_HIGHLIGHT`` and
-    the rest ``GREY``: :class:`GridColours`). The selected set is outlined in
-    every tile, the selected element ringed, and with few sets each set's
-    number is written wherever it fits, so sets differ by more than colour.
+    Rows are samples n, columns channels c; each tile is one (n, c) feature map, each pixel
+    coloured by its element's reduction set (a palette colour per set when few are visible,
+    else the selected set ``SET_HIGHLIGHT`` and the rest ``GREY``: :class:`GridColours`). The
+    selected set is outlined in every tile, the selected element ringed, and with few sets
+    each set's number is written wherever it fits, so sets differ by more than colour.
 
-    Parameters
-    ----------
-    set_ids : ndarray of int, shape (N, C, H, W)
-        From :func:`normlib.set_ids`.
-    selected : (n, c, h, w), optional
-        The element whose set is highlighted.
-    max_tiles, max_tile_px, max_pixels : int
-        At most this many samples and channels (the first ones), pixels a tile
-        side (every k-th pixel) and pixels in all (see :func:`grid_layout`).
-    title : str, optional
-    height : int
-        Figure height in pixels.
-    compact : bool
-        For a narrow card (the Compare page): no legend, no footnotes, small
-        margins, no hover. The page must say once what the legend and notes said.
-    labels : bool
-        Write set numbers on the tiles (palette mode only).
-    text : TextSizes
-        Text sizes (``PRESENTER_TEXT`` for the presenter view).
+    `set_ids` (N, C, H, W) come from :func:`normlib.set_ids`; `selected` (n, c, h, w) is the
+    element whose set is highlighted. At most `max_tiles` samples and channels, `max_tile_px`
+    pixels a tile side and `max_pixels` in all are drawn (:func:`grid_layout`). `compact`: a
+    narrow card (Compare), no legend, notes or hover. `labels`: set numbers on the tiles
+    (palette mode). `text`: sizes (``PRESENTER_TEXT`` for the presenter view).
 
-    Returns
-    -------
-    go.Figure
-        Trace 0 is one ``go.Heatmap`` over the mosaic (x = mosaic column,
-        y = mosaic row) whose z is a colour class (uint8; the gaps between
-        tiles are a transparent class). Trace 1 is a ``go.Scattergl`` of
-        invisible points at the same (x, y), for hover and clicks (see
-        :func:`_points_trace`); map a clicked (x, y) back with
-        :func:`grid_point_to_element`. A `compact` grid has no trace 1.
+    Trace 0: a ``go.Heatmap`` of the mosaic (x column, y row), z a colour class (uint8, gaps
+    transparent). Trace 1 (not when `compact`): invisible ``go.Scattergl`` points at the same
+    (x, y) for hover and clicks; :func:`grid_point_to_element` maps a click back.
     """
     ids, shape = _checked_ids(set_ids)
     layout = grid_layout(shape, max_tiles=max_tiles, max_tile_px=max_tile_px, max_pixels=max_pixels)
@@ -296,8 +275,8 @@ def set_grid_figure(
         titled=title is not None,
         compact=compact,
         wide=wide,
-        note_lines=_note_lines(notes),
         line_px=line_px,
+        note_lines=_note_lines(notes),
     )
     if colours.palette_mode and labels:
         cell_px = _cell_px(height, margin, compact, x_range, y_range)
