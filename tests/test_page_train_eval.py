@@ -265,7 +265,7 @@ def test_the_server_rewrites_an_older_train_eval_link_in_todays_form():
     query = "momentum=none&steps=20&batch=2&bseed=3&n=4"
     assert old_forms.current_form(query, table) == "momentum=none&steps=20&bsize=2&bseed=3&n=4"
     assert old_forms.current_form("momentum=0.5&bsize=2", table) is None  # today's form
-    # Both names: today's wins, the older one is left for the page to drop.
+    # Both names: today's is used, and the older one is not renamed over it.
     assert old_forms.current_form("bsize=3&batch=2", table) is None
     assert sitemap.PAGE_PARAMS["train-eval"] == ("momentum", "steps", "bsize", "bseed")
 
