@@ -38,7 +38,7 @@ INTERACTIONS = {
         [["N", "H", "W"], ["C", "H", "W"], ["H", "W"], ["N"], ["N", "C"], ["C"]],
     ),
     "pages/compare.py": cycle(lambda at: at.number_input(key="cmp:c"), [1, 2, 0]),
-    "pages/batch.py": cycle(lambda at: at.slider(key="bd:batch"), [5, 6, 7, 8]),
+    "pages/batch.py": cycle(lambda at: at.slider(key="batch"), [5, 6, 7, 8]),
     "pages/train_eval.py": cycle(lambda at: at.slider(key="steps"), [50, 60, 70, 80]),
     "pages/quiz.py": new_quiz,
 }

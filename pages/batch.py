@@ -3,41 +3,31 @@
 import streamlit as st
 
 from normapp import cached, figures, ui
-from normapp.links import bound, params
+from normapp.links import bound, input_range, widgets
 from normapp.links.literal import literal
 from normapp.teaching import batch_dependence, batch_of_one, compare
 
-SAMPLE, BATCH, MATES, SHUFFLE, CHANNEL = batch_dependence.BATCH_PARAMS
-BOUNDS = (bound.Bound(MATES, labels=batch_dependence.MATES), bound.Bound(SHUFFLE))
+TABLE = batch_dependence.TABLE
 PER_ROW = 3
 CHART = figures.CHART_CONFIG
-KEYS = ("bd:sample", "bd:batch", "mates", "shuffle", "bd:channel")
 
 
-def follow_links(data, batch_max: int):
-    """The mates and the shuffle seed have fixed choices: bound to the URL. The sample, the
-    batch size and the channel must fit the loaded input (and the batch size's name is the
-    Train vs eval page's too): read by hand, and a link's value that does not fit says so.
-    Returns the bound values as the link gave them, for their messages."""
+def input_ranges(data, batch_max: int) -> dict[str, int]:
+    """The largest sample, batch size and channel this input allows."""
     n_max, c_max = data.shape[:2]
-    raw = bound.translate_bound(BOUNDS)
-    for key, param, size in (
-        ("bd:sample", SAMPLE, n_max),
-        ("bd:channel", CHANNEL, c_max),
-        ("bd:batch", BATCH, batch_max + 1),
-    ):
-        linked = bound.follow_into(param, key)
-        st.session_state.setdefault(key, param.default)
-        value, moved = batch_dependence.clamp_index(st.session_state[key], size)
-        if moved and linked is not None:
-            value = min(param.default, size - 1)
-            reason = f"does not fit this input ({literal(data.title)}, shape {data.shape})"
-            used = f"the default, {param.name}={value}"
-            bound.add_messages([params.misfit_message(param.name, linked, reason, used)])
-        st.session_state[key] = value
-    if st.session_state["bd:batch"] < 1:
-        st.session_state["bd:batch"] = 1
-    return raw
+    return {"sample": n_max - 1, "batch": batch_max, "channel": c_max - 1}
+
+
+def fit_to_input(data, highs: dict[str, int], link, raw) -> dict[str, int]:
+    """The sample, the batch size and the channel must fit the loaded input: a link's value that
+    does not is named and the default used. Returns each one's default on this input."""
+    reason = f"does not fit this input ({literal(data.title)}, shape {data.shape})"
+    defaults = {}
+    for name, high in highs.items():
+        default = input_range.default_on(TABLE[name], high)
+        used = f"the default, {name}={default}"
+        defaults[name] = input_range.fit(TABLE[name], high, link, raw, reason, used)
+    return defaults
 
 
 def introduction(data) -> None:
@@ -51,57 +41,29 @@ def introduction(data) -> None:
     )
 
 
-def batch_controls(data, batch_max: int) -> tuple[int, int, str, int, int]:
+def batch_controls(data, highs: dict[str, int], defaults: dict[str, int]) -> dict:
     """The fixed sample, the batch size, the mates, the shuffle seed and the channel shown."""
-    n_max, c_max, h_max, w_max = data.shape
+    c_max, h_max, w_max = data.shape[1:]
     sample_col, batch_col, mates_col, shuffle_col, channel_col = st.columns([2.2, 2.2, 1.8, 1, 1.6])
-    sample_col.selectbox(
-        "The fixed sample",
-        list(range(n_max)),
-        key="bd:sample",
-        persist_state="session",
-        format_func=lambda i: f"n={i} · {data.sample_labels[i]}",
-    )
-    batch_col.slider(
-        "Batch size (the sample + mates)",
-        1,
-        batch_max,
-        key="bd:batch",
-        persist_state="session",
-        help=f"Capped at {batch_max} for this input, so a batch holds at most "
+    in_range = {name: {"max_value": highs[name], "value": defaults[name]} for name in highs}
+    sample = widgets.draw(TABLE["sample"], sample_col, **in_range["sample"])
+    sample_col.caption(f"n={sample} · {data.sample_labels[sample]}")
+    capped = highs["batch"] < batch_dependence.BATCH_MAX
+    widgets.draw(
+        TABLE["batch"],
+        batch_col,
+        **in_range["batch"],
+        help=f"Capped at {highs['batch']} for this input, so a batch holds at most "
         f"{max(batch_dependence.BATCH_WORK_MAX, 2 * c_max * h_max * w_max):,} numbers and the page "
         "stays fast."
-        if batch_max < batch_dependence.BATCH_MAX
+        if capped
         else None,
     )
-    mates_col.radio(
-        "Batch mates",
-        list(batch_dependence.MATES),
-        key="mates",
-        bind="query-params",
-        format_func=batch_dependence.MATES.get,
-        help="Other images: drawn with replacement from the input's other samples. Random noise: "
-        "Gaussian noise with the input's per-channel mean and standard deviation.",
-    )
-    shuffle_col.number_input(
-        "Shuffle seed",
-        0,
-        batch_dependence.SHUFFLE_MAX,
-        SHUFFLE.default,
-        step=1,
-        key="shuffle",
-        bind="query-params",
-        help="Draws a different set of batch mates.",
-    )
-    channel_col.selectbox(
-        "Channel shown",
-        list(range(c_max)),
-        key="bd:channel",
-        persist_state="session",
-        format_func=lambda c: f"c={c} · {data.channel_labels[c]}",
-    )
-    sample, size, mates, shuffle, channel = (st.session_state[k] for k in KEYS)
-    return int(sample), int(size), mates, int(shuffle), int(channel)
+    widgets.draw(TABLE["mates"], mates_col)
+    widgets.draw(TABLE["shuffle"], shuffle_col)
+    channel = widgets.draw(TABLE["channel"], channel_col, **in_range["channel"])
+    channel_col.caption(f"c={channel} · {data.channel_labels[channel]}")
+    return {name: st.session_state[name] for name in TABLE.names}
 
 
 def this_batch(data, sample: int, size: int, mates: str, shuffle: int, batch_max: int) -> list:
@@ -196,15 +158,17 @@ def batch_of_one_section(data, size: int) -> None:
 
 data = ui.current_input("batch")
 batch_max = batch_dependence.batch_limit(data.shape)
-raw = follow_links(data, batch_max)
+highs = input_ranges(data, batch_max)
+link = input_range.link_values(TABLE)
+raw = bound.translate_bound(TABLE.bound)
+defaults = fit_to_input(data, highs, link, raw)
 notices = st.container()
 introduction(data)
-sample, size, mates, shuffle, channel = batch_controls(data, batch_max)
-bound.check_bound(raw, BOUNDS, {"mates": mates, "shuffle": shuffle})
-bound.rerun_for_fixes()
+values = batch_controls(data, highs, defaults)
+bound.check_table(raw, TABLE, values, hidden=set())
 with notices:
     bound.show_messages()
+sample, size, mates, shuffle, channel = (values[name] for name in TABLE.names)
 movements = this_batch(data, sample, size, mates, shuffle, batch_max)
 movement_cards(data, movements, sample, size, mates, shuffle, channel)
 batch_of_one_section(data, size)
-bound.write({"sample": sample, "batch": size, "channel": channel}, (SAMPLE, BATCH, CHANNEL))

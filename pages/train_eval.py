@@ -4,7 +4,7 @@ import streamlit as st
 
 import normlib
 from normapp import cached, figures, ui
-from normapp.links import bound, params
+from normapp.links import bound, input_range, widgets
 from normapp.teaching import (
     batch_dependence,
     momentum_conventions,
@@ -13,31 +13,26 @@ from normapp.teaching import (
     train_eval,
 )
 
-MOMENTUM, STEPS, BATCH, BSEED = running_statistics.TRAIN_PARAMS
-BOUNDS = (bound.Bound(STEPS), bound.Bound(BSEED))
+TABLE = running_statistics.TABLE
+MOMENTUM = TABLE["momentum"].param  # read and written by the page: see running_statistics.TABLE
 CHART = figures.CHART_CONFIG
 
 
-def follow_links(n_max: int):
-    """A link's values in; returns the bound ones as the link gave them, for their messages."""
-    # Steps and the batch seed have fixed ranges: bound to the URL. Momentum (its options depend
-    # on the value) and B (at most N, and the Batch page's "batch" too) are read by hand.
-    raw = bound.translate_bound(BOUNDS)
+def follow_momentum() -> None:
+    """A link's momentum into its slider (the slider's options depend on the value)."""
     bound.follow_into(MOMENTUM, "te:momentum", momentum_conventions.format_momentum)
-    linked_batch = bound.follow_into(BATCH, "te:batch")
     st.session_state.setdefault(
         "te:momentum", momentum_conventions.format_momentum(MOMENTUM.default)
     )
-    st.session_state.setdefault("te:batch", BATCH.default)
-    if st.session_state["te:batch"] > n_max:
-        if linked_batch is not None:
-            reason = f"is more than the input's N = {n_max} samples"
-            used = f"B = {min(BATCH.default, n_max)}"
-            bound.add_messages([params.misfit_message("batch", linked_batch, reason, used)])
-            st.session_state["te:batch"] = min(BATCH.default, n_max)
-        else:
-            st.session_state["te:batch"] = n_max
-    return raw
+
+
+def fit_to_input(n_max: int, link, raw) -> int:
+    """B is at most the input's N: a link's B that is more is named and the default used.
+    Returns B's default on this input."""
+    control = TABLE["bsize"]
+    default = input_range.default_on(control, n_max)
+    reason = f"is more than the input's N = {n_max} samples"
+    return input_range.fit(control, n_max, link, raw, reason, f"B = {default}")
 
 
 def introduction(n_max: int) -> None:
@@ -51,7 +46,7 @@ def introduction(n_max: int) -> None:
     )
 
 
-def stream_controls(n_max: int) -> tuple:
+def stream_controls(n_max: int, batch_default: int) -> tuple:
     """Momentum, steps, B and the batch seed: the stream of batches BatchNorm2d trains on."""
     mom_col, steps_col, batch_col, seed_col = st.columns([3, 3, 2, 1.4])
     momentum_text = mom_col.select_slider(
@@ -65,35 +60,18 @@ def stream_controls(n_max: int) -> tuple:
         help="Weight of the newest batch in the running statistics. PyTorch's default is 0.1.",
     )
     momentum = momentum_conventions.parse_momentum(momentum_text)
+    bound.write({"momentum": momentum}, (MOMENTUM,))
     if note := momentum_conventions.keras_mixup_note(momentum):
         st.info(note)
-    steps = steps_col.slider(
-        "Training steps",
-        1,
-        running_statistics.STEPS_MAX,
-        STEPS.default,
-        key="steps",
-        bind="query-params",
-    )
+    steps = widgets.draw(TABLE["steps"], steps_col)
     if n_max > 1:
-        batch = batch_col.slider("Batch size B", 1, n_max, key="te:batch", persist_state="session")
+        batch = widgets.draw(TABLE["bsize"], batch_col, max_value=n_max, value=batch_default)
     else:
-        st.session_state["te:batch"] = 1
         batch = 1
+        bound.write({}, (), drop=["bsize"])  # no slider holds it: a link's B has been named
         batch_col.markdown("**Batch size B = 1**")
         batch_col.caption("The input has one sample.")
-    seed = int(
-        seed_col.number_input(
-            "Batch seed",
-            0,
-            2**31 - 1,
-            BSEED.default,
-            step=1,
-            key="bseed",
-            bind="query-params",
-            help="Seeds which samples each batch draws.",
-        )
-    )
+    seed = int(widgets.draw(TABLE["bseed"], seed_col))
     return momentum, steps, batch, seed
 
 
@@ -113,7 +91,7 @@ def momentum_update(momentum) -> None:
     )
 
 
-def train(data, momentum, steps: int, batch: int, seed: int, own_values: dict) -> tuple:
+def train(data, momentum, steps: int, batch: int, seed: int) -> tuple:
     """The stream trained; a batch with one number per channel ends the page with why."""
     h_max, w_max = data.shape[2:]
     try:
@@ -124,7 +102,6 @@ def train(data, momentum, steps: int, batch: int, seed: int, own_values: dict) -
             f"a single number, so BatchNorm2d cannot train on it (PyTorch raises the same error). "
             f"Choose a larger batch or a larger image."
         )
-        bound.write(own_values, (MOMENTUM, BATCH))
         st.stop()
     for note in run.notes:
         st.info(note)
@@ -282,7 +259,7 @@ def small_batches_section(data) -> None:
         ui.PAGES_DIR / "lab.py",
         label="See it in training: the Training lab",
         icon=":material/science:",
-        query_params={"batch": "2"},
+        query_params={"tbatch": "2"},
         help="A tiny CNN trained live with BatchNorm2d and GroupNorm at batch 2; the lab's summary "
         "trains every batch size from 2 to 32 and says, from those runs, whether BatchNorm2d's "
         "held-out error climbs as the batch shrinks while GroupNorm's does not.",
@@ -309,21 +286,21 @@ def variance_section(data, run) -> None:
 
 data = ui.current_input("train-eval")
 n_max = data.shape[0]
-raw = follow_links(n_max)
+link = input_range.link_values(TABLE)
+raw = bound.translate_bound(TABLE.bound)
+follow_momentum()
+batch_default = fit_to_input(n_max, link, raw)
 notices = st.container()
 introduction(n_max)
-momentum, steps, batch, seed = stream_controls(n_max)
+momentum, steps, batch, seed = stream_controls(n_max, batch_default)
 momentum_update(momentum)
-bound.check_bound(raw, BOUNDS, {"steps": steps, "bseed": seed})
-bound.rerun_for_fixes()
+bound.check_table(raw, TABLE, {"steps": steps, "bsize": batch, "bseed": seed}, hidden=set())
 with notices:
     bound.show_messages()
-own_values = {"momentum": momentum, "batch": batch}
-run, mates = train(data, momentum, steps, batch, seed, own_values)
+run, mates = train(data, momentum, steps, batch, seed)
 stream_key = (data.key, momentum, steps, batch, seed)
 running_statistics_section(data, stream_key, run)
 shown = last_batch_section(data, stream_key, run, mates)
 one_element_section(data, run, shown)
 small_batches_section(data)
 variance_section(data, run)
-bound.write(own_values, (MOMENTUM, BATCH))

@@ -67,9 +67,17 @@ def test_batch_page_light_and_dark(browser, app_url):
         save_views(tab, "batch-default-light")
     finally:
         context.close()
-    context, tab = page_tab(browser, f"{app_url}/batch?batch=1&sample=2", TITLE, "dark")
+    # mates=noise: the form of links before the radio was bound to the URL; the server rewrites
+    # it as the radio writes it. The sample and the batch size stay numbers.
+    link = f"{app_url}/batch?batch=1&sample=2&mates=noise&channel=1"
+    context, tab = page_tab(browser, link, TITLE, "dark")
     try:
-        expect(tab.get_by_test_id("stMain")).to_contain_text("0 everywhere (= β)")
+        for written in ("batch=1", "sample=2", "mates=random(\\+|%20)noise", "channel=1"):
+            expect(tab).to_have_url(re.compile(rf"[?&]{written}(&|$)"))
+        main = tab.get_by_test_id("stMain")
+        expect(main).to_contain_text("n=2 · ")
+        expect(main).to_contain_text("c=1 · green")
+        expect(main).to_contain_text("0 everywhere (= β)")
         expect(tab.get_by_test_id("stCode").first).to_contain_text(
             "Expected more than 1 value per channel when training", timeout=LOAD_MS
         )

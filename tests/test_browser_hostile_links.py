@@ -35,7 +35,7 @@ PAGES = {
     "/": ("axes", "groups", "eps", "center", "gamma", "beta", "method", "pick", "log", "tab"),
     "/compare": ("methods", "pick"),
     "/batch": ("sample", "batch", "mates", "shuffle", "channel"),
-    "/train-eval": ("momentum", "steps", "batch", "bseed"),
+    "/train-eval": ("momentum", "steps", "bsize", "bseed"),
     "/lab": ("norms", "tbatch", "lr", "tsteps", "tseed", "gn_groups", "custom_axes", "match"),
     "/quiz": ("quiz",),
     "/question": (),
@@ -200,7 +200,7 @@ OUT_OF_SHAPE = [
     ("/", {"pick": "99,99,99,99"}, "pick"),
     ("/compare", {"pick": "99,99,99,99"}, "pick"),
     ("/batch", {"sample": "63", "channel": "63"}, "sample"),
-    ("/train-eval", {"batch": "64"}, "batch"),
+    ("/train-eval", {"bsize": "64"}, "bsize"),
 ]
 
 
@@ -225,7 +225,7 @@ CAP_LINKS = [
     ("/", {**AT_THE_CAPS, "axes": "C", "groups": "64", "tab": "groups"}),
     ("/compare", {**AT_THE_CAPS, "methods": "method1,method2,layernorm,groupnorm,rmsnorm"}),
     ("/batch", {**AT_THE_CAPS, "batch": "64"}),
-    ("/train-eval", {**AT_THE_CAPS, "steps": "1000", "batch": "64"}),
+    ("/train-eval", {**AT_THE_CAPS, "steps": "1000", "bsize": "64"}),
     ("/question", AT_THE_CAPS),
 ]
 

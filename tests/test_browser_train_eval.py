@@ -19,6 +19,7 @@ LANDMARK = "Biased and unbiased variance"  # the last section's title
 def test_train_eval_page(page, browser, app_url):
     from playwright.sync_api import expect
 
+    # An older link: B was "batch", now "bsize"; the server rewrites it to today's name.
     open_page_at(page, f"{app_url}/train-eval?momentum=0.5&steps=40&batch=2&bseed=3", LANDMARK)
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", level=1)).to_have_text("Train vs eval")
@@ -27,6 +28,9 @@ def test_train_eval_page(page, browser, app_url):
     expect(main.locator(".js-plotly-plot")).to_have_count(3, timeout=LOAD_MS)
     expect(page).to_have_url(re.compile(r"[?&]momentum=0\.5(&|$)"))
     expect(page).to_have_url(re.compile(r"[?&]bseed=3(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]bsize=2(&|$)"))
+    expect(page).not_to_have_url(re.compile(r"[?&]batch="))
+    expect(page.get_by_role("slider", name="Batch size B")).to_have_value("2")
     save_views(page, "train-eval-light")
     context, tab = page_tab(browser, f"{app_url}/train-eval?momentum=bad", LANDMARK, "dark")
     try:
@@ -53,9 +57,9 @@ def test_train_eval_survives_repeated_slider_changes(page, app_url):
             slider.focus()
             slider.press("ArrowRight")
             steps, batch = (steps + 1, batch) if name == "Training steps" else (steps, batch + 1)
-            # The URL is written by the run (batch) and the bound slider (steps): both got
-            # through. A value at its default (steps 100, batch 4) is left out of the link.
-            for name, value, default in (("steps", steps, 100), ("batch", batch, 4)):
+            # The URL is written by the bound sliders: both got through. A value at its
+            # default (steps 100, bsize 4) is left out of the link.
+            for name, value, default in (("steps", steps, 100), ("bsize", batch, 4)):
                 in_link = re.compile(rf"[?&]{name}={value}(&|$)")
                 if value == default:
                     expect(page).not_to_have_url(re.compile(rf"[?&]{name}="), timeout=LOAD_MS)

@@ -42,9 +42,9 @@ def test_bad_methods_parameter_falls_back_with_a_message():
     [("sample", "-1"), ("batch", "0"), ("batch", "65"), ("mates", "cats"), ("shuffle", "x")],
 )
 def test_bad_batch_parameters_fall_back_with_a_message(name, raw):
-    values, messages = bound.parse_params({name: raw}, batch_dependence.BATCH_PARAMS)
-    default = next(p.default for p in batch_dependence.BATCH_PARAMS if p.name == name)
-    assert values[name] == default
+    table = batch_dependence.TABLE
+    values, messages = bound.parse_params({name: raw}, [control.param for control in table])
+    assert values[name] == {"sample": 0, "batch": 4, "mates": "images", "shuffle": 1}[name]
     assert len(messages) == 1 and name in messages[0]
 
 

@@ -99,14 +99,12 @@ def _torch_batchnorm1d_refuses(batch: np.ndarray) -> bool:
 
 
 def held(at) -> dict[str, str]:
-    """The page's five choices as the controls hold them, written as a link writes them.
+    """The page's five choices as the controls hold them, by their names in the URL.
 
-    The browser writes the bound ones (mates, shuffle) into the URL, the page the others;
-    test_browser_batch checks the address bar.
+    The browser writes them into the URL (every one is a bound widget); test_browser_batch
+    checks the address bar.
     """
-    keys = {"sample": "bd:sample", "batch": "bd:batch", "mates": "mates"}
-    keys |= {"shuffle": "shuffle", "channel": "bd:channel"}
-    return {name: str(at.session_state[key]) for name, key in keys.items()}
+    return {name: str(at.session_state[name]) for name in batch_dependence.TABLE.names}
 
 
 @pytest.mark.slow
@@ -133,11 +131,11 @@ def test_default_view_batch_methods_move_and_per_sample_methods_do_not():
 
 
 @pytest.mark.slow
-def test_every_control_changes_the_numbers_and_the_link():
+def test_every_control_changes_the_numbers():
     at = open_page()
     steps = [
-        ("selectbox", "bd:sample", 5, {"sample": 5}),
-        ("slider", "bd:batch", 16, {"sample": 5, "size": 16}),
+        ("number_input", "sample", 5, {"sample": 5}),
+        ("slider", "batch", 16, {"sample": 5, "size": 16}),
         ("radio", "mates", "noise", {"sample": 5, "size": 16, "mates": "noise"}),
         (
             "number_input",
@@ -150,13 +148,8 @@ def test_every_control_changes_the_numbers_and_the_link():
         getattr(at, kind)(key=key).set_value(value).run()
         assert not at.exception
         assert movements(at) == expected(**args), key
-    at.selectbox(key="bd:channel").set_value(2).run()
+    at.number_input(key="channel").set_value(2).run()
     assert not at.exception
-    assert {k: link(at)[k] for k in ("sample", "batch", "channel")} == {
-        "sample": "5",
-        "batch": "16",
-        "channel": "2",
-    }
     assert held(at) == {
         "sample": "5",
         "batch": "16",
@@ -189,7 +182,7 @@ def test_one_value_per_channel_is_refused_in_the_card_not_with_a_traceback():
     assert any("Expected more than 1 value per channel" in w.value for w in at.warning)
     assert moved["LayerNorm"] == ZERO
     # A single input sample: no other images to draw mates from, said plainly.
-    at.slider(key="bd:batch").set_value(3).run()
+    at.slider(key="batch").set_value(3).run()
     assert not at.exception
     assert any("single image" in i.value for i in at.info)
 
@@ -224,8 +217,8 @@ def test_one_value_per_channel_says_which_batch_torch_refuses():
 def test_link_round_trip_and_bad_values():
     at = open_page({"sample": "2", "batch": "9", "mates": "noise", "shuffle": "7", "channel": "1"})
     assert not at.warning
-    assert at.selectbox(key="bd:sample").value == 2
-    assert at.slider(key="bd:batch").value == 9
+    assert at.number_input(key="sample").value == 2
+    assert at.slider(key="batch").value == 9
     assert movements(at) == expected(2, 9, "noise", 7)
     bad = open_page(
         {"sample": "x", "batch": "100", "mates": "cats", "shuffle": "-3", "channel": "9"}
@@ -263,11 +256,89 @@ def test_per_sample_methods_move_exactly_zero_and_maps_are_kept_in_float32():
 @pytest.mark.slow
 def test_choices_survive_a_visit_to_another_page():
     at = open_page()
-    at.slider(key="bd:batch").set_value(12).run()
+    at.slider(key="batch").set_value(12).run()
     at.radio(key="mates").set_value("noise").run()
     at.switch_page("../pages/compare.py").run()
     assert not at.exception
     at.switch_page("../" + PAGE).run()
     assert not at.exception
-    assert at.slider(key="bd:batch").value == 12
+    assert at.slider(key="batch").value == 12
     assert at.radio(key="mates").value == "noise"
+
+
+# Links of before the controls were declared in batch_dependence.TABLE, and today's: each opens
+# the view it opened then (sample and channel as numbers, mates as a key or as its label).
+@pytest.mark.parametrize(
+    ("query", "state"),
+    [
+        (
+            {"sample": "2", "batch": "9", "mates": "noise", "shuffle": "7", "channel": "1"},
+            {"sample": 2, "batch": 9, "mates": "noise", "shuffle": 7, "channel": 1},
+        ),
+        (
+            {"sample": "5", "mates": "random noise", "channel": "2"},
+            {"sample": 5, "batch": 4, "mates": "noise", "shuffle": 1, "channel": 2},
+        ),
+        ({"batch": "1"}, {"sample": 0, "batch": 1, "mates": "images", "channel": 0}),
+    ],
+)
+def test_an_older_and_todays_links_open_their_view(query, state):
+    at = open_page(query)
+    assert not [w.value for w in at.warning if "Link parameter" in w.value] and not at.exception
+    for name, value in state.items():
+        assert at.session_state[name] == value, name
+
+
+def test_the_server_rewrites_an_older_batch_link_in_todays_form():
+    from normapp.links import old_forms, sitemap
+
+    table = sitemap.PAGE_TABLES["batch"]
+    query = "sample=2&batch=9&mates=noise&shuffle=7&channel=1"
+    assert old_forms.current_form(query, table) == (
+        "sample=2&batch=9&mates=random+noise&shuffle=7&channel=1"
+    )
+    assert old_forms.current_form("sample=2&mates=random+noise", table) is None  # today's form
+    assert sitemap.PAGE_PARAMS["batch"] == ("sample", "batch", "mates", "shuffle", "channel")
+
+
+def test_the_sample_and_channel_show_their_names_beside_the_number():
+    at = open_page({"sample": "2", "channel": "1"})
+    data = inputs.load_samples(8, 32)
+    captions = [c.value for c in at.caption]
+    assert f"n=2 · {data.sample_labels[2]}" in captions
+    assert "c=1 · green" in captions
+
+
+def test_a_link_value_that_does_not_fit_the_input_is_named_and_the_default_used():
+    at = conftest.open_page(PAGE, {"sample": "6", "channel": "2"}, sidebar={"n": "4"})
+    assert conftest.shown(" ".join(w.value for w in at.warning)) == (
+        "Link parameter sample=6 does not fit this input (4 sample images, 32×32 RGB, "
+        "shape (4, 3, 32, 32)); using the default, sample=0."
+    )
+    assert held(at)["sample"] == "0" and held(at)["channel"] == "2"
+    assert not at.exception
+    # A batch over this input's cap: 2^21 numbers hold 2 samples of 64×128×128.
+    big = {"source": "random", "shape": "4x64x128x128"}
+    at = conftest.open_page(PAGE, {"batch": "12"}, sidebar=big)
+    warnings = conftest.shown(" ".join(w.value for w in at.warning))
+    assert "Link parameter batch=12 does not fit this input (" in warnings
+    assert "shape (4, 64, 128, 128)); using the default, batch=2." in warnings
+    assert held(at)["batch"] == "2" and not at.exception
+
+
+def test_an_input_that_shrinks_the_ranges_clamps_the_values_without_a_traceback():
+    at = open_page({"sample": "6", "batch": "12", "channel": "2"})
+    at.sidebar.slider(key="n").set_value(3).run()
+    assert not at.exception
+    assert held(at)["sample"] == "2"  # the last sample of three
+    assert at.number_input(key="sample").max == 2
+    # A larger image caps the batch: 64×64 RGB images allow batches of 2^21 / (3·64·64) = 170,
+    # capped at 64; a one-channel input clamps the channel.
+    at.sidebar.radio(key="source").set_value("random").run()
+    at.sidebar.text_input(key="shape").set_value("4x64x128x128").run()
+    assert not at.exception
+    assert held(at)["batch"] == "2" and at.slider(key="batch").max == 2
+    at.sidebar.text_input(key="shape").set_value("4x1x8x8").run()
+    assert not at.exception
+    assert held(at)["channel"] == "0" and at.number_input(key="channel").max == 0
+    assert not [w.value for w in at.warning if "does not fit" in w.value]  # no link's values

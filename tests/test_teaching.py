@@ -67,9 +67,10 @@ def test_momentum_options_insert_a_linked_value_in_order():
 
 
 def test_train_params_fall_back_with_messages():
-    query = {"momentum": "x", "steps": "0", "batch": "many", "bseed": "-1"}
-    values, messages = bound.parse_params(query, running_statistics.TRAIN_PARAMS)
-    assert values == {"momentum": 0.1, "steps": 100, "batch": 4, "bseed": 0}
+    query = {"momentum": "x", "steps": "0", "bsize": "many", "bseed": "-1"}
+    table = running_statistics.TABLE
+    values, messages = bound.parse_params(query, [control.param for control in table])
+    assert values == {"momentum": 0.1, "steps": 100, "bsize": 4, "bseed": 0}
     assert len(messages) == 4 and all("was ignored" in m for m in messages)
 
 

@@ -17,8 +17,9 @@ and leaves defaults out. Three things it does not do, done here:
   (:func:`fix_next_run`), because on the run a link opens Streamlit gives a
   bound widget the URL's value over anything the script assigned.
 - **The parameters no plain widget holds** (``pick=0,1,2,3``, ``methods``,
-  ``momentum``, the quiz number, and those whose range is the input's):
-  read with :func:`followed` / :func:`follow_into`, written with :func:`write`.
+  ``momentum``, the quiz number): read with :func:`followed` / :func:`follow_into`,
+  written with :func:`write`. A bound widget whose range is the loaded input's (a sample's
+  index, a batch size at most N) is fitted to the input by normapp/links/input_range.py.
 """
 
 from __future__ import annotations

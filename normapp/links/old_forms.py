@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlencode
 import normlib
 from normapp.links import params
 from normapp.links.table import Control, Table
-from normapp.teaching import batch_dependence
 
 EXPLORER_TABS = {
     "stats": "Statistics",
@@ -32,7 +31,6 @@ LABELS = {
     "source": params.SOURCES,
     "method": METHOD_NAMES,
     "tab": EXPLORER_TABS,
-    "mates": batch_dependence.MATES,
 }
 MULTI_LETTER = ("axes",)  # one key per chosen letter
 TOGGLES = ("center", "log", "present")  # true/false, once 1/0 (present: also 1/0)

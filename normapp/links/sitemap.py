@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
 from normapp.links.table import Table
+from normapp.teaching import batch_dependence, running_statistics
 
 PAGES = (
     # (URL path, title, icon); the first is the default page at "/"
@@ -56,8 +57,8 @@ PAGE_PARAMS = {
         "show",
     ),
     "compare": ("methods", "pick"),
-    "batch": ("sample", "batch", "mates", "shuffle", "channel"),
-    "train-eval": ("momentum", "steps", "batch", "bseed"),
+    "batch": batch_dependence.TABLE.names,
+    "train-eval": running_statistics.TABLE.names,
     "lab": lab_controls.TABLE.names,
     "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/classroom/class_quiz.py
     "question": (),
@@ -65,7 +66,11 @@ PAGE_PARAMS = {
 
 # The pages whose controls are declared in one table (normapp/links/table.py): the server
 # rewrites an older link's names and values for them, in the form their widgets read.
-PAGE_TABLES: dict[str, Table] = {"lab": lab_controls.TABLE}
+PAGE_TABLES: dict[str, Table] = {
+    "batch": batch_dependence.TABLE,
+    "train-eval": running_statistics.TABLE,
+    "lab": lab_controls.TABLE,
+}
 
 
 def kept_params(page: str) -> set[str]:

@@ -12,6 +12,7 @@ import numpy as np
 
 import normlib
 from normapp.links import params
+from normapp.links.table import Control, Table
 from normapp.teaching.compare import depends_on_batch, method_label, method_spec
 from normapp.teaching.framework_facts import torch_refusal
 from normlib import NormSpec
@@ -58,16 +59,53 @@ def reference_rows(shape: Shape4, sample: int) -> np.ndarray:
     return np.array(sorted([sample, *others]))
 
 
-BATCH_PARAMS: tuple[params.Param, ...] = (
-    params.Param(
-        "sample", 0, params.parse_int_in(0, params.N_MAX - 1, "sample (the sample's index)")
-    ),
-    params.Param("batch", 4, params.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
-    params.Param("mates", "images", params.parse_choice(MATES, "mates"), MATES.__getitem__),
-    params.Param(
-        "shuffle", 1, params.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)")
-    ),
-    params.Param("channel", 0, params.parse_int_in(0, params.C_MAX - 1, "channel")),
+# The page's controls, in the order it draws them (normapp/links/table.py). The sample, the
+# batch size and the channel are bounded here by the app's caps; the page narrows each to the
+# loaded input (normapp/links/input_range.py). Number widgets, not selectboxes: a selectbox
+# writes its label into the URL ("n=2 · cat"), and links say sample=2, channel=1.
+TABLE = Table(
+    (
+        Control(
+            params.Param(
+                "sample", 0, params.parse_int_in(0, params.N_MAX - 1, "sample (the sample's index)")
+            ),
+            "number_input",
+            "The fixed sample n",
+            bounds=(0, params.N_MAX - 1),
+        ),
+        Control(
+            params.Param("batch", 4, params.parse_int_in(1, BATCH_MAX, "batch (the batch size)")),
+            "slider",
+            "Batch size (the sample + mates)",
+            bounds=(1, BATCH_MAX),
+        ),
+        Control(
+            params.Param("mates", "images", params.parse_choice(MATES, "mates"), MATES.__getitem__),
+            "radio",
+            "Batch mates",
+            options=tuple(MATES),
+            labels=MATES,
+            help="Other images: drawn with replacement from the input's other samples. Random "
+            "noise: Gaussian noise with the input's per-channel mean and standard deviation.",
+        ),
+        Control(
+            params.Param(
+                "shuffle",
+                1,
+                params.parse_int_in(0, SHUFFLE_MAX, "shuffle (the seed that draws mates)"),
+            ),
+            "number_input",
+            "Shuffle seed",
+            bounds=(0, SHUFFLE_MAX),
+            help="Draws a different set of batch mates.",
+        ),
+        Control(
+            params.Param("channel", 0, params.parse_int_in(0, params.C_MAX - 1, "channel")),
+            "number_input",
+            "Channel shown c",
+            bounds=(0, params.C_MAX - 1),
+        ),
+    )
 )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 import normlib
 from normapp.links import params
+from normapp.links.table import Control, Table
 from normapp.teaching.momentum_conventions import format_momentum, parse_momentum
 from normlib.typing import Shape4
 
@@ -221,10 +222,41 @@ def target_table(run: TrainRun, channel_labels: Sequence[str]) -> dict[str, list
 
 
 # ============================================================ URL parameters
-TRAIN_PARAMS: tuple[params.Param, ...] = (
-    params.Param("momentum", 0.1, parse_momentum, format_momentum),
-    params.Param("steps", 100, params.parse_int_in(1, STEPS_MAX, "steps")),
-    params.Param("batch", 4, params.parse_int_in(1, params.N_MAX, "batch (the batch size B)")),
-    # Not "seed": the sidebar's random tensor already uses that name in the URL.
-    params.Param("bseed", 0, params.parse_int_in(0, 2**31 - 1, "bseed (the batch-drawing seed)")),
+# The page's controls, in the order it draws them (normapp/links/table.py).
+# momentum stays a "link" row, read and written by the page: its select_slider's options are
+# PyTorch's usual values plus any value a link brings (momentum=0.3 is added to the slider), and
+# Streamlit's binding refuses a URL value that is not among the options the widget was drawn
+# with, and would write the label "None (cumulative)" where links say momentum=none.
+# bsize: not "batch", the Batch dependence page's name for its batch size (old_names: a
+# /train-eval?batch=2 link still opens B = 2). B is at most the input's N: the page narrows
+# the range to the loaded input (normapp/links/input_range.py).
+TABLE = Table(
+    (
+        Control(params.Param("momentum", 0.1, parse_momentum, format_momentum)),
+        Control(
+            params.Param("steps", 100, params.parse_int_in(1, STEPS_MAX, "steps")),
+            "slider",
+            "Training steps",
+            bounds=(1, STEPS_MAX),
+        ),
+        Control(
+            params.Param(
+                "bsize", 4, params.parse_int_in(1, params.N_MAX, "bsize (the batch size B)")
+            ),
+            "slider",
+            "Batch size B",
+            bounds=(1, params.N_MAX),
+            old_names=("batch",),
+        ),
+        # Not "seed": the sidebar's random tensor already uses that name in the URL.
+        Control(
+            params.Param(
+                "bseed", 0, params.parse_int_in(0, 2**31 - 1, "bseed (the batch-drawing seed)")
+            ),
+            "number_input",
+            "Batch seed",
+            bounds=(0, 2**31 - 1),
+            help="Seeds which samples each batch draws.",
+        ),
+    )
 )
