@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
 from normapp.links.table import Table
+from normapp.teaching import compare
 
 PAGES = (
     # (URL path, title, icon); the first is the default page at "/"
@@ -55,7 +56,7 @@ PAGE_PARAMS = {
         "present",
         "show",
     ),
-    "compare": ("methods", "pick"),
+    "compare": compare.TABLE.names,
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
     "lab": lab_controls.TABLE.names,
@@ -65,7 +66,7 @@ PAGE_PARAMS = {
 
 # The pages whose controls are declared in one table (normapp/links/table.py): the server
 # rewrites an older link's names and values for them, in the form their widgets read.
-PAGE_TABLES: dict[str, Table] = {"lab": lab_controls.TABLE}
+PAGE_TABLES: dict[str, Table] = {"compare": compare.TABLE, "lab": lab_controls.TABLE}
 
 
 def kept_params(page: str) -> set[str]:
