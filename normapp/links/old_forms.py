@@ -93,11 +93,15 @@ def _current_in_table(control: Control, value: str) -> list[tuple[str, str]]:
     [('norms', 'batchnorm,<b>x</b>')]
     """
     labels = control.url_labels
+    if isinstance(control.param.default, bool) and value in _TOGGLE_WORDS:
+        return [(control.name, _TOGGLE_WORDS[value])]
     if labels is None:
         return [(control.name, value)]
     by_text = {str(key).lower(): label for key, label in labels.items()}
     by_text.update({label.lower(): label for label in labels.values()})
-    parts = value.split(control.joiner) if control.multi and control.joiner else [value]
-    if not all(part.strip().lower() in by_text for part in parts):
+    parts = [value]
+    if control.multi:  # joined by the joiner, or (axes=NHW) one letter each
+        parts = value.split(control.joiner) if control.joiner else list(value)
+    if not parts or not all(part.strip().lower() in by_text for part in parts):
         return [(control.name, value)]
     return [(control.name, by_text[part.strip().lower()]) for part in parts]

@@ -266,8 +266,8 @@ def misfit_message(name: str, asked: object, reason: str, used: str) -> str:
 def pick_misfit_message(asked: Element, shape: Shape4, used: Element) -> str:
     """A link's element pick=n,c,h,w outside the input's shape (the Explorer's and Compare's).
 
-    >>> print(pick_misfit_message((9, 0, 0, 1), (8, 3, 4, 4), (7, 0, 0, 1)))
-    Link parameter pick=9\\,0\\,0\\,1 is outside the input's shape (8, 3, 4, 4): n = 9 is outside 0 to 7; using pick=7,0,0,1.
+    >>> pick_misfit_message((9, 0, 0, 1), (8, 3, 4, 4), (7, 0, 0, 1)).split(": ")[-1]
+    'n = 9 is outside 0 to 7; using pick=7,0,0,1.'
     """
     outside = "; ".join(
         f"{axis} = {value} is outside 0 to {size - 1}"

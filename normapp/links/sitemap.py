@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from normapp.explorer import controls as explorer_controls
 from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
 from normapp.links.table import Table
@@ -42,20 +43,7 @@ def page_script(path: str) -> str:
 # Each page's own link parameters (the sidebar's are everyone's): a page drops the others'
 # from the URL, so a link copied on one page carries nothing another page left there.
 PAGE_PARAMS = {
-    "explorer": (
-        "method",
-        "axes",
-        "groups",
-        "eps",
-        "center",
-        "gamma",
-        "beta",
-        "pick",
-        "log",
-        "tab",
-        "present",
-        "show",
-    ),
+    "explorer": explorer_controls.TABLE.names,
     "compare": compare.TABLE.names,
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
@@ -66,7 +54,11 @@ PAGE_PARAMS = {
 
 # The pages whose controls are declared in one table (normapp/links/table.py): the server
 # rewrites an older link's names and values for them, in the form their widgets read.
-PAGE_TABLES: dict[str, Table] = {"compare": compare.TABLE, "lab": lab_controls.TABLE}
+PAGE_TABLES: dict[str, Table] = {
+    "explorer": explorer_controls.TABLE,
+    "compare": compare.TABLE,
+    "lab": lab_controls.TABLE,
+}
 
 
 def kept_params(page: str) -> set[str]:
@@ -78,8 +70,7 @@ def kept_params(page: str) -> set[str]:
 def multi_valued(page: str) -> set[str]:
     """The parameters of `page` a link gives once per choice (a multi-select's)."""
     table = PAGE_TABLES.get(page)
-    own = {c.name for c in table if c.multi} if table else set()
-    return own | ({"axes"} if page == "explorer" else set())
+    return {c.name for c in table if c.multi} if table else set()
 
 
 # The server (normapp/server.py) redirects a path that names no page to the
@@ -129,7 +120,7 @@ class PagePathRedirect:
             if b"text/html" in accepts:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = page_redirect(scope["path"], query)
-                table = PAGE_TABLES.get(scope["path"].strip("/"))
+                table = PAGE_TABLES.get(scope["path"].strip("/") or PAGES[0][0])  # "/": Explorer
                 current = old_forms.current_form(query, table)
                 if target is None and current is not None:
                     target = f"{scope['path']}?{current}"  # an older link, in today's form
