@@ -476,6 +476,73 @@ def test_first_screen_has_a_title_and_the_question():
 
 
 # ------------------------------------------------------ nothing changes silently
+# Links written before the Explorer's controls were bound to the URL (keys for choices, a
+# set of axes as one word, 1/0 toggles) and today's. Each opens the view it opened then
+# (checked against the page before its table, 547522d): the session's values by name.
+@pytest.mark.parametrize(
+    ("query", "state"),
+    [
+        (
+            {"source": "random", "axes": "NHW"},
+            {"source": "random", "method": "batchnorm", "axes": ["N", "H", "W"]},
+        ),
+        # The preset fills in the axes and its centring (as it did: center=0 is not used).
+        (
+            {"method": "layernorm", "tab": "cube", "center": "0"},
+            {
+                "method": "layernorm",
+                "axes": ["C", "H", "W"],
+                "center": True,
+                "tab": "GN-paper cube",
+            },
+        ),
+        ({"pick": "0,1,2,3"}, {"ex:n": 0, "ex:c": 1, "ex:h": 2, "ex:w": 3}),
+        (
+            {"method": "groupnorm", "source": "features"},
+            {"method": "groupnorm", "axes": ["C", "H", "W"], "groups": 2},
+        ),
+        (
+            {
+                "axes": ["C"],
+                "groups": "2",
+                "center": "false",
+                "log": "1",
+                "eps": "0.01",
+                "source": "features",
+            },
+            {"method": None, "axes": ["C"], "groups": 2, "center": False, "log": True, "eps": 0.01},
+        ),
+        ({"present": "1", "show": "Before and after"}, {"present": True, "show": "hist"}),
+    ],
+)
+def test_an_older_explorer_link_still_opens_its_view(query, state):
+    at = run_app(query)
+    assert not at.warning, [w.value for w in at.warning]
+    for name, value in state.items():
+        assert at.session_state[name] == value, name
+
+
+def test_the_server_rewrites_an_older_explorer_link_in_todays_form():
+    from normapp.explorer import controls
+    from normapp.links import old_forms, sitemap
+
+    table = sitemap.PAGE_TABLES["explorer"]
+    assert table is controls.TABLE
+    assert old_forms.current_form("source=random&axes=NHW", table) == (
+        "source=Random+tensor&axes=N&axes=H&axes=W"
+    )
+    assert old_forms.current_form("method=layernorm&tab=cube&center=0", table) == (
+        "method=LayerNorm&tab=GN-paper+cube&center=false"
+    )
+    assert old_forms.current_form("log=1&present=0&show=hist&axes=", table) == (
+        "log=true&present=false&show=Before+and+after&axes="  # axes= (none) stays
+    )
+    assert old_forms.current_form("pick=0,1,2,3&axes=C&axes=H&method=LayerNorm", table) is None
+    assert sitemap.page_redirect("/", "axes=NHW") is None  # the page exists: only the form moves
+    assert sitemap.PAGE_PARAMS["explorer"] == table.names
+    assert sitemap.multi_valued("explorer") == {"axes"}
+
+
 def test_out_of_range_pick_in_a_link_is_clipped_with_a_message():
     at = run_app({"pick": "99,99,99,99"})
     warnings = " ".join(w.value for w in at.warning)

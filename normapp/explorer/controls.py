@@ -15,14 +15,21 @@ from typing import Any
 import normlib
 from normapp.explorer import presets
 from normapp.inputs import FEATURE_NAMES
-from normapp.links import old_forms, params
+from normapp.links import params
 from normapp.links.literal import literal, quoted
 from normapp.links.table import Control, Table
 from normlib.typing import Shape4
 
 Controls = MutableMapping[str, Any]
 
-TABS = old_forms.EXPLORER_TABS
+TABS = {
+    "stats": "Statistics",
+    "cube": "GN-paper cube",
+    "groups": "Histograms per group",
+    "maps": "Feature maps",
+    "formula": "Formula",
+    "downloads": "Downloads",
+}
 # The presenter view's figures, by the key the page uses and the label the URL shows.
 FIGURES = {
     "grid": "Which cells share a mean",
@@ -58,13 +65,13 @@ TABLE = Table(
             params.Param(
                 "method",
                 "batchnorm",
-                params.parse_choice(old_forms.METHOD_NAMES, "method"),
-                old_forms.METHOD_NAMES.__getitem__,
+                params.parse_choice(presets.METHOD_NAMES, "method"),
+                presets.METHOD_NAMES.__getitem__,
             ),
             "segmented_control",
             "Method",
             options=tuple(normlib.METHODS),
-            labels=old_forms.METHOD_NAMES,
+            labels=presets.METHOD_NAMES,
             help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are "
             "the same computation.",
         ),
@@ -118,9 +125,7 @@ TABLE = Table(
             "A link with ?present=true opens in it.",
         ),
         Control(
-            params.Param(
-                "show", "grid", params.parse_choice(FIGURES, "show"), FIGURES.__getitem__
-            ),
+            params.Param("show", "grid", params.parse_choice(FIGURES, "show"), FIGURES.__getitem__),
             "segmented_control",
             "Show",
             options=tuple(FIGURES),

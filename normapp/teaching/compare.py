@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from normapp.explorer.element_walkthrough import ElementArithmetic
+from normapp.explorer.presets import METHOD_NAMES
 from normapp.links import params
 from normapp.links.table import Control, Table
 from normapp.teaching.framework_facts import (
@@ -31,11 +32,6 @@ DEFAULT_METHODS: tuple[str, ...] = (
     "groupnorm",
 )
 AXIS_WORDS = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
-
-
-# What the method pills show and write into the URL: each preset's own name. GroupNorm's
-# G depends on the input's C: a label that changed with it would change the link too.
-METHOD_NAMES = {key: method.name for key, method in METHODS.items()}
 
 
 def parse_methods(text: str) -> tuple[str, ...]:
@@ -68,6 +64,8 @@ TABLE = Table(
             "pills",
             "Methods to compare",
             options=tuple(METHODS),
+            # Each preset's own name: GroupNorm's G depends on the input's C, and a label
+            # that changed with it would change the link too.
             labels=METHOD_NAMES,
             multi=True,
             joiner=",",
