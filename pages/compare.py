@@ -5,36 +5,31 @@ import streamlit as st
 import normlib
 from normapp import cached, figures, ui
 from normapp.explorer import element_walkthrough
-from normapp.links import bound, params
+from normapp.links import bound, params, widgets
 from normapp.teaching import compare, framework_facts
 
-METHODS, PICK = compare.COMPARE_PARAMS
+TABLE = compare.TABLE
+METHODS, PICK = TABLE["methods"], TABLE["pick"].param
 PICK_KEYS = ("cmp:n", "cmp:c", "cmp:h", "cmp:w")
 PER_ROW = 3
 EPS = compare.COMPARE_EPS
 CHART = figures.CHART_CONFIG
 
 
-def follow_links(data) -> None:
-    """Both parameters are compound (a list of methods; n,c,h,w): read by hand from a link.
-    A picked element outside this input's shape is named and moved inside it."""
-    bound.follow_into(METHODS, "cmp:methods", list)
-    st.session_state.setdefault("cmp:methods", list(METHODS.default))
+def follow_pick(data) -> None:
+    """pick=n,c,h,w has four boxes, read by hand from a link. A picked element outside this
+    input's shape is named and moved inside it (a link's to the default)."""
     linked = bound.follow_into(PICK, PICK_KEYS)
     for key, value in zip(PICK_KEYS, PICK.default, strict=True):
         st.session_state.setdefault(key, value)
     wanted = tuple(int(st.session_state[k]) for k in PICK_KEYS)
     element, moved = compare.clamp_element(wanted, data.shape)
     if moved and linked is not None:
-        reason = f"is outside the input's shape {data.shape}"
-        asked = ",".join(map(str, wanted))
-        used = "the default, pick=0,0,0,0"
-        bound.add_messages([params.misfit_message("pick", asked, reason, used)])
-        element = (0, 0, 0, 0)
+        element = PICK.default
+        bound.add_messages([params.pick_misfit_message(wanted, data.shape, element)])
     if moved:
         for key, value in zip(PICK_KEYS, element, strict=True):
             st.session_state[key] = value
-    bound.show_messages()
 
 
 def introduction(data) -> None:
@@ -46,18 +41,10 @@ def introduction(data) -> None:
     )
 
 
-def method_choice(c_max: int) -> list[str]:
-    st.pills(
-        "Methods to compare",
-        list(normlib.METHODS),
-        selection_mode="multi",
-        key="cmp:methods",
-        persist_state="session",
-        format_func=lambda k: compare.method_label(k, c_max),
-        help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
-        "same computation.",
-    )
-    return [k for k in normlib.METHODS if k in st.session_state["cmp:methods"]]
+def method_choice() -> list[str]:
+    """The methods to compare, in METHODS' order."""
+    widgets.draw(METHODS)
+    return [k for k in normlib.METHODS if k in st.session_state["methods"]]
 
 
 def element_pick(data) -> tuple[int, int, int, int]:
@@ -206,15 +193,20 @@ def framework_cards(data, chosen: list[str]) -> None:
 
 data = ui.current_input("compare")
 GRID_TILES = compare.grid_tiles(data.shape[1])
-follow_links(data)
+raw = bound.translate_bound(TABLE.bound)
+follow_pick(data)
+notices = st.container()
 introduction(data)
-chosen = method_choice(data.shape[1])
+chosen = method_choice()
 element = element_pick(data)
+# No method chosen: the cards ask for one; the messages compare a link with the default six.
+bound.check_table(raw, TABLE, {"methods": tuple(chosen) or METHODS.param.default}, hidden=set())
+with notices:
+    bound.show_messages()
 grid_note(data, chosen, element)
 method_cards(data, chosen, element)
 if chosen:
     one_element(data, chosen, element)
     side_by_side(data, chosen)
     framework_cards(data, chosen)
-# No method chosen: the link leaves methods out (it opens with the default six).
-bound.write({"methods": tuple(chosen) or METHODS.default, "pick": element}, (METHODS, PICK))
+bound.write({"pick": element}, [PICK])

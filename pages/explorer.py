@@ -15,12 +15,12 @@ from normapp.explorer import (
 )
 from normapp.explorer import link as explorer_link
 from normapp.lab import controls as lab_controls
-from normapp.links import bound, old_forms
+from normapp.links import bound, widgets
 from normapp.links import params as state
 from normapp.teaching import seed_question
 
-TABS = old_forms.EXPLORER_TABS
-BOUNDS = explorer_link.bounds(TABS)
+TABLE = controls.TABLE
+TABS = controls.TABS
 NO_BAR = figures.CHART_CONFIG
 PICK_KEYS = controls.PICK_KEYS
 # The statistics table shows every row up to this many sets; more scroll in this height.
@@ -99,17 +99,17 @@ def explorer_body() -> None:
     notices = page_notices if whole_run and whole_run.pop() else st.container()
     if controls.SWITCHED_KEY in st.session_state:  # the presenter's G switched the input
         notices.info(st.session_state.pop(controls.SWITCHED_KEY), icon=":material/swap_horiz:")
-    link = explorer_link.open_link(BOUNDS, data.shape)
+    link = explorer_link.open_link(data.shape)
     method_row()
     figure_slot = st.container()  # the presenter view's figure, under the Method row
     axes, groups, center = axes_row()
-    explorer_link.check_controls(link, BOUNDS)
+    explorer_link.check_controls(link)
 
     # The one value every figure below is computed from (G counts only while C is reduced).
     spec = normlib.NormSpec("".join(axes), groups=groups if "C" in axes else 1, center=center)
     eps, gamma, beta = (
-        float(st.session_state.get(k, default))
-        for k, default in (("eps", 1e-5), ("gamma", 1.0), ("beta", 0.0))
+        float(st.session_state.get(name, TABLE[name].param.default))
+        for name in ("eps", "gamma", "beta")
     )
     view = cached.View.of(data, spec, eps, gamma, beta)
     result = cached.normalized(view, data.x)
@@ -122,12 +122,8 @@ def explorer_body() -> None:
     else:
         log_y, words = sets_and_histograms(view, result, spec, element)
         element_arithmetic(result, spec, element, gamma, beta, words)
-        stats_pane, cube_pane, groups_pane, maps_pane, formula_pane, download_pane = st.tabs(
-            list(TABS.values()),
-            default=TABS["stats"],
-            key="tab",
-            on_change="rerun",
-            bind="query-params",
+        stats_pane, cube_pane, groups_pane, maps_pane, formula_pane, download_pane = widgets.draw(
+            TABLE["tab"], on_change="rerun"
         )
         # Lazy tabs: only the open one is computed and sent to the browser.
         if stats_pane.open:
@@ -156,17 +152,8 @@ def explorer_body() -> None:
 
 # --- Choosing the normalization
 def method_row() -> None:
-    st.segmented_control(
-        "Method",
-        list(normlib.METHODS),
-        format_func=lambda k: normlib.METHODS[k].name,
-        default="batchnorm",
-        key="method",
-        bind="query-params",
-        on_change=apply_preset,
-        help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are the "
-        "same computation.",
-    )
+    # Not kept while away (persist_state): a link from another page opens the Explorer anew.
+    widgets.draw(TABLE["method"], on_change=apply_preset, persist_state=None)
 
 
 def axes_row() -> tuple[list[str], int, bool]:
@@ -179,34 +166,16 @@ def axes_row() -> tuple[list[str], int, bool]:
         axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = row.columns(
             [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
         )
-    axes = axes_col.pills(
-        "Reduce over (these share one mean)",
-        list(normlib.AXES),
-        selection_mode="multi",
-        default=list(normlib.METHODS["batchnorm"].axes),
-        key="axes",
-        bind="query-params",
-        on_change=follow_controls,
-        help="N batch, C channel, H height, W width. Any subset, including none.",
-    )
-    groups = groups_col.select_slider(
-        "Groups G (GroupNorm)",
-        divisors,
-        value=1,
-        key="groups",
-        bind="query-params",
-        on_change=follow_controls,
+    follow = {"on_change": follow_controls, "persist_state": None}
+    axes = widgets.draw(TABLE["axes"], axes_col, **follow)
+    groups = widgets.draw(
+        TABLE["groups"],
+        groups_col,
+        options=divisors,  # G divides this input's C
         disabled="C" not in st.session_state["axes"] or c_max == 1,
-        help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
+        **follow,
     )
-    center = center_col.toggle(
-        "Center",
-        value=True,
-        key="center",
-        bind="query-params",
-        on_change=follow_controls,
-        help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
-    )
+    center = widgets.draw(TABLE["center"], center_col, **follow)
     if presenting:
         presenter.shortcut_buttons(c_max)
     else:
@@ -216,30 +185,10 @@ def axes_row() -> tuple[list[str], int, bool]:
 
 def eps_and_affine(eps_col, gamma_col, beta_col) -> None:
     """eps, γ and β: left out of the presenter view, which teaches the sets."""
-    eps_col.number_input(
-        "eps",
-        step=1e-5,
-        format="%.0e",
-        value=1e-5,
-        key="eps",
-        bind="query-params",
-        persist_state="page",
-        help=presets.eps_help(current_spec(), st.session_state["method"]),
-    )
-    gamma_help = "Scale after normalizing, the same for every channel here."
-    for column, label, key, default, meaning in (
-        (gamma_col, "γ", "gamma", 1.0, gamma_help),
-        (beta_col, "β", "beta", 0.0, "Shift after scaling."),
-    ):
-        column.number_input(
-            label,
-            step=0.5,
-            value=default,
-            key=key,
-            bind="query-params",
-            persist_state="page",
-            help=meaning,
-        )
+    help_now = presets.eps_help(current_spec(), st.session_state["method"])
+    widgets.draw(TABLE["eps"], eps_col, step=1e-5, format="%.0e", help=help_now)
+    widgets.draw(TABLE["gamma"], gamma_col, step=0.5)
+    widgets.draw(TABLE["beta"], beta_col, step=0.5)
 
 
 # --- The answer, big (while the room predicts, what would answer it is hidden)
@@ -348,9 +297,7 @@ def sets_and_histograms(view, result, spec: normlib.NormSpec, element) -> tuple[
         st.caption("Click a pixel of the grid, or choose n, c, h, w, to highlight its set.")
     with hist_col:
         st.markdown("**Before and after**, on shared bins")
-        log_y = st.toggle(
-            "Log-scale counts", False, key="log", bind="query-params", persist_state="page"
-        )
+        log_y = widgets.draw(TABLE["log"])
         st.plotly_chart(
             cached.histogram_figure(view, 60, figures.SIDE_HEIGHT, log_y, data.x, result.output),
             config=NO_BAR,

@@ -6,8 +6,9 @@ import streamlit as st
 
 import normlib
 from normapp import cached, ui
+from normapp.explorer import presets
 from normapp.explorer.set_description import plural
-from normapp.links import bound, old_forms
+from normapp.links import bound
 from normapp.teaching import compare, momentum_conventions, question
 from normapp.teaching.framework_facts import eps_words, facts_for
 
@@ -36,8 +37,8 @@ def page_link(script: str, label: str, icon: str, query_params=None, where=st) -
 
 
 def explorer_link(label: str, method: str, where=st) -> None:
-    """A link to the Explorer set to `method` (a key of old_forms.METHOD_NAMES)."""
-    query = {"method": old_forms.METHOD_NAMES[method]}
+    """A link to the Explorer set to `method` (a key of normlib.METHODS), by its label."""
+    query = {"method": presets.METHOD_NAMES[method]}
     page_link("explorer.py", label, ":material/search:", query, where)
 
 

@@ -159,7 +159,7 @@ def test_a_redirect_keeps_at_most_200_characters_of_the_path():
     assert target == "/?missing=" + "x" * 200
 
 
-def _asgi_get(path: str, accept: str) -> tuple[int, dict[str, str], list[str]]:
+def _asgi_get(path: str, accept: str, query: str = "") -> tuple[int, dict[str, str], list[str]]:
     """Send one GET through the redirect middleware; return status, headers, and who answered."""
     answered: list[str] = []
 
@@ -181,7 +181,7 @@ def _asgi_get(path: str, accept: str) -> tuple[int, dict[str, str], list[str]]:
         "method": "GET",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "headers": [(b"accept", accept.encode())],
         "scheme": "http",
         "server": ("127.0.0.1", 8501),
@@ -200,6 +200,19 @@ def test_a_browser_asking_for_an_odd_path_is_redirected_before_streamlit_answers
     status, headers, answered = _asgi_get("/compare/extra/path", "text/html,*/*")
     assert (status, answered) == (302, [])
     assert headers["location"] == "/compare?missing=compare%2Fextra%2Fpath"
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "location"),
+    [
+        ("/", "axes=NHW&method=layernorm", "/?axes=N&axes=H&axes=W&method=LayerNorm"),
+        ("/compare", "methods=batchnorm,layernorm", "/compare?methods=BatchNorm&methods=LayerNorm"),
+    ],
+)
+def test_an_older_link_is_redirected_to_todays_form(path, query, location):
+    status, headers, answered = _asgi_get(path, "text/html", query)
+    assert (status, answered, headers["location"]) == (302, [], location)
+    assert _asgi_get(path, "text/html", location.split("?")[1])[2] == ["streamlit"]
 
 
 def test_requests_that_are_not_page_loads_pass_through():

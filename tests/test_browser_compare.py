@@ -35,7 +35,7 @@ def test_compare_page_light_and_dark(browser, app_url):
         context.close()
     context, tab = page_tab(
         browser,
-        f"{app_url}/compare?source=features&methods=batchnorm,groupnorm,rmsnorm",
+        f"{app_url}/compare?source=features&methods=BatchNorm&methods=GroupNorm&methods=RMSNorm",
         TITLE,
         "dark",
     )
@@ -59,7 +59,7 @@ def test_framework_cards_fit_a_phone(browser, app_url):
 
     context, tab = page_tab(
         browser,
-        f"{app_url}/compare?methods=method2,layernorm,rmsnorm",
+        f"{app_url}/compare?methods=Method+2&methods=LayerNorm&methods=RMSNorm",
         "The layers in PyTorch and Keras 3",
         viewport=PHONE,
     )
@@ -84,7 +84,8 @@ def test_framework_cards_fit_a_phone(browser, app_url):
 
 def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser):
     """The Compare link as a fresh server's first request opens Compare inside the app:
-    the sidebar lists every page and the link's methods stay in the URL."""
+    the sidebar lists every page and the link's methods stay in the URL, in today's form
+    (an older link's, keys joined by commas, is redirected to one key per method)."""
     from playwright.sync_api import expect
 
     with serve_app("streamlit-fresh-server") as url:
@@ -96,7 +97,7 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser):
             navigation = tab.get_by_test_id("stSidebarNav")
             expect(navigation).to_contain_text("Explorer")
             expect(navigation).to_contain_text("The question, answered")
-            expect(tab).to_have_url(re.compile(r"[?&]methods=method1"))
+            expect(tab).to_have_url(re.compile(r"[?&]methods=Method\+1&methods=LayerNorm"))
             screenshot(tab, "deep-link-compare-fresh-server")
         finally:
             context.close()

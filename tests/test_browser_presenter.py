@@ -130,7 +130,7 @@ def test_share_on_another_page_and_the_normal_explorer(browser, warm_app_url):
     from playwright.sync_api import expect
 
     for name, path, landmark in (
-        ("share-compare", "/compare?methods=batchnorm,layernorm", "Compare"),
+        ("share-compare", "/compare?methods=BatchNorm&methods=LayerNorm", "Compare"),
         ("share-explorer-normal", "/?axes=C", HEADLINE),
     ):
         context, tab = page_tab(browser, f"{warm_app_url}{path}", landmark)

@@ -32,7 +32,7 @@ def test_parse_methods_refuses_unknown_keys_and_names_them(text):
 
 
 def test_bad_methods_parameter_falls_back_with_a_message():
-    values, messages = bound.parse_params({"methods": "method9"}, compare.COMPARE_PARAMS)
+    values, messages = bound.parse_params({"methods": "method9"}, [c.param for c in compare.TABLE])
     assert values["methods"] == compare.DEFAULT_METHODS
     assert len(messages) == 1 and "'method9'" in shown(messages[0])
 
@@ -159,7 +159,7 @@ def test_clamp_element():
 def test_link_values_in_messages_are_literal_and_short():
     hostile = "**x**[y](http://evil.example)"
     for name, raw in (("methods", hostile), ("pick", hostile), ("methods", "a" * 20_000)):
-        _, messages = bound.parse_params({name: raw}, compare.COMPARE_PARAMS)
+        _, messages = bound.parse_params({name: raw}, [c.param for c in compare.TABLE])
         (message,) = messages
         assert name in message
         outside_code = message.split("`")[-1]  # after the code span that quotes the link

@@ -17,6 +17,9 @@ CASES = [
     ("pages/lab.py", "norms", "**bold**", "**bold**"),
     ("pages/lab.py", "lr", "-0", "-0"),
     ("pages/explorer.py", "method", "\u202eBatchNorm", "⟨U+202E⟩BatchNorm"),
+    ("pages/explorer.py", "show", "`grid` **x**", "`grid` **x**"),  # the presenter's figure
+    # Today's form of methods, one key per method: a bad one is named as the link wrote it.
+    ("pages/compare.py", "methods", ["BatchNorm", "\u2066**x**"], "BatchNorm, ⟨U+2066⟩**x**"),
     ("pages/quiz.py", "class", "AB\x00CDE", "AB⟨U+0000⟩CDE"),
     ("pages/batch.py", "mates", "a\u2066b`c`\\d", "a⟨U+2066⟩b`c`\\d"),
 ]

@@ -88,7 +88,7 @@ def test_default_view_has_six_methods_with_normlib_numbers():
 @pytest.mark.slow
 def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     at = open_page()
-    at.pills(key="cmp:methods").set_value(["batchnorm", "rmsnorm", "pixelnorm"]).run()
+    at.pills(key="methods").set_value(["batchnorm", "rmsnorm", "pixelnorm"]).run()
     assert not at.exception
     assert card_titles(at) == ["BatchNorm", "RMSNorm", "PixelNorm"]
     frame = table(at)
@@ -100,21 +100,23 @@ def test_choosing_methods_and_the_element_updates_cards_table_and_link():
     for key, value in (("cmp:n", 3), ("cmp:c", 1), ("cmp:h", 5), ("cmp:w", 6)):
         at.number_input(key=key).set_value(value).run()
         assert not at.exception
-    assert link(at)["methods"] == "batchnorm,rmsnorm,pixelnorm"
+    assert at.session_state["methods"] == ["batchnorm", "rmsnorm", "pixelnorm"]
     assert link(at)["pick"] == "3,1,5,6"
     at.number_input(key="cmp:n").set_value(7).run()
     assert not at.exception
     assert any("outside the pictures" in c.value for c in at.caption)
-    at.pills(key="cmp:methods").set_value([]).run()
+    at.pills(key="methods").set_value([]).run()
     assert any("at least one method" in i.value for i in at.info)
     assert "methods" not in at.query_params
 
 
 @pytest.mark.slow
 def test_link_round_trip_reproduces_the_view():
-    at = open_page({"methods": "method2,groupnorm", "pick": "1,2,3,4", "source": "features"})
+    # Today's form: one key per method, by the label its pill shows.
+    query = {"methods": ["Method 2", "GroupNorm"], "pick": "1,2,3,4"}
+    at = open_page({**query, "source": "features"})
     assert card_titles(at) == ["Method 2", "GroupNorm(2)"]  # feature maps: C = 8, G = 2
-    assert at.pills(key="cmp:methods").value == ["method2", "groupnorm"]
+    assert at.pills(key="methods").value == ["method2", "groupnorm"]
     assert [at.number_input(key=k).value for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w")] == [
         1,
         2,
@@ -125,10 +127,54 @@ def test_link_round_trip_reproduces_the_view():
     assert list(frame["sets"]) == [8 * 32 * 32, 8 * 2]
     assert list(frame["reduced axes"])[1] == "C in 2 groups of 4, H, W"
     assert not at.info  # G = 2 is a real grouping: no InstanceNorm note
-    url = link(at)  # the page's own parameters; the sidebar's are the browser's to write
-    again = open_page(url, sidebar={"source": "CNN feature maps"})
+    url = dict(at.query_params)  # the page's own parameters and the sidebar's
+    assert url == {**query, "source": "CNN feature maps"}
+    again = open_page(query, sidebar={"source": url["source"]})
     assert card_titles(again) == card_titles(at)
-    assert link(again) == url
+    assert dict(again.query_params) == url
+
+
+# Links written before the method pills were bound to the URL (keys joined by commas), and
+# today's (one key per method, by its label). Each opens the view it opened then.
+@pytest.mark.parametrize(
+    ("query", "methods", "pick"),
+    [
+        ({"methods": "batchnorm,layernorm"}, ["batchnorm", "layernorm"], (0, 0, 0, 0)),
+        (
+            {"methods": "layernorm, Method 1", "pick": "0,1,2,3"},
+            ["method1", "layernorm"],
+            (0, 1, 2, 3),
+        ),
+        (
+            {"methods": ["BatchNorm", "LayerNorm over channels"]},
+            ["batchnorm", "positionnorm"],
+            (0, 0, 0, 0),
+        ),
+        ({"pick": "0,1,2,3"}, list(compare.DEFAULT_METHODS), (0, 1, 2, 3)),
+    ],
+)
+def test_an_older_compare_link_still_opens_its_view(query, methods, pick):
+    at = open_page(query)
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["methods"] == methods
+    assert tuple(at.session_state[k] for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w")) == pick
+    assert len(card_titles(at)) == len(methods)
+
+
+def test_the_server_rewrites_an_older_compare_link_in_todays_form():
+    from normapp.links import old_forms, sitemap
+
+    table = sitemap.PAGE_TABLES["compare"]
+    assert old_forms.current_form("methods=batchnorm,layernorm&pick=0,1,2,3", table) == (
+        "methods=BatchNorm&methods=LayerNorm&pick=0%2C1%2C2%2C3"
+    )
+    assert old_forms.current_form("methods=positionnorm,METHOD1", table) == (
+        "methods=LayerNorm+over+channels&methods=Method+1"
+    )
+    assert old_forms.current_form("methods=BatchNorm&methods=Method+1&pick=0,1,2,3", table) is None
+    assert old_forms.current_form("methods=nope", table) is None  # the page names what is wrong
+    assert sitemap.PAGE_PARAMS["compare"] == ("methods", "pick")
+    assert sitemap.multi_valued("compare") == {"methods"}
 
 
 @pytest.mark.slow
@@ -160,13 +206,13 @@ def test_numbers_agree_with_normlib_for_every_preset():
 @pytest.mark.slow
 def test_choices_survive_a_visit_to_another_page():
     at = open_page()
-    at.pills(key="cmp:methods").set_value(["batchnorm", "layernorm"]).run()
+    at.pills(key="methods").set_value(["batchnorm", "layernorm"]).run()
     at.number_input(key="cmp:w").set_value(4).run()
     at.switch_page("../pages/batch.py").run()
     assert not at.exception
     at.switch_page("../" + PAGE).run()
     assert not at.exception
-    assert at.pills(key="cmp:methods").value == ["batchnorm", "layernorm"]
+    assert at.pills(key="methods").value == ["batchnorm", "layernorm"]
     assert at.number_input(key="cmp:w").value == 4
 
 

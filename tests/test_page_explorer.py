@@ -476,13 +476,81 @@ def test_first_screen_has_a_title_and_the_question():
 
 
 # ------------------------------------------------------ nothing changes silently
+# Links written before the Explorer's controls were bound to the URL (keys for choices, a
+# set of axes as one word, 1/0 toggles) and today's. Each opens the view it opened then
+# (checked against the page before its table, 547522d): the session's values by name.
+@pytest.mark.parametrize(
+    ("query", "state"),
+    [
+        (
+            {"source": "random", "axes": "NHW"},
+            {"source": "random", "method": "batchnorm", "axes": ["N", "H", "W"]},
+        ),
+        # The preset fills in the axes and its centring (as it did: center=0 is not used).
+        (
+            {"method": "layernorm", "tab": "cube", "center": "0"},
+            {
+                "method": "layernorm",
+                "axes": ["C", "H", "W"],
+                "center": True,
+                "tab": "GN-paper cube",
+            },
+        ),
+        ({"pick": "0,1,2,3"}, {"ex:n": 0, "ex:c": 1, "ex:h": 2, "ex:w": 3}),
+        (
+            {"method": "groupnorm", "source": "features"},
+            {"method": "groupnorm", "axes": ["C", "H", "W"], "groups": 2},
+        ),
+        (
+            {
+                "axes": ["C"],
+                "groups": "2",
+                "center": "false",
+                "log": "1",
+                "eps": "0.01",
+                "source": "features",
+            },
+            {"method": None, "axes": ["C"], "groups": 2, "center": False, "log": True, "eps": 0.01},
+        ),
+        ({"present": "1", "show": "Before and after"}, {"present": True, "show": "hist"}),
+    ],
+)
+def test_an_older_explorer_link_still_opens_its_view(query, state):
+    at = run_app(query)
+    assert not at.warning, [w.value for w in at.warning]
+    for name, value in state.items():
+        assert at.session_state[name] == value, name
+
+
+def test_the_server_rewrites_an_older_explorer_link_in_todays_form():
+    from normapp.explorer import controls
+    from normapp.links import old_forms, sitemap
+
+    table = sitemap.PAGE_TABLES["explorer"]
+    assert table is controls.TABLE
+    assert old_forms.current_form("source=random&axes=NHW", table) == (
+        "source=Random+tensor&axes=N&axes=H&axes=W"
+    )
+    assert old_forms.current_form("method=layernorm&tab=cube&center=0", table) == (
+        "method=LayerNorm&tab=GN-paper+cube&center=false"
+    )
+    assert old_forms.current_form("log=1&present=0&show=hist&axes=", table) == (
+        "log=true&present=false&show=Before+and+after&axes="  # axes= (none) stays
+    )
+    assert old_forms.current_form("pick=0,1,2,3&axes=C&axes=H&method=LayerNorm", table) is None
+    assert sitemap.page_redirect("/", "axes=NHW") is None  # the page exists: only the form moves
+    assert sitemap.PAGE_PARAMS["explorer"] == table.names
+    assert sitemap.multi_valued("explorer") == {"axes"}
+
+
 def test_out_of_range_pick_in_a_link_is_clipped_with_a_message():
     at = run_app({"pick": "99,99,99,99"})
     warnings = " ".join(w.value for w in at.warning)
-    assert "pick=99\\,99\\,99\\,99 does not fit this input" in warnings
+    # The one wording of a link's pick that does not fit, Compare's too (params).
+    assert "Link parameter pick=99\\,99\\,99\\,99 is outside the input's shape" in warnings
     for what, size in (("n", 8), ("c", 3), ("h", 32), ("w", 32)):
         assert f"{what} = 99 is outside 0 to {size - 1}" in warnings
-    assert "Using pick=7,2,31,31" in warnings
+    assert "using pick=7,2,31,31" in warnings
     assert at.query_params["pick"] == "7,2,31,31"
 
 
@@ -499,7 +567,9 @@ def test_typed_values_out_of_range_are_refused_with_a_message_and_the_boxes_rese
     at = run_app()
     at.number_input(key="eps").set_value(5.0).run()
     # The typed value is echoed literally (Markdown-escaped), the kept one is the last good one.
-    assert any("eps = 5\\.0 is outside 0 to 1; keeping eps = 1e-05" in w.value for w in at.warning)
+    eps_refused = "eps = 5\\.0 cannot be used: eps must be a number from 0 to 1"
+    assert any(eps_refused in w.value for w in at.warning)
+    assert any("; keeping eps = 1e-05." in w.value for w in at.warning)
     assert at.number_input(key="eps").value == pytest.approx(1e-5)
     at.number_input(key="ex:h").set_value(3).run()
     at.number_input(key="ex:h").set_value(-1).run()
@@ -508,4 +578,8 @@ def test_typed_values_out_of_range_are_refused_with_a_message_and_the_boxes_rese
     assert at.number_input(key="ex:h").value == 3 and at.query_params["pick"] == "0,0,3,0"
     at.number_input(key="gamma").set_value(-11.0).run()
     assert at.number_input(key="gamma").value == 1.0
-    assert any("γ = \\-11\\.0 is outside -10 to 10; keeping γ = 1" in w.value for w in at.warning)
+    assert any(
+        "γ = -11.0 cannot be used: gamma must be a number from -10 to 10" in shown(w.value)
+        for w in at.warning
+    )
+    assert any("; keeping γ = 1." in w.value for w in at.warning)

@@ -185,7 +185,7 @@ def test_leaving_the_presenter_view_keeps_eps_gamma_beta_and_the_element():
     [
         (EXPLORER, {"present": "true", "axes": ["C", "H"]}),
         (EXPLORER, {"source": "Random tensor", "shape": "4x6x10x12"}),
-        ("pages/compare.py", {"methods": "batchnorm,layernorm"}),
+        ("pages/compare.py", {"methods": ["BatchNorm", "LayerNorm"]}),
         ("pages/quiz.py", {"quiz": "42"}),
     ],
 )

@@ -9,7 +9,6 @@ what was asked, what is wrong and what is kept.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -18,17 +17,127 @@ from normapp.explorer import presets
 from normapp.inputs import FEATURE_NAMES
 from normapp.links import params
 from normapp.links.literal import literal, quoted
+from normapp.links.table import Control, Table
 from normlib.typing import Shape4
 
 Controls = MutableMapping[str, Any]
 
-# Typed values outside these ranges are refused with a message (the boxes have no
-# browser-side bounds, which would only show a red "!" and keep the old value).
-TYPED_RANGES = {
-    "eps": ("eps", 0.0, 1.0),
-    "gamma": ("γ", -10.0, 10.0),
-    "beta": ("β", -10.0, 10.0),
+TABS = {
+    "stats": "Statistics",
+    "cube": "GN-paper cube",
+    "groups": "Histograms per group",
+    "maps": "Feature maps",
+    "formula": "Formula",
+    "downloads": "Downloads",
 }
+# The presenter view's figures, by the key the page uses and the label the URL shows.
+FIGURES = {
+    "grid": "Which cells share a mean",
+    "hist": "Before and after",
+    "stats": "Statistics",
+    "cube": "GN-paper cube",
+}
+_BY_NAME = {param.name: param for param in params.NORM_PARAMS}
+
+
+def parse_present(text: str) -> bool:
+    """The link's ``present`` value: true or false (1, 0, yes, no, on, off too)."""
+    word = text.strip().lower()
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"present must be true or false, got {quoted(text)}")
+
+
+def _parse_tab(text: str) -> str:
+    """A tab's label (st.tabs holds the open tab's label), from its label or older key."""
+    return TABS[params.parse_choice(TABS, "tab")(text)]
+
+
+# The Explorer's controls (normapp/links/table.py), in the order the page draws them. The
+# rows above "pick" are the normalization: what a link's repair reads (open_link). G's
+# options are the input's divisors, given when it is drawn; eps, γ and β have no bounds in
+# the browser (a typed value out of range is named and the last good one kept: repair).
+TABLE = Table(
+    (
+        Control(
+            params.Param(
+                "method",
+                "batchnorm",
+                params.parse_choice(presets.METHOD_NAMES, "method"),
+                presets.METHOD_NAMES.__getitem__,
+            ),
+            "segmented_control",
+            "Method",
+            options=tuple(normlib.METHODS),
+            labels=presets.METHOD_NAMES,
+            help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are "
+            "the same computation.",
+        ),
+        Control(
+            _BY_NAME["axes"],
+            "pills",
+            "Reduce over (these share one mean)",
+            options=tuple(normlib.AXES),
+            multi=True,
+            help="N batch, C channel, H height, W width. Any subset, including none.",
+        ),
+        Control(
+            _BY_NAME["groups"],
+            "select_slider",
+            "Groups G (GroupNorm)",
+            help="C is reduced only within each of G groups of C/G channels. Needs C reduced.",
+        ),
+        Control(_BY_NAME["eps"], "number_input", "eps"),
+        Control(
+            _BY_NAME["center"],
+            "toggle",
+            "Center",
+            help="Off: divide by the root mean square, no mean subtracted (RMSNorm).",
+        ),
+        Control(
+            _BY_NAME["gamma"],
+            "number_input",
+            "γ",
+            help="Scale after normalizing, the same for every channel here.",
+        ),
+        Control(_BY_NAME["beta"], "number_input", "β", help="Shift after scaling."),
+        Control(params.PICK),
+        Control(
+            params.Param("log", False, params.parse_bool("log"), params.format_bool),
+            "toggle",
+            "Log-scale counts",
+        ),
+        # st.tabs holds the open tab's label: the value is the label, the options the keys
+        # older links used (tab=stats).
+        Control(
+            params.Param("tab", TABS["stats"], _parse_tab),
+            "tabs",
+            options=tuple(TABS),
+            labels=TABS,
+        ),
+        Control(
+            params.Param("present", False, parse_present, params.format_bool),
+            "toggle",
+            "Presenter view",
+            help="For a projector: large type, one figure at a time, keyboard shortcuts. "
+            "A link with ?present=true opens in it.",
+        ),
+        Control(
+            params.Param("show", "grid", params.parse_choice(FIGURES, "show"), FIGURES.__getitem__),
+            "segmented_control",
+            "Show",
+            options=tuple(FIGURES),
+            labels=FIGURES,
+        ),
+    )
+)
+# The normalization's controls: drawn before the figures, repaired together (open_link).
+NORM_CONTROLS = TABLE.names[: TABLE.names.index("pick")]
+# Typed into boxes with no bounds in the browser (which would only show a red "!" and keep
+# the old value): a value the parser refuses keeps the last good one (widgets.last_good).
+TYPED_NUMBERS = tuple(c.name for c in TABLE if c.widget == "number_input")
 PICK_KEYS = ("ex:n", "ex:c", "ex:h", "ex:w")
 
 
@@ -63,13 +172,16 @@ def current_spec(controls: Mapping[str, Any]) -> normlib.NormSpec:
 
 
 def repair(
-    controls: Controls, from_url: Mapping[str, Any], start: Mapping[str, Any], shape: Shape4
+    controls: Controls, from_url: Mapping[str, Any], shape: Shape4, linked_pick: bool = False
 ) -> list[str]:
-    """Repair what a link or a typed value got wrong, in place; return what to tell the user."""
+    """Repair what a link or a typed value got wrong, in place; return what to tell the user.
+
+    eps, γ and β typed out of range are the page's (normapp/explorer/link.py, last_good).
+    `linked_pick`: the element was just set by a link (its message names the link's pick).
+    """
     messages = _repair_groups(controls, from_url, shape)
     messages += _repair_preset(controls, from_url, shape)
-    messages += _repair_typed_numbers(controls, start)
-    messages += _repair_pick(controls, shape)
+    messages += _repair_pick(controls, shape, linked_pick)
     return messages
 
 
@@ -111,42 +223,33 @@ def _repair_preset(controls: Controls, from_url: Mapping[str, Any], shape: Shape
     return messages
 
 
-def _repair_typed_numbers(controls: Controls, start: Mapping[str, Any]) -> list[str]:
-    messages = []
-    for key, (what, low, high) in TYPED_RANGES.items():
-        value = controls[key]
-        if isinstance(value, int | float) and math.isfinite(value) and low <= value <= high:
-            controls[f"good:{key}"] = value
-            continue
-        kept = controls.get(f"good:{key}", start[key])
-        controls[key] = kept
-        messages.append(
-            f"{what} = {literal(value)} is outside {low:g} to {high:g}; keeping {what} = {kept:g}."
-        )
-    return messages
+def _repair_pick(controls: Controls, shape: Shape4, linked: bool) -> list[str]:
+    """One message for the whole element, named as the link writes it (pick=n,c,h,w).
 
-
-def _repair_pick(controls: Controls, shape: Shape4) -> list[str]:
-    """One message for the whole element, named as the link writes it (pick=n,c,h,w)."""
-    asked = [controls[key] for key in PICK_KEYS]
+    Not widgets.last_good: the four boxes are parts of one link row, and their range is the
+    input's, which the sidebar changes; a typed part keeps its last good value while that
+    still fits, and a link's (or one a smaller input left outside) is clipped into range.
+    """
+    asked = tuple(controls[key] for key in PICK_KEYS)
     outside = []
     for key, size, axis in zip(PICK_KEYS, shape, "NCHW", strict=True):
         value, what = controls[key], key.removeprefix("ex:")
         if isinstance(value, int) and 0 <= value < size:
             controls[f"good:{key}"] = value
             continue
-        # A typed value keeps the last good one; a link's (or a smaller input's) is clipped.
-        kept = controls.get(f"good:{key}", -1)
+        kept = -1 if linked else controls.get(f"good:{key}", -1)
         if not 0 <= kept < size:
             kept = min(max(int(value), 0), size - 1)
         controls[key] = kept
         outside.append(f"{what} = {literal(value)} is outside 0 to {size - 1} ({axis} = {size})")
     if not outside:
         return []
-    used = ",".join(str(controls[key]) for key in PICK_KEYS)
+    used = tuple(controls[key] for key in PICK_KEYS)
+    if linked:
+        return [params.pick_misfit_message(asked, shape, used)]
     return [
-        f"The selected element pick={literal(','.join(map(str, asked)))} does not fit this "
-        f"input: {'; '.join(outside)}. Using pick={used}."
+        f"The selected element ({', '.join(map(str, asked))}) does not fit this input: "
+        f"{'; '.join(outside)}. Using pick={params.format_element(used)}."
     ]
 
 

@@ -18,11 +18,16 @@ import streamlit as st
 
 from normapp.explorer import controls as explorer_controls
 from normapp.links import bound as links
-from normapp.links import old_forms, params
+from normapp.links import widgets
+from normapp.links.literal import literal
+from normapp.links.table import Control
 from normlib.typing import Element, Shape4
 
-_CONTROL_KEYS = ("method", "axes", "groups", "eps", "center", "gamma", "beta")
-_DEFAULTS = {p.name: p.default for p in params.NORM_PARAMS} | {"method": "batchnorm"}
+TABLE = explorer_controls.TABLE
+NORM_CONTROLS = explorer_controls.NORM_CONTROLS
+PICK = TABLE["pick"].param
+# The rows open_link reads; the presenter toggle reads its own first (it decides the view).
+LINKED = tuple(control for control in TABLE.bound if control.name != "present")
 
 
 @dataclass
@@ -35,102 +40,98 @@ class OpenedLink:
     used: dict[str, Any] = field(default_factory=dict)
 
 
-def bounds(tabs: Mapping[str, str]) -> tuple[links.Bound, ...]:
-    """The Explorer's bound controls; `tabs` maps the older link's tab names to labels."""
-    names = old_forms.METHOD_NAMES
-    tab_by_name = params.parse_choice(tabs, "tab")
-    by_name = {p.name: p for p in params.NORM_PARAMS}
-    return (
-        links.Bound(
-            params.Param(
-                "method", "batchnorm", params.parse_choice(names, "method"), names.__getitem__
-            ),
-            labels=names,
-        ),
-        links.Bound(by_name["axes"], multi=True),
-        *(links.Bound(by_name[name]) for name in ("groups", "eps", "center", "gamma", "beta")),
-        links.Bound(params.Param("log", False, params.parse_bool("log"), params.format_bool)),
-        links.Bound(
-            params.Param("tab", tabs["stats"], lambda text: tabs[tab_by_name(text)]),
-            labels={label: label for label in tabs.values()},
-        ),
-    )
-
-
-def open_link(bound: tuple[links.Bound, ...], shape: Shape4) -> OpenedLink:
+def open_link(shape: Shape4) -> OpenedLink:
     """Before the controls are drawn: follow a just-opened link, and repair the controls.
 
     A link counts as opened on the first run of the Explorer's controls (they
     are new: a first visit, or a page link from another page, after which
     Streamlit has forgotten the Explorer's widgets).
     """
-    links.follow_into(params.PICK, explorer_controls.PICK_KEYS)
-    if all(key in st.session_state for key in (*_CONTROL_KEYS, *explorer_controls.PICK_KEYS)):
+    linked_pick = links.follow_into(PICK, explorer_controls.PICK_KEYS) is not None
+    defaults = {name: TABLE[name].param.default for name in NORM_CONTROLS}
+    # Session state is a mutable mapping of keys to values, which is all repair uses.
+    session = cast(explorer_controls.Controls, st.session_state)
+    if all(key in st.session_state for key in (*NORM_CONTROLS, *explorer_controls.PICK_KEYS)):
         # A rerun: repair what the learner changed, in place.
-        # Session state is a mutable mapping of keys to values, which is all repair uses.
-        session = cast(explorer_controls.Controls, st.session_state)
-        links.add_messages(explorer_controls.repair(session, {}, _DEFAULTS, shape))
+        links.add_messages(keep_good_numbers() + explorer_controls.repair(session, {}, shape))
         return OpenedLink()
     raw = links.raw_query()  # its values are read below, older forms too
-    links.translate_bound(bound)
-    from_url = _link_values(raw, bound)
+    links.translate_bound(LINKED)
+    from_url = _link_values(raw)
     assign, messages = explorer_controls.link_assignments(from_url, shape[1])
     controls = {
-        **_DEFAULTS,
-        **{key: st.session_state[key] for key in _CONTROL_KEYS if key in st.session_state},
-        **{key: _widget_value(key, value) for key, value in from_url.items()},
+        **defaults,
+        **{key: st.session_state[key] for key in NORM_CONTROLS if key in st.session_state},
+        **{key: TABLE[key].widget_value(value) for key, value in from_url.items()},
         **assign,
         **{key: st.session_state.get(key, 0) for key in explorer_controls.PICK_KEYS},
     }
     controls["axes"] = list(controls["axes"])
-    messages += explorer_controls.repair(controls, from_url, {**_DEFAULTS, **from_url}, shape)
+    messages += explorer_controls.repair(controls, from_url, shape, linked_pick)
     links.add_messages(messages)
-    for key in _CONTROL_KEYS:
+    for key in NORM_CONTROLS:
         st.session_state[key] = controls[key]
         # A value the widget can take from the URL wins on this run: repair it on the next
         # (a value the parser refused, too: the widget may take eps=5).
         refused = key in raw and key not in from_url
-        if refused or key in from_url and _widget_value(key, from_url[key]) != controls[key]:
+        changed = key in from_url and TABLE[key].widget_value(from_url[key]) != controls[key]
+        if refused or changed:
             links.fix_next_run(key, controls[key])
     for key in explorer_controls.PICK_KEYS:
         st.session_state[key] = controls[key]
+    keep_good_numbers()  # the link's numbers, or the defaults, are the last good ones
     # What check_controls compares the link with: its own values where they were good
     # (a repaired one has its message already), else the value used.
-    used = {key: from_url.get(key, _held_form(key, controls[key])) for key in _CONTROL_KEYS}
+    used = {key: from_url.get(key, _held_form(TABLE[key], controls[key])) for key in NORM_CONTROLS}
     return OpenedLink(raw, from_url, set(assign), used)
 
 
-def _link_values(raw: Mapping[str, list[str]], bound: tuple[links.Bound, ...]) -> dict:
-    """The link's values its parsers accept (check_controls reports the others)."""
+def keep_good_numbers() -> list[str]:
+    """eps, γ and β as typed: a value their parser refuses is put back to the last good one,
+    and named (widgets.last_good, the app's one such rule)."""
+    messages = []
+    for name in explorer_controls.TYPED_NUMBERS:
+        control = TABLE[name]
+        typed = st.session_state.get(name, control.param.default)
+        kept, refusal = widgets.last_good(control, typed)
+        if refusal:
+            st.session_state[name] = kept
+            messages.append(
+                f"{control.label} = {literal(typed)} cannot be used: {literal(refusal)}; "
+                f"keeping {control.label} = {kept:g}."
+            )
+    return messages
+
+
+def _link_values(raw: Mapping[str, list[str]]) -> dict:
+    """The link's normalization values its parsers accept (check_controls reports the others)."""
     values = {}
-    for each in bound:
-        if each.name in raw and each.name in _CONTROL_KEYS:
+    for name in NORM_CONTROLS:
+        control = TABLE[name]
+        if name in raw:
             try:
-                values[each.name] = each.param.parse(each.link_text(raw[each.name]))
+                values[name] = control.param.parse(control.link_text(raw[name]))
             except ValueError:
                 continue
     return values
 
 
-def _widget_value(key: str, value: Any) -> Any:
-    return list(value) if key == "axes" else value
+def _held_form(control: Control, value: Any) -> Any:
+    """A control's value in its parameter's form (the axes pills hold letters)."""
+    return control.param.parse(control.link_text(value)) if control.multi else value
 
 
-def _held_form(key: str, value: Any) -> Any:
-    """A control's value in its parameter's form."""
-    return params.parse_axes("".join(value)) if key == "axes" else value
-
-
-def check_controls(link: OpenedLink, bound: tuple[links.Bound, ...]) -> None:
+def check_controls(link: OpenedLink) -> None:
     """After the controls are drawn: report link values they dropped; rerun for repairs."""
     if link.raw:
-        checked = [b for b in bound if b.name in _CONTROL_KEYS and b.name not in link.repaired]
+        checked = [c for c in LINKED if c.name in NORM_CONTROLS and c.name not in link.repaired]
         links.check_bound(link.raw, checked, link.used)
-        # The log toggle and the tabs come later on the page, after any rerun below.
-        links.check_refused(link.raw, [b for b in bound if b.name not in _CONTROL_KEYS])
+        # The log toggle, the tabs and the figure shown come later on the page, after any
+        # rerun below.
+        links.check_refused(link.raw, [c for c in LINKED if c.name not in NORM_CONTROLS])
     links.rerun_for_fixes()
 
 
 def finish(element: Element) -> None:
     """At the page's end: write the selected element into the URL."""
-    links.write({"pick": element}, [params.PICK])
+    links.write({"pick": element}, [PICK])

@@ -24,34 +24,14 @@ import streamlit as st
 
 import normlib
 from normapp.explorer import controls
-from normapp.links import bound, params
-from normapp.links.literal import quoted
+from normapp.links import bound, widgets
 
-KEY = "present"  # the toggle's key and its URL parameter
 CSS_FILE = Path(__file__).resolve().parents[2] / "assets" / "presenter.css"
 CSS = CSS_FILE.read_text(encoding="utf-8")  # the app's own file, read once
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-
-
-def parse_present(text: str) -> bool:
-    """The link's ``present`` value: true or false (1 and 0 too)."""
-    word = text.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(f"present must be true or false, got {quoted(text)}")
-
-
-BOUND = bound.Bound(params.Param(KEY, False, parse_present, params.format_bool))
-
-SHOW_KEY = "show"  # the link parameter of the figure shown, as its label
-FIGURES = {
-    "grid": "Which cells share a mean",
-    "hist": "Before and after",
-    "stats": "Statistics",
-    "cube": "GN-paper cube",
-}
+PRESENT = controls.TABLE["present"]  # the toggle, bound to ?present=true
+SHOW = controls.TABLE["show"]  # the figure shown, by its label in the URL
+KEY, SHOW_KEY = PRESENT.name, SHOW.name
+FIGURES = controls.FIGURES
 # (preset key, shortcut) and (axis, shortcut): see the module's docstring for K and V.
 PRESET_SHORTCUTS = (
     ("method1", "1"),
@@ -70,15 +50,9 @@ QUESTION = "Which cells share one mean?"
 
 def toggle() -> bool:
     """The "Presenter view" toggle, bound to ``present``; a bad link value gets a message."""
-    raw = bound.translate_bound([BOUND])  # present=1 is set (as true) on the next run
-    on = st.toggle(
-        "Presenter view",
-        key=KEY,
-        bind="query-params",
-        help="For a projector: large type, one figure at a time, keyboard shortcuts. "
-        "A link with ?present=true opens in it.",
-    )
-    bound.check_bound(raw, [BOUND], {KEY: on})
+    raw = bound.translate_bound([PRESENT])  # present=1 is set (as true) on the next run
+    on = widgets.draw(PRESENT, persist_state=None)
+    bound.check_bound(raw, [PRESENT], {KEY: on})
     return on
 
 
@@ -130,14 +104,8 @@ def shortcut_buttons(channels: int) -> None:
 def figure_choice() -> tuple[str, bool]:
     """Which figure to show, and whether the grid waits for a prediction."""
     choice_col, predict_col = st.columns([4, 1.3], vertical_alignment="bottom")
-    choice = choice_col.segmented_control(
-        "Show",
-        list(FIGURES),
-        format_func=FIGURES.__getitem__,
-        default="grid",
-        key=SHOW_KEY,
-        bind="query-params",  # a shared presenter link shows the figure on the screen
-    )
+    # A shared presenter link shows the figure on the screen (bound to ?show=).
+    choice = widgets.draw(SHOW, choice_col, persist_state=None)
     predict = predict_col.toggle(
         "Predict, then reveal",
         value=True,

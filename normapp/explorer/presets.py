@@ -10,6 +10,10 @@ from normapp.teaching.framework_facts import facts_for
 from normlib import METHODS, NormSpec
 from normlib.typing import Shape4
 
+# Each preset by its own name: what the Explorer's Method row and Compare's pills show and
+# write into the URL (method=LayerNorm, methods=Method+1).
+METHOD_NAMES = {key: method.name for key, method in METHODS.items()}
+
 
 @dataclass(frozen=True)
 class AffineParameters:

@@ -6,34 +6,21 @@ one word (``axes=NHW``). Bound widgets read labels and one key per choice.
 The server redirects an older link to its current form before the page
 loads (normapp/links/sitemap.py), so the address bar, and any link copied from
 it, reproduces the view; normapp/links/bound.py reads the older forms too, for
-links followed inside a session.
+links followed inside a session. A page whose controls are declared in a table
+(sitemap.PAGE_TABLES) has its older names and forms rewritten from the table's rows; LABELS
+covers the choices of the others (the sidebar's source).
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-import normlib
 from normapp.links import params
 from normapp.links.table import Control, Table
 
-EXPLORER_TABS = {
-    "stats": "Statistics",
-    "cube": "GN-paper cube",
-    "groups": "Histograms per group",
-    "maps": "Feature maps",
-    "formula": "Formula",
-    "downloads": "Downloads",
-}
-METHOD_NAMES = {key: method.name for key, method in normlib.METHODS.items()}
-# Choice parameters: each key's current form is its label.
-LABELS = {
-    "source": params.SOURCES,
-    "method": METHOD_NAMES,
-    "tab": EXPLORER_TABS,
-}
-MULTI_LETTER = ("axes",)  # one key per chosen letter
-TOGGLES = ("center", "log", "present")  # true/false, once 1/0 (present: also 1/0)
+# Choice parameters of pages without a table: each key's current form is its label.
+LABELS = {"source": params.SOURCES}
+# A toggle's older 1/0 (center=0), true/false today.
 _TOGGLE_WORDS = {"1": "true", "0": "false"}
 
 
@@ -43,11 +30,12 @@ def current_form(query: str, table: Table | None = None) -> str | None:
     `table` is the page's, when its controls are declared in one: its older names are
     renamed and its choices written as labels, one key per choice of a multi-select.
 
-    >>> current_form("source=random&axes=NHW&n=4")
+    >>> from normapp.explorer.controls import TABLE
+    >>> current_form("source=random&axes=NHW&n=4", TABLE)
     'source=Random+tensor&axes=N&axes=H&axes=W&n=4'
-    >>> current_form("method=layernorm&tab=cube&center=0")
+    >>> current_form("method=layernorm&tab=cube&center=0", TABLE)
     'method=LayerNorm&tab=GN-paper+cube&center=false'
-    >>> current_form("axes=N&axes=C&source=Random+tensor")
+    >>> current_form("axes=N&axes=C&source=Random+tensor", TABLE)
     """
     pairs = parse_qsl(query, keep_blank_values=True)
     if table is not None:
@@ -74,10 +62,6 @@ def _current(name: str, value: str) -> list[tuple[str, str]]:
     if name in LABELS:
         by_key = {key.lower(): label for key, label in LABELS[name].items()}
         return [(name, by_key.get(value.strip().lower(), value))]
-    if name in TOGGLES and value in _TOGGLE_WORDS:
-        return [(name, _TOGGLE_WORDS[value])]
-    if name in MULTI_LETTER and 1 < len(value) <= len(normlib.AXES) and value.isalpha():
-        return [(name, letter) for letter in value.upper()]
     return [(name, value)]
 
 
@@ -91,11 +75,15 @@ def _current_in_table(control: Control, value: str) -> list[tuple[str, str]]:
     [('norms', 'batchnorm,<b>x</b>')]
     """
     labels = control.url_labels
+    if isinstance(control.param.default, bool) and value in _TOGGLE_WORDS:
+        return [(control.name, _TOGGLE_WORDS[value])]
     if labels is None:
         return [(control.name, value)]
     by_text = {str(key).lower(): label for key, label in labels.items()}
     by_text.update({label.lower(): label for label in labels.values()})
-    parts = value.split(control.joiner) if control.multi and control.joiner else [value]
-    if not all(part.strip().lower() in by_text for part in parts):
+    parts = [value]
+    if control.multi:  # joined by the joiner, or (axes=NHW) one letter each
+        parts = value.split(control.joiner) if control.joiner else list(value)
+    if not parts or not all(part.strip().lower() in by_text for part in parts):
         return [(control.name, value)]
     return [(control.name, by_text[part.strip().lower()]) for part in parts]

@@ -263,6 +263,21 @@ def misfit_message(name: str, asked: object, reason: str, used: str) -> str:
     return f"Link parameter {name}={literal(asked)} {reason}; using {used}."
 
 
+def pick_misfit_message(asked: Element, shape: Shape4, used: Element) -> str:
+    """A link's element pick=n,c,h,w outside the input's shape (the Explorer's and Compare's).
+
+    >>> pick_misfit_message((9, 0, 0, 1), (8, 3, 4, 4), (7, 0, 0, 1)).split(": ")[-1]
+    'n = 9 is outside 0 to 7; using pick=7,0,0,1.'
+    """
+    outside = "; ".join(
+        f"{axis} = {value} is outside 0 to {size - 1}"
+        for axis, value, size in zip("nchw", asked, shape, strict=True)
+        if not 0 <= value < size
+    )
+    reason = f"is outside the input's shape {shape}: {outside}"
+    return misfit_message("pick", format_element(asked), reason, f"pick={format_element(used)}")
+
+
 def image_size(values: Mapping[str, Any]) -> int:
     return int(values["size"])
 

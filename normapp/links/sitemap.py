@@ -11,10 +11,11 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from normapp.explorer import controls as explorer_controls
 from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
 from normapp.links.table import Table
-from normapp.teaching import batch_dependence, running_statistics
+from normapp.teaching import batch_dependence, compare, running_statistics
 
 PAGES = (
     # (URL path, title, icon); the first is the default page at "/"
@@ -42,21 +43,8 @@ def page_script(path: str) -> str:
 # Each page's own link parameters (the sidebar's are everyone's): a page drops the others'
 # from the URL, so a link copied on one page carries nothing another page left there.
 PAGE_PARAMS = {
-    "explorer": (
-        "method",
-        "axes",
-        "groups",
-        "eps",
-        "center",
-        "gamma",
-        "beta",
-        "pick",
-        "log",
-        "tab",
-        "present",
-        "show",
-    ),
-    "compare": ("methods", "pick"),
+    "explorer": explorer_controls.TABLE.names,
+    "compare": compare.TABLE.names,
     "batch": batch_dependence.TABLE.names,
     "train-eval": running_statistics.TABLE.names,
     "lab": lab_controls.TABLE.names,
@@ -67,6 +55,8 @@ PAGE_PARAMS = {
 # The pages whose controls are declared in one table (normapp/links/table.py): the server
 # rewrites an older link's names and values for them, in the form their widgets read.
 PAGE_TABLES: dict[str, Table] = {
+    "explorer": explorer_controls.TABLE,
+    "compare": compare.TABLE,
     "batch": batch_dependence.TABLE,
     "train-eval": running_statistics.TABLE,
     "lab": lab_controls.TABLE,
@@ -82,8 +72,7 @@ def kept_params(page: str) -> set[str]:
 def multi_valued(page: str) -> set[str]:
     """The parameters of `page` a link gives once per choice (a multi-select's)."""
     table = PAGE_TABLES.get(page)
-    own = {c.name for c in table if c.multi} if table else set()
-    return own | ({"axes"} if page == "explorer" else set())
+    return {c.name for c in table if c.multi} if table else set()
 
 
 # The server (normapp/server.py) redirects a path that names no page to the
@@ -133,7 +122,7 @@ class PagePathRedirect:
             if b"text/html" in accepts:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = page_redirect(scope["path"], query)
-                table = PAGE_TABLES.get(scope["path"].strip("/"))
+                table = PAGE_TABLES.get(scope["path"].strip("/") or PAGES[0][0])  # "/": Explorer
                 current = old_forms.current_form(query, table)
                 if target is None and current is not None:
                     target = f"{scope['path']}?{current}"  # an older link, in today's form

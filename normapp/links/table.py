@@ -20,6 +20,8 @@ from normapp.links.params import Param
 WIDGETS = frozenset(
     {
         "pills",
+        "segmented_control",
+        "tabs",
         "select_slider",
         "selectbox",
         "radio",

@@ -22,6 +22,8 @@ def draw(control: Control, where: Any = st, **overrides: Any) -> Any:
     ``format_func`` that shows more than the URL writes.
     """
     name, default = control.name, control.param.default
+    if control.widget == "tabs":
+        return _draw_tabs(control, where, **overrides)
     kwargs: dict[str, Any] = {
         "label": control.label,
         "key": name,
@@ -34,7 +36,7 @@ def draw(control: Control, where: Any = st, **overrides: Any) -> Any:
         kwargs["options"] = list(control.options)
         kwargs["format_func"] = control.option_label
     kind = control.widget
-    if kind == "pills":
+    if kind in ("pills", "segmented_control"):
         kwargs["selection_mode"] = "multi" if control.multi else "single"
         kwargs["default"] = control.widget_value(default)
     elif kind == "multiselect":
@@ -53,6 +55,19 @@ def draw(control: Control, where: Any = st, **overrides: Any) -> Any:
         raise ValueError(f"{name} has no widget: it is read with normapp.links.bound.follow_into")
     kwargs.update(overrides)
     return getattr(where, kind)(**kwargs)
+
+
+def _draw_tabs(control: Control, where: Any, **overrides: Any) -> Any:
+    """Tabs have no label, help or persistence: the tabs' labels are the options'. Their
+    value is the open tab's label, which the row's parameter parses to."""
+    kwargs: dict[str, Any] = {
+        "tabs": [control.option_label(option) for option in control.options],
+        "default": control.param.default,
+        "key": control.name,
+        "bind": "query-params",
+    }
+    kwargs.update(overrides)
+    return where.tabs(**kwargs)
 
 
 def last_good(control: Control, typed: Any = None) -> tuple[Any, str | None]:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from normapp.explorer.element_walkthrough import ElementArithmetic
+from normapp.explorer.presets import METHOD_NAMES
 from normapp.links import params
+from normapp.links.table import Control, Table
 from normapp.teaching.framework_facts import (
     REFUSALS,
     MethodFacts,
@@ -33,20 +35,45 @@ AXIS_WORDS = {"N": "batch", "C": "channel", "H": "height", "W": "width"}
 
 
 def parse_methods(text: str) -> tuple[str, ...]:
-    """Parse ``method1,method2,batchnorm`` into METHODS keys (order kept, repeats dropped).
+    """``method1,method2,batchnorm`` (keys, or the labels the pills write) into METHODS keys,
+    in the order of METHODS, repeats dropped.
 
     Raises ValueError naming every unknown key and listing the valid ones.
+
+    >>> parse_methods("batchnorm,Method 1"), parse_methods("LayerNorm over channels")
+    (('method1', 'batchnorm'), ('positionnorm',))
     """
-    return tuple(params.parse_key_list(text, tuple(METHODS), "methods", "method"))
+    by_label = {label.lower(): key for key, label in METHOD_NAMES.items()}
+    text = ",".join(by_label.get(part.strip().lower(), part) for part in text.split(","))
+    keys = params.parse_key_list(text, tuple(METHODS), "methods", "method")
+    return tuple(key for key in METHODS if key in keys)
 
 
 def format_methods(keys: Sequence[str]) -> str:
     return ",".join(keys)
 
 
-COMPARE_PARAMS: tuple[params.Param, ...] = (
-    params.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
-    params.PICK,
+# The Compare page's controls (normapp/links/table.py), in the order the page draws them.
+# "methods" is one URL key per chosen method, by its label (methods=Method+1&methods=BatchNorm);
+# the older form, keys joined by commas (methods=method1,batchnorm), is still read.
+# "pick" (n,c,h,w, bounded by the input's shape) has four boxes: read by hand.
+TABLE = Table(
+    (
+        Control(
+            params.Param("methods", DEFAULT_METHODS, parse_methods, format_methods),
+            "pills",
+            "Methods to compare",
+            options=tuple(METHODS),
+            # Each preset's own name: GroupNorm's G depends on the input's C, and a label
+            # that changed with it would change the link too.
+            labels=METHOD_NAMES,
+            multi=True,
+            joiner=",",
+            help="Method 1–3 are the three formulas of the question; Method 3 and BatchNorm are "
+            "the same computation.",
+        ),
+        Control(params.PICK),
+    )
 )
 # Compare computes every method with the same eps (and γ = 1, β = 0), so that only the sets
 # differ between the cards; each layer's own default is in the framework table.
