@@ -255,11 +255,7 @@ def test_train_every_batch_size_fills_the_summary_with_each_runs_error():
         trace = by_name[name]
         assert _values(trace["x"]).tolist() == [2, 4, 8, 16, 32]
         expected = [
-            100
-            * (
-                1
-                - expected_run(RunConfig(norm, b, 0.05, 50, 5)).test_accuracy[-1]
-            )
+            100 * (1 - expected_run(RunConfig(norm, b, 0.05, 50, 5)).test_accuracy[-1])
             for b in (2, 4, 8, 16, 32)
         ]
         np.testing.assert_allclose(_values(trace["y"]), expected, rtol=1e-5)
