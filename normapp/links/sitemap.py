@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from normapp.classroom import quiz
 from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
 from normapp.links.table import Table
@@ -59,13 +60,13 @@ PAGE_PARAMS = {
     "batch": ("sample", "batch", "mates", "shuffle", "channel"),
     "train-eval": ("momentum", "steps", "batch", "bseed"),
     "lab": lab_controls.TABLE.names,
-    "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/classroom/class_quiz.py
+    "quiz": quiz.TABLE.names,  # with a class session's: normapp/classroom/class_quiz.py
     "question": (),
 }
 
 # The pages whose controls are declared in one table (normapp/links/table.py): the server
 # rewrites an older link's names and values for them, in the form their widgets read.
-PAGE_TABLES: dict[str, Table] = {"lab": lab_controls.TABLE}
+PAGE_TABLES: dict[str, Table] = {"lab": lab_controls.TABLE, "quiz": quiz.TABLE}
 
 
 def kept_params(page: str) -> set[str]:
