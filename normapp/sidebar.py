@@ -1,8 +1,8 @@
 """The sidebar's input: the widgets that choose the tensor every page normalizes, and its loading.
 
-normapp/ui.py's draw_sidebar calls :func:`sidebar_input` once per run of app.py. Every widget
-is bound to the URL parameter of its key (``bind="query-params"``); normapp/links/bound.py
-reports what a link got wrong. A value typed into the shape or seed box that does not parse
+normapp/ui.py's draw_sidebar calls :func:`sidebar_input` once per run of app.py. The widgets
+are the rows of normapp/links/input_controls.TABLE, each bound to the URL parameter of its key
+(``bind="query-params"``); normapp/links/bound.py reports what a link got wrong. A value typed into the shape or seed box that does not parse
 is refused with a message and the last good one kept; one from a link is repaired on the
 next run.
 """
@@ -68,17 +68,12 @@ def sidebar_input() -> LoadedInput:
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (bound to the URL) and return the chosen values."""
     raw = bound.translate_bound(TABLE.bound)
-    sb = st.sidebar
-    sb.header("Input")
-    # Not kept while hidden: a source's N and size start from their defaults when it comes back.
-    source = widgets.draw(TABLE["source"], sb, persist_state=None)
+    st.sidebar.header("Input")
+    source = _input_widget(TABLE["source"])
     drawn = input_controls.SOURCE_CONTROLS[source]
     values = dict(TABLE.defaults(), source=source)
-    for name in ("n", "size"):
-        if name in drawn:
-            values[name] = widgets.draw(TABLE[name], sb, persist_state=None)
-    if source == "random":
-        values.update(_random_tensor_widgets())
+    for name in drawn[1:]:
+        values[name] = _input_widget(TABLE[name])
     bound.show_fixes_in_address_bar()
     bound.check_bound(raw, [TABLE[name] for name in drawn], values)
     # The other source's parameters are not used; a bad one is still named.
@@ -88,33 +83,27 @@ def _sidebar_widgets() -> dict[str, Any]:
     return values
 
 
-def _random_tensor_widgets() -> dict[str, Any]:
-    """The random tensor's widgets (shape, distribution, seed, spreads) and their values.
+def _input_widget(control: Control) -> Any:
+    """Draw one input control in the sidebar; return the value to use.
 
-    They keep their values for the session while another source is shown. A value typed into
-    the shape or seed box that does not parse is put back, with a message; one from a link is
-    repaired on the next run (check_bound names it).
+    The random tensor's keep their values for the session while another source is shown
+    (the others start from their defaults). A value typed into the shape or seed box that
+    does not parse is put back, with a message; one from a link is used as the last good
+    value and repaired on the next run (check_bound names it).
     """
-    values = {}
-    for name in input_controls.RANDOM_TENSOR:
-        control = TABLE[name]
-        if control.widget not in ("text_input", "number_input"):
-            values[name] = widgets.draw(control, st.sidebar, persist_state="session")
-            continue
-        typed = widgets.draw(
-            control,
-            st.sidebar,
-            persist_state="session",
-            on_change=_put_back_refused,
-            args=(control,),
-        )
-        refusal = st.session_state.pop(f"refused:{name}", None)
-        if refusal:
-            st.sidebar.error(refusal, icon=":material/block:")
-        values[name], link_refused = widgets.last_good(control, typed)
-        if link_refused:  # from a link: the box shows the last good value on the next run
-            bound.fix_next_run(name, _in_box(control, values[name]))
-    return values
+    persist = "session" if control.name in input_controls.RANDOM_TENSOR else None
+    if control.widget not in ("text_input", "number_input"):
+        return widgets.draw(control, st.sidebar, persist_state=persist)
+    typed = widgets.draw(
+        control, st.sidebar, persist_state=persist, on_change=_put_back_refused, args=(control,)
+    )
+    refusal = st.session_state.pop(f"refused:{control.name}", None)
+    if refusal:
+        st.sidebar.error(refusal, icon=":material/block:")
+    value, link_refused = widgets.last_good(control, typed)
+    if link_refused:  # from a link: the box shows the last good value on the next run
+        bound.fix_next_run(control.name, _in_box(control, value))
+    return value
 
 
 def _in_box(control: Control, value: Any) -> Any:
