@@ -99,6 +99,21 @@ def test_a_typed_shape_out_of_range_is_refused_by_name_and_the_kept_shape_shown(
     assert at.sidebar.text_input(key="shape").value == "4x6x10x12"
 
 
+def test_a_link_shape_over_the_caps_is_named_and_the_box_repaired_on_the_next_run():
+    at = run_app({"source": "random", "shape": "4x6x10x999"})
+    (warning,) = [shown(w.value) for w in at.warning]
+    assert warning.startswith("Link parameter shape=4x6x10x999 was ignored: W = 999"), warning
+    assert warning.endswith("Using shape=8x6x16x16."), warning
+    assert at.sidebar.text_input(key="shape").value == "8x6x16x16"
+    assert "shape" not in at.query_params  # the default: a link copied now is clean
+    # A shape typed later is the last good one; a refused one after it keeps it.
+    at.sidebar.text_input(key="shape").set_value("2x3x4x5").run()
+    at.sidebar.text_input(key="shape").set_value("2x3x4").run()
+    errors = " ".join(shown(e.value) for e in at.sidebar.error)
+    assert "Shape “2x3x4” was refused" in errors and "Kept 2x3x4x5." in errors, errors
+    assert "shape (2, 3, 4, 5)" in at.sidebar.caption[-1].value
+
+
 def test_every_page_file_is_a_page_of_the_navigation():
     """Each script in pages/ is registered under one URL path, and each path has its script."""
     files = {path.name for path in ui.PAGES_DIR.glob("*.py")}
