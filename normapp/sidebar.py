@@ -2,9 +2,9 @@
 
 normapp/ui.py's draw_sidebar calls :func:`sidebar_input` once per run of app.py. The widgets
 are the rows of normapp/links/input_controls.TABLE, each bound to the URL parameter of its key
-(``bind="query-params"``); normapp/links/bound.py reports what a link got wrong. A value typed into the shape or seed box that does not parse
-is refused with a message and the last good one kept; one from a link is repaired on the
-next run.
+(``bind="query-params"``); normapp/links/bound.py reports what a link got wrong. A value
+typed into the shape or seed box that does not parse is refused with a message and the last
+good one kept (normapp/links/widgets.last_good); one from a link is repaired on the next run.
 """
 
 from __future__ import annotations
