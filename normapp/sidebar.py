@@ -1,10 +1,10 @@
 """The sidebar's input: the widgets that choose the tensor every page normalizes, and its loading.
 
-normapp/ui.py's draw_sidebar calls :func:`sidebar_input` once per run of app.py. Every widget
-is bound to the URL parameter of its key (``bind="query-params"``); normapp/links/bound.py
-reports what a link got wrong. A value typed into the shape or seed box that does not parse
-is refused with a message and the last good one kept; one from a link is repaired on the
-next run.
+normapp/ui.py's draw_sidebar calls :func:`sidebar_input` once per run of app.py. The widgets
+are the rows of normapp/links/input_controls.TABLE, each bound to the URL parameter of its key
+(``bind="query-params"``); normapp/links/bound.py reports what a link got wrong. A value
+typed into the shape or seed box that does not parse is refused with a message and the last
+good one kept (normapp/links/widgets.last_good); one from a link is repaired on the next run.
 """
 
 from __future__ import annotations
@@ -16,57 +16,12 @@ import streamlit as st
 import normlib
 from normapp import cached, inputs
 from normapp.inputs import LoadedInput
-from normapp.links import bound, params
+from normapp.links import bound, input_controls, params, widgets
 from normapp.links.literal import literal
-from normlib.typing import Shape4
+from normapp.links.table import Control
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
-_SEED_PARAM = next(p for p in params.INPUT_PARAMS if p.name == "seed")
-# The random tensor's spreads: (URL name, label, largest value, step, help); the
-# ranges are those of the matching parameters in normapp/links/params.py.
-_SPREAD_SLIDERS = (
-    (
-        "coff",
-        "Per-channel offset spread",
-        10.0,
-        0.5,
-        "Shifts each channel's mean differently, so BatchNorm has something to undo.",
-    ),
-    (
-        "cscale",
-        "Per-channel scale spread",
-        3.0,
-        0.25,
-        "Gives each channel a different spread: BatchNorm and InstanceNorm equalize it.",
-    ),
-    (
-        "soff",
-        "Per-sample offset spread",
-        10.0,
-        0.5,
-        "Shifts each sample differently: LayerNorm and InstanceNorm remove it, BatchNorm does not.",
-    ),
-    (
-        "sscale",
-        "Per-sample scale spread",
-        3.0,
-        0.25,
-        "Gives each sample a different contrast: per-sample methods undo it.",
-    ),
-)
-# Every sidebar widget is bound to the URL parameter of its key; the random
-# tensor's keep their values in the session while another source is shown.
-SIDEBAR_BOUNDS = {
-    p.name: bound.Bound(p, labels=params.SOURCES if p.name == "source" else None)
-    for p in params.INPUT_PARAMS
-}
-_SOURCE_PARAMS = {
-    "samples": ("source", "n", "size"),
-    "features": ("source", "n", "size"),
-    "uploads": ("source", "size"),
-    "random": ("source", "shape", "seed", "dist", "coff", "cscale", "soff", "sscale"),
-}
-_DEFAULTS = {p.name: p.default for p in params.INPUT_PARAMS}
+TABLE = input_controls.TABLE
 
 
 def sidebar_input() -> LoadedInput:
@@ -112,151 +67,65 @@ def sidebar_input() -> LoadedInput:
 
 def _sidebar_widgets() -> dict[str, Any]:
     """Draw the input widgets (bound to the URL) and return the chosen values."""
-    raw = bound.translate_bound(SIDEBAR_BOUNDS.values())
-    sb = st.sidebar
-    sb.header("Input")
-    source = sb.radio(
-        "Tensor to normalize",
-        list(params.SOURCES),
-        format_func=params.SOURCES.get,
-        key="source",
-        bind="query-params",
-        help="Images give C = 3 (red, green, blue); feature maps give C = 8 filter responses.",
-    )
-    values = dict(_DEFAULTS, source=source)
-    if source in ("samples", "features", "uploads"):
-        if source != "uploads":
-            values["n"] = sb.slider(
-                "N: images in the batch",
-                1,
-                params.N_MAX,
-                _DEFAULTS["n"],
-                key="n",
-                bind="query-params",
-            )
-        values["size"] = sb.select_slider(
-            "H = W: image size (pixels)",
-            [str(s) for s in params.IMAGE_SIZES],
-            value=str(_DEFAULTS["size"]),
-            key="size",
-            bind="query-params",
-            help="Images are resized (shorter side) and centre-cropped to a square.",
-        )
-    if source == "random":
-        values.update(_random_tensor_widgets())
-    drawn = _SOURCE_PARAMS[source]
+    raw = bound.translate_bound(TABLE.bound)
+    st.sidebar.header("Input")
+    source = _input_widget(TABLE["source"])
+    drawn = input_controls.SOURCE_CONTROLS[source]
+    values = dict(TABLE.defaults(), source=source)
+    for name in drawn[1:]:
+        values[name] = _input_widget(TABLE[name])
     bound.show_fixes_in_address_bar()
-    bound.check_bound(raw, [SIDEBAR_BOUNDS[name] for name in drawn], values)
+    bound.check_bound(raw, [TABLE[name] for name in drawn], values)
     # The other source's parameters are not used; a bad one is still named.
-    bound.check_refused(raw, [b for name, b in SIDEBAR_BOUNDS.items() if name not in drawn])
+    bound.check_refused(raw, [c for c in TABLE if c.name not in drawn])
     if not bound.has_fixes():  # else the next run draws other widgets, which read the URL
-        bound.write({}, (), drop=(name for name in SIDEBAR_BOUNDS if name not in drawn))
+        bound.write({}, (), drop=(name for name in TABLE.names if name not in drawn))
     return values
 
 
-def _random_tensor_widgets() -> dict[str, Any]:
-    """The random tensor's widgets (shape, distribution, seed, spreads) and their values."""
-    sb = st.sidebar
-    values: dict[str, Any] = {"shape": _shape_widget()}
-    values["dist"] = sb.selectbox(
-        "Distribution",
-        params.DISTRIBUTIONS,
-        key="dist",
-        bind="query-params",
-        persist_state="session",
-    )
-    values["seed"] = _seed_widget()
-    for name, label, top, step, help_text in _SPREAD_SLIDERS:
-        values[name] = sb.slider(
-            label,
-            0.0,
-            top,
-            float(_DEFAULTS[name]),
-            step=step,
-            key=name,
-            bind="query-params",
-            persist_state="session",
-            help=help_text,
-        )
-    return values
+def _input_widget(control: Control) -> Any:
+    """Draw one input control in the sidebar; return the value to use.
 
-
-def _shape_widget() -> Shape4:
-    """The shape box; a typed shape over the caps is refused, a link's is repaired next run."""
-    default_shape = params.format_shape(_DEFAULTS["shape"])
-    st.session_state.setdefault("last-good:shape", default_shape)
-    shape_text = st.sidebar.text_input(
-        "Shape N×C×H×W",
-        default_shape,
-        key="shape",
-        bind="query-params",
-        persist_state="session",
-        help=f"Caps: N ≤ {params.N_MAX}, C ≤ {params.C_MAX}, H, W ≤ {params.HW_MAX}, "
-        f"at most 2^24 elements.",
-        on_change=_refuse_typed_value,
-        args=("shape", "Shape", params.parse_shape),
-    )
-    _show_refusal("shape")
-    try:
-        shape = params.parse_shape(shape_text)
-    except ValueError:  # from a link: check_bound says what was wrong
-        shape = params.parse_shape(st.session_state["last-good:shape"])
-        bound.fix_next_run("shape", st.session_state["last-good:shape"])
-    st.session_state["last-good:shape"] = params.format_shape(shape)
-    return shape
-
-
-def _seed_widget() -> int:
-    """The seed box; a typed seed out of range is refused, a link's is repaired next run."""
-    st.session_state.setdefault("last-good:seed", _DEFAULTS["seed"])
-    # No min/max here: the browser would refuse an out-of-range number with only a
-    # red "!" on hover; the callback refuses it with a message instead.
-    typed = st.sidebar.number_input(
-        "Seed",
-        value=_DEFAULTS["seed"],
-        step=1,
-        key="seed",
-        bind="query-params",
-        persist_state="session",
-        help=f"A whole number from 0 to {params.SEED_MAX}: the same seed gives the same tensor.",
-        on_change=_refuse_typed_value,
-        args=("seed", "Seed", _parse_seed),
-    )
-    _show_refusal("seed")
-    try:
-        seed = _parse_seed(typed)
-    except ValueError:  # from a link: check_bound says what was wrong
-        seed = st.session_state["last-good:seed"]
-        bound.fix_next_run("seed", seed)
-    st.session_state["last-good:seed"] = seed
-    return seed
-
-
-def _parse_seed(value: Any) -> int:
-    return _SEED_PARAM.parse(str(value))
-
-
-def _refuse_typed_value(key: str, label: str, parse) -> None:
-    """on_change: put a value `parse` refuses back to the last good one, and say so.
-
-    The message names the field, the typed value (literally) and what was kept;
-    it is shown under the field on the run this callback precedes.
+    The random tensor's keep their values for the session while another source is shown
+    (the others start from their defaults). A value typed into the shape or seed box that
+    does not parse is put back, with a message; one from a link is used as the last good
+    value and repaired on the next run (check_bound names it).
     """
-    typed = st.session_state.get(key)
-    try:
-        parse(typed)
-    except ValueError as error:
-        kept = st.session_state[f"last-good:{key}"]
-        st.session_state[key] = kept
-        st.session_state[f"refused:{key}"] = (
-            f"{label} “{literal(typed)}” was refused: {literal(error, 200)}. Kept {literal(kept)}."
-        )
+    persist = "session" if control.name in input_controls.RANDOM_TENSOR else None
+    if control.widget not in ("text_input", "number_input"):
+        return widgets.draw(control, st.sidebar, persist_state=persist)
+    typed = widgets.draw(
+        control, st.sidebar, persist_state=persist, on_change=_put_back_refused, args=(control,)
+    )
+    refusal = st.session_state.pop(f"refused:{control.name}", None)
+    if refusal:
+        st.sidebar.error(refusal, icon=":material/block:")
+    value, link_refused = widgets.last_good(control, typed)
+    if link_refused:  # from a link: the box shows the last good value on the next run
+        bound.fix_next_run(control.name, _in_box(control, value))
+    return value
 
 
-def _show_refusal(key: str) -> None:
-    message = st.session_state.pop(f"refused:{key}", None)
-    if message:
-        st.sidebar.error(message, icon=":material/block:")
+def _in_box(control: Control, value: Any) -> Any:
+    """A value as its box holds it: a text box the text a link writes, a number box the number."""
+    return control.param.format(value) if control.widget == "text_input" else value
+
+
+def _put_back_refused(control: Control) -> None:
+    """on_change: put a typed value the parser refuses back to the last good one, and say so.
+
+    The message names the field, the typed value (literally) and what was kept; it is shown
+    under the field on the run this callback precedes.
+    """
+    typed = st.session_state.get(control.name)
+    kept, refusal = widgets.last_good(control, typed)
+    if refusal is None:
+        return
+    st.session_state[control.name] = _in_box(control, kept)
+    st.session_state[f"refused:{control.name}"] = (
+        f"{control.name.capitalize()} “{literal(typed)}” was refused: {literal(refusal, 200)}. "
+        f"Kept {literal(control.param.format(kept))}."
+    )
 
 
 def _uploads(size: int) -> tuple[LoadedInput | None, list[inputs.UploadOutcome]]:

@@ -187,8 +187,8 @@ def current_input(page: str) -> LoadedInput:
     parameters are dropped from the URL.
     """
     bound.one_value_each(
-        [*sitemap.PAGE_PARAMS[page], *sidebar.SIDEBAR_BOUNDS], sitemap.multi_valued(page)
+        [*sitemap.PAGE_PARAMS[page], *sidebar.TABLE.names], sitemap.multi_valued(page)
     )
-    keep = {*sitemap.kept_params(page), *sidebar.SIDEBAR_BOUNDS, "embed", "embed_options"}
+    keep = {*sitemap.kept_params(page), *sidebar.TABLE.names, "embed", "embed_options"}
     bound.write({}, (), drop=[name for name in st.query_params if name not in keep])
     return st.session_state[_LOADED_KEY]

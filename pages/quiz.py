@@ -6,7 +6,7 @@ from normapp import cached, figures, ui
 from normapp.classroom import class_quiz, quiz, views
 from normapp.links import bound
 
-(QUIZ,) = quiz.QUIZ_PARAMS
+QUIZ = quiz.QUIZ_NUMBER.param
 CHART = figures.CHART_CONFIG
 
 
@@ -36,7 +36,7 @@ def class_session() -> None:
     class_code = st.query_params.get(class_quiz.CODE_PARAM)
     if class_code is None:
         return
-    bound.write({}, (), drop=["quiz"])  # the session knows its quiz number
+    bound.write({}, (), drop=[QUIZ.name])  # the session knows its quiz number
     bound.show_messages()  # e.g. a class code given twice
     secret = st.query_params.get(class_quiz.KEY_PARAM)
     if secret is None:
@@ -159,4 +159,4 @@ for index, question in enumerate(questions):
     question_card(seed, index, question, results.get(index))
 done_message(seed, questions, results)
 
-bound.write({"quiz": seed}, [QUIZ], keep_default=True)  # a class shares the number
+bound.write({QUIZ.name: seed}, [QUIZ], keep_default=True)  # a class shares the number

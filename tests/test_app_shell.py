@@ -17,7 +17,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from normapp import ui
-from normapp.links import bound, params, sitemap
+from normapp.links import bound, input_controls, sitemap
 from tests.conftest import APP_ENTRY, ROOT, shown
 
 HOSTILE_TAB = (
@@ -99,6 +99,21 @@ def test_a_typed_shape_out_of_range_is_refused_by_name_and_the_kept_shape_shown(
     assert at.sidebar.text_input(key="shape").value == "4x6x10x12"
 
 
+def test_a_link_shape_over_the_caps_is_named_and_the_box_repaired_on_the_next_run():
+    at = run_app({"source": "random", "shape": "4x6x10x999"})
+    (warning,) = [shown(w.value) for w in at.warning]
+    assert warning.startswith("Link parameter shape=4x6x10x999 was ignored: W = 999"), warning
+    assert warning.endswith("Using shape=8x6x16x16."), warning
+    assert at.sidebar.text_input(key="shape").value == "8x6x16x16"
+    assert "shape" not in at.query_params  # the default: a link copied now is clean
+    # A shape typed later is the last good one; a refused one after it keeps it.
+    at.sidebar.text_input(key="shape").set_value("2x3x4x5").run()
+    at.sidebar.text_input(key="shape").set_value("2x3x4").run()
+    errors = " ".join(shown(e.value) for e in at.sidebar.error)
+    assert "Shape “2x3x4” was refused" in errors and "Kept 2x3x4x5." in errors, errors
+    assert "shape (2, 3, 4, 5)" in at.sidebar.caption[-1].value
+
+
 def test_every_page_file_is_a_page_of_the_navigation():
     """Each script in pages/ is registered under one URL path, and each path has its script."""
     files = {path.name for path in ui.PAGES_DIR.glob("*.py")}
@@ -114,7 +129,7 @@ def test_error_details_are_withheld_from_learners_in_the_config():
 
 
 def test_link_messages_name_the_default_that_is_used():
-    _, messages = bound.parse_params({"seed": "-3"}, params.INPUT_PARAMS)
+    _, messages = bound.parse_params({"seed": "-3"}, input_controls.INPUT_PARAMS)
     assert shown(messages[0]) == (
         "Link parameter seed=-3 was ignored: seed must be from 0 to 2147483647, got -3. "
         "Using the default, seed=0."
@@ -123,7 +138,7 @@ def test_link_messages_name_the_default_that_is_used():
 
 def test_a_bad_choice_is_answered_with_the_labels_its_control_shows():
     """The sidebar shows "Random tensor", not the short key `random` older links used."""
-    _, messages = bound.parse_params({"source": "bogus"}, params.INPUT_PARAMS)
+    _, messages = bound.parse_params({"source": "bogus"}, input_controls.INPUT_PARAMS)
     assert shown(messages[0]) == (
         "Link parameter source=bogus was ignored: source must be one of “Sample images”, "
         "“My images (upload)”, “Random tensor”, “CNN feature maps”; got 'bogus'. "

@@ -16,7 +16,7 @@ from normapp.explorer import (
     set_description,
     set_statistics,
 )
-from normapp.links import bound
+from normapp.links import bound, input_controls
 from normapp.links import params as state
 from normlib import NormSpec
 from tests.conftest import require_torch, shown
@@ -43,7 +43,7 @@ def test_shape_parses_and_caps_say_why():
 def test_bad_parameters_fall_back_with_a_message_and_good_ones_are_kept():
     values, messages = bound.parse_params(
         {"source": "random", "shape": "4x6x10x12", "seed": "-3", "dist": "cauchy"},
-        state.INPUT_PARAMS,
+        input_controls.INPUT_PARAMS,
     )
     assert values["source"] == "random"
     assert values["shape"] == (4, 6, 10, 12)

@@ -30,7 +30,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from normapp.classroom import database
+from normapp.classroom import database, quiz
 from normapp.classroom.checks import ClassStoreError
 from normapp.classroom.store import SESSION_HOURS, ClassStore
 from normapp.links import room_link, share
@@ -39,7 +39,7 @@ from normapp.links.literal import literal
 ROOT = Path(__file__).resolve().parent.parent
 CLASS_DB_ENV = "NORMAPP_CLASS_DB"
 DATA_DIR_ENV = "NORMAPP_DATA_DIR"
-CODE_PARAM, KEY_PARAM, STUDENT_PARAM = "class", "key", "me"
+CODE_PARAM, KEY_PARAM, STUDENT_PARAM = quiz.CLASS_CODE.name, quiz.CLASS_KEY.name, quiz.STUDENT.name
 
 
 class ClassDatabaseError(RuntimeError):

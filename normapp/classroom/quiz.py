@@ -12,6 +12,7 @@ import numpy as np
 
 import normlib
 from normapp.links import params
+from normapp.links.table import Control, Table
 from normlib import METHODS, NormSpec
 from normlib.typing import Element, Shape4
 
@@ -332,14 +333,20 @@ def new_quiz_seed(current: int, rng: np.random.Generator | None = None) -> int:
 
 
 # ============================================================ URL parameters
-QUIZ_PARAMS: tuple[params.Param, ...] = (
-    params.Param(
-        "quiz",
-        1,
-        # The error repeats the link's text: shown literally (escaped, truncated).
-        params.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)"),
-    ),
+# The Quiz page's link parameters, declared once (normapp/links/table.py). No widget holds
+# them: the page reads and writes them by hand. The class session's (class, key, me) are
+# checked where they are used (normapp/classroom/class_quiz.py, views.py): the code and the
+# secret by the store, the student id against the ids the session issued.
+QUIZ_NUMBER = Control(
+    # The error repeats the link's text: shown literally (escaped, truncated).
+    params.Param("quiz", 1, params.parse_int_in(0, QUIZ_SEED_MAX, "quiz (the quiz number)")),
+    label="Quiz number",
 )
+CLASS_CODE = Control(params.Param("class", "", str), label="A class session's code (a student's)")
+CLASS_KEY = Control(params.Param("key", "", str), label="The class session's secret (the board)")
+STUDENT = Control(params.Param("me", "", str), label="A student's id in the class session")
+TABLE = Table((QUIZ_NUMBER, CLASS_CODE, CLASS_KEY, STUDENT))
+QUIZ_PARAMS: tuple[params.Param, ...] = (QUIZ_NUMBER.param,)  # the solo quiz's, parsed alone
 
 
 # ============================================================ a class taking the quiz

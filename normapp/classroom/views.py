@@ -80,7 +80,7 @@ def student_view(code: str) -> None:
     except ClassStoreError as error:
         st.title("Class quiz", anchor=False)
         st.error(class_quiz.refusal(error), icon=":material/error:")
-        class_panel(quiz.QUIZ_PARAMS[0].default)
+        class_panel(quiz.QUIZ_NUMBER.param.default)
         return
     try:
         student = class_quiz.student_id(store, session.code)

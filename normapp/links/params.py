@@ -209,36 +209,6 @@ def parse_axes(text: str) -> str:
         raise ValueError(str(error)) from None
 
 
-# The sidebar's parameters, shared by every page.
-INPUT_PARAMS: tuple[Param, ...] = (
-    Param("source", "samples", parse_choice(SOURCES, "source"), SOURCES.__getitem__),
-    Param("n", 8, parse_int_in(1, N_MAX, "n (the number of images)")),
-    Param("size", 32, parse_choice(tuple(str(s) for s in IMAGE_SIZES), "size"), str),
-    Param("shape", (8, 6, 16, 16), parse_shape, format_shape),
-    Param("seed", 0, parse_int_in(0, SEED_MAX, "seed")),
-    Param("dist", "normal", parse_choice(DISTRIBUTIONS, "dist (the distribution)")),
-    Param(
-        "coff", 2.0, parse_float_in(0.0, 10.0, "coff (the per-channel offset spread)"), format_float
-    ),
-    Param(
-        "cscale",
-        1.0,
-        parse_float_in(0.0, 3.0, "cscale (the per-channel scale spread)"),
-        format_float,
-    ),
-    Param(
-        "soff", 0.0, parse_float_in(0.0, 10.0, "soff (the per-sample offset spread)"), format_float
-    ),
-    Param(
-        "sscale",
-        0.0,
-        parse_float_in(0.0, 3.0, "sscale (the per-sample scale spread)"),
-        format_float,
-    ),
-)
-# "size" is kept as its string so the select widget and the URL agree; see image_size().
-
-
 # The selected element n,c,h,w (the Explorer's and Compare's).
 PICK = Param("pick", (0, 0, 0, 0), parse_element, format_element)
 

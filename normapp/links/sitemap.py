@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from normapp.classroom import quiz
 from normapp.explorer import controls as explorer_controls
 from normapp.lab import controls as lab_controls
 from normapp.links import old_forms
@@ -40,27 +41,20 @@ def page_script(path: str) -> str:
     return f"{path.replace('-', '_')}.py"
 
 
-# Each page's own link parameters (the sidebar's are everyone's): a page drops the others'
-# from the URL, so a link copied on one page carries nothing another page left there.
-PAGE_PARAMS = {
-    "explorer": explorer_controls.TABLE.names,
-    "compare": compare.TABLE.names,
-    "batch": batch_dependence.TABLE.names,
-    "train-eval": running_statistics.TABLE.names,
-    "lab": lab_controls.TABLE.names,
-    "quiz": ("quiz", "class", "key", "me"),  # class session links: normapp/classroom/class_quiz.py
-    "question": (),
-}
-
-# The pages whose controls are declared in one table (normapp/links/table.py): the server
-# rewrites an older link's names and values for them, in the form their widgets read.
+# Each page's controls, declared once (normapp/links/table.py): the server rewrites an older
+# link's names and values from them, in the form their widgets read.
 PAGE_TABLES: dict[str, Table] = {
     "explorer": explorer_controls.TABLE,
     "compare": compare.TABLE,
     "batch": batch_dependence.TABLE,
     "train-eval": running_statistics.TABLE,
     "lab": lab_controls.TABLE,
+    "quiz": quiz.TABLE,  # with a class session's links: normapp/classroom/class_quiz.py
+    "question": Table(()),
 }
+# Each page's own link parameters (the sidebar's are everyone's): a page drops the others'
+# from the URL, so a link copied on one page carries nothing another page left there.
+PAGE_PARAMS = {page: table.names for page, table in PAGE_TABLES.items()}
 
 
 def kept_params(page: str) -> set[str]:

@@ -42,7 +42,8 @@ class Control:
     `param` gives the URL name, the default, the parser (which says what is wrong with a bad
     value) and the formatter. A choice widget's `options` are shown and written into the URL
     by their `labels` (the parser reads labels and older keys); without labels, a number's
-    option is written as `param.format` writes it. `bounds` are a number's inclusive range.
+    option is written as `param.format` writes it. `bounds` are a number's inclusive range,
+    `step` its slider's or box's step (else Streamlit's, or 1 for a whole number).
     A multi-select's URL holds one key per choice; `joiner` joins them into the text the
     parser reads. `old_names` are the names older links used for the parameter.
     """
@@ -53,6 +54,7 @@ class Control:
     options: tuple = ()
     labels: Mapping[Any, str] | None = None
     bounds: tuple[float, float] | None = None
+    step: float | None = None
     multi: bool = False
     joiner: str = ""
     help: str | None = None

@@ -47,9 +47,13 @@ def draw(control: Control, where: Any = st, **overrides: Any) -> Any:
         if control.bounds is not None:
             kwargs["min_value"], kwargs["max_value"] = control.bounds
         kwargs["value"] = default
-        if kind == "number_input" and isinstance(default, int):
+        if control.step is not None:
+            kwargs["step"] = control.step
+        elif kind == "number_input" and isinstance(default, int):
             kwargs["step"] = 1
-    elif kind in ("select_slider", "text_input", "toggle"):
+    elif kind == "text_input":  # the box holds the text a link writes (a shape: 8x6x16x16)
+        kwargs["value"] = control.param.format(default)
+    elif kind in ("select_slider", "toggle"):
         kwargs["value"] = default
     else:
         raise ValueError(f"{name} has no widget: it is read with normapp.links.bound.follow_into")
