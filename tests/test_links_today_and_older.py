@@ -56,20 +56,20 @@ VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
         }
     ),
     "compare": session_reader(
-        {**SIDEBAR, "methods": "cmp:methods", "pick": ("cmp:n", "cmp:c", "cmp:h", "cmp:w")}
+        {**SIDEBAR, "methods": "methods", "pick": ("cmp:n", "cmp:c", "cmp:h", "cmp:w")}
     ),
     "batch": session_reader(
         {
             **SIDEBAR,
-            "sample": "bd:sample",
-            "B": "bd:batch",
+            "sample": "sample",
+            "B": "batch",
             "mates": "mates",
             "shuffle": "shuffle",
-            "channel": "bd:channel",
+            "channel": "channel",
         }
     ),
     "train-eval": session_reader(
-        {**SIDEBAR, "momentum": "te:momentum", "steps": "steps", "B": "te:batch", "bseed": "bseed"}
+        {**SIDEBAR, "momentum": "te:momentum", "steps": "steps", "B": "bsize", "bseed": "bseed"}
     ),
     "lab": session_reader(
         {
@@ -117,14 +117,6 @@ OLDER_LINKS = [
     ("/", "source=Random+tensor&shape=4x6x10x12&axes=N", {**RANDOM_4x6x10x12, "axes": ["N"]}),
     ("/", "tab=stats&center=1", {"tab": "Statistics", "centered": True}),
     ("/", "axes=CHW&center=0", {"axes": ["C", "H", "W"], "centered": False}),
-    pytest.param(
-        "/",
-        "method=layernorm&tab=cube&center=0",
-        {"axes": ["C", "H", "W"], "centered": False, "tab": "GN-paper cube"},
-        # The preset a link names fills in what the link leaves out, but it also overwrites
-        # the link's own center=0, silently (normapp/explorer/controls.link_assignments).
-        marks=pytest.mark.xfail(reason="the Explorer drops center=0 beside a method"),
-    ),
     ("/", "pick=0,1,2,3", {"pick": (0, 1, 2, 3)}),
     ("/", "method=groupnorm&groups=2&source=features", {"method": "groupnorm", "G": 2}),
     # A quiz answer's link to the Explorer (normapp/classroom/quiz.explorer_view).
@@ -217,3 +209,16 @@ def test_a_link_written_before_the_tables_opens_the_view_it_opened(
     assert not warnings, warnings
     view = VIEWS[page](at)
     assert {name: view[name] for name in expected} == expected
+
+
+def test_an_older_link_whose_method_and_center_disagree_keeps_center_and_says_so(app_url):
+    """Before, `method=layernorm&center=0` opened a centred LayerNorm and said nothing: the
+    preset overwrote the link's own center=0. The link's center is kept and the page names
+    the disagreement (RMSNorm is LayerNorm's sets without the mean)."""
+    _, landed_query = browser_lands_on(app_url, "/", "method=layernorm&tab=cube&center=0")
+    at = open_page("pages/explorer.py", as_query(landed_query))
+    view = VIEWS["explorer"](at)
+    assert view["axes"] == ["C", "H", "W"] and view["centered"] is False
+    assert view["tab"] == "GN-paper cube" and view["method"] == "rmsnorm"
+    said = " ".join(w.value for w in at.warning)
+    assert "method=layernorm is LayerNorm" in said and "this is RMSNorm" in said, said

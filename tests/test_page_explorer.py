@@ -486,9 +486,10 @@ def test_first_screen_has_a_title_and_the_question():
             {"source": "random", "axes": "NHW"},
             {"source": "random", "method": "batchnorm", "axes": ["N", "H", "W"]},
         ),
-        # The preset fills in the axes and its centring (as it did: center=0 is not used).
+        # The preset fills in the axes and its centring (a link's own center=0 is kept and
+        # named: tests/test_links_today_and_older.py).
         (
-            {"method": "layernorm", "tab": "cube", "center": "0"},
+            {"method": "layernorm", "tab": "cube"},
             {
                 "method": "layernorm",
                 "axes": ["C", "H", "W"],

@@ -151,7 +151,9 @@ def link_assignments(from_url: Mapping[str, Any], channels: int) -> tuple[dict, 
     assign: dict[str, Any] = {}
     if "method" in from_url and "axes" not in from_url:
         preset = normlib.METHODS[from_url["method"]]
-        assign.update(axes=list(preset.axes), center=preset.center)
+        assign["axes"] = list(preset.axes)
+        if "center" not in from_url:  # the link's own center=false is kept (and named below)
+            assign["center"] = preset.center
         if from_url["method"] == "groupnorm" and "groups" not in from_url:
             assign["groups"] = params.default_groups(channels)
     messages = []
