@@ -134,27 +134,36 @@ def check_table(
     """After a page's table is drawn: say what of the link was not used, then apply repairs.
 
     `raw` is what :func:`translate_bound` returned; `used` the values the page uses, by name;
-    `hidden` the controls not drawn on this run (a bad value for one is still named). A text
-    box shows a refused value itself, with why, beside it (normapp/links/widgets.last_good),
-    and a hidden one is not used whatever it holds.
+    `hidden` the controls not drawn on this run: a value for one that its parser refuses is
+    named too. A text box drawn shows a refused value itself, with why, beside it
+    (normapp/links/widgets.last_good). On a run that will rerun for a link's repairs, a hidden
+    text box waits: the repaired run may draw it (``norms=custom`` shows the custom axes).
     """
-    checked = [c for c in table.bound if c.widget != "text_input"]
-    check_bound(raw, [c for c in checked if c.name not in hidden], used)
-    check_refused(raw, [c for c in checked if c.name in hidden])
+    drawn = [c for c in table.bound if c.name not in hidden and c.widget != "text_input"]
+    check_bound(raw, drawn, used)
+    waiting = has_fixes()
+    hidden_rows = [
+        c for c in table.bound if c.name in hidden and not (waiting and c.widget == "text_input")
+    ]
+    check_refused(raw, hidden_rows)
+    for row in hidden_rows:  # a refused value leaves the address bar and the page's links
+        if row.name in raw and row.name in st.query_params and _refuses(row, raw[row.name]):
+            _remove(row.name)
     rerun_for_fixes()
+
+
+def _refuses(row: Control, values: list[str]) -> bool:
+    try:
+        row.param.parse(row.link_text(values))
+    except ValueError:
+        return True
+    return False
 
 
 def check_refused(raw: Mapping[str, list[str]], bounds: Iterable[Bound]) -> None:
     """Queue a message for each link value its parser refuses (for controls not drawn)."""
     defaults = {bound.name: bound.param.default for bound in bounds}
-    refused = []
-    for bound in bounds:
-        values = raw.get(bound.name)
-        try:
-            if values:
-                bound.param.parse(bound.link_text(values))
-        except ValueError:
-            refused.append(bound)
+    refused = [b for b in bounds if b.name in raw and raw[b.name] and _refuses(b, raw[b.name])]
     add_messages(unused_values(raw, refused, defaults))
 
 
