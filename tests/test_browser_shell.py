@@ -8,6 +8,7 @@ script run uses Streamlit's legacy pages/ mode; the servers all start at once
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -90,21 +91,53 @@ def off_machine(requests: list[str], url: str) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def tab(browser):
+    """The module's one tab: each test goes to its address with a goto, a new Streamlit
+    session on that server (fresh or warm), which costs Chromium about half a fresh
+    context's CPU (its renderer has compiled Streamlit's scripts already)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    yield context.new_page()
+    context.close()
+
+
+def forget(tab, url: str) -> None:
+    """Clear what the tab's earlier visits to `url`'s server left (Streamlit keeps the sidebar's
+    state in the browser's storage), so the next goto there is a first visit, as in a fresh
+    context. Done on the server's health page: plain text, no Streamlit."""
+    tab.goto(f"{url}/_stcore/health")
+    tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    tab.context.clear_cookies()
+
+
+@contextlib.contextmanager
+def requests_of(tab, width: int = 1280, height: int = 720, scheme: str = "light"):
+    """Set the tab's window and system theme for the next goto; yield the requests it makes."""
+    tab.set_viewport_size({"width": width, "height": height})
+    tab.emulate_media(color_scheme=scheme)
+    requests: list[str] = []
+
+    def record(request) -> None:
+        requests.append(request.url)
+
+    tab.on("request", record)
+    try:
+        yield requests
+    finally:
+        tab.remove_listener("request", record)
+
+
 def test_the_deep_link_table_covers_every_page():
     assert set(DEEP_LINKS) == set(ui.page_paths())
 
 
 @pytest.mark.parametrize("path", list(DEEP_LINKS))
-def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser, fresh, path):
+def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(tab, fresh, path):
     from playwright.sync_api import expect
 
     link, title = DEEP_LINKS[path]
     url = fresh.urls[path]
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    requests: list[str] = []
-    tab.on("request", lambda request: requests.append(request.url))
-    try:
+    with requests_of(tab) as requests:
         tab.goto(url + link)
         expect_loaded(tab)
         main = tab.get_by_test_id("stMain")
@@ -131,19 +164,15 @@ def test_every_deep_link_opens_its_page_as_a_fresh_servers_first_request(browser
         expect(tab.get_by_role("dialog")).to_have_count(0)
         assert off_machine(requests, url) == []
         screenshot(tab, f"shell-fresh-{path or 'explorer'}")
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("link", list(ODD_PATHS))
-def test_an_odd_path_as_a_fresh_servers_first_request_lands_on_a_page(browser, fresh, link):
+def test_an_odd_path_as_a_fresh_servers_first_request_lands_on_a_page(tab, fresh, link):
     from playwright.sync_api import expect
 
     shown_path, page_path, title = ODD_PATHS[link]
     url = fresh.urls[link]
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    try:
+    with requests_of(tab):
         tab.goto(url + link)
         expect_loaded(tab)
         alert = tab.get_by_test_id("stAlert").filter(has_text="There is no page")
@@ -159,16 +188,13 @@ def test_an_odd_path_as_a_fresh_servers_first_request_lands_on_a_page(browser, f
         if "?" in link:  # the link's own parameters are kept
             assert "steps=20" in tab.url
         screenshot(tab, f"shell-fresh-odd-{page_path or 'explorer'}")
-    finally:
-        context.close()
 
 
-def test_an_unknown_path_says_so_and_links_every_page(browser, app_url):
+def test_an_unknown_path_says_so_and_links_every_page(tab, app_url):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    try:
+    forget(tab, app_url)
+    with requests_of(tab):
         tab.goto(f"{app_url}/")  # the server is warm: st.navigation answers, not pages/ mode
         expect_loaded(tab)
         tab.goto(f"{app_url}/**no-such-page**")
@@ -192,18 +218,13 @@ def test_an_unknown_path_says_so_and_links_every_page(browser, app_url):
         expect(tab.get_by_test_id("stMain").get_by_role("heading", level=1)).to_have_text(
             "Quiz", timeout=LOAD_MS
         )
-    finally:
-        context.close()
 
 
-def test_a_hostile_link_renders_no_link_image_or_bold(browser, app_url):
+def test_a_hostile_link_renders_no_link_image_or_bold(tab, app_url):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    requests: list[str] = []
-    tab.on("request", lambda request: requests.append(request.url))
-    try:
+    forget(tab, app_url)
+    with requests_of(tab) as requests:
         tab.goto(
             f"{app_url}/?tab=stats%60%20**Your%20session%20expired.**%20"
             "[Click%20here](http://evil.example/login)%20%60"
@@ -220,17 +241,13 @@ def test_a_hostile_link_renders_no_link_image_or_bold(browser, app_url):
         for index in range(2):
             assert alerts.nth(index).bounding_box(timeout=LOAD_MS)["height"] < 200
         assert off_machine(requests, app_url) == []
-    finally:
-        context.close()
 
 
-def test_an_exception_shows_learners_no_internals(browser, fresh):
+def test_an_exception_shows_learners_no_internals(tab, fresh):
     """The project's config, with a script that raises: no paths or trace in the page."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    try:
+    with requests_of(tab):
         tab.goto(fresh.raising_url)
         expect_loaded(tab)
         error = tab.get_by_test_id("stException")
@@ -240,8 +257,6 @@ def test_an_exception_shows_learners_no_internals(browser, fresh):
         for internal in (*internals, ".py"):
             assert internal not in text, (internal, text)
         expect(tab.get_by_role("link", name=re.compile("Google|ChatGPT"))).to_have_count(0)
-    finally:
-        context.close()
     assert logged(fresh.raising_log, "secret detail from the server")
     assert "Traceback" in fresh.raising_log.read_text()
 
@@ -305,14 +320,11 @@ def rgb(css: str) -> tuple[float, ...]:
         (390, 844, "dark", 16),
     ],
 )
-def test_layout_type_and_caption_contrast(browser, app_url, width, height, scheme, root_px):
+def test_layout_type_and_caption_contrast(tab, app_url, width, height, scheme, root_px):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-    tab = context.new_page()
-    requests: list[str] = []
-    tab.on("request", lambda request: requests.append(request.url))
-    try:
+    forget(tab, app_url)
+    with requests_of(tab, width, height, scheme) as requests:
         tab.goto(f"{app_url}/compare")
         expect_loaded(tab)
         title = tab.get_by_test_id("stMain").get_by_role("heading", level=1)
@@ -358,5 +370,3 @@ def test_layout_type_and_caption_contrast(browser, app_url, width, height, schem
         assert urlsplit(icon.get_attribute("href") or "").netloc in ("", urlsplit(app_url).netloc)
         screenshot(tab, f"shell-compare-{width}x{height}-{scheme}")
         assert off_machine(requests, app_url) == []
-    finally:
-        context.close()
