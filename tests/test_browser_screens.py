@@ -26,8 +26,8 @@ import pytest
 from tests.conftest import ARTIFACTS
 from tests.helpers import (
     PAGE_PATHS,
+    counting_context,
     expect_charts_drawn,
-    new_tab,
     open_app,
     settle_layout,
     visible_problems,
@@ -83,37 +83,45 @@ def luminance(rgb: list[int]) -> float:
     return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
 
 
-def visit(browser, app_url: str, page_name: str) -> dict[tuple[str, str], dict]:
+def visit(tab, app_url: str, page_name: str) -> dict[tuple[str, str], dict]:
     """Open `page_name` once on a phone in light, then measure it at every size and theme.
 
     The first screen is the phone's, so "the sidebar is collapsed at first load" is
     measured on a real first load; the window then grows to the laptop and the
-    projector, the system theme turns dark, and the window shrinks back.
+    projector, the system theme turns dark, and the window shrinks back. The pages are
+    visited one after another in the module's tab (a goto, a new session each).
     """
     phone_width, phone_height = SIZES["phone"]
-    context, tab = new_tab(browser, phone_width, phone_height, color_scheme="light")
+    tab.set_viewport_size({"width": phone_width, "height": phone_height})
+    tab.emulate_media(color_scheme="light")
     seen = {}
-    try:
-        open_app(tab, app_url + PAGES[page_name])
-        order = [("light", size) for size in SIZES] + [("dark", s) for s in reversed(SIZES)]
-        for theme, size in order:
-            if theme == "dark":
-                tab.emulate_media(color_scheme="dark")
-            width, height = SIZES[size]
-            tab.set_viewport_size({"width": width, "height": height})
-            settle_layout(tab)
-            expect_charts_drawn(tab)
-            name = f"screens-{page_name}-{size}-{theme}"
-            tab.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-            tab.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
-            seen[theme, size] = {**tab.evaluate(_MEASURE), "problems": visible_problems(tab)}
-    finally:
-        context.close()
+    open_app(tab, app_url + PAGES[page_name])
+    order = [("light", size) for size in SIZES] + [("dark", s) for s in reversed(SIZES)]
+    for theme, size in order:
+        if theme == "dark":
+            tab.emulate_media(color_scheme="dark")
+        width, height = SIZES[size]
+        tab.set_viewport_size({"width": width, "height": height})
+        settle_layout(tab)
+        expect_charts_drawn(tab)
+        name = f"screens-{page_name}-{size}-{theme}"
+        tab.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        tab.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
+        seen[theme, size] = {**tab.evaluate(_MEASURE), "problems": visible_problems(tab)}
     return seen
 
 
 @pytest.fixture(scope="module")
-def measured(browser, warm_app_url):
+def tab(browser):
+    """The module's one tab (a goto costs Chromium about half a fresh context's CPU)."""
+    phone_width, phone_height = SIZES["phone"]
+    context = counting_context(browser, phone_width, phone_height)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def measured(tab, warm_app_url):
     """`measured(page_name)`: that page's measurements, from one visit per page (cached)."""
     ARTIFACTS.mkdir(exist_ok=True)
     visits: dict[str, dict | Exception] = {}
@@ -121,7 +129,7 @@ def measured(browser, warm_app_url):
     def measurements(page_name: str) -> dict[tuple[str, str], dict]:
         if page_name not in visits:
             try:
-                visits[page_name] = visit(browser, warm_app_url, page_name)
+                visits[page_name] = visit(tab, warm_app_url, page_name)
             except Exception as error:  # reported by every test of the page, tried once
                 visits[page_name] = error
         result = visits[page_name]
