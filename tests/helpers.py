@@ -460,6 +460,18 @@ def page_tab(browser, url: str, landmark, color_scheme: str = "light", viewport=
     return context, tab
 
 
+def reopen_at(tab, url: str, landmark, color_scheme: str = "light", viewport=None) -> None:
+    """page_tab's visit in an open tab: the window (1280×720 unless `viewport`) and system
+    theme set, then a goto to `url` (a new Streamlit session) until `landmark` shows.
+
+    A goto in an open tab costs Chromium about half a fresh context's CPU (its renderer
+    has compiled Streamlit's scripts already); see README, Tests.
+    """
+    tab.set_viewport_size(viewport or {"width": 1280, "height": 720})
+    tab.emulate_media(color_scheme=color_scheme)
+    open_page_at(tab, url, landmark)
+
+
 def close_sidebar(tab) -> None:
     """Close the sidebar if it is open (on a phone it lies over the page)."""
     from playwright.sync_api import expect

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.conftest import screenshot
-from tests.helpers import LOAD_MS, PHONE, expect_charts_drawn, expect_drawn, page_tab
+from tests.helpers import LOAD_MS, PHONE, expect_charts_drawn, expect_drawn, page_tab, reopen_at
 
 pytestmark = pytest.mark.browser
 HEADLINE = re.compile(r"^[\d,]+ sets? × [\d,]+ elements? per set$")
@@ -109,9 +109,11 @@ def test_presenter_view_dark_and_on_a_phone(browser, warm_app_url):
     from playwright.sync_api import expect
 
     url = f"{warm_app_url}/?present=true&method=InstanceNorm"
-    for name, scheme, size in (("1920-dark", "dark", FULL_HD), ("phone-light", "light", PHONE)):
-        context, tab = page_tab(browser, url, "Which cells share one mean?", scheme, size)
-        try:
+    context, tab = page_tab(browser, url, "Which cells share one mean?", "dark", FULL_HD)
+    try:  # then the same link on a phone in the same tab (a goto: a new session)
+        for name, scheme, size in (("1920-dark", "dark", FULL_HD), ("phone-light", "light", PHONE)):
+            if name == "phone-light":
+                reopen_at(tab, url, "Which cells share one mean?", scheme, size)
             screenshot(tab, f"presenter-{name}-predict")
             tab.keyboard.press("v")
             expect_headline(tab, "24 sets × 1,024 elements per set")
@@ -122,19 +124,21 @@ def test_presenter_view_dark_and_on_a_phone(browser, warm_app_url):
             tab.get_by_role("button", name=re.compile("Share this view")).click()
             expect(tab.get_by_test_id("stImage").locator("img")).to_be_visible(timeout=LOAD_MS)
             screenshot(tab, f"presenter-{name}-share")
-        finally:
-            context.close()
+    finally:
+        context.close()
 
 
 def test_share_on_another_page_and_the_normal_explorer(browser, warm_app_url):
     from playwright.sync_api import expect
 
-    for name, path, landmark in (
-        ("share-compare", "/compare?methods=BatchNorm&methods=LayerNorm", "Compare"),
-        ("share-explorer-normal", "/?axes=C", HEADLINE),
-    ):
-        context, tab = page_tab(browser, f"{warm_app_url}{path}", landmark)
-        try:
+    context = browser.new_context()
+    tab = context.new_page()
+    try:  # the two pages one after another in one tab (a goto each: a new session)
+        for name, path, landmark in (
+            ("share-compare", "/compare?methods=BatchNorm&methods=LayerNorm", "Compare"),
+            ("share-explorer-normal", "/?axes=C", HEADLINE),
+        ):
+            reopen_at(tab, f"{warm_app_url}{path}", landmark)
             # The normal view keeps its sidebar and has no presenter stylesheet.
             expect(tab.get_by_test_id("stSidebar")).to_be_visible()
             expect_charts_drawn(tab)
@@ -145,5 +149,5 @@ def test_share_on_another_page_and_the_normal_explorer(browser, warm_app_url):
             link = tab.get_by_test_id("stPopoverBody").get_by_test_id("stCode")
             expect(link).to_contain_text(path)
             screenshot(tab, name)
-        finally:
-            context.close()
+    finally:
+        context.close()
