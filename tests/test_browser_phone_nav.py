@@ -44,46 +44,47 @@ def test_choosing_a_page_closes_the_sidebar_below_768_px(browser, warm_app_url, 
         context.close()
 
 
-def test_a_wide_window_keeps_its_sidebar_after_choosing_a_page(browser, warm_app_url):
+@pytest.fixture(scope="module")
+def wide_tab(browser):
+    """One 1280×720 tab for the wide window's tests: a goto each (a new session), at about
+    half a fresh context's cost in Chromium. (The phones need contexts of their own.)"""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    yield context.new_page()
+    context.close()
+
+
+def test_a_wide_window_keeps_its_sidebar_after_choosing_a_page(wide_tab, warm_app_url):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    try:
-        tab.goto(f"{warm_app_url}/")
-        tab.get_by_role("link", name="Compare methods").click()
-        expect(tab.get_by_role("heading", name="Compare methods")).to_be_visible(timeout=LOAD_MS)
-        expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "false")
-    finally:
-        context.close()
+    tab = wide_tab
+    tab.goto(f"{warm_app_url}/")
+    tab.get_by_role("link", name="Compare methods").click()
+    expect(tab.get_by_role("heading", name="Compare methods")).to_be_visible(timeout=LOAD_MS)
+    expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "false")
 
 
 @pytest.mark.parametrize(
     ("path", "uses_input"), [("/quiz", False), ("/lab", False), ("/compare", True)]
 )
 def test_the_input_controls_show_only_on_pages_that_use_them(
-    browser, warm_app_url, path, uses_input
+    wide_tab, warm_app_url, path, uses_input
 ):
     """Issue 24.10: the Explorer's Input sidebar ("N: images in the batch 8") showed on the
     Training lab beside its own batch size, and on the Quiz."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    try:
-        tab.goto(f"{warm_app_url}{path}")
-        expect(tab.get_by_test_id("stSidebarNav")).to_be_visible(timeout=LOAD_MS)
-        expect(tab.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible(
-            timeout=LOAD_MS
-        )
-        # The waits are LOAD_MS, not playwright's 5 s: under CI's load the sidebar's radio was
-        # still being drawn 5 s after the page's heading showed (it was there a moment later).
-        tensor = tab.get_by_text("Tensor to normalize")
-        if uses_input:
-            expect(tensor).to_be_visible(timeout=LOAD_MS)
-        else:
-            expect(tensor).to_be_hidden(timeout=LOAD_MS)
-            expect(tab.get_by_role("link", name="Explorer")).to_be_visible(timeout=LOAD_MS)
-        screenshot(tab, f"sidebar{path.replace('/', '-')}")
-    finally:
-        context.close()
+    tab = wide_tab
+    tab.goto(f"{warm_app_url}{path}")
+    expect(tab.get_by_test_id("stSidebarNav")).to_be_visible(timeout=LOAD_MS)
+    expect(tab.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible(
+        timeout=LOAD_MS
+    )
+    # The waits are LOAD_MS, not playwright's 5 s: under CI's load the sidebar's radio was
+    # still being drawn 5 s after the page's heading showed (it was there a moment later).
+    tensor = tab.get_by_text("Tensor to normalize")
+    if uses_input:
+        expect(tensor).to_be_visible(timeout=LOAD_MS)
+    else:
+        expect(tensor).to_be_hidden(timeout=LOAD_MS)
+        expect(tab.get_by_role("link", name="Explorer")).to_be_visible(timeout=LOAD_MS)
+    screenshot(tab, f"sidebar{path.replace('/', '-')}")
