@@ -11,7 +11,15 @@ import re
 import pytest
 
 from tests.conftest import screenshot, serve_app
-from tests.helpers import LOAD_MS, PHONE, close_sidebar, expect_drawn, page_tab, save_views
+from tests.helpers import (
+    LOAD_MS,
+    PHONE,
+    close_sidebar,
+    expect_drawn,
+    page_tab,
+    reopen_at,
+    save_views,
+)
 
 pytestmark = pytest.mark.browser
 TITLE = "Compare methods"
@@ -31,15 +39,13 @@ def test_compare_page_light_and_dark(browser, app_url):
         # The default six methods are left out of the link, as every default is.
         expect(tab).not_to_have_url(re.compile(r"[?&]methods="))
         save_views(tab, "compare-default-light")
-    finally:
-        context.close()
-    context, tab = page_tab(
-        browser,
-        f"{app_url}/compare?source=features&methods=BatchNorm&methods=GroupNorm&methods=RMSNorm",
-        TITLE,
-        "dark",
-    )
-    try:
+        # The feature maps in dark, in the same tab (a goto: a new session).
+        reopen_at(
+            tab,
+            f"{app_url}/compare?source=features&methods=BatchNorm&methods=GroupNorm&methods=RMSNorm",
+            TITLE,
+            "dark",
+        )
         main = tab.get_by_test_id("stMain")
         expect(main).to_contain_text("GroupNorm(2)")
         # 8 feature maps 32×32: RMSNorm has one set per sample.

@@ -11,13 +11,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.conftest import screenshot
-from tests.helpers import PHONE, close_sidebar, open_page_at, page_tab, save_views
+from tests.helpers import PHONE, close_sidebar, open_page_at, page_tab, reopen_at, save_views
 
 pytestmark = pytest.mark.browser
 LANDMARK = "Test yourself in the quiz"  # the last page link
 
 
-def test_question_page(page, browser, app_url):
+def test_question_page(page, app_url):
     from playwright.sync_api import expect
 
     open_page_at(page, f"{app_url}/question", LANDMARK)
@@ -35,11 +35,8 @@ def test_question_page(page, browser, app_url):
     methods = {parse_qs(urlparse(h).query).get("method", [""])[0] for h in hrefs}
     assert {"LayerNorm", "Method 2"} <= methods, hrefs
     save_views(page, "question-light")
-    context, tab = page_tab(browser, f"{app_url}/question", LANDMARK, "dark")
-    try:
-        save_views(tab, "question-dark")
-    finally:
-        context.close()
+    reopen_at(page, f"{app_url}/question", LANDMARK, "dark")  # the same tab: a new session
+    save_views(page, "question-dark")
 
 
 def test_typo_fixes_are_underlined_in_dark_mode(browser, app_url):
