@@ -35,10 +35,9 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/python -m mypy normlib normapp
 
 # Every test, two at a time (pytest-xdist; one worker per core of a 2-core CI machine).
-# --dist loadfile keeps a module's tests, and the servers its fixtures start, on one worker;
-# --no-loadscope-reorder hands files out in collection order, the slowest first (conftest.py).
+# --dist loadfile keeps a module's tests, and the servers its fixtures start, on one worker.
 test: lint typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The tests that need no browser, server or PostgreSQL and are not slow (see pyproject.toml).
 FAST := not browser and not server and not postgres and not slow

@@ -45,39 +45,7 @@ _NEEDS_BY_FIXTURE = {
 }
 
 
-# The files that take longest (worker seconds, measured at stop 32), sent to the two workers
-# first: `make test` hands out whole files (--dist loadfile) in collection order, with xdist's
-# reordering by test count turned off (--no-loadscope-reorder). With it on, files with many
-# quick tests went first and these few-test, long ones last: the run passed 95 % at about
-# 9 minutes and one worker then spent 7 more on the tail while the other idled.
-SLOWEST_FILES_FIRST = (
-    "test_browser_monkey.py",  # ~250 s: ~240 reruns over seven pages
-    "test_browser_lab.py",  # ~240 s: live training watched in Chromium
-    "test_browser_shell.py",  # ~200 s: eleven fresh servers' first requests
-    "test_browser_hostile_links.py",
-    "test_replicas.py",  # nginx and two app servers
-    "test_browser_screens.py",
-    "test_page_lab.py",  # training under AppTest
-    "test_browser_presenter.py",
-    "test_browser_class_quiz.py",
-    "test_browser_phone_nav.py",
-    "test_browser_figures.py",
-    "test_browser_train_eval.py",
-    "test_browser_explorer.py",
-    "test_lab_precomputed.py",
-    "test_browser_compare.py",
-)
-
-
-def _slowest_first(item) -> int:
-    name = Path(str(item.fspath)).name
-    return (
-        SLOWEST_FILES_FIRST.index(name) if name in SLOWEST_FILES_FIRST else len(SLOWEST_FILES_FIRST)
-    )
-
-
 def pytest_collection_modifyitems(items) -> None:
-    items.sort(key=_slowest_first)  # stable: every other file keeps its place
     for item in items:
         needs = {
             _NEEDS_BY_FIXTURE[f]
