@@ -129,7 +129,7 @@ def test_error_details_are_withheld_from_learners_in_the_config():
 
 
 def test_link_messages_name_the_default_that_is_used():
-    _, messages = bound.parse_params({"seed": "-3"}, input_controls.INPUT_PARAMS)
+    _, messages = bound.parse_params({"seed": "-3"}, [row.param for row in input_controls.TABLE])
     assert shown(messages[0]) == (
         "Link parameter seed=-3 was ignored: seed must be from 0 to 2147483647, got -3. "
         "Using the default, seed=0."
@@ -138,7 +138,9 @@ def test_link_messages_name_the_default_that_is_used():
 
 def test_a_bad_choice_is_answered_with_the_labels_its_control_shows():
     """The sidebar shows "Random tensor", not the short key `random` older links used."""
-    _, messages = bound.parse_params({"source": "bogus"}, input_controls.INPUT_PARAMS)
+    _, messages = bound.parse_params(
+        {"source": "bogus"}, [row.param for row in input_controls.TABLE]
+    )
     assert shown(messages[0]) == (
         "Link parameter source=bogus was ignored: source must be one of “Sample images”, "
         "“My images (upload)”, “Random tensor”, “CNN feature maps”; got 'bogus'. "

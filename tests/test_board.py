@@ -50,7 +50,7 @@ def test_the_board_shows_the_grid_of_every_which_method_question(tmp_path, monke
     board = conftest.open_page("pages/quiz.py")
     board.button(key="class:start").click().run()
     assert not board.exception
-    questions = quiz.make_quiz(quiz.QUIZ_PARAMS[0].default)  # the session of the page as opened
+    questions = quiz.make_quiz(quiz.QUIZ_NUMBER.param.default)  # the session of the page as opened
     grids = {c.key for c in board.get("plotly_chart") if c.key and c.key.startswith("board:grid:")}
     expected = {f"board:grid:{i}" for i, q in enumerate(questions) if q.kind == "sets"}
     assert expected and grids == expected

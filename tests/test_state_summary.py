@@ -43,7 +43,7 @@ def test_shape_parses_and_caps_say_why():
 def test_bad_parameters_fall_back_with_a_message_and_good_ones_are_kept():
     values, messages = bound.parse_params(
         {"source": "random", "shape": "4x6x10x12", "seed": "-3", "dist": "cauchy"},
-        input_controls.INPUT_PARAMS,
+        [row.param for row in input_controls.TABLE],
     )
     assert values["source"] == "random"
     assert values["shape"] == (4, 6, 10, 12)

@@ -346,7 +346,6 @@ CLASS_CODE = Control(params.Param("class", "", str), label="A class session's co
 CLASS_KEY = Control(params.Param("key", "", str), label="The class session's secret (the board)")
 STUDENT = Control(params.Param("me", "", str), label="A student's id in the class session")
 TABLE = Table((QUIZ_NUMBER, CLASS_CODE, CLASS_KEY, STUDENT))
-QUIZ_PARAMS: tuple[params.Param, ...] = (QUIZ_NUMBER.param,)  # the solo quiz's, parsed alone
 
 
 # ============================================================ a class taking the quiz

@@ -41,16 +41,12 @@ _FIXES_KEY = "links:fixes"
 ANNOUNCED_KEY = "page:missing:announced"  # normapp/ui.py's navigation sets it
 
 
-# A row of a page's table (normapp/links/table.py) read as a bound widget.
-Bound = Control
-
-
 def raw_query() -> dict[str, list[str]]:
     """The URL's parameters, every value of a repeated key kept."""
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
+def translate_bound(bounds: Iterable[Control]) -> dict[str, list[str]]:
     """Before the widgets are drawn: queue an older link form's value for the next run.
 
     Returns the raw query without the names read in an older form (nothing to
@@ -87,7 +83,7 @@ def translate_bound(bounds: Iterable[Bound]) -> dict[str, list[str]]:
 
 
 def check_bound(
-    raw: Mapping[str, list[str]], bounds: Iterable[Bound], used: Mapping[str, Any]
+    raw: Mapping[str, list[str]], bounds: Iterable[Control], used: Mapping[str, Any]
 ) -> None:
     """After the widgets are drawn: queue a message for each link value that was not used.
 
@@ -97,13 +93,13 @@ def check_bound(
 
 
 def unused_values(
-    raw: Mapping[str, list[str]], bounds: Iterable[Bound], used: Mapping[str, Any]
+    raw: Mapping[str, list[str]], bounds: Iterable[Control], used: Mapping[str, Any]
 ) -> list[str]:
     r"""One message per link value that differs from the value used, `used[name]`.
 
     Messages are Markdown-escaped (``\,``): the value comes from the link.
 
-    >>> n = Bound(state.Param("n", 8, state.parse_int_in(1, 64, "n")))
+    >>> n = Control(state.Param("n", 8, state.parse_int_in(1, 64, "n")))
     >>> unused_values({"n": ["999"]}, [n], {"n": 8})
     ['Link parameter n=999 was ignored: n must be from 1 to 64\\, got 999. Using n=8.']
     >>> unused_values({"n": ["4"]}, [n], {"n": 4})
@@ -160,7 +156,7 @@ def _refuses(row: Control, values: list[str]) -> bool:
     return False
 
 
-def check_refused(raw: Mapping[str, list[str]], bounds: Iterable[Bound]) -> None:
+def check_refused(raw: Mapping[str, list[str]], bounds: Iterable[Control]) -> None:
     """Queue a message for each link value its parser refuses (for controls not drawn)."""
     defaults = {bound.name: bound.param.default for bound in bounds}
     refused = [b for b in bounds if b.name in raw and raw[b.name] and _refuses(b, raw[b.name])]

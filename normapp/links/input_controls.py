@@ -123,5 +123,3 @@ TABLE = Table(
         ),
     )
 )
-# The sidebar's parameters, for code that parses a query without drawing the sidebar.
-INPUT_PARAMS: tuple[Param, ...] = tuple(control.param for control in TABLE)

@@ -132,10 +132,6 @@ class Table:
         return tuple(control for control in self.controls if control.bound)
 
     @property
-    def by_hand(self) -> tuple[Control, ...]:
-        return tuple(control for control in self.controls if not control.bound)
-
-    @property
     def renamed(self) -> dict[str, str]:
         """Each older name a link may use, and today's name.
 
