@@ -1,7 +1,5 @@
 """Training lab: a tiny CNN trained live with each normalization, to see why it matters."""
 
-import uuid
-
 import numpy as np
 import streamlit as st
 
@@ -234,7 +232,7 @@ def sources() -> None:
 
 
 ui.current_input("lab")  # the lab trains on its own task; this keeps the URL and sidebar right
-watcher = st.session_state.setdefault("lab:watcher", uuid.uuid4().hex)
+watcher = st.session_state.setdefault("lab:watcher", live_views.watcher_id())
 raw = bound.translate_bound(TABLE.bound)
 notices = st.container()
 introduction()

@@ -11,6 +11,7 @@ the runs train. The server must then stop promptly although runs are still queue
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,11 +32,16 @@ def lab_view(student: int) -> View:
     return View("lab", f"tsteps=800&tseed={20 + student}")
 
 
-async def _open(url: str, view: View, texts: list[str]) -> tuple[View, list[str], bool]:
+async def _open(
+    url: str, view: View, texts: list[str], everyone_in: asyncio.Barrier
+) -> tuple[View, list[str], bool]:
+    """Open `view` and stay until every student has theirs: a student who has left holds no
+    place in the queue (runs nobody has open are dropped)."""
     student = await Student.connect(url)
     try:
         deltas: list = []
         result = await student.open(view, timeout_s=600, deltas=deltas)
+        await everyone_in.wait()
     finally:
         await student.close()
     for delta in deltas:
@@ -50,10 +56,15 @@ async def _open(url: str, view: View, texts: list[str]) -> tuple[View, list[str]
 
 async def _class(url: str):
     lab_texts: list[list[str]] = [[] for _ in range(LAB_STUDENTS)]
-    lab = [_open(url, lab_view(i), lab_texts[i]) for i in range(LAB_STUDENTS)]
-    others = [_open(url, view, []) for view in OTHER_VIEWS * 2]
+    everyone_in = asyncio.Barrier(LAB_STUDENTS + 2 * len(OTHER_VIEWS))
+    lab = [_open(url, lab_view(i), lab_texts[i], everyone_in) for i in range(LAB_STUDENTS)]
+    others = [_open(url, view, [], everyone_in) for view in OTHER_VIEWS * 2]
     results = await asyncio.gather(*lab, *others)
     return results, lab_texts
+
+
+async def _latecomer(url: str, texts: list[str]) -> None:
+    await _open(url, lab_view(LAB_STUDENTS), texts, asyncio.Barrier(1))
 
 
 @pytest.mark.timeout(900)
@@ -63,6 +74,9 @@ def test_a_class_starting_runs_at_once_gets_queued_or_busy_never_a_traceback():
     with serve_apps({"lab": server}) as urls:
         with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run off playwright's loop
             results, lab_texts = pool.submit(asyncio.run, _class(urls["lab"])).result()
+            # The class has left: a newcomer's runs wait for none of the class's.
+            latecomer: list[str] = []
+            pool.submit(asyncio.run, _latecomer(urls["lab"], latecomer)).result()
         started_stop = time.monotonic()
     stopped_in = time.monotonic() - started_stop
     assert [(view, errors) for view, errors, _ in results if errors] == []
@@ -74,6 +88,10 @@ def test_a_class_starting_runs_at_once_gets_queued_or_busy_never_a_traceback():
     assert len(busy) + len(queued) == LAB_STUDENTS, lab_texts
     assert busy, "more runs were asked for than the server queues: someone must be told"
     assert queued, "the first students' runs must be queued or training"
+    waits = [int(m) for t in latecomer for m in re.findall(r"waiting, (\d+) run\(s\) ahead", t)]
+    # At most its own other run and the class's run still stopping (one training worker)
+    # ahead; the class's 40 queued runs would be ahead if they were kept.
+    assert not any("busy" in t for t in latecomer) and max(waits, default=0) <= 2, latecomer
     # Runs were still queued (minutes of training): the server stopped without them.
     assert stopped_in < 60, f"the server took {stopped_in:.0f} s to stop"
     # Issue 24.15: each training process ran the app script (spawn imports __main__), which

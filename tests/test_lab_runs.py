@@ -153,6 +153,56 @@ def test_a_run_stops_only_when_everyone_watching_it_has_stopped(fake):
     assert fake.calls == [bn, bn]
 
 
+class Room:
+    """The sessions that have the app open, as the server's runtime would report them."""
+
+    def __init__(self, *open_: str) -> None:
+        self.open = set(open_)
+
+    def __call__(self, watcher: str) -> bool:
+        return watcher in self.open
+
+
+def test_runs_whose_every_watcher_left_are_dropped_or_stopped(fake):
+    """A learner who queues runs and closes the tab leaves no work behind: the queued run
+    never trains, the running one stops at its next report; a run someone still has open
+    goes on, and the learner who comes back starts it afresh."""
+    room = Room("leaver", "stayer")
+    registry = runs.RunRegistry(processes=False, workers=1, watching=room)
+    running, queued, shared = config(batch=2), config(batch=4), config(batch=8)
+    registry.request([running, queued], "leaver")
+    registry.request([shared], "leaver")
+    registry.request([shared], "stayer")
+    wait_for(lambda: registry.view(running).state == "running")
+    room.open.discard("leaver")
+    registry.request([], "stayer")  # any request looks for runs nobody watches
+    assert registry.view(queued).state == "absent"
+    assert registry.view(shared).state == "queued"
+    wait_for(lambda: registry.view(running).state == "absent")  # stopped at its next report
+    assert registry.finished([running, queued]) == {}
+    fake.release(shared)
+    wait_for(lambda: registry.view(shared).state == "finished")
+    assert fake.calls == [running, shared]  # the queued run never trained
+    room.open.add("leaver")  # back: asking again starts the run afresh
+    registry.request([running], "leaver")
+    fake.release(running)
+    wait_for(lambda: registry.view(running).state == "finished")
+    assert fake.calls == [running, shared, running]
+
+
+def test_a_run_stopped_while_training_is_not_joined_but_started_again(fake):
+    """Train again right after Stop: the run still winding down is not reused."""
+    registry = runs.RunRegistry(processes=False, workers=1)
+    bn = config()
+    registry.request([bn], "a")
+    wait_for(lambda: registry.view(bn).state == "running")
+    registry.stop([bn], "a")
+    registry.request([bn], "a")  # before the worker has seen the stop
+    fake.release(bn)
+    wait_for(lambda: registry.view(bn).state == "finished")
+    assert fake.calls == [bn, bn]
+
+
 def test_a_run_that_raises_is_reported_and_not_retried(monkeypatch):
     broken = config("groupnorm")
     fake = FakeTrain(fail={broken})

@@ -4,9 +4,12 @@ redraws each second while a run is pending)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from normapp.lab import controls, runs
 from normapp.lab import views as lab_views
@@ -26,6 +29,15 @@ class LiveRuns:
     labels: dict  # each config's name on the page
     run_steps: int
     run_lr: float
+
+
+def watcher_id() -> str:
+    """This session's name in the registry: its Streamlit session id on a server, so the
+    registry can tell when the tab is closed (runs.session_alive); elsewhere a random id."""
+    ctx = get_script_run_ctx()
+    if Runtime.exists() and ctx is not None:
+        return ctx.session_id
+    return uuid.uuid4().hex
 
 
 def request_runs(values: dict, norms: list[str], watcher: str) -> LiveRuns:

@@ -7,7 +7,9 @@ of worker threads (one by default, ``NORMAPP_LAB_WORKERS``), so a class starting
 queues them instead of starving the other pages; past `max_pending` runs waiting, a request is
 refused with :class:`Busy` and the page says so rather than hang. Sessions asking for a run
 that is already training watch the same run. A run stops early only when every session that
-asked for it has pressed Stop.
+asked for it has pressed Stop or left: a run whose every watcher has closed the app (no live
+session, `watching`) is dropped from the queue, or stopped at its next report, so the
+server does not train for tabs nobody has open.
 """
 
 from __future__ import annotations
@@ -87,10 +89,13 @@ class RunRegistry:
         max_results: int = MAX_RESULTS,
         max_per_watcher: int = MAX_PER_WATCHER,
         processes: bool = True,
+        watching: Callable[[str], bool] = lambda watcher: True,
     ) -> None:
         """`workers` runs train at once, each in a process of its own unless not `processes`
-        (then on a thread of this process: for tests that replace `train`)."""
+        (then on a thread of this process: for tests that replace `train`). `watching(w)` says
+        whether watcher `w` still has the app open (the server's sessions: `session_alive`)."""
         self._lock = threading.Lock()
+        self._watching = watching
         self._processes: _TrainingProcesses | None = (
             _TrainingProcesses(workers, self._progress) if processes else None
         )
@@ -117,10 +122,14 @@ class RunRegistry:
         Raises Busy, starting none of them, when the new runs would pass `max_pending`.
         """
         with self._lock:
+            self._drop_abandoned()
+            # A run being stopped is not joined: asking again starts it afresh.
             new = [
                 c
                 for c in dict.fromkeys(configs)
-                if c not in self._results and c not in self._jobs and c not in self._failed
+                if c not in self._results
+                and c not in self._failed
+                and (c not in self._jobs or self._jobs[c].stop.is_set())
             ]
             pending = len(self._jobs)
             if new and pending + len(new) > self.max_pending:
@@ -163,9 +172,25 @@ class RunRegistry:
                     continue
                 job.watchers.discard(watcher)
                 if not job.watchers:
-                    job.stop.set()
-                    if self._processes is not None:
-                        self._processes.stop(job.order)
+                    self._stop_job(job)
+
+    def _abandoned(self, job: RunJob) -> bool:
+        """Everyone who asked for `job` has left the app (a run with no watcher left was
+        stopped by `stop`, not abandoned)."""
+        return bool(job.watchers) and not any(self._watching(w) for w in job.watchers)
+
+    def _drop_abandoned(self) -> None:
+        """Stop every queued or running run that no open session watches (under the lock)."""
+        for job in list(self._jobs.values()):
+            if job.state != "done" and not job.stop.is_set() and self._abandoned(job):
+                self._stop_job(job)
+                if job.state == "queued":  # its worker skips it; a new request starts afresh
+                    del self._jobs[job.config]
+
+    def _stop_job(self, job: RunJob) -> None:
+        job.stop.set()
+        if self._processes is not None:
+            self._processes.stop(job.order)
 
     def view(self, config: RunConfig) -> RunView:
         with self._lock:
@@ -202,7 +227,14 @@ class RunRegistry:
         """A training process reported a partial run (every few steps)."""
         job = self._running.get(run_id)
         if job is not None:
-            job.latest = partial
+            self._reported(job, partial)
+
+    def _reported(self, job: RunJob, partial: RunResult) -> None:
+        """Keep a running job's latest partial run; stop it if everyone watching it left."""
+        job.latest = partial
+        with self._lock:
+            if not job.stop.is_set() and self._abandoned(job):
+                self._stop_job(job)
 
     # --------------------------------------------------------------- working
     def _work(self) -> None:
@@ -211,13 +243,11 @@ class RunRegistry:
 
     def _run(self, job: RunJob) -> None:
         with self._lock:
-            if job.stop.is_set():  # everyone stopped watching before it started
-                self._jobs.pop(job.config, None)
+            if job.stop.is_set() or self._abandoned(job):  # everyone stopped or left first
+                if self._jobs.get(job.config) is job:  # not a newer request's job
+                    del self._jobs[job.config]
                 return
             job.state = "running"
-
-        def keep(partial: RunResult) -> None:
-            job.latest = partial
 
         try:
             if self._processes is not None:
@@ -227,13 +257,18 @@ class RunRegistry:
                 finally:
                     self._running.pop(job.order, None)
             else:
-                result = train(job.config, on_step=keep, should_stop=job.stop.is_set)
+                result = train(
+                    job.config,
+                    on_step=lambda partial: self._reported(job, partial),
+                    should_stop=job.stop.is_set,
+                )
         except Exception as error:  # noqa: BLE001 (shown to the watchers, never a traceback)
             with self._lock:
                 self._failed[job.config] = f"{type(error).__name__}: {error}"
                 while len(self._failed) > self.max_results:
                     self._failed.popitem(last=False)
-                self._jobs.pop(job.config, None)
+                if self._jobs.get(job.config) is job:
+                    del self._jobs[job.config]
                 job.state = "done"
             return
         with self._lock:
@@ -242,7 +277,8 @@ class RunRegistry:
                 self._results[job.config] = result
                 while len(self._results) > self.max_results:
                     self._results.popitem(last=False)
-            self._jobs.pop(job.config, None)
+            if self._jobs.get(job.config) is job:
+                del self._jobs[job.config]
             job.state = "done"
 
 
@@ -356,6 +392,14 @@ def _train_in_worker(run_id: int, config: RunConfig) -> RunResult:
     )
 
 
+def session_alive(watcher: str) -> bool:
+    """Whether `watcher`, a Streamlit session id, still has the app open (its websocket is
+    connected). Outside a server (AppTest, scripts) every watcher counts as watching."""
+    from streamlit.runtime import Runtime
+
+    return not Runtime.exists() or Runtime.instance().is_active_session(watcher)
+
+
 def _workers() -> int:
     try:
         return max(1, int(os.environ.get("NORMAPP_LAB_WORKERS", "1")))
@@ -366,7 +410,9 @@ def _workers() -> int:
 # NORMAPP_LAB_PROCESSES=0 trains on the server's own threads instead: only for
 # benchmarks/bench_lab.py, which measures what the separate process saves the other pages.
 REGISTRY = RunRegistry(
-    workers=_workers(), processes=os.environ.get("NORMAPP_LAB_PROCESSES", "1") != "0"
+    workers=_workers(),
+    processes=os.environ.get("NORMAPP_LAB_PROCESSES", "1") != "0",
+    watching=session_alive,
 )
 # Before concurrent.futures joins the training processes at exit (its hook was registered on
 # import, above; these hooks run last registered first): stop what they train.
