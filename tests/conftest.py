@@ -65,22 +65,28 @@ def pytest_collection_modifyitems(items) -> None:
 def open_page(page: str, query: dict | None = None, sidebar: dict | None = None):
     """Open `page` under AppTest as a link with `sidebar` and `query` parameters would.
 
-    A link opens a new session, so its page's widgets start from the URL. The
-    default page (the Explorer) opens on the first run; another page after one
-    run of the default page with the sidebar's parameters (AppTest's
-    switch_page needs one run to know the pages).
+    A link opens a new session, so its page's widgets start from the URL: the page runs
+    first with the link's parameters. Before a first run AppTest knows a page only by its
+    file name, which is the page's URL path except for pages/train_eval.py ("train-eval");
+    that one opens after one run of the default page with the sidebar's parameters.
     """
     from streamlit.testing.v1 import AppTest
 
+    from normapp.links import sitemap
+
     at = AppTest.from_file(str(APP_ENTRY), default_timeout=60)
-    if page.endswith("/explorer.py"):
-        at.query_params.update({**(sidebar or {}), **(query or {})})
+    link = {**(sidebar or {}), **(query or {})}
+    stem = Path(page).stem
+    if page.endswith("/explorer.py") or stem not in {path for path, _, _ in sitemap.PAGES}:
+        if not page.endswith("/explorer.py"):  # known only after a first run
+            at.query_params.update(sidebar or {})
+            at.run()
+            at.query_params.clear()
+            at.switch_page("../" + page)
+        at.query_params.update(link)
         at.run()
     else:
-        at.query_params.update(sidebar or {})
-        at.run()
-        at.query_params.clear()
-        at.query_params.update({**(sidebar or {}), **(query or {})})
+        at.query_params.update(link)
         at.switch_page("../" + page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at

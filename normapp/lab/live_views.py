@@ -15,7 +15,15 @@ from normapp.lab import controls, runs
 from normapp.lab import views as lab_views
 from normapp.links.literal import literal
 
+
+def session_alive(watcher: str) -> bool:
+    """Whether `watcher`, a Streamlit session id, still has the app open (its websocket is
+    connected). Outside a server (AppTest, scripts) every watcher counts as watching."""
+    return not Runtime.exists() or Runtime.instance().is_active_session(watcher)
+
+
 REGISTRY = runs.REGISTRY
+REGISTRY.watching = session_alive  # runs nobody has open are dropped (runs.RunRegistry)
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,9 @@ class RunRegistry:
     ) -> None:
         """`workers` runs train at once, each in a process of its own unless not `processes`
         (then on a thread of this process: for tests that replace `train`). `watching(w)` says
-        whether watcher `w` still has the app open (the server's sessions: `session_alive`)."""
+        whether watcher `w` still has the app open (the app sets live_views.session_alive)."""
         self._lock = threading.Lock()
-        self._watching = watching
+        self.watching = watching
         self._processes: _TrainingProcesses | None = (
             _TrainingProcesses(workers, self._progress) if processes else None
         )
@@ -177,7 +177,7 @@ class RunRegistry:
     def _abandoned(self, job: RunJob) -> bool:
         """Everyone who asked for `job` has left the app (a run with no watcher left was
         stopped by `stop`, not abandoned)."""
-        return bool(job.watchers) and not any(self._watching(w) for w in job.watchers)
+        return bool(job.watchers) and not any(self.watching(w) for w in job.watchers)
 
     def _drop_abandoned(self) -> None:
         """Stop every queued or running run that no open session watches (under the lock)."""
@@ -392,14 +392,6 @@ def _train_in_worker(run_id: int, config: RunConfig) -> RunResult:
     )
 
 
-def session_alive(watcher: str) -> bool:
-    """Whether `watcher`, a Streamlit session id, still has the app open (its websocket is
-    connected). Outside a server (AppTest, scripts) every watcher counts as watching."""
-    from streamlit.runtime import Runtime
-
-    return not Runtime.exists() or Runtime.instance().is_active_session(watcher)
-
-
 def _workers() -> int:
     try:
         return max(1, int(os.environ.get("NORMAPP_LAB_WORKERS", "1")))
@@ -412,7 +404,7 @@ def _workers() -> int:
 REGISTRY = RunRegistry(
     workers=_workers(),
     processes=os.environ.get("NORMAPP_LAB_PROCESSES", "1") != "0",
-    watching=session_alive,
+    # live_views.session_alive, set there: this module does not import Streamlit.
 )
 # Before concurrent.futures joins the training processes at exit (its hook was registered on
 # import, above; these hooks run last registered first): stop what they train.
