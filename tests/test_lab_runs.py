@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from normapp.lab import runs
+from normapp.lab import processes, runs
 from normapp.lab.training import RunConfig
 
 
@@ -267,7 +267,7 @@ def test_a_training_process_reports_progress_and_stops_when_told():
 
 _KILLED_SERVER = """
 import sys, time
-from normapp.lab import runs
+from normapp.lab import processes, runs
 from normapp.lab.training import RunConfig
 registry = runs.RunRegistry(workers=1)
 long = RunConfig("batchnorm", 32, steps=100000, seed=9)
@@ -308,4 +308,4 @@ def test_a_training_process_ends_when_its_server_is_killed():
         with open(f"/proc/{pid}/status") as status:
             return "zombie" in status.read()
 
-    wait_for(lambda: all(gone(pid) for pid in workers), timeout=10 * runs.ORPHAN_CHECK_S + 5)
+    wait_for(lambda: all(gone(pid) for pid in workers), timeout=10 * processes.ORPHAN_CHECK_S + 5)
