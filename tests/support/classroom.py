@@ -61,6 +61,7 @@ class ViewResult:
     received_bytes: int
     exceptions: list[str] = field(default_factory=list)
     finished: bool = True
+    deltas: int = 0  # elements and blocks drawn: what the browser lays out, one by one
 
     @property
     def ok(self) -> bool:
@@ -110,7 +111,7 @@ class Student:
         request.rerun_script.cached_message_hashes.extend(sorted(self._cached_hashes))
         start = time.perf_counter()
         await self._socket.send(request.SerializeToString())
-        received = 0
+        received = drawn = 0
         exceptions: list[str] = []
         deadline = start + timeout_s
         while True:
@@ -118,13 +119,16 @@ class Student:
             try:
                 data = await asyncio.wait_for(self._socket.recv(), timeout=max(remaining, 0.01))
             except (TimeoutError, websockets.ConnectionClosed):
-                return ViewResult(view, time.perf_counter() - start, received, exceptions, False)
+                return ViewResult(
+                    view, time.perf_counter() - start, received, exceptions, False, drawn
+                )
             received += len(data)
             message = ForwardMsg()
             message.ParseFromString(data)
             if message.metadata.cacheable and message.hash:
                 self._cached_hashes.add(message.hash)
             kind = message.WhichOneof("type")
+            drawn += kind == "delta"
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
                 if deltas is not None:
@@ -133,7 +137,9 @@ class Student:
                     exception = element.exception
                     exceptions.append(f"{exception.type}: {exception.message}".strip(": "))
             elif kind == "script_finished" and message.script_finished in done:
-                return ViewResult(view, time.perf_counter() - start, received, exceptions)
+                return ViewResult(
+                    view, time.perf_counter() - start, received, exceptions, deltas=drawn
+                )
 
     async def close(self) -> None:
         await self._socket.close()
