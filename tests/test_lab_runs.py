@@ -163,12 +163,22 @@ class Room:
         return watcher in self.open
 
 
+class Clock:
+    """time.monotonic as the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_runs_whose_every_watcher_left_are_dropped_or_stopped(fake):
     """A learner who queues runs and closes the tab leaves no work behind: the queued run
     never trains, the running one stops at its next report; a run someone still has open
     goes on, and the learner who comes back starts it afresh."""
     room = Room("leaver", "stayer")
-    registry = runs.RunRegistry(processes=False, workers=1, watching=room)
+    registry = runs.RunRegistry(processes=False, workers=1, watching=room, left_after_s=0)
     running, queued, shared = config(batch=2), config(batch=4), config(batch=8)
     registry.request([running, queued], "leaver")
     registry.request([shared], "leaver")
@@ -188,6 +198,38 @@ def test_runs_whose_every_watcher_left_are_dropped_or_stopped(fake):
     fake.release(running)
     wait_for(lambda: registry.view(running).state == "finished")
     assert fake.calls == [running, shared, running]
+
+
+def test_a_run_survives_a_reload_or_a_moment_offline(fake, monkeypatch):
+    """Closed for less than LEFT_AFTER_S the runs are kept: a reload's new session joins the
+    running run, and a phone back online finds its queued one; closed for longer, dropped."""
+    clock = Clock()
+    monkeypatch.setattr(runs.time, "monotonic", clock)
+    room = Room("tab", "phone")
+    registry = runs.RunRegistry(processes=False, workers=1, watching=room)
+    running, queued = config(batch=2), config(batch=4)
+    registry.request([running], "tab")
+    registry.request([queued], "phone")
+    wait_for(lambda: registry.view(running).state == "running")
+    room.open -= {"tab", "phone"}  # the tab reloads; the phone loses the network
+    registry.request([], "someone")  # the registry looks: both just left
+    clock.now += runs.LEFT_AFTER_S - 1
+    room.open.add("reloaded tab")
+    registry.request([running], "reloaded tab")  # the reload asks for the same run
+    registry.request([], "someone")
+    assert registry.view(running).state == "running" and registry.view(queued).state == "queued"
+    room.open.add("phone")  # back online before its time was up
+    clock.now += 2  # the old tab's time is up, but the reload watches its run
+    registry.request([], "someone")
+    assert registry.view(running).state == "running" and registry.view(queued).state == "queued"
+    room.open.discard("phone")  # gone for good this time
+    registry.request([], "someone")
+    clock.now += runs.LEFT_AFTER_S
+    registry.request([], "someone")
+    assert registry.view(queued).state == "absent"
+    fake.release(running)
+    wait_for(lambda: registry.view(running).state == "finished")
+    assert fake.calls == [running]  # trained once, through the reload
 
 
 def test_a_run_stopped_while_training_is_not_joined_but_started_again(fake):

@@ -8,9 +8,10 @@ own (normapp.lab.processes), so a class starting runs at once
 queues them instead of starving the other pages; past `max_pending` runs waiting, a request is
 refused with :class:`Busy` and the page says so rather than hang. Sessions asking for a run
 that is already training watch the same run. A run stops early only when every session that
-asked for it has pressed Stop or left: a run whose every watcher has closed the app (no live
-session, `watching`) is dropped from the queue, or stopped at its next report, so the
-server does not train for tabs nobody has open.
+asked for it has pressed Stop or left: a run whose every watcher has had the app closed for
+LEFT_AFTER_S (no live session, `watching`) is dropped from the queue, or stopped at its next
+report, so the server does not train for tabs nobody has open. The wait lets a learner who
+reloads the page, or whose phone lost the network for a moment, find the run still going.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,9 @@ MAX_RESULTS = 512
 MAX_PENDING = 40
 # Runs one session may have queued or training: one request is at most 6 norms × 5 batch sizes.
 MAX_PER_WATCHER = 30
+# Seconds a watcher's session may be closed before its runs count as abandoned: a reload
+# (a new session asks for the same runs) or a reconnecting phone takes a few.
+LEFT_AFTER_S = 15.0
 
 
 class Busy(Exception):  # noqa: N818 (a state the page shows, not a failure)
@@ -76,12 +81,15 @@ class RunRegistry:
         max_per_watcher: int = MAX_PER_WATCHER,
         processes: bool = True,
         watching: Callable[[str], bool] = lambda watcher: True,
+        left_after_s: float = LEFT_AFTER_S,
     ) -> None:
         """`workers` runs train at once, each in a process of its own unless not `processes`
         (then on a thread of this process: for tests that replace `train`). `watching(w)` says
         whether watcher `w` still has the app open (the app sets live_views.session_alive)."""
         self._lock = threading.Lock()
         self.watching = watching
+        self.left_after_s = left_after_s
+        self._gone_since: dict[str, float] = {}  # watchers seen closed, and since when
         self._processes: TrainingProcesses | None = (
             TrainingProcesses(workers, self._progress) if processes else None
         )
@@ -161,9 +169,17 @@ class RunRegistry:
                     self._stop_job(job)
 
     def _abandoned(self, job: RunJob) -> bool:
-        """Everyone who asked for `job` has left the app (a run with no watcher left was
-        stopped by `stop`, not abandoned)."""
-        return bool(job.watchers) and not any(self.watching(w) for w in job.watchers)
+        """Everyone who asked for `job` has had the app closed for `left_after_s` (a run with
+        no watcher left was stopped by `stop`, not abandoned). Under the lock."""
+        now = time.monotonic()
+        for watcher in job.watchers:
+            if self.watching(watcher):
+                self._gone_since.pop(watcher, None)
+                return False
+            self._gone_since.setdefault(watcher, now)
+        return bool(job.watchers) and all(
+            now - self._gone_since[w] >= self.left_after_s for w in job.watchers
+        )
 
     def _drop_abandoned(self) -> None:
         """Stop every queued or running run that no open session watches (under the lock)."""
@@ -172,6 +188,9 @@ class RunRegistry:
                 self._stop_job(job)
                 if job.state == "queued":  # its worker skips it; a new request starts afresh
                     del self._jobs[job.config]
+        watched = {w for job in self._jobs.values() for w in job.watchers}
+        for watcher in set(self._gone_since) - watched:  # forget those with no run left
+            del self._gone_since[watcher]
 
     def _stop_job(self, job: RunJob) -> None:
         job.stop.set()
