@@ -114,7 +114,7 @@ def test_choosing_methods_and_the_element_updates_cards_table_and_link():
 def test_link_round_trip_reproduces_the_view():
     # Today's form: one key per method, by the label its pill shows.
     query = {"methods": ["Method 2", "GroupNorm"], "pick": "1,2,3,4"}
-    at = open_page({**query, "source": "features"})
+    at = open_page({**query, "source": "CNN feature maps"})  # older forms: test_links_*
     assert card_titles(at) == ["Method 2", "GroupNorm(2)"]  # feature maps: C = 8, G = 2
     assert at.pills(key="methods").value == ["method2", "groupnorm"]
     assert [at.number_input(key=k).value for k in ("cmp:n", "cmp:c", "cmp:h", "cmp:w")] == [
