@@ -39,9 +39,10 @@ class FakeTrain:
         self.started.release()
         if config in self.fail:
             raise ValueError("the fake run failed")
-        on_step(SimpleNamespace(status="running", steps_done=1, config=config))
         gate = self.gate(config)
+        on_step(SimpleNamespace(status="running", steps_done=1, config=config))
         while not gate.wait(0.01):
+            on_step(SimpleNamespace(status="running", steps_done=1, config=config))
             if should_stop():
                 return SimpleNamespace(status="stopped", steps_done=1, config=config)
         return SimpleNamespace(status="finished", steps_done=config.steps, config=config)
@@ -158,8 +159,11 @@ class Room:
 
     def __init__(self, *open_: str) -> None:
         self.open = set(open_)
+        self.seen_closed: set[str] = set()  # watchers the registry has found closed
 
     def __call__(self, watcher: str) -> bool:
+        if watcher not in self.open:
+            self.seen_closed.add(watcher)
         return watcher in self.open
 
 
@@ -230,6 +234,26 @@ def test_a_run_survives_a_reload_or_a_moment_offline(fake, monkeypatch):
     fake.release(running)
     wait_for(lambda: registry.view(running).state == "finished")
     assert fake.calls == [running]  # trained once, through the reload
+
+
+def test_a_training_run_s_reports_find_closed_tabs_without_a_request(fake, monkeypatch):
+    """Nobody asks for anything, one run trains: its progress reports notice the closed tab
+    of a learner whose run waits, and drop that run once the wait is over."""
+    clock = Clock()
+    monkeypatch.setattr(runs.time, "monotonic", clock)
+    room = Room("trainer", "leaver")
+    registry = runs.RunRegistry(processes=False, workers=1, watching=room)
+    training, waiting = config(batch=2), config(batch=4)
+    registry.request([training], "trainer")
+    wait_for(lambda: registry.view(training).state == "running")
+    registry.request([waiting], "leaver")
+    room.open.discard("leaver")
+    wait_for(lambda: "leaver" in room.seen_closed)  # a report saw the tab closed
+    clock.now += runs.LEFT_AFTER_S
+    wait_for(lambda: registry.view(waiting).state == "absent")  # a later report dropped it
+    fake.release(training)
+    wait_for(lambda: registry.view(training).state == "finished")
+    assert fake.calls == [training]
 
 
 def test_a_run_stopped_while_training_is_not_joined_but_started_again(fake):

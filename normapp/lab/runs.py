@@ -235,11 +235,12 @@ class RunRegistry:
             self._reported(job, partial)
 
     def _reported(self, job: RunJob, partial: RunResult) -> None:
-        """Keep a running job's latest partial run; stop it if everyone watching it left."""
+        """Keep a running job's latest partial run. Every report also looks for runs nobody
+        has open, this one included: a closed tab's wait starts when it is first seen closed,
+        so it is seen within a report, not at the next request."""
         job.latest = partial
         with self._lock:
-            if not job.stop.is_set() and self._abandoned(job):
-                self._stop_job(job)
+            self._drop_abandoned()
 
     # --------------------------------------------------------------- working
     def _work(self) -> None:
