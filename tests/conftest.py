@@ -75,19 +75,15 @@ def open_page(page: str, query: dict | None = None, sidebar: dict | None = None)
     from normapp.links import sitemap
 
     at = AppTest.from_file(str(APP_ENTRY), default_timeout=60)
-    link = {**(sidebar or {}), **(query or {})}
     stem = Path(page).stem
-    if page.endswith("/explorer.py") or stem not in {path for path, _, _ in sitemap.PAGES}:
-        if not page.endswith("/explorer.py"):  # known only after a first run
+    if stem != "explorer":  # the default page runs without a switch
+        if stem not in {path for path, _, _ in sitemap.PAGES}:  # known after a first run
             at.query_params.update(sidebar or {})
             at.run()
             at.query_params.clear()
-            at.switch_page("../" + page)
-        at.query_params.update(link)
-        at.run()
-    else:
-        at.query_params.update(link)
-        at.switch_page("../" + page).run()
+        at.switch_page("../" + page)
+    at.query_params.update({**(sidebar or {}), **(query or {})})
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

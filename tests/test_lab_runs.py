@@ -177,6 +177,14 @@ class Clock:
         return self.now
 
 
+def clocked_registry(monkeypatch, *open_: str):
+    """A registry that sees the sessions `open_` open, on a clock the test moves."""
+    clock = Clock()
+    monkeypatch.setattr(runs.time, "monotonic", clock)
+    room = Room(*open_)
+    return clock, room, runs.RunRegistry(processes=False, workers=1, watching=room)
+
+
 def test_runs_whose_every_watcher_left_are_dropped_or_stopped(fake):
     """A learner who queues runs and closes the tab leaves no work behind: the queued run
     never trains, the running one stops at its next report; a run someone still has open
@@ -207,10 +215,7 @@ def test_runs_whose_every_watcher_left_are_dropped_or_stopped(fake):
 def test_a_run_survives_a_reload_or_a_moment_offline(fake, monkeypatch):
     """Closed for less than LEFT_AFTER_S the runs are kept: a reload's new session joins the
     running run, and a phone back online finds its queued one; closed for longer, dropped."""
-    clock = Clock()
-    monkeypatch.setattr(runs.time, "monotonic", clock)
-    room = Room("tab", "phone")
-    registry = runs.RunRegistry(processes=False, workers=1, watching=room)
+    clock, room, registry = clocked_registry(monkeypatch, "tab", "phone")
     running, queued = config(batch=2), config(batch=4)
     registry.request([running], "tab")
     registry.request([queued], "phone")
@@ -239,10 +244,7 @@ def test_a_run_survives_a_reload_or_a_moment_offline(fake, monkeypatch):
 def test_a_training_run_s_reports_find_closed_tabs_without_a_request(fake, monkeypatch):
     """Nobody asks for anything, one run trains: its progress reports notice the closed tab
     of a learner whose run waits, and drop that run once the wait is over."""
-    clock = Clock()
-    monkeypatch.setattr(runs.time, "monotonic", clock)
-    room = Room("trainer", "leaver")
-    registry = runs.RunRegistry(processes=False, workers=1, watching=room)
+    clock, room, registry = clocked_registry(monkeypatch, "trainer", "leaver")
     training, waiting = config(batch=2), config(batch=4)
     registry.request([training], "trainer")
     wait_for(lambda: registry.view(training).state == "running")

@@ -41,7 +41,7 @@ class LiveRuns:
 
 def watcher_id() -> str:
     """This session's name in the registry: its Streamlit session id on a server, so the
-    registry can tell when the tab is closed (runs.session_alive); elsewhere a random id."""
+    registry can tell when the tab is closed (session_alive); elsewhere a random id."""
     ctx = get_script_run_ctx()
     if Runtime.exists() and ctx is not None:
         return ctx.session_id

@@ -4,8 +4,8 @@ A run is a pure function of its :class:`RunConfig` (deterministic for a seed), s
 keeps each finished run and hands it to every session that asks for the same parameters: a
 class opening the lecturer's link gets the finished curves at once. Runs train on a small pool
 of worker threads (one by default, ``NORMAPP_LAB_WORKERS``), each training in a process of its
-own (normapp.lab.processes), so a class starting runs at once
-queues them instead of starving the other pages; past `max_pending` runs waiting, a request is
+own (normapp.lab.processes), so a class starting runs at once queues them instead of starving
+the other pages; past `max_pending` runs waiting, a request is
 refused with :class:`Busy` and the page says so rather than hang. Sessions asking for a run
 that is already training watch the same run. A run stops early only when every session that
 asked for it has pressed Stop or left: a run whose every watcher has had the app closed for
