@@ -117,6 +117,39 @@ def test_clicking_the_set_grid_selects_that_element(page, app_url):
     screenshot(page, "explorer-clicked-grid")
 
 
+def test_a_click_on_any_pixel_picks_exactly_its_element(page, app_url):
+    """The click layer draws one marker (set_grid._points_trace), yet every pixel clicks
+    exactly: corners and inner pixels of several tiles, located on screen from the
+    mosaic's geometry written out here (tiles of H × W pixels, one-pixel gaps, no stride
+    at this shape), not from the app's own mapping back."""
+    from playwright.sync_api import expect
+
+    n_, c_, h_, w_ = 4, 6, 10, 12
+    open_page_at(
+        page,
+        f"{app_url}/?source=Random+tensor&shape={n_}x{c_}x{h_}x{w_}&seed=1&method=Method+3",
+        HEADLINE,
+    )
+    expect_charts_drawn(page)
+    rows, cols = n_ * (h_ + 1) - 1, c_ * (w_ + 1) - 1
+    pad = max(0.5, 0.04 * max(rows, cols))  # set_grid.GRID_EDGE_PAD around the mosaic
+    for n, c, h, w in [(3, 5, 9, 11), (1, 2, 4, 7), (2, 0, 9, 0), (0, 5, 0, 11), (0, 0, 0, 1)]:
+        drag = page.get_by_test_id("stPlotlyChart").first.locator(".nsewdrag").first
+        drag.scroll_into_view_if_needed()
+        box = drag.bounding_box()
+        row, col = n * (h_ + 1) + h, c * (w_ + 1) + w
+        x = box["x"] + (col + 0.5 + pad) / (cols + 2 * pad) * box["width"]
+        y = box["y"] + (row + 0.5 + pad) / (rows + 2 * pad) * box["height"]
+        page.mouse.move(x, y)
+        expect(page.locator(".hovertext").first).to_contain_text(
+            f"n={n}, c={c}, h={h}, w={w}", timeout=LOAD_MS
+        )
+        page.mouse.click(x, y)
+        pick = "(,|%2C)".join(str(v) for v in (n, c, h, w))
+        expect(page).to_have_url(re.compile(rf"[?&]pick={pick}(&|$)"), timeout=LOAD_MS)
+        expect_drawn(page)
+
+
 def test_a_typed_value_out_of_range_is_refused_by_the_fragments_own_rerun(page, app_url):
     """Typing into a box reruns the Explorer's fragment alone; it repairs and says so itself."""
     from playwright.sync_api import expect

@@ -29,7 +29,9 @@ def _hist(shape=DEFAULT_SHAPE, spec="batchnorm", by=None, bins=60):
 def _grid_parts(fig):
     heatmap = fig.data[0]
     points = fig.data[1]
-    assert heatmap.type == "heatmap" and points.type == "scattergl"
+    assert heatmap.type == "heatmap" and points.type == "scatter"
+    # Every point hovers and clicks; one marker is drawn (the page stays light).
+    assert points.mode == "markers" and points.marker.maxdisplayed == 1
     return heatmap, points
 
 
