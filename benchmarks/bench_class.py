@@ -42,11 +42,13 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.classroom import (  # noqa: E402
     CLASS_VIEWS,
+    EXPLORED_PAGES,
     ClassResult,
     StreamlitServer,
     View,
     ViewResult,
     classroom,
+    exploring_classroom,
     rss_mb,
     run_class,
 )
@@ -60,6 +62,8 @@ TARGET_MEMORY_RATIO = 1.3
 TARGET_RERUN_KB = 150
 REPLICAS = 2
 TARGET_REPLICA_RATIO = 1.6
+EXPLORING_LOADS = 3  # each a class of new views; the median is the figure
+TARGET_EXPLORING_RATIO = 3.0  # issue 27: an exploring class served 3× faster than before
 LOGS = ROOT / "test-artifacts" / "bench-class"
 
 
@@ -178,13 +182,93 @@ def speed_report(
     return missed
 
 
+def served_at(stack: contextlib.ExitStack, revision: str, views: list[list[View]]) -> Served:
+    """The app as it was at `revision` (a git worktree of it), served like the app."""
+    import subprocess
+
+    tree = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "app"
+    git = ["git", "-C", str(ROOT)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(tree), revision], check=True)
+    stack.callback(subprocess.run, [*git, "worktree", "remove", "--force", str(tree)])
+    server = StreamlitServer(tree / "app.py", LOGS / f"app-{revision}.log", cwd=tree)
+    stack.callback(server.stop)
+    return Served(server.url, server.wait_until_healthy, server.rss_mb, views)
+
+
+def explore(served: dict[str, Served], students: int, views_each: int) -> dict[str, ClassResult]:
+    """EXPLORING_LOADS classes whose every view is new, each server given the same class in
+    turn (a new class each round); each server's median load by views per second."""
+    loads: dict[str, list[ClassResult]] = {name: [] for name in served}
+    for round_ in range(EXPLORING_LOADS):
+        views = exploring_classroom(students, views_each, seed=round_)
+        for name, one in served.items():
+            loads[name].append(run_class(one.url, views))
+    for name, results in loads.items():
+        print(f"  {name:<24} " + ", ".join(f"{r.views_per_second:.2f}" for r in results))
+    return {
+        name: sorted(results, key=lambda r: r.views_per_second)[len(results) // 2]
+        for name, results in loads.items()
+    }
+
+
+def exploring_report(
+    served: dict[str, Served], students: int, views_each: int, against: str | None
+) -> list[str]:
+    """The exploring class on the app (and on `against`, the app at an older revision)."""
+    print(
+        f"An exploring class: {students} students at once, {views_each} new views each "
+        f"(their own random shape, seed and choices on {len(EXPLORED_PAGES)} pages); "
+        f"views/s of {EXPLORING_LOADS} loads in the order they ran:"
+    )
+    results = explore(served, students, views_each)
+    print(f"{'server, load':<26} views/s   p50 s   p95 s errors")
+    for name, result in results.items():
+        print(
+            f"{name + ', exploring':<26} {result.views_per_second:7.2f} "
+            f"{result.percentile(50):7.2f} {result.percentile(95):7.2f} {len(result.errors):6d}"
+        )
+    missed = [f"exploring {name}: errors" for name, r in results.items() if r.errors]
+    if against is not None:
+        ratio = results["app"].views_per_second / results[f"app at {against}"].views_per_second
+        print(
+            f"exploring: app / app at {against} = {ratio:.2f}× views per second "
+            f"(target ≥ {TARGET_EXPLORING_RATIO}×)"
+        )
+        if ratio < TARGET_EXPLORING_RATIO:
+            missed.append("exploring speed-up")
+    return missed
+
+
+def exploring_only(args) -> int:
+    """Only the exploring class: the app (and the app at `args.against`), started fresh."""
+    with contextlib.ExitStack() as stack:
+        served = {"app": streamlit_served(stack, ROOT / "app.py", "app", [])}
+        if args.against:
+            served[f"app at {args.against}"] = served_at(stack, args.against, [])
+        for one in served.values():
+            one.wait_until_healthy()
+        missed = exploring_report(served, args.students, args.views_each, args.against)
+    print("targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=STUDENTS)
     parser.add_argument("--views-each", type=int, default=VIEWS_EACH)
     parser.add_argument("--waves", type=int, default=WAVES)
     parser.add_argument("--replicas", type=int, default=REPLICAS)
+    parser.add_argument(
+        "--against",
+        metavar="REVISION",
+        help="also serve the app at this git revision and give it the same exploring class",
+    )
+    parser.add_argument(
+        "--exploring-only", action="store_true", help="only the exploring class (quicker)"
+    )
     args = parser.parse_args()
+    if args.exploring_only:
+        return exploring_only(args)
     students = classroom(args.students, args.views_each)
     reference_views = [[View("", "")] * len(views) for views in students]
 
@@ -200,10 +284,18 @@ def main() -> int:
             ),
             "replicas": replicas_served(stack, args.replicas, students),
         }
+        older = {}
+        if args.against:
+            older[f"app at {args.against}"] = served_at(stack, args.against, [])
         measure_all(
             served,
             waves={"app": args.waves, "reference": args.waves},
             pages={"app": pages, "reference": [""]},
+        )
+        for one in older.values():
+            one.wait_until_healthy()
+        exploring_missed = exploring_report(
+            {"app": served["app"], **older}, args.students, args.views_each, args.against
         )
     app, reference, defaults, replicas = (
         served[name].figures for name in ("app", "reference", "defaults", "replicas")
@@ -224,7 +316,7 @@ def main() -> int:
     print("warm loads in the order they ran, views/s (rounds taking turns, servers as above):")
     for name, one in served.items():
         print(f"  {name:<10} " + ", ".join(f"{r.views_per_second:.1f}" for r, _ in one.warm_loads))
-    missed = speed_report(app, reference, "app / reference", TARGET_SPEED_RATIO)
+    missed = exploring_missed + speed_report(app, reference, "app / reference", TARGET_SPEED_RATIO)
     for load in ("cold", "warm"):
         ratio = app[load][0].views_per_second / defaults[load][0].views_per_second
         print(f"{load}: app / reference with Streamlit's defaults = {ratio:.2f}× (no target)")

@@ -26,7 +26,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
+import numpy as np
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Delta_pb2 import Delta
@@ -238,6 +240,49 @@ CLASS_VIEWS = (
 def classroom(students: int, views_each: int = 4, views: Sequence[View] = CLASS_VIEWS):
     """`students` lists of `views_each` views, each student starting at a different view."""
     return [[views[(s + k * 5) % len(views)] for k in range(views_each)] for s in range(students)]
+
+
+# The pages an exploring student opens, and what each may change beyond the input.
+EXPLORED_PAGES = ("", "compare", "batch", "train-eval", "quiz", "question")
+
+
+def explored_view(page: str, rng: np.random.Generator, seed: int) -> View:
+    """A view no one asked for before: a random tensor of its own shape and `seed`, and
+    the page's own choices drawn at random (axes, the picked element, the batch's mates, the
+    training's steps, the quiz), within the ranges a learner's controls offer."""
+    n, c = int(rng.integers(4, 9)), int(rng.integers(2, 7))
+    h = w = int(rng.integers(6, 17))
+    query = [("source", "Random tensor"), ("shape", f"{n}x{c}x{h}x{w}"), ("seed", str(seed))]
+    if page == "":
+        axes = [a for a in "NCHW" if rng.random() < 0.5] or ["H", "W"]
+        query += [("axes", a) for a in axes]
+        query.append(("pick", ",".join(str(int(rng.integers(0, k))) for k in (n, c, h, w))))
+    elif page == "compare":
+        query.append(("pick", ",".join(str(int(rng.integers(0, k))) for k in (n, c, h, w))))
+    elif page == "batch":
+        query += [("mates", "random noise"), ("shuffle", str(int(rng.integers(1, 1000))))]
+    elif page == "train-eval":
+        query += [("steps", str(int(rng.integers(20, 61)))), ("bseed", str(seed))]
+    elif page == "quiz":
+        query = [("quiz", str(seed))]
+    return View(page, urlencode(query))
+
+
+def exploring_classroom(students: int, views_each: int = 4, seed: int = 0) -> list[list[View]]:
+    """`students` lists of `views_each` views, every one new: each student explores for
+    themself (their own shapes, seeds and choices) across the pages, one page after another.
+    Seeds differ between calls with a different `seed`, so each load asks anew."""
+    rng = np.random.default_rng(seed)
+    first = 1000 * (seed + 1)
+    return [
+        [
+            explored_view(
+                EXPLORED_PAGES[(s + k) % len(EXPLORED_PAGES)], rng, first + s * views_each + k
+            )
+            for k in range(views_each)
+        ]
+        for s in range(students)
+    ]
 
 
 def rss_mb(pid: int) -> float:
