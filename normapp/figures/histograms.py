@@ -222,20 +222,25 @@ def histogram_figure(
     view = _histogram_view(h.edges, [h.before, h.after], tail=tail, max_bins=max_bins)
     drawn = normlib.Histograms(view.edges, view.rows[0], view.rows[1])
     fig = go.Figure(_bar_pair(drawn, drawn.before, drawn.after))
-    fig.update_layout(
-        barmode="overlay",
-        bargap=0,
-        title=figure_title(title),
-        legend=dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
-    )
-    fig.update_xaxes(title_text="value", range=[float(view.edges[0]), float(view.edges[-1])])
-    fig.update_yaxes(title_text="count", **_count_axis(log_y, view.top))
+    own = {
+        "barmode": "overlay",
+        "bargap": 0,
+        "legend": dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
+        "xaxis": {
+            "title": {"text": "value"},
+            "range": [float(view.edges[0]), float(view.edges[-1])],
+        },
+        "yaxis": {"title": {"text": "count"}, **_count_axis(log_y, view.top)},
+    }
+    if title is not None:
+        own["title"] = figure_title(title)
     bottom = 60 + (40 if view.note else 0)
     apply_style(
         fig,
         height=height,
         margin=dict(l=70, r=20, t=50 if title is None else 80, b=bottom),
         text=text,
+        layout=own,
     )
     if view.note:
         add_note(fig, wrap(view.note), y=0, yshift=-52)

@@ -149,32 +149,28 @@ def _cell_px(height: int, margin: dict, compact: bool, x_range, y_range) -> floa
     return min(plot_h / (y_range[0] - y_range[1]), plot_w / (x_range[1] - x_range[0]))
 
 
-def _grid_axes(fig: go.Figure, layout: GridLayout, x_range, y_range) -> None:
-    """Tile labels c=… on top and n=… on the left, square pixels, no zoom."""
+def _grid_axes(layout: GridLayout, x_range, y_range) -> dict:
+    """Tile labels c=… on top and n=… on the left, square pixels, no zoom (layout data)."""
     xticks = [layout.tile_origin(0, c)[1] + (layout.tile_w - 1) / 2 for c in range(layout.c_show)]
     yticks = [layout.tile_origin(n, 0)[0] + (layout.tile_h - 1) / 2 for n in range(layout.n_show)]
-    common = dict(showgrid=False, zeroline=False)
-    fig.update_xaxes(
-        tickvals=xticks,
-        ticktext=[f"c={c}" for c in range(layout.c_show)],
-        **common,
-        side="top",
-        ticks="",
-        range=x_range,
-        constrain="domain",
-        fixedrange=True,
-    )
-    fig.update_yaxes(
-        tickvals=yticks,
-        ticktext=[f"n={n}" for n in range(layout.n_show)],
-        **common,
-        ticks="",
-        range=y_range,
-        scaleanchor="x",
-        scaleratio=1,
-        constrain="domain",
-        fixedrange=True,
-    )
+    common = dict(showgrid=False, zeroline=False, ticks="", constrain="domain", fixedrange=True)
+    return {
+        "xaxis": dict(
+            tickvals=xticks,
+            ticktext=[f"c={c}" for c in range(layout.c_show)],
+            side="top",
+            range=x_range,
+            **common,
+        ),
+        "yaxis": dict(
+            tickvals=yticks,
+            ticktext=[f"n={n}" for n in range(layout.n_show)],
+            range=y_range,
+            scaleanchor="x",
+            scaleratio=1,
+            **common,
+        ),
+    }
 
 
 def _grid_legend_place(wide: bool) -> dict:
@@ -292,8 +288,9 @@ def set_grid_figure(
             margin["b"] += line_px
     _add_selection(fig, colours, layout, element, text)
     add_grid_legend(fig, colours)
-    _grid_axes(fig, layout, x_range, y_range)
-    apply_style(fig, height=height, margin=margin, text=text)
-    fig.update_layout(title=figure_title(title), **_grid_interaction(wide, compact))
+    own = {**_grid_axes(layout, x_range, y_range), **_grid_interaction(wide, compact)}
+    apply_style(fig, height=height, margin=margin, text=text, layout=own)
+    if title is not None:  # after the style: the title keeps figure_title's size
+        fig.update_layout(title=figure_title(title))
     add_notes(fig, notes, size=text.note)
     return fig

@@ -82,17 +82,16 @@ def map_figure(
             hoverinfo=None if hover else "skip",
         )
     )
-    fig.update_yaxes(
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-        nticks=4,
-        title_text=MAP_Y_TITLE,
-        showgrid=False,
-        zeroline=False,
-    )
-    fig.update_xaxes(
-        constrain="domain", nticks=4, title_text=MAP_X_TITLE, showgrid=False, zeroline=False
-    )
-    fig.update_layout(title=figure_title(title))
-    return apply_style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50))
+    axes = dict(constrain="domain", nticks=4, showgrid=False, zeroline=False)
+    own = {
+        "xaxis": {**axes, "title": {"text": MAP_X_TITLE}},
+        "yaxis": {
+            **axes,
+            "autorange": "reversed",
+            "scaleanchor": "x",
+            "title": {"text": MAP_Y_TITLE},
+        },
+    }
+    if title is not None:
+        own["title"] = figure_title(title)
+    return apply_style(fig, height=height, margin=dict(l=60, r=10, t=40, b=50), layout=own)
