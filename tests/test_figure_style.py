@@ -234,3 +234,36 @@ def test_every_heatmap_and_colour_axis_names_its_colour_scale_so_the_trimmed_tem
             _style._TEMPLATE_TRACES
         )
         assert len(json.dumps(template)) < 600, name
+
+
+def test_apply_style_merges_a_builders_layout_under_the_shared_style():
+    """A builder's own layout (plain data) and the style end in one layout: nested settings
+    merge, the builder's stay where the style sets nothing, the style's sizes are added to
+    every axis (numbered ones too) and a note's larger font is kept. Values written out."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Bar(x=[0, 1], y=[2, 3]), row=1, col=2)
+    fig.add_annotation(text="big note", font=dict(size=30), showarrow=False)
+    fig.add_annotation(text="small note", font=dict(size=9), showarrow=False)
+    own = {
+        "xaxis2": {"title": {"text": "value"}, "range": [0, 1]},
+        "legend": {"orientation": "h"},
+        "bargap": 0,
+    }
+    _style.apply_style(fig, height=321, margin=dict(l=1, r=2, t=3, b=4), layout=own)
+    layout = fig.layout
+    assert layout.height == 321 and layout.margin.l == 1 and layout.margin.b == 4
+    assert layout.bargap == 0 and layout.legend.orientation == "h"
+    assert layout.legend.font.size == 15
+    assert layout.xaxis2.title.text == "value" and tuple(layout.xaxis2.range) == (0, 1)
+    for axis in (layout.xaxis, layout.xaxis2, layout.yaxis, layout.yaxis2):
+        assert axis.tickfont.size == 15 and axis.title.font.size == 16
+    assert [a.font.size for a in layout.annotations] == [30, 14]
+    assert layout.paper_bgcolor == "rgba(0,0,0,0)" and layout.font.size == 15
+    assert own == {  # the builder's dict is read, not changed
+        "xaxis2": {"title": {"text": "value"}, "range": [0, 1]},
+        "legend": {"orientation": "h"},
+        "bargap": 0,
+    }

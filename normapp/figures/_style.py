@@ -134,7 +134,12 @@ def _merge(into: dict, style: dict) -> None:
 
 
 def _copied(value):
-    return {k: _copied(v) for k, v in value.items()} if isinstance(value, dict) else value
+    """`value` with its dicts and lists copied (the style never changes a builder's data)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
 
 
 def _layout_names(layout: dict, kinds: Sequence[str]) -> list[str]:
