@@ -222,7 +222,7 @@ def histogram_figure(
     view = _histogram_view(h.edges, [h.before, h.after], tail=tail, max_bins=max_bins)
     drawn = normlib.Histograms(view.edges, view.rows[0], view.rows[1])
     fig = go.Figure(_bar_pair(drawn, drawn.before, drawn.after))
-    own = {
+    own: dict = {
         "barmode": "overlay",
         "bargap": 0,
         "legend": dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),

@@ -83,7 +83,7 @@ def map_figure(
         )
     )
     axes = dict(constrain="domain", nticks=4, showgrid=False, zeroline=False)
-    own = {
+    own: dict = {
         "xaxis": {**axes, "title": {"text": MAP_X_TITLE}},
         "yaxis": {
             **axes,
