@@ -283,16 +283,28 @@ def _add_difference_maps(fig: go.Figure, panels: np.ndarray, step: int) -> None:
         )
 
 
-def _difference_axes(fig: go.Figure, names: Sequence[str], shown: int) -> None:
-    """Image axes without tick labels; panel titles as top x-axis titles, so they stay
-    next to the square images."""
-    _image_axes(fig, shown, 1, shown)
+def _difference_axes(names: Sequence[str], shown: int) -> dict:
+    """Image axes without tick labels (square pixels, row 0 at the top, no grid); panel
+    titles as top x-axis titles, so they stay next to the square images (layout data)."""
+    axes: dict = {}
     for c in range(shown):
-        fig.update_xaxes(
-            title_text=names[c] if c < len(names) else f"c={c}", side="top", row=1, col=c + 1
-        )
-    fig.update_xaxes(showticklabels=False, ticks="")
-    fig.update_yaxes(showticklabels=False, ticks="")
+        suffix = "" if c == 0 else str(c + 1)
+        plain = dict(constrain="domain", showgrid=False, zeroline=False)
+        hidden = dict(showticklabels=False, ticks="")
+        axes[f"xaxis{suffix}"] = {
+            **plain,
+            "title": {"text": names[c] if c < len(names) else f"c={c}"},
+            "side": "top",
+            **hidden,
+        }
+        axes[f"yaxis{suffix}"] = {
+            "autorange": "reversed",
+            "scaleanchor": f"x{suffix}",
+            "scaleratio": 1,
+            **plain,
+            **hidden,
+        }
+    return axes
 
 
 def difference_heatmap_figure(
@@ -328,22 +340,23 @@ def difference_heatmap_figure(
     names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
     fig = make_subplots(rows=1, cols=shown, horizontal_spacing=0.03)
     _add_difference_maps(fig, diff[:shown], step)
-    _difference_axes(fig, names, shown)
     scale_top = top if top > 0 else 1.0
-    fig.update_layout(
-        coloraxis=dict(
+    own = {
+        **_difference_axes(names, shown),
+        "coloraxis": dict(
             colorscale="RdBu_r",
             cmin=-scale_top,
             cmax=scale_top,
             colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
         ),
-        title=figure_title(f"{title} · max |Δ| = {top:.3g}"),
-    )
+        "title": figure_title(f"{title} · max |Δ| = {top:.3g}"),
+    }
     notes = []
     if shown < C:
         notes.append(f"showing {range_words(shown, C, 'channel', 'channels')}")
     if step > 1:
         notes.append(f"{H}×{W} maps reduced {step}×{step}, keeping each block's largest |Δ|")
-    apply_style(fig, height=height, margin=dict(l=20, r=20, t=70, b=20 + 22 * len(notes)))
+    margin = dict(l=20, r=20, t=70, b=20 + 22 * len(notes))
+    apply_style(fig, height=height, margin=margin, layout=own)
     add_notes(fig, notes, y=-0.02)
     return fig
