@@ -63,6 +63,9 @@ TARGET_RERUN_KB = 150
 REPLICAS = 2
 TARGET_REPLICA_RATIO = 1.6
 EXPLORING_LOADS = 3  # each a class of new views; the median is the figure
+# The app as it was before issue 27's work: `make bench` serves it beside today's app and
+# gives both the same exploring class (--against another revision, or --against "" for none).
+EXPLORING_BASELINE = "4ac5f8a"
 TARGET_EXPLORING_RATIO = 3.0  # issue 27: an exploring class served 3× faster than before
 LOGS = ROOT / "test-artifacts" / "bench-class"
 
@@ -261,7 +264,9 @@ def main() -> int:
     parser.add_argument(
         "--against",
         metavar="REVISION",
-        help="also serve the app at this git revision and give it the same exploring class",
+        default=EXPLORING_BASELINE,
+        help="also serve the app at this git revision and give it the same exploring class "
+        f'(default {EXPLORING_BASELINE}, before issue 27; "" for none)',
     )
     parser.add_argument(
         "--exploring-only", action="store_true", help="only the exploring class (quicker)"
