@@ -38,19 +38,17 @@ from normapp.figures._style import (
 )
 
 
-def _image_axes(fig: go.Figure, count: int, rows: int, cols: int) -> None:
-    """Square pixels, row 0 at the top, no grid: for every image subplot."""
+def _image_axes(count: int) -> dict:
+    """Square pixels, row 0 at the top, no grid: every image subplot's axes (layout data)."""
+    axes: dict = {}
+    plain = dict(constrain="domain", showgrid=False, zeroline=False)
     for index in range(1, count + 1):
         suffix = "" if index == 1 else str(index)
-        fig.layout[f"yaxis{suffix}"].update(
-            autorange="reversed",
-            scaleanchor=f"x{suffix}",
-            scaleratio=1,
-            constrain="domain",
-            showgrid=False,
-            zeroline=False,
+        axes[f"xaxis{suffix}"] = dict(plain)
+        axes[f"yaxis{suffix}"] = dict(
+            autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1, **plain
         )
-        fig.layout[f"xaxis{suffix}"].update(constrain="domain", showgrid=False, zeroline=False)
+    return axes
 
 
 def _map_trace(
@@ -77,7 +75,7 @@ def _map_trace(
 
 def _feature_map_axes(fig: go.Figure, count: int) -> None:
     """Image axes; indices on the bottom row and the first column only (maps share H, W)."""
-    _image_axes(fig, 2 * count, 2, count)
+    fig.update_layout(_image_axes(2 * count))
     fig.update_xaxes(showticklabels=False, ticks="")
     fig.update_yaxes(showticklabels=False, ticks="")
     fig.update_xaxes(showticklabels=True, nticks=4, title_text=MAP_X_TITLE, row=2)
@@ -284,26 +282,15 @@ def _add_difference_maps(fig: go.Figure, panels: np.ndarray, step: int) -> None:
 
 
 def _difference_axes(names: Sequence[str], shown: int) -> dict:
-    """Image axes without tick labels (square pixels, row 0 at the top, no grid); panel
-    titles as top x-axis titles, so they stay next to the square images (layout data)."""
-    axes: dict = {}
+    """Image axes without tick labels; panel titles as top x-axis titles, so they stay
+    next to the square images (layout data)."""
+    axes = _image_axes(shown)
+    hidden = dict(showticklabels=False, ticks="")
     for c in range(shown):
         suffix = "" if c == 0 else str(c + 1)
-        plain = dict(constrain="domain", showgrid=False, zeroline=False)
-        hidden = dict(showticklabels=False, ticks="")
-        axes[f"xaxis{suffix}"] = {
-            **plain,
-            "title": {"text": names[c] if c < len(names) else f"c={c}"},
-            "side": "top",
-            **hidden,
-        }
-        axes[f"yaxis{suffix}"] = {
-            "autorange": "reversed",
-            "scaleanchor": f"x{suffix}",
-            "scaleratio": 1,
-            **plain,
-            **hidden,
-        }
+        title = names[c] if c < len(names) else f"c={c}"
+        axes[f"xaxis{suffix}"].update(title={"text": title}, side="top", **hidden)
+        axes[f"yaxis{suffix}"].update(hidden)
     return axes
 
 
