@@ -101,7 +101,7 @@ class Student:
         """Ask for `view` (with `widget_states`, as a browser's rerun after a click sends).
 
         A `fragment_id` reruns only that fragment, as a browser asks after a click inside
-        one. Every new element the server draws is appended to `deltas` when it is given
+        one. Every delta the server sends (elements and blocks) is appended to `deltas` when given
         (a Delta also names the fragment that drew it).
         """
         request = BackMsg()
@@ -131,10 +131,10 @@ class Student:
                 self._cached_hashes.add(message.hash)
             kind = message.WhichOneof("type")
             drawn += kind == "delta"
+            if kind == "delta" and deltas is not None:
+                deltas.append(message.delta)  # blocks too: a count of what the browser lays out
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
-                if deltas is not None:
-                    deltas.append(message.delta)
                 if element.WhichOneof("type") == "exception":
                     exception = element.exception
                     exceptions.append(f"{exception.type}: {exception.message}".strip(": "))
