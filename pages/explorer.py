@@ -40,22 +40,22 @@ if presenting:
 else:
     title_slot.title("Normalization Explorer", anchor=False)
 if not presenting:
-    with title_slot.expander(f"The question: {seed_question.TITLE}?", expanded=True):
-        question_col, try_col = st.columns([3, 2])
-        question_col.markdown(
-            f"“{seed_question.SETUP}”: "
-            + "; ".join(
-                f"**{normlib.METHODS[key].name}**, “{words}”"
-                for key, words in seed_question.METHODS
-            )
-            + f". “{seed_question.ASK}” — {seed_question.SOURCE}. Its accepted answer says "
-            "Method 2 is batch normalization: check it here."
+    # The question beside "Try first" (3 : 2), one under the other on a phone: one element.
+    title_slot.expander(f"The question: {seed_question.TITLE}?", expanded=True).markdown(
+        "<div style='display:flex;flex-wrap:wrap;column-gap:2rem'>"
+        "<div style='flex:3 1 18rem'>\n\n"
+        f"“{seed_question.SETUP}”: "
+        + "; ".join(
+            f"**{normlib.METHODS[key].name}**, “{words}”" for key, words in seed_question.METHODS
         )
-        try_col.markdown(
-            "**Try first:** click **Method 3**, then **BatchNorm**: the same sets, the same "
-            "numbers. Then **Method 2**: one mean per (c, h, w). Click a cell of the grid to "
-            "see its whole computation."
-        )
+        + f". “{seed_question.ASK}” — {seed_question.SOURCE}. Its accepted answer says "
+        "Method 2 is batch normalization: check it here.\n\n</div>"
+        "<div style='flex:2 1 12rem'>\n\n"
+        "**Try first:** click **Method 3**, then **BatchNorm**: the same sets, the same "
+        "numbers. Then **Method 2**: one mean per (c, h, w). Click a cell of the grid to "
+        "see its whole computation.\n\n</div></div>",
+        unsafe_allow_html=True,
+    )
 
 
 def current_spec() -> normlib.NormSpec:
@@ -101,7 +101,7 @@ def explorer_body() -> None:
         notices.info(st.session_state.pop(controls.SWITCHED_KEY), icon=":material/swap_horiz:")
     link = explorer_link.open_link(data.shape)
     method_row()
-    figure_slot = st.container()  # the presenter view's figure, under the Method row
+    figure_slot = st.container() if presenting else None  # the presenter's figure, under it
     axes, groups, center = axes_row()
     explorer_link.check_controls(link)
 
@@ -159,36 +159,43 @@ def method_row() -> None:
 def axes_row() -> tuple[list[str], int, bool]:
     """The axes, G, eps, Center, γ and β (the presenter view: axes, G, Center, its keys)."""
     # eps, γ, β, the element and the log toggle keep their values (persist_state="page")
-    row = st.container(key="ex-axes-row")  # hidden while the room predicts (presenter)
+    # Hidden while the room predicts (presenter); else one row of its own, wrapping on a phone.
+    row = st.container(key="ex-axes-row", horizontal=not presenting, vertical_alignment="bottom")
     if presenting:
         axes_col, groups_col, center_col = row.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
+        widths: dict[str, dict] = {"axes": {}, "groups": {}, "center": {}}
     else:
-        axes_col, groups_col, eps_col, center_col, gamma_col, beta_col = row.columns(
-            [2.2, 2.2, 1.2, 1.2, 0.9, 0.9], vertical_alignment="bottom"
-        )
+        line = axes_col = groups_col = center_col = row  # one block (columns were eight)
+        widths = {"axes": {"width": 170}, "groups": {"width": 160}, "center": {"width": "content"}}
     follow = {"on_change": follow_controls, "persist_state": None}
-    axes = widgets.draw(TABLE["axes"], axes_col, **follow)
+    axes = widgets.draw(TABLE["axes"], axes_col, **widths["axes"], **follow)
     groups = widgets.draw(
         TABLE["groups"],
         groups_col,
         options=divisors,  # G divides this input's C
         disabled="C" not in st.session_state["axes"] or c_max == 1,
+        **widths["groups"],
         **follow,
     )
-    center = widgets.draw(TABLE["center"], center_col, **follow)
+    if not presenting:
+        eps_and_affine(line, before_center=True)
+    center = widgets.draw(TABLE["center"], center_col, **widths["center"], **follow)
     if presenting:
         presenter.shortcut_buttons(c_max)
     else:
-        eps_and_affine(eps_col, gamma_col, beta_col)
+        eps_and_affine(line, before_center=False)
     return axes, groups, center
 
 
-def eps_and_affine(eps_col, gamma_col, beta_col) -> None:
-    """eps, γ and β: left out of the presenter view, which teaches the sets."""
-    help_now = presets.eps_help(current_spec(), st.session_state["method"])
-    widgets.draw(TABLE["eps"], eps_col, step=1e-5, format="%.0e", help=help_now)
-    widgets.draw(TABLE["gamma"], gamma_col, step=0.5)
-    widgets.draw(TABLE["beta"], beta_col, step=0.5)
+def eps_and_affine(line, before_center: bool) -> None:
+    """eps (before Center), γ and β (after it): left out of the presenter view, which teaches
+    the sets."""
+    if before_center:
+        help_now = presets.eps_help(current_spec(), st.session_state["method"])
+        widgets.draw(TABLE["eps"], line, step=1e-5, format="%.0e", help=help_now, width=100)
+    else:
+        widgets.draw(TABLE["gamma"], line, step=0.5, width=80)
+        widgets.draw(TABLE["beta"], line, step=0.5, width=80)
 
 
 # --- The answer, big (while the room predicts, what would answer it is hidden)
@@ -199,15 +206,16 @@ def answer(spec: normlib.NormSpec, result) -> normlib.SpecLatex:
     shown_name, headline = name, set_description.headline(spec, data.shape)
     if waiting:  # the question's method by its name alone, and no numbers yet
         shown_name, headline = presenter.asked_name(), presenter.HIDDEN_HEADLINE
-    with name_slot if presenting else st.container():
-        st.markdown(f"### {shown_name}")
-        st.markdown(
-            f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>{headline}</div>",
-            unsafe_allow_html=True,
-        )
+    # The method's name and the headline in one element (a page's cost is per element).
+    (name_slot if presenting else st).markdown(
+        f"### {shown_name}\n\n"
+        f"<div style='font-size:2.4rem;font-weight:700;line-height:1.15'>{headline}</div>",
+        unsafe_allow_html=True,
+    )
     if waiting:
         presenter.hide_answer()
-    words_col, formula_col = st.container(key="ex-answer").columns(
+    # Hidden while the room predicts, with the controls (presenter.hide_answer).
+    words_col, formula_col = (st.container(key="ex-answer") if presenting else st).columns(
         [1, 1], vertical_alignment="center"
     )
     words_col.markdown(
@@ -223,11 +231,9 @@ def answer(spec: normlib.NormSpec, result) -> normlib.SpecLatex:
             query_params=lab_query,
             help="The Training lab trains a tiny CNN live with it, beside BatchNorm2d if you like.",
         )
-    with formula_col:
-        st.latex(formulas.mean)
-        if formulas.group_set:
-            st.latex(formulas.group_set)
-        st.latex(formulas.count)
+    # The mean, the group's channels (GroupNorm) and m, centred one under the other: one element.
+    shown = [f for f in (formulas.mean, formulas.group_set, formulas.count) if f]
+    formula_col.latex(r"\begin{gathered}" + r" \\[10pt] ".join(shown) + r"\end{gathered}")
     eps_zero_note = after_check.eps_zero_note(result)
     if eps_zero_note:
         st.warning(eps_zero_note)
@@ -283,11 +289,9 @@ def sets_and_histograms(view, result, spec: normlib.NormSpec, element) -> tuple[
             selection_mode="points",
             config=NO_BAR,
         )
-        n_col, c_col, h_col, w_col = st.columns(4)
-        for column, key, size in zip(
-            (n_col, c_col, h_col, w_col), PICK_KEYS, data.shape, strict=True
-        ):
-            column.number_input(
+        boxes = st.container(horizontal=True, wrap=False)  # one block: four boxes, as columns(4)
+        for key, size in zip(PICK_KEYS, data.shape, strict=True):
+            boxes.number_input(
                 key.removeprefix("ex:"),
                 step=1,
                 key=key,

@@ -142,7 +142,7 @@ def test_while_the_room_predicts_nothing_on_screen_answers_the_question():
     """Issue 24.4: behind "Which cells share one mean?" the headline ("per-activation
     BatchNorm (Method 2) · 3,072 sets × 8 elements per set") and the highlighted axes stayed."""
     at = open_page(EXPLORER, {"present": "true", "method": "Method 2"})
-    names = [m.value for m in at.markdown if m.value.startswith("### ")]
+    names = [m.value.split("\n")[0] for m in at.markdown if m.value.startswith("### ")]
     assert names == ["### Method 2"] and "per-activation" not in " ".join(names)
     assert presenter.HIDDEN_HEADLINE in headline(at) and "3,072" not in headline(at)
     assert answer_hidden(at)  # the axes, G, centring and the formulas are hidden
