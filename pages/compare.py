@@ -49,13 +49,10 @@ def method_choice() -> list[str]:
 
 def element_pick(data) -> tuple[int, int, int, int]:
     """The highlighted element (n, c, h, w) every card and the table follow."""
-    n_max, c_max, h_max, w_max = data.shape
-    n_col, c_col, h_col, w_col, text_col = st.columns([1, 1, 1, 1, 6], vertical_alignment="bottom")
-    n_col.number_input("n", 0, n_max - 1, key="cmp:n", persist_state="session")
-    c_col.number_input("c", 0, c_max - 1, key="cmp:c", persist_state="session")
-    h_col.number_input("h", 0, h_max - 1, key="cmp:h", persist_state="session")
-    w_col.number_input("w", 0, w_max - 1, key="cmp:w", persist_state="session")
-    text_col.markdown(
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not six
+    for name, size in zip("nchw", data.shape, strict=True):
+        row.number_input(name, 0, size - 1, key=f"cmp:{name}", persist_state="session", width=70)
+    row.markdown(
         "These four numbers pick the **highlighted element** (n, c, h, w): its set is marked in "
         "every set picture, each card shows its map (n, c) after normalizing, and the table "
         "below the cards follows its value through every method."
@@ -86,20 +83,22 @@ def method_cards(data, chosen: list[str], element: tuple) -> None:
         f"after: n={n_sel} {data.sample_labels[n_sel]}, c={c_sel} {data.channel_labels[c_sel]}"
     )
     for start_index in range(0, len(chosen), PER_ROW):
-        columns = st.columns(PER_ROW)
+        columns = st.columns(PER_ROW, border=True)  # a card is its bordered column
         for key, column in zip(chosen[start_index : start_index + PER_ROW], columns, strict=False):
             spec = compare.method_spec(key, c_max)
             view = cached.View.of(data, spec, EPS)
             result = cached.normalized(view, data.x)
-            with column, st.container(border=True):
-                st.markdown(f"#### {compare.method_label(key, c_max)}")
+            with column:
+                # Title, numbers and description in one element (a page's cost is per element).
                 st.markdown(
+                    f"#### {compare.method_label(key, c_max)}\n\n"
                     f"<div style='font-size:1.7rem;font-weight:700;line-height:1.15'>"
                     f"{result.n_sets:,} × {result.count:,}</div>"
-                    f"<div style='opacity:0.75'>sets × elements per set</div>",
+                    f"<div style='opacity:0.75'>sets × elements per set</div>"
+                    f"<div style='font-size:0.875rem;opacity:0.7;margin-top:0.5rem'>"
+                    f"{normlib.METHODS[key].description}</div>",
                     unsafe_allow_html=True,
                 )
-                st.caption(normlib.METHODS[key].description)
                 st.plotly_chart(
                     cached.set_grid_figure(
                         data.shape, spec, element, GRID_TILES, 300, compact=True
@@ -174,12 +173,13 @@ def framework_cards(data, chosen: list[str]) -> None:
     frameworks = compare.framework_table(chosen, data.shape)
     for start_index in range(0, len(chosen), PER_ROW):
         rows = range(start_index, min(start_index + PER_ROW, len(chosen)))
-        for column, row in zip(st.columns(PER_ROW), rows, strict=False):
-            with column, st.container(border=True):
-                st.markdown(f"**{frameworks['method'][row]}**")
+        for column, row in zip(st.columns(PER_ROW, border=True), rows, strict=False):
+            with column:
                 for label in ("PyTorch", "Keras (channels-first)"):
                     call = frameworks[label][row]
-                    st.markdown(f"{label}:")
+                    # The card's title rides with its first label: one element fewer.
+                    title = f"**{frameworks['method'][row]}**\n\n" if label == "PyTorch" else ""
+                    st.markdown(f"{title}{label}:")
                     if framework_facts.has_layer(call):
                         st.code(call, language="python", wrap_lines=True)
                     else:

@@ -34,7 +34,7 @@ def headlines(at: AppTest) -> list[str]:
 
 
 def card_titles(at: AppTest) -> list[str]:
-    return [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
+    return [m.value[5:].split("\n")[0] for m in at.markdown if m.value.startswith("#### ")]
 
 
 def codes(at: AppTest) -> list[str]:
