@@ -104,14 +104,17 @@ def movement_cards(data, movements: list, sample: int, size: int, mates, shuffle
     c_max, h_max, w_max = data.shape[1:]
     for first in range(0, len(movements), PER_ROW):
         for move, column in zip(
-            movements[first : first + PER_ROW], st.columns(PER_ROW), strict=False
+            movements[first : first + PER_ROW], st.columns(PER_ROW, border=True), strict=False
         ):
-            with column, st.container(border=True):
+            with column:  # a card is its bordered column
                 number, words = batch_dependence.movement_parts(move)
                 batch_words = "uses the batch" if move.depends else "stays inside one sample"
-                st.markdown(f"#### {move.label}")
-                st.caption(f"Reduces {compare.reduced_axes_text(move.spec, c_max)}: {batch_words}")
+                reduces = compare.reduced_axes_text(move.spec, c_max)
+                # Title, what it reduces and how far it moved: one element.
                 st.markdown(
+                    f"#### {move.label}\n\n"
+                    f"<div style='font-size:0.875rem;opacity:0.7;margin-bottom:0.5rem'>"
+                    f"Reduces {reduces}: {batch_words}</div>"
                     f"<div style='font-size:1.7rem;font-weight:700;line-height:1.2'>{number}</div>"
                     f"<div style='opacity:0.75'>{words}</div>",
                     unsafe_allow_html=True,
@@ -143,9 +146,8 @@ def batch_of_one_section(data, size: int) -> None:
     c_max, h_max, w_max = data.shape[1:]
     one = batch_of_one.batch_of_one_notes((c_max, h_max, w_max))
     with st.expander("A batch of one sample", expanded=size == 1):
-        for note in one:
-            st.markdown(f"- {note}")
-        st.markdown(
+        st.markdown(  # the notes as one list, and the sentence that leads to the code
+            "".join(f"- {note}\n" for note in one) + "\n"
             f"With a single value per channel, as in a (1, {c_max}, 1, 1) input, PyTorch's "
             "BatchNorm2d refuses to train, and so does normlib.BatchNorm2d:"
         )

@@ -30,11 +30,13 @@ link = conftest.link
 
 def movements(at: AppTest) -> dict[str, str]:
     """Card title → its headline number, in page order."""
-    titles = [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
+    cards = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    titles = [card[5:].split("\n")[0] for card in cards]
+    headline = "<div style='font-size:1.7rem"  # the number, then its words
     numbers = [
-        " (".join(part.split(">")[-1] for part in m.value.split("</div>")[:2]) + ")"
-        for m in at.markdown
-        if m.value.startswith("<div") and ("|Δ|" in m.value or ">refused<" in m.value)
+        " (".join(part.split(">")[-1] for part in card[card.index(headline) :].split("</div>")[:2])
+        + ")"
+        for card in cards
     ]
     return dict(zip(titles, numbers, strict=True))
 
