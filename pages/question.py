@@ -64,9 +64,12 @@ def three_methods() -> None:
     for method in question.QUESTION_METHODS:
         with st.container(border=True):
             st.markdown(f"**{method.title}**")
-            st.latex(method.output)
-            st.latex(method.mean)
-            st.latex(method.var)
+            # The output, the mean and the variance, centred one under the other: one element.
+            st.latex(
+                r"\begin{gathered}"
+                + r" \\[10pt] ".join((method.output, method.mean, method.var))
+                + r"\end{gathered}"
+            )
             if method.typos:
                 st.markdown(
                     "Typos in the question:\n"
@@ -124,8 +127,7 @@ def accepted_answer(shape: tuple[int, ...]) -> None:
     """3. The accepted answer's claims, each with its fix."""
     n, c, _, _ = shape
     st.header("3. What the accepted answer gets wrong")
-    for claim, fix in question.ACCEPTED_ANSWER_FIXES:
-        st.markdown(f"- {claim} {fix}")
+    st.markdown("".join(f"- {claim} {fix}\n" for claim, fix in question.ACCEPTED_ANSWER_FIXES))
     st.markdown(
         "Layer normalization on an image tensor reduces over **(C, H, W) for each sample n**: "
         f"one mean per sample, N = {n} of them here. Method 3 reduces over (N, H, W): one mean "

@@ -231,8 +231,8 @@ def one_element_section(data, run, shown: int) -> None:
             st.markdown(
                 f"**{title}**, element (n = {shown}, c = {pick_c}, h = {pick_h}, w = {pick_w})"
             )
-            for line in steps_of.latex():
-                st.latex(line)
+            # The steps one under the other, centred, in one element (they were one each).
+            st.latex(r"\begin{gathered}" + r" \\[10pt] ".join(steps_of.latex()) + r"\end{gathered}")
             st.caption(
                 f"normlib.BatchNorm2d returned {steps_of.layer_output:.6g} (float32) for this "
                 "element."
