@@ -37,6 +37,10 @@ from normapp.figures._style import (
     size_subplot_titles,
 )
 
+# The diverging scale as Plotly.js reads it, as Plotly's validation spells a name out (a name
+# like "RdBu_r" is Plotly.py's alone).
+_RDBU_R = go.layout.Coloraxis(colorscale="RdBu_r").colorscale
+
 
 def _image_axes(count: int) -> dict:
     """Square pixels, row 0 at the top, no grid: every image subplot's axes (layout data)."""
@@ -331,7 +335,7 @@ def difference_heatmap_figure(
     own = {
         **_difference_axes(names, shown),
         "coloraxis": dict(
-            colorscale="RdBu_r",
+            colorscale=_RDBU_R,  # spelled out: layout data is written unvalidated (apply_style)
             cmin=-scale_top,
             cmax=scale_top,
             colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
