@@ -20,6 +20,7 @@ from normapp.figures._style import (
     SET_HIGHLIGHT,
     TextSizes,
     add_legend_swatch,
+    add_trace_data,
     black_under_yellow,
 )
 from normapp.figures.grid_colours import GridColours, set_label_positions
@@ -81,37 +82,37 @@ def add_set_outline(fig: go.Figure, in_block: np.ndarray, layout: GridLayout) ->
         return
     x, y = float_payload(np.array(xs)), float_payload(np.array(ys))
     for colour, width, legend in black_under_yellow(5, 2):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines",
-                line=dict(color=colour, width=width),
-                hoverinfo="skip",
-                name="the selected set (outlined)",
-                legendgroup="outline",
-                legendrank=1001,
-                showlegend=legend,
-            )
+        add_trace_data(
+            fig,
+            type="scatter",
+            x=x,
+            y=y,
+            mode="lines",
+            line=dict(color=colour, width=width),
+            hoverinfo="skip",
+            name="the selected set (outlined)",
+            legendgroup="outline",
+            legendrank=1001,
+            showlegend=legend,
         )
 
 
 def add_ring(fig: go.Figure, ring: tuple[int, int]) -> None:
     """A black-under-yellow circle around the selected element's pixel."""
     for colour, width, legend in black_under_yellow(5, 2.5):
-        fig.add_trace(
-            go.Scatter(
-                x=[ring[0]],
-                y=[ring[1]],
-                mode="markers",
-                marker=dict(symbol="circle-open", size=19, color=colour, line=dict(width=width)),
-                name="selected element",
-                legendgroup="element",
-                legendrank=1002,
-                showlegend=legend,
-                hoverinfo="skip",
-                cliponaxis=False,
-            )
+        add_trace_data(
+            fig,
+            type="scatter",
+            x=[ring[0]],
+            y=[ring[1]],
+            mode="markers",
+            marker=dict(symbol="circle-open", size=19, color=colour, line=dict(width=width)),
+            name="selected element",
+            legendgroup="element",
+            legendrank=1002,
+            showlegend=legend,
+            hoverinfo="skip",
+            cliponaxis=False,
         )
 
 
