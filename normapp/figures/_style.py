@@ -214,16 +214,16 @@ def apply_style(
     # time under an exploring class). What is written is the figure's own layout, already
     # validated, the builder's `layout` and the style above: plain data that the figure
     # tests check (tests/test_figure_style.py) and that serializes to the same JSON.
-    _write_unvalidated(fig.layout, merged)
+    write_unvalidated(fig.layout, merged)
     for trace in fig.data:
         if trace.type == "heatmap" and trace.showscale is not False:
             colorbar = trace.colorbar.to_plotly_json()
             _merge(colorbar, bar_fonts)
-            _write_unvalidated(trace, {"colorbar": colorbar})
+            write_unvalidated(trace, {"colorbar": colorbar})
     return fig
 
 
-def _write_unvalidated(obj, values: dict) -> None:
+def write_unvalidated(obj, values: dict) -> None:
     """Set each of `values` on the Plotly object `obj` as it is (``obj._validate`` off)."""
     validating = obj._validate
     obj._validate = False

@@ -9,6 +9,8 @@ largest |Δ| is never averaged away. One map alone is
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Sequence
 
@@ -31,10 +33,12 @@ from normapp.figures._style import (
     MAP_X_TITLE,
     MAP_Y_TITLE,
     add_notes,
+    add_trace_data,
     apply_style,
     figure_title,
     range_words,
     size_subplot_titles,
+    write_unvalidated,
 )
 
 # The diverging scale as Plotly.js reads it, as Plotly's validation spells a name out (a name
@@ -55,7 +59,7 @@ def _image_axes(count: int) -> dict:
     return axes
 
 
-def _map_trace(
+def _map_data(
     z: np.ndarray,
     xs: np.ndarray,
     ys: np.ndarray,
@@ -64,10 +68,11 @@ def _map_trace(
     coloraxis: str = "coloraxis",
     name: str | None = None,
     label: str = "",
-) -> go.Heatmap:
-    """One downsampled image on the shared colour axis; the hover shows the true h, w."""
+) -> dict:
+    """One downsampled image on the shared colour axis, as heatmap trace data; the hover
+    shows the true h, w."""
     named = {} if name is None else dict(name=name)
-    return go.Heatmap(
+    return dict(
         z=float_payload(z),
         x=small_uint(xs),
         y=small_uint(ys),
@@ -75,6 +80,11 @@ def _map_trace(
         **named,
         hovertemplate=f"{label}h=%{{y}}, w=%{{x}}<br>{what} %{{z:.3g}}<extra></extra>",
     )
+
+
+def _map_trace(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, what: str, **kwargs) -> go.Heatmap:
+    """:func:`_map_data` as a ``go.Heatmap``, for a figure that places it by row and column."""
+    return go.Heatmap(_map_data(z, xs, ys, what, **kwargs))
 
 
 def _feature_map_axes(fig: go.Figure, count: int) -> None:
@@ -276,13 +286,24 @@ def _add_difference_maps(fig: go.Figure, panels: np.ndarray, step: int) -> None:
     _, H, W = panels.shape
     what = f"largest |Δ| of a {step}×{step} block" if step > 1 else "Δ"
     for c, panel in enumerate(panels):
-        fig.add_trace(
-            _map_trace(
-                block_extreme(panel, step), np.arange(0, W, step), np.arange(0, H, step), what
-            ),
-            row=1,
-            col=c + 1,
+        xs, ys = np.arange(0, W, step), np.arange(0, H, step)
+        suffix = "" if c == 0 else str(c + 1)
+        add_trace_data(
+            fig,
+            type="heatmap",
+            **_map_data(block_extreme(panel, step), xs, ys, what),
+            xaxis=f"x{suffix}",
+            yaxis=f"y{suffix}",
         )
+
+
+@functools.lru_cache(maxsize=16)
+def _one_row_of_panels(count: int) -> str:
+    """make_subplots' layout for `count` panels in a row (their axes' domains and anchors), as
+    JSON: made once per count, where make_subplots built a validated figure each time."""
+    layout = make_subplots(rows=1, cols=count, horizontal_spacing=0.03).layout.to_plotly_json()
+    layout.pop("template", None)  # apply_style sets the app's
+    return json.dumps(layout)
 
 
 def _difference_axes(names: Sequence[str], shown: int) -> dict:
@@ -329,7 +350,8 @@ def difference_heatmap_figure(
     shown = min(C, max_panels)
     step = stride(max(H, W), max_px)
     names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
-    fig = make_subplots(rows=1, cols=shown, horizontal_spacing=0.03)
+    fig = go.Figure()
+    write_unvalidated(fig.layout, json.loads(_one_row_of_panels(shown)))
     _add_difference_maps(fig, diff[:shown], step)
     scale_top = top if top > 0 else 1.0
     own = {
