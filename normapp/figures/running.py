@@ -8,7 +8,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from normapp.figures._arrays import float_payload, thin_indices
-from normapp.figures._style import LATTICE, SET_PALETTE, SIDE_HEIGHT, apply_style, figure_title
+from normapp.figures._style import (
+    LATTICE,
+    SET_PALETTE,
+    SIDE_HEIGHT,
+    add_trace_data,
+    apply_style,
+    figure_title,
+)
 
 
 def _channel_traces(
@@ -19,11 +26,12 @@ def _channel_traces(
     channel: int,
     label: str,
     reference_name: str,
-) -> list[go.Scatter]:
-    """One channel's running estimate (solid) and its reference value (dashed), one colour."""
+) -> list[dict]:
+    """One channel's running estimate (solid) and its reference value (dashed), one colour,
+    as scatter trace data."""
     colour = SET_PALETTE[channel % len(SET_PALETTE)]
     return [
-        go.Scatter(
+        dict(
             x=xs,
             y=float_payload(running),
             mode="lines",
@@ -32,7 +40,7 @@ def _channel_traces(
             legendgroup=label,
             hovertemplate=f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
         ),
-        go.Scatter(
+        dict(
             x=x_ends,
             y=[float(population)] * 2,
             mode="lines",
@@ -69,7 +77,7 @@ def _every_channel(
     keep: np.ndarray,
     labels: Sequence[str] | None,
     reference_name: str,
-) -> list[go.Scatter]:
+) -> list[dict]:
     """Each channel's two lines, channel by channel: its running values at the `keep`
     steps, and its reference value dashed across every step."""
     x_ends = [float(steps.min()), float(steps.max())] if steps.size else [0.0, 1.0]
@@ -92,9 +100,9 @@ def _channel_label(labels: Sequence[str] | None, channel: int) -> str:
     return labels[channel] if labels is not None and channel < len(labels) else f"c={channel}"
 
 
-def _reference_swatch(name: str) -> go.Scatter:
+def _reference_swatch(name: str) -> dict:
     """A legend-only grey dashed line: one entry says what every channel's dashed line is."""
-    return go.Scatter(
+    return dict(
         x=[None],
         y=[None],
         mode="lines",
@@ -148,17 +156,23 @@ def running_stats_figure(
     """
     steps, running, population = _checked_running(steps, running, population)
     keep = thin_indices(steps.size, max_points)
-    fig = go.Figure(
-        _every_channel(steps, running, population, keep, channel_labels, reference_name)
-    )
-    fig.add_trace(_reference_swatch(reference_legend))
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text=y_label)
-    fig.update_layout(title=figure_title(title), hovermode="closest")
+    # Traces and layout as data, added without validation (add_trace_data, apply_style's
+    # layout): the figure tests check what they hold.
+    fig = go.Figure()
+    traces = _every_channel(steps, running, population, keep, channel_labels, reference_name)
+    for trace in [*traces, _reference_swatch(reference_legend)]:
+        add_trace_data(fig, type="scatter", **trace)
+    own: dict = {
+        "xaxis": {"title": {"text": "training step"}},
+        "yaxis": {"title": {"text": y_label}},
+        "title": figure_title(title),
+        "hovermode": "closest",
+    }
     if legend_below:
-        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.33, x=0, xanchor="left"))
+        own["legend"] = dict(orientation="h", yanchor="top", y=-0.33, x=0, xanchor="left")
     lines = title.count("<br>") + 1
-    return apply_style(fig, height=height, margin=dict(l=70, r=20, t=40 + 24 * lines, b=60))
+    margin = dict(l=70, r=20, t=40 + 24 * lines, b=60)
+    return apply_style(fig, height=height, margin=margin, layout=own)
 
 
 FIGURE_CHANNELS = 8  # lines per running-statistics figure (64 would be unreadable and slow)
