@@ -12,6 +12,7 @@ import pkgutil
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 import normlib
@@ -60,6 +61,29 @@ def built_by():
     finally:
         patch.undo()
     return made
+
+
+def _plotly_js_sees(figure: go.Figure) -> dict:
+    """The JSON Plotly.js is given, with empty titles (``{}``, no text) left out."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not (k == "title" and v == {})}
+        return [strip(v) for v in value] if isinstance(value, list) else value
+
+    return strip(json.loads(figure.to_json()))
+
+
+@pytest.mark.slow
+def test_every_figure_is_what_plotlys_validation_makes_of_it(built_by):
+    """Figures are partly written as plain data without Plotly's validation (apply_style,
+    add_trace_data): what they hold must be what validation would have made of it. A value
+    validation changes fails here: e.g. a colour scale named "RdBu_r", which Plotly.py spells
+    out and Plotly.js does not know."""
+    for name, figs in built_by.items():
+        for fig in figs:
+            validated = go.Figure(fig.to_dict())  # every property through the validators
+            assert _plotly_js_sees(fig) == _plotly_js_sees(validated), name
 
 
 @pytest.mark.slow
