@@ -27,11 +27,13 @@ theme supplies them (:func:`themed` sets them for a known theme). Colours:
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.subplots import make_subplots
 
 BEFORE_COLOUR = "#E69F00"  # Okabe–Ito orange
 AFTER_COLOUR = "#56B4E9"  # Okabe–Ito sky blue
@@ -220,6 +222,31 @@ def apply_style(
             colorbar = trace.colorbar.to_plotly_json()
             _merge(colorbar, bar_fonts)
             write_unvalidated(trace, {"colorbar": colorbar})
+    return fig
+
+
+@functools.lru_cache(maxsize=16)
+def spelled_colorscale(name: str) -> tuple:
+    """Colour scale `name` as Plotly's validation spells it out, for data written unvalidated
+    (Plotly.js knows no reversed "_r" names, nor all of Plotly.py's)."""
+    return go.layout.Coloraxis(colorscale=name).colorscale
+
+
+@functools.lru_cache(maxsize=32)
+def _subplots_json(rows: int, cols: int, spacing: tuple) -> str:
+    layout = make_subplots(rows=rows, cols=cols, **dict(spacing)).layout.to_plotly_json()
+    layout.pop("template", None)  # apply_style sets the app's
+    return json.dumps(layout)
+
+
+def subplot_grid(rows: int, cols: int, **spacing) -> go.Figure:
+    """An empty figure with make_subplots' axes for a `rows` × `cols` grid (`spacing`: its
+    row_heights and *_spacing), the layout made once per grid and written as data: a new
+    make_subplots figure is built and validated each time (about 8 ms, one panel or many).
+    Traces name their axes ("x2", "y2") and are added with :func:`add_trace_data`."""
+    fig = go.Figure()
+    frozen = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(spacing.items()))
+    write_unvalidated(fig.layout, json.loads(_subplots_json(rows, cols, frozen)))
     return fig
 
 

@@ -9,8 +9,6 @@ largest |Δ| is never averaged away. One map alone is
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from collections.abc import Sequence
 
@@ -38,12 +36,9 @@ from normapp.figures._style import (
     figure_title,
     range_words,
     size_subplot_titles,
-    write_unvalidated,
+    spelled_colorscale,
+    subplot_grid,
 )
-
-# The diverging scale as Plotly.js reads it, as Plotly's validation spells a name out (a name
-# like "RdBu_r" is Plotly.py's alone).
-_RDBU_R = go.layout.Coloraxis(colorscale="RdBu_r").colorscale
 
 
 def _image_axes(count: int) -> dict:
@@ -297,15 +292,6 @@ def _add_difference_maps(fig: go.Figure, panels: np.ndarray, step: int) -> None:
         )
 
 
-@functools.lru_cache(maxsize=16)
-def _one_row_of_panels(count: int) -> str:
-    """make_subplots' layout for `count` panels in a row (their axes' domains and anchors), as
-    JSON: made once per count, where make_subplots built a validated figure each time."""
-    layout = make_subplots(rows=1, cols=count, horizontal_spacing=0.03).layout.to_plotly_json()
-    layout.pop("template", None)  # apply_style sets the app's
-    return json.dumps(layout)
-
-
 def _difference_axes(names: Sequence[str], shown: int) -> dict:
     """Image axes without tick labels; panel titles as top x-axis titles, so they stay
     next to the square images (layout data)."""
@@ -350,14 +336,13 @@ def difference_heatmap_figure(
     shown = min(C, max_panels)
     step = stride(max(H, W), max_px)
     names = list(labels) if labels is not None else [f"c={c}" for c in range(C)]
-    fig = go.Figure()
-    write_unvalidated(fig.layout, json.loads(_one_row_of_panels(shown)))
+    fig = subplot_grid(1, shown, horizontal_spacing=0.03)
     _add_difference_maps(fig, diff[:shown], step)
     scale_top = top if top > 0 else 1.0
     own = {
         **_difference_axes(names, shown),
         "coloraxis": dict(
-            colorscale=_RDBU_R,  # spelled out: layout data is written unvalidated (apply_style)
+            colorscale=spelled_colorscale("RdBu_r"),  # data written unvalidated (apply_style)
             cmin=-scale_top,
             cmax=scale_top,
             colorbar=dict(thickness=16, title=dict(text="Δ"), exponentformat="power"),
