@@ -6,10 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from normapp.figures._arrays import block_mean, float_payload
-from normapp.figures._style import apply_style
+from normapp.figures._style import (
+    add_trace_data,
+    apply_style,
+    spelled_colorscale,
+    subplot_grid,
+)
 
 
 def _mosaic(tiles: Sequence[np.ndarray], gap: int) -> np.ndarray:
@@ -28,49 +32,53 @@ def _channel_maps(values: np.ndarray, channels: int, step: int) -> list[np.ndarr
     return [block_mean(values[c].astype(np.float64), step) for c in range(channels)]
 
 
-def _input_trace(mosaic: np.ndarray) -> go.Heatmap:
-    """The input row on its own sequential scale (its values are not centred at 0)."""
-    return go.Heatmap(
+def _input_trace(mosaic: np.ndarray) -> dict:
+    """The input row on its own sequential scale (its values are not centred at 0): trace
+    data for the top panel."""
+    return dict(
         z=float_payload(mosaic),
-        colorscale="Cividis",
+        colorscale=spelled_colorscale("Cividis"),
         showscale=False,
         hovertemplate="input: %{z:.3f}<extra></extra>",
+        xaxis="x",
+        yaxis="y",
     )
 
 
-def _output_trace(mosaic: np.ndarray) -> go.Heatmap:
-    """Training and eval outputs on one diverging scale, symmetric about 0."""
+def _output_trace(mosaic: np.ndarray) -> dict:
+    """Training and eval outputs on one diverging scale, symmetric about 0: trace data for
+    the bottom panel."""
     limit = float(np.nanmax(np.abs(mosaic))) or 1.0
-    return go.Heatmap(
+    return dict(
         z=float_payload(mosaic),
-        colorscale="RdBu_r",
+        colorscale=spelled_colorscale("RdBu_r"),
         zmin=-limit,
         zmax=limit,
-        colorbar=dict(len=0.62, y=0.0, yanchor="bottom", thickness=12, title="output"),
+        colorbar=dict(len=0.62, y=0.0, yanchor="bottom", thickness=12, title={"text": "output"}),
         hovertemplate="output: %{z:.3f}<extra></extra>",
+        xaxis="x2",
+        yaxis="y2",
     )
 
 
-def _modes_axes(fig: go.Figure, names: list[str], hw: tuple[int, int], gap: int) -> None:
+def _modes_axes(names: list[str], hw: tuple[int, int], gap: int) -> dict:
     """Channel names over the columns, row names (input; train, eval) on the left, square
-    pixels, row 0 at the top."""
+    pixels, row 0 at the top (layout data: top panel x, y; bottom x2, y2)."""
     h, w = hw
     centres = [(w + gap) * c + (w - 1) / 2 for c in range(len(names))]
-    fig.update_xaxes(tickvals=centres, ticktext=names, showgrid=False, zeroline=False)
-    fig.update_xaxes(side="top", row=1, col=1)
-    fig.update_xaxes(showticklabels=False, row=2, col=1)
-    fig.update_yaxes(
-        autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"
-    )
-    fig.update_yaxes(tickvals=[(h - 1) / 2], ticktext=["input"], row=1, col=1)
-    fig.update_yaxes(
-        tickvals=[(h - 1) / 2, h + gap + (h - 1) / 2],
-        ticktext=["train", "eval"],
-        scaleanchor="x2",
-        row=2,
-        col=1,
-    )
-    fig.update_xaxes(constrain="domain")
+    x = dict(tickvals=centres, ticktext=names, showgrid=False, zeroline=False, constrain="domain")
+    y = dict(autorange="reversed", showgrid=False, zeroline=False, constrain="domain")
+    return {
+        "xaxis": {**x, "side": "top"},
+        "xaxis2": {**x, "showticklabels": False},
+        "yaxis": {**y, "scaleanchor": "x", "tickvals": [(h - 1) / 2], "ticktext": ["input"]},
+        "yaxis2": {
+            **y,
+            "scaleanchor": "x2",
+            "tickvals": [(h - 1) / 2, h + gap + (h - 1) / 2],
+            "ticktext": ["train", "eval"],
+        },
+    }
 
 
 def modes_figure(
@@ -101,10 +109,13 @@ def modes_figure(
         [_mosaic(train, gap), np.full((gap, top.shape[1]), np.nan), _mosaic(evals, gap)]
     )
     # Row heights in proportion to the rows' pixels, so both mosaics get one scale.
-    fig = make_subplots(rows=2, cols=1, row_heights=[h, 2 * h + gap], vertical_spacing=0.06)
-    fig.add_trace(_input_trace(top), row=1, col=1)
-    fig.add_trace(_output_trace(bottom), row=2, col=1)
+    # Built as data: make_subplots' axes (made once per pair of heights), traces naming their
+    # axes, the axes' settings as the builder's layout for apply_style.
+    fig = subplot_grid(2, 1, row_heights=[h, 2 * h + gap], vertical_spacing=0.06)
+    add_trace_data(fig, type="heatmap", **_input_trace(top))
+    add_trace_data(fig, type="heatmap", **_output_trace(bottom))
     names = [f"c={c} {channel_labels[c]}"[:18] for c in range(channels)]
-    _modes_axes(fig, names, (h, w), gap)
+    own = _modes_axes(names, (h, w), gap)
     tile = min(150, (width - 150) / channels)
-    return apply_style(fig, height=int(3 * tile + 110), margin=dict(l=60, r=60, t=40, b=10))
+    margin = dict(l=60, r=60, t=40, b=10)
+    return apply_style(fig, height=int(3 * tile + 110), margin=margin, layout=own)
