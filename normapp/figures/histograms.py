@@ -26,6 +26,7 @@ from normapp.figures._style import (
     TextSizes,
     add_note,
     add_notes,
+    add_trace_data,
     apply_style,
     figure_title,
     rgba,
@@ -37,7 +38,7 @@ from normapp.figures._style import (
 def _bar_pair(
     h: normlib.Histograms, before: np.ndarray, after: np.ndarray, *, showlegend: bool = True
 ) -> list:
-    """Before/after as translucent bars plus a solid step outline each.
+    """Before/after as translucent bars plus a solid step outline each (trace data).
 
     The outlines keep both distributions readable where the bars overlap
     and on the dark theme, where translucent fills turn muddy.
@@ -52,7 +53,8 @@ def _bar_pair(
     for counts, name, colour in ((before, "before", BEFORE_COLOUR), (after, "after", AFTER_COLOUR)):
         counts = small_uint(np.asarray(counts))
         traces.append(
-            go.Bar(
+            dict(
+                type="bar",
                 x=centers,
                 y=counts,
                 width=h.width,
@@ -68,7 +70,8 @@ def _bar_pair(
             )
         )
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=float_payload(h.edges),
                 y=np.append(counts, counts[-1:]),
                 mode="lines",
@@ -221,7 +224,9 @@ def histogram_figure(
     """
     view = _histogram_view(h.edges, [h.before, h.after], tail=tail, max_bins=max_bins)
     drawn = normlib.Histograms(view.edges, view.rows[0], view.rows[1])
-    fig = go.Figure(_bar_pair(drawn, drawn.before, drawn.after))
+    fig = go.Figure()
+    for trace in _bar_pair(drawn, drawn.before, drawn.after):
+        add_trace_data(fig, **trace)  # plain data, unvalidated: tests check what it holds
     own: dict = {
         "barmode": "overlay",
         "bargap": 0,
