@@ -67,7 +67,7 @@ def three_methods() -> None:
             # The output, the mean and the variance, centred one under the other: one element.
             st.latex(
                 r"\begin{gathered}"
-                + r" \\[10pt] ".join((method.output, method.mean, method.var))
+                + r" \\[18pt] ".join((method.output, method.mean, method.var))
                 + r"\end{gathered}"
             )
             if method.typos:

@@ -232,7 +232,7 @@ def one_element_section(data, run, shown: int) -> None:
                 f"**{title}**, element (n = {shown}, c = {pick_c}, h = {pick_h}, w = {pick_w})"
             )
             # The steps one under the other, centred, in one element (they were one each).
-            st.latex(r"\begin{gathered}" + r" \\[10pt] ".join(steps_of.latex()) + r"\end{gathered}")
+            st.latex(r"\begin{gathered}" + r" \\[14pt] ".join(steps_of.latex()) + r"\end{gathered}")
             st.caption(
                 f"normlib.BatchNorm2d returned {steps_of.layer_output:.6g} (float32) for this "
                 "element."
