@@ -50,8 +50,9 @@ def method_choice() -> list[str]:
 def element_pick(data) -> tuple[int, int, int, int]:
     """The highlighted element (n, c, h, w) every card and the table follow."""
     row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not six
-    for name, size in zip("nchw", data.shape, strict=True):
-        row.number_input(name, 0, size - 1, key=f"cmp:{name}", persist_state="session", width=70)
+    for key, size in zip(PICK_KEYS, data.shape, strict=True):
+        label = key.removeprefix("cmp:")
+        row.number_input(label, 0, size - 1, key=key, persist_state="session", width=70)
     row.markdown(
         "These four numbers pick the **highlighted element** (n, c, h, w): its set is marked in "
         "every set picture, each card shows its map (n, c) after normalizing, and the table "

@@ -163,39 +163,39 @@ def axes_row() -> tuple[list[str], int, bool]:
     row = st.container(key="ex-axes-row", horizontal=not presenting, vertical_alignment="bottom")
     if presenting:
         axes_col, groups_col, center_col = row.columns([2.2, 2.2, 1.2], vertical_alignment="bottom")
-        widths: dict[str, dict] = {"axes": {}, "groups": {}, "center": {}}
-    else:
-        line = axes_col = groups_col = center_col = row  # one block (columns were eight)
-        widths = {"axes": {"width": 170}, "groups": {"width": 160}, "center": {"width": "content"}}
+        sizes: dict[str, dict] = {"axes": {}, "groups": {}, "center": {}}
+    else:  # the controls side by side in the row itself: one block (columns were eight)
+        axes_col = groups_col = center_col = row
+        sizes = {"axes": {"width": 200}, "groups": {"width": 140}, "center": {"width": "content"}}
     follow = {"on_change": follow_controls, "persist_state": None}
-    axes = widgets.draw(TABLE["axes"], axes_col, **widths["axes"], **follow)
+    axes = widgets.draw(TABLE["axes"], axes_col, **sizes["axes"], **follow)
     groups = widgets.draw(
         TABLE["groups"],
         groups_col,
         options=divisors,  # G divides this input's C
         disabled="C" not in st.session_state["axes"] or c_max == 1,
-        **widths["groups"],
+        **sizes["groups"],
         **follow,
     )
     if not presenting:
-        eps_and_affine(line, before_center=True)
-    center = widgets.draw(TABLE["center"], center_col, **widths["center"], **follow)
+        eps_box(row)
+    center = widgets.draw(TABLE["center"], center_col, **sizes["center"], **follow)
     if presenting:
         presenter.shortcut_buttons(c_max)
     else:
-        eps_and_affine(line, before_center=False)
+        affine_boxes(row)
     return axes, groups, center
 
 
-def eps_and_affine(line, before_center: bool) -> None:
-    """eps (before Center), γ and β (after it): left out of the presenter view, which teaches
-    the sets."""
-    if before_center:
-        help_now = presets.eps_help(current_spec(), st.session_state["method"])
-        widgets.draw(TABLE["eps"], line, step=1e-5, format="%.0e", help=help_now, width=100)
-    else:
-        widgets.draw(TABLE["gamma"], line, step=0.5, width=80)
-        widgets.draw(TABLE["beta"], line, step=0.5, width=80)
+# eps, γ and β are left out of the presenter view, which teaches the sets.
+def eps_box(row) -> None:
+    help_now = presets.eps_help(current_spec(), st.session_state["method"])
+    widgets.draw(TABLE["eps"], row, step=1e-5, format="%.0e", help=help_now, width=100)
+
+
+def affine_boxes(row) -> None:
+    widgets.draw(TABLE["gamma"], row, step=0.5, width=80)
+    widgets.draw(TABLE["beta"], row, step=0.5, width=80)
 
 
 # --- The answer, big (while the room predicts, what would answer it is hidden)
